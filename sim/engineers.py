@@ -1,0 +1,191 @@
+"""The engineer population, held as columns: one numpy array per attribute.
+
+Each engineer is an individual with its own state (tier, productivity, employer, pay,
+tenure) and its own preferences (weights of pay, GPU access, mission and outreach, mission
+preference, responsiveness, search rates). Holding them as columns rather than one Python
+object each is what lets the market scale to millions of engineers; :meth:`Engineers.view`
+(and ``TalentMarket.engineer(i)``) gives a handy look at one of them.
+
+Engineers are stored sorted by tier, so ``Engineers.tier_slice(t)`` is a contiguous block.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Productivity, Scenario
+
+UNEMPLOYED = -1
+"""Value of ``Engineers.firm`` for an engineer without a job."""
+
+WEIGHTS = ("pay", "gpu", "mission", "outreach")
+
+
+def draw_productivity(spec: Productivity, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draw ``n`` productivities with mean 1.
+
+    - lognormal: a = exp(sigma z - sigma^2 / 2), z ~ N(0, 1);
+    - pareto: a = (alpha - 1) / alpha * x, x ~ Pareto(alpha) with x >= 1, so E[a] = 1;
+    each capped at ``spec.cap``.
+    """
+    if spec.distribution == "none":
+        return np.ones(n)
+    if spec.distribution == "lognormal":
+        a = np.exp(spec.sigma * rng.standard_normal(n) - spec.sigma**2 / 2)
+    else:
+        a = (spec.alpha - 1) / spec.alpha * (1.0 + rng.pareto(spec.alpha, n))
+    return np.minimum(a, spec.cap)
+
+
+def spread_lognormal(mean: float, dispersion: float, n: int, rng: np.random.Generator):
+    """Individual values with the given mean: mean * exp(s z - s^2 / 2), z ~ N(0, 1)."""
+    if dispersion == 0.0:
+        return np.full(n, mean)
+    return mean * np.exp(dispersion * rng.standard_normal(n) - dispersion**2 / 2)
+
+
+@dataclass(frozen=True)
+class EngineerView:
+    """A read-only snapshot of one engineer (for looking, not for the hot path)."""
+
+    id: int
+    tier: str
+    productivity: float
+    firm: str | None
+    pay: float
+    tenure: int
+    mission_preference: float
+    responsiveness: float
+    search_employed: float
+    search_unemployed: float
+    w_pay: float
+    w_gpu: float
+    w_mission: float
+    w_outreach: float
+
+
+class Engineers:
+    """Columns of engineer state. Index ``i`` is engineer ``i`` in every array.
+
+    Attributes
+    ----------
+    tier : int8 array
+        Tier index (0 is the top tier).
+    productivity : float array
+        Output relative to the tier's average (mean 1); offered pay scales with it.
+    firm : int32 array
+        Employer's index in ``TalentMarket.firms``, or ``UNEMPLOYED`` (-1).
+    pay : float array
+        Current pay in dollars a year (0 when unemployed).
+    tenure : int32 array
+        Months with the current employer (or in unemployment).
+    mission : float array
+        Mission preference m_i in [0, 1].
+    responsiveness : float array
+        Chance of considering an outreach offer when not searching.
+    search_employed, search_unemployed : float arrays
+        Monthly chances of searching when employed (lambda1_i) and of getting an offer when
+        unemployed (lambda0_i).
+    w_pay, w_gpu, w_mission, w_outreach : float arrays
+        The engineer's own utility weights.
+    """
+
+    def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
+        tiers = list(scenario.tiers.values())
+        self.tier_names = list(scenario.tiers)
+        self.tier_ai = np.array([t.ai for t in tiers])
+        n = scenario.market.engineers
+        shares = np.array([t.share for t in tiers])
+        counts = _largest_remainder(n, shares / shares.sum())
+        self.bounds = np.concatenate([[0], np.cumsum(counts)])
+        self.n = n
+        self.tier = np.repeat(np.arange(len(tiers), dtype=np.int8), counts)
+        self.separation = np.array([t.separation for t in tiers])
+
+        columns: dict[str, list[np.ndarray]] = {
+            k: []
+            for k in (
+                ["productivity", "mission", "responsiveness", "search_employed", "search_unemployed"]
+                + [f"w_{w}" for w in WEIGHTS]
+            )
+        }
+        for spec, count in zip(tiers, counts, strict=True):
+            columns["productivity"].append(draw_productivity(spec.productivity, count, rng))
+            columns["mission"].append(rng.uniform(*spec.mission_preference, count))
+            columns["responsiveness"].append(rng.uniform(*spec.responsiveness, count))
+            for key in ("search_employed", "search_unemployed"):
+                rate = spread_lognormal(getattr(spec, key), spec.search_dispersion, count, rng)
+                columns[key].append(np.clip(rate, 0.0, 1.0))
+            # Keep delta + lambda1 <= 1: the two are exclusive events of one month.
+            columns["search_employed"][-1] = np.minimum(
+                columns["search_employed"][-1], 1.0 - spec.separation
+            )
+            for w in WEIGHTS:
+                mean = getattr(spec.weights, w)
+                columns[f"w_{w}"].append(
+                    spread_lognormal(mean, spec.weights.dispersion, count, rng)
+                )
+        for key, parts in columns.items():
+            setattr(self, key, np.concatenate(parts).astype(np.float64))
+
+        self.firm = np.full(n, UNEMPLOYED, dtype=np.int32)
+        self.pay = np.zeros(n)
+        self.tenure = np.zeros(n, dtype=np.int32)
+
+    def tier_slice(self, t: int) -> slice:
+        """The contiguous block of engineers of tier ``t``."""
+        return slice(int(self.bounds[t]), int(self.bounds[t + 1]))
+
+    @property
+    def employed(self) -> np.ndarray:
+        """Boolean mask of engineers with a job."""
+        return self.firm != UNEMPLOYED
+
+    def view(self, i: int, firm_names: list[str]) -> EngineerView:
+        """A snapshot of engineer ``i``."""
+        if not 0 <= i < self.n:
+            raise IndexError(f"engineer {i} does not exist (0..{self.n - 1})")
+        firm = int(self.firm[i])
+        return EngineerView(
+            id=i,
+            tier=self.tier_names[self.tier[i]],
+            productivity=float(self.productivity[i]),
+            firm=None if firm == UNEMPLOYED else firm_names[firm],
+            pay=float(self.pay[i]),
+            tenure=int(self.tenure[i]),
+            mission_preference=float(self.mission[i]),
+            responsiveness=float(self.responsiveness[i]),
+            search_employed=float(self.search_employed[i]),
+            search_unemployed=float(self.search_unemployed[i]),
+            w_pay=float(self.w_pay[i]),
+            w_gpu=float(self.w_gpu[i]),
+            w_mission=float(self.w_mission[i]),
+            w_outreach=float(self.w_outreach[i]),
+        )
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """Every column, for writing the final state (``engineers.csv``)."""
+        return {
+            "id": np.arange(self.n),
+            "tier": self.tier,
+            "productivity": self.productivity,
+            "firm": self.firm,
+            "pay": self.pay,
+            "tenure": self.tenure,
+            "mission_preference": self.mission,
+            "responsiveness": self.responsiveness,
+            "search_employed": self.search_employed,
+            "search_unemployed": self.search_unemployed,
+            **{f"w_{w}": getattr(self, f"w_{w}") for w in WEIGHTS},
+        }
+
+
+def _largest_remainder(n: int, shares: np.ndarray) -> np.ndarray:
+    """Split ``n`` into integer counts proportional to ``shares`` (Hamilton's method)."""
+    exact = n * shares
+    counts = np.floor(exact).astype(np.int64)
+    short = n - counts.sum()
+    counts[np.argsort(-(exact - counts), kind="stable")[:short]] += 1
+    return counts

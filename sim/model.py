@@ -1,0 +1,307 @@
+"""The talent market: engineers choosing between firms, one month at a time.
+
+An agent-based model of the labour market for AI talent. Engineers (a vectorised
+population, :mod:`sim.engineers`) choose between firms (Mesa agents, :mod:`sim.firm`) on
+pay, GPU access, mission and personal outreach, by a multinomial logit (McFadden 1974);
+offers reach them through on-the-job search (Burdett and Mortensen 1998), which the model
+reproduces exactly in its textbook limit (:mod:`sim.jobladder`).
+
+One step is one month:
+
+1. the labour market: separations, search, offers and outreach, choices
+   (:func:`sim.matching.labour_market_month`);
+2. the records: market-wide and per-firm measures and the month's flows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.engineers import UNEMPLOYED, Engineers, EngineerView
+from sim.firm import Firm
+from sim.matching import MonthReport, Moves, Offers, labour_market_month
+from sim.measures import month_measures
+from sim.scenario import GeneratedFirms, Scenario, Spread, apply_overrides, load_scenario, validate
+
+FIRM_FIELDS = ("gpus", "mission", "hiring_capacity", "cash", "outreach", "size")
+
+
+class TalentMarket(mesa.Model):
+    """The market for AI talent.
+
+    Parameters
+    ----------
+    scenario : Scenario, str or Path
+        A validated scenario, or the path of a scenario file.
+    seed : int, optional
+        Seed of ``model.rng`` (default: the scenario's ``seed``).
+    rng : int or numpy Generator, optional
+        Mesa's name for the same thing (``mesa.batch_run`` in Mesa 3.5 passes it).
+    **overrides
+        Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
+        or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
+        passes its parameters. ``months=N`` sets the horizon.
+
+    Examples
+    --------
+    >>> model = TalentMarket("scenarios/textbook_job_ladder.toml", seed=1,
+    ...                      market__engineers=2000, months=12)
+    >>> model.run()
+    >>> model.market.unemployment_rate.iloc[-1]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path,
+        *,
+        seed: int | None = None,
+        rng: int | np.random.Generator | None = None,
+        **overrides: Any,
+    ) -> None:
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        if overrides:
+            changes = [f"{key.replace('__', '.')}={value!r}" for key, value in overrides.items()]
+            data = apply_overrides(scenario.to_dict(), _as_toml(overrides))
+            scenario = validate(data, f"{scenario.name} (overrides {', '.join(changes)})")
+        if rng is None:
+            rng = scenario.seed if seed is None else seed
+        elif seed is not None:
+            raise ValueError("give seed or rng, not both")
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(rng)
+        super().__init__(rng=rng)
+        self.scenario = scenario
+        self.months = scenario.months
+        self.benefit = scenario.market.unemployment_benefit * _per_year(scenario)
+
+        self.engineers = Engineers(scenario, self.rng)
+        self.firms: list[Firm] = _create_firms(self, scenario)
+        self.firm_names = [f.name for f in self.firms]
+        self.search_multiplier = np.ones(len(self.firms) + 1)
+        self.refresh_firm_table()
+        self._place_initial_engineers()
+
+        self.outreach_contacts = np.zeros(len(self.firms), dtype=np.int64)
+        self.outreach_hires = np.zeros(len(self.firms), dtype=np.int64)
+        self.employed_at_start = int(np.count_nonzero(self.engineers.firm != UNEMPLOYED))
+        self._firm_records: list[dict[str, np.ndarray]] = []
+        self._flow_records: list[np.ndarray] = []
+        self.market_row: dict[str, Any] = {}
+        self._record(MonthReport(Moves.empty(), _no_offers(), 0))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={key: _reporter(key) for key in self.market_row}
+        )
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _place_initial_engineers(self) -> None:
+        """Month 0: each engineer is employed with chance 1 - initial_unemployment, at a firm
+        hiring its tier drawn in proportion to firm size, paid posted pay x productivity."""
+        eng, rng, table = self.engineers, self.rng, self.firm_table
+        employed = rng.random(eng.n) >= self.scenario.market.initial_unemployment
+        for t in range(len(eng.tier_names)):
+            block = np.arange(*eng.tier_slice(t).indices(eng.n))
+            block = block[employed[block]]
+            weights = table["size"] * (table["pay"][:, t] > 0)
+            if block.size == 0 or weights.sum() == 0:
+                continue
+            firm = rng.choice(len(self.firms), size=block.size, p=weights / weights.sum())
+            eng.firm[block] = firm
+            eng.pay[block] = table["pay"][firm, t] * eng.productivity[block]
+        eng.tenure[:] = rng.integers(0, 48, eng.n)
+
+    def refresh_firm_table(self) -> None:
+        """Gather the firms' state into arrays (``firm_table``) for the vectorised market."""
+        self.firm_table = {key: np.array([getattr(f, key) for f in self.firms], dtype=float)
+                           for key in FIRM_FIELDS}
+        self.firm_table["pay"] = np.array([f.pay for f in self.firms])
+
+    # ------------------------------------------------------------------ the month
+
+    def step(self) -> None:
+        """One month: the labour market, then the records."""
+        self.employed_at_start = int(np.count_nonzero(self.engineers.firm != UNEMPLOYED))
+        self.engineers.tenure += 1
+        self.refresh_firm_table()
+        report = labour_market_month(self)
+        self._record(report)
+        self.datacollector.collect(self)
+        if self.steps >= self.months:
+            self.running = False
+
+    def run(self, progress: Any = None) -> None:
+        """Step until the horizon; ``progress`` (e.g. a tqdm bar) is updated each month."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress.update(1)
+
+    # ------------------------------------------------------------------ records
+
+    def _record(self, report: MonthReport) -> None:
+        row, firm_cols = month_measures(self, report)
+        self.market_row = row
+        self._firm_records.append(firm_cols)
+        moves = report.moves
+        if moves.engineer.size:
+            n_tiers = len(self.engineers.tier_names)
+            size = len(self.firms) + 1
+            code = ((moves.source + 1).astype(np.int64) * size + moves.destination + 1)
+            code = code * n_tiers + self.engineers.tier[moves.engineer]
+            counts = np.bincount(code, minlength=size * size * n_tiers)
+            nonzero = np.flatnonzero(counts)
+            src, rest = np.divmod(nonzero, size * n_tiers)
+            dst, tier = np.divmod(rest, n_tiers)
+            self._flow_records.append(
+                np.column_stack([np.full(nonzero.size, self.steps), src - 1, dst - 1, tier,
+                                 counts[nonzero]])
+            )
+
+    @property
+    def market(self) -> pd.DataFrame:
+        """Market-wide measures, a row per month (what ``market.csv`` holds)."""
+        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+
+    @property
+    def firm_records(self) -> pd.DataFrame:
+        """Per-firm measures, a row per firm per month (what ``firms.csv`` holds)."""
+        n = len(self.firms)
+        frames = []
+        for month, cols in enumerate(self._firm_records):
+            frame = pd.DataFrame({"month": month, "firm": self.firm_names,
+                                  "kind": [f.kind for f in self.firms], **cols})
+            frames.append(frame)
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        assert len(out) == n * len(self._firm_records)
+        return out
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Moves between places per month and tier, long format (what ``flows.csv`` holds).
+
+        ``source`` and ``destination`` are firm names or ``unemployment``."""
+        columns = ["month", "source", "destination", "tier", "engineers"]
+        if not self._flow_records:
+            return pd.DataFrame(columns=columns)
+        data = np.concatenate(self._flow_records)
+        places = np.array(["unemployment", *self.firm_names], dtype=object)
+        tiers = np.array(self.engineers.tier_names, dtype=object)
+        return pd.DataFrame({
+            "month": data[:, 0],
+            "source": places[data[:, 1] + 1],
+            "destination": places[data[:, 2] + 1],
+            "tier": tiers[data[:, 3]],
+            "engineers": data[:, 4],
+        }, columns=columns)
+
+    def engineer_table(self) -> pd.DataFrame:
+        """The final state of every engineer (what ``engineers.csv`` holds)."""
+        cols = self.engineers.columns()
+        frame = pd.DataFrame(cols)
+        frame["tier"] = np.array(self.engineers.tier_names, dtype=object)[cols["tier"]]
+        names = np.array(["", *self.firm_names], dtype=object)
+        frame["firm"] = names[cols["firm"] + 1]
+        return frame
+
+    # ------------------------------------------------------------------ looking
+
+    def engineer(self, i: int) -> EngineerView:
+        """A snapshot of engineer ``i``: tier, firm, pay, tenure, weights..."""
+        return self.engineers.view(i, self.firm_names)
+
+    def firm(self, name: str) -> Firm:
+        """The firm called ``name``."""
+        for firm in self.firms:
+            if firm.name == name:
+                return firm
+        raise KeyError(f"no firm called {name!r}")
+
+    def calendar_month(self, month: int) -> str:
+        """The calendar month (YYYY-MM) of model month ``month``."""
+        year, mon = map(int, self.scenario.start.split("-"))
+        total = year * 12 + mon - 1 + month
+        return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _reporter(key: str):
+    return lambda model: model.market_row[key]
+
+
+def _no_offers() -> Offers:
+    none = np.zeros(0, dtype=np.int64)
+    return Offers(none, none, np.zeros(0), np.zeros(0, dtype=bool))
+
+
+def _as_toml(overrides: dict[str, Any]) -> list[str]:
+    """Keyword overrides as ``--set`` strings (values written as TOML)."""
+    import json
+
+    out = []
+    for key, value in overrides.items():
+        path = key.replace("__", ".")
+        if isinstance(value, str):
+            out.append(f"{path}={json.dumps(value)}")
+        elif isinstance(value, bool):
+            out.append(f"{path}={'true' if value else 'false'}")
+        else:
+            out.append(f"{path}={json.dumps(value)}")
+    return out
+
+
+def _per_year(scenario: Scenario) -> float:
+    return 12.0 if scenario.market.pay_period == "month" else 1.0
+
+
+def _spread(value: float | Spread, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Values of a generated field for n firms (see :class:`sim.scenario.Spread`)."""
+    if not isinstance(value, Spread):
+        return np.full(n, float(value))
+    if value.spread == "even":
+        return np.linspace(value.min, value.max, n) if n > 1 else np.array([value.min])
+    if value.spread == "uniform":
+        return rng.uniform(value.min, value.max, n)
+    return np.exp(rng.uniform(np.log(value.min), np.log(value.max), n))
+
+
+def _create_firms(model: TalentMarket, scenario: Scenario) -> list[Firm]:
+    """Create the named firms, then the generated groups, in file order."""
+    tiers = list(scenario.tiers)
+    per_year = _per_year(scenario)
+    rows: list[dict[str, Any]] = []
+    for name, spec in scenario.firms.items():
+        rows.append({
+            "name": name, "kind": spec.kind, "gpus": spec.gpus, "mission": spec.mission,
+            "pay": np.array([spec.pay.get(t, 0.0) for t in tiers]) * per_year,
+            "hiring_capacity": np.inf if spec.hiring_capacity is None else spec.hiring_capacity,
+            "cash": spec.cash, "outreach": spec.outreach, "size": spec.size,
+        })
+    for group in scenario.generated_firms:
+        rows.extend(_generate(group, tiers, per_year, model.rng))
+    if len({r["name"] for r in rows}) != len(rows):
+        raise ValueError("firm names must be unique (a generated name clashes with another)")
+    return [Firm(model, index, **row) for index, row in enumerate(rows)]
+
+
+def _generate(group: GeneratedFirms, tiers: list[str], per_year: float,
+              rng: np.random.Generator) -> list[dict[str, Any]]:
+    n = group.count
+    values = {key: _spread(getattr(group, key), n, rng) for key in ("gpus", "mission", "cash",
+                                                                     "size")}
+    pay = np.column_stack([_spread(group.pay.get(t, 0.0), n, rng) for t in tiers]) * per_year
+    width = len(str(n))
+    return [{
+        "name": f"{group.prefix}{k + 1:0{width}d}", "kind": group.kind,
+        "gpus": values["gpus"][k], "mission": values["mission"][k], "pay": pay[k],
+        "hiring_capacity": np.inf if group.hiring_capacity is None else group.hiring_capacity,
+        "cash": values["cash"][k], "outreach": group.outreach, "size": values["size"][k],
+    } for k in range(n)]

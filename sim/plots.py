@@ -1,0 +1,225 @@
+"""Plots of a finished run, drawn from its result files alone.
+
+Plotting never reaches into a model: every figure reads ``market.csv``, ``firms.csv``,
+``flows.csv``, ``engineers.csv`` and ``manifest.json`` from a run folder, so
+``talentwar plot RUN_DIR`` redraws any finished run. Each figure is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+
+from sim.errors import UserError
+
+MAX_FIRMS_SHOWN = 12
+MAX_MATRIX_PLACES = 25
+
+
+class RunFiles:
+    """Lazy access to a run folder's tables."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.dir = Path(run_dir)
+        if not (self.dir / "market.csv").is_file():
+            raise UserError(f"{run_dir}: not a run folder (no market.csv)")
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table ``name`` (``market``, ``firms``, ``flows``, ``engineers``)."""
+        if name not in self._cache:
+            csv = self.dir / f"{name}.csv"
+            parquet = self.dir / f"{name}.parquet"
+            if csv.is_file():
+                self._cache[name] = pd.read_csv(csv)
+            elif parquet.is_file():
+                self._cache[name] = pd.read_parquet(parquet)
+            else:
+                self._cache[name] = pd.DataFrame()
+        return self._cache[name]
+
+    @property
+    def tiers(self) -> list[str]:
+        """Tier names, best first, read from the market table's columns."""
+        return [c.removeprefix("employed_") for c in self.table("market").columns
+                if c.startswith("employed_")]
+
+    def time_axis(self) -> pd.Series:
+        """Calendar months of the run, as dates."""
+        return pd.to_datetime(self.table("market")["date"], format="%Y-%m")
+
+
+def save(fig: plt.Figure, path: Path) -> Path:
+    """Save a figure as PNG by writing a temporary file and renaming it."""
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    tmp.replace(path)
+    return path
+
+
+def _largest_firms(firms: pd.DataFrame, column: str, n: int = MAX_FIRMS_SHOWN) -> list[str]:
+    last = firms[firms["month"] == firms["month"].max()]
+    return list(last.nlargest(n, column)["firm"])
+
+
+def plot_headcount(run: RunFiles) -> plt.Figure:
+    """Headcount of the largest firms over time, all engineers and the top tier."""
+    firms = run.table("firms")
+    dates = dict(zip(run.table("market")["month"], run.time_axis(), strict=True))
+    top = run.tiers[0]
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True)
+    for ax, column, title in (
+        (axes[0], "headcount", "All engineers"),
+        (axes[1], f"headcount_{top}", f"Top tier ({top})"),
+    ):
+        for name in _largest_firms(firms, column):
+            series = firms[firms["firm"] == name]
+            ax.plot(series["month"].map(dates), series[column], label=name)
+        ax.set_title(f"Headcount by firm: {title}")
+        ax.set_xlabel("month")
+        ax.set_ylabel("engineers employed")
+        ax.legend(fontsize=7, ncol=2, title=f"largest {MAX_FIRMS_SHOWN} firms")
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_pay(run: RunFiles) -> plt.Figure:
+    """Pay by tier: the final distribution (histograms) and quantiles over time."""
+    market, engineers = run.table("market"), run.table("engineers")
+    dates = run.time_axis()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    if not engineers.empty:
+        employed = engineers[engineers["pay"] > 0]
+        low, high = employed["pay"].min(), employed["pay"].max()
+        bins = np.geomspace(low * 0.95, high * 1.05, 60) if high > low else 20
+        for tier in run.tiers:
+            pay = employed.loc[employed["tier"] == tier, "pay"]
+            if len(pay):
+                axes[0].hist(pay, bins=bins, alpha=0.55, label=f"{tier} (n={len(pay):,})")
+        axes[0].set_xscale("log")
+        axes[0].set_title("Pay distribution by tier, final month (employed)")
+        axes[0].set_xlabel("pay ($ a year, log scale)")
+        axes[0].set_ylabel("engineers")
+        axes[0].legend(fontsize=8)
+    for tier, color in zip(run.tiers, plt.rcParams["axes.prop_cycle"].by_key()["color"],
+                           strict=False):
+        axes[1].plot(dates, market[f"pay_median_{tier}"], color=color, label=f"{tier} median")
+        axes[1].plot(dates, market[f"pay_p90_{tier}"], color=color, ls="--",
+                     label=f"{tier} 90th pct.")
+    axes[1].set_yscale("log")
+    axes[1].set_title("Pay by tier over time")
+    axes[1].set_xlabel("month")
+    axes[1].set_ylabel("pay ($ a year, log scale)")
+    axes[1].legend(fontsize=7, ncol=2)
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_gpu_share(run: RunFiles) -> plt.Figure:
+    """GPU stock of each firm against its share of the top tier, in the final month."""
+    firms = run.table("firms")
+    top = run.tiers[0]
+    last = firms[firms["month"] == firms["month"].max()]
+    total = last[f"headcount_{top}"].sum()
+    share = 100 * last[f"headcount_{top}"] / total if total else last[f"headcount_{top}"] * 0
+    gpus = last["gpus"].clip(lower=1)
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for kind, group in last.groupby("kind"):
+        ax.scatter(gpus[group.index], share[group.index], label=kind, s=40, alpha=0.8)
+    for idx in share.nlargest(10).index:
+        ax.annotate(last.loc[idx, "firm"], (gpus[idx], share[idx]), fontsize=7,
+                    xytext=(3, 3), textcoords="offset points")
+    threshold = run_threshold(run)
+    if threshold:
+        ax.axvline(threshold, color="grey", ls=":", label=f"GPU threshold ({threshold:,.0f})")
+    ax.set_xscale("log")
+    ax.set_title(f"GPU stock against share of top-tier engineers ({top}), final month")
+    ax.set_xlabel("GPU stock (H100 equivalents, log scale; 0 shown as 1)")
+    ax.set_ylabel(f"share of employed {top} (%)")
+    ax.legend(fontsize=8, title="kind of firm")
+    return fig
+
+
+def run_threshold(run: RunFiles) -> float | None:
+    """The scenario's GPU threshold, from the manifest."""
+    import json
+
+    path = run.dir / "manifest.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text())["scenario"]["compute"]["threshold"]
+
+
+def plot_moves(run: RunFiles) -> plt.Figure:
+    """Firm-to-firm moves over the whole run as a heat map (unemployment included)."""
+    flows = run.table("flows")
+    fig, ax = plt.subplots(figsize=(9, 7.5))
+    if flows.empty:
+        ax.set_title("No moves")
+        return fig
+    totals = flows.groupby(["source", "destination"])["engineers"].sum()
+    volume = totals.groupby(level=0).sum().add(totals.groupby(level=1).sum(), fill_value=0)
+    places = list(volume.drop("unemployment", errors="ignore")
+                  .nlargest(MAX_MATRIX_PLACES - 2).index)
+    keep = ["unemployment", *places]
+    label = {p: p for p in keep}
+    other = "other firms"
+
+    def name(place: str) -> str:
+        return label.get(place, other)
+
+    grouped = totals.rename(index=name).groupby(level=[0, 1]).sum()
+    order = keep + ([other] if other in grouped.index.get_level_values(0).union(
+        grouped.index.get_level_values(1)) else [])
+    matrix = grouped.unstack(fill_value=0).reindex(index=order, columns=order, fill_value=0)
+    data = matrix.to_numpy(dtype=float)
+    shown = np.where(data > 0, data, np.nan)
+    image = ax.imshow(shown, norm=LogNorm(vmin=1, vmax=max(np.nanmax(shown), 1.0)),
+                      cmap="viridis")
+    ax.set_xticks(range(len(order)), order, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(order)), order, fontsize=7)
+    ax.set_xlabel("destination")
+    ax.set_ylabel("source")
+    ax.set_title("Moves between firms over the run (engineers, log colour scale)")
+    fig.colorbar(image, ax=ax, label="engineers moved")
+    return fig
+
+
+def plot_rates(run: RunFiles) -> plt.Figure:
+    """Unemployment and job-to-job rates over time."""
+    market = run.table("market")
+    dates = run.time_axis()
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    ax.plot(dates, 100 * market["unemployment_rate"], label="unemployment rate")
+    ax.plot(dates, 100 * market["job_to_job_rate"], label="job-to-job moves (% of employed)")
+    ax.set_title("Unemployment and job-to-job rates")
+    ax.set_xlabel("month")
+    ax.set_ylabel("% (monthly for moves)")
+    ax.legend()
+    fig.autofmt_xdate()
+    return fig
+
+
+RUN_PLOTS: dict[str, Callable[[RunFiles], plt.Figure]] = {
+    "headcount": plot_headcount,
+    "pay_by_tier": plot_pay,
+    "gpu_vs_top_share": plot_gpu_share,
+    "moves_matrix": plot_moves,
+    "rates": plot_rates,
+}
+
+
+def plot_run(run_dir: Path) -> list[Path]:
+    """Draw every plot of a run folder as PNG files in it; return their paths."""
+    run = RunFiles(run_dir)
+    return [save(draw(run), run.dir / f"{name}.png") for name, draw in RUN_PLOTS.items()]

@@ -1,0 +1,474 @@
+"""The scenario format: one typed, documented definition of every parameter of the model.
+
+A scenario is a TOML file. This module is the single place that defines its keys, their
+types, defaults and allowed values: the same classes validate files on load, document the
+format (``docs/scenarios.md`` is written from them) and give the JSON Schema
+(``talentwar schema``).
+
+Loading follows three steps:
+
+1. read the TOML file and, if it says ``extends = "base.toml"``, deep-merge it over its base
+   (tables merge key by key, anything else is replaced);
+2. apply command-line overrides ``--set a.b.c=value`` the same way;
+3. validate strictly: unknown keys, wrong types and impossible values are rejected with an
+   error naming the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import UserError
+
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+Count = Annotated[int, Field(ge=0)]
+Pair = Annotated[list[Share], Field(min_length=2, max_length=2)]
+FirmKind = Literal["big_tech", "frontier_lab", "ai_startup", "enterprise_software", "other"]
+
+
+class Strict(BaseModel):
+    """Base of every scenario table: unknown keys are errors, types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------- market and tiers
+
+
+class Market(Strict):
+    """Size and money conventions of the market."""
+
+    engineers: Annotated[int, Field(ge=1, le=50_000_000)] = Field(
+        10_000, description="Number of engineers in the market."
+    )
+    initial_unemployment: Share = Field(
+        0.05, description="Share of engineers without a job in month 0."
+    )
+    pay_period: Literal["year", "month"] = Field(
+        "year",
+        description=(
+            "Period of every pay figure in the file (posted pay, unemployment benefit). "
+            "The model and its outputs always use dollars a year; monthly figures are x12."
+        ),
+    )
+    unemployment_benefit: NonNegative = Field(
+        0.0,
+        description=(
+            "Income of an unemployed engineer, in `pay_period` units. Its log is the pay "
+            "term of the utility of staying unemployed; 0 means any offer beats unemployment."
+        ),
+    )
+
+
+class Productivity(Strict):
+    """Distribution of individual productivity within a tier, with mean 1.
+
+    Offered pay is the firm's posted pay for the tier times the engineer's productivity, so
+    this distribution is also the spread of pay within a tier.
+    """
+
+    distribution: Literal["none", "lognormal", "pareto"] = Field(
+        "none",
+        description=(
+            "`none`: everyone 1. `lognormal`: exp(sigma z - sigma^2/2). `pareto`: "
+            "(alpha-1)/alpha * Pareto(alpha), heavy-tailed, mean 1 (alpha > 1)."
+        ),
+    )
+    sigma: NonNegative = Field(0.5, description="Log standard deviation (lognormal).")
+    alpha: Annotated[float, Field(gt=1.0)] = Field(2.5, description="Tail index (pareto).")
+    cap: Annotated[float, Field(gt=1.0)] = Field(
+        50.0, description="Largest productivity allowed (draws above are set to it)."
+    )
+
+
+class Weights(Strict):
+    """Mean weights of the engineer's utility terms, and their spread across engineers.
+
+    Each engineer draws its own weight w_k = mean_k * exp(s z - s^2/2), z ~ N(0, 1),
+    s = `dispersion` (mean-preserving lognormal).
+    """
+
+    pay: NonNegative = Field(1.0, description="Weight of log pay.")
+    gpu: NonNegative = Field(0.0, description="Weight of GPU access (0..1 pull of the firm).")
+    mission: NonNegative = Field(0.0, description="Weight of mission fit (0..1).")
+    outreach: NonNegative = Field(
+        0.0, description="Utility bonus of an offer that came with personal outreach."
+    )
+    dispersion: NonNegative = Field(0.0, description="Log-spread of weights across engineers.")
+
+
+class Tier(Strict):
+    """A kind of engineer: top researchers, ML engineers, non-AI software engineers..."""
+
+    share: Positive = Field(description="Share of the population (shares are normalised).")
+    ai: bool = Field(True, description="Whether the tier does AI work (for AI/non-AI pay).")
+    productivity: Productivity = Field(default_factory=Productivity)
+    weights: Weights = Field(default_factory=Weights)
+    separation: Rate = Field(0.01, description="Monthly chance of exogenous job loss (delta).")
+    search_unemployed: Rate = Field(
+        0.3, description="Monthly chance an unemployed engineer gets an offer (lambda0)."
+    )
+    search_employed: Rate = Field(
+        0.05, description="Monthly chance an employed engineer searches (lambda1)."
+    )
+    search_dispersion: NonNegative = Field(
+        0.0,
+        description="Log-spread of individual search rates around the tier's (0: all equal).",
+    )
+    mission_preference: Pair = Field(
+        [0.0, 1.0],
+        description="Engineers' mission preference m_i is uniform on [low, high].",
+    )
+    responsiveness: Pair = Field(
+        [0.0, 0.0],
+        description=(
+            "Chance, uniform on [low, high] across engineers, that an engineer who is not "
+            "searching considers an offer that came with personal outreach."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _rates_fit_in_a_month(self) -> Tier:
+        if self.separation + self.search_employed > 1.0:
+            raise ValueError(
+                "separation + search_employed must be at most 1 "
+                "(they are exclusive events of one month)"
+            )
+        for key in ("mission_preference", "responsiveness"):
+            low, high = getattr(self, key)
+            if low > high:
+                raise ValueError(f"{key} must be [low, high] with low <= high")
+        return self
+
+
+# --------------------------------------------------------------------------- choice and compute
+
+
+class Choice(Strict):
+    """How engineers find and choose between offers (a multinomial logit)."""
+
+    noise: NonNegative = Field(
+        0.3,
+        description=(
+            "Scale mu of the Gumbel taste noise: P(j) = exp(V_j/mu) / sum_k exp(V_k/mu). "
+            "0 makes the choice deterministic (highest utility wins, ties stay)."
+        ),
+    )
+    switching_cost: NonNegative = Field(
+        0.1, description="Utility bonus of staying with the current employer."
+    )
+    offers_per_search: Annotated[int, Field(ge=1, le=20)] = Field(
+        1, description="Firms a searching engineer hears from in a month."
+    )
+    firm_sampling: Literal["uniform", "size"] = Field(
+        "uniform",
+        description=(
+            "Which firms a searcher hears from: `uniform` (each firm hiring its tier equally "
+            "likely, the textbook) or `size` (in proportion to the firm's `size`)."
+        ),
+    )
+
+
+class Compute(Strict):
+    """GPU access as a recruiting argument."""
+
+    threshold: Positive = Field(
+        10_000.0, description="H100s below which top researchers largely ignore a firm."
+    )
+    response: Literal["sharp", "smooth"] = Field(
+        "smooth",
+        description=(
+            "`sharp`: pull g = 1 at or above the threshold, else 0. `smooth`: "
+            "g = 1 / (1 + (threshold / gpus)^(1/width)), a logistic in log GPUs."
+        ),
+    )
+    width: Positive = Field(
+        0.25, description="Width of the smooth response, in natural-log units of GPUs."
+    )
+
+
+# --------------------------------------------------------------------------- firms
+
+
+class Spread(Strict):
+    """Values spread over generated firms: firm k of n gets a value between min and max."""
+
+    min: NonNegative
+    max: NonNegative
+    spread: Literal["even", "uniform", "log-uniform"] = Field(
+        "even",
+        description=(
+            "`even`: min + (max-min) k/(n-1); `uniform`: random; `log-uniform`: random "
+            "with log spread evenly (min > 0)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Spread:
+        if self.min > self.max:
+            raise ValueError("min must not exceed max")
+        if self.spread == "log-uniform" and self.min <= 0:
+            raise ValueError("log-uniform needs min > 0")
+        return self
+
+
+class Firm(Strict):
+    """A named firm."""
+
+    kind: FirmKind = Field("other", description="Kind of firm, for grouping and plots.")
+    gpus: NonNegative = Field(0.0, description="GPU stock in H100 equivalents.")
+    mission: Share = Field(
+        0.0, description="How much the firm is about building frontier AI (0..1)."
+    )
+    pay: dict[str, NonNegative] = Field(
+        default_factory=dict,
+        description=(
+            "Posted pay per tier, in `market.pay_period` units, for an engineer of "
+            "productivity 1. A tier left out (or 0) is not hired."
+        ),
+    )
+    hiring_capacity: Count | None = Field(
+        None, description="Most offers the firm makes in a month (absent: no limit)."
+    )
+    cash: NonNegative = Field(1e9, description="Cash in dollars.")
+    outreach: Count = Field(
+        0, description="Personal notes or calls the firm's leaders make in a month."
+    )
+    size: Positive = Field(
+        1.0, description="Relative share of the initial employment of the tiers it hires."
+    )
+
+
+class GeneratedFirms(Strict):
+    """A group of firms generated from spreads (for large or stylised markets)."""
+
+    count: Annotated[int, Field(ge=1, le=100_000)]
+    prefix: str = Field("firm", description="Names are prefix + number.")
+    kind: FirmKind = "other"
+    gpus: NonNegative | Spread = 0.0
+    mission: Share | Spread = 0.0
+    pay: dict[str, NonNegative | Spread] = Field(default_factory=dict)
+    hiring_capacity: Count | None = None
+    cash: NonNegative | Spread = 1e9
+    outreach: Count = 0
+    size: Positive | Spread = 1.0
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    """A whole scenario: the market, its engineers, its firms and how they meet."""
+
+    name: str = Field("scenario", description="Short name; runs are filed under it.")
+    description: str = Field("", description="What the scenario is about.")
+    seed: Annotated[int, Field(ge=0)] = Field(0, description="Seed of the model's rng.")
+    months: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        120, description="Months to simulate (one step is one month)."
+    )
+    start: str = Field(
+        "2023-01",
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="Calendar month of month 0, YYYY-MM.",
+    )
+    market: Market = Field(default_factory=Market)
+    tiers: dict[str, Tier] = Field(
+        description="Engineer tiers, best first (the first tier is the 'top tier')."
+    )
+    choice: Choice = Field(default_factory=Choice)
+    compute: Compute = Field(default_factory=Compute)
+    firms: dict[str, Firm] = Field(default_factory=dict, description="Named firms.")
+    generated_firms: list[GeneratedFirms] = Field(
+        default_factory=list, description="Groups of generated firms."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if not self.tiers:
+            raise ValueError("at least one tier is needed")
+        if not self.firms and not self.generated_firms:
+            raise ValueError("no firms: give [firms.NAME] tables or [[generated_firms]]")
+        known = set(self.tiers)
+        for name, firm in self.firms.items():
+            unknown = set(firm.pay) - known
+            if unknown:
+                raise ValueError(
+                    f"firms.{name}.pay names unknown tier(s) {sorted(unknown)}; "
+                    f"tiers are {sorted(known)}"
+                )
+        for k, group in enumerate(self.generated_firms):
+            unknown = set(group.pay) - known
+            if unknown:
+                raise ValueError(
+                    f"generated_firms[{k}].pay names unknown tier(s) {sorted(unknown)}"
+                )
+        return self
+
+    @property
+    def top_tier(self) -> str:
+        """Name of the first (top) tier."""
+        return next(iter(self.tiers))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (what a manifest records)."""
+        return self.model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` into a copy of ``base``: tables merge key by key, other values replace."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a TOML scenario file and resolve its ``extends`` chain into one mapping."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such scenario file")
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: not valid TOML: {err}") from None
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise UserError(f"{path}: extends: expected a file name (string), got {base_name!r}")
+    base_path = (path.parent / base_name).resolve()
+    if base_path in _seen:
+        raise UserError(f"{path}: extends: {base_name} extends itself (a cycle)")
+    if not base_path.is_file():
+        raise UserError(f"{path}: extends: no such file {base_name} (looked at {base_path})")
+    base = read_toml(base_path, (*_seen, path.resolve()))
+    return deep_merge(base, data)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``a.b.c=value``: the value is read as TOML (``20000``, ``0.5``, ``true``,
+    ``[1, 2]``, ``"text"``), and taken as a bare string if it is not valid TOML."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise UserError(f"--set {text!r}: expected KEY=VALUE, e.g. market.engineers=20000")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply ``--set KEY=VALUE`` overrides (dotted key paths) to scenario data.
+
+    A numeric part indexes a list: ``generated_firms.0.outreach=5``."""
+    data = copy.deepcopy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node: Any = data
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise UserError(
+                        f"--set {text!r}: {'.'.join(path[:depth])} is a list of "
+                        f"{len(node)}; expected an index 0..{len(node) - 1}, got {part!r}"
+                    )
+                part = int(part)
+            elif not isinstance(node, dict):
+                raise UserError(
+                    f"--set {text!r}: {'.'.join(path[:depth])} is a value, not a table"
+                )
+            if last:
+                node[part] = value
+            else:
+                if isinstance(node, dict):
+                    node.setdefault(part, {})
+                node = node[part]
+    return data
+
+
+def _format_location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_validation_error(source: str, err: ValidationError) -> str:
+    """One line per problem: ``source: key.path: what was expected (got value)``."""
+    lines = []
+    for problem in err.errors():
+        # pydantic adds the union member or validator name to a location; keep key names only.
+        loc = tuple(
+            p
+            for p in problem["loc"]
+            if not (isinstance(p, str) and (p[:1].isupper() or "[" in p or p in _TYPE_TAGS))
+        )
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (a typo?)"
+        elif problem["type"] == "missing":
+            message = "required key is missing"
+        got = problem.get("input")
+        shown = "" if problem["type"] in ("missing", "extra_forbidden") or isinstance(
+            got, dict
+        ) else f" (got {got!r})"
+        lines.append(f"{source}: {_format_location(loc)}: {message}{shown}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+_TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "function-after",
+              "constrained-float", "constrained-int", "none", "literal"}
+
+
+def validate(data: Mapping[str, Any], source: str) -> Scenario:
+    """Validate scenario data, raising :class:`UserError` naming ``source`` and each key."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as err:
+        raise UserError(format_validation_error(source, err)) from None
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load, merge (``extends``), override (``--set``) and validate a scenario file."""
+    path = Path(path)
+    data = read_toml(path)
+    data.setdefault("name", path.stem)
+    overrides = list(overrides)
+    data = apply_overrides(data, overrides)
+    source = str(path) + (" (with --set overrides)" if overrides else "")
+    return validate(data, source)
+
+
+def json_schema() -> str:
+    """The JSON Schema of the scenario format, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "talentwar scenario"
+    schema.setdefault("properties", {})["extends"] = {
+        "type": "string",
+        "description": "Path of a base scenario, relative to this file, merged under it.",
+    }
+    return json.dumps(schema, indent=2)

@@ -1,0 +1,71 @@
+"""What an engineer gets from a job, and how it chooses among the jobs it considers.
+
+The utility of engineer i at firm j is
+
+    V_ij = w_pay_i * log(pay_ij)
+         + w_gpu_i * g(GPU_j)                      (GPU access, a pull in [0, 1])
+         + w_mission_i * (1 - |m_i - M_j|)         (mission fit)
+         + w_outreach_i * contacted_ij             (personal outreach)
+         + s * stay_ij                             (switching cost s, paid on leaving)
+
+and the engineer picks among its alternatives (staying included) by a multinomial logit
+(McFadden 1974): adding i.i.d. Gumbel noise of scale mu to each V and taking the largest
+gives P(j) = exp(V_j / mu) / sum_k exp(V_k / mu).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.scenario import Compute
+
+
+def gpu_pull(gpus: np.ndarray, compute: Compute) -> np.ndarray:
+    """The pull g of a GPU stock, in [0, 1].
+
+    sharp:  g = 1[GPU >= T]
+    smooth: g = 1 / (1 + (T / GPU)^(1/width)) = logistic((log GPU - log T) / width)
+    """
+    gpus = np.asarray(gpus, dtype=np.float64)
+    if compute.response == "sharp":
+        return (gpus >= compute.threshold).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        z = (np.log(np.maximum(gpus, 1e-300)) - np.log(compute.threshold)) / compute.width
+    return 0.5 * (1.0 + np.tanh(z / 2.0))
+
+
+def mission_fit(preference: np.ndarray, mission: np.ndarray) -> np.ndarray:
+    """Mission fit 1 - |m_i - M_j| of an engineer's preference m_i and a firm's mission M_j."""
+    return 1.0 - np.abs(preference - mission)
+
+
+def log_pay(pay: np.ndarray) -> np.ndarray:
+    """log pay, with log 0 = -inf (nothing beats a positive offer)."""
+    with np.errstate(divide="ignore"):
+        return np.log(pay)
+
+
+def logit_probabilities(values: np.ndarray, noise: float) -> np.ndarray:
+    """Choice probabilities exp(V_j / mu) / sum_k exp(V_k / mu) over the last axis."""
+    z = np.asarray(values, dtype=np.float64) / noise
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def choose(
+    chooser: np.ndarray, values: np.ndarray, noise: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Each chooser's pick among its alternatives, by a multinomial logit.
+
+    ``chooser[a]`` says whose alternative ``a`` is; the result holds, for each distinct
+    chooser (in increasing order), the index of the alternative it picked. The pick is the
+    largest V_a + mu * e_a with e_a standard Gumbel (the Gumbel-max form of the logit);
+    with mu = 0 it is the largest V_a, and a tie goes to the alternative listed first.
+    """
+    utility = values + noise * rng.gumbel(size=values.size) if noise > 0 else values
+    order = np.lexsort((-utility, chooser))  # by chooser, best first; stable on ties
+    ranked = chooser[order]
+    first = np.ones(ranked.size, dtype=bool)
+    first[1:] = ranked[1:] != ranked[:-1]
+    return order[first]
