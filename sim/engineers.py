@@ -107,7 +107,8 @@ class Engineers:
         columns: dict[str, list[np.ndarray]] = {
             k: []
             for k in (
-                ["productivity", "mission", "responsiveness", "search_employed", "search_unemployed"]
+                ["productivity", "mission", "responsiveness"]
+                + ["search_employed", "search_unemployed"]
                 + [f"w_{w}" for w in WEIGHTS]
             )
         }
