@@ -1,0 +1,146 @@
+"""What drives engineers: GPUs, outreach, mission; and the bookkeeping of who is where."""
+
+import mesa
+import numpy as np
+import pytest
+
+from sim import TalentMarket
+from sim.engineers import UNEMPLOYED
+from tests.conftest import SCENARIOS, scenario_of, small_market
+
+
+def top_share(model, name):
+    firm = model.firm(name).index
+    top = model.engineers.tier_slice(0)
+    employed = model.engineers.firm[top]
+    employed = employed[employed != UNEMPLOYED]
+    return np.mean(employed == firm), employed.size
+
+
+def test_more_gpus_above_the_threshold_draw_more_top_tier_engineers():
+    shares = {}
+    for gpus in (2_000, 50_000):
+        data = small_market(firms={"Gamma": {"gpus": gpus}})
+        model = TalentMarket(scenario_of(data))
+        model.run()
+        shares[gpus], n = top_share(model, "Gamma")
+    # Below the threshold Gamma loses its researchers; above it, it holds about its share.
+    se = np.sqrt(0.25 / n)
+    assert shares[50_000] - shares[2_000] > 5 * se, shares
+
+
+def test_the_top_tier_concentrates_above_the_threshold():
+    model = TalentMarket(scenario_of(small_market()))
+    first = model.market_row["top_share_above_threshold"]
+    model.run()
+    assert model.market_row["top_share_above_threshold"] > first + 0.1
+
+
+def test_outreach_raises_acceptance():
+    hires = {}
+    for outreach in (0, 40):
+        data = small_market(firms={"Gamma": {"outreach": outreach, "gpus": 50_000}})
+        model = TalentMarket(scenario_of(data))
+        model.run()
+        flows = model.flows
+        into_gamma = flows[(flows["destination"] == "Gamma") & (flows["tier"] == "researcher")]
+        hires[outreach] = into_gamma["engineers"].sum()
+        firms = model.firm_records
+        gamma = firms[firms["firm"] == "Gamma"]
+        if outreach:
+            assert gamma["outreach_contacts"].sum() == 40 * model.months
+            assert gamma["outreach_hires"].sum() > 0
+    # Researchers hired by Gamma are roughly Poisson counts: the difference must exceed
+    # 4 standard errors.
+    assert hires[40] - hires[0] > 4 * np.sqrt(hires[40] + hires[0]), hires
+
+
+def test_engineers_sort_by_mission():
+    data = small_market(
+        firms={"Alpha": {"mission": 0.95}, "Beta": {"mission": 0.05},
+               "Gamma": {"mission": 0.6, "gpus": 50_000}, "Delta": {"mission": 0.3,
+                                                               "gpus": 50_000}},
+        tiers={"engineer": {"weights": {"mission": 3.0}}, "researcher": {"weights":
+                                                                        {"mission": 3.0}}},
+        months=48,
+    )
+    model = TalentMarket(scenario_of(data))
+
+    def correlation():
+        eng = model.engineers
+        employed = eng.firm != UNEMPLOYED
+        firm_mission = model.firm_table["mission"][eng.firm[employed]]
+        return np.corrcoef(eng.mission[employed], firm_mission)[0, 1]
+
+    # Initial placement ignores mission: correlation ~ 0 (sd ~ 1/sqrt(n) ~ 0.013).
+    assert abs(correlation()) < 0.05
+    model.run()
+    assert correlation() > 0.3
+
+
+def test_every_engineer_is_in_exactly_one_place_every_month():
+    model = TalentMarket(scenario_of(small_market(months=12)))
+    n_firms = len(model.firms)
+    previous = model.firm_records
+    while model.running:
+        before = np.bincount(model.engineers.firm + 1, minlength=n_firms + 1)
+        model.step()
+        firm = model.engineers.firm
+        assert firm.min() >= UNEMPLOYED and firm.max() < n_firms
+        after = np.bincount(firm + 1, minlength=n_firms + 1)
+        # Stocks move only by the recorded flows.
+        flows = model.flows
+        month = flows[flows["month"] == model.steps]
+        places = ["unemployment", *model.firm_names]
+        inflow = month.groupby("destination")["engineers"].sum().reindex(places, fill_value=0)
+        outflow = month.groupby("source")["engineers"].sum().reindex(places, fill_value=0)
+        np.testing.assert_array_equal(after, before + inflow.to_numpy() - outflow.to_numpy())
+        row = model.market_row
+        assert row["employed"] + row["unemployed"] == model.engineers.n
+        # Pay is positive exactly for the employed.
+        assert np.array_equal(model.engineers.pay > 0, firm != UNEMPLOYED)
+    assert previous is not None
+
+
+def test_engineer_view_shows_one_engineer():
+    model = TalentMarket(scenario_of(small_market(months=1)))
+    eng = model.engineers
+    i = int(np.flatnonzero(eng.firm != UNEMPLOYED)[0])
+    view = model.engineer(i)
+    assert view.firm == model.firm_names[eng.firm[i]]
+    assert view.pay == eng.pay[i] and view.tier == "researcher"
+    with pytest.raises(IndexError):
+        model.engineer(eng.n)
+
+
+def test_mesa_batch_run_drives_the_model():
+    results = mesa.batch_run(
+        TalentMarket,
+        parameters={
+            "scenario": str(SCENARIOS / "textbook_job_ladder.toml"),
+            "market__engineers": [500, 1_000],
+            "months": 3,
+            "seed": 5,
+        },
+        iterations=1,
+        max_steps=10,
+        data_collection_period=1,
+        display_progress=False,
+    )
+    # batch_run reads the DataCollector's rows 0..steps-1: months 0, 1, 2 of each run.
+    assert sorted((r["market__engineers"], r["Step"]) for r in results) == [
+        (n, month) for n in (500, 1_000) for month in range(3)
+    ]
+    assert all(r["Step"] == r["month"] and r["engineers"] == r["market__engineers"]
+               for r in results)
+    assert all(r["employed"] + r["unemployed"] == r["engineers"] for r in results)
+
+
+def test_same_seed_same_market_different_seed_different_market():
+    runs = []
+    for seed in (3, 3, 4):
+        model = TalentMarket(scenario_of(small_market(months=6)), seed=seed)
+        model.run()
+        runs.append(model.market.drop(columns="date").to_numpy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
