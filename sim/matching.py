@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.counteroffers import negotiate, record_outcomes
 from sim.engineers import UNEMPLOYED
 from sim.utility import choose, gpu_pull, log_pay, mission_fit
 
@@ -36,9 +37,13 @@ if TYPE_CHECKING:
     from sim.model import TalentMarket
 
 # Kinds of move, as recorded in ``Moves.kind``.
-SEPARATION = 0
+SEPARATION = 0  # exogenous job loss
 HIRE_FROM_UNEMPLOYMENT = 1
 JOB_TO_JOB = 2
+LAYOFF = 3
+EXIT = 4  # the employer left the market
+DEAL_TRANSFER = 5  # moved by an acquisition or license-and-hire
+DEAL_DEPARTURE = 6  # left the buyer after a deal
 
 
 @dataclass
@@ -119,14 +124,14 @@ def separate(model: TalentMarket, leaving: np.ndarray) -> Moves:
 def sampling_weights(model: TalentMarket) -> np.ndarray:
     """Chance that a searcher of tier t hears from firm j: a (tiers x firms) array.
 
-    Firms that do not hire the tier, or have no cash, are never drawn.
+    Only firms hiring the tier this month are drawn (``firm_table["open"]``: active, paying
+    the tier, with a vacancy and the cash to hire).
     """
     firms = model.firm_table
     base = np.ones(len(model.firms)) if model.scenario.choice.firm_sampling == "uniform" else (
         firms["size"]
     )
-    open_ = (firms["pay"] > 0) & (firms["cash"] > 0)[:, None]  # firms x tiers
-    weights = (base[:, None] * open_).T
+    weights = (base[:, None] * firms["open"]).T
     totals = weights.sum(axis=1, keepdims=True)
     return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
 
@@ -161,12 +166,12 @@ def outreach_targets(model: TalentMarket) -> tuple[np.ndarray, np.ndarray]:
     Firm j contacts its ``outreach`` capacity of top-tier engineers who do not work for it,
     chosen by the largest log(productivity_i) + e_ij, e_ij standard Gumbel (the
     Gumbel-top-k form of drawing without replacement with chance proportional to
-    productivity). Only firms that hire the top tier and have cash reach out.
+    productivity). Only firms hiring the top tier this month reach out.
     """
     eng, rng = model.engineers, model.rng
     firms = model.firm_table
     pool = np.arange(*eng.tier_slice(0).indices(eng.n))
-    capacity = np.where((firms["pay"][:, 0] > 0) & (firms["cash"] > 0), firms["outreach"], 0)
+    capacity = np.where(firms["open"][:, 0], firms["outreach"], 0)
     who, firm = [], []
     if pool.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -221,8 +226,9 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
     return Offers(who, firm, pay, outreach)
 
 
-def stay_values(model: TalentMarket, who: np.ndarray) -> np.ndarray:
-    """Utility of keeping one's current place (job or unemployment), for engineers ``who``.
+def stay_values(model: TalentMarket, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
+    """Utility of keeping one's current place (job or unemployment), for engineers ``who``
+    paid ``pay`` if they stay (their pay, or a counter-offer).
 
     Employed: w_pay log(pay) + w_gpu g(GPU_j) + w_mission fit(m_i, M_j) + s.
     Unemployed: w_pay log(b), with b the unemployment benefit (log 0 = -inf).
@@ -230,7 +236,7 @@ def stay_values(model: TalentMarket, who: np.ndarray) -> np.ndarray:
     eng = model.engineers
     firm = eng.firm[who]
     employed = firm != UNEMPLOYED
-    current = firm_values(model, who, np.where(employed, firm, 0), eng.pay[who])
+    current = firm_values(model, who, np.where(employed, firm, 0), pay)
     current += model.scenario.choice.switching_cost
     idle = eng.w_pay[who] * log_pay(np.full(who.size, model.benefit))
     return np.where(employed, current, idle)
@@ -249,18 +255,22 @@ def firm_values(model: TalentMarket, who: np.ndarray, firm: np.ndarray, pay: np.
 
 
 def decide(model: TalentMarket, offers: Offers) -> Moves:
-    """Each engineer with offers picks one alternative (its offers or staying) by the logit,
-    and those who pick an offer move to the firm at the offered pay."""
+    """Employers answer outside offers (counter-offers, retention calls); then each engineer
+    with offers picks one alternative (its offers or staying) by the logit, and those who
+    pick an offer move to the firm at the offered pay."""
     eng = model.engineers
     choosers = np.unique(offers.engineer)
+    deal = negotiate(model, choosers, offers)
     offer_values = firm_values(model, offers.engineer, offers.firm, offers.pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
     who = np.concatenate([choosers, offers.engineer])
-    values = np.concatenate([stay_values(model, choosers), offer_values])
+    values = np.concatenate([stay_values(model, choosers, deal.stay_pay) + deal.stay_bonus,
+                             offer_values])
     picked = choose(who, values, model.scenario.choice.noise, model.rng)
-    picked = picked[picked >= choosers.size] - choosers.size
-    taken = offers.take(picked)
+    stayed = picked < choosers.size
+    record_outcomes(model, choosers, stayed, deal)
+    taken = offers.take(picked[~stayed] - choosers.size)
     mover = taken.engineer
     source = eng.firm[mover].copy()
     kind = np.where(source == UNEMPLOYED, HIRE_FROM_UNEMPLOYMENT, JOB_TO_JOB).astype(np.int8)
@@ -272,10 +282,14 @@ def decide(model: TalentMarket, offers: Offers) -> Moves:
 
 
 def labour_market_month(model: TalentMarket) -> MonthReport:
-    """Separations, then search, offers and choices: the month of the labour market."""
+    """Deal leavers and separations, then search, offers, counter-offers and choices: the
+    month of the labour market."""
+    from sim.deals import depart
+
+    departed = depart(model)
     separates, searching = draw_events(model)
     left = separate(model, np.flatnonzero(separates))
     searchers = np.flatnonzero(searching)
     offers = gather_offers(model, searchers, searching)
     moved = decide(model, offers)
-    return MonthReport(Moves.concat([left, moved]), offers, int(searchers.size))
+    return MonthReport(Moves.concat([departed, left, moved]), offers, int(searchers.size))

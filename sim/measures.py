@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engineers import UNEMPLOYED
-from sim.matching import HIRE_FROM_UNEMPLOYMENT, JOB_TO_JOB, SEPARATION, MonthReport
+from sim.matching import (
+    DEAL_DEPARTURE,
+    DEAL_TRANSFER,
+    EXIT,
+    HIRE_FROM_UNEMPLOYMENT,
+    JOB_TO_JOB,
+    SEPARATION,
+    MonthReport,
+)
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -55,7 +63,7 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
     heads = headcount(model)
     n_firms = len(model.firms)
 
-    hired = moves.destination != UNEMPLOYED
+    hired = (moves.kind == HIRE_FROM_UNEMPLOYMENT) | (moves.kind == JOB_TO_JOB)
     j2j = moves.kind == JOB_TO_JOB
     sep = moves.kind == SEPARATION
     hires = _by_firm_and_tier(model, moves.destination[hired], moves.engineer[hired])
@@ -77,7 +85,11 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
         "job_to_job": int(j2j.sum()),
         "separations": int(sep.sum()),
         "job_to_job_rate": j2j.sum() / max(model.employed_at_start, 1),
+        "deal_moves": int(np.sum(moves.kind == DEAL_TRANSFER)),
+        "deal_departures": int(np.sum(moves.kind == DEAL_DEPARTURE)),
+        "exit_releases": int(np.sum(moves.kind == EXIT)),
     }
+    tally, layoffs = model.tally, model.tally_tier["layoffs"]
     ai_pay, other_pay = [], []
     for t, name in enumerate(names):
         block = eng.tier_slice(t)
@@ -86,6 +98,7 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
         row[f"unemployed_{name}"] = int(block.stop - block.start - heads[:, t].sum())
         row[f"hires_{name}"] = int(hires[:, t].sum())
         row[f"quits_{name}"] = int(quits[:, t].sum())
+        row[f"layoffs_{name}"] = int(layoffs[:, t].sum())
         row[f"pay_mean_{name}"] = float(pay.mean()) if pay.size else np.nan
         values = np.quantile(pay, list(PAY_QUANTILES.values())) if pay.size else [np.nan] * 3
         for label, value in zip(PAY_QUANTILES, values, strict=True):
@@ -102,13 +115,26 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
     row["ai_pay_median"] = float(np.median(ai)) if ai.size else np.nan
     row["non_ai_pay_median"] = float(np.median(other)) if other.size else np.nan
     row["ai_pay_ratio"] = row["ai_pay_median"] / row["non_ai_pay_median"]
+    if model.steps == 0:
+        model.pay_base = (row["ai_pay_median"], row["non_ai_pay_median"])
+    row["ai_pay_index"] = 100 * row["ai_pay_median"] / model.pay_base[0]
+    row["non_ai_pay_index"] = 100 * row["non_ai_pay_median"] / model.pay_base[1]
     row["outreach_contacts"] = int(model.outreach_contacts.sum())
     row["outreach_hires"] = int(model.outreach_hires.sum())
+    row["layoffs"] = int(layoffs.sum())
+    for key in ("counter_offers", "counter_offers_accepted", "retention_calls",
+                "retention_kept", "deals", "deals_blocked", "exits"):
+        row[key] = int(tally[key].sum())
+    for key in ("gpu_ordered", "gpu_arrived", "revenue", "funding", "pay_bill"):
+        row[key] = float(tally[key].sum())
+    row["gpu_queue"] = model.gpu_market.queued
+    row["active_firms"] = int(sum(f.active for f in model.firms))
+    row["cash_total"] = float(model.ledger.cash.sum())
+    row["money_total"] = model.ledger.total
 
-    paybill = np.bincount(
-        eng.firm[eng.firm != UNEMPLOYED], weights=eng.pay[eng.firm != UNEMPLOYED],
-        minlength=n_firms,
-    )
+    employed_mask = eng.firm != UNEMPLOYED
+    paybill = np.bincount(eng.firm[employed_mask], weights=eng.pay[employed_mask],
+                          minlength=n_firms)
     table = model.firm_table
     firm_cols: dict[str, np.ndarray] = {
         "headcount": heads.sum(axis=1),
@@ -125,5 +151,16 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
             table["gpus"], top, out=np.full(n_firms, np.nan), where=top > 0
         ),
         "cash": table["cash"].copy(),
+        "active": table["active"].astype(np.int8),
+        **{f"posted_pay_{name}": table["pay"][:, t].copy() for t, name in enumerate(names)},
+        **{f"layoffs_{name}": layoffs[:, t].copy() for t, name in enumerate(names)},
+        "layoffs": layoffs.sum(axis=1),
+        **{key: tally[key].copy() for key in (
+            "counter_offers", "counter_offers_accepted", "retention_calls", "retention_kept",
+            "gpu_ordered", "gpu_arrived", "revenue", "funding", "deals", "deals_blocked",
+            "exits")},
+        "gpu_on_order": model.gpu_market.on_order.copy(),
+        "_hires_by_tier": hires,
+        "_quits_by_tier": quits,
     }
     return row, firm_cols

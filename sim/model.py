@@ -6,11 +6,20 @@ pay, GPU access, mission and personal outreach, by a multinomial logit (McFadden
 offers reach them through on-the-job search (Burdett and Mortensen 1998), which the model
 reproduces exactly in its textbook limit (:mod:`sim.jobladder`).
 
+Firms fight back (Postel-Vinay and Robin's sequential auctions for counter-offers,
+acqui-hires and license-and-hire deals under antitrust review, layoffs, GPU purchases in a
+queue, a production function and funding rounds), each by rules a scenario sets per firm.
+
 One step is one month:
 
-1. the labour market: separations, search, offers and outreach, choices
-   (:func:`sim.matching.labour_market_month`);
-2. the records: market-wide and per-firm measures and the month's flows.
+1. events: the timeline's policy changes, climates, shocks and turmoil;
+2. firms plan: targets, posted pay, GPU orders; GPUs arrive; start-ups raise funds;
+3. the labour market: deal leavers and separations, search, offers and outreach,
+   counter-offers and retention calls, choices (:func:`sim.matching.labour_market_month`);
+4. deals: acquisitions and license-and-hire, reviewed by the antitrust authority;
+5. layoffs under pressure or above target;
+6. accounts: revenue in, payroll out, exits;
+7. the records: market-wide and per-firm measures, flows and deals.
 """
 
 from __future__ import annotations
@@ -22,13 +31,32 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim.accounts import Ledger, raise_funding, settle
+from sim.compute import GpuMarket
+from sim.counteroffers import COUNTER_CODES
+from sim.deals import forced_deal, seek_deals
 from sim.engineers import UNEMPLOYED, Engineers, EngineerView
+from sim.errors import UserError
+from sim.events import Timeline
 from sim.firm import Firm
+from sim.layoffs import layoffs
 from sim.matching import MonthReport, Moves, Offers, labour_market_month
-from sim.measures import month_measures
-from sim.scenario import GeneratedFirms, Scenario, Spread, apply_overrides, load_scenario, validate
+from sim.measures import headcount, month_measures
+from sim.production import compute_factor
+from sim.scenario import (
+    GeneratedFirms,
+    Policy,
+    Scenario,
+    Spread,
+    apply_overrides,
+    load_scenario,
+    validate,
+)
 
-FIRM_FIELDS = ("gpus", "mission", "hiring_capacity", "cash", "outreach", "size")
+FIRM_FIELDS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp")
+TALLIES = ("counter_offers", "counter_offers_accepted", "retention_calls", "retention_kept",
+           "gpu_ordered", "gpu_arrived", "revenue", "funding", "pay_bill", "deals",
+           "deals_blocked", "exits")
 
 
 class TalentMarket(mesa.Model):
@@ -81,11 +109,23 @@ class TalentMarket(mesa.Model):
         self.benefit = scenario.market.unemployment_benefit * _per_year(scenario)
 
         self.engineers = Engineers(scenario, self.rng)
+        self.tier_output = np.array([t.output for t in scenario.tiers.values()])
         self.firms: list[Firm] = _create_firms(self, scenario)
         self.firm_names = [f.name for f in self.firms]
+        self.ledger = Ledger(np.array([f.initial_cash for f in self.firms]))
+        self.gpu_market = GpuMarket(len(self.firms))
         self.search_multiplier = np.ones(len(self.firms) + 1)
-        self.refresh_firm_table()
+        self.timeline = Timeline(self)
+        self.deal_records: list = []
+        self.departures: list = []
+        self._new_tallies()
+        self.refresh_firm_table(np.full((len(self.firms), len(scenario.tiers)), True))
         self._place_initial_engineers()
+        heads = headcount(self)
+        for firm in self.firms:
+            firm.initial_heads = heads[firm.index].astype(np.float64)
+        self.last_hires = np.zeros_like(heads)
+        self.last_quits = np.zeros_like(heads)
 
         self.outreach_contacts = np.zeros(len(self.firms), dtype=np.int64)
         self.outreach_hires = np.zeros(len(self.firms), dtype=np.int64)
@@ -117,20 +157,55 @@ class TalentMarket(mesa.Model):
             eng.pay[block] = table["pay"][firm, t] * eng.productivity[block]
         eng.tenure[:] = rng.integers(0, 48, eng.n)
 
-    def refresh_firm_table(self) -> None:
-        """Gather the firms' state into arrays (``firm_table``) for the vectorised market."""
-        self.firm_table = {key: np.array([getattr(f, key) for f in self.firms], dtype=float)
-                           for key in FIRM_FIELDS}
-        self.firm_table["pay"] = np.array([f.pay for f in self.firms])
+    def refresh_firm_table(self, hiring: np.ndarray) -> None:
+        """Gather the firms' state into arrays (``firm_table``) for the vectorised market;
+        ``hiring`` (firms x tiers) says which tiers each firm hires this month."""
+        firms = self.firms
+        table = {key: np.array([getattr(f, key) for f in firms], dtype=float)
+                 for key in FIRM_FIELDS}
+        table["pay"] = np.array([f.pay for f in firms])
+        table["cash"] = self.ledger.cash
+        table["active"] = np.array([f.active for f in firms])
+        table["open"] = hiring & table["active"][:, None]
+        table["counter_offer"] = np.array([COUNTER_CODES[f.policy.counter_offer] for f in firms])
+        for key in ("beat_margin", "retention_calls", "retention_call_cost"):
+            table[key] = np.array([getattr(f.policy, key) for f in firms], dtype=float)
+        self.firm_table = table
+
+    def _new_tallies(self) -> None:
+        n, n_tiers = len(self.firms), len(self.scenario.tiers)
+        self.tally = {key: np.zeros(n) for key in TALLIES}
+        self.tally_tier = {"layoffs": np.zeros((n, n_tiers), dtype=np.int64)}
+        self.extra_moves: list[Moves] = []
 
     # ------------------------------------------------------------------ the month
 
     def step(self) -> None:
-        """One month: the labour market, then the records."""
+        """One month, in order: events, firms plan, the labour market, deals, layoffs,
+        accounts, records."""
         self.employed_at_start = int(np.count_nonzero(self.engineers.firm != UNEMPLOYED))
         self.engineers.tenure += 1
-        self.refresh_firm_table()
+        self._new_tallies()
+        forced = self.timeline.apply(self)
+
+        heads = headcount(self)
+        value_cap = 12.0 * self.tier_output[None, :] * compute_factor(self)
+        for firm in self.active_firms():
+            j = firm.index
+            firm.plan(heads[j], self.last_hires[j], self.last_quits[j], value_cap[j])
+        self.gpu_market.deliver(self)
+        raise_funding(self)
+        self.refresh_firm_table(np.array([f.hiring(heads[f.index]) for f in self.firms]))
+
         report = labour_market_month(self)
+        for event in forced:
+            forced_deal(self, event)
+        heads = headcount(self)
+        seek_deals(self, heads)
+        layoffs(self, headcount(self))
+        settle(self)
+        self.refresh_firm_table(self.firm_table["open"])
+
         self._record(report)
         self.datacollector.collect(self)
         if self.steps >= self.months:
@@ -146,10 +221,13 @@ class TalentMarket(mesa.Model):
     # ------------------------------------------------------------------ records
 
     def _record(self, report: MonthReport) -> None:
+        moves = Moves.concat([report.moves, *self.extra_moves])
+        report = MonthReport(moves, report.offers, report.searchers)
         row, firm_cols = month_measures(self, report)
         self.market_row = row
         self._firm_records.append(firm_cols)
-        moves = report.moves
+        self.last_hires = firm_cols["_hires_by_tier"]
+        self.last_quits = firm_cols["_quits_by_tier"]
         if moves.engineer.size:
             n_tiers = len(self.engineers.tier_names)
             size = len(self.firms) + 1
@@ -175,8 +253,9 @@ class TalentMarket(mesa.Model):
         n = len(self.firms)
         frames = []
         for month, cols in enumerate(self._firm_records):
+            shown = {k: v for k, v in cols.items() if not k.startswith("_")}
             frame = pd.DataFrame({"month": month, "firm": self.firm_names,
-                                  "kind": [f.kind for f in self.firms], **cols})
+                                  "kind": [f.kind for f in self.firms], **shown})
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         assert len(out) == n * len(self._firm_records)
@@ -201,6 +280,16 @@ class TalentMarket(mesa.Model):
             "engineers": data[:, 4],
         }, columns=columns)
 
+    @property
+    def deals(self) -> pd.DataFrame:
+        """Every deal, done or blocked (what ``deals.csv`` holds)."""
+        from dataclasses import fields
+
+        from sim.deals import DealRecord
+
+        columns = [f.name for f in fields(DealRecord)]
+        return pd.DataFrame([d.as_row() for d in self.deal_records], columns=columns)
+
     def engineer_table(self) -> pd.DataFrame:
         """The final state of every engineer (what ``engineers.csv`` holds)."""
         cols = self.engineers.columns()
@@ -218,10 +307,42 @@ class TalentMarket(mesa.Model):
 
     def firm(self, name: str) -> Firm:
         """The firm called ``name``."""
-        for firm in self.firms:
-            if firm.name == name:
-                return firm
-        raise KeyError(f"no firm called {name!r}")
+        return self.firms[self.firm_index(name)]
+
+    def firm_index(self, name: str) -> int:
+        """Index of the firm called ``name``."""
+        try:
+            return self.firm_names.index(name)
+        except ValueError:
+            raise KeyError(f"no firm called {name!r}") from None
+
+    def active_firms(self) -> list[Firm]:
+        """Firms still in the market."""
+        return [f for f in self.firms if f.active]
+
+    def members(self, j: int) -> np.ndarray:
+        """Indices of firm j's engineers."""
+        return np.flatnonzero(self.engineers.firm == j)
+
+    def model_month(self, when: int | str) -> int:
+        """A model month from an int month or a calendar month YYYY-MM."""
+        if isinstance(when, int):
+            return when
+        year, mon = map(int, when.split("-"))
+        start_year, start_mon = map(int, self.scenario.start.split("-"))
+        month = (year - start_year) * 12 + mon - start_mon
+        if month < 1:
+            raise UserError(f"{self.scenario.name}: event at {when} is not after the start "
+                            f"({self.scenario.start})")
+        return month
+
+    def funding_multiplier(self) -> float:
+        """The funding climate this month (1 normally; > 1 a boom, < 1 a winter)."""
+        return Timeline.multiplier(self.timeline.funding, self.steps)
+
+    def gpu_supply_multiplier(self) -> float:
+        """GPU supply this month relative to normal."""
+        return Timeline.multiplier(self.timeline.supply, self.steps)
 
     def calendar_month(self, month: int) -> str:
         """The calendar month (YYYY-MM) of model month ``month``."""
@@ -283,20 +404,31 @@ def _create_firms(model: TalentMarket, scenario: Scenario) -> list[Firm]:
             "name": name, "kind": spec.kind, "gpus": spec.gpus, "mission": spec.mission,
             "pay": np.array([spec.pay.get(t, 0.0) for t in tiers]) * per_year,
             "hiring_capacity": np.inf if spec.hiring_capacity is None else spec.hiring_capacity,
-            "cash": spec.cash, "outreach": spec.outreach, "size": spec.size,
+            "cash": spec.cash, "outreach": spec.outreach, "size": spec.size, "tfp": spec.tfp,
+            "policy": _policy(scenario.firm_defaults, spec.policy),
         })
     for group in scenario.generated_firms:
-        rows.extend(_generate(group, tiers, per_year, model.rng))
-    if len({r["name"] for r in rows}) != len(rows):
-        raise ValueError("firm names must be unique (a generated name clashes with another)")
+        rows.extend(_generate(group, tiers, per_year, model.rng,
+                              _policy(scenario.firm_defaults, group.policy)))
+    names = [r["name"] for r in rows]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise UserError(f"{scenario.name}: firm names must be unique; {clashes} appear twice "
+                        "(a generated name clashes with another)")
     return [Firm(model, index, **row) for index, row in enumerate(rows)]
 
 
+def _policy(defaults: Policy, override: Any) -> Policy:
+    """A firm's rules: the defaults, with what the firm sets itself."""
+    changes = {k: v for k, v in override.model_dump().items() if v is not None}
+    return defaults.model_copy(update=changes)
+
+
 def _generate(group: GeneratedFirms, tiers: list[str], per_year: float,
-              rng: np.random.Generator) -> list[dict[str, Any]]:
+              rng: np.random.Generator, policy: Policy) -> list[dict[str, Any]]:
     n = group.count
     values = {key: _spread(getattr(group, key), n, rng) for key in ("gpus", "mission", "cash",
-                                                                     "size")}
+                                                                     "size", "tfp")}
     pay = np.column_stack([_spread(group.pay.get(t, 0.0), n, rng) for t in tiers]) * per_year
     width = len(str(n))
     return [{
@@ -304,4 +436,5 @@ def _generate(group: GeneratedFirms, tiers: list[str], per_year: float,
         "gpus": values["gpus"][k], "mission": values["mission"][k], "pay": pay[k],
         "hiring_capacity": np.inf if group.hiring_capacity is None else group.hiring_capacity,
         "cash": values["cash"][k], "outreach": group.outreach, "size": values["size"][k],
+        "tfp": values["tfp"][k], "policy": policy,
     } for k in range(n)]

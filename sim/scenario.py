@@ -125,6 +125,14 @@ class Tier(Strict):
         0.0,
         description="Log-spread of individual search rates around the tier's (0: all equal).",
     )
+    output: NonNegative = Field(
+        0.0,
+        description=(
+            "Monthly output in dollars of an engineer of productivity 1 at a firm of "
+            "`tfp` 1 (before the compute boost of AI tiers): the unit of what an engineer "
+            "is worth to a firm (see [economy])."
+        ),
+    )
     mission_preference: Pair = Field(
         [0.0, 1.0],
         description="Engineers' mission preference m_i is uniform on [low, high].",
@@ -195,6 +203,68 @@ class Compute(Strict):
     width: Positive = Field(
         0.25, description="Width of the smooth response, in natural-log units of GPUs."
     )
+    gpu_price: Positive = Field(30_000.0, description="Price of one H100, in dollars.")
+    supply_per_month: NonNegative = Field(
+        50_000.0,
+        description="H100s delivered a month to all buyers together; orders queue first come, "
+        "first served.",
+    )
+
+
+class Economy(Strict):
+    """Money: what talent and compute earn, and how start-ups are funded and valued.
+
+    Monthly revenue of firm j (the production function):
+        R_j = tfp_j * sum_{i at j} a_i q_t(i) (1 + ai_t(i) * compute_boost * g(GPU_j))
+    so the value of engineer i to firm j is v_ij = 12 a_i q_t tfp_j (1 + ai_t boost g_j)
+    dollars a year.
+    """
+
+    compute_boost: NonNegative = Field(
+        1.0, description="Extra output of AI engineers at a firm with full GPU pull (g = 1)."
+    )
+    valuation_years: NonNegative = Field(
+        2.0,
+        description="A firm's valuation: cash + valuation_years x the annual value of its "
+        "team (sum of v_ij).",
+    )
+    funding_rate: Rate = Field(
+        0.15,
+        description="Monthly chance a start-up or frontier lab short of runway closes a round.",
+    )
+    funding_runway_months: NonNegative = Field(
+        12.0, description="Runway (months of cash at the current burn) below which it raises."
+    )
+    round_years: NonNegative = Field(
+        1.5,
+        description="Size of a round in years of the annual value of the firm's AI team, "
+        "times (1 + g(GPU)): rounds grow with team and compute.",
+    )
+    leave_after_deal: Share = Field(
+        0.3, description="Share of engineers moved by a deal who leave within six months, "
+        "with no retention packages."
+    )
+    retention_effect: Positive = Field(
+        0.15,
+        description="Retention packages worth r of the price cut that share to "
+        "leave_after_deal * exp(-r / retention_effect).",
+    )
+
+
+class Antitrust(Strict):
+    """Competition review of deals."""
+
+    enabled: bool = Field(False, description="Whether deals are reviewed at all.")
+    rule: Literal["top_share", "hhi_delta"] = Field(
+        "top_share",
+        description="`top_share`: block if the buyer's share of employed top-tier engineers "
+        "after the deal exceeds `threshold` percent. `hhi_delta`: block if the deal raises "
+        "the top-tier HHI by more than `threshold` points (0-10,000 scale).",
+    )
+    threshold: NonNegative = Field(25.0, description="Threshold of the rule (see `rule`).")
+    review_license_and_hire: bool = Field(
+        False, description="Whether license-and-hire deals are reviewed like acquisitions."
+    )
 
 
 # --------------------------------------------------------------------------- firms
@@ -222,6 +292,98 @@ class Spread(Strict):
         return self
 
 
+class Policy(Strict):
+    """A firm's decision rules. ``[firm_defaults]`` sets them for every firm; a firm's own
+    ``policy`` table overrides any of them; a ``policy_change`` event changes them mid-run."""
+
+    counter_offer: Literal["never", "match", "beat"] = Field(
+        "never",
+        description="Answer to an employee's outside offer: `never` renegotiate, `match` it, "
+        "or `beat` it by `beat_margin` - in each case up to what the engineer is worth to the "
+        "firm (a sequential auction, Postel-Vinay and Robin 2002).",
+    )
+    beat_margin: NonNegative = Field(0.1, description="How much a `beat` counter-offer adds.")
+    retention_calls: Count = Field(
+        0, description="Founder calls a month to employees holding outside offers."
+    )
+    retention_call_cost: NonNegative = Field(
+        50_000.0, description="Cost of one retention call (a retention bonus), in dollars."
+    )
+    pay_policy: Literal["fixed", "adaptive"] = Field(
+        "fixed",
+        description="`adaptive`: posted pay of a tier rises by `raise_rate` a month while "
+        "the firm is short of its target, freezes when runway is short and falls by "
+        "`cut_rate` when it is very short; never above the engineer's value to the firm.",
+    )
+    raise_rate: Rate = Field(0.02, description="Monthly raise of posted pay when short.")
+    cut_rate: Rate = Field(0.01, description="Monthly cut of posted pay when cash is short.")
+    growth: dict[str, float] = Field(
+        default_factory=dict,
+        description="Target headcount growth a year per tier (0.3 = +30%/yr, -0.1 = shrink). "
+        "A tier with a target hires only below it and lays off above it; a tier left out "
+        "has no target.",
+    )
+    runway_months: NonNegative = Field(
+        9.0, description="Cash runway below which the firm freezes hiring and lays off."
+    )
+    layoff_rate: Rate = Field(
+        0.03, description="Share of headcount laid off in a month under pressure."
+    )
+    margin_target: float | None = Field(
+        None,
+        description="Operating margin investors demand ((R - costs) / R); below it the firm "
+        "lays off. Absent: no margin pressure.",
+    )
+    gpu_target: NonNegative | None = Field(
+        None, description="GPU stock the firm wants (H100); it orders the difference."
+    )
+    gpu_budget_share: Share = Field(
+        0.2, description="Most of its cash a firm commits to GPU orders in a month."
+    )
+    acquisitive: bool = Field(False, description="Whether the firm buys start-ups' teams.")
+    deal_form: Literal["acquisition", "license_and_hire", "auto"] = Field(
+        "auto",
+        description="`auto`: an acquisition, or license-and-hire where the acquisition would "
+        "be blocked.",
+    )
+    deal_rate: Rate = Field(
+        0.05, description="Monthly chance an acquisitive firm with a talent gap makes a deal."
+    )
+    premium: Annotated[float, Field(ge=1.0)] = Field(
+        4.0, description="Price = target valuation x premium (MosaicML: about 6)."
+    )
+    licence_share: NonNegative = Field(
+        1.0, description="Licence fee of a license-and-hire deal, as a share of the price."
+    )
+    hire_share: Share = Field(
+        0.8, description="Share of the target's team hired in a license-and-hire deal."
+    )
+    retention_share: Share = Field(
+        0.1, description="Share of a deal's price paid as retention packages to its team."
+    )
+    max_price_share: Share = Field(
+        0.3, description="Most of its cash a firm spends on one deal."
+    )
+
+
+def _partial(model: type[BaseModel]) -> type[BaseModel]:
+    """The same table with every key optional (absent = inherit)."""
+    from pydantic import create_model
+
+    fields: dict[str, Any] = {
+        name: (
+            (Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
+            | None,
+            Field(None, description=info.description),
+        )
+        for name, info in model.model_fields.items()
+    }
+    return create_model(f"{model.__name__}Override", __base__=Strict, **fields)
+
+
+PolicyOverride = _partial(Policy)
+
+
 class Firm(Strict):
     """A named firm."""
 
@@ -247,6 +409,12 @@ class Firm(Strict):
     size: Positive = Field(
         1.0, description="Relative share of the initial employment of the tiers it hires."
     )
+    tfp: NonNegative = Field(
+        1.0, description="Revenue per unit of output (the firm's productivity, see [economy])."
+    )
+    policy: PolicyOverride = Field(  # type: ignore[valid-type]
+        default_factory=PolicyOverride, description="Decision rules (see [firm_defaults])."
+    )
 
 
 class GeneratedFirms(Strict):
@@ -262,6 +430,91 @@ class GeneratedFirms(Strict):
     cash: NonNegative | Spread = 1e9
     outreach: Count = 0
     size: Positive | Spread = 1.0
+    tfp: NonNegative | Spread = 1.0
+    policy: PolicyOverride = Field(default_factory=PolicyOverride)  # type: ignore[valid-type]
+
+
+# --------------------------------------------------------------------------- events
+
+When = Annotated[
+    int | str,
+    Field(description="Model month (1 = the first step) or calendar month YYYY-MM."),
+]
+
+
+class Event(Strict):
+    """Something that happens at a date."""
+
+    month: When
+
+    @model_validator(mode="after")
+    def _when(self) -> Event:
+        if isinstance(self.month, int) and self.month < 1:
+            raise ValueError("month must be >= 1 (month 1 is the first step)")
+        if isinstance(self.month, str) and not _is_calendar_month(self.month):
+            raise ValueError("month must be a model month (int) or a calendar month YYYY-MM")
+        return self
+
+
+def _is_calendar_month(text: str) -> bool:
+    import re
+
+    return re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text) is not None
+
+
+class PolicyChange(Event):
+    """A firm changes its decision rules (e.g. drops its never-renegotiate rule)."""
+
+    type: Literal["policy_change"]
+    firm: str
+    policy: PolicyOverride  # type: ignore[valid-type]
+
+
+class FundingClimate(Event):
+    """A funding boom (multiplier > 1) or winter (< 1) for some months."""
+
+    type: Literal["funding_climate"]
+    multiplier: NonNegative = Field(description="Scales the chance of closing a round.")
+    months: Annotated[int, Field(ge=1)] = 12
+
+
+class GpuSupplyShock(Event):
+    """GPU supply scaled for some months."""
+
+    type: Literal["gpu_supply_shock"]
+    multiplier: NonNegative = Field(description="Scales GPU supply per month.")
+    months: Annotated[int, Field(ge=1)] = 12
+
+
+class Turmoil(Event):
+    """Turmoil at a firm: its engineers search much more for some months."""
+
+    type: Literal["turmoil"]
+    firm: str
+    search_multiplier: Annotated[float, Field(ge=1.0)] = 5.0
+    months: Annotated[int, Field(ge=1)] = 3
+
+
+class ForcedDeal(Event):
+    """A deal at a date: "firm X hires most of firm Y's team for $Z"."""
+
+    type: Literal["forced_deal"]
+    buyer: str
+    target: str
+    form: Literal["acquisition", "license_and_hire"]
+    price: NonNegative = Field(
+        description="Acquisition price, or licence fee of a license-and-hire, in dollars."
+    )
+    hire_share: Share = Field(0.8, description="Share of the team hired (license-and-hire).")
+    review: bool = Field(False, description="Whether antitrust reviews this deal.")
+
+
+AnyEvent = Annotated[
+    PolicyChange | FundingClimate | GpuSupplyShock | Turmoil | ForcedDeal,
+    Field(discriminator="type"),
+]
+EVENT_TYPES = ("policy_change", "funding_climate", "gpu_supply_shock", "turmoil",
+               "forced_deal")
 
 
 # --------------------------------------------------------------------------- scenario
@@ -291,6 +544,14 @@ class Scenario(Strict):
     generated_firms: list[GeneratedFirms] = Field(
         default_factory=list, description="Groups of generated firms."
     )
+    firm_defaults: Policy = Field(
+        default_factory=Policy, description="Decision rules of every firm, unless it says."
+    )
+    economy: Economy = Field(default_factory=Economy)
+    antitrust: Antitrust = Field(default_factory=Antitrust)
+    events: list[AnyEvent] = Field(
+        default_factory=list, description="A dated timeline of events."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -306,6 +567,14 @@ class Scenario(Strict):
                     f"firms.{name}.pay names unknown tier(s) {sorted(unknown)}; "
                     f"tiers are {sorted(known)}"
                 )
+        policies = [(f"firms.{n}.policy", f.policy) for n, f in self.firms.items()]
+        policies += [(f"events[{k}].policy", e.policy) for k, e in enumerate(self.events)
+                     if isinstance(e, PolicyChange)]
+        policies.append(("firm_defaults", self.firm_defaults))
+        for where, policy in policies:
+            unknown = set(policy.growth or {}) - known
+            if unknown:
+                raise ValueError(f"{where}.growth names unknown tier(s) {sorted(unknown)}")
         for k, group in enumerate(self.generated_firms):
             unknown = set(group.pay) - known
             if unknown:
@@ -440,7 +709,7 @@ def format_validation_error(source: str, err: ValidationError) -> str:
 
 
 _TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "function-after",
-              "constrained-float", "constrained-int", "none", "literal"}
+              "constrained-float", "constrained-int", "none", "literal", *EVENT_TYPES}
 
 
 def validate(data: Mapping[str, Any], source: str) -> Scenario:

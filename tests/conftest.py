@@ -23,12 +23,14 @@ def small_market(**changes) -> dict:
             "researcher": {
                 "share": 0.2, "ai": True,
                 "separation": 0.01, "search_unemployed": 0.5, "search_employed": 0.2,
+                "output": 150_000,
                 "weights": {"pay": 1.0, "gpu": 2.0, "mission": 1.0, "outreach": 1.0},
                 "responsiveness": [0.3, 0.3],
             },
             "engineer": {
                 "share": 0.8, "ai": False,
                 "separation": 0.01, "search_unemployed": 0.5, "search_employed": 0.1,
+                "output": 25_000,
                 "weights": {"pay": 1.0, "gpu": 0.0, "mission": 0.5},
             },
         },

@@ -1,0 +1,131 @@
+"""Money: a double-entry ledger, revenue, payroll, funding rounds and exits.
+
+Every dollar moves from one account to another: firms' cash accounts, and four outside
+accounts - customers (who pay revenue), engineers (who receive pay, retention bonuses and
+packages), GPU vendors, and investors (who fund rounds, receive deal prices and what an
+exiting firm has left). The books balance by construction:
+
+    sum_j cash_j + sum_k outside_k = sum_j cash_j(0)   every month,
+
+and no payment is made that a firm's cash cannot cover, so cash never goes negative.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engineers import UNEMPLOYED
+from sim.production import monthly_revenue, team_value
+from sim.utility import gpu_pull
+
+if TYPE_CHECKING:
+    from sim.model import TalentMarket
+
+OUTSIDE = ("customers", "engineers", "gpu_vendors", "investors")
+
+
+class Ledger:
+    """Cash of the firms and of the outside accounts; transfers conserve the total."""
+
+    def __init__(self, cash: np.ndarray) -> None:
+        self.cash = np.asarray(cash, dtype=np.float64).copy()
+        self.outside = dict.fromkeys(OUTSIDE, 0.0)
+        self.initial_total = float(self.cash.sum())
+
+    def from_outside(self, source: str, firm: int | np.ndarray, amount) -> None:
+        """An outside account pays firm(s) ``amount`` (revenue, funding)."""
+        amount = np.asarray(amount, dtype=np.float64)
+        np.add.at(self.cash, firm, amount)
+        self.outside[source] -= float(amount.sum())
+
+    def to_outside(self, firm: int | np.ndarray, sink: str, amount) -> None:
+        """Firm(s) pay an outside account ``amount``; each must have the cash."""
+        amount = np.asarray(amount, dtype=np.float64)
+        if np.any(amount > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6):
+            raise ValueError(f"payment to {sink} exceeds the firm's cash")
+        np.subtract.at(self.cash, firm, amount)
+        np.maximum(self.cash, 0.0, out=self.cash)  # rounding dust only
+        self.outside[sink] += float(amount.sum())
+
+    def between(self, payer: int, payee: int, amount: float) -> None:
+        """Firm ``payer`` pays firm ``payee`` (a licence fee)."""
+        if amount > self.cash[payer] + 1e-6:
+            raise ValueError("payment exceeds the firm's cash")
+        self.cash[payer] = max(self.cash[payer] - amount, 0.0)
+        self.cash[payee] += amount
+
+    @property
+    def total(self) -> float:
+        """All money in the books: it equals ``initial_total`` at all times."""
+        return float(self.cash.sum() + sum(self.outside.values()))
+
+
+def raise_funding(model: TalentMarket) -> None:
+    """Funding rounds. A start-up or frontier lab with runway below
+    ``funding_runway_months`` closes a round with chance funding_rate x climate; the round is
+    round_years x (annual value of its AI team) x (1 + g(GPU)): it grows with team and
+    compute. Investors pay."""
+    economy = model.scenario.economy
+    chance = min(economy.funding_rate * model.funding_multiplier(), 1.0)
+    g = gpu_pull(model.firm_table["gpus"], model.scenario.compute)
+    for firm in model.active_firms():
+        if firm.kind not in ("ai_startup", "frontier_lab"):
+            continue
+        if firm.runway() >= economy.funding_runway_months or model.rng.random() >= chance:
+            continue
+        members = model.members(firm.index)
+        size = economy.round_years * team_value(model, members, firm.index, ai_only=True)
+        size *= 1.0 + g[firm.index]
+        if size > 0:
+            model.ledger.from_outside("investors", firm.index, size)
+            model.tally["funding"][firm.index] += size
+
+
+def settle(model: TalentMarket) -> None:
+    """Revenue in, payroll out.
+
+    A firm that cannot pay its payroll keeps the engineers it can pay, most valuable per
+    dollar first, and lays off the rest; a firm that cannot pay anyone exits (its engineers
+    return to the market, its cash goes to its investors)."""
+    from sim.layoffs import lay_off, least_valuable
+
+    eng, ledger = model.engineers, model.ledger
+    n_firms = len(model.firms)
+    active = np.array([f.active for f in model.firms])
+    revenue = np.where(active, monthly_revenue(model), 0.0)
+    ledger.from_outside("customers", np.arange(n_firms), revenue)
+    model.tally["revenue"] += revenue
+    employed = eng.firm != UNEMPLOYED
+    payroll = np.bincount(eng.firm[employed], weights=eng.pay[employed] / 12.0,
+                          minlength=n_firms)
+    broke = []
+    for j in np.flatnonzero(payroll > ledger.cash):
+        order = least_valuable(model, model.members(j), j)[::-1]
+        affordable = np.cumsum(eng.pay[order] / 12.0) <= ledger.cash[j]
+        lay_off(model, order[~affordable])
+        payroll[j] = eng.pay[order[affordable]].sum() / 12.0
+        if not affordable.any():
+            broke.append(j)
+    ledger.to_outside(np.arange(n_firms), "engineers", payroll)
+    model.tally["pay_bill"] += payroll
+    for firm in model.active_firms():
+        firm.remember_month(revenue[firm.index], payroll[firm.index])
+    for j in broke:
+        exit_firm(model, j)
+
+
+def exit_firm(model: TalentMarket, j: int) -> None:
+    """Firm j leaves the market: engineers to unemployment, cash to its investors; its GPUs
+    leave the market with it."""
+    from sim.layoffs import release
+
+    firm = model.firms[j]
+    members = model.members(j)
+    if members.size:
+        model.extra_moves.append(release(model, members, kind="exit"))
+    model.ledger.to_outside(j, "investors", model.ledger.cash[j])
+    firm.active = False
+    firm.gpus = 0.0
+    model.tally["exits"][j] += 1

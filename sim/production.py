@@ -1,0 +1,70 @@
+"""What talent and compute produce: output, revenue, the value of an engineer, valuations.
+
+The production function (stated in :class:`sim.scenario.Economy`): firm j's monthly revenue is
+
+    R_j = tfp_j * sum_{i at j} a_i q_t(i) (1 + ai_t(i) * kappa * g(GPU_j))
+
+with a_i the engineer's productivity, q_t its tier's monthly output, ai_t 1 for AI tiers,
+kappa the compute boost and g the GPU pull of :func:`sim.utility.gpu_pull`. Revenue is
+linear in talent, so the value of engineer i to firm j (the most firm j would pay it a
+year, the bid of a sequential auction) is
+
+    v_ij = 12 a_i q_t tfp_j (1 + ai_t kappa g(GPU_j)),
+
+and a firm's valuation is V_j = cash_j + valuation_years * sum_{i at j} v_ij.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.engineers import UNEMPLOYED
+from sim.utility import gpu_pull
+
+if TYPE_CHECKING:
+    from sim.model import TalentMarket
+
+
+def compute_factor(model: TalentMarket) -> np.ndarray:
+    """(firms x tiers) factor tfp_j (1 + ai_t kappa g(GPU_j)) of output into revenue."""
+    table = model.firm_table
+    g = gpu_pull(table["gpus"], model.scenario.compute)
+    boost = 1.0 + model.scenario.economy.compute_boost * np.outer(g, model.engineers.tier_ai)
+    return table["tfp"][:, None] * boost
+
+
+def value_to_firm(model: TalentMarket, who: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """Annual value v_ij = 12 a_i q_t tfp_j (1 + ai_t kappa g(GPU_j)) of engineers ``who``
+    to firms ``firm`` (element by element)."""
+    eng = model.engineers
+    tier = eng.tier[who]
+    return 12.0 * eng.productivity[who] * model.tier_output[tier] * (
+        compute_factor(model)[firm, tier]
+    )
+
+
+def monthly_revenue(model: TalentMarket) -> np.ndarray:
+    """R_j for every firm (dollars this month)."""
+    eng = model.engineers
+    employed = eng.firm != UNEMPLOYED
+    firm = eng.firm[employed]
+    tier = eng.tier[employed]
+    output = eng.productivity[employed] * model.tier_output[tier] * compute_factor(model)[
+        firm, tier
+    ]
+    return np.bincount(firm, weights=output, minlength=len(model.firms))
+
+
+def team_value(model: TalentMarket, members: np.ndarray, firm: int, ai_only: bool = False):
+    """sum_i v_ij over ``members`` of firm ``firm`` (AI tiers only if ``ai_only``)."""
+    if ai_only:
+        members = members[model.engineers.tier_ai[model.engineers.tier[members]]]
+    return float(value_to_firm(model, members, np.full(members.size, firm)).sum())
+
+
+def valuation(model: TalentMarket, firm: int, members: np.ndarray) -> float:
+    """V_j = cash_j + valuation_years * sum_{i at j} v_ij."""
+    years = model.scenario.economy.valuation_years
+    return model.ledger.cash[firm] + years * team_value(model, members, firm)
