@@ -265,26 +265,33 @@ def format_value(value: float, spec: str = ",.0f", signed: bool = False) -> str:
     return text.lstrip("+-") if float(text.replace(",", "")) == 0 else text
 
 
-def format_table(table: pd.DataFrame) -> str:
-    """The difference table as aligned plain text (measure left, numbers right).
+def format_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The difference table as display strings, one format per measure.
 
-    Each measure is printed with one format for all runs: whole numbers with thousands
+    Each measure is shown with one format for all runs: whole numbers with thousands
     separators if its largest value is at least 100 or all its values are whole, else
     three decimals. Differences carry a sign; missing values read ``n/a``.
     """
-    header = [table.index.name or "", *map(str, table.columns)]
-    rows = [header]
     diffs = [str(c).startswith(DIFF_PREFIX) for c in table.columns]
-    for name, row in table.iterrows():
+    rows = []
+    for _, row in table.iterrows():
         spec = _row_format([float(v) for v, d in zip(row, diffs, strict=True) if not d])
-        rows.append([str(name), *(format_value(float(v), spec, signed=d)
-                                  for v, d in zip(row, diffs, strict=True))])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+        rows.append([format_value(float(v), spec, signed=d)
+                     for v, d in zip(row, diffs, strict=True)])
+    return pd.DataFrame(rows, index=table.index, columns=table.columns)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The difference table as aligned plain text (measure left, numbers right)."""
+    cells = format_cells(table)
+    rows = [[table.index.name or "", *map(str, table.columns)]]
+    rows += [[str(name), *row] for name, row in zip(cells.index, cells.to_numpy(), strict=True)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for k, r in enumerate(rows):
-        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:],
-                                                                       strict=True)]
-        lines.append("  ".join(cells).rstrip())
+        cells_ = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:],
+                                                                        strict=True)]
+        lines.append("  ".join(cells_).rstrip())
         if k == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
