@@ -135,9 +135,10 @@ def label_runs(runs: Sequence[Run]) -> None:
     labels = [
         f"{b} ({r.dir.name})" if base.count(b) > 1 else b for b, r in zip(base, runs, strict=True)
     ]
+    clashes = {text for text in labels if labels.count(text) > 1}
     seen: dict[str, int] = {}
     for i, text in enumerate(labels):
-        if labels.count(text) > 1:
+        if text in clashes:
             seen[text] = seen.get(text, 0) + 1
             labels[i] = f"{text} #{seen[text]}"
     for run, text in zip(runs, labels, strict=True):
