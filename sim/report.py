@@ -280,7 +280,8 @@ def table_summary(df: pd.DataFrame) -> str:
     parts = [f'<p class="note">{len(df):,} rows, {len(df.columns)} columns: '
              f"{esc(', '.join(map(str, df.columns)))}.</p>"]
     for column in df.columns:
-        if df[column].dtype == object and 1 < df[column].nunique() <= 12:
+        numeric = pd.api.types.is_numeric_dtype(df[column])
+        if not numeric and 1 < df[column].nunique() <= 12:
             counts = df[column].value_counts(dropna=False).rename_axis(column)
             parts.append(data_table_html(counts.reset_index(name="rows")))
     numbers = df.select_dtypes("number")
