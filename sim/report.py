@@ -66,6 +66,7 @@ th, td { border: 1px solid #d8dde6; padding: 0.25rem 0.6rem; }
 th { background: #eef1f6; text-align: left; }
 td.num, table.key td:not(:first-child), table.data td { text-align: right;
      font-variant-numeric: tabular-nums; }
+table.data td:first-child { text-align: left; }
 table.facts th { width: 12rem; }
 figure { margin: 1.2rem 0; background: #fff; border: 1px solid #d8dde6; padding: 0.6rem; }
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
@@ -281,7 +282,8 @@ def table_summary(df: pd.DataFrame) -> str:
              f"{esc(', '.join(map(str, df.columns)))}.</p>"]
     for column in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[column])
-        if not numeric and 1 < df[column].nunique() <= 12:
+        distinct = df[column].nunique()
+        if not numeric and 1 < distinct <= 12 and distinct < len(df):
             counts = df[column].value_counts(dropna=False).rename_axis(column)
             parts.append(data_table_html(counts.reset_index(name="rows")))
     numbers = df.select_dtypes("number")
@@ -303,7 +305,9 @@ def sweep_report(sweep_dir: Path) -> str:
     runs_csv = folder / "runs.csv"
     sections.append("<h2>Runs</h2>")
     if runs_csv.is_file():
-        sections.append(table_summary(_read_csv(runs_csv)))
+        df = _read_csv(runs_csv)
+        sections += [table_summary(df), "<details><summary>First rows</summary>"
+                     + data_table_html(df, 50) + "</details>"]
     else:
         sections.append('<p class="note">No runs.csv in this folder.</p>')
     sensitivity = folder / "sensitivity.csv"
