@@ -1,0 +1,565 @@
+"""Comparing finished runs: the same measures of several runs on shared axes.
+
+``talentwar compare RUN_DIR RUN_DIR... [--out DIR]`` reads the result files of each run
+(never a model), draws pay by tier, the top tier's share by firm, unemployment and the AI
+pay ratio, and deals, layoffs and counter-offers when the runs record them, and prints a
+table of the key measures at the end of the horizon with each run's difference from the
+first run. The table is also written as ``differences.csv`` beside the plots.
+
+Runs are labelled by scenario name and seed from their manifests; labels that would clash
+get the run folder's name (and then a number) appended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
+
+from sim.errors import UserError
+from sim.plots import RunFiles, save
+from sim.runner import load_manifest
+
+MAX_FIRMS_COMPARED = 12
+DIFF_PREFIX = "Δ "
+
+# Market columns recorded only by some versions of the model: summed over the run.
+RUN_TOTALS: dict[str, str] = {
+    "deals": "deals (total over run)",
+    "deals_blocked": "deals blocked (total over run)",
+    "layoffs": "layoffs (total over run)",
+    "counter_offers": "counter-offers (total over run)",
+    "counter_offers_accepted": "counter-offers accepted (total over run)",
+}
+
+
+@dataclass
+class Run:
+    """A finished run folder: its tables, manifest and display label.
+
+    Parameters
+    ----------
+    dir : Path
+        The run folder.
+    files : RunFiles
+        Lazy access to its tables.
+    manifest : dict
+        Its ``manifest.json``.
+    label : str
+        Name shown in legends and table headers (unique among compared runs).
+    """
+
+    dir: Path
+    files: RunFiles
+    manifest: dict[str, Any]
+    label: str = ""
+
+    @property
+    def market(self) -> pd.DataFrame:
+        """The run's ``market.csv``."""
+        return self.files.table("market")
+
+    @property
+    def firms(self) -> pd.DataFrame:
+        """The run's ``firms.csv`` (empty if absent)."""
+        return self.files.table("firms")
+
+    @property
+    def deals(self) -> pd.DataFrame:
+        """The run's ``deals.csv`` (empty if the model did not record deals)."""
+        return self.files.table("deals")
+
+    @property
+    def tiers(self) -> list[str]:
+        """Tier names, best first."""
+        return self.files.tiers
+
+    @property
+    def scenario_name(self) -> str:
+        """The scenario's name from the manifest."""
+        return str(self.manifest.get("scenario", {}).get("name", "scenario"))
+
+    @property
+    def seed(self) -> Any:
+        """The seed from the manifest."""
+        return self.manifest.get("seed", self.manifest.get("scenario", {}).get("seed"))
+
+    def dates(self) -> pd.Series:
+        """Calendar months of the run, as dates."""
+        return self.files.time_axis()
+
+
+def load_run(run_dir: Path | str) -> Run:
+    """Open a run folder, with a clear :class:`UserError` if it is not one.
+
+    Parameters
+    ----------
+    run_dir : Path or str
+        Folder written by ``talentwar run``.
+
+    Returns
+    -------
+    Run
+        The run, labelled ``"<scenario> seed <seed>"``.
+    """
+    path = Path(run_dir)
+    if not path.is_dir():
+        raise UserError(f"{run_dir}: no such folder")
+    manifest = load_manifest(path)
+    files = RunFiles(path)
+    market = files.table("market")
+    if market.empty or "month" not in market.columns or "date" not in market.columns:
+        raise UserError(f"{path / 'market.csv'}: no monthly rows (month, date); "
+                        "not a finished run")
+    run = Run(dir=path, files=files, manifest=manifest)
+    run.label = f"{run.scenario_name} seed {run.seed}"
+    return run
+
+
+def label_runs(runs: Sequence[Run]) -> None:
+    """Make the runs' labels unique: add the folder name, then a number, to clashes."""
+    base = [f"{r.scenario_name} seed {r.seed}" for r in runs]
+    labels = [
+        f"{b} ({r.dir.name})" if base.count(b) > 1 else b for b, r in zip(base, runs, strict=True)
+    ]
+    clashes = {text for text in labels if labels.count(text) > 1}
+    seen: dict[str, int] = {}
+    for i, text in enumerate(labels):
+        if text in clashes:
+            seen[text] = seen.get(text, 0) + 1
+            labels[i] = f"{text} #{seen[text]}"
+    for run, text in zip(runs, labels, strict=True):
+        run.label = text
+
+
+def load_runs(run_dirs: Sequence[Path | str], minimum: int = 2) -> list[Run]:
+    """Open several run folders and give them unique labels.
+
+    Raises
+    ------
+    UserError
+        If fewer than ``minimum`` folders are given or one is not a run folder.
+    """
+    if len(run_dirs) < minimum:
+        raise UserError(f"compare needs at least {minimum} run folders, got {len(run_dirs)}")
+    runs = [load_run(d) for d in run_dirs]
+    label_runs(runs)
+    return runs
+
+
+# --------------------------------------------------------------------------- key measures
+
+
+def _final(market: pd.DataFrame, column: str, scale: float = 1.0) -> float:
+    if column not in market.columns or market.empty:
+        return math.nan
+    value = pd.to_numeric(market[column], errors="coerce").iloc[-1]
+    return float(value) * scale if pd.notna(value) else math.nan
+
+
+def _total(market: pd.DataFrame, column: str) -> float:
+    if column not in market.columns:
+        return math.nan
+    return float(pd.to_numeric(market[column], errors="coerce").sum())
+
+
+def key_measures(run: Run) -> dict[str, float]:
+    """The run's key measures at the end of the horizon, in display order.
+
+    Rates and levels are the final month's values; deals, layoffs and counter-offers
+    (recorded by newer models only) are totals over the run. Measures whose columns the
+    run lacks are left out.
+
+    Parameters
+    ----------
+    run : Run
+        The run.
+
+    Returns
+    -------
+    dict of str to float
+        Measure name (with its unit) to value.
+    """
+    m = run.market
+    out: dict[str, float] = {
+        "final month": _final(m, "month"),
+        "employed (engineers)": _final(m, "employed"),
+        "unemployment rate (%)": _final(m, "unemployment_rate", 100.0),
+        "job-to-job moves (% of employed, final month)": _final(m, "job_to_job_rate", 100.0),
+        "AI / non-AI median pay (ratio)": _final(m, "ai_pay_ratio"),
+    }
+    for tier in run.tiers:
+        out[f"median pay, {tier} ($ a year)"] = _final(m, f"pay_median_{tier}")
+    out["top tier at firms above GPU threshold (%)"] = _final(m, "top_share_above_threshold",
+                                                           100.0)
+    out["HHI of top tier (0-10,000)"] = _final(m, "top_hhi")
+    out["HHI of all engineers (0-10,000)"] = _final(m, "hhi")
+    for column, name in RUN_TOTALS.items():
+        out[name] = _total(m, column)
+        if column == "layoffs":
+            for tier in run.tiers:
+                out[f"layoffs, {tier} (total over run)"] = _total(m, f"layoffs_{tier}")
+    deals = run.deals
+    if not deals.empty and "engineers_moved" in deals.columns:
+        done = deals
+        if "blocked" in deals.columns:
+            blocked = deals["blocked"].astype(str).str.lower().isin(["true", "1", "1.0"])
+            done = deals[~blocked]
+        out["engineers moved in deals (total)"] = float(
+            pd.to_numeric(done["engineers_moved"], errors="coerce").sum())
+        if "price" in done.columns:
+            out["deal value ($, total)"] = float(pd.to_numeric(done["price"],
+                                                               errors="coerce").sum())
+    return {k: v for k, v in out.items() if not math.isnan(v)}
+
+
+def difference_table(runs: Sequence[Run]) -> pd.DataFrame:
+    """Key measures of each run (columns) and each run's difference from the first.
+
+    A measure one run lacks is NaN for it (and in its difference).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: measure names. Columns: the run labels, then ``"Δ <label>"`` for every run
+        after the first, equal to that run's value minus the first run's.
+    """
+    values = [key_measures(r) for r in runs]
+    names: list[str] = []
+    for measures in values:
+        names.extend(k for k in measures if k not in names)
+    table = pd.DataFrame({r.label: [v.get(n, math.nan) for n in names]
+                          for r, v in zip(runs, values, strict=True)}, index=names)
+    table.index.name = "measure"
+    first = runs[0].label
+    for run in runs[1:]:
+        table[f"{DIFF_PREFIX}{run.label}"] = table[run.label] - table[first]
+    return table
+
+
+def _row_format(values: Sequence[float]) -> str:
+    """A format for one measure: whole numbers with separators, else 3 decimals."""
+    finite = [abs(v) for v in values if not math.isnan(v)]
+    if not finite or max(finite) >= 100 or all(float(v).is_integer() for v in finite):
+        return ",.0f"
+    return ".3f"
+
+
+def format_value(value: float, spec: str = ",.0f", signed: bool = False) -> str:
+    """One table cell: ``n/a`` for NaN, a ``+`` on positive differences."""
+    if value is None or math.isnan(value):
+        return "n/a"
+    text = f"{value:{'+' if signed else ''}{spec}}"
+    return text.lstrip("+-") if float(text.replace(",", "")) == 0 else text
+
+
+def format_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The difference table as display strings, one format per measure.
+
+    Each measure is shown with one format for all runs: whole numbers with thousands
+    separators if its largest value is at least 100 or all its values are whole, else
+    three decimals. Differences carry a sign; missing values read ``n/a``.
+    """
+    diffs = [str(c).startswith(DIFF_PREFIX) for c in table.columns]
+    rows = []
+    for _, row in table.iterrows():
+        spec = _row_format([float(v) for v, d in zip(row, diffs, strict=True) if not d])
+        rows.append([format_value(float(v), spec, signed=d)
+                     for v, d in zip(row, diffs, strict=True)])
+    return pd.DataFrame(rows, index=table.index, columns=table.columns)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The difference table as aligned plain text (measure left, numbers right)."""
+    cells = format_cells(table)
+    rows = [[table.index.name or "", *map(str, table.columns)]]
+    rows += [[str(name), *row] for name, row in zip(cells.index, cells.to_numpy(), strict=True)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for k, r in enumerate(rows):
+        cells_ = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:],
+                                                                        strict=True)]
+        lines.append("  ".join(cells_).rstrip())
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def _colours(n: int) -> list[str]:
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return [cycle[i % len(cycle)] for i in range(n)]
+
+
+def _union(lists: Sequence[Sequence[str]]) -> list[str]:
+    out: list[str] = []
+    for items in lists:
+        out.extend(i for i in items if i not in out)
+    return out
+
+
+def _money(value: float, _pos: int | None = None) -> str:
+    """Tick label for pay: $950k, $1.2M."""
+    if value >= 1e6:
+        return f"${value / 1e6:.4g}M"
+    if value >= 1e3:
+        return f"${value / 1e3:.4g}k"
+    return f"${value:.4g}"
+
+
+def _date_axis(ax: plt.Axes) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def plot_pay(runs: Sequence[Run]) -> plt.Figure | None:
+    """Median pay of every tier over time, one panel per tier, all runs on shared axes."""
+    tiers = _union([r.tiers for r in runs])
+    tiers = [t for t in tiers if any(f"pay_median_{t}" in r.market.columns for r in runs)]
+    if not tiers:
+        return None
+    ncols = min(len(tiers), 3)
+    nrows = math.ceil(len(tiers) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows),
+                             squeeze=False, layout="constrained")
+    for ax, tier in zip(axes.flat, tiers, strict=False):
+        for run, colour in zip(runs, _colours(len(runs)), strict=True):
+            column = f"pay_median_{tier}"
+            if column in run.market.columns:
+                ax.plot(run.dates(), run.market[column], color=colour, label=run.label)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(_money))
+        ax.yaxis.set_minor_formatter(FuncFormatter(_money))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+        _date_axis(ax)
+        ax.set_title(f"Median pay: {tier}")
+        ax.set_xlabel("month")
+        ax.set_ylabel("median pay ($ a year, log scale)")
+        ax.legend(fontsize=7, title="run")
+    for ax in list(axes.flat)[len(tiers):]:
+        fig.delaxes(ax)
+    fig.suptitle("Pay by tier over time (median among employed)")
+    return fig
+
+
+def top_share_by_firm(run: Run) -> pd.Series:
+    """Each firm's share (%) of the employed top tier in the run's final month."""
+    firms = run.firms
+    if firms.empty or not run.tiers or f"headcount_{run.tiers[0]}" not in firms.columns:
+        return pd.Series(dtype=float)
+    last = firms[firms["month"] == firms["month"].max()]
+    heads = last.set_index("firm")[f"headcount_{run.tiers[0]}"].astype(float)
+    total = heads.sum()
+    return 100 * heads / total if total else heads * 0
+
+
+def plot_top_share(runs: Sequence[Run]) -> plt.Figure | None:
+    """Grouped bars: each run's top-tier share by firm in the final month, largest firms."""
+    shares = {r.label: top_share_by_firm(r) for r in runs}
+    shares = {k: v for k, v in shares.items() if not v.empty}
+    if not shares:
+        return None
+    table = pd.DataFrame(shares).fillna(0.0)
+    firms = list(table.max(axis=1).nlargest(MAX_FIRMS_COMPARED).index)
+    table = table.loc[firms]
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.75 * len(firms) * max(1, len(shares)) ** 0.5),
+                                    5.0))
+    width = 0.8 / len(table.columns)
+    x = np.arange(len(firms))
+    colours = dict(zip([r.label for r in runs], _colours(len(runs)), strict=True))
+    for k, label in enumerate(table.columns):
+        ax.bar(x + (k - (len(table.columns) - 1) / 2) * width, table[label], width,
+               label=label, color=colours[label])
+    ax.set_xticks(x, firms, rotation=45, ha="right", fontsize=8)
+    tops = sorted({r.tiers[0] for r in runs if r.tiers})
+    top = f"top tier ({tops[0]})" if len(tops) == 1 else "top tier"
+    ax.set_title(f"Each firm's share of the employed {top}, final month "
+                 f"(largest {len(firms)} firms)")
+    ax.set_xlabel("firm")
+    ax.set_ylabel(f"share of employed {top} (%)")
+    ax.legend(fontsize=8, title="run")
+    return fig
+
+
+def _has_values(table: pd.DataFrame, column: str) -> bool:
+    return column in table.columns and pd.to_numeric(table[column], errors="coerce").notna().any()
+
+
+def plot_rates(runs: Sequence[Run]) -> plt.Figure | None:
+    """Unemployment rate and the AI / non-AI pay ratio over time (ratio only if recorded)."""
+    has_ratio = any(_has_values(r.market, "ai_pay_ratio") for r in runs)
+    panels = 2 if has_ratio else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.5), squeeze=False,
+                             layout="constrained")
+    colours = _colours(len(runs))
+    ax = axes[0, 0]
+    for run, colour in zip(runs, colours, strict=True):
+        ax.plot(run.dates(), 100 * run.market["unemployment_rate"], color=colour,
+                label=run.label)
+    _date_axis(ax)
+    ax.set_title("Unemployment rate")
+    ax.set_xlabel("month")
+    ax.set_ylabel("unemployed (% of engineers)")
+    ax.legend(fontsize=7, title="run")
+    if has_ratio:
+        ax = axes[0, 1]
+        for run, colour in zip(runs, colours, strict=True):
+            if _has_values(run.market, "ai_pay_ratio"):
+                ax.plot(run.dates(), run.market["ai_pay_ratio"], color=colour, label=run.label)
+        ax.axhline(1.0, color="grey", ls=":", lw=1)
+        _date_axis(ax)
+        ax.set_title("AI / non-AI median pay")
+        ax.set_xlabel("month")
+        ax.set_ylabel("ratio of median pay (AI tiers / other tiers)")
+        ax.legend(fontsize=7, title="run")
+    return fig
+
+
+# (market column, panel title, y label, optional second column drawn dashed)
+EVENT_PANELS: list[tuple[str, str, str, str | None]] = [
+    ("deals", "Acquisitions and acqui-hires", "deals a month (dashed: blocked)",
+     "deals_blocked"),
+    ("layoffs", "Layoffs", "engineers laid off a month", None),
+    ("counter_offers", "Counter-offers", "counter-offers a month (dashed: accepted)",
+     "counter_offers_accepted"),
+]
+
+
+def plot_events(runs: Sequence[Run]) -> plt.Figure | None:
+    """Deals, layoffs and counter-offers a month, one panel for each recorded by any run."""
+    panels = [p for p in EVENT_PANELS if any(p[0] in r.market.columns for r in runs)]
+    if not panels:
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 4.5), squeeze=False,
+                             layout="constrained")
+    colours = _colours(len(runs))
+    for ax, (column, title, ylabel, second) in zip(axes.flat, panels, strict=True):
+        for run, colour in zip(runs, colours, strict=True):
+            m = run.market
+            if column in m.columns:
+                ax.plot(run.dates(), m[column], color=colour, label=run.label)
+            if second is not None and second in m.columns:
+                ax.plot(run.dates(), m[second], color=colour, ls="--")
+        _date_axis(ax)
+        ax.set_title(title)
+        ax.set_xlabel("month")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=7, title="run")
+    return fig
+
+
+COMPARE_PLOTS: dict[str, Callable[[Sequence[Run]], plt.Figure | None]] = {
+    "compare_pay_by_tier": plot_pay,
+    "compare_top_share_by_firm": plot_top_share,
+    "compare_rates": plot_rates,
+    "compare_deals_layoffs": plot_events,
+}
+
+
+def draw_comparison(runs: Sequence[Run], out_dir: Path) -> list[Path]:
+    """Draw every comparison plot that has data into ``out_dir``; return the PNG paths."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserError(f"--out {out_dir}: cannot create the folder: {err.strerror}") from None
+    pngs = []
+    for name, draw in COMPARE_PLOTS.items():
+        fig = draw(runs)
+        if fig is None:
+            continue
+        try:
+            pngs.append(save(fig, out_dir / f"{name}.png"))
+        except OSError as err:
+            plt.close(fig)
+            raise UserError(f"--out {out_dir}: cannot write {name}.png: {err.strerror}") from None
+    return pngs
+
+
+def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
+                 ) -> tuple[pd.DataFrame, list[Path]]:
+    """Compare finished runs: write the plots and ``differences.csv`` into ``out_dir``.
+
+    Parameters
+    ----------
+    run_dirs : sequence of Path
+        Two or more run folders; the first is the reference for the differences.
+    out_dir : Path
+        Folder for the PNGs and ``differences.csv`` (created if needed).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        See :func:`difference_table`.
+    pngs : list of Path
+        The plots written.
+
+    Raises
+    ------
+    UserError
+        Fewer than two runs, a folder that is not a run, or an unwritable ``out_dir``.
+    """
+    runs = load_runs(run_dirs)
+    table = difference_table(runs)
+    pngs = draw_comparison(runs, Path(out_dir))
+    from sim.runner import atomic_write_text
+
+    try:
+        atomic_write_text(Path(out_dir) / "differences.csv",
+                          table.to_csv(lineterminator="\n"))
+    except OSError as err:
+        raise UserError(f"--out {out_dir}: cannot write differences.csv: {err.strerror}"
+                        ) from None
+    return table, pngs
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def default_compare_dir() -> Path:
+    """``results/compare/<UTC timestamp>``, the default output folder of ``compare``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "compare" / stamp
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``talentwar compare``: print the difference table and write the plots."""
+    out = args.out if args.out is not None else default_compare_dir()
+    table, pngs = compare_runs(args.run_dirs, out)
+    print(f"Key measures at the end of the horizon (Δ = run minus {table.columns[0]}):")
+    print(format_table(table))
+    print()
+    for path in pngs:
+        print(path)
+    print(Path(out) / "differences.csv")
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add the ``compare`` subcommand to an argparse subparsers object."""
+    compare = commands.add_parser(
+        "compare", help="draw several runs on shared axes and tabulate their differences",
+        description="Draw the same measures of several runs on shared axes and print the "
+        "key measures at the end of the horizon, with differences from the first run.",
+    )
+    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
+                         help="run folders (at least two; the first is the reference)")
+    compare.add_argument("--out", type=Path, help="folder for the plots and differences.csv "
+                         "(default: results/compare/<timestamp>)")
+    compare.set_defaults(func=cmd_compare)

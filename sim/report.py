@@ -1,0 +1,431 @@
+"""One self-contained HTML report of a run, a sweep or several runs.
+
+``talentwar report RUN_DIR`` writes ``RUN_DIR/report.html``; ``talentwar report SWEEP_DIR``
+writes ``SWEEP_DIR/report.html``; ``talentwar report --compare RUN_DIR RUN_DIR...`` writes
+``report-compare.html`` in the current folder. ``--out FILE`` writes elsewhere.
+
+The file needs no server, no internet and no JavaScript: plots are embedded as base64
+``data:`` URIs, the style sheet is inline, and the scenario and manifest are printed as
+escaped JSON. Like every plot, the report reads result files only, never a model, and is
+written atomically (a temporary file beside it, then a rename).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import datetime as dt
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.compare import (
+    Run,
+    compare_runs,
+    difference_table,
+    format_cells,
+    load_run,
+    load_runs,
+)
+from sim.errors import UserError
+
+DEFAULT_COMPARE_REPORT = Path("report-compare.html")
+MAX_TABLE_ROWS = 200
+
+CAPTIONS = {
+    "headcount": "Headcount of the largest firms over time",
+    "pay_by_tier": "Pay by tier: final distribution and quantiles over time",
+    "gpu_vs_top_share": "GPU stock against share of the top tier, final month",
+    "moves_matrix": "Moves between firms over the run",
+    "rates": "Unemployment and job-to-job rates",
+    "compare_pay_by_tier": "Median pay by tier over time, all runs",
+    "compare_top_share_by_firm": "Share of the top tier by firm at the end, all runs",
+    "compare_rates": "Unemployment and AI / non-AI pay ratio, all runs",
+    "compare_deals_layoffs": "Deals, layoffs and counter-offers, all runs",
+}
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
+       color: #1d2330; background: #fafbfc; line-height: 1.45; }
+main { max-width: 1200px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #d8dde6;
+     padding-bottom: 0.25rem; }
+h3 { font-size: 1.05rem; margin-top: 1.6rem; }
+p.lead { color: #4a5568; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.9rem; background: #fff; }
+th, td { border: 1px solid #d8dde6; padding: 0.25rem 0.6rem; }
+th { background: #eef1f6; text-align: left; }
+td.num, table.key td:not(:first-child), table.data td { text-align: right;
+     font-variant-numeric: tabular-nums; }
+table.data td:first-child { text-align: left; }
+table.facts th { width: 12rem; }
+figure { margin: 1.2rem 0; background: #fff; border: 1px solid #d8dde6; padding: 0.6rem; }
+figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figcaption { font-size: 0.9rem; color: #4a5568; margin-top: 0.4rem; }
+pre { background: #fff; border: 1px solid #d8dde6; padding: 0.8rem; overflow-x: auto;
+      font-size: 0.8rem; max-height: 40rem; }
+details summary { cursor: pointer; font-weight: 600; margin: 0.6rem 0; }
+.note { color: #4a5568; font-size: 0.9rem; }
+footer { margin-top: 3rem; color: #718096; font-size: 0.8rem; }
+"""
+
+
+# --------------------------------------------------------------------------- HTML pieces
+
+
+def esc(text: Any) -> str:
+    """Escape any value for HTML text or attribute content."""
+    return html.escape(str(text), quote=True)
+
+
+def png_data_uri(path: Path) -> str:
+    """A PNG file as a ``data:image/png;base64,...`` URI."""
+    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+
+
+def figure_html(path: Path, caption: str | None = None) -> str:
+    """An ``<figure>`` with the PNG embedded and a caption naming the file."""
+    path = Path(path)
+    caption = caption or CAPTIONS.get(path.stem, path.stem.replace("_", " "))
+    return (f'<figure><img src="{png_data_uri(path)}" alt="{esc(caption)}" '
+            f'data-file="{esc(path.name)}">'
+            f"<figcaption>{esc(caption)} <span class=\"note\">({esc(path.name)})</span>"
+            "</figcaption></figure>")
+
+
+def json_block(data: Any) -> str:
+    """Pretty JSON in an escaped ``<pre>`` block."""
+    return f"<pre>{esc(json.dumps(data, indent=2, default=str, ensure_ascii=False))}</pre>"
+
+
+def key_table_html(table: pd.DataFrame) -> str:
+    """The key-figures (difference) table as HTML, formatted as ``talentwar compare`` prints."""
+    cells = format_cells(table)
+    head = "".join(f"<th>{esc(c)}</th>" for c in [table.index.name or "measure",
+                                                  *table.columns])
+    body = "".join(
+        "<tr><td>" + esc(name) + "</td>" + "".join(f"<td>{esc(v)}</td>" for v in row)
+        + "</tr>" for name, row in zip(cells.index, cells.to_numpy(), strict=True)
+    )
+    return f'<table class="key"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def data_table_html(df: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> str:
+    """Any table as escaped HTML, cut to ``max_rows`` rows with a note."""
+    note = ""
+    if len(df) > max_rows:
+        note = f'<p class="note">First {max_rows:,} of {len(df):,} rows.</p>'
+        df = df.head(max_rows)
+    text = df.to_html(index=False, escape=True, border=0, na_rep="n/a",
+                      float_format=_number, classes="data")
+    return note + text
+
+
+def facts_html(facts: dict[str, Any]) -> str:
+    """A two-column table of named facts, skipping empty ones."""
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
+                   for k, v in facts.items() if v not in (None, ""))
+    return f'<table class="facts">{rows}</table>'
+
+
+def page(title: str, lead: str, sections: Sequence[str]) -> str:
+    """A complete HTML document: inline CSS, no scripts, no external resources."""
+    made = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<h1>{esc(title)}</h1>\n<p class=\"lead\">{esc(lead)}</p>\n"
+        + "\n".join(sections)
+        + f"\n<footer>Written by talentwar report on {esc(made)} UTC from result files "
+        "only.</footer>\n</main>\n</body>\n</html>\n"
+    )
+
+
+def pngs_in(folder: Path) -> list[Path]:
+    """The PNG files of a folder: known plots in their usual order, then the rest by name."""
+    found = sorted(p for p in Path(folder).glob("*.png") if not p.name.startswith("."))
+    order = {name: k for k, name in enumerate(CAPTIONS)}
+    return sorted(found, key=lambda p: (order.get(p.stem, len(order)), p.name))
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def run_facts(run: Run) -> dict[str, Any]:
+    """The facts about a run shown at the top of its section."""
+    m = run.manifest
+    versions = m.get("versions") or {}
+    return {
+        "folder": str(run.dir.resolve()),
+        "scenario": run.scenario_name,
+        "description": (m.get("scenario") or {}).get("description"),
+        "seed": run.seed,
+        "months": m.get("months"),
+        "engineers": f"{m['engineers']:,}" if isinstance(m.get("engineers"), int) else None,
+        "firms": m.get("firms"),
+        "started": m.get("started"),
+        "finished": m.get("finished"),
+        "wall time (s)": m.get("wall_time_seconds"),
+        "git commit": m.get("git_commit"),
+        "versions": ", ".join(f"{k} {v}" for k, v in versions.items()),
+    }
+
+
+def run_figures(run: Run) -> str:
+    """Every PNG of the run folder embedded; drawn afresh (not saved) if it has none."""
+    pngs = pngs_in(run.dir)
+    if pngs:
+        return "\n".join(figure_html(p) for p in pngs)
+    from sim.plots import RUN_PLOTS, save
+
+    with tempfile.TemporaryDirectory() as tmp:
+        drawn = [save(draw(run.files), Path(tmp) / f"{name}.png")
+                 for name, draw in RUN_PLOTS.items()]
+        return ('<p class="note">The run folder has no plots; these were drawn from its '
+                "result files for this report.</p>\n"
+                + "\n".join(figure_html(p) for p in drawn))
+
+
+def scenario_and_manifest(run: Run, level: str = "h2") -> str:
+    """The scenario and the rest of the manifest as escaped JSON."""
+    manifest = {k: v for k, v in run.manifest.items() if k != "scenario"}
+    return (f"<{level}>Scenario</{level}>\n"
+            '<p class="note">As resolved for this run (defaults filled in).</p>\n'
+            f"{json_block(run.manifest.get('scenario', {}))}\n"
+            f"<{level}>Manifest</{level}>\n{json_block(manifest)}")
+
+
+def deals_section(run: Run) -> str:
+    """The run's deals table, if it recorded deals."""
+    deals = run.deals
+    if deals.empty:
+        return ""
+    return f"<h2>Deals</h2>\n{data_table_html(deals)}"
+
+
+def run_report(run_dir: Path) -> str:
+    """The HTML report of one run folder."""
+    run = load_run(run_dir)
+    table = difference_table([run])
+    sections = [
+        "<h2>Run</h2>", facts_html(run_facts(run)),
+        "<h2>Key figures at the end of the horizon</h2>",
+        '<p class="note">Rates and pay are the final month\'s; deals, layoffs and '
+        "counter-offers are totals over the run.</p>",
+        key_table_html(table),
+        "<h2>Figures</h2>", run_figures(run),
+        deals_section(run),
+        scenario_and_manifest(run),
+    ]
+    return page(f"talentwar report: {run.label}",
+                str((run.manifest.get("scenario") or {}).get("description", "")), sections)
+
+
+def compare_report(run_dirs: Sequence[Path]) -> str:
+    """The HTML report comparing several runs (the first is the reference)."""
+    runs = load_runs(run_dirs)
+    with tempfile.TemporaryDirectory() as tmp:
+        table, pngs = compare_runs([r.dir for r in runs], Path(tmp))
+        figures = "\n".join(figure_html(p) for p in pngs)
+    listing = "".join(
+        f"<tr><td>{esc(r.label)}</td><td>{esc(r.dir.resolve())}</td>"
+        f"<td>{esc(r.manifest.get('months'))}</td><td>{esc(r.manifest.get('finished'))}</td>"
+        "</tr>" for r in runs)
+    sections = [
+        "<h2>Runs</h2>",
+        "<table><thead><tr><th>run</th><th>folder</th><th>months</th><th>finished</th>"
+        f"</tr></thead><tbody>{listing}</tbody></table>",
+        "<h2>Key figures at the end of the horizon</h2>",
+        f'<p class="note">Δ columns: each run minus the first ({esc(runs[0].label)}). '
+        "Deals, layoffs and counter-offers are totals over the run.</p>",
+        key_table_html(table),
+        "<h2>Figures: all runs on shared axes</h2>", figures,
+    ]
+    for run in runs:
+        sections += [f"<h2>Run: {esc(run.label)}</h2>", facts_html(run_facts(run)),
+                     run_figures(run), deals_section(run).replace("<h2>", "<h3>")
+                     .replace("</h2>", "</h3>"),
+                     "<details><summary>Scenario and manifest</summary>"
+                     + scenario_and_manifest(run, "h3") + "</details>"]
+    return page("talentwar report: comparison of " + ", ".join(r.label for r in runs),
+                f"{len(runs)} runs compared.", sections)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not a readable CSV table: {err}") from None
+
+
+def table_summary(df: pd.DataFrame) -> str:
+    """Rows and columns of a table, counts of its text columns, statistics of numbers."""
+    parts = [f'<p class="note">{len(df):,} rows, {len(df.columns)} columns: '
+             f"{esc(', '.join(map(str, df.columns)))}.</p>"]
+    for column in df.columns:
+        numeric = pd.api.types.is_numeric_dtype(df[column])
+        distinct = df[column].nunique()
+        if not numeric and 1 < distinct <= 12 and distinct < len(df):
+            counts = df[column].value_counts(dropna=False).rename_axis(column)
+            parts.append(data_table_html(counts.reset_index(name="rows")))
+    numbers = df.select_dtypes("number")
+    if not numbers.empty:
+        stats = numbers.describe(percentiles=[0.5]).T.reset_index(names="column")
+        parts.append(data_table_html(stats))
+    return "\n".join(parts)
+
+
+def sweep_report(sweep_dir: Path) -> str:
+    """The HTML report of a sweep folder (``sweep.json``, ``runs.csv``, tables, PNGs)."""
+    folder = Path(sweep_dir)
+    try:
+        sweep = json.loads((folder / "sweep.json").read_text())
+    except json.JSONDecodeError as err:
+        raise UserError(f"{folder / 'sweep.json'}: not valid JSON: {err}") from None
+    name = sweep.get("name", folder.name) if isinstance(sweep, dict) else folder.name
+    sections = ["<h2>Sweep</h2>", facts_html({"folder": str(folder.resolve()), "name": name})]
+    runs_csv = folder / "runs.csv"
+    sections.append("<h2>Runs</h2>")
+    if runs_csv.is_file():
+        df = _read_csv(runs_csv)
+        sections += [table_summary(df), "<details><summary>First rows</summary>"
+                     + data_table_html(df, 50) + "</details>"]
+    else:
+        sections.append('<p class="note">No runs.csv in this folder.</p>')
+    sensitivity = folder / "sensitivity.csv"
+    if sensitivity.is_file():
+        sections += ["<h2>Sensitivity</h2>", data_table_html(_read_csv(sensitivity))]
+    for path in sorted(folder.glob("*.csv")):
+        if path.name in ("runs.csv", "sensitivity.csv") or path.name.startswith("."):
+            continue
+        df = _read_csv(path)
+        sections += [f"<h2>Table {esc(path.name)}</h2>", table_summary(df),
+                     "<details><summary>First rows</summary>"
+                     + data_table_html(df, 50) + "</details>"]
+    pngs = pngs_in(folder)
+    sections.append("<h2>Figures</h2>")
+    sections.append("\n".join(figure_html(p) for p in pngs) if pngs
+                    else '<p class="note">No plots in this folder.</p>')
+    sections += ["<h2>Sweep definition (sweep.json)</h2>", json_block(sweep)]
+    return page(f"talentwar sweep report: {name}", "", sections)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def atomic_write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file beside it and a rename.
+
+    Raises
+    ------
+    UserError
+        If the folder cannot be created or written.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"--out {path}: cannot write the report: "
+                        f"{err.strerror or err}") from None
+    return path
+
+
+def is_sweep(folder: Path) -> bool:
+    """Whether ``folder`` is a sweep folder (it holds ``sweep.json``)."""
+    return (Path(folder) / "sweep.json").is_file()
+
+
+def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | None = None
+                 ) -> Path:
+    """Write one self-contained HTML report and return its path.
+
+    Parameters
+    ----------
+    paths : Path or sequence of Path
+        One run folder, one sweep folder, or two or more run folders to compare (the
+        first is the reference for the differences).
+    out : Path, optional
+        The HTML file to write. Default: ``report.html`` in the run or sweep folder, or
+        ``report-compare.html`` in the current folder when comparing runs.
+
+    Returns
+    -------
+    Path
+        The report written.
+
+    Raises
+    ------
+    UserError
+        No folder, a folder that is neither a run nor a sweep, a sweep among runs to
+        compare, or an unwritable ``out``.
+    """
+    folders = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
+    if not folders:
+        raise UserError("report needs a run folder, a sweep folder or several run folders")
+    for folder in folders:
+        if not folder.is_dir():
+            raise UserError(f"{folder}: no such folder")
+    if len(folders) == 1:
+        folder = folders[0]
+        text = sweep_report(folder) if is_sweep(folder) else run_report(folder)
+        target = Path(out) if out is not None else folder / "report.html"
+    else:
+        sweeps = [str(f) for f in folders if is_sweep(f)]
+        if sweeps:
+            raise UserError(f"{', '.join(sweeps)}: a sweep folder cannot be compared with "
+                            "runs; report on it alone")
+        text = compare_report(folders)
+        target = Path(out) if out is not None else DEFAULT_COMPARE_REPORT
+    return atomic_write(target, text)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``talentwar report``: write the HTML report and print its path."""
+    if args.compare and len(args.paths) < 2:
+        raise UserError(f"--compare needs at least 2 run folders, got {len(args.paths)}")
+    if not args.compare and len(args.paths) > 1:
+        raise UserError("several folders given: add --compare to compare runs in one report")
+    print(write_report(args.paths, args.out))
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add the ``report`` subcommand to an argparse subparsers object."""
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report of a run, a sweep or several runs",
+        description="Write one HTML file (plots embedded, no server, no internet, no "
+        "JavaScript) with the key figures, every plot, the scenario and the manifest.",
+    )
+    report.add_argument("paths", nargs="+", type=Path, metavar="DIR",
+                        help="a run folder or a sweep folder; with --compare, 2+ run folders")
+    report.add_argument("--compare", action="store_true",
+                        help="compare several runs (the first is the reference)")
+    report.add_argument("--out", type=Path, help="HTML file to write (default: report.html "
+                        "in the folder; with --compare, report-compare.html here)")
+    report.set_defaults(func=cmd_report)

@@ -1,0 +1,245 @@
+"""``talentwar compare``: shared-axes plots and the end-of-horizon difference table."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import cli
+from sim.compare import (
+    DIFF_PREFIX,
+    compare_runs,
+    format_table,
+    load_runs,
+    register,
+)
+from sim.errors import UserError
+from sim.runner import run_scenario
+from sim.scenario import load_scenario
+
+SCENARIO = """
+name = "two_tier_test"
+description = "Tiny two-tier market for tests <b>& escaping</b>"
+seed = 1
+months = 12
+
+[market]
+engineers = 2_000
+initial_unemployment = 0.05
+
+[tiers.researcher]
+share = 0.05
+ai = true
+separation = 0.01
+search_unemployed = 0.5
+search_employed = 0.1
+weights = { pay = 1.0, gpu = 2.0, mission = 0.5, outreach = 0.0, dispersion = 0.3 }
+
+[tiers.engineer]
+share = 0.95
+ai = false
+separation = 0.02
+search_unemployed = 0.3
+search_employed = 0.05
+weights = { pay = 1.0, gpu = 0.0, mission = 0.0, outreach = 0.0, dispersion = 0.3 }
+
+[compute]
+threshold = 10_000
+
+[firms.Lab]
+kind = "frontier_lab"
+gpus = 20_000
+mission = 1.0
+pay = { researcher = 1_500_000, engineer = 220_000 }
+
+[firms.BigCo]
+kind = "big_tech"
+gpus = 50_000
+mission = 0.5
+pay = { researcher = 1_200_000, engineer = 200_000 }
+size = 4
+
+[[generated_firms]]
+count = 6
+prefix = "firm"
+gpus = { min = 0, max = 2_000 }
+pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_000, max = 180_000 } }
+"""
+
+BASE_PLOTS = {"compare_pay_by_tier.png", "compare_top_share_by_firm.png", "compare_rates.png"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two tiny runs of a two-tier market: seed 1, and seed 2 with a higher GPU threshold."""
+    root = tmp_path_factory.mktemp("runs")
+    path = root / "two_tier.toml"
+    path.write_text(SCENARIO)
+    a = run_scenario(load_scenario(path), seed=1, out=root / "a", progress=False)
+    b = run_scenario(load_scenario(path, ["compute.threshold=30000"]), seed=2,
+                     out=root / "b", progress=False)
+    return a, b
+
+
+def final(run: Path, column: str) -> float:
+    return float(pd.read_csv(run / "market.csv")[column].iloc[-1])
+
+
+MEASURES = {  # table row -> (market column, scale)
+    "unemployment rate (%)": ("unemployment_rate", 100.0),
+    "employed (engineers)": ("employed", 1.0),
+    "AI / non-AI median pay (ratio)": ("ai_pay_ratio", 1.0),
+    "median pay, researcher ($ a year)": ("pay_median_researcher", 1.0),
+    "median pay, engineer ($ a year)": ("pay_median_engineer", 1.0),
+    "top tier at firms above GPU threshold (%)": ("top_share_above_threshold", 100.0),
+    "HHI of top tier (0-10,000)": ("top_hhi", 1.0),
+    "HHI of all engineers (0-10,000)": ("hhi", 1.0),
+}
+
+
+def test_difference_table_is_final_values_and_b_minus_a(runs, tmp_path):
+    a, b = runs
+    table, _ = compare_runs([a, b], tmp_path / "cmp")
+    label_a, label_b, diff = table.columns
+    assert label_a == "two_tier_test seed 1"
+    assert label_b == "two_tier_test seed 2"
+    assert diff == f"{DIFF_PREFIX}{label_b}"
+    for row, (column, scale) in MEASURES.items():
+        va, vb = scale * final(a, column), scale * final(b, column)
+        assert table.loc[row, label_a] == pytest.approx(va), row
+        assert table.loc[row, label_b] == pytest.approx(vb), row
+        assert table.loc[row, diff] == pytest.approx(vb - va), row
+    # The runs differ in their threshold, so this comparison is not vacuous.
+    assert table.loc["top tier at firms above GPU threshold (%)", diff] != 0
+    # Columns absent from these runs are left out, not shown as zeros.
+    assert not any("deal" in row or "layoff" in row for row in table.index)
+    saved = pd.read_csv(tmp_path / "cmp" / "differences.csv", index_col="measure")
+    pd.testing.assert_frame_equal(saved, table, check_names=False)
+
+
+def test_plots_are_written_and_not_blank(runs, tmp_path):
+    _, pngs = compare_runs(list(runs), tmp_path / "cmp")
+    assert {p.name for p in pngs} == BASE_PLOTS  # no deals/layoffs panel without the data
+    assert {p.name for p in (tmp_path / "cmp").glob("*.png")} == BASE_PLOTS
+    for path in pngs:
+        image = mpimg.imread(path)
+        assert image.shape[0] > 200 and image.shape[1] > 400
+        assert np.std(image[..., :3]) > 0.01, f"{path.name} looks blank"
+
+
+def add_future_columns(run: Path, dest: Path, seed: int) -> Path:
+    """Copy a run and add the deals/layoffs/counter-offer columns of newer models."""
+    shutil.copytree(run, dest)
+    market = pd.read_csv(dest / "market.csv")
+    rng = np.random.default_rng(seed)
+    n = len(market)
+    market["deals"] = rng.integers(0, 3, n)
+    market["deals_blocked"] = rng.integers(0, 2, n)
+    market["layoffs_researcher"] = rng.integers(0, 5, n)
+    market["layoffs_engineer"] = rng.integers(0, 20, n)
+    market["layoffs"] = market["layoffs_researcher"] + market["layoffs_engineer"]
+    market["counter_offers"] = rng.integers(0, 10, n)
+    market["counter_offers_accepted"] = rng.integers(0, 5, n)
+    market.to_csv(dest / "market.csv", index=False)
+    pd.DataFrame({
+        "month": [2, 5, 7], "buyer": ["BigCo", "Lab", "BigCo"],
+        "target": ["firm01", "firm02", "firm03"], "form": ["acquisition", "licence", "acqui"],
+        "price": [1e9, 5e8, 2e9], "licence_fee": [0.0, 5e8, 0.0],
+        "engineers_moved": [40, 25, 60], "left_after": [3, 1, 0],
+        "price_per_engineer": [2.5e7, 2e7, 3.3e7], "premium": [0.2, 0.1, 0.3],
+        "blocked": [False, False, True], "reason": ["", "", "antitrust"],
+    }).to_csv(dest / "deals.csv", index=False)
+    return dest
+
+
+def test_new_model_columns_are_plotted_and_tabulated(runs, tmp_path):
+    a = add_future_columns(runs[0], tmp_path / "a", 1)
+    b = add_future_columns(runs[1], tmp_path / "b", 2)
+    table, pngs = compare_runs([a, b], tmp_path / "cmp")
+    assert {p.name for p in pngs} == BASE_PLOTS | {"compare_deals_layoffs.png"}
+    label_a, _, diff = table.columns
+    ma, mb = pd.read_csv(a / "market.csv"), pd.read_csv(b / "market.csv")
+    for row, column in [("deals (total over run)", "deals"),
+                        ("deals blocked (total over run)", "deals_blocked"),
+                        ("layoffs (total over run)", "layoffs"),
+                        ("layoffs, engineer (total over run)", "layoffs_engineer"),
+                        ("counter-offers accepted (total over run)",
+                         "counter_offers_accepted")]:
+        assert table.loc[row, label_a] == ma[column].sum()
+        assert table.loc[row, diff] == mb[column].sum() - ma[column].sum()
+    assert table.loc["engineers moved in deals (total)", label_a] == 40 + 25  # blocked excluded
+
+
+def test_labels_are_disambiguated(runs, tmp_path):
+    a = runs[0]
+    for parent in ("x", "y"):
+        (tmp_path / parent).mkdir()
+        shutil.copytree(a, tmp_path / parent / "same")
+    shutil.copytree(a, tmp_path / "copy")
+    labelled = load_runs([a, tmp_path / "copy", tmp_path / "x" / "same", tmp_path / "y" / "same"])
+    labels = [r.label for r in labelled]
+    assert len(set(labels)) == 4
+    assert labels[0] == "two_tier_test seed 1 (a)"
+    assert labels[1] == "two_tier_test seed 1 (copy)"
+    assert labels[2:] == ["two_tier_test seed 1 (same) #1", "two_tier_test seed 1 (same) #2"]
+
+
+def test_format_table_aligns_and_signs(runs, tmp_path):
+    table, _ = compare_runs(list(runs), tmp_path / "cmp")
+    text = format_table(table)
+    lines = text.splitlines()
+    assert lines[0].split()[0] == "measure"
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert len(lines) == 2 + len(table)
+    # Every number column ends at the same place on every line (right-aligned).
+    ends = {len(line) for line in lines[2:] if not line.endswith("n/a")}
+    assert len(ends) == 1
+    diff_row = lines[2 + list(table.index).index("employed (engineers)")]
+    change = table.loc["employed (engineers)"].iloc[-1]
+    assert diff_row.endswith(f"{change:+,.0f}" if change else "0")
+
+
+def test_bad_input_is_a_user_error(runs, tmp_path):
+    a, _ = runs
+    with pytest.raises(UserError, match="at least 2 run folders"):
+        compare_runs([a], tmp_path / "cmp")
+    with pytest.raises(UserError, match="not a run folder"):
+        compare_runs([a, tmp_path], tmp_path / "cmp")
+    with pytest.raises(UserError, match="no such folder"):
+        compare_runs([a, tmp_path / "missing"], tmp_path / "cmp")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match="--out"):
+        compare_runs(list(runs), blocker / "cmp")
+
+
+BUILD_PARSER = cli.build_parser
+
+
+def parser_with_compare() -> argparse.ArgumentParser:
+    """The ``talentwar`` parser with ``compare`` (registered here until cli.py does it)."""
+    parser = BUILD_PARSER()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "compare" not in commands.choices:
+        register(commands)
+    return parser
+
+
+def test_cli_prints_table_and_exits_2_on_bad_input(runs, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "build_parser", parser_with_compare)
+    a, b = runs
+    assert cli.main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "two_tier_test seed 1" in out and f"{DIFF_PREFIX}two_tier_test seed 2" in out
+    assert "unemployment rate (%)" in out
+    assert str(tmp_path / "cmp" / "compare_rates.png") in out
+    assert cli.main(["compare", str(a), "--out", str(tmp_path / "c2")]) == 2
+    assert "at least 2 run folders" in capsys.readouterr().err
+    assert cli.main(["compare", str(a), str(tmp_path), "--out", str(tmp_path / "c3")]) == 2
+    assert "not a run folder" in capsys.readouterr().err

@@ -1,0 +1,335 @@
+"""``talentwar report``: one self-contained HTML file of a run, a sweep or several runs."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from sim import cli
+from sim.compare import compare_runs, format_cells
+from sim.errors import UserError
+from sim.report import register, write_report
+from sim.runner import run_scenario
+from sim.scenario import load_scenario
+
+SCENARIO = """
+name = "two_tier_test"
+description = "Tiny two-tier market for tests <b>& escaping</b>"
+seed = 1
+months = 12
+
+[market]
+engineers = 2_000
+initial_unemployment = 0.05
+
+[tiers.researcher]
+share = 0.05
+ai = true
+separation = 0.01
+search_unemployed = 0.5
+search_employed = 0.1
+weights = { pay = 1.0, gpu = 2.0, mission = 0.5, outreach = 0.0, dispersion = 0.3 }
+
+[tiers.engineer]
+share = 0.95
+ai = false
+separation = 0.02
+search_unemployed = 0.3
+search_employed = 0.05
+weights = { pay = 1.0, gpu = 0.0, mission = 0.0, outreach = 0.0, dispersion = 0.3 }
+
+[firms.Lab]
+kind = "frontier_lab"
+gpus = 20_000
+mission = 1.0
+pay = { researcher = 1_500_000, engineer = 220_000 }
+
+[firms.BigCo]
+kind = "big_tech"
+gpus = 50_000
+mission = 0.5
+pay = { researcher = 1_200_000, engineer = 200_000 }
+size = 4
+
+[[generated_firms]]
+count = 6
+prefix = "firm"
+gpus = { min = 0, max = 2_000 }
+pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_000, max = 180_000 } }
+"""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Two tiny runs with plots (seeds 1 and 2) and one written without plots."""
+    root = tmp_path_factory.mktemp("runs")
+    path = root / "two_tier.toml"
+    path.write_text(SCENARIO)
+    a = run_scenario(load_scenario(path), seed=1, out=root / "a", progress=False)
+    b = run_scenario(load_scenario(path, ["compute.threshold=30000"]), seed=2,
+                     out=root / "b", progress=False)
+    bare = run_scenario(load_scenario(path), seed=3, out=root / "bare", progress=False,
+                        plots=False)
+    return a, b, bare
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small sweep folder in the shape ``talentwar sweep`` writes."""
+    folder = tmp_path_factory.mktemp("sweep")
+    (folder / "sweep.json").write_text(json.dumps({
+        "name": "threshold_sweep", "scenario": "two_tier_test",
+        "parameters": {"compute.threshold": [5000, 10000, 30000]}, "seeds": [1, 2],
+    }))
+    pd.DataFrame({
+        "run": [f"run{k}" for k in range(6)], "status": ["ok"] * 5 + ["failed"],
+        "compute.threshold": [5000, 5000, 10000, 10000, 30000, 30000],
+        "seed": [1, 2, 1, 2, 1, 2],
+    }).to_csv(folder / "runs.csv", index=False)
+    pd.DataFrame({
+        "run": [f"run{k}" for k in range(5)],
+        "unemployment_rate": [0.05, 0.06, 0.055, 0.061, 0.07],
+        "top_hhi": [2500.0, 2600.0, 2700.0, 2650.0, 3100.0],
+    }).to_csv(folder / "measures.csv", index=False)
+    pd.DataFrame({
+        "parameter": ["compute.threshold", "choice.noise"], "measure": ["top_hhi"] * 2,
+        "S1": [0.6123, 0.0871], "ST": [0.7345, 0.1299],
+    }).to_csv(folder / "sensitivity.csv", index=False)
+    for k, name in enumerate(["measure_by_threshold", "sobol_indices"]):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1, 2], [k, k + 1, k * 2])
+        ax.set_title(name)
+        fig.savefig(folder / f"{name}.png")
+        plt.close(fig)
+    return folder
+
+
+def embedded_pngs(text: str) -> list[bytes]:
+    """The PNG files embedded as data URIs in an HTML report."""
+    return [base64.b64decode(m) for m in
+            re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)]
+
+
+def assert_self_contained(text: str) -> None:
+    """No scripts and nothing fetched from elsewhere: every src is a data URI."""
+    assert "<script" not in text.lower()
+    assert "<link" not in text.lower()
+    assert "@import" not in text and "url(" not in text
+    for match in re.finditer(r'\b(?:src|href)\s*=\s*"([^"]*)"', text):
+        assert match.group(1).startswith("data:"), match.group(0)[:80]
+
+
+def test_run_report(runs):
+    a = runs[0]
+    path = write_report(a)
+    assert path == a / "report.html"
+    text = path.read_text()
+    assert_self_contained(text)
+    pngs = sorted(a.glob("*.png"))
+    assert len(pngs) == 5
+    assert sorted(embedded_pngs(text)) == sorted(p.read_bytes() for p in pngs)
+    # Key figures: the final values of market.csv, formatted as compare prints them.
+    market = pd.read_csv(a / "market.csv")
+    assert "Key figures at the end of the horizon" in text
+    assert "unemployment rate (%)" in text
+    assert f"{100 * market['unemployment_rate'].iloc[-1]:.3f}" in text
+    assert f"{market['pay_median_researcher'].iloc[-1]:,.0f}" in text
+    assert f"{market['top_hhi'].iloc[-1]:,.0f}" in text
+    # Scenario and manifest, escaped.
+    manifest = json.loads((a / "manifest.json").read_text())
+    assert manifest["started"] in text and str(manifest["git_commit"]) in text
+    assert "<b>& escaping</b>" not in text
+    assert "&lt;b&gt;&amp; escaping&lt;/b&gt;" in text
+    assert "&quot;search_unemployed&quot;: 0.5" in text
+    assert not list(a.glob(".report.html*")), "temporary file left behind"
+
+
+def test_run_without_plots_draws_them_without_touching_the_folder(runs, tmp_path):
+    bare = runs[2]
+    before = sorted(p.name for p in bare.iterdir())
+    out = write_report(bare, tmp_path / "bare.html")
+    assert sorted(p.name for p in bare.iterdir()) == before
+    text = out.read_text()
+    assert len(embedded_pngs(text)) == 5
+    assert "drawn from its result files" in text
+
+
+def test_compare_report(runs, tmp_path, monkeypatch):
+    a, b, _ = runs
+    monkeypatch.chdir(tmp_path)
+    path = write_report([a, b])
+    assert path == Path("report-compare.html")
+    text = path.read_text()
+    assert_self_contained(text)
+    table, compare_pngs = compare_runs([a, b], tmp_path / "cmp")
+    expected = ([p.read_bytes() for p in compare_pngs]
+                + [p.read_bytes() for p in sorted(a.glob("*.png"))]
+                + [p.read_bytes() for p in sorted(b.glob("*.png"))])
+    images = embedded_pngs(text)
+    assert len(images) == len(expected) == 3 + 5 + 5
+    run_images = expected[len(compare_pngs):]
+    assert sorted(images[len(compare_pngs):]) == sorted(run_images)
+    # Every cell of the difference table appears as a cell of the HTML table.
+    cells = format_cells(table)
+    for column in table.columns:
+        assert f"<th>{column}</th>" in text
+    for name, row in cells.iterrows():
+        assert f"<tr><td>{name}</td>" + "".join(f"<td>{v}</td>" for v in row) in text
+
+
+def test_sweep_report(sweep):
+    path = write_report(sweep)
+    assert path == sweep / "report.html"
+    text = path.read_text()
+    assert_self_contained(text)
+    pngs = sorted(sweep.glob("*.png"))
+    assert sorted(embedded_pngs(text)) == sorted(p.read_bytes() for p in pngs)
+    assert "threshold_sweep" in text
+    assert "6 rows" in text and "failed" in text  # runs.csv summary
+    assert "0.6123" in text and "0.7345" in text and "choice.noise" in text  # sensitivity
+    assert "measures.csv" in text and "top_hhi" in text
+    assert "&quot;compute.threshold&quot;" in text  # sweep.json
+
+
+def test_bad_input_is_a_user_error(runs, sweep, tmp_path):
+    a = runs[0]
+    with pytest.raises(UserError, match="not a run folder"):
+        write_report(tmp_path)
+    with pytest.raises(UserError, match="no such folder"):
+        write_report(tmp_path / "missing")
+    with pytest.raises(UserError, match="sweep folder cannot be compared"):
+        write_report([a, sweep], tmp_path / "x.html")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(UserError, match="cannot write the report"):
+        write_report(a, blocker / "report.html")
+    with pytest.raises(UserError, match="cannot write the report"):
+        write_report(a, tmp_path)  # a folder, not a file
+
+
+BUILD_PARSER = cli.build_parser
+
+
+def parser_with_report() -> argparse.ArgumentParser:
+    """The ``talentwar`` parser with ``report`` (registered here until cli.py does it)."""
+    parser = BUILD_PARSER()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    if "report" not in commands.choices:
+        register(commands)
+    return parser
+
+
+def test_cli(runs, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "build_parser", parser_with_report)
+    a, b, _ = runs
+    out = tmp_path / "deep" / "r.html"
+    assert cli.main(["report", "--compare", str(a), str(b), "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    assert out.is_file()
+    assert cli.main(["report", str(a), str(b)]) == 2
+    assert "add --compare" in capsys.readouterr().err
+    assert cli.main(["report", "--compare", str(a)]) == 2
+    assert "at least 2 run folders" in capsys.readouterr().err
+    assert cli.main(["report", str(tmp_path)]) == 2
+    assert "not a run folder" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- in a browser
+
+CHECK_SCRIPT = """
+<script>
+window.addEventListener("load", function () {
+  var lines = [];
+  document.querySelectorAll("img").forEach(function (img) {
+    var box = img.getBoundingClientRect();
+    lines.push([img.getAttribute("data-file"), img.complete, img.naturalWidth,
+                Math.round(box.width), Math.round(box.height)].join("|"));
+  });
+  var table = document.querySelector("table.key");
+  var out = document.createElement("pre");
+  out.id = "browser-check";
+  out.textContent = "images=" + lines.length + "\\n" + lines.join("\\n") + "\\ntable=" +
+    (table ? Math.round(table.getBoundingClientRect().height) : -1);
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+def browser() -> str | None:
+    """Debian's ``chromium`` (or ``chromium-browser``), or skip or fail if it is missing."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if os.environ.get("TALENTWAR_REQUIRE_BROWSER") == "1":
+            pytest.fail("TALENTWAR_REQUIRE_BROWSER=1 but chromium is not on PATH")
+        pytest.skip("chromium is not installed")
+    return found
+
+
+def render(html_file: Path, tmp_path: Path) -> dict[str, object]:
+    """Open a test copy of a report (plus a checking script) in headless Chromium.
+
+    Returns the number of images, each image's (file, complete, natural width, displayed
+    width, displayed height) and the displayed height of the key-figure table.
+    """
+    chromium = browser()
+    copy = tmp_path / f"check-{html_file.name}"
+    copy.write_text(html_file.read_text().replace("</body>", CHECK_SCRIPT + "</body>"))
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1280,1024", "--virtual-time-budget=10000", "--dump-dom",
+         copy.resolve().as_uri()],
+        capture_output=True, text=True, timeout=90,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    found = re.search(r'<pre id="browser-check">(.*?)</pre>', result.stdout, re.S)
+    assert found, "the check script did not run:\n" + result.stdout[-2000:]
+    lines = found.group(1).splitlines()
+    images = [line.split("|") for line in lines[1:-1]]
+    return {"count": int(lines[0].removeprefix("images=")), "images": images,
+            "table": int(lines[-1].removeprefix("table="))}
+
+
+def assert_displayed(html_file: Path, tmp_path: Path, key_table: bool = True) -> None:
+    expected = len(embedded_pngs(html_file.read_text()))
+    assert expected > 0
+    seen = render(html_file, tmp_path)
+    assert seen["count"] == expected
+    for name, complete, natural, width, height in seen["images"]:
+        assert complete == "true", name
+        assert int(natural) > 0, f"{name} did not decode"
+        assert int(width) > 100 and int(height) > 50, f"{name} is not displayed"
+    if key_table:
+        assert seen["table"] > 50, "key-figure table not displayed"
+
+
+def test_browser_displays_run_report(runs, tmp_path):
+    browser()
+    path = write_report(runs[0], tmp_path / "run.html")
+    assert "unemployment rate (%)" in path.read_text()
+    assert_displayed(path, tmp_path)
+
+
+def test_browser_displays_compare_report(runs, tmp_path):
+    browser()
+    assert_displayed(write_report(runs[:2], tmp_path / "compare.html"), tmp_path)
+
+
+def test_browser_displays_sweep_report(sweep, tmp_path):
+    browser()
+    assert_displayed(write_report(sweep, tmp_path / "sweep.html"), tmp_path, key_table=False)
