@@ -118,6 +118,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="(re)draw the plots of a run folder")
     plot.add_argument("run_dir", type=Path)
     plot.set_defaults(func=cmd_plot)
+
+    from sim import compare, report
+
+    compare.register(commands)
+    report.register(commands)
     return parser
 
 

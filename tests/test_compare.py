@@ -72,7 +72,8 @@ gpus = { min = 0, max = 2_000 }
 pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_000, max = 180_000 } }
 """
 
-BASE_PLOTS = {"compare_pay_by_tier.png", "compare_top_share_by_firm.png", "compare_rates.png"}
+BASE_PLOTS = {"compare_pay_by_tier.png", "compare_top_share_by_firm.png", "compare_rates.png",
+              "compare_deals_layoffs.png"}
 
 
 @pytest.fixture(scope="module")
@@ -117,15 +118,16 @@ def test_difference_table_is_final_values_and_b_minus_a(runs, tmp_path):
         assert table.loc[row, diff] == pytest.approx(vb - va), row
     # The runs differ in their threshold, so this comparison is not vacuous.
     assert table.loc["top tier at firms above GPU threshold (%)", diff] != 0
-    # Columns absent from these runs are left out, not shown as zeros.
-    assert not any("deal" in row or "layoff" in row for row in table.index)
+    # The model's deal and layoff columns are compared too.
+    assert any("deal" in row for row in table.index)
+    assert any("layoff" in row for row in table.index)
     saved = pd.read_csv(tmp_path / "cmp" / "differences.csv", index_col="measure")
     pd.testing.assert_frame_equal(saved, table, check_names=False)
 
 
 def test_plots_are_written_and_not_blank(runs, tmp_path):
     _, pngs = compare_runs(list(runs), tmp_path / "cmp")
-    assert {p.name for p in pngs} == BASE_PLOTS  # no deals/layoffs panel without the data
+    assert {p.name for p in pngs} == BASE_PLOTS
     assert {p.name for p in (tmp_path / "cmp").glob("*.png")} == BASE_PLOTS
     for path in pngs:
         image = mpimg.imread(path)

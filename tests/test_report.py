@@ -21,6 +21,7 @@ import pytest
 from sim import cli
 from sim.compare import compare_runs, format_cells
 from sim.errors import UserError
+from sim.plots import RUN_PLOTS
 from sim.report import register, write_report
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
@@ -163,7 +164,7 @@ def test_run_without_plots_draws_them_without_touching_the_folder(runs, tmp_path
     out = write_report(bare, tmp_path / "bare.html")
     assert sorted(p.name for p in bare.iterdir()) == before
     text = out.read_text()
-    assert len(embedded_pngs(text)) == 5
+    assert len(embedded_pngs(text)) == len(RUN_PLOTS)
     assert "drawn from its result files" in text
 
 
@@ -179,7 +180,7 @@ def test_compare_report(runs, tmp_path, monkeypatch):
                 + [p.read_bytes() for p in sorted(a.glob("*.png"))]
                 + [p.read_bytes() for p in sorted(b.glob("*.png"))])
     images = embedded_pngs(text)
-    assert len(images) == len(expected) == 3 + 5 + 5
+    assert len(images) == len(expected) == len(compare_pngs) + 2 * len(RUN_PLOTS)
     run_images = expected[len(compare_pngs):]
     assert sorted(images[len(compare_pngs):]) == sorted(run_images)
     # Every cell of the difference table appears as a cell of the HTML table.
