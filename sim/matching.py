@@ -195,8 +195,8 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
 
     Random offers go to searchers; outreach offers go to the contacted engineers who search
     or, if not searching, who respond (chance = their responsiveness). A firm never offers
-    to its own employees. Where a firm has more candidates than capacity, outreach
-    candidates come first, then the most productive.
+    to its own employees. Where a firm has more candidates than its hiring capacity, or
+    than its vacancies in a tier, outreach candidates come first, then the most productive.
     """
     eng, rng = model.engineers, model.rng
     firms = model.firm_table
@@ -221,6 +221,14 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
     starts = np.searchsorted(ranked_firm, np.arange(len(model.firms)))
     rank = np.arange(order.size) - starts[ranked_firm]
     within = order[rank < firms["hiring_capacity"][ranked_firm]]
+    who, firm, outreach = who[within], firm[within], outreach[within]
+    # Vacancies: no more offers for a tier than the firm's open positions in it.
+    n_tiers = len(eng.tier_names)
+    slot = firm * n_tiers + eng.tier[who]
+    order = np.lexsort((-eng.productivity[who], ~outreach, slot))
+    starts = np.searchsorted(slot[order], np.arange(len(model.firms) * n_tiers))
+    rank = np.arange(order.size) - starts[slot[order]]
+    within = order[rank < firms["vacancies"].ravel()[slot[order]]]
     who, firm, outreach = who[within], firm[within], outreach[within]
     pay = firms["pay"][firm, eng.tier[who]] * eng.productivity[who]
     return Offers(who, firm, pay, outreach)

@@ -140,7 +140,9 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
         "headcount": heads.sum(axis=1),
         **{f"headcount_{name}": heads[:, t] for t, name in enumerate(names)},
         "hires": hires.sum(axis=1),
+        **{f"hires_{name}": hires[:, t] for t, name in enumerate(names)},
         "quits": quits.sum(axis=1),
+        **{f"quits_{name}": quits[:, t] for t, name in enumerate(names)},
         "separations": separations.sum(axis=1),
         "offers": np.bincount(report.offers.firm, minlength=n_firms),
         "outreach_contacts": model.outreach_contacts,
@@ -160,6 +162,7 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
             "gpu_ordered", "gpu_arrived", "revenue", "funding", "deals", "deals_blocked",
             "exits")},
         "gpu_on_order": model.gpu_market.on_order.copy(),
+        "counter_offer_policy": np.array([f.policy.counter_offer for f in model.firms]),
         "_hires_by_tier": hires,
         "_quits_by_tier": quits,
     }

@@ -119,6 +119,7 @@ class TalentMarket(mesa.Model):
         self.deal_records: list = []
         self.departures: list = []
         self._new_tallies()
+        self.heads = np.zeros((len(self.firms), len(scenario.tiers)))
         self.refresh_firm_table(np.full((len(self.firms), len(scenario.tiers)), True))
         self._place_initial_engineers()
         heads = headcount(self)
@@ -167,6 +168,9 @@ class TalentMarket(mesa.Model):
         table["cash"] = self.ledger.cash
         table["active"] = np.array([f.active for f in firms])
         table["open"] = hiring & table["active"][:, None]
+        table["vacancies"] = np.where(
+            table["open"],
+            np.ceil(np.array([f.targets(self.steps) for f in firms]) - self.heads), 0)
         table["counter_offer"] = np.array([COUNTER_CODES[f.policy.counter_offer] for f in firms])
         for key in ("beat_margin", "retention_calls", "retention_call_cost"):
             table[key] = np.array([getattr(f.policy, key) for f in firms], dtype=float)
@@ -188,7 +192,7 @@ class TalentMarket(mesa.Model):
         self._new_tallies()
         forced = self.timeline.apply(self)
 
-        heads = headcount(self)
+        heads = self.heads = headcount(self)
         value_cap = 12.0 * self.tier_output[None, :] * compute_factor(self)
         for firm in self.active_firms():
             j = firm.index
@@ -204,6 +208,7 @@ class TalentMarket(mesa.Model):
         seek_deals(self, heads)
         layoffs(self, headcount(self))
         settle(self)
+        self.heads = headcount(self)
         self.refresh_firm_table(self.firm_table["open"])
 
         self._record(report)

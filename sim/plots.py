@@ -35,12 +35,15 @@ class RunFiles:
         self._cache: dict[str, pd.DataFrame] = {}
 
     def table(self, name: str) -> pd.DataFrame:
-        """The table ``name`` (``market``, ``firms``, ``flows``, ``engineers``)."""
+        """The table ``name`` (``market``, ``firms``, ``flows``, ``deals``, ``engineers``)."""
         if name not in self._cache:
             csv = self.dir / f"{name}.csv"
             parquet = self.dir / f"{name}.parquet"
-            if csv.is_file():
-                self._cache[name] = pd.read_csv(csv)
+            if csv.is_file() and csv.stat().st_size > 1:
+                try:
+                    self._cache[name] = pd.read_csv(csv)
+                except pd.errors.EmptyDataError:
+                    self._cache[name] = pd.DataFrame()
             elif parquet.is_file():
                 self._cache[name] = pd.read_parquet(parquet)
             else:
@@ -210,12 +213,122 @@ def plot_rates(run: RunFiles) -> plt.Figure:
     return fig
 
 
+def plot_deals(run: RunFiles) -> plt.Figure:
+    """Deals over time: price per engineer moved, by form; blocked deals marked."""
+    deals = run.table("deals")
+    fig, ax = plt.subplots(figsize=(10, 4.8))
+    if deals.empty:
+        ax.text(0.5, 0.5, "no deals in this run", ha="center", va="center",
+                transform=ax.transAxes)
+    else:
+        dates = pd.to_datetime(deals["date"], format="%Y-%m")
+        done = ~deals["blocked"].astype(bool)
+        for form, marker in (("acquisition", "o"), ("license_and_hire", "s")):
+            mask = done & (deals["form"] == form)
+            ax.scatter(dates[mask], deals.loc[mask, "price_per_engineer"] / 1e6,
+                       s=20 + 3 * deals.loc[mask, "engineers_moved"], marker=marker,
+                       label=f"{form.replace('_', '-')} (size: engineers moved)", alpha=0.7)
+            for idx in deals.index[mask]:
+                ax.annotate(f"{deals.loc[idx, 'buyer']}-{deals.loc[idx, 'target']}",
+                            (dates[idx], deals.loc[idx, "price_per_engineer"] / 1e6),
+                            fontsize=6, xytext=(3, 3), textcoords="offset points")
+        blocked = deals[~done]
+        if len(blocked):
+            ax.scatter(pd.to_datetime(blocked["date"], format="%Y-%m"),
+                       np.zeros(len(blocked)), marker="x", color="red",
+                       label=f"blocked ({len(blocked)})")
+    ax.set_title("Deals: price per engineer moved")
+    ax.set_xlabel("month")
+    ax.set_ylabel("price per engineer moved ($ million)")
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_counter_offers(run: RunFiles) -> plt.Figure:
+    """Counter-offers made and accepted, by the employer's counter-offer policy."""
+    firms = run.table("firms")
+    fig, ax = plt.subplots(figsize=(8, 4.8))
+    grouped = firms.groupby("counter_offer_policy")[
+        ["counter_offers", "counter_offers_accepted", "quits", "retention_calls",
+         "retention_kept"]].sum()
+    grouped = grouped.reindex([p for p in ("never", "match", "beat") if p in grouped.index])
+    x = np.arange(len(grouped))
+    width = 0.2
+    for k, (column, label) in enumerate((
+        ("counter_offers", "counter-offers made"),
+        ("counter_offers_accepted", "counter-offers accepted (engineer stayed)"),
+        ("quits", "engineers poached (job-to-job quits)"),
+        ("retention_kept", "kept after a retention call"),
+    )):
+        ax.bar(x + (k - 1.5) * width, grouped[column], width, label=label)
+    ax.set_xticks(x, [f"{p}\n(firm-months: {int((firms.counter_offer_policy == p).sum())})"
+                      for p in grouped.index])
+    ax.set_title("Counter-offer outcomes by the employer's policy (whole run)")
+    ax.set_xlabel("counter-offer policy")
+    ax.set_ylabel("engineers")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_pay_index(run: RunFiles) -> plt.Figure:
+    """AI against non-AI pay (index, month 0 = 100), with layoffs on the same time axis."""
+    market = run.table("market")
+    dates = run.time_axis()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 2]})
+    top.plot(dates, market["ai_pay_index"], label="AI engineers (median pay)")
+    top.plot(dates, market["non_ai_pay_index"], label="non-AI engineers (median pay)")
+    top.axhline(100, color="grey", lw=0.8, ls=":")
+    top.set_title("Pay of AI and non-AI engineers, and layoffs")
+    top.set_ylabel("pay index (month 0 = 100)")
+    top.legend()
+    columns = [c for c in market.columns if c.startswith("layoffs_")]
+    bottom_stack = np.zeros(len(market))
+    for column in columns:
+        bottom.bar(dates, market[column], width=20, bottom=bottom_stack,
+                   label=column.removeprefix("layoffs_"))
+        bottom_stack = bottom_stack + market[column].to_numpy()
+    bottom.set_xlabel("month")
+    bottom.set_ylabel("layoffs (engineers a month)")
+    bottom.legend(fontsize=8, title="tier")
+    fig.autofmt_xdate()
+    return fig
+
+
+def plot_cash_gpus(run: RunFiles) -> plt.Figure:
+    """Cash and GPU stock of the largest firms over time."""
+    firms = run.table("firms")
+    dates = dict(zip(run.table("market")["month"], run.time_axis(), strict=True))
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True)
+    for ax, column, scale, label in (
+        (axes[0], "cash", 1e9, "cash ($ billion, log scale)"),
+        (axes[1], "gpus", 1e3, "GPU stock (thousand H100, log scale)"),
+    ):
+        first = firms[firms["month"] == 0]
+        for name in list(first.nlargest(MAX_FIRMS_SHOWN, column)["firm"]):
+            series = firms[firms["firm"] == name]
+            ax.plot(series["month"].map(dates), series[column] / scale, label=name)
+        ax.set_yscale("symlog", linthresh=0.01)
+        ax.set_xlabel("month")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7, ncol=2)
+    axes[0].set_title("Cash by firm")
+    axes[1].set_title("GPUs by firm")
+    fig.autofmt_xdate()
+    return fig
+
+
 RUN_PLOTS: dict[str, Callable[[RunFiles], plt.Figure]] = {
     "headcount": plot_headcount,
     "pay_by_tier": plot_pay,
     "gpu_vs_top_share": plot_gpu_share,
     "moves_matrix": plot_moves,
     "rates": plot_rates,
+    "deals": plot_deals,
+    "counter_offers": plot_counter_offers,
+    "pay_index_layoffs": plot_pay_index,
+    "cash_gpus": plot_cash_gpus,
 }
 
 

@@ -29,7 +29,6 @@ from sim.model import TalentMarket
 from sim.scenario import Scenario
 
 EngineerFormat = Literal["csv", "parquet", "none"]
-RESULT_FILES = ("market.csv", "firms.csv", "flows.csv")
 
 
 def versions() -> dict[str, str]:
@@ -97,6 +96,7 @@ def write_tables(model: TalentMarket, folder: Path, engineers: EngineerFormat = 
     model.market.to_csv(folder / "market.csv", index=False, lineterminator="\n")
     model.firm_records.to_csv(folder / "firms.csv", index=False, lineterminator="\n")
     model.flows.to_csv(folder / "flows.csv", index=False, lineterminator="\n")
+    model.deals.to_csv(folder / "deals.csv", index=False, lineterminator="\n")
     if engineers == "csv":
         model.engineer_table().to_csv(folder / "engineers.csv", index=False,
                                       lineterminator="\n")

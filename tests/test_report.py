@@ -140,7 +140,7 @@ def test_run_report(runs):
     text = path.read_text()
     assert_self_contained(text)
     pngs = sorted(a.glob("*.png"))
-    assert len(pngs) == 5
+    assert len(pngs) == len(RUN_PLOTS)
     assert sorted(embedded_pngs(text)) == sorted(p.read_bytes() for p in pngs)
     # Key figures: the final values of market.csv, formatted as compare prints them.
     market = pd.read_csv(a / "market.csv")

@@ -9,9 +9,10 @@ from sim import load_scenario
 from sim.runner import run_scenario
 from tests.conftest import SCENARIOS
 
-DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "engineers.csv")
+DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "engineers.csv")
 PLOTS = ("headcount.png", "pay_by_tier.png", "gpu_vs_top_share.png", "moves_matrix.png",
-         "rates.png")
+         "rates.png", "deals.png", "counter_offers.png", "pay_index_layoffs.png",
+         "cash_gpus.png")
 
 
 @pytest.fixture(scope="module")

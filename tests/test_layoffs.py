@@ -1,0 +1,60 @@
+"""Layoffs: lowest value per cost first, non-AI before AI; laying off while bidding."""
+
+import numpy as np
+
+from sim import TalentMarket
+from sim.layoffs import layoffs
+from sim.measures import headcount
+from sim.production import value_to_firm
+from tests.conftest import scenario_of, small_market
+
+
+def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
+    data = small_market(
+        tiers={"engineer": {"productivity": {"distribution": "lognormal", "sigma": 0.4}},
+               "researcher": {"productivity": {"distribution": "lognormal", "sigma": 0.4}}},
+        firms={"Delta": {"policy": {"margin_target": 0.99, "layoff_rate": 0.2}}},
+    )
+    model = TalentMarket(scenario_of(data))
+    model.step()  # a month of accounts: Delta now sees its margin
+    j = model.firm_index("Delta")
+    team = model.members(j)
+    eng = model.engineers
+    ratio = value_to_firm(model, team, np.full(team.size, j)) / eng.pay[team]
+    ratio = dict(zip(team, ratio, strict=True))
+    model._new_tallies()
+    layoffs(model, headcount(model))
+    gone = np.concatenate([m.engineer for m in model.extra_moves])
+    assert gone.size == int(np.ceil(0.2 * team.size))
+    kept = np.setdiff1d(team, gone)
+    ai = eng.tier_ai[eng.tier]
+    # Non-AI roles first: 20% of Delta is less than its non-AI share, so no AI role goes.
+    assert not ai[gone].any()
+    kept_non_ai = kept[~ai[kept]]
+    assert max(ratio[i] for i in gone) <= min(ratio[i] for i in kept_non_ai)
+    assert model.tally_tier["layoffs"][j, 1] == gone.size
+
+
+def test_a_firm_lays_off_and_bids_for_researchers_in_the_same_month():
+    data = small_market(months=6, firms={"Alpha": {"outreach": 10, "policy": {
+        "growth": {"engineer": -0.9, "researcher": 0.5}}}})
+    model = TalentMarket(scenario_of(data))
+    model.run()
+    firms = model.firm_records
+    alpha = firms[(firms["firm"] == "Alpha") & (firms["month"] > 0)]
+    both = (alpha["layoffs_engineer"] > 0) & (alpha["outreach_contacts"] > 0)
+    assert both.sum() >= 3
+    flows = model.flows
+    bought = flows[(flows["destination"] == "Alpha") & (flows["tier"] == "researcher")]
+    assert bought["engineers"].sum() > 0
+
+
+def test_laid_off_engineers_return_to_the_market():
+    data = small_market(months=3, firms={"Delta": {"policy": {"margin_target": 0.99}}})
+    model = TalentMarket(scenario_of(data))
+    model.run()
+    flows = model.flows
+    laid_off = model.market["layoffs"].sum()
+    assert laid_off > 0
+    # Rehires from unemployment happen: the laid-off are searching again.
+    assert model.market["hires_from_unemployment"].iloc[1:].sum() > 0
