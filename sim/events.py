@@ -78,7 +78,9 @@ class Timeline:
         deals = []
         for event in self.by_month.get(month, []):
             if isinstance(event, PolicyChange):
-                model.firm(event.firm).change_policy(event.policy)
+                for firm in model.firms:
+                    if firm.name == event.firm or firm.kind == event.kind:
+                        firm.change_policy(event.policy)
             elif isinstance(event, ForcedDeal):
                 deals.append(event)
         return deals

@@ -240,7 +240,8 @@ def plot_deals(run: RunFiles) -> plt.Figure:
     ax.set_title("Deals: price per engineer moved")
     ax.set_xlabel("month")
     ax.set_ylabel("price per engineer moved ($ million)")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=8)
     fig.autofmt_xdate()
     return fig
 

@@ -463,11 +463,19 @@ def _is_calendar_month(text: str) -> bool:
 
 
 class PolicyChange(Event):
-    """A firm changes its decision rules (e.g. drops its never-renegotiate rule)."""
+    """A firm, or every firm of a kind, changes its decision rules (e.g. drops its
+    never-renegotiate rule). Give ``firm`` or ``kind``, not both."""
 
     type: Literal["policy_change"]
-    firm: str
+    firm: str | None = None
+    kind: FirmKind | None = None
     policy: PolicyOverride  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PolicyChange:
+        if (self.firm is None) == (self.kind is None):
+            raise ValueError("a policy_change names either a firm or a kind of firm")
+        return self
 
 
 class FundingClimate(Event):

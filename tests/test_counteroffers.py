@@ -5,7 +5,6 @@ import numpy as np
 from sim import TalentMarket
 from tests.conftest import scenario_of, small_market
 
-
 # Gamma and Delta poach: they pay researchers 40% more, with as many GPUs as Alpha and Beta.
 POACHERS = {name: {"gpus": 50_000, "pay": {"researcher": 1_400_000}}
             for name in ("Gamma", "Delta")}

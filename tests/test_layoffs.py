@@ -3,7 +3,9 @@
 import numpy as np
 
 from sim import TalentMarket
+from sim.engineers import UNEMPLOYED
 from sim.layoffs import layoffs
+from sim.matching import LAYOFF
 from sim.measures import headcount
 from sim.production import value_to_firm
 from tests.conftest import scenario_of, small_market
@@ -50,11 +52,14 @@ def test_a_firm_lays_off_and_bids_for_researchers_in_the_same_month():
 
 
 def test_laid_off_engineers_return_to_the_market():
-    data = small_market(months=3, firms={"Delta": {"policy": {"margin_target": 0.99}}})
+    data = small_market(months=12, firms={"Delta": {"policy": {"margin_target": 0.99}}})
     model = TalentMarket(scenario_of(data))
+    model.step()  # Delta sees its first month's margin,
+    model.step()  # and lays off
+    laid_off = np.concatenate([m.engineer for m in model.extra_moves if (m.kind == LAYOFF).all()])
+    assert laid_off.size > 0
+    assert (model.engineers.firm[laid_off] == UNEMPLOYED).all()
     model.run()
-    flows = model.flows
-    laid_off = model.market["layoffs"].sum()
-    assert laid_off > 0
-    # Rehires from unemployment happen: the laid-off are searching again.
-    assert model.market["hires_from_unemployment"].iloc[1:].sum() > 0
+    # They search as unemployed engineers do: most are hired again within a year.
+    rehired = np.mean(model.engineers.firm[laid_off] != UNEMPLOYED)
+    assert rehired > 0.5
