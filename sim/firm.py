@@ -135,9 +135,9 @@ class Firm(mesa.Agent):
         self.last_payroll = float(payroll)
 
     def change_policy(self, override) -> None:
-        """Change some decision rules from now on (a ``policy_change`` event)."""
-        changes = {k: v for k, v in override.model_dump().items() if v is not None}
-        self.policy = self.policy.model_copy(update=changes)
+        """Change some decision rules from now on (a ``policy_change`` event); the
+        scenario's ``policy_override`` still has the last word."""
+        self.policy = self.policy.updated(override, self.model.scenario.policy_override)
 
     # ------------------------------------------------------------------ the monthly plan
 

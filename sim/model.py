@@ -410,11 +410,11 @@ def _create_firms(model: TalentMarket, scenario: Scenario) -> list[Firm]:
             "pay": np.array([spec.pay.get(t, 0.0) for t in tiers]) * per_year,
             "hiring_capacity": np.inf if spec.hiring_capacity is None else spec.hiring_capacity,
             "cash": spec.cash, "outreach": spec.outreach, "size": spec.size, "tfp": spec.tfp,
-            "policy": _policy(scenario.firm_defaults, spec.policy),
+            "policy": _policy(scenario, spec.policy),
         })
     for group in scenario.generated_firms:
         rows.extend(_generate(group, tiers, per_year, model.rng,
-                              _policy(scenario.firm_defaults, group.policy)))
+                              _policy(scenario, group.policy)))
     names = [r["name"] for r in rows]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
@@ -423,10 +423,10 @@ def _create_firms(model: TalentMarket, scenario: Scenario) -> list[Firm]:
     return [Firm(model, index, **row) for index, row in enumerate(rows)]
 
 
-def _policy(defaults: Policy, override: Any) -> Policy:
-    """A firm's rules: the defaults, with what the firm sets itself."""
-    changes = {k: v for k, v in override.model_dump().items() if v is not None}
-    return defaults.model_copy(update=changes)
+def _policy(scenario: Scenario, own: Any) -> Policy:
+    """A firm's rules: the defaults, then what the firm sets itself, then the scenario's
+    policy_override."""
+    return scenario.firm_defaults.updated(own, scenario.policy_override)
 
 
 def _generate(group: GeneratedFirms, tiers: list[str], per_year: float,

@@ -8,7 +8,8 @@ format (``docs/scenarios.md`` is written from them) and give the JSON Schema
 Loading follows three steps:
 
 1. read the TOML file and, if it says ``extends = "base.toml"``, deep-merge it over its base
-   (tables merge key by key, anything else is replaced);
+   (tables merge key by key; ``[[events]]`` are appended to the base's timeline; any other
+   value is replaced);
 2. apply command-line overrides ``--set a.b.c=value`` the same way;
 3. validate strictly: unknown keys, wrong types and impossible values are rejected with an
    error naming the file, the key path and what was expected.
@@ -365,6 +366,14 @@ class Policy(Strict):
         0.3, description="Most of its cash a firm spends on one deal."
     )
 
+    def updated(self, *overrides: BaseModel) -> Policy:
+        """These rules with the keys each override sets (later overrides win)."""
+        policy = self
+        for layer in overrides:
+            changes = {k: v for k, v in layer.model_dump().items() if v is not None}
+            policy = policy.model_copy(update=changes)
+        return policy
+
 
 def _partial(model: type[BaseModel]) -> type[BaseModel]:
     """The same table with every key optional (absent = inherit)."""
@@ -514,7 +523,10 @@ class ForcedDeal(Event):
         description="Acquisition price, or licence fee of a license-and-hire, in dollars."
     )
     hire_share: Share = Field(0.8, description="Share of the team hired (license-and-hire).")
-    review: bool = Field(False, description="Whether antitrust reviews this deal.")
+    review: bool = Field(
+        True, description="Whether the deal goes to antitrust review under [antitrust]'s rules "
+        "(false: it happens whatever the rules say)."
+    )
 
 
 AnyEvent = Annotated[
@@ -554,6 +566,11 @@ class Scenario(Strict):
     )
     firm_defaults: Policy = Field(
         default_factory=Policy, description="Decision rules of every firm, unless it says."
+    )
+    policy_override: PolicyOverride = Field(  # type: ignore[valid-type]
+        default_factory=PolicyOverride,
+        description="Decision rules imposed on every firm for the whole run, over its own "
+        "and over policy_change events (for counterfactuals: 'everybody matches').",
     )
     economy: Economy = Field(default_factory=Economy)
     antitrust: Antitrust = Field(default_factory=Antitrust)
@@ -636,7 +653,11 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if not base_path.is_file():
         raise UserError(f"{path}: extends: no such file {base_name} (looked at {base_path})")
     base = read_toml(base_path, (*_seen, path.resolve()))
-    return deep_merge(base, data)
+    events = [*base.pop("events", []), *data.pop("events", [])]
+    merged = deep_merge(base, data)
+    if events:
+        merged["events"] = events
+    return merged
 
 
 def parse_override(text: str) -> tuple[list[str], Any]:
