@@ -66,8 +66,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from sim.scenario import json_schema
+    from sim.scenario_docs import markdown_reference
 
-    text = json_schema() + "\n"
+    text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
         from sim.runner import atomic_write_text
 
@@ -113,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
     schema.add_argument("--out", type=Path, help="write it to this file instead")
+    schema.add_argument("--markdown", action="store_true",
+                        help="the reference of every key as Markdown (docs/scenarios.md)")
     schema.set_defaults(func=cmd_schema)
 
     plot = commands.add_parser("plot", help="(re)draw the plots of a run folder")

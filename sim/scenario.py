@@ -113,8 +113,10 @@ class Tier(Strict):
 
     share: Positive = Field(description="Share of the population (shares are normalised).")
     ai: bool = Field(True, description="Whether the tier does AI work (for AI/non-AI pay).")
-    productivity: Productivity = Field(default_factory=Productivity)
-    weights: Weights = Field(default_factory=Weights)
+    productivity: Productivity = Field(default_factory=Productivity,
+                                       description="Spread of productivity in the tier.")
+    weights: Weights = Field(default_factory=Weights,
+                             description="Utility weights of the tier's engineers.")
     separation: Rate = Field(0.01, description="Monthly chance of exogenous job loss (delta).")
     search_unemployed: Rate = Field(
         0.3, description="Monthly chance an unemployed engineer gets an offer (lambda0)."
@@ -274,8 +276,8 @@ class Antitrust(Strict):
 class Spread(Strict):
     """Values spread over generated firms: firm k of n gets a value between min and max."""
 
-    min: NonNegative
-    max: NonNegative
+    min: NonNegative = Field(description="Smallest value.")
+    max: NonNegative = Field(description="Largest value.")
     spread: Literal["even", "uniform", "log-uniform"] = Field(
         "even",
         description=(
@@ -427,20 +429,24 @@ class Firm(Strict):
 
 
 class GeneratedFirms(Strict):
-    """A group of firms generated from spreads (for large or stylised markets)."""
+    """A group of firms generated from spreads (for large or stylised markets). Each key
+    means what it means for a named firm; a number is the same for every firm of the group,
+    a Spread table spreads it over them."""
 
-    count: Annotated[int, Field(ge=1, le=100_000)]
+    count: Annotated[int, Field(ge=1, le=100_000)] = Field(description="Firms in the group.")
     prefix: str = Field("firm", description="Names are prefix + number.")
-    kind: FirmKind = "other"
-    gpus: NonNegative | Spread = 0.0
-    mission: Share | Spread = 0.0
-    pay: dict[str, NonNegative | Spread] = Field(default_factory=dict)
-    hiring_capacity: Count | None = None
-    cash: NonNegative | Spread = 1e9
-    outreach: Count = 0
-    size: Positive | Spread = 1.0
-    tfp: NonNegative | Spread = 1.0
-    policy: PolicyOverride = Field(default_factory=PolicyOverride)  # type: ignore[valid-type]
+    kind: FirmKind = Field("other", description="Kind of the firms.")
+    gpus: NonNegative | Spread = Field(0.0, description="GPU stock (H100).")
+    mission: Share | Spread = Field(0.0, description="Mission (0..1).")
+    pay: dict[str, NonNegative | Spread] = Field(
+        default_factory=dict, description="Posted pay per tier.")
+    hiring_capacity: Count | None = Field(None, description="Offers a month (absent: none).")
+    cash: NonNegative | Spread = Field(1e9, description="Cash in dollars.")
+    outreach: Count = Field(0, description="Personal contacts a month.")
+    size: Positive | Spread = Field(1.0, description="Relative share of initial employment.")
+    tfp: NonNegative | Spread = Field(1.0, description="Revenue per unit of output.")
+    policy: PolicyOverride = Field(  # type: ignore[valid-type]
+        default_factory=PolicyOverride, description="Decision rules of the group's firms.")
 
 
 # --------------------------------------------------------------------------- events
@@ -454,7 +460,8 @@ When = Annotated[
 class Event(Strict):
     """Something that happens at a date."""
 
-    month: When
+    month: When = Field(description="Model month (1 = the first step) or calendar month "
+                        "YYYY-MM when it happens.")
 
     @model_validator(mode="after")
     def _when(self) -> Event:
@@ -476,9 +483,10 @@ class PolicyChange(Event):
     never-renegotiate rule). Give ``firm`` or ``kind``, not both."""
 
     type: Literal["policy_change"]
-    firm: str | None = None
-    kind: FirmKind | None = None
-    policy: PolicyOverride  # type: ignore[valid-type]
+    firm: str | None = Field(None, description="The firm that changes.")
+    kind: FirmKind | None = Field(None, description="Or: every firm of this kind changes.")
+    policy: PolicyOverride = Field(  # type: ignore[valid-type]
+        description="The rules that change (policy keys).")
 
     @model_validator(mode="after")
     def _one_target(self) -> PolicyChange:
@@ -492,7 +500,7 @@ class FundingClimate(Event):
 
     type: Literal["funding_climate"]
     multiplier: NonNegative = Field(description="Scales the chance of closing a round.")
-    months: Annotated[int, Field(ge=1)] = 12
+    months: Annotated[int, Field(ge=1)] = Field(12, description="For how many months.")
 
 
 class GpuSupplyShock(Event):
@@ -500,25 +508,26 @@ class GpuSupplyShock(Event):
 
     type: Literal["gpu_supply_shock"]
     multiplier: NonNegative = Field(description="Scales GPU supply per month.")
-    months: Annotated[int, Field(ge=1)] = 12
+    months: Annotated[int, Field(ge=1)] = Field(12, description="For how many months.")
 
 
 class Turmoil(Event):
     """Turmoil at a firm: its engineers search much more for some months."""
 
     type: Literal["turmoil"]
-    firm: str
-    search_multiplier: Annotated[float, Field(ge=1.0)] = 5.0
-    months: Annotated[int, Field(ge=1)] = 3
+    firm: str = Field(description="The firm in turmoil.")
+    search_multiplier: Annotated[float, Field(ge=1.0)] = Field(
+        5.0, description="Its employees' search rate is multiplied by this.")
+    months: Annotated[int, Field(ge=1)] = Field(3, description="For how many months.")
 
 
 class ForcedDeal(Event):
     """A deal at a date: "firm X hires most of firm Y's team for $Z"."""
 
     type: Literal["forced_deal"]
-    buyer: str
-    target: str
-    form: Literal["acquisition", "license_and_hire"]
+    buyer: str = Field(description="The buying firm.")
+    target: str = Field(description="The start-up whose team it buys or hires.")
+    form: Literal["acquisition", "license_and_hire"] = Field(description="Form of the deal.")
     price: NonNegative = Field(
         description="Acquisition price, or licence fee of a license-and-hire, in dollars."
     )
@@ -554,12 +563,13 @@ class Scenario(Strict):
         pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
         description="Calendar month of month 0, YYYY-MM.",
     )
-    market: Market = Field(default_factory=Market)
+    market: Market = Field(default_factory=Market, description="Size and pay conventions.")
     tiers: dict[str, Tier] = Field(
         description="Engineer tiers, best first (the first tier is the 'top tier')."
     )
-    choice: Choice = Field(default_factory=Choice)
-    compute: Compute = Field(default_factory=Compute)
+    choice: Choice = Field(default_factory=Choice, description="Search and the logit choice.")
+    compute: Compute = Field(default_factory=Compute,
+                             description="GPU threshold, price and supply.")
     firms: dict[str, Firm] = Field(default_factory=dict, description="Named firms.")
     generated_firms: list[GeneratedFirms] = Field(
         default_factory=list, description="Groups of generated firms."
@@ -572,8 +582,10 @@ class Scenario(Strict):
         description="Decision rules imposed on every firm for the whole run, over its own "
         "and over policy_change events (for counterfactuals: 'everybody matches').",
     )
-    economy: Economy = Field(default_factory=Economy)
-    antitrust: Antitrust = Field(default_factory=Antitrust)
+    economy: Economy = Field(default_factory=Economy,
+                             description="Production, valuation, funding, deal attrition.")
+    antitrust: Antitrust = Field(default_factory=Antitrust,
+                                 description="Review of deals.")
     events: list[AnyEvent] = Field(
         default_factory=list, description="A dated timeline of events."
     )
