@@ -18,7 +18,6 @@ import numpy as np
 
 from sim.engineers import UNEMPLOYED
 from sim.production import monthly_revenue, team_value
-from sim.utility import gpu_pull
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -65,11 +64,10 @@ class Ledger:
 def raise_funding(model: TalentMarket) -> None:
     """Funding rounds. A start-up or frontier lab with runway below
     ``funding_runway_months`` closes a round with chance funding_rate x climate; the round is
-    round_years x (annual value of its AI team) x (1 + g(GPU)): it grows with team and
-    compute. Investors pay."""
+    round_years x (annual value of its AI team), sum_i v_ij over its AI engineers, which
+    grows with its team and, through the compute boost, with its GPUs. Investors pay."""
     economy = model.scenario.economy
     chance = min(economy.funding_rate * model.funding_multiplier(), 1.0)
-    g = gpu_pull(model.firm_table["gpus"], model.scenario.compute)
     for firm in model.active_firms():
         if firm.kind not in ("ai_startup", "frontier_lab"):
             continue
@@ -77,7 +75,6 @@ def raise_funding(model: TalentMarket) -> None:
             continue
         members = model.members(firm.index)
         size = economy.round_years * team_value(model, members, firm.index, ai_only=True)
-        size *= 1.0 + g[firm.index]
         if size > 0:
             model.ledger.from_outside("investors", firm.index, size)
             model.tally["funding"][firm.index] += size
@@ -103,11 +100,13 @@ def settle(model: TalentMarket) -> None:
     broke = []
     for j in np.flatnonzero(payroll > ledger.cash):
         order = least_valuable(model, model.members(j), j)[::-1]
-        affordable = np.cumsum(eng.pay[order] / 12.0) <= ledger.cash[j]
-        lay_off(model, order[~affordable])
-        payroll[j] = eng.pay[order[affordable]].sum() / 12.0
-        if not affordable.any():
+        keep = _affordable(eng.pay[order] / 12.0, ledger.cash[j])
+        if not keep.any():
             broke.append(j)
+            payroll[j] = 0.0
+            continue
+        lay_off(model, order[~keep])
+        payroll[j] = eng.pay[order[keep]].sum() / 12.0
     ledger.to_outside(np.arange(n_firms), "engineers", payroll)
     model.tally["pay_bill"] += payroll
     for firm in model.active_firms():
@@ -116,15 +115,28 @@ def settle(model: TalentMarket) -> None:
         exit_firm(model, j)
 
 
+def _affordable(monthly_pay: np.ndarray, cash: float) -> np.ndarray:
+    """Greedy: going down the list (most valuable per dollar first), keep each engineer
+    whose pay still fits in the cash left."""
+    keep = np.zeros(monthly_pay.size, dtype=bool)
+    left = cash
+    for k, pay in enumerate(monthly_pay):
+        if pay <= left:
+            keep[k] = True
+            left -= pay
+    return keep
+
+
 def exit_firm(model: TalentMarket, j: int) -> None:
-    """Firm j leaves the market: engineers to unemployment, cash to its investors; its GPUs
-    leave the market with it."""
+    """Firm j leaves the market: engineers to unemployment, GPU orders cancelled and
+    refunded, cash to its investors; its GPUs leave the market with it."""
     from sim.layoffs import release
 
     firm = model.firms[j]
     members = model.members(j)
     if members.size:
         model.extra_moves.append(release(model, members, kind="exit"))
+    model.gpu_market.cancel(model, j)
     model.ledger.to_outside(j, "investors", model.ledger.cash[j])
     firm.active = False
     firm.gpus = 0.0

@@ -4,8 +4,8 @@ Concentration of top-tier talent is measured by the Herfindahl-Hirschman index o
 firms' shares s_j of employed top-tier engineers, HHI = sum_j (100 s_j)^2 (0-10,000).
 
 Rules (scenario ``[antitrust]``):
-- ``top_share``: block when the buyer's share of employed top-tier engineers after the
-  deal, 100 s_buyer', exceeds ``threshold`` percent;
+- ``top_share``: block when the deal moves top-tier engineers and the buyer's share of
+  employed top-tier engineers after it, 100 s_buyer', exceeds ``threshold`` percent;
 - ``hhi_delta``: block when the deal raises the top-tier HHI by more than ``threshold``
   points, HHI' - HHI (for an acquisition of the whole team, 2 (100 s_a)(100 s_b)).
 
@@ -42,7 +42,7 @@ def review(model: TalentMarket, buyer: int, target: int, moving: np.ndarray,
         return False, ""
     if rules.rule == "top_share":
         share = 100.0 * after[buyer] / total
-        if share > rules.threshold:
+        if moving_top > 0 and share > rules.threshold:
             return True, (f"buyer would hold {share:.1f}% of top-tier engineers "
                           f"(limit {rules.threshold:g}%)")
         return False, ""

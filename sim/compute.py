@@ -63,6 +63,15 @@ class GpuMarket:
         """H100s ordered and not yet delivered."""
         return float(sum(o.remaining for o in self.queue))
 
+    def cancel(self, model: TalentMarket, firm: int) -> None:
+        """Cancel a firm's waiting orders and refund what it paid for the undelivered GPUs."""
+        price = model.scenario.compute.gpu_price
+        waiting = sum(o.remaining for o in self.queue if o.firm == firm)
+        self.queue = deque(o for o in self.queue if o.firm != firm)
+        self.on_order[firm] = 0.0
+        if waiting > 0:
+            model.ledger.from_outside("gpu_vendors", firm, waiting * price)
+
     def transfer_orders(self, source: int, destination: int) -> None:
         """Orders of an acquired firm are delivered to its buyer."""
         for order in self.queue:

@@ -1,7 +1,7 @@
 """Counter-offers and retention calls: how an employer answers an outside offer.
 
 When an employee holds an outside offer that pays more than it earns, its employer acts by
-its policy (Policy.counter_offer):
+its policy (Policy.counter_offer), against the poacher that values the engineer most:
 
 - ``never``: it does not renegotiate (Meta's rule before the talent war): the engineer
   chooses between the offer and its current pay.
@@ -76,7 +76,9 @@ def negotiate(model: TalentMarket, choosers: np.ndarray, offers: Offers) -> Nego
 
     poacher_value = value_to_firm(model, offers.engineer, offers.firm)
     best = best_offer(choosers, offers, poacher_value)
-    threat = employed & (offers.pay[best] > stay_pay)
+    top_pay = np.zeros(choosers.size)
+    np.maximum.at(top_pay, np.searchsorted(choosers, offers.engineer), offers.pay)
+    threat = employed & (top_pay > stay_pay)
     code = model.firm_table["counter_offer"][np.where(employed, incumbent, 0)]
     auction = threat & (code > 0)
     if auction.any():

@@ -100,12 +100,13 @@ class Firm(mesa.Agent):
     # ------------------------------------------------------------------ targets and pressure
 
     def targets(self, month: int) -> np.ndarray:
-        """Target headcount per tier: H_t(0) (1 + growth_t)^(month / 12); inf without one."""
+        """Target headcount per tier: max(H_t(0), 1) (1 + growth_t)^(month / 12), inf
+        without a growth rate (a tier empty at month 0 starts from a target of 1)."""
         out = np.full(self.pay.size, np.inf)
         for t, name in enumerate(self.model.engineers.tier_names):
             growth = self.policy.growth.get(name)
             if growth is not None:
-                out[t] = self.initial_heads[t] * (1.0 + growth) ** (month / 12.0)
+                out[t] = max(self.initial_heads[t], 1.0) * (1.0 + growth) ** (month / 12.0)
         return out
 
     def runway(self) -> float:

@@ -17,19 +17,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engineers import UNEMPLOYED
-from sim.matching import EXIT, LAYOFF, Moves
+from sim.matching import EXIT, LAYOFF, Moves, rank_in_groups
 from sim.production import value_to_firm
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
 
 
-def least_valuable(model: TalentMarket, members: np.ndarray, j: int) -> np.ndarray:
-    """``members`` of firm j in layoff order: non-AI first, then by v_ij / pay_i ascending."""
+def layoff_order(model: TalentMarket, who: np.ndarray) -> np.ndarray:
+    """Engineers ``who`` grouped by employer and, within each, in layoff order: non-AI
+    first, then by value per cost v_ij / pay_i ascending."""
     eng = model.engineers
-    value = value_to_firm(model, members, np.full(members.size, j))
-    per_cost = value / np.maximum(eng.pay[members], 1.0)
-    return members[np.lexsort((per_cost, eng.tier_ai[eng.tier[members]]))]
+    firm = eng.firm[who]
+    per_cost = value_to_firm(model, who, firm) / np.maximum(eng.pay[who], 1.0)
+    return who[np.lexsort((per_cost, eng.tier_ai[eng.tier[who]], firm))]
+
+
+def least_valuable(model: TalentMarket, members: np.ndarray, j: int) -> np.ndarray:
+    """``members`` of firm j in layoff order (see :func:`layoff_order`)."""
+    return layoff_order(model, members)
 
 
 def release(model: TalentMarket, who: np.ndarray, kind: str = "layoff") -> Moves:
@@ -58,29 +64,32 @@ def lay_off(model: TalentMarket, who: np.ndarray) -> np.ndarray:
 
 
 def layoffs(model: TalentMarket, heads: np.ndarray) -> None:
-    """Each firm lays off what its pressure and targets call for.
+    """Each firm lays off what its pressure and targets call for, all firms at once.
 
-    - a tier above its target loses the excess, lowest value per cost first;
+    - a tier above its target (by more than 2%) loses the excess, lowest value per cost
+      first;
     - a firm under pressure (short runway, or margin below what investors demand) lays off
       ``layoff_rate`` of its headcount, non-AI roles first.
     """
     eng = model.engineers
+    n_tiers = len(eng.tier_names)
+    excess = np.zeros(heads.shape)
+    quota = np.zeros(len(model.firms))
     for firm in model.active_firms():
         j = firm.index
-        excess = np.maximum(heads[j] - np.floor(firm.targets(model.steps) * 1.02), 0)
-        pressure = firm.under_pressure()
-        if not excess.any() and not pressure:
-            continue
-        members = model.members(j)
-        if members.size == 0:
-            continue
-        ordered = least_valuable(model, members, j)
-        chosen = []
-        for t in np.flatnonzero(excess):
-            of_tier = ordered[eng.tier[ordered] == t]
-            chosen.append(of_tier[: int(excess[t])])
-        if pressure:
-            count = int(np.ceil(firm.policy.layoff_rate * members.size))
-            chosen.append(ordered[:count])
-        victims = np.unique(np.concatenate(chosen)) if chosen else ordered[:0]
-        lay_off(model, victims)
+        excess[j] = np.maximum(heads[j] - np.floor(firm.targets(model.steps) * 1.02), 0)
+        if firm.under_pressure():
+            quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
+    acting = np.flatnonzero(excess.any(axis=1) | (quota > 0))
+    if acting.size == 0:
+        return
+    ordered = layoff_order(model, np.flatnonzero(np.isin(eng.firm, acting)))
+    firm = eng.firm[ordered].astype(np.int64)
+    chosen = rank_in_groups(firm) < quota[firm]
+    # Within a tier the order above is by value per cost alone (AI status is fixed by tier).
+    slot = firm * n_tiers + eng.tier[ordered]
+    by_slot = np.argsort(slot, kind="stable")
+    rank = np.empty(ordered.size, dtype=np.int64)
+    rank[by_slot] = rank_in_groups(slot[by_slot])
+    chosen |= rank < excess.ravel()[slot]
+    lay_off(model, ordered[chosen])

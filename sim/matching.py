@@ -31,6 +31,7 @@ import numpy as np
 
 from sim.counteroffers import negotiate, record_outcomes
 from sim.engineers import UNEMPLOYED
+from sim.production import value_to_firm
 from sim.utility import choose, gpu_pull, log_pay, mission_fit
 
 if TYPE_CHECKING:
@@ -195,8 +196,8 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
 
     Random offers go to searchers; outreach offers go to the contacted engineers who search
     or, if not searching, who respond (chance = their responsiveness). A firm never offers
-    to its own employees. Where a firm has more candidates than its hiring capacity, or
-    than its vacancies in a tier, outreach candidates come first, then the most productive.
+    to its own employees. Where a firm has more candidates than its vacancies in a tier, or
+    than its hiring capacity, outreach candidates come first, then the most valuable to it.
     """
     eng, rng = model.engineers, model.rng
     firms = model.firm_table
@@ -215,23 +216,25 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
     _, first = np.unique(who * len(model.firms) + firm, return_index=True)
     who, firm, outreach = who[first], firm[first], outreach[first]
 
-    # Hiring capacity: rank candidates within each firm (outreach, then productivity).
-    order = np.lexsort((-eng.productivity[who], ~outreach, firm))
-    ranked_firm = firm[order]
-    starts = np.searchsorted(ranked_firm, np.arange(len(model.firms)))
-    rank = np.arange(order.size) - starts[ranked_firm]
-    within = order[rank < firms["hiring_capacity"][ranked_firm]]
-    who, firm, outreach = who[within], firm[within], outreach[within]
-    # Vacancies: no more offers for a tier than the firm's open positions in it.
+    # Vacancies, then hiring capacity: each firm keeps its best candidates, outreach first,
+    # then by value to the firm v_ij (comparable across tiers).
     n_tiers = len(eng.tier_names)
+    value = value_to_firm(model, who, firm)
     slot = firm * n_tiers + eng.tier[who]
-    order = np.lexsort((-eng.productivity[who], ~outreach, slot))
-    starts = np.searchsorted(slot[order], np.arange(len(model.firms) * n_tiers))
-    rank = np.arange(order.size) - starts[slot[order]]
-    within = order[rank < firms["vacancies"].ravel()[slot[order]]]
-    who, firm, outreach = who[within], firm[within], outreach[within]
+    order = np.lexsort((-value, ~outreach, slot))
+    keep = order[rank_in_groups(slot[order]) < firms["vacancies"].ravel()[slot[order]]]
+    who, firm, outreach, value = who[keep], firm[keep], outreach[keep], value[keep]
+    order = np.lexsort((-value, ~outreach, firm))
+    keep = order[rank_in_groups(firm[order]) < firms["hiring_capacity"][firm[order]]]
+    who, firm, outreach = who[keep], firm[keep], outreach[keep]
     pay = firms["pay"][firm, eng.tier[who]] * eng.productivity[who]
     return Offers(who, firm, pay, outreach)
+
+
+def rank_in_groups(keys: np.ndarray) -> np.ndarray:
+    """Position of each element within its run of equal ``keys`` (keys sorted)."""
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return np.arange(keys.size) - np.repeat(starts, np.diff(np.r_[starts, keys.size]))
 
 
 def stay_values(model: TalentMarket, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
@@ -246,7 +249,9 @@ def stay_values(model: TalentMarket, who: np.ndarray, pay: np.ndarray) -> np.nda
     employed = firm != UNEMPLOYED
     current = firm_values(model, who, np.where(employed, firm, 0), pay)
     current += model.scenario.choice.switching_cost
-    idle = eng.w_pay[who] * log_pay(np.full(who.size, model.benefit))
+    # log 0 = -inf whatever the weight (0 * -inf would be NaN).
+    idle = eng.w_pay[who] * np.log(model.benefit) if model.benefit > 0 else np.full(
+        who.size, -np.inf)
     return np.where(employed, current, idle)
 
 

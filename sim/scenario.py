@@ -240,8 +240,8 @@ class Economy(Strict):
     )
     round_years: NonNegative = Field(
         1.5,
-        description="Size of a round in years of the annual value of the firm's AI team, "
-        "times (1 + g(GPU)): rounds grow with team and compute.",
+        description="Size of a round in years of the annual value of the firm's AI team "
+        "(which grows with its GPUs through the compute boost).",
     )
     leave_after_deal: Share = Field(
         0.3, description="Share of engineers moved by a deal who leave within six months, "
