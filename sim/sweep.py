@@ -755,16 +755,18 @@ class SweepWriter:
 
 @contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the sweep folder (a POSIX record lock: released when this
+    process ends, however it ends, and not inherited by forked workers)."""
     handle = (folder / LOCK_FILE).open("w")
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
         raise UserError(f"{folder}: another sweep process is writing this folder") from None
     try:
         yield
     finally:
-        fcntl.flock(handle, fcntl.LOCK_UN)
+        fcntl.lockf(handle, fcntl.LOCK_UN)
         handle.close()
         with contextlib.suppress(OSError):
             (folder / LOCK_FILE).unlink()
