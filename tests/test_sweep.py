@@ -338,13 +338,13 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     same_results(serial_grid, out)
 
 
-def test_dask_local_cluster_gives_the_serial_results(serial_grid: Path, tmp_path: Path) -> None:
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        out = tmp_path / "dask"
-        sweep.run_sweep(write(tmp_path, GRID), out=out, dask=client, progress=False)
+def test_dask_local_cluster_gives_the_serial_results(
+        serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--dask", "local",
+                  "--workers", "2", "--quiet"], monkeypatch)
+    assert status == 0
     same_results(serial_grid, out)
 
 
@@ -486,3 +486,10 @@ def test_sweep_json_records_the_design(serial_grid: Path) -> None:
         header = next(csv.reader(handle))
     assert header == ["run_id", "point", "replicate", "seed", "compute.threshold",
                       "compute.response", "status", "wall_time", "error"]
+
+
+@pytest.mark.parametrize(("name", "runs"), [("gpu_threshold", 9 * 20),
+                                            ("sobol_preferences", 128 * 6 * 2)])
+def test_example_sweeps_are_valid(name: str, runs: int) -> None:
+    plan = sweep.plan_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml")
+    assert plan.total == runs
