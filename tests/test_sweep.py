@@ -493,3 +493,23 @@ def test_sweep_json_records_the_design(serial_grid: Path) -> None:
 def test_example_sweeps_are_valid(name: str, runs: int) -> None:
     plan = sweep.plan_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml")
     assert plan.total == runs
+
+
+def test_workers_do_not_keep_finished_models(tmp_path: Path) -> None:
+    """Mesa 3.3 keeps every model in ``mesa.Agent._ids`` (Mesa #3179); a worker running
+    thousands of runs must not, so ``execute_run`` drops it."""
+    import gc
+
+    import mesa
+
+    def live_models() -> int:
+        gc.collect()
+        return sum(isinstance(o, TalentMarket) for o in gc.get_objects())
+
+    plan = sweep.plan_sweep(write(tmp_path, GRID))
+    job = plan.job()
+    before, registered = live_models(), len(getattr(mesa.Agent, "_ids", {}))
+    for task in list(plan.tasks())[:5]:
+        assert sweep.execute_run(task, job)["status"] == "done"
+    assert live_models() == before
+    assert len(getattr(mesa.Agent, "_ids", {})) == registered
