@@ -12,7 +12,8 @@ It prints
 2. the wall time W of the same sweep with ``--workers N``, runs per minute, and the
    criterion W <= 1.2 * S / N;
 3. the peak resident memory (VmHWM) of the sweep process, each sweep run in a fresh
-   process, against the number of runs: flat if nothing grows with the number of runs.
+   process, against the number of runs: flat if nothing grows with the number of runs;
+4. the resident memory of one worker process after 10, 50, 100, 200 runs.
 """
 
 from __future__ import annotations
@@ -86,6 +87,31 @@ print(json.dumps({"wall": wall, "done": summary.done, "maxrss_mb": hwm / 1024}))
 """
 
 
+WORKER = """
+import json, sys
+from sim.sweep import execute_run, plan_sweep
+def rss():
+    with open("/proc/self/status") as status:
+        return next(int(l.split()[1]) for l in status if l.startswith("VmRSS")) / 1024
+plan = plan_sweep(sys.argv[1])
+job, out = plan.job(), {}
+for k, task in enumerate(plan.tasks(), 1):
+    execute_run(task, job)
+    if k in (10, 50, 100, 200, 400):
+        out[k] = rss()
+print(json.dumps(out))
+"""
+
+
+def worker_memory(path: Path) -> dict[str, float]:
+    """Resident memory of one process running the sweep's runs one after another, as a
+    worker does, after 10, 50, 100, 200... runs."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", WORKER, str(path)], env=env,
+                            capture_output=True, text=True, check=True, cwd=ROOT)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def sweep_in_child(path: Path, out: Path, workers: int) -> dict[str, float]:
     """Run a sweep in a fresh Python process; return its wall time and peak RSS."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -110,6 +136,10 @@ def main() -> int:
         path.write_text(sweep_text(args.runs, args.engineers, args.months))
         print(f"sweep: {args.runs} runs of a {args.engineers:,}-engineer, {args.months}-month "
               f"market; {args.workers} workers; {os.cpu_count()} CPUs")
+        load = os.getloadavg()[0]
+        print(f"load average before starting: {load:.2f}"
+              + (" (other processes are using the CPUs: figures will be off)"
+                 if load > 0.5 else ""))
         times = single_run_times(path)
         total = sum(times)
         print(f"single runs, one process: sum S = {total:.2f} s "
@@ -129,6 +159,9 @@ def main() -> int:
             small.write_text(sweep_text(runs, args.engineers, args.months))
             res = sweep_in_child(small, tmp / f"mem{runs}", args.workers)
             print(f"  {runs:>6}  {res['wall']:>8.2f}  {res['maxrss_mb']:>12.1f}")
+        print("resident memory of a worker process after k runs (one process, run by run):")
+        print("  " + ", ".join(f"{k} runs: {v:.1f} MB" for k, v in worker_memory(path).items()))
+        print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0 if wall <= limit else 1
 
 

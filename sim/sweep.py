@@ -673,6 +673,8 @@ def _check_measures(spec: SweepSpec, path: Path, base: dict[str, Any],
 def _format(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return "" if math.isnan(value) else repr(value)
     return str(value)
@@ -843,7 +845,7 @@ class _Local:
         return set(done), set(pending)
 
     def close(self, cancel: bool) -> None:
-        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)
+        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)  # a second call is a no-op
 
 
 class _Dask:
@@ -865,7 +867,7 @@ class _Dask:
             self.client = distributed.Client(self.cluster)
         else:
             try:
-                self.client = distributed.Client(target, timeout="10s")
+                self.client = distributed.Client(target, timeout="5s")
             except (OSError, TimeoutError, ValueError) as err:
                 raise UserError(f"--dask {target}: cannot reach a Dask scheduler there: "
                                 f"{err}") from None
@@ -882,8 +884,10 @@ class _Dask:
     def close(self, cancel: bool) -> None:
         if self.own_client:
             self.client.close()
+            self.own_client = False
         if self.cluster is not None:
             self.cluster.close()
+            self.cluster = None
 
 
 def _backend(workers: int, dask: Any) -> Any:
@@ -938,11 +942,16 @@ def run_sweep(
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
                         f"continue it with --resume {folder}")
-    folder.mkdir(parents=True, exist_ok=True)
-    from sim.runner import atomic_write_text
+    backend = _backend(workers, dask)  # a bad --dask address fails before anything is written
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        from sim.runner import atomic_write_text
 
-    atomic_write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n")
-    return _execute(plan, folder, workers=workers, dask=dask, progress=progress)
+        atomic_write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n")
+    except BaseException:
+        backend.close(cancel=True)
+        raise
+    return _execute(plan, folder, backend, progress=progress)
 
 
 def resume_sweep(
@@ -961,7 +970,7 @@ def resume_sweep(
     _check_workers(workers)
     folder = Path(folder)
     plan = load_plan(folder)
-    return _execute(plan, folder, workers=workers, dask=dask, progress=progress,
+    return _execute(plan, folder, _backend(workers, dask), progress=progress,
                     retry_failed=retry_failed)
 
 
@@ -970,8 +979,18 @@ def _check_workers(workers: Any) -> None:
         raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
 
 
-def _execute(plan: Plan, folder: Path, *, workers: int, dask: Any, progress: bool,
+def _execute(plan: Plan, folder: Path, backend: Any, *, progress: bool,
              retry_failed: bool = False) -> SweepSummary:
+    """Run the unrecorded runs of ``folder`` on ``backend`` (closed at the end)."""
+    try:
+        return _execute_locked(plan, folder, backend, progress=progress,
+                               retry_failed=retry_failed)
+    finally:
+        backend.close(cancel=True)
+
+
+def _execute_locked(plan: Plan, folder: Path, backend: Any, *, progress: bool,
+                    retry_failed: bool) -> SweepSummary:
     from tqdm import tqdm
 
     with _locked(folder):
@@ -988,11 +1007,9 @@ def _execute(plan: Plan, folder: Path, *, workers: int, dask: Any, progress: boo
         job = plan.job()
         writer = SweepWriter(folder, plan)
         ran = 0
-        backend = None
         bar = None
         completed = False
         try:
-            backend = _backend(workers, dask)
             bar = tqdm(total=plan.total, initial=len(recorded), unit="run", desc=plan.spec.name,
                        disable=not progress, smoothing=0.1, dynamic_ncols=True)
             bar.set_postfix(failed=failed)
@@ -1029,8 +1046,7 @@ def _execute(plan: Plan, folder: Path, *, workers: int, dask: Any, progress: boo
             if bar is not None:
                 bar.close()
             writer.close()
-            if backend is not None:
-                backend.close(cancel=not completed)
+            backend.close(cancel=not completed)
     if completed and plan.spec.design.kind in ("sobol", "morris"):
         from sim.sweep_analysis import write_sensitivity
 

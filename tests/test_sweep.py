@@ -513,3 +513,14 @@ def test_workers_do_not_keep_finished_models(tmp_path: Path) -> None:
         assert sweep.execute_run(task, job)["status"] == "done"
     assert live_models() == before
     assert len(getattr(mesa.Agent, "_ids", {})) == registered
+
+
+def test_unreachable_dask_scheduler_is_a_user_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--quiet",
+                  "--dask", "tcp://127.0.0.1:9"], monkeypatch)
+    assert status == 2
+    assert "--dask tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not out.exists()
