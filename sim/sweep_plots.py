@@ -179,7 +179,8 @@ def plot_indices(plan: Plan, table: pd.DataFrame, m: Measure) -> plt.Figure:
         ax.axhline(0, color="black", lw=0.8)
         title = f"Sobol indices of {m.display}\nerror bars: {level:.0%} bootstrap intervals"
     else:
-        ax.set_ylabel(f"elementary effect (units of {m.column})")
+        ax.set_ylabel(f"elementary effect\n(change in {m.column} per step of the range\n"
+                      "scaled to [0, 1]; log ranges in log10)")
         title = (f"Morris screening of {m.display}\n"
                  f"error bars: {level:.0%} bootstrap interval of mu*")
     ax.set_title(title, fontsize=10)
