@@ -1,0 +1,149 @@
+"""Reading a sweep folder back: one number per run, replicate means with confidence
+intervals, and Sobol or Morris sensitivity indices (SALib).
+
+The *scalar* of a kept measure in a run is its value at the run's last month (``final``
+and ``series`` measures) or its window mean (``mean`` measures).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.errors import UserError
+from sim.sweep import (
+    DONE,
+    MEASURES_FILE,
+    RUNS_FILE,
+    SENSITIVITY_FILE,
+    Plan,
+    design_seed,
+    load_plan,
+    salib_problem,
+)
+
+
+def read_runs(folder: Path) -> pd.DataFrame:
+    """``runs.csv`` of a sweep folder (parameter columns keep their sweep-file names)."""
+    path = Path(folder) / RUNS_FILE
+    if not path.is_file():
+        raise UserError(f"{folder}: no {RUNS_FILE} (has the sweep started?)")
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def run_scalars(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
+    """One row per successful run: run_id, point, replicate, the parameters, and the scalar
+    of each kept measure (column named as in ``measures.csv``)."""
+    folder = Path(folder)
+    plan = plan or load_plan(folder)
+    runs = read_runs(folder)
+    runs = runs[runs["status"] == DONE]
+    base = runs[["run_id", "point", "replicate", *plan.keys]].set_index("run_id")
+    path = folder / MEASURES_FILE
+    if not path.is_file() or runs.empty:
+        return base.reset_index().assign(**{m.out: np.nan for m in plan.spec.measures})
+    names = [m.out for m in plan.spec.measures]
+    table = pd.read_csv(path, usecols=["run_id", "month", *names])
+    table = table[table["run_id"].isin(base.index)]
+    last = table.loc[table.groupby("run_id")["month"].idxmax()].set_index("run_id")
+    for m in plan.spec.measures:
+        if m.keep == "mean":
+            rows = table[table["month"] == m.window[1]].set_index("run_id")[m.out]
+        else:
+            rows = last[m.out]
+        base[m.out] = rows.reindex(base.index)
+    return base.reset_index()
+
+
+def point_means(scalars: pd.DataFrame, measure: str, keys: list[str],
+                conf_level: float = 0.95) -> pd.DataFrame:
+    """Replicate statistics per design point: n, mean, standard deviation s, and the
+    half-width of the Student-t confidence interval of the mean,
+
+        mean ± t_{(1+conf_level)/2, n-1} · s / √n   (NaN when n < 2).
+    """
+    grouped = scalars.groupby("point")[measure]
+    out = pd.DataFrame({"n": grouped.count(), "mean": grouped.mean(), "sd": grouped.std()})
+    t = stats.t.ppf((1 + conf_level) / 2, np.maximum(out["n"] - 1, 1))
+    out["half_width"] = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
+    values = scalars.drop_duplicates("point").set_index("point")[keys]
+    return out.join(values).reset_index()
+
+
+def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
+    """Sobol or Morris indices of every kept measure (SALib), with confidence intervals.
+
+    The analysed output of a design point is the mean of its replicates' scalars. Sobol:
+    ``SALib.analyze.sobol`` gives S1 and ST (and S2 with ``second_order``) with bootstrap
+    confidence half-widths; Morris: ``SALib.analyze.morris`` gives mu, mu_star (with its
+    bootstrap confidence half-width) and sigma. A measure with a design point that has no
+    successful run cannot be analysed and is left out (with a warning).
+
+    Columns: measure, parameter, index, value, confidence (half-width at ``conf_level``).
+    """
+    folder = Path(folder)
+    plan = plan or load_plan(folder)
+    design = plan.spec.design
+    if design.kind not in ("sobol", "morris"):
+        raise UserError(f"{folder}: sensitivity indices need a sobol or morris design, "
+                        f"not {design.kind!r}")
+    problem = salib_problem(plan.spec.parameters)
+    scalars = run_scalars(folder, plan)
+    rows: list[dict[str, object]] = []
+    for m in plan.spec.measures:
+        means = scalars.groupby("point")[m.out].mean().reindex(range(len(plan.points)))
+        if means.isna().any():
+            missing = int(means.isna().sum())
+            print(f"talentwar: {m.out}: {missing} design point(s) without a successful run; "
+                  f"no sensitivity indices", file=sys.stderr)
+            continue
+        y = means.to_numpy(dtype=float)
+        seed = design_seed(plan.spec.seed)
+        if design.kind == "sobol":
+            from SALib.analyze import sobol
+
+            res = sobol.analyze(problem, y, calc_second_order=design.second_order,
+                                num_resamples=design.resamples, conf_level=design.conf_level,
+                                seed=seed)
+            for index in ("S1", "ST"):
+                for k, name in enumerate(problem["names"]):
+                    rows.append({"measure": m.out, "parameter": name, "index": index,
+                                 "value": res[index][k], "confidence": res[f"{index}_conf"][k]})
+            if design.second_order:
+                names = problem["names"]
+                for a in range(len(names)):
+                    for b in range(a + 1, len(names)):
+                        rows.append({"measure": m.out, "parameter": f"{names[a]} & {names[b]}",
+                                     "index": "S2", "value": res["S2"][a, b],
+                                     "confidence": res["S2_conf"][a, b]})
+        else:
+            from SALib.analyze import morris
+
+            x = np.asarray(plan.matrix, dtype=float)
+            res = morris.analyze(problem, x, y, num_resamples=design.resamples,
+                                 conf_level=design.conf_level, num_levels=design.levels,
+                                 seed=seed)
+            for k, name in enumerate(problem["names"]):
+                rows.append({"measure": m.out, "parameter": name, "index": "mu_star",
+                             "value": res["mu_star"][k], "confidence": res["mu_star_conf"][k]})
+                rows.append({"measure": m.out, "parameter": name, "index": "mu",
+                             "value": res["mu"][k], "confidence": np.nan})
+                rows.append({"measure": m.out, "parameter": name, "index": "sigma",
+                             "value": res["sigma"][k], "confidence": np.nan})
+    return pd.DataFrame(rows, columns=["measure", "parameter", "index", "value",
+                                       "confidence"])
+
+
+def write_sensitivity(folder: Path) -> Path:
+    """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically."""
+    from sim.runner import atomic_write_text
+
+    folder = Path(folder)
+    table = sensitivity(folder)
+    path = folder / SENSITIVITY_FILE
+    atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+    return path

@@ -1,0 +1,226 @@
+"""Plots of a sweep folder, chosen to fit its design, drawn from its files alone.
+
+- one varied parameter: a response curve per kept measure, the mean over replicates with a
+  Student-t confidence band mean ± t·s/√n (:func:`sim.sweep_analysis.point_means`), and the
+  replicates as dots; for ``series`` measures also the mean path per parameter value;
+- two varied parameters on a grid: a heat map of the replicate mean per measure;
+- more parameters, or a random/Latin design: the measure against each parameter (scatter
+  of runs, with binned means);
+- Sobol or Morris designs: the indices as bar charts with confidence intervals.
+
+Every PNG is written atomically (temporary file, then rename) into the sweep folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from sim.plots import save
+from sim.sweep import MEASURES_FILE, SENSITIVITY_FILE, Measure, Parameter, Plan, load_plan
+from sim.sweep_analysis import point_means, run_scalars, write_sensitivity
+
+MAX_SERIES_LINES = 12
+MAX_ANNOTATED_CELLS = 120
+
+
+def _label(p: Parameter) -> str:
+    return p.label or p.key
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _varied(plan: Plan) -> list[Parameter]:
+    """Parameters that take more than one value in the design."""
+    return [p for p in plan.spec.parameters
+            if len({repr(pt[p.key]) for pt in plan.points}) > 1]
+
+
+def plot_response(plan: Plan, scalars: pd.DataFrame, p: Parameter, m: Measure) -> plt.Figure:
+    """Replicate mean of measure ``m`` against parameter ``p`` with a t confidence band."""
+    conf = plan.spec.design.conf_level
+    stats = point_means(scalars, m.out, [p.key], conf)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if p.categorical:
+        pos = {v: k for k, v in enumerate(p.values)}
+        x = stats[p.key].map(lambda v: pos.get(v, np.nan)).to_numpy(dtype=float)
+        xs = scalars[p.key].map(lambda v: pos.get(v, np.nan)).to_numpy(dtype=float)
+        ax.errorbar(x, stats["mean"], yerr=stats["half_width"], fmt="o-", capsize=4,
+                    label=f"mean ± {conf:.0%} t-interval")
+        ax.set_xticks(range(len(p.values)), [_fmt(v) for v in p.values])
+    else:
+        stats = stats.sort_values(p.key)
+        x = stats[p.key].to_numpy(dtype=float)
+        xs = scalars[p.key].to_numpy(dtype=float)
+        ax.plot(x, stats["mean"], "o-", label="mean of replicates")
+        ax.fill_between(x, stats["mean"] - stats["half_width"],
+                        stats["mean"] + stats["half_width"], alpha=0.25,
+                        label=f"{conf:.0%} confidence band (t)")
+        if p.scale == "log":
+            ax.set_xscale("log")
+    ax.scatter(xs, scalars[m.out], s=10, color="grey", alpha=0.5, label="replicates", zorder=3)
+    reps = int(stats["n"].max()) if len(stats) else 0
+    ax.set_xlabel(_label(p))
+    ax.set_ylabel(m.display)
+    ax.set_title(f"{m.display}\nagainst {_label(p)} ({reps} replicates per point)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_series(plan: Plan, folder: Path, p: Parameter, m: Measure) -> plt.Figure:
+    """Mean path over months of a ``series`` measure, one line per value of ``p``."""
+    runs = run_scalars(folder, plan)[["run_id", p.key]]
+    table = pd.read_csv(folder / MEASURES_FILE, usecols=["run_id", "month", m.out])
+    table = table.merge(runs, on="run_id")
+    values = sorted(table[p.key].unique(), key=lambda v: (str(type(v)), v))
+    if len(values) > MAX_SERIES_LINES:
+        picks = np.linspace(0, len(values) - 1, MAX_SERIES_LINES).round().astype(int)
+        values = [values[k] for k in sorted(set(picks))]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    cmap = plt.get_cmap("viridis")
+    for k, value in enumerate(values):
+        rows = table[table[p.key] == value].groupby("month")[m.out].mean()
+        ax.plot(rows.index, rows.to_numpy(), color=cmap(k / max(len(values) - 1, 1)),
+                label=f"{_label(p)} = {_fmt(value)}")
+    ax.set_xlabel("month of the run")
+    ax.set_ylabel(m.display)
+    ax.set_title(f"{m.display} over time (mean of replicates)", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncol=2)
+    return fig
+
+
+def plot_heatmap(plan: Plan, scalars: pd.DataFrame, a: Parameter, b: Parameter,
+                 m: Measure) -> plt.Figure:
+    """Replicate mean of ``m`` on the grid of parameters ``a`` (rows) and ``b`` (columns)."""
+    stats = point_means(scalars, m.out, [a.key, b.key], plan.spec.design.conf_level)
+    grid = stats.groupby([a.key, b.key])["mean"].mean().unstack(b.key)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    image = ax.imshow(grid.to_numpy(dtype=float), origin="lower", aspect="auto",
+                      cmap="viridis")
+    ax.set_yticks(range(len(grid.index)), [_fmt(v) for v in grid.index])
+    ax.set_xticks(range(len(grid.columns)), [_fmt(v) for v in grid.columns], rotation=30)
+    ax.set_ylabel(_label(a))
+    ax.set_xlabel(_label(b))
+    if grid.size <= MAX_ANNOTATED_CELLS:
+        values = grid.to_numpy(dtype=float)
+        middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
+        for (i, j), value in np.ndenumerate(values):
+            if np.isfinite(value):
+                ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7,
+                        color="black" if value > middle else "white")
+    fig.colorbar(image, ax=ax, label=m.display)
+    reps = int(stats["n"].max()) if len(stats) else 0
+    ax.set_title(f"{m.display}\nmean of {reps} replicates per cell", fontsize=10)
+    return fig
+
+
+def plot_scatter(plan: Plan, scalars: pd.DataFrame, m: Measure) -> plt.Figure:
+    """The measure of every run against each varied parameter (sampled or wide designs)."""
+    params = _varied(plan) or plan.spec.parameters
+    fig, axes = plt.subplots(1, len(params), figsize=(4 * len(params), 4), squeeze=False,
+                             sharey=True)
+    for ax, p in zip(axes[0], params, strict=True):
+        if p.categorical:
+            pos = {v: k for k, v in enumerate(p.values)}
+            x = scalars[p.key].map(lambda v, pos=pos: pos.get(v, np.nan))
+            ax.set_xticks(range(len(p.values)), [_fmt(v) for v in p.values])
+        else:
+            x = scalars[p.key].astype(float)
+            if p.scale == "log":
+                ax.set_xscale("log")
+        ax.scatter(x, scalars[m.out], s=12, alpha=0.6, label="runs")
+        ax.set_xlabel(_label(p))
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel(m.display)
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(f"{m.display} against each parameter ({plan.spec.design.kind} design)",
+                 fontsize=10)
+    return fig
+
+
+def plot_indices(plan: Plan, table: pd.DataFrame, m: Measure) -> plt.Figure:
+    """Sobol S1/ST or Morris mu*/sigma of one measure as bars with confidence intervals."""
+    rows = table[table["measure"] == m.out]
+    kind = plan.spec.design.kind
+    indices = ["S1", "ST"] if kind == "sobol" else ["mu_star", "sigma"]
+    names = [p.key for p in plan.spec.parameters]
+    labels = [_label(p) for p in plan.spec.parameters]
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names)), 4.5))
+    width = 0.8 / len(indices)
+    for k, index in enumerate(indices):
+        sel = rows[rows["index"] == index].set_index("parameter").reindex(names)
+        conf = sel["confidence"].to_numpy(dtype=float)
+        ax.bar(np.arange(len(names)) + (k - (len(indices) - 1) / 2) * width,
+               sel["value"].to_numpy(dtype=float), width,
+               yerr=None if np.isnan(conf).all() else np.nan_to_num(conf), capsize=4,
+               label={"S1": "first order S1", "ST": "total order ST",
+                      "mu_star": "mu* (mean |elementary effect|)",
+                      "sigma": "sigma (spread of effects)"}[index])
+    ax.set_xticks(range(len(names)), labels, rotation=20, ha="right")
+    level = plan.spec.design.conf_level
+    if kind == "sobol":
+        ax.set_ylabel("Sobol index (share of output variance)")
+        ax.axhline(0, color="black", lw=0.8)
+        title = f"Sobol indices of {m.display}\nerror bars: {level:.0%} bootstrap intervals"
+    else:
+        ax.set_ylabel(f"elementary effect\n(change in {m.column} per step of the range\n"
+                      "scaled to [0, 1]; log ranges in log10)")
+        title = (f"Morris screening of {m.display}\n"
+                 f"error bars: {level:.0%} bootstrap interval of mu*")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_sweep(sweep_dir: Path) -> list[Path]:
+    """Draw the plots that fit the sweep's design as PNGs in the folder; return their paths.
+
+    See the module docstring for what is drawn for which design. Failed runs are left out.
+    """
+    folder = Path(sweep_dir)
+    plan = load_plan(folder)
+    scalars = run_scalars(folder, plan)
+    written: list[Path] = []
+    kind = plan.spec.design.kind
+    if kind in ("sobol", "morris"):
+        path = folder / SENSITIVITY_FILE
+        if not path.is_file():
+            write_sensitivity(folder)
+        table = pd.read_csv(path)
+        for m in plan.spec.measures:
+            if (table["measure"] == m.out).any():
+                written.append(save(plot_indices(plan, table, m),
+                                    folder / f"{kind}_{_slug(m.out)}.png"))
+        return written
+    varied = _varied(plan)
+    for m in plan.spec.measures:
+        if kind == "grid" and len(varied) == 1:
+            fig = plot_response(plan, scalars, varied[0], m)
+            written.append(save(fig, folder / f"response_{_slug(m.out)}.png"))
+        elif kind == "grid" and len(varied) == 2:
+            fig = plot_heatmap(plan, scalars, varied[0], varied[1], m)
+            written.append(save(fig, folder / f"heatmap_{_slug(m.out)}.png"))
+        else:
+            fig = plot_scatter(plan, scalars, m)
+            written.append(save(fig, folder / f"scatter_{_slug(m.out)}.png"))
+        if m.keep == "series" and len(varied) == 1:
+            fig = plot_series(plan, folder, varied[0], m)
+            written.append(save(fig, folder / f"series_{_slug(m.out)}.png"))
+    return written
