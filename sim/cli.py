@@ -79,9 +79,16 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.plots import plot_run
+    folder = Path(args.run_dir)
+    if (folder / "sweep.json").is_file():
+        from sim.sweep_plots import plot_sweep
 
-    for path in plot_run(Path(args.run_dir)):
+        paths = plot_sweep(folder)
+    else:
+        from sim.plots import plot_run
+
+        paths = plot_run(folder)
+    for path in paths:
         print(path)
     return 0
 
@@ -118,14 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the reference of every key as Markdown (docs/scenarios.md)")
     schema.set_defaults(func=cmd_schema)
 
-    plot = commands.add_parser("plot", help="(re)draw the plots of a run folder")
-    plot.add_argument("run_dir", type=Path)
+    plot = commands.add_parser("plot", help="(re)draw the plots of a run or sweep folder")
+    plot.add_argument("run_dir", type=Path, metavar="RUN_OR_SWEEP_DIR")
     plot.set_defaults(func=cmd_plot)
 
-    from sim import compare, report
+    from sim import compare, report, sweep
 
     compare.register(commands)
     report.register(commands)
+    sweep.register(commands)
     return parser
 
 

@@ -34,7 +34,7 @@ EngineerFormat = Literal["csv", "parquet", "none"]
 def versions() -> dict[str, str]:
     """Versions of the package, Python and the libraries that shape results."""
     out = {"python": platform.python_version()}
-    for dist in ("talentwar", "mesa", "numpy", "pandas", "pydantic", "matplotlib"):
+    for dist in ("talentwar", "mesa", "numpy", "pandas", "pydantic", "matplotlib", "SALib"):
         try:
             out[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:

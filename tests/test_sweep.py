@@ -3,7 +3,6 @@ sensitivity analysis and plots. Tiny markets (400 engineers, 8 months) keep them
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import signal
@@ -67,19 +66,10 @@ def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
     return path
 
 
-ORIGINAL_BUILD_PARSER = sim.cli.build_parser
 
 
 def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
-    """``sim.cli.main`` with the sweep command registered, as cli.py will do it."""
-    def build() -> argparse.ArgumentParser:
-        parser = ORIGINAL_BUILD_PARSER()
-        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "sweep" not in commands.choices:  # until cli.py calls register itself
-            sweep.register(commands)
-        return parser
-
-    monkeypatch.setattr(sim.cli, "build_parser", build)
+    """``talentwar ARGV`` in this process; returns the exit status."""
     return sim.cli.main(argv)
 
 
@@ -292,12 +282,8 @@ def test_resume_after_kill(serial_grid: Path, tmp_path: Path) -> None:
         "replicates = 2", "replicates = 8")
     path = write(tmp_path, slow)
     out = tmp_path / "killed"
-    code = ("import sys, argparse, sim.cli, sim.sweep as s\n"
-            "p = sim.cli.build_parser()\n"
-            "s.register(next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)))\n"
-            "a = p.parse_args(sys.argv[1:]); sys.exit(a.func(a))\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", code, "sweep", str(path), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "sweep", str(path), "--out", str(out),
                              "--workers", "2", "--quiet"], env=env, cwd=ROOT,
                             start_new_session=True, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
