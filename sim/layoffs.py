@@ -30,7 +30,11 @@ def layoff_order(model: TalentMarket, who: np.ndarray) -> np.ndarray:
     eng = model.engineers
     firm = eng.firm[who]
     per_cost = value_to_firm(model, who, firm) / np.maximum(eng.pay[who], 1.0)
-    return who[np.lexsort((per_cost, eng.tier_ai[eng.tier[who]], firm))]
+    # One integer sort key: firm, then AI (0/1), then x / (1 + x) of value per cost x (the
+    # same order, in [0, 1)) on 2^40 steps: values closer than ~1e-12 count as ties.
+    share = np.floor(per_cost / (1.0 + per_cost) * 2.0**40).astype(np.int64)
+    key = (firm.astype(np.int64) << 42) | (eng.tier_ai[eng.tier[who]].astype(np.int64) << 41)
+    return who[np.argsort(key | share, kind="stable")]
 
 
 def least_valuable(model: TalentMarket, members: np.ndarray, j: int) -> np.ndarray:

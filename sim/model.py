@@ -255,16 +255,16 @@ class TalentMarket(mesa.Model):
     @property
     def firm_records(self) -> pd.DataFrame:
         """Per-firm measures, a row per firm per month (what ``firms.csv`` holds)."""
-        n = len(self.firms)
-        frames = []
-        for month, cols in enumerate(self._firm_records):
-            shown = {k: v for k, v in cols.items() if not k.startswith("_")}
-            frame = pd.DataFrame({"month": month, "firm": self.firm_names,
-                                  "kind": [f.kind for f in self.firms], **shown})
-            frames.append(frame)
-        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        assert len(out) == n * len(self._firm_records)
-        return out
+        n, months = len(self.firms), len(self._firm_records)
+        columns = {
+            "month": np.repeat(np.arange(months), n),
+            "firm": np.tile(np.array(self.firm_names, dtype=object), months),
+            "kind": np.tile(np.array([f.kind for f in self.firms], dtype=object), months),
+        }
+        for key in self._firm_records[0]:
+            if not key.startswith("_"):
+                columns[key] = np.concatenate([rec[key] for rec in self._firm_records])
+        return pd.DataFrame(columns)
 
     @property
     def flows(self) -> pd.DataFrame:

@@ -7,8 +7,10 @@ Plotting never reaches into a model: every figure reads ``market.csv``, ``firms.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import matplotlib
@@ -333,7 +335,25 @@ RUN_PLOTS: dict[str, Callable[[RunFiles], plt.Figure]] = {
 }
 
 
-def plot_run(run_dir: Path) -> list[Path]:
-    """Draw every plot of a run folder as PNG files in it; return their paths."""
+def _draw_some(run_dir: Path, names: list[str]) -> list[Path]:
     run = RunFiles(run_dir)
-    return [save(draw(run), run.dir / f"{name}.png") for name, draw in RUN_PLOTS.items()]
+    return [save(RUN_PLOTS[name](run), run.dir / f"{name}.png") for name in names]
+
+
+def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
+    """Draw every plot of a run folder as PNG files in it; return their paths.
+
+    Plots are drawn by up to ``workers`` processes (default: 2, or 1 on a single CPU), each
+    reading the files itself; the result does not depend on the number of workers.
+    """
+    RunFiles(run_dir)  # a clear error for a folder that is not a run, before any work
+    names = list(RUN_PLOTS)
+    workers = min(workers or 2, os.cpu_count() or 1, len(names))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _draw_some(Path(run_dir), names)
+    chunks = [names[k::workers] for k in range(workers)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        done = list(pool.map(_draw_some, [Path(run_dir)] * workers, chunks))
+    paths = {p.stem: p for part in done for p in part}
+    return [paths[name] for name in names]

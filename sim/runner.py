@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+import tqdm as tqdm_module
 from tqdm import tqdm
 
 from sim.errors import UserError
@@ -29,6 +30,8 @@ from sim.model import TalentMarket
 from sim.scenario import Scenario
 
 EngineerFormat = Literal["csv", "parquet", "none"]
+# No tqdm monitor thread: plots are drawn in forked processes.
+tqdm_module.tqdm.monitor_interval = 0
 
 
 def versions() -> dict[str, str]:
