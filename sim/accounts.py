@@ -86,7 +86,7 @@ def settle(model: TalentMarket) -> None:
     A firm that cannot pay its payroll keeps the engineers it can pay, most valuable per
     dollar first, and lays off the rest; a firm that cannot pay anyone exits (its engineers
     return to the market, its cash goes to its investors)."""
-    from sim.layoffs import lay_off, least_valuable
+    from sim.layoffs import lay_off, layoff_order
 
     eng, ledger = model.engineers, model.ledger
     n_firms = len(model.firms)
@@ -99,7 +99,7 @@ def settle(model: TalentMarket) -> None:
                           minlength=n_firms)
     broke = []
     for j in np.flatnonzero(payroll > ledger.cash):
-        order = least_valuable(model, model.members(j), j)[::-1]
+        order = layoff_order(model, model.members(j))[::-1]
         keep = _affordable(eng.pay[order] / 12.0, ledger.cash[j])
         if not keep.any():
             broke.append(j)

@@ -77,7 +77,7 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
     """
     for buyer in model.active_firms():
         policy = buyer.policy
-        if not policy.acquisitive:
+        if not (policy.acquisitive and buyer.active):  # it may have been bought this month
             continue
         gap = heads[buyer.index, 0] < buyer.targets(model.steps)[0]
         if not gap or model.rng.random() >= policy.deal_rate:
@@ -85,7 +85,7 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
         budget = policy.max_price_share * model.ledger.cash[buyer.index]
         best, best_ratio = None, 0.0
         for target in model.active_firms():
-            if target.kind != "ai_startup" or target.index == buyer.index:
+            if target.kind != "ai_startup" or target.index == buyer.index or not target.active:
                 continue
             members = model.members(target.index)
             if members.size == 0:

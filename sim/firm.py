@@ -143,11 +143,15 @@ class Firm(mesa.Agent):
     # ------------------------------------------------------------------ the monthly plan
 
     def hiring(self, heads: np.ndarray) -> np.ndarray:
-        """Tiers the firm hires this month: it pays the tier, is below its target, and is
-        neither out of the market nor short of runway (a hiring freeze)."""
+        """Tiers the firm hires this month: it pays the tier and is below its target; a
+        firm short of runway hires nobody (a hiring freeze), and one under margin pressure
+        hires only AI tiers (it cuts the others while it bids for AI talent)."""
         if not self.active or self.cash <= 0 or self.runway() < self.policy.runway_months:
             return np.zeros(self.pay.size, dtype=bool)
-        return (self.pay > 0) & (heads < self.targets(self.model.steps))
+        open_ = (self.pay > 0) & (heads < self.targets(self.model.steps))
+        if self.under_pressure():
+            open_ &= self.model.engineers.tier_ai
+        return open_
 
     def plan(self, heads: np.ndarray, hires: np.ndarray, quits: np.ndarray,
              value_cap: np.ndarray) -> None:

@@ -30,16 +30,12 @@ def layoff_order(model: TalentMarket, who: np.ndarray) -> np.ndarray:
     eng = model.engineers
     firm = eng.firm[who]
     per_cost = value_to_firm(model, who, firm) / np.maximum(eng.pay[who], 1.0)
-    # One integer sort key: firm, then AI (0/1), then x / (1 + x) of value per cost x (the
-    # same order, in [0, 1)) on 2^40 steps: values closer than ~1e-12 count as ties.
+    # One integer sort key: firm (< 2^20), then AI (0/1), then y = x / (1 + x) of value per
+    # cost x (the same order, in [0, 1)) on 2^40 steps: values of x whose y differ by less
+    # than 2^-40 (x closer than about (1 + x)^2 1e-12) count as ties.
     share = np.floor(per_cost / (1.0 + per_cost) * 2.0**40).astype(np.int64)
     key = (firm.astype(np.int64) << 42) | (eng.tier_ai[eng.tier[who]].astype(np.int64) << 41)
     return who[np.argsort(key | share, kind="stable")]
-
-
-def least_valuable(model: TalentMarket, members: np.ndarray, j: int) -> np.ndarray:
-    """``members`` of firm j in layoff order (see :func:`layoff_order`)."""
-    return layoff_order(model, members)
 
 
 def release(model: TalentMarket, who: np.ndarray, kind: str = "layoff") -> Moves:
@@ -67,11 +63,17 @@ def lay_off(model: TalentMarket, who: np.ndarray) -> np.ndarray:
     return who
 
 
+def layoff_line(targets: np.ndarray) -> np.ndarray:
+    """Headcount above which a tier is cut back: ceil(1.02 H*) + 1, so that a firm that
+    fills its vacancies (ceil(H* - H)) is never over the line in the same month."""
+    return np.ceil(1.02 * targets) + 1
+
+
 def layoffs(model: TalentMarket, heads: np.ndarray) -> None:
     """Each firm lays off what its pressure and targets call for, all firms at once.
 
-    - a tier above its target (by more than 2%) loses the excess, lowest value per cost
-      first;
+    - a tier above its layoff line (:func:`layoff_line`) loses the excess, lowest value per
+      cost first;
     - a firm under pressure (short runway, or margin below what investors demand) lays off
       ``layoff_rate`` of its headcount, non-AI roles first.
     """
@@ -81,7 +83,7 @@ def layoffs(model: TalentMarket, heads: np.ndarray) -> None:
     quota = np.zeros(len(model.firms))
     for firm in model.active_firms():
         j = firm.index
-        excess[j] = np.maximum(heads[j] - np.floor(firm.targets(model.steps) * 1.02), 0)
+        excess[j] = np.maximum(heads[j] - layoff_line(firm.targets(model.steps)), 0)
         if firm.under_pressure():
             quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
     acting = np.flatnonzero(excess.any(axis=1) | (quota > 0))

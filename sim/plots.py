@@ -87,6 +87,7 @@ def plot_headcount(run: RunFiles) -> plt.Figure:
         (axes[0], "headcount", "All engineers"),
         (axes[1], f"headcount_{top}", f"Top tier ({top})"),
     ):
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
         for name in _largest_firms(firms, column):
             series = firms[firms["firm"] == name]
             ax.plot(series["month"].map(dates), series[column], label=name)
@@ -234,14 +235,17 @@ def plot_deals(run: RunFiles) -> plt.Figure:
                 ax.annotate(f"{deals.loc[idx, 'buyer']}-{deals.loc[idx, 'target']}",
                             (dates[idx], deals.loc[idx, "price_per_engineer"] / 1e6),
                             fontsize=6, xytext=(3, 3), textcoords="offset points")
+        if done.any():
+            ax.set_yscale("log")
         blocked = deals[~done]
         if len(blocked):
+            floor = deals.loc[done, "price_per_engineer"].min() / 2 if done.any() else 1e6
             ax.scatter(pd.to_datetime(blocked["date"], format="%Y-%m"),
-                       np.zeros(len(blocked)), marker="x", color="red",
-                       label=f"blocked ({len(blocked)})")
+                       np.full(len(blocked), floor / 1e6), marker="x", color="red",
+                       label=f"blocked ({len(blocked)}), drawn at the bottom")
     ax.set_title("Deals: price per engineer moved")
     ax.set_xlabel("month")
-    ax.set_ylabel("price per engineer moved ($ million)")
+    ax.set_ylabel("price per engineer moved ($ million, log scale)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=8)
     fig.autofmt_xdate()
@@ -309,6 +313,7 @@ def plot_cash_gpus(run: RunFiles) -> plt.Figure:
         (axes[1], "gpus", 1e3, "GPU stock (thousand H100, log scale)"),
     ):
         first = firms[firms["month"] == 0]
+        ax.set_prop_cycle(color=plt.cm.tab20.colors)
         for name in list(first.nlargest(MAX_FIRMS_SHOWN, column)["firm"]):
             series = firms[firms["firm"] == name]
             ax.plot(series["month"].map(dates), series[column] / scale, label=name)

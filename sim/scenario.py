@@ -34,6 +34,7 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Count = Annotated[int, Field(ge=0)]
 Pair = Annotated[list[Share], Field(min_length=2, max_length=2)]
+MAX_FIRMS = 100_000
 FirmKind = Literal["big_tech", "frontier_lab", "ai_startup", "enterprise_software", "other"]
 
 
@@ -596,6 +597,8 @@ class Scenario(Strict):
             raise ValueError("at least one tier is needed")
         if not self.firms and not self.generated_firms:
             raise ValueError("no firms: give [firms.NAME] tables or [[generated_firms]]")
+        if len(self.firms) + sum(g.count for g in self.generated_firms) > MAX_FIRMS:
+            raise ValueError(f"at most {MAX_FIRMS:,} firms in all")
         known = set(self.tiers)
         for name, firm in self.firms.items():
             unknown = set(firm.pay) - known
