@@ -13,6 +13,7 @@ Every PNG is written atomically (temporary file, then rename) into the sweep fol
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -211,6 +212,10 @@ def plot_sweep(sweep_dir: Path) -> list[Path]:
         return written
     varied = _varied(plan)
     for m in plan.spec.measures:
+        if m.keep != "series" and m.out in scalars and scalars[m.out].isna().all():
+            warnings.warn(f"{folder}: {m.out} has no values (every run NaN); not plotted",
+                          stacklevel=2)
+            continue
         if kind == "grid" and len(varied) == 1:
             fig = plot_response(plan, scalars, varied[0], m)
             written.append(save(fig, folder / f"response_{_slug(m.out)}.png"))

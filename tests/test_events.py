@@ -51,3 +51,16 @@ def test_an_event_naming_an_unknown_firm_is_a_clear_error():
     data = small_market(events=[{"type": "turmoil", "month": 2, "firm": "Omega"}])
     with pytest.raises(UserError, match=r"events\[0\].firm: no firm called 'Omega'"):
         TalentMarket(scenario_of(data))
+
+
+def test_a_gpu_supply_shock_slows_deliveries_for_its_months():
+    base = {"months": 6, "compute": {"supply_per_month": 1_000},
+            "firms": {"Gamma": {"gpus": 0, "policy": {"gpu_target": 10_000}}}}
+    normal = TalentMarket(scenario_of(small_market(**base)))
+    shocked = TalentMarket(scenario_of(small_market(**base, events=[
+        {"type": "gpu_supply_shock", "month": 3, "multiplier": 0.25, "months": 2}])))
+    for model in (normal, shocked):
+        model.run()
+    assert normal.market["gpu_arrived"].iloc[1:].tolist() == [1_000] * 6
+    assert shocked.market["gpu_arrived"].iloc[1:].tolist() == [1_000, 1_000, 250, 250,
+                                                               1_000, 1_000]
