@@ -8,6 +8,10 @@ exiting firm has left). The books balance by construction:
     sum_j cash_j + sum_k outside_k = sum_j cash_j(0)   every month,
 
 and no payment is made that a firm's cash cannot cover, so cash never goes negative.
+
+Economics: revenue follows the production function of :mod:`sim.production`; start-ups
+are financed in stages, raising a round when their runway runs short, sized by what their
+team (and, through it, their compute) is worth (staged venture financing, Gompers 1995).
 """
 
 from __future__ import annotations

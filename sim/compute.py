@@ -4,6 +4,9 @@ Firms pay for GPUs when they order (cash to GPU vendors) and receive them as sup
 each month S = supply_per_month x (supply shock multiplier) H100s are delivered to the
 oldest orders first. A firm ordering 10,000 H100s behind a long queue can wait years.
 GPUs raise the firm's pull on engineers (and its AI output) from the month they arrive.
+
+Economics: a rationed market served first come, first served at a posted price (the brief:
+H100s at $25-40k, "years of waiting for supply" for a small firm ordering 10,000).
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ acquisition would be blocked (deal_form = "auto"), or by choice.
 After either, a share leave_after_deal x exp(-r / retention_effect) of the moved engineers
 leaves within six months (retention packages, part of the price, lower it). Every deal,
 done or blocked, is recorded (``deals.csv``).
+
+Economics: acqui-hiring buys a team rather than a product (Coyle and Polsky 2013,
+"Acqui-hiring", Duke Law Journal); the brief's cases set the scale - Databricks paid about
+six times MosaicML's valuation, Microsoft licensed Inflection's models and hired most of
+its staff, a form that avoided merger review.
 """
 
 from __future__ import annotations

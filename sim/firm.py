@@ -157,7 +157,9 @@ class Firm(mesa.Agent):
              value_cap: np.ndarray) -> None:
         """Adjust posted pay and order GPUs.
 
-        Adaptive pay (Policy.pay_policy): posted pay of tier t rises by raise_rate while the
+        Adaptive pay (Policy.pay_policy), the wage-posting response of a firm with
+        monopsony power that cannot fill its vacancies (Burdett and Mortensen 1998; Manning
+        2003): posted pay of tier t rises by raise_rate while the
         firm is short of people in t (below target, or losing more than it hires), up to
         ``value_cap[t]`` (the value of a productivity-1 engineer to the firm, when the
         scenario gives output); it freezes when runway is short and falls by cut_rate when

@@ -8,6 +8,11 @@ non-AI roles before AI roles, and within each the lowest value per cost first:
 
 The same firm may lay off and bid for top researchers in the same month: layoffs follow
 targets per tier, hiring follows vacancies per tier.
+
+Economics: a cost-minimising firm that must cut its wage bill sheds the workers with the
+lowest marginal product per dollar first (labour demand, Hamermesh 1993); the pressure
+itself - investors demanding margins while the same firms bid for AI talent - is the
+brief's account of the 2023-2024 tech layoffs.
 """
 
 from __future__ import annotations
