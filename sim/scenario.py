@@ -647,16 +647,24 @@ def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
+def parse_toml_file(path: Path, what: str) -> dict[str, Any]:
+    """The data of a TOML file, or a :class:`UserError` naming the file (``what`` says what
+    kind of file it should be) if it is missing or not valid TOML."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such {what} file")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it: {err.strerror}") from None
+
+
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a TOML scenario file and resolve its ``extends`` chain into one mapping."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such scenario file")
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: not valid TOML: {err}") from None
+    data = parse_toml_file(path, "scenario")
     base_name = data.pop("extends", None)
     if base_name is None:
         return data

@@ -50,7 +50,6 @@ import multiprocessing
 import os
 import sys
 import time
-import tomllib
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
@@ -63,7 +62,14 @@ import numpy as np
 from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import UserError
-from sim.scenario import Strict, apply_overrides, format_validation_error, load_scenario, validate
+from sim.scenario import (
+    Strict,
+    apply_overrides,
+    format_validation_error,
+    load_scenario,
+    parse_toml_file,
+    validate,
+)
 
 RUNS_FILE = "runs.csv"
 MEASURES_FILE = "measures.csv"
@@ -252,13 +258,7 @@ def read_sweep_file(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     Raises :class:`UserError` naming the file, the key path and what was expected.
     """
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such sweep file")
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as err:
-        raise UserError(f"{path}: not valid TOML: {err}") from None
+    data = parse_toml_file(path, "sweep")
     return parse_sweep(data, str(path)), data
 
 

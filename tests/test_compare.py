@@ -22,55 +22,9 @@ from sim.compare import (
 from sim.errors import UserError
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
+from tests.conftest import TWO_TIER_SCENARIO
 
-SCENARIO = """
-name = "two_tier_test"
-description = "Tiny two-tier market for tests <b>& escaping</b>"
-seed = 1
-months = 12
-
-[market]
-engineers = 2_000
-initial_unemployment = 0.05
-
-[tiers.researcher]
-share = 0.05
-ai = true
-separation = 0.01
-search_unemployed = 0.5
-search_employed = 0.1
-weights = { pay = 1.0, gpu = 2.0, mission = 0.5, outreach = 0.0, dispersion = 0.3 }
-
-[tiers.engineer]
-share = 0.95
-ai = false
-separation = 0.02
-search_unemployed = 0.3
-search_employed = 0.05
-weights = { pay = 1.0, gpu = 0.0, mission = 0.0, outreach = 0.0, dispersion = 0.3 }
-
-[compute]
-threshold = 10_000
-
-[firms.Lab]
-kind = "frontier_lab"
-gpus = 20_000
-mission = 1.0
-pay = { researcher = 1_500_000, engineer = 220_000 }
-
-[firms.BigCo]
-kind = "big_tech"
-gpus = 50_000
-mission = 0.5
-pay = { researcher = 1_200_000, engineer = 200_000 }
-size = 4
-
-[[generated_firms]]
-count = 6
-prefix = "firm"
-gpus = { min = 0, max = 2_000 }
-pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_000, max = 180_000 } }
-"""
+SCENARIO = TWO_TIER_SCENARIO
 
 BASE_PLOTS = {"compare_pay_by_tier.png", "compare_top_share_by_firm.png", "compare_rates.png",
               "compare_deals_layoffs.png"}
