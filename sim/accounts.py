@@ -70,7 +70,7 @@ def raise_funding(model: TalentMarket) -> None:
     ``funding_runway_months`` closes a round with chance funding_rate x climate; the round is
     round_years x (annual value of its AI team), sum_i v_ij over its AI engineers, which
     grows with its team and, through the compute boost, with its GPUs. Investors pay."""
-    economy = model.scenario.economy
+    economy = model.spec.economy
     chance = min(economy.funding_rate * model.funding_multiplier(), 1.0)
     for firm in model.active_firms():
         if firm.kind not in ("ai_startup", "frontier_lab"):

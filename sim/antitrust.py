@@ -29,7 +29,7 @@ def review(model: TalentMarket, buyer: int, target: int, moving: np.ndarray,
            form: str) -> tuple[bool, str]:
     """Whether the authority blocks a deal moving engineers ``moving`` from ``target`` to
     ``buyer``, and why (an empty reason when it passes or is not reviewed)."""
-    rules = model.scenario.antitrust
+    rules = model.spec.antitrust
     if not rules.enabled or (form == "license_and_hire" and not rules.review_license_and_hire):
         return False, ""
     top = headcount(model)[:, 0].astype(np.float64)

@@ -39,7 +39,7 @@ class GpuMarket:
 
     def order(self, model: TalentMarket, firm: int, quantity: float) -> None:
         """Firm ``firm`` orders ``quantity`` H100s and pays for them now."""
-        price = model.scenario.compute.gpu_price
+        price = model.spec.compute.gpu_price
         model.ledger.to_outside(firm, "gpu_vendors", quantity * price)
         self.queue.append(Order(firm, model.steps, quantity))
         self.on_order[firm] += quantity
@@ -47,7 +47,7 @@ class GpuMarket:
 
     def deliver(self, model: TalentMarket) -> None:
         """Deliver this month's supply to the oldest orders first."""
-        supply = model.scenario.compute.supply_per_month * model.gpu_supply_multiplier()
+        supply = model.spec.compute.supply_per_month * model.gpu_supply_multiplier()
         while supply > 0 and self.queue:
             order = self.queue[0]
             shipped = min(order.remaining, supply)
@@ -68,7 +68,7 @@ class GpuMarket:
 
     def cancel(self, model: TalentMarket, firm: int) -> None:
         """Cancel a firm's waiting orders and refund what it paid for the undelivered GPUs."""
-        price = model.scenario.compute.gpu_price
+        price = model.spec.compute.gpu_price
         waiting = sum(o.remaining for o in self.queue if o.firm == firm)
         self.queue = deque(o for o in self.queue if o.firm != firm)
         self.on_order[firm] = 0.0

@@ -175,7 +175,7 @@ def _attempt(model: TalentMarket, buyer: int, target: int, form: str, price: flo
     record.engineers_moved = int(moving.size)
     record.price_per_engineer = cost / moving.size if moving.size else float("nan")
 
-    economy = model.scenario.economy
+    economy = model.spec.economy
     leave = economy.leave_after_deal * np.exp(-policy.retention_share / economy.retention_effect)
     leavers = moving[model.rng.random(moving.size) < leave]
     when = model.steps + model.rng.integers(1, DEPARTURE_WINDOW + 1, leavers.size)

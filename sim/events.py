@@ -40,13 +40,13 @@ class Timeline:
         self.funding: list[Window] = []
         self.supply: list[Window] = []
         self.turmoil: list[Window] = []
-        for k, event in enumerate(model.scenario.events):
+        for k, event in enumerate(model.spec.events):
             month = model.model_month(event.month)
             for key in ("firm", "buyer", "target"):
                 name = getattr(event, key, None)
                 if name is not None and name not in model.firm_names:
                     raise UserError(
-                        f"{model.scenario.name}: events[{k}].{key}: no firm called {name!r}; "
+                        f"{model.spec.name}: events[{k}].{key}: no firm called {name!r}; "
                         f"firms are {', '.join(model.firm_names[:20])}"
                         + (" ..." if len(model.firm_names) > 20 else "")
                     )

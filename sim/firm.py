@@ -138,7 +138,7 @@ class Firm(mesa.Agent):
     def change_policy(self, override) -> None:
         """Change some decision rules from now on (a ``policy_change`` event); the
         scenario's ``policy_override`` still has the last word."""
-        self.policy = self.policy.updated(override, self.model.scenario.policy_override)
+        self.policy = self.policy.updated(override, self.model.spec.policy_override)
 
     # ------------------------------------------------------------------ the monthly plan
 
@@ -182,7 +182,7 @@ class Firm(mesa.Agent):
         if policy.gpu_target is not None and runway >= policy.runway_months:
             market = self.model.gpu_market
             gap = policy.gpu_target - self.gpus - market.on_order[self.index]
-            price = self.model.scenario.compute.gpu_price
+            price = self.model.spec.compute.gpu_price
             quantity = min(gap, policy.gpu_budget_share * self.cash / price)
             if quantity >= 1:
                 market.order(self.model, self.index, math.floor(quantity))

@@ -129,7 +129,7 @@ def sampling_weights(model: TalentMarket) -> np.ndarray:
     the tier, with a vacancy and the cash to hire).
     """
     firms = model.firm_table
-    base = np.ones(len(model.firms)) if model.scenario.choice.firm_sampling == "uniform" else (
+    base = np.ones(len(model.firms)) if model.spec.choice.firm_sampling == "uniform" else (
         firms["size"]
     )
     weights = (base[:, None] * firms["open"]).T
@@ -143,7 +143,7 @@ def random_offers(model: TalentMarket, searchers: np.ndarray) -> tuple[np.ndarra
     Returns (engineer, firm) pairs. Searchers are sorted, so each tier is a contiguous block.
     """
     eng, rng = model.engineers, model.rng
-    k = model.scenario.choice.offers_per_search
+    k = model.spec.choice.offers_per_search
     weights = sampling_weights(model)
     cuts = np.searchsorted(searchers, eng.bounds)
     who, firm = [], []
@@ -248,7 +248,7 @@ def stay_values(model: TalentMarket, who: np.ndarray, pay: np.ndarray) -> np.nda
     firm = eng.firm[who]
     employed = firm != UNEMPLOYED
     current = firm_values(model, who, np.where(employed, firm, 0), pay)
-    current += model.scenario.choice.switching_cost
+    current += model.spec.choice.switching_cost
     # log 0 = -inf whatever the weight (0 * -inf would be NaN).
     idle = eng.w_pay[who] * np.log(model.benefit) if model.benefit > 0 else np.full(
         who.size, -np.inf)
@@ -262,7 +262,7 @@ def firm_values(model: TalentMarket, who: np.ndarray, firm: np.ndarray, pay: np.
     table = model.firm_table
     return (
         eng.w_pay[who] * log_pay(pay)
-        + eng.w_gpu[who] * gpu_pull(table["gpus"], model.scenario.compute)[firm]
+        + eng.w_gpu[who] * gpu_pull(table["gpus"], model.spec.compute)[firm]
         + eng.w_mission[who] * mission_fit(eng.mission[who], table["mission"][firm])
     )
 
@@ -280,7 +280,7 @@ def decide(model: TalentMarket, offers: Offers) -> Moves:
     who = np.concatenate([choosers, offers.engineer])
     values = np.concatenate([stay_values(model, choosers, deal.stay_pay) + deal.stay_bonus,
                              offer_values])
-    picked = choose(who, values, model.scenario.choice.noise, model.rng)
+    picked = choose(who, values, model.spec.choice.noise, model.rng)
     stayed = picked < choosers.size
     record_outcomes(model, choosers, stayed, deal)
     taken = offers.take(picked[~stayed] - choosers.size)

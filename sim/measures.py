@@ -107,7 +107,7 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
         (ai_pay if eng.tier_ai[t] else other_pay).append(pay)
 
     top = heads[:, 0]
-    big = model.firm_table["gpus"] >= model.scenario.compute.threshold
+    big = model.firm_table["gpus"] >= model.spec.compute.threshold
     row["top_share_above_threshold"] = top[big].sum() / top.sum() if top.sum() else np.nan
     row["top_hhi"] = hhi(top)
     row["hhi"] = hhi(heads.sum(axis=1))

@@ -104,7 +104,8 @@ class TalentMarket(mesa.Model):
         if not isinstance(rng, np.random.Generator):
             rng = np.random.default_rng(rng)
         super().__init__(rng=rng)
-        self.scenario = scenario
+        # The validated scenario (not ``self.scenario``: Mesa 3.5 reserves that name).
+        self.spec = scenario
         self.months = scenario.months
         self.benefit = scenario.market.unemployment_benefit * _per_year(scenario)
 
@@ -146,7 +147,7 @@ class TalentMarket(mesa.Model):
         """Month 0: each engineer is employed with chance 1 - initial_unemployment, at a firm
         hiring its tier drawn in proportion to firm size, paid posted pay x productivity."""
         eng, rng, table = self.engineers, self.rng, self.firm_table
-        employed = rng.random(eng.n) >= self.scenario.market.initial_unemployment
+        employed = rng.random(eng.n) >= self.spec.market.initial_unemployment
         for t in range(len(eng.tier_names)):
             block = np.arange(*eng.tier_slice(t).indices(eng.n))
             block = block[employed[block]]
@@ -177,7 +178,7 @@ class TalentMarket(mesa.Model):
         self.firm_table = table
 
     def _new_tallies(self) -> None:
-        n, n_tiers = len(self.firms), len(self.scenario.tiers)
+        n, n_tiers = len(self.firms), len(self.spec.tiers)
         self.tally = {key: np.zeros(n) for key in TALLIES}
         self.tally_tier = {"layoffs": np.zeros((n, n_tiers), dtype=np.int64)}
         self.extra_moves: list[Moves] = []
@@ -334,11 +335,11 @@ class TalentMarket(mesa.Model):
         if isinstance(when, int):
             return when
         year, mon = map(int, when.split("-"))
-        start_year, start_mon = map(int, self.scenario.start.split("-"))
+        start_year, start_mon = map(int, self.spec.start.split("-"))
         month = (year - start_year) * 12 + mon - start_mon
         if month < 1:
-            raise UserError(f"{self.scenario.name}: event at {when} is not after the start "
-                            f"({self.scenario.start})")
+            raise UserError(f"{self.spec.name}: event at {when} is not after the start "
+                            f"({self.spec.start})")
         return month
 
     def funding_multiplier(self) -> float:
@@ -351,7 +352,7 @@ class TalentMarket(mesa.Model):
 
     def calendar_month(self, month: int) -> str:
         """The calendar month (YYYY-MM) of model month ``month``."""
-        year, mon = map(int, self.scenario.start.split("-"))
+        year, mon = map(int, self.spec.start.split("-"))
         total = year * 12 + mon - 1 + month
         return f"{total // 12:04d}-{total % 12 + 1:02d}"
 

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 def compute_factor(model: TalentMarket) -> np.ndarray:
     """(firms x tiers) factor tfp_j (1 + ai_t kappa g(GPU_j)) of output into revenue."""
     table = model.firm_table
-    g = gpu_pull(table["gpus"], model.scenario.compute)
-    boost = 1.0 + model.scenario.economy.compute_boost * np.outer(g, model.engineers.tier_ai)
+    g = gpu_pull(table["gpus"], model.spec.compute)
+    boost = 1.0 + model.spec.economy.compute_boost * np.outer(g, model.engineers.tier_ai)
     return table["tfp"][:, None] * boost
 
 
@@ -66,5 +66,5 @@ def team_value(model: TalentMarket, members: np.ndarray, firm: int, ai_only: boo
 
 def valuation(model: TalentMarket, firm: int, members: np.ndarray) -> float:
     """V_j = cash_j + valuation_years * sum_{i at j} v_ij."""
-    years = model.scenario.economy.valuation_years
+    years = model.spec.economy.valuation_years
     return model.ledger.cash[firm] + years * team_value(model, members, firm)

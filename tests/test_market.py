@@ -122,15 +122,14 @@ def test_mesa_batch_run_drives_the_model():
             "months": 3,
             "seed": 5,
         },
-        iterations=1,
         max_steps=10,
         data_collection_period=1,
         display_progress=False,
     )
-    # batch_run reads the DataCollector's rows 0..steps-1: months 0, 1, 2 of each run.
-    assert sorted((r["market__engineers"], r["Step"]) for r in results) == [
-        (n, month) for n in (500, 1_000) for month in range(3)
-    ]
+    for n in (500, 1_000):
+        steps = sorted(int(r["Step"]) for r in results if r["market__engineers"] == n)
+        # Mesa 3.3 reports months 0..2 of a 3-month run, Mesa 3.5 months 0..3.
+        assert steps in ([0, 1, 2], [0, 1, 2, 3]), steps
     assert all(r["Step"] == r["month"] and r["engineers"] == r["market__engineers"]
                for r in results)
     assert all(r["employed"] + r["unemployed"] == r["engineers"] for r in results)
