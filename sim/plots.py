@@ -111,11 +111,13 @@ def plot_pay(run: RunFiles) -> plt.Figure:
         for tier in run.tiers:
             pay = employed.loc[employed["tier"] == tier, "pay"]
             if len(pay):
-                axes[0].hist(pay, bins=bins, alpha=0.55, label=f"{tier} (n={len(pay):,})")
+                # Each tier's bars sum to 100%, so small tiers show as clearly as large ones.
+                axes[0].hist(pay, bins=bins, alpha=0.55, weights=np.full(len(pay), 100 / len(pay)),
+                             label=f"{tier} (n={len(pay):,})")
         axes[0].set_xscale("log")
         axes[0].set_title("Pay distribution by tier, final month (employed)")
         axes[0].set_xlabel("pay ($ a year, log scale)")
-        axes[0].set_ylabel("engineers")
+        axes[0].set_ylabel("share of the tier's engineers (% per bin)")
         axes[0].legend(fontsize=8)
     for tier, color in zip(run.tiers, plt.rcParams["axes.prop_cycle"].by_key()["color"],
                            strict=False):

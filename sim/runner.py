@@ -9,6 +9,7 @@ an interrupted or failed run leaves nothing that looks like a finished run.
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 import json
 import os
 import platform
@@ -104,13 +105,7 @@ def write_tables(model: TalentMarket, folder: Path, engineers: EngineerFormat = 
         model.engineer_table().to_csv(folder / "engineers.csv", index=False,
                                       lineterminator="\n")
     elif engineers == "parquet":
-        try:
-            model.engineer_table().to_parquet(folder / "engineers.parquet", index=False)
-        except ImportError:
-            raise UserError(
-                "--engineers parquet: writing Parquet needs pyarrow "
-                "(pip install 'talentwar[parquet]')"
-            ) from None
+        model.engineer_table().to_parquet(folder / "engineers.parquet", index=False)
 
 
 def run_scenario(
@@ -128,6 +123,9 @@ def run_scenario(
     ``out`` is the run folder to create; by default ``results/<scenario>/<run-id>``.
     """
     seed = scenario.seed if seed is None else seed
+    if engineers == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise UserError("--engineers parquet: writing Parquet needs pyarrow "
+                        "(pip install 'talentwar[parquet]')")
     started = dt.datetime.now(dt.UTC)
     stamp = started.strftime("%Y%m%d-%H%M%S")
     final = Path(out) if out is not None else new_run_dir(Path("results") / scenario.name,
