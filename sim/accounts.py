@@ -72,12 +72,14 @@ def raise_funding(model: TalentMarket) -> None:
     grows with its team and, through the compute boost, with its GPUs. Investors pay."""
     economy = model.spec.economy
     chance = min(economy.funding_rate * model.funding_multiplier(), 1.0)
+    teams = None
     for firm in model.active_firms():
         if firm.kind not in ("ai_startup", "frontier_lab"):
             continue
         if firm.runway() >= economy.funding_runway_months or model.rng.random() >= chance:
             continue
-        members = model.members(firm.index)
+        teams = model.teams() if teams is None else teams
+        members = teams[firm.index]
         size = economy.round_years * team_value(model, members, firm.index, ai_only=True)
         if size > 0:
             model.ledger.from_outside("investors", firm.index, size)

@@ -80,6 +80,7 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
     afford (price <= max_price_share x its cash), the one with the most value of AI talent
     per dollar of price, sum_i v_i,buyer / P.
     """
+    teams = None
     for buyer in model.active_firms():
         policy = buyer.policy
         if not (policy.acquisitive and buyer.active):  # it may have been bought this month
@@ -87,12 +88,13 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
         gap = heads[buyer.index, 0] < buyer.targets(model.steps)[0]
         if not gap or model.rng.random() >= policy.deal_rate:
             continue
+        teams = model.teams() if teams is None else teams
         budget = policy.max_price_share * model.ledger.cash[buyer.index]
         best, best_ratio = None, 0.0
         for target in model.active_firms():
             if target.kind != "ai_startup" or target.index == buyer.index or not target.active:
                 continue
-            members = model.members(target.index)
+            members = teams[target.index]
             if members.size == 0:
                 continue
             price = valuation(model, target.index, members) * policy.premium
@@ -101,6 +103,7 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
                 best, best_ratio = (target, price), worth / price
         if best is not None:
             execute(model, buyer.index, best[0].index, policy.deal_form, best[1], review_it=True)
+            teams = None  # the deal moved engineers
 
 
 def execute(model: TalentMarket, buyer: int, target: int, form: str, price: float,

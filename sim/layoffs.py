@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engineers import UNEMPLOYED
-from sim.matching import EXIT, LAYOFF, Moves, rank_in_groups
+from sim.matching import DEAL_TRANSFER, EXIT, LAYOFF, Moves, rank_in_groups
 from sim.production import value_to_firm
 
 if TYPE_CHECKING:
@@ -80,7 +80,10 @@ def layoffs(model: TalentMarket, heads: np.ndarray) -> None:
     - a tier above its layoff line (:func:`layoff_line`) loses the excess, lowest value per
       cost first;
     - a firm under pressure (short runway, or margin below what investors demand) lays off
-      ``layoff_rate`` of its headcount, non-AI roles first.
+      ``layoff_rate`` of its headcount, non-AI roles first, from the tiers it is not hiring
+      this month.
+
+    Engineers who joined the firm by a deal this month are not laid off this month.
     """
     eng = model.engineers
     n_tiers = len(eng.tier_names)
@@ -95,10 +98,18 @@ def layoffs(model: TalentMarket, heads: np.ndarray) -> None:
     if acting.size == 0:
         return
     ordered = layoff_order(model, np.flatnonzero(np.isin(eng.firm, acting)))
+    # Engineers who joined by a deal this month are not laid off in the same month.
+    joined = [m.engineer[m.kind == DEAL_TRANSFER] for m in model.extra_moves]
+    if joined:
+        ordered = ordered[~np.isin(ordered, np.concatenate(joined))]
     firm = eng.firm[ordered].astype(np.int64)
-    chosen = rank_in_groups(firm) < quota[firm]
+    tier = eng.tier[ordered]
+    # Pressure cuts fall on the tiers the firm is not hiring this month.
+    cuttable = np.flatnonzero(~model.firm_table["open"][firm, tier])
+    chosen = np.zeros(ordered.size, dtype=bool)
+    chosen[cuttable] = rank_in_groups(firm[cuttable]) < quota[firm[cuttable]]
     # Within a tier the order above is by value per cost alone (AI status is fixed by tier).
-    slot = firm * n_tiers + eng.tier[ordered]
+    slot = firm * n_tiers + tier
     by_slot = np.argsort(slot, kind="stable")
     rank = np.empty(ordered.size, dtype=np.int64)
     rank[by_slot] = rank_in_groups(slot[by_slot])

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 
 def compute_factor(model: TalentMarket) -> np.ndarray:
-    """(firms x tiers) factor tfp_j (1 + ai_t kappa g(GPU_j)) of output into revenue."""
+    """(firms x tiers) factor tfp_j (1 + ai_t kappa g(GPU_j)) of output into revenue, from
+    the firm table (kept there as ``firm_table["factor"]`` when the table is refreshed)."""
     table = model.firm_table
     g = gpu_pull(table["gpus"], model.spec.compute)
     boost = 1.0 + model.spec.economy.compute_boost * np.outer(g, model.engineers.tier_ai)
@@ -41,7 +42,7 @@ def value_to_firm(model: TalentMarket, who: np.ndarray, firm: np.ndarray) -> np.
     eng = model.engineers
     tier = eng.tier[who]
     return 12.0 * eng.productivity[who] * model.tier_output[tier] * (
-        compute_factor(model)[firm, tier]
+        model.firm_table["factor"][firm, tier]
     )
 
 
@@ -51,7 +52,7 @@ def monthly_revenue(model: TalentMarket) -> np.ndarray:
     employed = eng.firm != UNEMPLOYED
     firm = eng.firm[employed]
     tier = eng.tier[employed]
-    output = eng.productivity[employed] * model.tier_output[tier] * compute_factor(model)[
+    output = eng.productivity[employed] * model.tier_output[tier] * model.firm_table["factor"][
         firm, tier
     ]
     return np.bincount(firm, weights=output, minlength=len(model.firms))

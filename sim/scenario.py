@@ -41,7 +41,7 @@ FirmKind = Literal["big_tech", "frontier_lab", "ai_startup", "enterprise_softwar
 class Strict(BaseModel):
     """Base of every scenario table: unknown keys are errors, types are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- market and tiers
@@ -321,7 +321,7 @@ class Policy(Strict):
     )
     raise_rate: Rate = Field(0.02, description="Monthly raise of posted pay when short.")
     cut_rate: Rate = Field(0.01, description="Monthly cut of posted pay when cash is short.")
-    growth: dict[str, float] = Field(
+    growth: dict[str, Annotated[float, Field(ge=-1.0)]] = Field(
         default_factory=dict,
         description="Target headcount growth a year per tier (0.3 = +30%/yr, -0.1 = shrink). "
         "A tier with a target hires only below it and lays off above it; a tier left out "
@@ -566,7 +566,8 @@ class Scenario(Strict):
     )
     market: Market = Field(default_factory=Market, description="Size and pay conventions.")
     tiers: dict[str, Tier] = Field(
-        description="Engineer tiers, best first (the first tier is the 'top tier')."
+        description="Engineer tiers, best first (the first tier is the 'top tier').",
+        max_length=100,
     )
     choice: Choice = Field(default_factory=Choice, description="Search and the logit choice.")
     compute: Compute = Field(default_factory=Compute,

@@ -24,8 +24,11 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     eng = model.engineers
     ratio = value_to_firm(model, team, np.full(team.size, j)) / eng.pay[team]
     ratio = dict(zip(team, ratio, strict=True))
+    # As the next month begins: Delta, under margin pressure, now hires AI tiers only.
+    heads = headcount(model)
+    model.refresh_firm_table(np.array([f.hiring(heads[f.index]) for f in model.firms]))
     model._new_tallies()
-    layoffs(model, headcount(model))
+    layoffs(model, heads)
     gone = np.concatenate([m.engineer for m in model.extra_moves])
     assert gone.size == int(np.ceil(0.2 * team.size))
     kept = np.setdiff1d(team, gone)
