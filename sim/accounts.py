@@ -48,15 +48,17 @@ class Ledger:
         amount = np.asarray(amount, dtype=np.float64)
         if np.any(amount > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6):
             raise ValueError(f"payment to {sink} exceeds the firm's cash")
+        # Rounding dust aside, a firm pays at most what it has: debit and credit the same.
+        amount = np.minimum(amount, self.cash[firm])
         np.subtract.at(self.cash, firm, amount)
-        np.maximum(self.cash, 0.0, out=self.cash)  # rounding dust only
         self.outside[sink] += float(amount.sum())
 
     def between(self, payer: int, payee: int, amount: float) -> None:
         """Firm ``payer`` pays firm ``payee`` (a licence fee)."""
         if amount > self.cash[payer] + 1e-6:
             raise ValueError("payment exceeds the firm's cash")
-        self.cash[payer] = max(self.cash[payer] - amount, 0.0)
+        amount = min(amount, self.cash[payer])
+        self.cash[payer] -= amount
         self.cash[payee] += amount
 
     @property

@@ -116,10 +116,13 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
     row["ai_pay_median"] = float(np.median(ai)) if ai.size else np.nan
     row["non_ai_pay_median"] = float(np.median(other)) if other.size else np.nan
     row["ai_pay_ratio"] = row["ai_pay_median"] / row["non_ai_pay_median"]
+    # Pay indexes: 100 at the first month with employed engineers of the kind.
     if model.steps == 0:
-        model.pay_base = (row["ai_pay_median"], row["non_ai_pay_median"])
-    row["ai_pay_index"] = 100 * row["ai_pay_median"] / model.pay_base[0]
-    row["non_ai_pay_index"] = 100 * row["non_ai_pay_median"] / model.pay_base[1]
+        model.pay_base = [np.nan, np.nan]
+    for k, kind in enumerate(("ai", "non_ai")):
+        if np.isnan(model.pay_base[k]):
+            model.pay_base[k] = row[f"{kind}_pay_median"]
+        row[f"{kind}_pay_index"] = 100 * row[f"{kind}_pay_median"] / model.pay_base[k]
     row["outreach_contacts"] = int(model.outreach_contacts.sum())
     row["outreach_hires"] = int(model.outreach_hires.sum())
     row["layoffs"] = int(layoffs.sum())

@@ -24,6 +24,8 @@ from matplotlib.colors import LogNorm
 from sim.errors import UserError
 
 MAX_FIRMS_SHOWN = 12
+REQUIRED_COLUMNS = {"market": ("month", "date", "unemployment_rate"),
+                    "firms": ("month", "firm", "kind", "headcount", "gpus")}
 MAX_MATRIX_PLACES = 25
 
 
@@ -32,9 +34,17 @@ class RunFiles:
 
     def __init__(self, run_dir: Path) -> None:
         self.dir = Path(run_dir)
-        if not (self.dir / "market.csv").is_file():
-            raise UserError(f"{run_dir}: not a run folder (no market.csv)")
         self._cache: dict[str, pd.DataFrame] = {}
+        for name, columns in REQUIRED_COLUMNS.items():
+            if not (self.dir / f"{name}.csv").is_file():
+                raise UserError(f"{run_dir}: not a complete run folder (no {name}.csv)")
+            try:
+                table = self.table(name)
+            except (pd.errors.ParserError, UnicodeDecodeError) as err:
+                raise UserError(f"{self.dir / name}.csv: cannot be read: {err}") from None
+            missing = [c for c in columns if c not in table.columns]
+            if missing:
+                raise UserError(f"{self.dir / name}.csv: missing column(s) {missing}")
 
     def table(self, name: str) -> pd.DataFrame:
         """The table ``name`` (``market``, ``firms``, ``flows``, ``deals``, ``engineers``)."""

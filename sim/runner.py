@@ -65,24 +65,33 @@ def atomic_directory(final: Path) -> Iterator[Path]:
     The temporary folder sits beside ``final`` (same file system, so the rename is atomic)
     and is removed if the block raises or is interrupted.
     """
-    final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.parent / f".{final.name}.incomplete-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
+    except OSError as err:
+        raise UserError(f"{final}: cannot create the folder: {err.strerror}") from None
     try:
         yield tmp
         tmp.rename(final)
-    except BaseException:
+    except BaseException as err:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise UserError(f"{final}: cannot write the results: {err}") from None
         raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:
     """Write a text file by writing a temporary file beside it and renaming it."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write it: {err.strerror}") from None
 
 
 def new_run_dir(root: Path, stamp: str, seed: int) -> Path:
@@ -132,6 +141,11 @@ def run_scenario(
                                                           stamp, seed)
     if final.exists():
         raise UserError(f"--out {final}: that folder exists already; choose a new one")
+    blocking = next((p for p in final.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise UserError(f"--out {final}: {blocking} is a file, not a folder")
+    if blocking is not None and not os.access(blocking, os.W_OK):
+        raise UserError(f"--out {final}: cannot write in {blocking}")
     clock = time.perf_counter()
     model = TalentMarket(scenario, seed=seed)
     with tqdm(total=model.months, desc=scenario.name, unit="month", disable=not progress,

@@ -238,6 +238,10 @@ class SweepSpec(Strict):
         keys = [p.key for p in self.parameters]
         if len(set(keys)) != len(keys):
             raise ValueError(f"a parameter key appears twice: {keys}")
+        fixed = [o.partition("=")[0].strip() for o in self.overrides]
+        if "seed" in keys or "seed" in fixed:
+            raise ValueError("seed cannot be a parameter or a fixed override: each run's seed "
+                             "comes from the sweep's root seed; use replicates for more runs")
         names = [m.out for m in self.measures]
         if len(set(names)) != len(names):
             raise ValueError(f"measures need distinct names (set name = ...): {names}")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket
+from sim.matching import DEAL_TRANSFER
 from tests.conftest import scenario_of, small_market
 
 DEAL = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",
@@ -128,3 +129,17 @@ def test_retention_packages_lower_the_share_who_leave_after_a_deal():
     # (job loss, a better offer) is not counted again, so the first is a little lower.
     assert 0.45 < l0 / n0 <= 0.6 + 4 * np.sqrt(0.24 / n0)
     assert l1 / n1 < 0.02
+
+
+def test_engineers_who_join_by_a_deal_are_not_laid_off_that_month():
+    # Alpha shrinks its engineer tier hard, so it lays engineers off every month.
+    changes = {"months": 3, "events": [{**DEAL, "form": "acquisition"}],
+               "firms": {"Gamma": {"cash": 50e6},
+                         "Alpha": {"policy": {"growth": {"engineer": -0.99}}}}}
+    model = TalentMarket(scenario_of(small_market(**changes)))
+    model.step()
+    model.step()  # the deal month
+    joined = np.concatenate([m.engineer[m.kind == DEAL_TRANSFER] for m in model.extra_moves])
+    assert joined.size > 0
+    assert model.tally_tier["layoffs"][model.firm_index("Alpha")].sum() > 0
+    assert (model.engineers.firm[joined] == model.firm_index("Alpha")).all()

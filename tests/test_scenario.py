@@ -116,3 +116,19 @@ def test_cli_validate_checks_files(tmp_path):
     assert ok.returncode == 0 and "ok" in ok.stdout
     failed = run_cli("validate", str(good), str(bad), cwd=tmp_path)
     assert failed.returncode == 2 and "bad.toml: tiers.researcher.share" in failed.stderr
+
+
+def test_cli_refuses_an_output_folder_it_cannot_create_before_running(tmp_path):
+    path = write(tmp_path, GOOD)
+    (tmp_path / "afile").write_text("not a folder")
+    result = run_cli("run", str(path), "--out", str(tmp_path / "afile" / "run"), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is a file, not a folder" in result.stderr
+
+
+def test_scenarios_reject_non_finite_numbers():
+    with pytest.raises(UserError, match=r"tiers.engineer.share: Input should be a finite"):
+        load_scenario(SCENARIOS / "textbook_job_ladder.toml", ["tiers.engineer.share=inf"])
+    with pytest.raises(UserError, match=r"growth.engineer: Input should be greater"):
+        load_scenario(SCENARIOS / "textbook_job_ladder.toml",
+                      ["firm_defaults.growth.engineer=-2"])

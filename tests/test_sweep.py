@@ -346,6 +346,7 @@ def test_dask_local_cluster_gives_the_serial_results(
     (("steps = 3", ""), "needs steps or values"),
     (("min = 1000", "min = -5"), "log"),
     (('seed = 42', 'seed = "x"'), "seed"),
+    (('key = "compute.threshold"', 'key = "seed"'), "use replicates"),
 ])
 def test_bad_sweep_files_are_user_errors_and_write_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
