@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from sim.compare import (
     compare_runs,
     format_table,
     load_runs,
-    register,
 )
 from sim.errors import UserError
 from sim.runner import run_scenario
@@ -175,20 +173,7 @@ def test_bad_input_is_a_user_error(runs, tmp_path):
         compare_runs(list(runs), blocker / "cmp")
 
 
-BUILD_PARSER = cli.build_parser
-
-
-def parser_with_compare() -> argparse.ArgumentParser:
-    """The ``talentwar`` parser with ``compare`` (registered here until cli.py does it)."""
-    parser = BUILD_PARSER()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "compare" not in commands.choices:
-        register(commands)
-    return parser
-
-
 def test_cli_prints_table_and_exits_2_on_bad_input(runs, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "build_parser", parser_with_compare)
     a, b = runs
     assert cli.main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")]) == 0
     out = capsys.readouterr().out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import base64
 import json
 import os
@@ -22,7 +21,7 @@ from sim import cli
 from sim.compare import compare_runs, format_cells
 from sim.errors import UserError
 from sim.plots import RUN_PLOTS
-from sim.report import register, write_report
+from sim.report import write_report
 from sim.runner import run_scenario
 from sim.scenario import load_scenario
 from tests.conftest import TWO_TIER_SCENARIO
@@ -178,20 +177,7 @@ def test_bad_input_is_a_user_error(runs, sweep, tmp_path):
         write_report(a, tmp_path)  # a folder, not a file
 
 
-BUILD_PARSER = cli.build_parser
-
-
-def parser_with_report() -> argparse.ArgumentParser:
-    """The ``talentwar`` parser with ``report`` (registered here until cli.py does it)."""
-    parser = BUILD_PARSER()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    if "report" not in commands.choices:
-        register(commands)
-    return parser
-
-
 def test_cli(runs, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli, "build_parser", parser_with_report)
     a, b, _ = runs
     out = tmp_path / "deep" / "r.html"
     assert cli.main(["report", "--compare", str(a), str(b), "--out", str(out)]) == 0
