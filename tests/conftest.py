@@ -109,6 +109,24 @@ def scenario_of(data: dict):
     return validate(data, "test scenario")
 
 
+@pytest.fixture(scope="session")
+def two_tier_runs(tmp_path_factory):
+    """Tiny runs of the two-tier market: seed 1, seed 2 with a higher GPU threshold, and
+    seed 3 written without plots. Shared by the compare and report tests."""
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    root = tmp_path_factory.mktemp("runs")
+    path = root / "two_tier.toml"
+    path.write_text(TWO_TIER_SCENARIO)
+    a = run_scenario(load_scenario(path), seed=1, out=root / "a", progress=False)
+    b = run_scenario(load_scenario(path, ["compute.threshold=30000"]), seed=2,
+                     out=root / "b", progress=False)
+    bare = run_scenario(load_scenario(path), seed=3, out=root / "bare", progress=False,
+                        plots=False)
+    return a, b, bare
+
+
 @pytest.fixture
 def tmp_results(tmp_path, monkeypatch):
     """Run in a temporary working folder, so default ``results/`` lands there."""

@@ -18,8 +18,6 @@ from sim.compare import (
     load_runs,
 )
 from sim.errors import UserError
-from sim.runner import run_scenario
-from sim.scenario import load_scenario
 from tests.conftest import TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO
@@ -29,15 +27,9 @@ BASE_PLOTS = {"compare_pay_by_tier.png", "compare_top_share_by_firm.png", "compa
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def runs(two_tier_runs) -> tuple[Path, Path]:
     """Two tiny runs of a two-tier market: seed 1, and seed 2 with a higher GPU threshold."""
-    root = tmp_path_factory.mktemp("runs")
-    path = root / "two_tier.toml"
-    path.write_text(SCENARIO)
-    a = run_scenario(load_scenario(path), seed=1, out=root / "a", progress=False)
-    b = run_scenario(load_scenario(path, ["compute.threshold=30000"]), seed=2,
-                     out=root / "b", progress=False)
-    return a, b
+    return two_tier_runs[:2]
 
 
 def final(run: Path, column: str) -> float:
