@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engineers import UNEMPLOYED
-from sim.production import monthly_revenue, team_value
+from sim.production import monthly_revenue, output_by_firm_and_tier
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -74,15 +74,17 @@ def raise_funding(model: TalentMarket) -> None:
     grows with its team and, through the compute boost, with its GPUs. Investors pay."""
     economy = model.spec.economy
     chance = min(economy.funding_rate * model.funding_multiplier(), 1.0)
-    teams = None
+    out = None
+    ai = model.engineers.tier_ai
     for firm in model.active_firms():
         if firm.kind not in ("ai_startup", "frontier_lab"):
             continue
         if firm.runway() >= economy.funding_runway_months or model.rng.random() >= chance:
             continue
-        teams = model.teams() if teams is None else teams
-        members = teams[firm.index]
-        size = economy.round_years * team_value(model, members, firm.index, ai_only=True)
+        out = output_by_firm_and_tier(model) if out is None else out
+        # round_years x sum of v_ij over the firm's AI engineers
+        j = firm.index
+        size = economy.round_years * 12.0 * float(model.firm_table["factor"][j, ai] @ out[j, ai])
         if size > 0:
             model.ledger.from_outside("investors", firm.index, size)
             model.tally["funding"][firm.index] += size

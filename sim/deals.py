@@ -31,7 +31,7 @@ import numpy as np
 from sim.antitrust import review
 from sim.engineers import UNEMPLOYED
 from sim.matching import DEAL_DEPARTURE, DEAL_TRANSFER, Moves
-from sim.production import team_value, valuation, value_to_firm
+from sim.production import output_by_firm_and_tier, valuation, value_to_firm
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -80,7 +80,8 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
     afford (price <= max_price_share x its cash), the one with the most value of AI talent
     per dollar of price, sum_i v_i,buyer / P.
     """
-    teams = None
+    out = None
+    years = model.spec.economy.valuation_years
     for buyer in model.active_firms():
         policy = buyer.policy
         if not (policy.acquisitive and buyer.active):  # it may have been bought this month
@@ -88,22 +89,26 @@ def seek_deals(model: TalentMarket, heads: np.ndarray) -> None:
         gap = heads[buyer.index, 0] < buyer.targets(model.steps)[0]
         if not gap or model.rng.random() >= policy.deal_rate:
             continue
-        teams = model.teams() if teams is None else teams
+        # Teams' output by tier, once (again after a deal): values of whole teams follow.
+        out = output_by_firm_and_tier(model) if out is None else out
+        factor = model.firm_table["factor"]
+        ai = model.engineers.tier_ai
         budget = policy.max_price_share * model.ledger.cash[buyer.index]
         best, best_ratio = None, 0.0
         for target in model.active_firms():
-            if target.kind != "ai_startup" or target.index == buyer.index or not target.active:
+            t = target.index
+            if target.kind != "ai_startup" or t == buyer.index or not out[t].any():
                 continue
-            members = teams[target.index]
-            if members.size == 0:
-                continue
-            price = valuation(model, target.index, members) * policy.premium
-            worth = team_value(model, members, buyer.index, ai_only=True)
+            # V_t = cash_t + valuation_years * sum_i v_it, priced at a premium
+            value = model.ledger.cash[t] + years * 12.0 * float(factor[t] @ out[t])
+            price = value * policy.premium
+            # what the target's AI team is worth to the buyer: sum_i v_i,buyer
+            worth = 12.0 * float(factor[buyer.index, ai] @ out[t, ai])
             if 0 < price <= budget and worth / price > best_ratio:
                 best, best_ratio = (target, price), worth / price
         if best is not None:
             execute(model, buyer.index, best[0].index, policy.deal_form, best[1], review_it=True)
-            teams = None  # the deal moved engineers
+            out = None  # the deal moved engineers
 
 
 def execute(model: TalentMarket, buyer: int, target: int, form: str, price: float,

@@ -331,14 +331,6 @@ class TalentMarket(mesa.Model):
         """Indices of firm j's engineers."""
         return np.flatnonzero(self.engineers.firm == j)
 
-    def teams(self) -> list[np.ndarray]:
-        """Every firm's engineers (indices, increasing), from one stable sort of employers:
-        cheaper than :meth:`members` when many firms are needed at once."""
-        firm = self.engineers.firm
-        order = np.argsort(firm, kind="stable")
-        cuts = np.searchsorted(firm[order], np.arange(len(self.firms) + 1))
-        return [order[cuts[j]:cuts[j + 1]] for j in range(len(self.firms))]
-
     def model_month(self, when: int | str) -> int:
         """A model month from an int month or a calendar month YYYY-MM."""
         if isinstance(when, int):

@@ -58,14 +58,22 @@ def monthly_revenue(model: TalentMarket) -> np.ndarray:
     return np.bincount(firm, weights=output, minlength=len(model.firms))
 
 
-def team_value(model: TalentMarket, members: np.ndarray, firm: int, ai_only: bool = False):
-    """sum_i v_ij over ``members`` of firm ``firm`` (AI tiers only if ``ai_only``)."""
-    if ai_only:
-        members = members[model.engineers.tier_ai[model.engineers.tier[members]]]
-    return float(value_to_firm(model, members, np.full(members.size, firm)).sum())
+def output_by_firm_and_tier(model: TalentMarket) -> np.ndarray:
+    """(firms x tiers) array of sum_{i at j, tier t} a_i q_t: a team's output before the
+    firm's factor, so that the value of firm k's team to firm j is
+    12 sum_t factor_jt * out_kt (one pass over the engineers for every pair of firms)."""
+    eng = model.engineers
+    employed = eng.firm != UNEMPLOYED
+    n_tiers = len(eng.tier_names)
+    tier = eng.tier[employed]
+    code = eng.firm[employed].astype(np.int64) * n_tiers + tier
+    out = np.bincount(code, weights=eng.productivity[employed] * model.tier_output[tier],
+                      minlength=len(model.firms) * n_tiers)
+    return out.reshape(-1, n_tiers)
 
 
 def valuation(model: TalentMarket, firm: int, members: np.ndarray) -> float:
     """V_j = cash_j + valuation_years * sum_{i at j} v_ij."""
     years = model.spec.economy.valuation_years
-    return model.ledger.cash[firm] + years * team_value(model, members, firm)
+    team = float(value_to_firm(model, members, np.full(members.size, firm)).sum())
+    return model.ledger.cash[firm] + years * team
