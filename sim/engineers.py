@@ -139,11 +139,6 @@ class Engineers:
         """The contiguous block of engineers of tier ``t``."""
         return slice(int(self.bounds[t]), int(self.bounds[t + 1]))
 
-    @property
-    def employed(self) -> np.ndarray:
-        """Boolean mask of engineers with a job."""
-        return self.firm != UNEMPLOYED
-
     def view(self, i: int, firm_names: list[str]) -> EngineerView:
         """A snapshot of engineer ``i``."""
         if not 0 <= i < self.n:

@@ -32,7 +32,7 @@ import numpy as np
 from sim.counteroffers import negotiate, record_outcomes
 from sim.engineers import UNEMPLOYED
 from sim.production import value_to_firm
-from sim.utility import choose, gpu_pull, log_pay, mission_fit
+from sim.utility import choose, log_pay, mission_fit
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -262,7 +262,7 @@ def firm_values(model: TalentMarket, who: np.ndarray, firm: np.ndarray, pay: np.
     table = model.firm_table
     return (
         eng.w_pay[who] * log_pay(pay)
-        + eng.w_gpu[who] * gpu_pull(table["gpus"], model.spec.compute)[firm]
+        + eng.w_gpu[who] * table["gpu_pull"][firm]
         + eng.w_mission[who] * mission_fit(eng.mission[who], table["mission"][firm])
     )
 

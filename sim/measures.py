@@ -61,7 +61,7 @@ def month_measures(model: TalentMarket, report: MonthReport) -> tuple[dict, dict
     eng = model.engineers
     names = eng.tier_names
     moves = report.moves
-    heads = headcount(model)
+    heads = model.heads
     n_firms = len(model.firms)
 
     hired = (moves.kind == HIRE_FROM_UNEMPLOYMENT) | (moves.kind == JOB_TO_JOB)

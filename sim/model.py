@@ -24,6 +24,7 @@ One step is one month:
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from sim.scenario import (
     load_scenario,
     validate,
 )
+from sim.utility import gpu_pull
 
 FIRM_FIELDS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp")
 TALLIES = ("counter_offers", "counter_offers_accepted", "retention_calls", "retention_kept",
@@ -123,7 +125,7 @@ class TalentMarket(mesa.Model):
         self.heads = np.zeros((len(self.firms), len(scenario.tiers)))
         self.refresh_firm_table(np.full((len(self.firms), len(scenario.tiers)), True))
         self._place_initial_engineers()
-        heads = headcount(self)
+        heads = self.heads = headcount(self)
         for firm in self.firms:
             firm.initial_heads = heads[firm.index].astype(np.float64)
         self.last_hires = np.zeros_like(heads)
@@ -175,6 +177,7 @@ class TalentMarket(mesa.Model):
         table["counter_offer"] = np.array([COUNTER_CODES[f.policy.counter_offer] for f in firms])
         for key in ("beat_margin", "retention_calls", "retention_call_cost"):
             table[key] = np.array([getattr(f.policy, key) for f in firms], dtype=float)
+        table["gpu_pull"] = gpu_pull(table["gpus"], self.spec.compute)
         self.firm_table = table
         table["factor"] = compute_factor(self)
 
@@ -194,7 +197,7 @@ class TalentMarket(mesa.Model):
         self._new_tallies()
         forced = self.timeline.apply(self)
 
-        heads = self.heads = headcount(self)
+        heads = self.heads  # as last month ended: nobody has moved since
         value_cap = 12.0 * self.tier_output[None, :] * self.firm_table["factor"]
         for firm in self.active_firms():
             j = firm.index
@@ -210,7 +213,7 @@ class TalentMarket(mesa.Model):
         seek_deals(self, heads)
         layoffs(self, headcount(self))
         settle(self)
-        self.heads = headcount(self)
+        self.heads = headcount(self)  # the month's final headcounts, also for the records
         self.refresh_firm_table(self.firm_table["open"])
 
         self._record(report)
@@ -372,18 +375,8 @@ def _no_offers() -> Offers:
 
 def _as_toml(overrides: dict[str, Any]) -> list[str]:
     """Keyword overrides as ``--set`` strings (values written as TOML)."""
-    import json
-
-    out = []
-    for key, value in overrides.items():
-        path = key.replace("__", ".")
-        if isinstance(value, str):
-            out.append(f"{path}={json.dumps(value)}")
-        elif isinstance(value, bool):
-            out.append(f"{path}={'true' if value else 'false'}")
-        else:
-            out.append(f"{path}={json.dumps(value)}")
-    return out
+    # JSON spells strings, numbers, booleans and lists as TOML does.
+    return [f"{key.replace('__', '.')}={json.dumps(value)}" for key, value in overrides.items()]
 
 
 def _per_year(scenario: Scenario) -> float:

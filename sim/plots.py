@@ -169,13 +169,12 @@ def plot_gpu_share(run: RunFiles) -> plt.Figure:
 
 
 def run_threshold(run: RunFiles) -> float | None:
-    """The scenario's GPU threshold, from the manifest."""
-    import json
+    """The scenario's GPU threshold, from the manifest (None without one)."""
+    from sim.runner import load_manifest
 
-    path = run.dir / "manifest.json"
-    if not path.is_file():
+    if not (run.dir / "manifest.json").is_file():
         return None
-    return json.loads(path.read_text())["scenario"]["compute"]["threshold"]
+    return load_manifest(run.dir)["scenario"]["compute"]["threshold"]
 
 
 def plot_moves(run: RunFiles) -> plt.Figure:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.engineers import UNEMPLOYED
-from sim.utility import gpu_pull
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -31,7 +30,7 @@ def compute_factor(model: TalentMarket) -> np.ndarray:
     """(firms x tiers) factor tfp_j (1 + ai_t kappa g(GPU_j)) of output into revenue, from
     the firm table (kept there as ``firm_table["factor"]`` when the table is refreshed)."""
     table = model.firm_table
-    g = gpu_pull(table["gpus"], model.spec.compute)
+    g = table["gpu_pull"]
     boost = 1.0 + model.spec.economy.compute_boost * np.outer(g, model.engineers.tier_ai)
     return table["tfp"][:, None] * boost
 

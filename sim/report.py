@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextlib
 import datetime as dt
 import html
 import json
 import math
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,6 +34,7 @@ from sim.compare import (
     load_runs,
 )
 from sim.errors import UserError
+from sim.runner import atomic_write_text
 
 DEFAULT_COMPARE_REPORT = Path("report-compare.html")
 MAX_TABLE_ROWS = 200
@@ -331,28 +330,6 @@ def sweep_report(sweep_dir: Path) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-def atomic_write(path: Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file beside it and a rename.
-
-    Raises
-    ------
-    UserError
-        If the folder cannot be created or written.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise UserError(f"--out {path}: cannot write the report: "
-                        f"{err.strerror or err}") from None
-    return path
-
-
 def is_sweep(folder: Path) -> bool:
     """Whether ``folder`` is a sweep folder (it holds ``sweep.json``)."""
     return (Path(folder) / "sweep.json").is_file()
@@ -399,7 +376,7 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
                             "runs; report on it alone")
         text = compare_report(folders)
         target = Path(out) if out is not None else DEFAULT_COMPARE_REPORT
-    return atomic_write(target, text)
+    return atomic_write_text(target, text, what="the report")
 
 
 # --------------------------------------------------------------------------- command line

@@ -8,6 +8,7 @@ an interrupted or failed run leaves nothing that looks like a finished run.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib.util
 import json
@@ -83,15 +84,20 @@ def atomic_directory(final: Path) -> Iterator[Path]:
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file by writing a temporary file beside it and renaming it."""
+def atomic_write_text(path: Path, text: str, what: str = "it") -> Path:
+    """Write a text file (creating its folder) by writing a temporary file beside it and
+    renaming it; a :class:`UserError` saying it cannot write ``what`` if that fails."""
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        tmp.write_text(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot write it: {err.strerror}") from None
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write {what}: {err.strerror or err}") from None
+    return path
 
 
 def new_run_dir(root: Path, stamp: str, seed: int) -> Path:

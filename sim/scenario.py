@@ -624,11 +624,6 @@ class Scenario(Strict):
                 )
         return self
 
-    @property
-    def top_tier(self) -> str:
-        """Name of the first (top) tier."""
-        return next(iter(self.tiers))
-
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data (what a manifest records)."""
         return self.model_dump(mode="json")
