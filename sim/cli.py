@@ -32,7 +32,7 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.runner import run_scenario
+    from sim.output.run import run_scenario
     from sim.scenario import load_scenario
 
     overrides = list(args.set)
@@ -66,11 +66,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from sim.scenario import json_schema
-    from sim.scenario_docs import markdown_reference
+    from sim.scenario.reference import markdown_reference
 
     text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
-        from sim.runner import atomic_write_text
+        from sim.output.run import atomic_write_text
 
         atomic_write_text(Path(args.out), text)
     else:
@@ -81,11 +81,11 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     if (folder / "sweep.json").is_file():
-        from sim.sweep_plots import plot_sweep
+        from sim.sweeps.plots import plot_sweep
 
         paths = plot_sweep(folder)
     else:
-        from sim.plots import plot_run
+        from sim.output.plots import plot_run
 
         paths = plot_run(folder)
     for path in paths:
@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("run_dir", type=Path, metavar="RUN_OR_SWEEP_DIR")
     plot.set_defaults(func=cmd_plot)
 
-    from sim import compare, report, sweep
+    from sim.output import compare, report
+    from sim.sweeps import engine as sweep
 
     compare.register(commands)
     report.register(commands)

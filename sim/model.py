@@ -1,10 +1,11 @@
 """The talent market: engineers choosing between firms, one month at a time.
 
 An agent-based model of the labour market for AI talent. Engineers (a vectorised
-population, :mod:`sim.engineers`) choose between firms (Mesa agents, :mod:`sim.firm`) on
+population, :mod:`sim.agents.engineers`) choose between firms (Mesa agents,
+:mod:`sim.agents.firms`) on
 pay, GPU access, mission and personal outreach, by a multinomial logit (McFadden 1974);
 offers reach them through on-the-job search (Burdett and Mortensen 1998), which the model
-reproduces exactly in its textbook limit (:mod:`sim.jobladder`).
+reproduces exactly in its textbook limit (:mod:`sim.market.jobladder`).
 
 Firms fight back (Postel-Vinay and Robin's sequential auctions for counter-offers,
 acqui-hires and license-and-hire deals under antitrust review, layoffs, GPU purchases in a
@@ -15,7 +16,7 @@ One step is one month:
 1. events: the timeline's policy changes, climates, shocks and turmoil;
 2. firms plan: targets, posted pay, GPU orders; GPUs arrive; start-ups raise funds;
 3. the labour market: deal leavers and separations, search, offers and outreach,
-   counter-offers and retention calls, choices (:func:`sim.matching.labour_market_month`);
+   counter-offers and retention calls, choices (:func:`sim.market.matching.labour_market_month`);
 4. deals: acquisitions and license-and-hire, reviewed by the antitrust authority;
 5. layoffs under pressure or above target;
 6. accounts: revenue in, payroll out, exits;
@@ -32,28 +33,21 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.accounts import Ledger, raise_funding, settle
-from sim.compute import GpuMarket
-from sim.counteroffers import COUNTER_CODES
-from sim.deals import forced_deal, seek_deals
-from sim.engineers import UNEMPLOYED, Engineers, EngineerView
+from sim.agents.engineers import UNEMPLOYED, Engineers, EngineerView
+from sim.agents.firms import Firm
 from sim.errors import UserError
-from sim.events import Timeline
-from sim.firm import Firm
-from sim.layoffs import layoffs
-from sim.matching import MonthReport, Moves, Offers, labour_market_month
-from sim.measures import headcount, month_measures
-from sim.production import compute_factor
-from sim.scenario import (
-    GeneratedFirms,
-    Policy,
-    Scenario,
-    Spread,
-    apply_overrides,
-    load_scenario,
-    validate,
-)
-from sim.utility import gpu_pull
+from sim.market.accounts import Ledger, raise_funding, settle
+from sim.market.compute import GpuMarket
+from sim.market.counteroffers import COUNTER_CODES
+from sim.market.deals import forced_deal, seek_deals
+from sim.market.events import Timeline
+from sim.market.layoffs import layoffs
+from sim.market.matching import MonthReport, Moves, Offers, labour_market_month
+from sim.market.measures import headcount, month_measures
+from sim.market.production import compute_factor
+from sim.market.utility import gpu_pull
+from sim.scenario import Scenario, apply_overrides, load_scenario, validate
+from sim.scenario.schema import GeneratedFirms, Policy, Spread
 
 FIRM_FIELDS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp")
 TALLIES = ("counter_offers", "counter_offers_accepted", "retention_calls", "retention_kept",
@@ -295,7 +289,7 @@ class TalentMarket(mesa.Model):
         """Every deal, done or blocked (what ``deals.csv`` holds)."""
         from dataclasses import fields
 
-        from sim.deals import DealRecord
+        from sim.market.deals import DealRecord
 
         columns = [f.name for f in fields(DealRecord)]
         return pd.DataFrame([d.as_row() for d in self.deal_records], columns=columns)

@@ -113,7 +113,7 @@ def scenario_of(data: dict):
 def two_tier_runs(tmp_path_factory):
     """Tiny runs of the two-tier market: seed 1, seed 2 with a higher GPU threshold, and
     seed 3 written without plots. Shared by the compare and report tests."""
-    from sim.runner import run_scenario
+    from sim.output.run import run_scenario
     from sim.scenario import load_scenario
 
     root = tmp_path_factory.mktemp("runs")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket
-from sim.engineers import UNEMPLOYED
+from sim.agents.engineers import UNEMPLOYED
 from tests.conftest import SCENARIOS, scenario_of, small_market
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket, load_scenario
-from sim.engineers import UNEMPLOYED
+from sim.agents.engineers import UNEMPLOYED
 from tests.conftest import SCENARIOS
 
 

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.compare import (
+from sim.errors import UserError
+from sim.output.compare import (
     DIFF_PREFIX,
     compare_runs,
     format_table,
     load_runs,
 )
-from sim.errors import UserError
 from tests.conftest import TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket
-from sim.matching import DEAL_TRANSFER
+from sim.market.matching import DEAL_TRANSFER
 from tests.conftest import scenario_of, small_market
 
 DEAL = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",

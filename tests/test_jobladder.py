@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket, load_scenario
-from sim.jobladder import dkw_bound, empirical_cdf, employed_pay_cdf, unemployment_rate
+from sim.market.jobladder import dkw_bound, empirical_cdf, employed_pay_cdf, unemployment_rate
 from tests.conftest import SCENARIOS
 
 

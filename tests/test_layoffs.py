@@ -3,11 +3,11 @@
 import numpy as np
 
 from sim import TalentMarket
-from sim.engineers import UNEMPLOYED
-from sim.layoffs import layoffs
-from sim.matching import LAYOFF
-from sim.measures import headcount
-from sim.production import value_to_firm
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.layoffs import layoffs
+from sim.market.matching import LAYOFF
+from sim.market.measures import headcount
+from sim.market.production import value_to_firm
 from tests.conftest import scenario_of, small_market
 
 

@@ -17,12 +17,12 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.compare import compare_runs, format_cells
 from sim.errors import UserError
-from sim.plots import RUN_PLOTS
-from sim.report import write_report
-from sim.sweep import run_sweep
-from sim.sweep_plots import plot_sweep
+from sim.output.compare import compare_runs, format_cells
+from sim.output.plots import RUN_PLOTS
+from sim.output.report import write_report
+from sim.sweeps.engine import run_sweep
+from sim.sweeps.plots import plot_sweep
 from tests.conftest import SCENARIOS, TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-import sim.plots
+import sim.output.plots
 from sim import load_scenario
-from sim.runner import run_scenario
+from sim.output.run import run_scenario
 from tests.conftest import SCENARIOS
 
 DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "engineers.csv")
@@ -42,7 +42,7 @@ def test_run_folder_has_tables_plots_and_manifest(tmp_results, flagship_small):
     assert manifest["wall_time_seconds"] > 0 and manifest["started"] <= manifest["finished"]
     for png in PLOTS:
         (folder / png).unlink()
-    assert sorted(p.name for p in sim.plots.plot_run(folder)) == sorted(PLOTS)
+    assert sorted(p.name for p in sim.output.plots.plot_run(folder)) == sorted(PLOTS)
 
 
 def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_small,
@@ -51,7 +51,7 @@ def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_s
         (folder / "half.png").write_text("half")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.plots, "plot_run", broken)
+    monkeypatch.setattr(sim.output.plots, "plot_run", broken)
     with pytest.raises(RuntimeError):
         run_scenario(flagship_small, progress=False)
     root = tmp_results / "results" / "ai_talent_war_2024"

@@ -1,7 +1,7 @@
 """The scenario reference documents every key and is current with the schema."""
 
-from sim import scenario as schema
-from sim.scenario_docs import SECTIONS, markdown_reference
+from sim.scenario.reference import SECTIONS, markdown_reference
+from sim.scenario import schema
 from tests.conftest import ROOT
 
 

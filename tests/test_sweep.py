@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 
 import sim.cli
-import sim.sweep as sweep
+import sim.sweeps.engine as sweep
 from sim.errors import UserError
 from sim.model import TalentMarket
 from sim.scenario import load_scenario
-from sim.sweep_analysis import point_means, run_scalars, sensitivity
+from sim.sweeps.analysis import point_means, run_scalars, sensitivity
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "sweeps" / "small_market.toml"
@@ -438,7 +438,7 @@ def test_sensitivity_ranks_an_influential_above_an_inert_parameter(
 
 
 def test_plots_fit_the_design(serial_grid: Path, tmp_path: Path) -> None:
-    from sim.sweep_plots import plot_sweep
+    from sim.sweeps.plots import plot_sweep
 
     one = tmp_path / "one"
     text = GRID.replace('values = ["sharp", "smooth"]', 'values = ["smooth"]')

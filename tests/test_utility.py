@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from sim.scenario import Compute
-from sim.utility import choose, gpu_pull, logit_probabilities, mission_fit
+from sim.market.utility import choose, gpu_pull, logit_probabilities, mission_fit
+from sim.scenario.schema import Compute
 
 
 @pytest.mark.parametrize("noise", [0.5, 1.0, 2.0])

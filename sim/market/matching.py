@@ -16,10 +16,10 @@ productive candidates). An offer pays the firm's posted pay for the tier times t
 engineer's productivity.
 
 Every engineer with an offer then chooses between its offers and staying (the logit in
-:mod:`sim.utility`). In the textbook limit (pay only, no noise, one offer from a random
+:mod:`sim.market.utility`). In the textbook limit (pay only, no noise, one offer from a random
 firm) this is the job ladder of Burdett and Mortensen (1998): the steady state has
 unemployment delta / (delta + lambda0) and pay among the employed distributed as
-G(w) = F(w) / (1 + kappa (1 - F(w))), kappa = lambda1 / delta (see :mod:`sim.jobladder`).
+G(w) = F(w) / (1 + kappa (1 - F(w))), kappa = lambda1 / delta (see :mod:`sim.market.jobladder`).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.counteroffers import negotiate, record_outcomes
-from sim.engineers import UNEMPLOYED
-from sim.production import value_to_firm
-from sim.utility import choose, log_pay, mission_fit
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.counteroffers import negotiate, record_outcomes
+from sim.market.production import value_to_firm
+from sim.market.utility import choose, log_pay, mission_fit
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -297,7 +297,7 @@ def decide(model: TalentMarket, offers: Offers) -> Moves:
 def labour_market_month(model: TalentMarket) -> MonthReport:
     """Deal leavers and separations, then search, offers, counter-offers and choices: the
     month of the labour market."""
-    from sim.deals import depart
+    from sim.market.deals import depart
 
     departed = depart(model)
     separates, searching = draw_events(model)

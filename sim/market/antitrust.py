@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.measures import headcount, hhi
+from sim.market.measures import headcount, hhi
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket

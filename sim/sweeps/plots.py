@@ -1,7 +1,7 @@
 """Plots of a sweep folder, chosen to fit its design, drawn from its files alone.
 
 - one varied parameter: a response curve per kept measure, the mean over replicates with a
-  Student-t confidence band mean ± t·s/√n (:func:`sim.sweep_analysis.point_means`), and the
+  Student-t confidence band mean ± t·s/√n (:func:`sim.sweeps.analysis.point_means`), and the
   replicates as dots; for ``series`` measures also the mean path per parameter value;
 - two varied parameters on a grid: a heat map of the replicate mean per measure;
 - more parameters, or a random/Latin design: the measure against each parameter (scatter
@@ -23,9 +23,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from sim.plots import save
-from sim.sweep import MEASURES_FILE, SENSITIVITY_FILE, Measure, Parameter, Plan, load_plan
-from sim.sweep_analysis import point_means, run_scalars, write_sensitivity
+from sim.output.plots import save
+from sim.sweeps.analysis import point_means, run_scalars, write_sensitivity
+from sim.sweeps.engine import MEASURES_FILE, SENSITIVITY_FILE, Measure, Parameter, Plan, load_plan
 
 MAX_SERIES_LINES = 12
 MAX_ANNOTATED_CELLS = 120

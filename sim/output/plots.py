@@ -170,7 +170,7 @@ def plot_gpu_share(run: RunFiles) -> plt.Figure:
 
 def run_threshold(run: RunFiles) -> float | None:
     """The scenario's GPU threshold, from the manifest (None without one)."""
-    from sim.runner import load_manifest
+    from sim.output.run import load_manifest
 
     if not (run.dir / "manifest.json").is_file():
         return None

@@ -4,7 +4,7 @@ A firm lays engineers off when it is under pressure (Policy.runway_months, margi
 or holds more of a tier than its target (a shrinking tier). Within a firm the order is
 non-AI roles before AI roles, and within each the lowest value per cost first:
 
-    order by (ai_t, v_ij / pay_i) ascending,   v_ij as in :mod:`sim.production`.
+    order by (ai_t, v_ij / pay_i) ascending,   v_ij as in :mod:`sim.market.production`.
 
 The same firm may lay off and bid for top researchers in the same month: layoffs follow
 targets per tier, hiring follows vacancies per tier.
@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engineers import UNEMPLOYED
-from sim.matching import DEAL_TRANSFER, EXIT, LAYOFF, Moves, rank_in_groups
-from sim.production import value_to_firm
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.matching import DEAL_TRANSFER, EXIT, LAYOFF, Moves, rank_in_groups
+from sim.market.production import value_to_firm
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket

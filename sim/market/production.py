@@ -5,7 +5,7 @@ The production function (stated in :class:`sim.scenario.Economy`): firm j's mont
     R_j = tfp_j * sum_{i at j} a_i q_t(i) (1 + ai_t(i) * kappa * g(GPU_j))
 
 with a_i the engineer's productivity, q_t its tier's monthly output, ai_t 1 for AI tiers,
-kappa the compute boost and g the GPU pull of :func:`sim.utility.gpu_pull`. Revenue is
+kappa the compute boost and g the GPU pull of :func:`sim.market.utility.gpu_pull`. Revenue is
 linear in talent, so the value of engineer i to firm j (the most firm j would pay it a
 year, the bid of a sequential auction) is
 
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engineers import UNEMPLOYED
+from sim.agents.engineers import UNEMPLOYED
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket

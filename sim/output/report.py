@@ -25,7 +25,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.compare import (
+from sim.errors import UserError
+from sim.output.compare import (
     Run,
     compare_runs,
     difference_table,
@@ -33,8 +34,7 @@ from sim.compare import (
     load_run,
     load_runs,
 )
-from sim.errors import UserError
-from sim.runner import atomic_write_text
+from sim.output.run import atomic_write_text
 
 DEFAULT_COMPARE_REPORT = Path("report-compare.html")
 MAX_TABLE_ROWS = 200
@@ -193,7 +193,7 @@ def run_figures(run: Run) -> str:
     pngs = pngs_in(run.dir)
     if pngs:
         return "\n".join(figure_html(p) for p in pngs)
-    from sim.plots import RUN_PLOTS, save
+    from sim.output.plots import RUN_PLOTS, save
 
     with tempfile.TemporaryDirectory() as tmp:
         drawn = [save(draw(run.files), Path(tmp) / f"{name}.png")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError
-from sim.scenario import ForcedDeal, FundingClimate, GpuSupplyShock, PolicyChange, Turmoil
+from sim.scenario.schema import ForcedDeal, FundingClimate, GpuSupplyShock, PolicyChange, Turmoil
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket

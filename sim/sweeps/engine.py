@@ -63,13 +63,13 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import UserError
 from sim.scenario import (
-    Strict,
     apply_overrides,
     format_validation_error,
     load_scenario,
     parse_toml_file,
     validate,
 )
+from sim.scenario.schema import Strict
 
 RUNS_FILE = "runs.csv"
 MEASURES_FILE = "measures.csv"
@@ -542,7 +542,7 @@ class Plan:
 
     def manifest(self) -> dict[str, Any]:
         """What ``sweep.json`` records."""
-        from sim.runner import git_commit, versions
+        from sim.output.run import git_commit, versions
 
         found = versions()
         for dist in ("SALib", "tqdm", "dask", "distributed"):
@@ -949,7 +949,7 @@ def run_sweep(
     backend = _backend(workers, dask)  # a bad --dask address fails before anything is written
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        from sim.runner import atomic_write_text
+        from sim.output.run import atomic_write_text
 
         atomic_write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n")
     except BaseException:
@@ -1052,7 +1052,7 @@ def _execute_locked(plan: Plan, folder: Path, backend: Any, *, progress: bool,
             writer.close()
             backend.close(cancel=not completed)
     if completed and plan.spec.design.kind in ("sobol", "morris"):
-        from sim.sweep_analysis import write_sensitivity
+        from sim.sweeps.analysis import write_sensitivity
 
         write_sensitivity(folder)
     return SweepSummary(folder, plan.total, done, failed, ran)

@@ -2,7 +2,7 @@
 
 **Acquisition (acqui-hire).** A firm with cash and a talent gap (top-tier headcount below
 its target) buys an AI start-up for its team. Price P = V_target x premium, with V the
-valuation of :mod:`sim.production`. The whole team joins the buyer; the target's cash and
+valuation of :mod:`sim.market.production`. The whole team joins the buyer; the target's cash and
 GPUs become the buyer's and the target leaves the market. A share r of P is paid as
 retention packages to the team, the rest to the target's owners (investors).
 
@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.antitrust import review
-from sim.engineers import UNEMPLOYED
-from sim.matching import DEAL_DEPARTURE, DEAL_TRANSFER, Moves
-from sim.production import output_by_firm_and_tier, valuation, value_to_firm
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.antitrust import review
+from sim.market.matching import DEAL_DEPARTURE, DEAL_TRANSFER, Moves
+from sim.market.production import output_by_firm_and_tier, valuation, value_to_firm
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket

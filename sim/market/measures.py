@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engineers import UNEMPLOYED
-from sim.matching import (
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.matching import (
     DEAL_DEPARTURE,
     DEAL_TRANSFER,
     EXIT,

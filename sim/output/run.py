@@ -160,7 +160,7 @@ def run_scenario(
     with atomic_directory(final) as folder:
         write_tables(model, folder, engineers)
         if plots:
-            from sim.plots import plot_run
+            from sim.output.plots import plot_run
 
             plot_run(folder)
         finished = dt.datetime.now(dt.UTC)

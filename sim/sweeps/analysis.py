@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.errors import UserError
-from sim.sweep import (
+from sim.sweeps.engine import (
     DONE,
     MEASURES_FILE,
     RUNS_FILE,
@@ -140,7 +140,7 @@ def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
 
 def write_sensitivity(folder: Path) -> Path:
     """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically."""
-    from sim.runner import atomic_write_text
+    from sim.output.run import atomic_write_text
 
     folder = Path(folder)
     table = sensitivity(folder)

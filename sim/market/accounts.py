@@ -9,7 +9,7 @@ exiting firm has left). The books balance by construction:
 
 and no payment is made that a firm's cash cannot cover, so cash never goes negative.
 
-Economics: revenue follows the production function of :mod:`sim.production`; start-ups
+Economics: revenue follows the production function of :mod:`sim.market.production`; start-ups
 are financed in stages, raising a round when their runway runs short, sized by what their
 team (and, through it, their compute) is worth (staged venture financing, Gompers 1995).
 """
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engineers import UNEMPLOYED
-from sim.production import monthly_revenue, output_by_firm_and_tier
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.production import monthly_revenue, output_by_firm_and_tier
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -96,7 +96,7 @@ def settle(model: TalentMarket) -> None:
     A firm that cannot pay its payroll keeps the engineers it can pay, most valuable per
     dollar first, and lays off the rest; a firm that cannot pay anyone exits (its engineers
     return to the market, its cash goes to its investors)."""
-    from sim.layoffs import lay_off, layoff_order
+    from sim.market.layoffs import lay_off, layoff_order
 
     eng, ledger = model.engineers, model.ledger
     n_firms = len(model.firms)
@@ -140,7 +140,7 @@ def _affordable(monthly_pay: np.ndarray, cash: float) -> np.ndarray:
 def exit_firm(model: TalentMarket, j: int) -> None:
     """Firm j leaves the market: engineers to unemployment, GPU orders cancelled and
     refunded, cash to its investors; its GPUs leave the market with it."""
-    from sim.layoffs import release
+    from sim.market.layoffs import release
 
     firm = model.firms[j]
     members = model.members(j)

@@ -30,8 +30,8 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from sim.errors import UserError
-from sim.plots import RunFiles, save
-from sim.runner import load_manifest
+from sim.output.plots import RunFiles, save
+from sim.output.run import load_manifest
 
 MAX_FIRMS_COMPARED = 12
 DIFF_PREFIX = "Δ "
@@ -518,7 +518,7 @@ def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
     runs = load_runs(run_dirs)
     table = difference_table(runs)
     pngs = draw_comparison(runs, Path(out_dir))
-    from sim.runner import atomic_write_text
+    from sim.output.run import atomic_write_text
 
     try:
         atomic_write_text(Path(out_dir) / "differences.csv",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.scenario import Policy
+from sim.scenario.schema import Policy
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
@@ -50,7 +50,7 @@ class Firm(mesa.Agent):
     size : float
         Relative weight in the initial allocation of engineers.
     tfp : float
-        Revenue per unit of output (see :mod:`sim.production`).
+        Revenue per unit of output (see :mod:`sim.market.production`).
     policy : Policy
         Decision rules.
     """

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import Productivity, Scenario
+from sim.scenario import Scenario
+from sim.scenario.schema import Productivity
 
 UNEMPLOYED = -1
 """Value of ``Engineers.firm`` for an engineer without a job."""

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.engineers import UNEMPLOYED
-from sim.production import value_to_firm
+from sim.agents.engineers import UNEMPLOYED
+from sim.market.production import value_to_firm
 
 if TYPE_CHECKING:
-    from sim.matching import Offers
+    from sim.market.matching import Offers
     from sim.model import TalentMarket
 
 COUNTER_CODES = {"never": 0, "match": 1, "beat": 2}

@@ -15,7 +15,7 @@ from annotated_types import Ge, Gt, Le, MaxLen, MinLen
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sim import scenario as schema
+from sim.scenario import schema
 
 INTRO = """# Scenario files
 

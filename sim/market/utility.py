@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.scenario import Compute
+from sim.scenario.schema import Compute
 
 
 def gpu_pull(gpus: np.ndarray, compute: Compute) -> np.ndarray:

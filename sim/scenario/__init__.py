@@ -1,0 +1,29 @@
+"""The scenario format: its schema (:mod:`sim.scenario.schema`), loading with ``extends``
+and ``--set`` (:mod:`sim.scenario.loading`) and the generated reference
+(:mod:`sim.scenario.reference`)."""
+
+from sim.scenario.loading import (
+    apply_overrides,
+    deep_merge,
+    format_validation_error,
+    json_schema,
+    load_scenario,
+    parse_override,
+    parse_toml_file,
+    read_toml,
+    validate,
+)
+from sim.scenario.schema import Scenario
+
+__all__ = [
+    "Scenario",
+    "apply_overrides",
+    "deep_merge",
+    "format_validation_error",
+    "json_schema",
+    "load_scenario",
+    "parse_override",
+    "parse_toml_file",
+    "read_toml",
+    "validate",
+]

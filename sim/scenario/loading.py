@@ -1,0 +1,185 @@
+"""Loading scenario files: ``extends`` chains, ``--set`` overrides, strict validation.
+
+Loading follows three steps:
+
+1. read the TOML file and, if it says ``extends = "base.toml"``, deep-merge it over its base
+   (tables merge key by key; ``[[events]]`` are appended to the base's timeline; any other
+   value is replaced);
+2. apply command-line overrides ``--set a.b.c=value`` the same way;
+3. validate strictly against :mod:`sim.scenario.schema`: unknown keys, wrong types and
+   impossible values are rejected with an error naming the file, the key path and what was
+   expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.errors import UserError
+from sim.scenario.schema import EVENT_TYPES, Scenario
+
+
+def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``over`` into a copy of ``base``: tables merge key by key, other values replace."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def parse_toml_file(path: Path, what: str) -> dict[str, Any]:
+    """The data of a TOML file, or a :class:`UserError` naming the file (``what`` says what
+    kind of file it should be) if it is missing or not valid TOML."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such {what} file")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise UserError(f"{path}: not valid TOML: {err}") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it: {err.strerror}") from None
+
+
+def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a TOML scenario file and resolve its ``extends`` chain into one mapping."""
+    path = Path(path)
+    data = parse_toml_file(path, "scenario")
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise UserError(f"{path}: extends: expected a file name (string), got {base_name!r}")
+    base_path = (path.parent / base_name).resolve()
+    if base_path in _seen:
+        raise UserError(f"{path}: extends: {base_name} extends itself (a cycle)")
+    if not base_path.is_file():
+        raise UserError(f"{path}: extends: no such file {base_name} (looked at {base_path})")
+    base = read_toml(base_path, (*_seen, path.resolve()))
+    events = [*base.pop("events", []), *data.pop("events", [])]
+    merged = deep_merge(base, data)
+    if events:
+        merged["events"] = events
+    return merged
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """Parse ``a.b.c=value``: the value is read as TOML (``20000``, ``0.5``, ``true``,
+    ``[1, 2]``, ``"text"``), and taken as a bare string if it is not valid TOML."""
+    key, sep, raw = text.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise UserError(f"--set {text!r}: expected KEY=VALUE, e.g. market.engineers=20000")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply ``--set KEY=VALUE`` overrides (dotted key paths) to scenario data.
+
+    A numeric part indexes a list: ``generated_firms.0.outreach=5``."""
+    data = copy.deepcopy(data)
+    for text in overrides:
+        path, value = parse_override(text)
+        node: Any = data
+        for depth, part in enumerate(path):
+            last = depth == len(path) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise UserError(
+                        f"--set {text!r}: {'.'.join(path[:depth])} is a list of "
+                        f"{len(node)}; expected an index 0..{len(node) - 1}, got {part!r}"
+                    )
+                part = int(part)
+            elif not isinstance(node, dict):
+                raise UserError(
+                    f"--set {text!r}: {'.'.join(path[:depth])} is a value, not a table"
+                )
+            if last:
+                node[part] = value
+            else:
+                if isinstance(node, dict):
+                    node.setdefault(part, {})
+                node = node[part]
+    return data
+
+
+def _format_location(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def format_validation_error(source: str, err: ValidationError) -> str:
+    """One line per problem: ``source: key.path: what was expected (got value)``."""
+    lines = []
+    for problem in err.errors():
+        # pydantic adds the union member or validator name to a location; keep key names only.
+        loc = tuple(
+            p
+            for p in problem["loc"]
+            if not (isinstance(p, str) and (p[:1].isupper() or "[" in p or p in _TYPE_TAGS))
+        )
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (a typo?)"
+        elif problem["type"] == "missing":
+            message = "required key is missing"
+        got = problem.get("input")
+        shown = "" if problem["type"] in ("missing", "extra_forbidden") or isinstance(
+            got, dict
+        ) else f" (got {got!r})"
+        lines.append(f"{source}: {_format_location(loc)}: {message}{shown}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+_TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "function-after",
+              "constrained-float", "constrained-int", "none", "literal", *EVENT_TYPES}
+
+
+def validate(data: Mapping[str, Any], source: str) -> Scenario:
+    """Validate scenario data, raising :class:`UserError` naming ``source`` and each key."""
+    try:
+        return Scenario.model_validate(dict(data))
+    except ValidationError as err:
+        raise UserError(format_validation_error(source, err)) from None
+
+
+def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
+    """Load, merge (``extends``), override (``--set``) and validate a scenario file."""
+    path = Path(path)
+    data = read_toml(path)
+    data.setdefault("name", path.stem)
+    overrides = list(overrides)
+    data = apply_overrides(data, overrides)
+    source = str(path) + (" (with --set overrides)" if overrides else "")
+    return validate(data, source)
+
+
+def json_schema() -> str:
+    """The JSON Schema of the scenario format, for editors."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "talentwar scenario"
+    schema.setdefault("properties", {})["extends"] = {
+        "type": "string",
+        "description": "Path of a base scenario, relative to this file, merged under it.",
+    }
+    return json.dumps(schema, indent=2)
