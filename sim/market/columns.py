@@ -1,0 +1,102 @@
+"""Names of the output columns, declared once.
+
+The market's records (``market.csv``, ``firms.csv``, ``flows.csv``, ``deals.csv``) are
+written by :mod:`sim.market.measures` and read by the output layer (plots, compare,
+report) and by sweeps; both take the names from here, so a column is renamed in one place.
+Columns that exist once per tier are named ``<measure>_<tier>`` (:func:`per_tier`).
+"""
+
+from __future__ import annotations
+
+# Shared by every table.
+MONTH = "month"
+DATE = "date"
+
+# market.csv: one row per month.
+ENGINEERS = "engineers"
+EMPLOYED = "employed"
+UNEMPLOYED = "unemployed"
+UNEMPLOYMENT_RATE = "unemployment_rate"
+SEARCHERS = "searchers"
+OFFERS = "offers"
+HIRES = "hires"
+HIRES_FROM_UNEMPLOYMENT = "hires_from_unemployment"
+JOB_TO_JOB = "job_to_job"
+SEPARATIONS = "separations"
+JOB_TO_JOB_RATE = "job_to_job_rate"
+DEAL_MOVES = "deal_moves"
+DEAL_DEPARTURES = "deal_departures"
+EXIT_RELEASES = "exit_releases"
+QUITS = "quits"
+LAYOFFS = "layoffs"
+TOP_SHARE_ABOVE_THRESHOLD = "top_share_above_threshold"
+TOP_HHI = "top_hhi"
+HHI = "hhi"
+AI_PAY_MEDIAN = "ai_pay_median"
+NON_AI_PAY_MEDIAN = "non_ai_pay_median"
+AI_PAY_RATIO = "ai_pay_ratio"
+AI_PAY_INDEX = "ai_pay_index"
+NON_AI_PAY_INDEX = "non_ai_pay_index"
+OUTREACH_CONTACTS = "outreach_contacts"
+OUTREACH_HIRES = "outreach_hires"
+COUNTER_OFFERS = "counter_offers"
+COUNTER_OFFERS_ACCEPTED = "counter_offers_accepted"
+RETENTION_CALLS = "retention_calls"
+RETENTION_KEPT = "retention_kept"
+DEALS = "deals"
+DEALS_BLOCKED = "deals_blocked"
+EXITS = "exits"
+GPU_ORDERED = "gpu_ordered"
+GPU_ARRIVED = "gpu_arrived"
+REVENUE = "revenue"
+FUNDING = "funding"
+PAY_BILL = "pay_bill"
+GPU_QUEUE = "gpu_queue"
+ACTIVE_FIRMS = "active_firms"
+CASH_TOTAL = "cash_total"
+MONEY_TOTAL = "money_total"
+
+PAY_STATISTICS = ("mean", "median", "p90", "p99")
+"""Pay statistics of the employed, per tier: ``pay_<statistic>_<tier>``."""
+PAY_QUANTILES = {"median": 0.5, "p90": 0.9, "p99": 0.99}
+
+# firms.csv: one row per firm per month (MONTH, FIRM, KIND, then measures).
+FIRM = "firm"
+KIND = "kind"
+HEADCOUNT = "headcount"
+PAY_BILL_MONTHLY = "pay_bill_monthly"
+GPUS = "gpus"
+GPUS_PER_RESEARCHER = "gpus_per_researcher"
+CASH = "cash"
+ACTIVE = "active"
+POSTED_PAY = "posted_pay"
+GPU_ON_ORDER = "gpu_on_order"
+COUNTER_OFFER_POLICY = "counter_offer_policy"
+
+# flows.csv: moves per month, tier, source and destination.
+FLOW_SOURCE = "source"
+FLOW_DESTINATION = "destination"
+FLOW_TIER = "tier"
+FLOW_ENGINEERS = "engineers"
+FLOW_COLUMNS = (MONTH, FLOW_SOURCE, FLOW_DESTINATION, FLOW_TIER, FLOW_ENGINEERS)
+UNEMPLOYMENT_PLACE = "unemployment"
+"""The name ``flows.csv`` gives to unemployment as a source or a destination."""
+
+# deals.csv: the fields of :class:`sim.market.deals.DealRecord`; those read elsewhere.
+DEAL_BUYER = "buyer"
+DEAL_TARGET = "target"
+DEAL_FORM = "form"
+DEAL_PRICE = "price"
+DEAL_BLOCKED = "blocked"
+DEAL_ENGINEERS_MOVED = "engineers_moved"
+DEAL_PRICE_PER_ENGINEER = "price_per_engineer"
+
+
+def per_tier(measure: str, tier: str) -> str:
+    """The column of ``measure`` for tier ``tier``: ``<measure>_<tier>``."""
+    return f"{measure}_{tier}"
+
+
+def pay_column(statistic: str, tier: str) -> str:
+    """The column of a pay statistic (:data:`PAY_STATISTICS`) of a tier: ``pay_<s>_<tier>``."""
+    return f"pay_{statistic}_{tier}"
