@@ -7,6 +7,8 @@ on standard error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +34,7 @@ def _positive_int(text: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """``talentwar run``: run a scenario into a run folder and print its path."""
     from sim.output.run import run_scenario
     from sim.scenario import load_scenario
 
@@ -49,6 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``talentwar validate``: check scenario files without running them."""
     from sim.scenario import load_scenario
 
     failed = 0
@@ -65,6 +69,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    """``talentwar schema``: the JSON Schema, or the Markdown reference, of scenario files."""
     from sim.scenario import json_schema
     from sim.scenario.reference import markdown_reference
 
@@ -79,6 +84,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
+    """``talentwar plot``: redraw the plots of a run or sweep folder."""
     folder = Path(args.run_dir)
     if (folder / "sweep.json").is_file():
         from sim.sweeps.plots import plot_sweep
@@ -91,6 +97,73 @@ def cmd_plot(args: argparse.Namespace) -> int:
     for path in paths:
         print(path)
     return 0
+
+
+def default_compare_dir() -> Path:
+    """``results/compare/<UTC timestamp>``, the default output folder of ``compare``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "compare" / stamp
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``talentwar compare``: print the difference table and write the plots."""
+    from sim.output.compare import compare_runs, format_table
+
+    out = args.out if args.out is not None else default_compare_dir()
+    table, pngs = compare_runs(args.run_dirs, out)
+    print(f"Key measures at the end of the horizon (Δ = run minus {table.columns[0]}):")
+    print(format_table(table))
+    print()
+    for path in pngs:
+        print(path)
+    print(Path(out) / "differences.csv")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``talentwar report``: write the HTML report and print its path."""
+    from sim.output.report import write_report
+
+    if args.compare and len(args.paths) < 2:
+        raise UserError(f"--compare needs at least 2 run folders, got {len(args.paths)}")
+    if not args.compare and len(args.paths) > 1:
+        raise UserError("several folders given: add --compare to compare runs in one report")
+    print(write_report(args.paths, args.out))
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``talentwar sweep``: run a sweep file, or resume a sweep folder."""
+    from sim.sweeps.engine import resume_sweep, run_sweep
+
+    workers = _workers(args.workers)
+    if args.resume is not None:
+        if args.sweep_file is not None or args.out is not None:
+            raise UserError("--resume DIR continues a sweep folder; give no SWEEP_FILE or --out")
+        summary = resume_sweep(args.resume, workers=workers, dask=args.dask,
+                               progress=not args.quiet, retry_failed=args.retry_failed)
+    else:
+        if args.sweep_file is None:
+            raise UserError("give a SWEEP_FILE, or --resume DIR")
+        summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
+                            progress=not args.quiet)
+    print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
+          f"{summary.total} runs ({summary.ran} run now)", file=sys.stderr)
+    print(summary.folder)
+    return 0 if summary.failed == 0 else 1
+
+
+def _workers(text: str | None) -> int:
+    """``--workers``: a whole number >= 1 (default: the number of CPUs)."""
+    if text is None:
+        return max(os.cpu_count() or 1, 1)
+    try:
+        value = int(text)
+    except ValueError:
+        raise UserError(f"--workers: expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise UserError(f"--workers: expected a whole number >= 1, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -129,12 +202,47 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("run_dir", type=Path, metavar="RUN_OR_SWEEP_DIR")
     plot.set_defaults(func=cmd_plot)
 
-    from sim.output import compare, report
-    from sim.sweeps import engine as sweep
+    compare = commands.add_parser(
+        "compare", help="draw several runs on shared axes and tabulate their differences",
+        description="Draw the same measures of several runs on shared axes and print the "
+        "key measures at the end of the horizon, with differences from the first run.",
+    )
+    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
+                         help="run folders (at least two; the first is the reference)")
+    compare.add_argument("--out", type=Path, help="folder for the plots and differences.csv "
+                         "(default: results/compare/<timestamp>)")
+    compare.set_defaults(func=cmd_compare)
 
-    compare.register(commands)
-    report.register(commands)
-    sweep.register(commands)
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML report of a run, a sweep or several runs",
+        description="Write one HTML file (plots embedded, no server, no internet, no "
+        "JavaScript) with the key figures, every plot, the scenario and the manifest.",
+    )
+    report.add_argument("paths", nargs="+", type=Path, metavar="DIR",
+                        help="a run folder or a sweep folder; with --compare, 2+ run folders")
+    report.add_argument("--compare", action="store_true",
+                        help="compare several runs (the first is the reference)")
+    report.add_argument("--out", type=Path, help="HTML file to write (default: report.html "
+                        "in the folder; with --compare, report-compare.html here)")
+    report.set_defaults(func=cmd_report)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a parameter sweep (or --resume one) into a sweep folder",
+        description="Run every run of a sweep file into a sweep folder (see docs/sweeps.md).",
+    )
+    sweep.add_argument("sweep_file", type=Path, nargs="?", help="sweep file (TOML)")
+    sweep.add_argument("--workers", metavar="N",
+                       help="local worker processes (default: the number of CPUs)")
+    sweep.add_argument("--out", type=Path, help="sweep folder to create "
+                       "(default: results/sweeps/<name>-<time>)")
+    sweep.add_argument("--resume", type=Path, metavar="DIR",
+                       help="continue an interrupted sweep folder: run only missing runs")
+    sweep.add_argument("--retry-failed", action="store_true",
+                       help="with --resume: also rerun runs recorded as failed")
+    sweep.add_argument("--dask", metavar="ADDRESS",
+                       help="run on a Dask cluster: tcp://host:8786, or 'local' to start one")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep.set_defaults(func=cmd_sweep)
     return parser
 
 

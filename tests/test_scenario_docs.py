@@ -1,7 +1,7 @@
 """The scenario reference documents every key and is current with the schema."""
 
-from sim.scenario.reference import SECTIONS, markdown_reference
 from sim.scenario import schema
+from sim.scenario.reference import SECTIONS, markdown_reference
 from tests.conftest import ROOT
 
 

@@ -12,8 +12,6 @@ get the run folder's name (and then a number) appended.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -527,39 +525,3 @@ def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
         raise UserError(f"--out {out_dir}: cannot write differences.csv: {err.strerror}"
                         ) from None
     return table, pngs
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def default_compare_dir() -> Path:
-    """``results/compare/<UTC timestamp>``, the default output folder of ``compare``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / "compare" / stamp
-
-
-def cmd_compare(args: argparse.Namespace) -> int:
-    """``talentwar compare``: print the difference table and write the plots."""
-    out = args.out if args.out is not None else default_compare_dir()
-    table, pngs = compare_runs(args.run_dirs, out)
-    print(f"Key measures at the end of the horizon (Δ = run minus {table.columns[0]}):")
-    print(format_table(table))
-    print()
-    for path in pngs:
-        print(path)
-    print(Path(out) / "differences.csv")
-    return 0
-
-
-def register(commands: Any) -> None:
-    """Add the ``compare`` subcommand to an argparse subparsers object."""
-    compare = commands.add_parser(
-        "compare", help="draw several runs on shared axes and tabulate their differences",
-        description="Draw the same measures of several runs on shared axes and print the "
-        "key measures at the end of the horizon, with differences from the first run.",
-    )
-    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
-                         help="run folders (at least two; the first is the reference)")
-    compare.add_argument("--out", type=Path, help="folder for the plots and differences.csv "
-                         "(default: results/compare/<timestamp>)")
-    compare.set_defaults(func=cmd_compare)

@@ -12,7 +12,6 @@ written atomically (a temporary file beside it, then a rename).
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import html
@@ -377,32 +376,3 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
         text = compare_report(folders)
         target = Path(out) if out is not None else DEFAULT_COMPARE_REPORT
     return atomic_write_text(target, text, what="the report")
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    """``talentwar report``: write the HTML report and print its path."""
-    if args.compare and len(args.paths) < 2:
-        raise UserError(f"--compare needs at least 2 run folders, got {len(args.paths)}")
-    if not args.compare and len(args.paths) > 1:
-        raise UserError("several folders given: add --compare to compare runs in one report")
-    print(write_report(args.paths, args.out))
-    return 0
-
-
-def register(commands: Any) -> None:
-    """Add the ``report`` subcommand to an argparse subparsers object."""
-    report = commands.add_parser(
-        "report", help="write a self-contained HTML report of a run, a sweep or several runs",
-        description="Write one HTML file (plots embedded, no server, no internet, no "
-        "JavaScript) with the key figures, every plot, the scenario and the manifest.",
-    )
-    report.add_argument("paths", nargs="+", type=Path, metavar="DIR",
-                        help="a run folder or a sweep folder; with --compare, 2+ run folders")
-    report.add_argument("--compare", action="store_true",
-                        help="compare several runs (the first is the reference)")
-    report.add_argument("--out", type=Path, help="HTML file to write (default: report.html "
-                        "in the folder; with --compare, report-compare.html here)")
-    report.set_defaults(func=cmd_report)

@@ -37,7 +37,6 @@ the runs in flight.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import datetime as dt
@@ -1056,58 +1055,3 @@ def _execute_locked(plan: Plan, folder: Path, backend: Any, *, progress: bool,
 
         write_sensitivity(folder)
     return SweepSummary(folder, plan.total, done, failed, ran)
-
-
-# --------------------------------------------------------------------------- command line
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    """``talentwar sweep``: run a sweep file, or resume a sweep folder."""
-    workers = _parse_workers(args.workers)
-    if args.resume is not None:
-        if args.sweep_file is not None or args.out is not None:
-            raise UserError("--resume DIR continues a sweep folder; give no SWEEP_FILE or --out")
-        summary = resume_sweep(args.resume, workers=workers, dask=args.dask,
-                               progress=not args.quiet, retry_failed=args.retry_failed)
-    else:
-        if args.sweep_file is None:
-            raise UserError("give a SWEEP_FILE, or --resume DIR")
-        summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
-                            progress=not args.quiet)
-    print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
-          f"{summary.total} runs ({summary.ran} run now)", file=sys.stderr)
-    print(summary.folder)
-    return 0 if summary.failed == 0 else 1
-
-
-def _parse_workers(text: str | None) -> int:
-    if text is None:
-        return max(os.cpu_count() or 1, 1)
-    try:
-        value = int(text)
-    except ValueError:
-        raise UserError(f"--workers: expected a whole number >= 1, got {text!r}") from None
-    _check_workers(value)
-    return value
-
-
-def register(commands: Any) -> argparse.ArgumentParser:
-    """Add the ``sweep`` subcommand to the subparsers object of :func:`sim.cli.build_parser`."""
-    sweep = commands.add_parser(
-        "sweep", help="run a parameter sweep (or --resume one) into a sweep folder",
-        description="Run every run of a sweep file into a sweep folder (see docs/sweeps.md).",
-    )
-    sweep.add_argument("sweep_file", type=Path, nargs="?", help="sweep file (TOML)")
-    sweep.add_argument("--workers", metavar="N",
-                       help="local worker processes (default: the number of CPUs)")
-    sweep.add_argument("--out", type=Path, help="sweep folder to create "
-                       "(default: results/sweeps/<name>-<time>)")
-    sweep.add_argument("--resume", type=Path, metavar="DIR",
-                       help="continue an interrupted sweep folder: run only missing runs")
-    sweep.add_argument("--retry-failed", action="store_true",
-                       help="with --resume: also rerun runs recorded as failed")
-    sweep.add_argument("--dask", metavar="ADDRESS",
-                       help="run on a Dask cluster: tcp://host:8786, or 'local' to start one")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-    sweep.set_defaults(func=cmd_sweep)
-    return sweep
