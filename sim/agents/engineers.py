@@ -129,12 +129,32 @@ class Engineers:
                 columns[f"w_{w}"].append(
                     spread_lognormal(mean, spec.weights.dispersion, count, rng)
                 )
-        for key, parts in columns.items():
-            setattr(self, key, np.concatenate(parts).astype(np.float64))
+        joined = {key: np.concatenate(parts).astype(np.float64) for key, parts in columns.items()}
+        self.productivity: np.ndarray = joined["productivity"]
+        self.mission: np.ndarray = joined["mission"]
+        self.responsiveness: np.ndarray = joined["responsiveness"]
+        self.search_employed: np.ndarray = joined["search_employed"]
+        self.search_unemployed: np.ndarray = joined["search_unemployed"]
+        self.w_pay: np.ndarray = joined["w_pay"]
+        self.w_gpu: np.ndarray = joined["w_gpu"]
+        self.w_mission: np.ndarray = joined["w_mission"]
+        self.w_outreach: np.ndarray = joined["w_outreach"]
 
-        self.firm = np.full(n, UNEMPLOYED, dtype=np.int32)
-        self.pay = np.zeros(n)
-        self.tenure = np.zeros(n, dtype=np.int32)
+        self.firm: np.ndarray = np.full(n, UNEMPLOYED, dtype=np.int32)
+        self.pay: np.ndarray = np.zeros(n)
+        self.tenure: np.ndarray = np.zeros(n, dtype=np.int32)
+
+    def move(self, who: np.ndarray, destination: int | np.ndarray,
+             pay: float | np.ndarray) -> np.ndarray:
+        """Engineers ``who`` take their place at ``destination`` (a firm index, or
+        ``UNEMPLOYED``) at pay ``pay``, with tenure 0; return where they were.
+
+        The one way an engineer changes place (:func:`sim.market.moves.move` records it)."""
+        source = self.firm[who].copy()
+        self.firm[who] = destination
+        self.pay[who] = pay
+        self.tenure[who] = 0
+        return source
 
     def tier_slice(self, t: int) -> slice:
         """The contiguous block of engineers of tier ``t``."""
@@ -175,7 +195,10 @@ class Engineers:
             "responsiveness": self.responsiveness,
             "search_employed": self.search_employed,
             "search_unemployed": self.search_unemployed,
-            **{f"w_{w}": getattr(self, f"w_{w}") for w in WEIGHTS},
+            "w_pay": self.w_pay,
+            "w_gpu": self.w_gpu,
+            "w_mission": self.w_mission,
+            "w_outreach": self.w_outreach,
         }
 
 

@@ -13,15 +13,21 @@ and its cash with its burn, adjusts posted pay (adaptive pay policy) and orders 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import mesa
 import numpy as np
 
-from sim.scenario.schema import Policy
+from sim.errors import UserError
+from sim.scenario.schema import GeneratedFirms, Policy, PolicyOverride, Scenario, Spread
 
-if TYPE_CHECKING:
-    from sim.model import TalentMarket
+
+class CashBook(Protocol):
+    """What a firm needs of the market's books: everyone's cash, by firm index."""
+
+    cash: np.ndarray
 
 
 class Firm(mesa.Agent):
@@ -29,8 +35,8 @@ class Firm(mesa.Agent):
 
     Parameters
     ----------
-    model : TalentMarket
-        The market the firm belongs to.
+    model : mesa.Model
+        The model the firm belongs to.
     index : int
         Position of the firm in ``model.firms`` (the value of ``Engineers.firm``).
     name, kind : str
@@ -53,11 +59,19 @@ class Firm(mesa.Agent):
         Revenue per unit of output (see :mod:`sim.market.production`).
     policy : Policy
         Decision rules.
+    books : CashBook
+        The market's books, where the firm's cash is kept.
+    tiers : list of str
+        Names of the engineer tiers (best first).
+    ai_tiers : bool array
+        Which tiers are AI tiers.
+    policy_override : PolicyOverride
+        Rules the scenario imposes over the firm's own, whatever they become.
     """
 
     def __init__(
         self,
-        model: TalentMarket,
+        model: mesa.Model,
         index: int,
         name: str,
         kind: str,
@@ -70,6 +84,10 @@ class Firm(mesa.Agent):
         size: float,
         tfp: float,
         policy: Policy,
+        books: CashBook,
+        tiers: list[str],
+        ai_tiers: np.ndarray,
+        policy_override: Any,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -88,14 +106,18 @@ class Firm(mesa.Agent):
         self.initial_heads = np.zeros(self.pay.size)
         self.last_revenue = math.nan
         self.last_payroll = math.nan
+        self.books = books
+        self.tiers = list(tiers)
+        self.ai_tiers = np.asarray(ai_tiers, dtype=bool)
+        self.policy_override = policy_override
 
     def __repr__(self) -> str:
         return f"Firm({self.name!r}, kind={self.kind!r}, gpus={self.gpus:,.0f})"
 
     @property
     def cash(self) -> float:
-        """Cash in dollars (from the model's ledger)."""
-        return float(self.model.ledger.cash[self.index])
+        """Cash in dollars (from the market's books)."""
+        return float(self.books.cash[self.index])
 
     # ------------------------------------------------------------------ targets and pressure
 
@@ -103,7 +125,7 @@ class Firm(mesa.Agent):
         """Target headcount per tier: max(H_t(0), 1) (1 + growth_t)^(month / 12), inf
         without a growth rate (a tier empty at month 0 starts from a target of 1)."""
         out = np.full(self.pay.size, np.inf)
-        for t, name in enumerate(self.model.engineers.tier_names):
+        for t, name in enumerate(self.tiers):
             growth = self.policy.growth.get(name)
             if growth is not None:
                 out[t] = max(self.initial_heads[t], 1.0) * (1.0 + growth) ** (month / 12.0)
@@ -135,27 +157,30 @@ class Firm(mesa.Agent):
         self.last_revenue = float(revenue)
         self.last_payroll = float(payroll)
 
-    def change_policy(self, override) -> None:
-        """Change some decision rules from now on (a ``policy_change`` event); the
-        scenario's ``policy_override`` still has the last word."""
-        self.policy = self.policy.updated(override, self.model.spec.policy_override)
+    def change_policy(self, override: Mapping[str, Any] | Any) -> None:
+        """Change some decision rules from now on (a ``policy_change`` event, or a user's
+        ``firm.change_policy({"counter_offer": "beat"})``); the scenario's
+        ``policy_override`` still has the last word."""
+        if isinstance(override, Mapping):
+            override = PolicyOverride.model_validate(dict(override))
+        self.policy = self.policy.updated(override, self.policy_override)
 
     # ------------------------------------------------------------------ the monthly plan
 
-    def hiring(self, heads: np.ndarray) -> np.ndarray:
+    def hiring(self, heads: np.ndarray, month: int) -> np.ndarray:
         """Tiers the firm hires this month: it pays the tier and is below its target; a
         firm short of runway hires nobody (a hiring freeze), and one under margin pressure
         hires only AI tiers (it cuts the others while it bids for AI talent)."""
         if not self.active or self.cash <= 0 or self.runway() < self.policy.runway_months:
             return np.zeros(self.pay.size, dtype=bool)
-        open_ = (self.pay > 0) & (heads < self.targets(self.model.steps))
+        open_ = (self.pay > 0) & (heads < self.targets(month))
         if self.under_pressure():
-            open_ &= self.model.engineers.tier_ai
+            open_ &= self.ai_tiers
         return open_
 
     def plan(self, heads: np.ndarray, hires: np.ndarray, quits: np.ndarray,
-             value_cap: np.ndarray) -> None:
-        """Adjust posted pay and order GPUs.
+             value_cap: np.ndarray, month: int, on_order: float, gpu_price: float) -> int:
+        """Adjust posted pay and decide the GPU order; return the H100s to order (0: none).
 
         Adaptive pay (Policy.pay_policy), the wage-posting response of a firm with
         monopsony power that cannot fill its vacancies (Burdett and Mortensen 1998; Manning
@@ -164,8 +189,9 @@ class Firm(mesa.Agent):
         ``value_cap[t]`` (the value of a productivity-1 engineer to the firm, when the
         scenario gives output); it freezes when runway is short and falls by cut_rate when
         runway is below half of ``runway_months``.
-        GPU orders: if gpus + on order < gpu_target, order the gap, spending at most
-        gpu_budget_share of cash, unless runway is short.
+        GPU orders: if gpus + ``on_order`` < gpu_target, order the gap, spending at most
+        gpu_budget_share of cash at ``gpu_price``, unless runway is short (whole H100s, at
+        least one).
         """
         policy = self.policy
         runway = self.runway()
@@ -173,16 +199,111 @@ class Firm(mesa.Agent):
             if runway < policy.runway_months / 2:
                 self.pay *= 1.0 - policy.cut_rate
             elif runway >= policy.runway_months:
-                targets = self.targets(self.model.steps)
+                targets = self.targets(month)
                 short = np.where(np.isfinite(targets), heads < targets, quits > hires)
                 raise_ = short & (self.pay > 0)
                 raised = self.pay * (1.0 + policy.raise_rate)
                 capped = np.where(value_cap > 0, np.minimum(raised, value_cap), raised)
                 self.pay = np.where(raise_, np.maximum(self.pay, capped), self.pay)
         if policy.gpu_target is not None and runway >= policy.runway_months:
-            market = self.model.gpu_market
-            gap = policy.gpu_target - self.gpus - market.on_order[self.index]
-            price = self.model.spec.compute.gpu_price
-            quantity = min(gap, policy.gpu_budget_share * self.cash / price)
+            gap = policy.gpu_target - self.gpus - on_order
+            quantity = min(gap, policy.gpu_budget_share * self.cash / gpu_price)
             if quantity >= 1:
-                market.order(self.model, self.index, math.floor(quantity))
+                return math.floor(quantity)
+        return 0
+
+
+# ---------------------------------------------------------------------- creation
+
+
+@dataclass(frozen=True)
+class FirmSpec:
+    """One firm's initial state, resolved from the scenario (pay in dollars a year)."""
+
+    name: str
+    kind: str
+    gpus: float
+    mission: float
+    pay: np.ndarray
+    hiring_capacity: float
+    cash: float
+    outreach: int
+    size: float
+    tfp: float
+    policy: Policy
+
+
+def per_year(scenario: Scenario) -> float:
+    """Pay periods in a year: 12 if the scenario states pay a month, else 1."""
+    return 12.0 if scenario.market.pay_period == "month" else 1.0
+
+
+def firm_specs(scenario: Scenario, rng: np.random.Generator) -> list[FirmSpec]:
+    """The named firms, then the generated groups, in file order; an error if two firms
+    share a name."""
+    tiers = list(scenario.tiers)
+    year = per_year(scenario)
+    specs: list[FirmSpec] = []
+    for name, spec in scenario.firms.items():
+        specs.append(FirmSpec(
+            name=name, kind=spec.kind, gpus=spec.gpus, mission=spec.mission,
+            pay=np.array([spec.pay.get(t, 0.0) for t in tiers]) * year,
+            hiring_capacity=np.inf if spec.hiring_capacity is None else spec.hiring_capacity,
+            cash=spec.cash, outreach=spec.outreach, size=spec.size, tfp=spec.tfp,
+            policy=_policy(scenario, spec.policy),
+        ))
+    for group in scenario.generated_firms:
+        specs.extend(_generate(group, tiers, year, rng, _policy(scenario, group.policy)))
+    names = [s.name for s in specs]
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise UserError(f"{scenario.name}: firm names must be unique; {clashes} appear twice "
+                        "(a generated name clashes with another)")
+    return specs
+
+
+def create_firms(model: mesa.Model, scenario: Scenario, specs: list[FirmSpec],
+                 books: CashBook, ai_tiers: np.ndarray) -> list[Firm]:
+    """The Firm agents of ``specs``, in order (a firm's index is its position)."""
+    tiers = list(scenario.tiers)
+    return [
+        Firm(model, index, name=s.name, kind=s.kind, gpus=s.gpus, mission=s.mission,
+             pay=s.pay, hiring_capacity=s.hiring_capacity, cash=s.cash, outreach=s.outreach,
+             size=s.size, tfp=s.tfp, policy=s.policy, books=books, tiers=tiers,
+             ai_tiers=ai_tiers, policy_override=scenario.policy_override)
+        for index, s in enumerate(specs)
+    ]
+
+
+def _policy(scenario: Scenario, own: Any) -> Policy:
+    """A firm's rules: the defaults, then what the firm sets itself, then the scenario's
+    policy_override."""
+    return scenario.firm_defaults.updated(own, scenario.policy_override)
+
+
+def spread(value: float | Spread, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Values of a generated field for n firms (see :class:`sim.scenario.schema.Spread`):
+    even steps from min to max, uniform draws, or log-uniform draws."""
+    if not isinstance(value, Spread):
+        return np.full(n, float(value))
+    if value.spread == "even":
+        return np.linspace(value.min, value.max, n) if n > 1 else np.array([value.min])
+    if value.spread == "uniform":
+        return rng.uniform(value.min, value.max, n)
+    return np.exp(rng.uniform(np.log(value.min), np.log(value.max), n))
+
+
+def _generate(group: GeneratedFirms, tiers: list[str], year: float,
+              rng: np.random.Generator, policy: Policy) -> list[FirmSpec]:
+    n = group.count
+    values = {key: spread(getattr(group, key), n, rng) for key in ("gpus", "mission", "cash",
+                                                                    "size", "tfp")}
+    pay = np.column_stack([spread(group.pay.get(t, 0.0), n, rng) for t in tiers]) * year
+    width = len(str(n))
+    return [FirmSpec(
+        name=f"{group.prefix}{k + 1:0{width}d}", kind=group.kind,
+        gpus=values["gpus"][k], mission=values["mission"][k], pay=pay[k],
+        hiring_capacity=np.inf if group.hiring_capacity is None else group.hiring_capacity,
+        cash=values["cash"][k], outreach=group.outreach, size=values["size"][k],
+        tfp=values["tfp"][k], policy=policy,
+    ) for k in range(n)]

@@ -15,25 +15,21 @@ they dodge review, which is why firms use them).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from sim.market.measures import headcount, hhi
-
-if TYPE_CHECKING:
-    from sim.model import TalentMarket
+from sim.market.concentration import hhi
+from sim.market.state import MarketState
 
 
-def review(model: TalentMarket, buyer: int, target: int, moving: np.ndarray,
+def review(state: MarketState, buyer: int, target: int, moving: np.ndarray,
            form: str) -> tuple[bool, str]:
     """Whether the authority blocks a deal moving engineers ``moving`` from ``target`` to
     ``buyer``, and why (an empty reason when it passes or is not reviewed)."""
-    rules = model.spec.antitrust
+    rules = state.spec.antitrust
     if not rules.enabled or (form == "license_and_hire" and not rules.review_license_and_hire):
         return False, ""
-    top = headcount(model)[:, 0].astype(np.float64)
-    moving_top = float(np.count_nonzero(model.engineers.tier[moving] == 0))
+    top = state.headcount()[:, 0].astype(np.float64)
+    moving_top = float(np.count_nonzero(state.engineers.tier[moving] == 0))
     after = top.copy()
     after[target] -= moving_top
     after[buyer] += moving_top

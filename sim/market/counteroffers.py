@@ -26,18 +26,14 @@ the engineer's outreach weight w_outreach_i to the utility of staying.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
+from sim.market.moves import Offers
 from sim.market.production import value_to_firm
+from sim.market.state import COUNTER_CODES, MarketState
 
-if TYPE_CHECKING:
-    from sim.market.matching import Offers
-    from sim.model import TalentMarket
-
-COUNTER_CODES = {"never": 0, "match": 1, "beat": 2}
 POACHER_OVERBID = 0.01
 
 
@@ -61,10 +57,11 @@ def best_offer(choosers: np.ndarray, offers: Offers, value: np.ndarray) -> np.nd
     return best
 
 
-def negotiate(model: TalentMarket, choosers: np.ndarray, offers: Offers) -> Negotiation:
+def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negotiation:
     """Run counter-offer auctions and retention calls; ``offers.pay`` is updated in place
     where a poacher bids up."""
-    eng = model.engineers
+    eng = state.engineers
+    tallies = state.log.tallies
     incumbent = eng.firm[choosers]
     stay_pay = eng.pay[choosers].copy()
     stay_bonus = np.zeros(choosers.size)
@@ -74,19 +71,19 @@ def negotiate(model: TalentMarket, choosers: np.ndarray, offers: Offers) -> Nego
     if choosers.size == 0 or not employed.any():
         return Negotiation(stay_pay, stay_bonus, countered, called)
 
-    poacher_value = value_to_firm(model, offers.engineer, offers.firm)
+    poacher_value = value_to_firm(state, offers.engineer, offers.firm)
     best = best_offer(choosers, offers, poacher_value)
     top_pay = np.zeros(choosers.size)
     np.maximum.at(top_pay, np.searchsorted(choosers, offers.engineer), offers.pay)
     threat = employed & (top_pay > stay_pay)
-    code = model.firm_table["counter_offer"][np.where(employed, incumbent, 0)]
+    code = state.table.counter_offer[np.where(employed, incumbent, 0)]
     auction = threat & (code > 0)
     if auction.any():
         inc = incumbent[auction]
-        v_inc = value_to_firm(model, choosers[auction], inc)
+        v_inc = value_to_firm(state, choosers[auction], inc)
         v_p = poacher_value[best[auction]]
         margin = np.where(code[auction] == COUNTER_CODES["beat"],
-                          model.firm_table["beat_margin"][inc], 0.0)
+                          state.table.beat_margin[inc], 0.0)
         keeps = v_inc >= v_p
         employer_bid = np.where(keeps, np.minimum(v_inc, v_p * (1 + margin)), v_inc)
         poacher_bid = np.where(keeps, v_p, np.minimum(v_p, v_inc * (1 + POACHER_OVERBID)))
@@ -95,33 +92,33 @@ def negotiate(model: TalentMarket, choosers: np.ndarray, offers: Offers) -> Nego
         stay_pay[auction] = np.maximum(current, employer_bid)
         offers.pay[best[auction]] = np.maximum(offers.pay[best[auction]], poacher_bid)
         countered[auction] = stay_pay[auction] > current
-        model.tally["counter_offers"] += np.bincount(incumbent[countered],
-                                                     minlength=len(model.firms))
+        tallies.counter_offers += np.bincount(incumbent[countered], minlength=state.n_firms)
 
-    calls = model.firm_table["retention_calls"]
-    cost = model.firm_table["retention_call_cost"]
+    calls = state.table.retention_calls
+    cost = state.table.retention_call_cost
     for j in np.flatnonzero(calls):
         candidates = np.flatnonzero(employed & (incumbent == j))
-        affordable = int(min(calls[j], model.ledger.cash[j] // max(cost[j], 1.0)))
+        affordable = int(min(calls[j], state.ledger.cash[j] // max(cost[j], 1.0)))
         if candidates.size == 0 or affordable == 0:
             continue
-        value = value_to_firm(model, choosers[candidates], np.full(candidates.size, j))
+        value = value_to_firm(state, choosers[candidates], np.full(candidates.size, j))
         chosen = candidates[np.argsort(-value, kind="stable")[:affordable]]
         called[chosen] = True
         stay_bonus[chosen] += eng.w_outreach[choosers[chosen]]
-        model.ledger.to_outside(j, "engineers", chosen.size * cost[j])
-        model.tally["retention_calls"][j] += chosen.size
+        state.ledger.to_outside(j, "engineers", chosen.size * cost[j])
+        tallies.retention_calls[j] += chosen.size
     return Negotiation(stay_pay, stay_bonus, countered, called)
 
 
-def record_outcomes(model: TalentMarket, choosers: np.ndarray, stayed: np.ndarray,
+def record_outcomes(state: MarketState, choosers: np.ndarray, stayed: np.ndarray,
                     deal: Negotiation) -> None:
     """Stayers who were countered get their raise; tally kept engineers by employer."""
-    eng = model.engineers
+    eng = state.engineers
     raised = stayed & deal.countered
     eng.pay[choosers[raised]] = deal.stay_pay[raised]
-    n = len(model.firms)
+    n = state.n_firms
+    tallies = state.log.tallies
     firm = eng.firm[choosers]
-    model.tally["counter_offers_accepted"] += np.bincount(firm[raised], minlength=n)
+    tallies.counter_offers_accepted += np.bincount(firm[raised], minlength=n)
     kept = stayed & deal.called
-    model.tally["retention_kept"] += np.bincount(firm[kept], minlength=n)
+    tallies.retention_kept += np.bincount(firm[kept], minlength=n)

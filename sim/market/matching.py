@@ -24,127 +24,72 @@ G(w) = F(w) / (1 + kappa (1 - F(w))), kappa = lambda1 / delta (see :mod:`sim.mar
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
 from sim.market.counteroffers import negotiate, record_outcomes
+from sim.market.deals import depart
+from sim.market.moves import (
+    HIRE_FROM_UNEMPLOYMENT,
+    JOB_TO_JOB,
+    SEPARATION,
+    Moves,
+    Offers,
+    move,
+    rank_in_groups,
+    to_unemployment,
+)
 from sim.market.production import value_to_firm
+from sim.market.state import MarketState
 from sim.market.utility import choose, log_pay, mission_fit
 
-if TYPE_CHECKING:
-    from sim.model import TalentMarket
 
-# Kinds of move, as recorded in ``Moves.kind``.
-SEPARATION = 0  # exogenous job loss
-HIRE_FROM_UNEMPLOYMENT = 1
-JOB_TO_JOB = 2
-LAYOFF = 3
-EXIT = 4  # the employer left the market
-DEAL_TRANSFER = 5  # moved by an acquisition or license-and-hire
-DEAL_DEPARTURE = 6  # left the buyer after a deal
-
-
-@dataclass
-class Moves:
-    """Engineers who changed place this month: who, from where, to where, and how."""
-
-    engineer: np.ndarray
-    source: np.ndarray
-    destination: np.ndarray
-    kind: np.ndarray
-
-    @classmethod
-    def empty(cls) -> Moves:
-        """No moves."""
-        none = np.zeros(0, dtype=np.int64)
-        return cls(none, none.astype(np.int32), none.astype(np.int32), none.astype(np.int8))
-
-    @classmethod
-    def concat(cls, parts: list[Moves]) -> Moves:
-        """All moves of several phases of a month, in order."""
-        return cls(
-            *(np.concatenate([getattr(p, f) for p in parts]) for f in cls.__dataclass_fields__)
-        )
-
-
-@dataclass
-class Offers:
-    """Offers on the table this month, one entry per (engineer, firm)."""
-
-    engineer: np.ndarray
-    firm: np.ndarray
-    pay: np.ndarray
-    outreach: np.ndarray
-
-    def take(self, keep: np.ndarray) -> Offers:
-        """The offers selected by a mask or index array."""
-        return Offers(self.engineer[keep], self.firm[keep], self.pay[keep], self.outreach[keep])
-
-
-@dataclass
-class MonthReport:
-    """What the labour market did this month, for the records."""
-
-    moves: Moves
-    offers: Offers
-    searchers: int
-
-
-def draw_events(model: TalentMarket) -> tuple[np.ndarray, np.ndarray]:
+def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     """Who loses its job and who searches this month (boolean masks over engineers).
 
     With one uniform u_i per engineer: separation iff employed and u_i < delta_i; search iff
     employed and delta_i <= u_i < delta_i + lambda1_i, or unemployed and u_i < lambda0_i.
-    ``model.search_multiplier[j]`` scales lambda1 for employees of firm j (turmoil); it has
+    ``state.search_multiplier[j]`` scales lambda1 for employees of firm j (turmoil); it has
     one more entry than there are firms, for the unemployed (index -1), always 1.
     """
-    eng = model.engineers
-    u = model.rng.random(eng.n)
+    eng = state.engineers
+    u = state.rng.random(eng.n)
     employed = eng.firm != UNEMPLOYED
     delta = eng.separation[eng.tier]
-    lam1 = eng.search_employed * model.search_multiplier[eng.firm]
+    lam1 = eng.search_employed * state.search_multiplier[eng.firm]
     separates = employed & (u < delta)
     searches = np.where(employed, ~separates & (u < delta + lam1), u < eng.search_unemployed)
     return separates, searches
 
 
-def separate(model: TalentMarket, leaving: np.ndarray) -> Moves:
-    """Send the engineers in ``leaving`` (indices) to unemployment."""
-    eng = model.engineers
-    source = eng.firm[leaving].copy()
-    eng.firm[leaving] = UNEMPLOYED
-    eng.pay[leaving] = 0.0
-    eng.tenure[leaving] = 0
-    kind = np.full(leaving.size, SEPARATION, dtype=np.int8)
-    return Moves(leaving, source, np.full(leaving.size, UNEMPLOYED, np.int32), kind)
+def separate(state: MarketState, leaving: np.ndarray) -> Moves:
+    """Send the engineers in ``leaving`` (indices) to unemployment (exogenous job loss)."""
+    return state.record(to_unemployment(state.engineers, leaving, SEPARATION))
 
 
-def sampling_weights(model: TalentMarket) -> np.ndarray:
+def sampling_weights(state: MarketState) -> np.ndarray:
     """Chance that a searcher of tier t hears from firm j: a (tiers x firms) array.
 
-    Only firms hiring the tier this month are drawn (``firm_table["open"]``: active, paying
+    Only firms hiring the tier this month are drawn (``FirmTable.open``: active, paying
     the tier, with a vacancy and the cash to hire).
     """
-    firms = model.firm_table
-    base = np.ones(len(model.firms)) if model.spec.choice.firm_sampling == "uniform" else (
-        firms["size"]
+    firms = state.table
+    base = np.ones(state.n_firms) if state.spec.choice.firm_sampling == "uniform" else (
+        firms.size
     )
-    weights = (base[:, None] * firms["open"]).T
+    weights = (base[:, None] * firms.open).T
     totals = weights.sum(axis=1, keepdims=True)
     return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
 
 
-def random_offers(model: TalentMarket, searchers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each searcher hears from ``offers_per_search`` firms drawn by :func:`sampling_weights`.
 
     Returns (engineer, firm) pairs. Searchers are sorted, so each tier is a contiguous block.
     """
-    eng, rng = model.engineers, model.rng
-    k = model.spec.choice.offers_per_search
-    weights = sampling_weights(model)
+    eng, rng = state.engineers, state.rng
+    k = state.spec.choice.offers_per_search
+    weights = sampling_weights(state)
     cuts = np.searchsorted(searchers, eng.bounds)
     who, firm = [], []
     for t in range(len(eng.tier_names)):
@@ -161,7 +106,7 @@ def random_offers(model: TalentMarket, searchers: np.ndarray) -> tuple[np.ndarra
     return np.concatenate(who), np.concatenate(firm)
 
 
-def outreach_targets(model: TalentMarket) -> tuple[np.ndarray, np.ndarray]:
+def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     """Top-tier engineers each firm's leaders contact this month: (engineer, firm) pairs.
 
     Firm j contacts its ``outreach`` capacity of top-tier engineers who do not work for it,
@@ -169,10 +114,10 @@ def outreach_targets(model: TalentMarket) -> tuple[np.ndarray, np.ndarray]:
     Gumbel-top-k form of drawing without replacement with chance proportional to
     productivity). Only firms hiring the top tier this month reach out.
     """
-    eng, rng = model.engineers, model.rng
-    firms = model.firm_table
+    eng, rng = state.engineers, state.rng
+    firms = state.table
     pool = np.arange(*eng.tier_slice(0).indices(eng.n))
-    capacity = np.where(firms["open"][:, 0], firms["outreach"], 0)
+    capacity = np.where(firms.open[:, 0], firms.outreach, 0)
     who, firm = [], []
     if pool.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -191,7 +136,7 @@ def outreach_targets(model: TalentMarket) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(who), np.concatenate(firm)
 
 
-def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndarray) -> Offers:
+def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarray) -> Offers:
     """All offers of the month, within each firm's hiring capacity.
 
     Random offers go to searchers; outreach offers go to the contacted engineers who search
@@ -199,12 +144,12 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
     to its own employees. Where a firm has more candidates than its vacancies in a tier, or
     than its hiring capacity, outreach candidates come first, then the most valuable to it.
     """
-    eng, rng = model.engineers, model.rng
-    firms = model.firm_table
-    r_who, r_firm = random_offers(model, searchers)
-    o_who, o_firm = outreach_targets(model)
+    eng, rng = state.engineers, state.rng
+    firms = state.table
+    r_who, r_firm = random_offers(state, searchers)
+    o_who, o_firm = outreach_targets(state)
     respond = searching[o_who] | (rng.random(o_who.size) < eng.responsiveness[o_who])
-    model.outreach_contacts = np.bincount(o_firm, minlength=len(model.firms))
+    state.log.tallies.outreach_contacts = np.bincount(o_firm, minlength=state.n_firms)
     o_who, o_firm = o_who[respond], o_firm[respond]
 
     who = np.concatenate([o_who, r_who])
@@ -213,96 +158,88 @@ def gather_offers(model: TalentMarket, searchers: np.ndarray, searching: np.ndar
     keep = eng.firm[who] != firm
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
     # One offer per (engineer, firm); outreach ones listed first, so they are the ones kept.
-    _, first = np.unique(who * len(model.firms) + firm, return_index=True)
+    _, first = np.unique(who * state.n_firms + firm, return_index=True)
     who, firm, outreach = who[first], firm[first], outreach[first]
 
     # Vacancies, then hiring capacity: each firm keeps its best candidates, outreach first,
     # then by value to the firm v_ij (comparable across tiers).
     n_tiers = len(eng.tier_names)
-    value = value_to_firm(model, who, firm)
+    value = value_to_firm(state, who, firm)
     slot = firm * n_tiers + eng.tier[who]
     order = np.lexsort((-value, ~outreach, slot))
-    keep = order[rank_in_groups(slot[order]) < firms["vacancies"].ravel()[slot[order]]]
+    keep = order[rank_in_groups(slot[order]) < firms.vacancies.ravel()[slot[order]]]
     who, firm, outreach, value = who[keep], firm[keep], outreach[keep], value[keep]
     order = np.lexsort((-value, ~outreach, firm))
-    keep = order[rank_in_groups(firm[order]) < firms["hiring_capacity"][firm[order]]]
+    keep = order[rank_in_groups(firm[order]) < firms.hiring_capacity[firm[order]]]
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
-    pay = firms["pay"][firm, eng.tier[who]] * eng.productivity[who]
+    pay = firms.pay[firm, eng.tier[who]] * eng.productivity[who]
     return Offers(who, firm, pay, outreach)
 
 
-def rank_in_groups(keys: np.ndarray) -> np.ndarray:
-    """Position of each element within its run of equal ``keys`` (keys sorted)."""
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return np.arange(keys.size) - np.repeat(starts, np.diff(np.r_[starts, keys.size]))
-
-
-def stay_values(model: TalentMarket, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
+def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
     """Utility of keeping one's current place (job or unemployment), for engineers ``who``
     paid ``pay`` if they stay (their pay, or a counter-offer).
 
     Employed: w_pay log(pay) + w_gpu g(GPU_j) + w_mission fit(m_i, M_j) + s.
     Unemployed: w_pay log(b), with b the unemployment benefit (log 0 = -inf).
     """
-    eng = model.engineers
+    eng = state.engineers
     firm = eng.firm[who]
     employed = firm != UNEMPLOYED
-    current = firm_values(model, who, np.where(employed, firm, 0), pay)
-    current += model.spec.choice.switching_cost
+    current = firm_values(state, who, np.where(employed, firm, 0), pay)
+    current += state.spec.choice.switching_cost
     # log 0 = -inf whatever the weight (0 * -inf would be NaN).
-    idle = eng.w_pay[who] * np.log(model.benefit) if model.benefit > 0 else np.full(
+    idle = eng.w_pay[who] * np.log(state.benefit) if state.benefit > 0 else np.full(
         who.size, -np.inf)
     return np.where(employed, current, idle)
 
 
-def firm_values(model: TalentMarket, who: np.ndarray, firm: np.ndarray, pay: np.ndarray):
+def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
+                pay: np.ndarray) -> np.ndarray:
     """V_ij without outreach or switching terms:
     w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|)."""
-    eng = model.engineers
-    table = model.firm_table
+    eng = state.engineers
+    table = state.table
     return (
         eng.w_pay[who] * log_pay(pay)
-        + eng.w_gpu[who] * table["gpu_pull"][firm]
-        + eng.w_mission[who] * mission_fit(eng.mission[who], table["mission"][firm])
+        + eng.w_gpu[who] * table.gpu_pull[firm]
+        + eng.w_mission[who] * mission_fit(eng.mission[who], table.mission[firm])
     )
 
 
-def decide(model: TalentMarket, offers: Offers) -> Moves:
+def decide(state: MarketState, offers: Offers) -> Moves:
     """Employers answer outside offers (counter-offers, retention calls); then each engineer
     with offers picks one alternative (its offers or staying) by the logit, and those who
     pick an offer move to the firm at the offered pay."""
-    eng = model.engineers
+    eng = state.engineers
     choosers = np.unique(offers.engineer)
-    deal = negotiate(model, choosers, offers)
-    offer_values = firm_values(model, offers.engineer, offers.firm, offers.pay)
+    deal = negotiate(state, choosers, offers)
+    offer_values = firm_values(state, offers.engineer, offers.firm, offers.pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
     who = np.concatenate([choosers, offers.engineer])
-    values = np.concatenate([stay_values(model, choosers, deal.stay_pay) + deal.stay_bonus,
+    values = np.concatenate([stay_values(state, choosers, deal.stay_pay) + deal.stay_bonus,
                              offer_values])
-    picked = choose(who, values, model.spec.choice.noise, model.rng)
+    picked = choose(who, values, state.spec.choice.noise, state.rng)
     stayed = picked < choosers.size
-    record_outcomes(model, choosers, stayed, deal)
+    record_outcomes(state, choosers, stayed, deal)
     taken = offers.take(picked[~stayed] - choosers.size)
     mover = taken.engineer
-    source = eng.firm[mover].copy()
-    kind = np.where(source == UNEMPLOYED, HIRE_FROM_UNEMPLOYMENT, JOB_TO_JOB).astype(np.int8)
-    eng.firm[mover] = taken.firm
-    eng.pay[mover] = taken.pay
-    eng.tenure[mover] = 0
-    model.outreach_hires = np.bincount(taken.firm[taken.outreach], minlength=len(model.firms))
-    return Moves(mover, source, taken.firm.astype(np.int32), kind)
+    kind = np.where(eng.firm[mover] == UNEMPLOYED, HIRE_FROM_UNEMPLOYMENT, JOB_TO_JOB)
+    moved = state.record(move(eng, mover, taken.firm, taken.pay, kind))
+    state.log.tallies.outreach_hires = np.bincount(taken.firm[taken.outreach],
+                                                   minlength=state.n_firms)
+    return moved
 
 
-def labour_market_month(model: TalentMarket) -> MonthReport:
+def labour_market_month(state: MarketState) -> None:
     """Deal leavers and separations, then search, offers, counter-offers and choices: the
-    month of the labour market."""
-    from sim.market.deals import depart
-
-    departed = depart(model)
-    separates, searching = draw_events(model)
-    left = separate(model, np.flatnonzero(separates))
+    month of the labour market. Moves, offers and searchers go to the month's log."""
+    depart(state)
+    separates, searching = draw_events(state)
+    separate(state, np.flatnonzero(separates))
     searchers = np.flatnonzero(searching)
-    offers = gather_offers(model, searchers, searching)
-    moved = decide(model, offers)
-    return MonthReport(Moves.concat([departed, left, moved]), offers, int(searchers.size))
+    offers = gather_offers(state, searchers, searching)
+    decide(state, offers)
+    state.log.offers = offers
+    state.log.searchers = int(searchers.size)

@@ -1,0 +1,84 @@
+"""Firms plan the month, and the firm table the market works on.
+
+At the start of each month every active firm plans (:meth:`sim.agents.firms.Firm.plan`):
+it adjusts its posted pay, capped at what an engineer of productivity 1 is worth to it
+(:func:`sim.market.production.unit_values`), and decides a GPU order, which is placed at
+once (:func:`sim.market.compute.order_gpus`). Once GPUs have arrived and funding rounds
+closed, :func:`open_vacancies` gathers the firms into the :class:`FirmTable` with the tiers
+each hires this month.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.agents.firms import Firm
+from sim.market.compute import order_gpus
+from sim.market.production import compute_factor, unit_values
+from sim.market.state import COUNTER_CODES, FirmTable, MarketState
+from sim.market.utility import gpu_pull
+from sim.scenario.schema import Scenario
+
+
+def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np.ndarray,
+               month: int, hiring: np.ndarray) -> FirmTable:
+    """The firms' state as arrays; ``hiring`` (firms x tiers) says which tiers each firm
+    hires this month (kept only for active firms), and a hired tier's vacancies are
+    ceil(target - heads)."""
+    def column(key: str) -> np.ndarray:
+        return np.array([getattr(f, key) for f in firms], dtype=float)
+
+    def rule(key: str) -> np.ndarray:
+        return np.array([getattr(f.policy, key) for f in firms], dtype=float)
+
+    active = np.array([f.active for f in firms])
+    open_ = hiring & active[:, None]
+    gpus, tfp = column("gpus"), column("tfp")
+    pull = gpu_pull(gpus, spec.compute)
+    return FirmTable(
+        gpus=gpus,
+        mission=column("mission"),
+        hiring_capacity=column("hiring_capacity"),
+        outreach=column("outreach"),
+        size=column("size"),
+        tfp=tfp,
+        pay=np.array([f.pay for f in firms]),
+        active=active,
+        open=open_,
+        vacancies=np.where(
+            open_, np.ceil(np.array([f.targets(month) for f in firms]) - heads), 0),
+        counter_offer=np.array([COUNTER_CODES[f.policy.counter_offer] for f in firms]),
+        beat_margin=rule("beat_margin"),
+        retention_calls=rule("retention_calls"),
+        retention_call_cost=rule("retention_call_cost"),
+        gpu_pull=pull,
+        factor=compute_factor(tfp, pull, spec.economy.compute_boost, tier_ai),
+    )
+
+
+def refresh_table(state: MarketState, hiring: np.ndarray) -> None:
+    """Gather the firms' state again (``state.table``) with the tiers each hires."""
+    state.table = firm_table(state.firms, state.spec, state.engineers.tier_ai, state.heads,
+                             state.month, hiring)
+
+
+def plan_firms(state: MarketState) -> None:
+    """Each active firm adjusts its posted pay from last month's headcount, hires and quits
+    and places the GPU order it decides."""
+    heads = state.heads  # as last month ended: nobody has moved since
+    value_cap = unit_values(state)
+    price = state.spec.compute.gpu_price
+    for firm in state.active_firms():
+        j = firm.index
+        quantity = firm.plan(heads[j], state.last_hires[j], state.last_quits[j], value_cap[j],
+                             state.month, state.gpus.on_order[j], price)
+        if quantity:
+            order_gpus(state, j, quantity)
+
+
+def open_vacancies(state: MarketState) -> None:
+    """The firm table of the month's market, with the tiers each firm hires
+    (:meth:`sim.agents.firms.Firm.hiring`)."""
+    heads = state.heads
+    refresh_table(state, np.array([f.hiring(heads[f.index], state.month)
+                                   for f in state.firms]))

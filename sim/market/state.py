@@ -1,0 +1,233 @@
+"""The market the phases work on: one typed state, and one typed record of each month.
+
+:class:`MarketState` holds everything a phase reads or changes: the scenario, the random
+generator, the engineers, the firms and their :class:`FirmTable` (the firms' state as
+arrays, for the vectorised market), the ledger, the GPU queue, the timeline, the deals done
+and the leavers they will lose, and :class:`MonthLog`, what the current month has done so
+far (every move, and the tallies of what firms did). A phase takes the state and changes it
+or records into its month log; nothing else is shared between phases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import numpy as np
+
+from sim.agents.engineers import UNEMPLOYED, Engineers
+from sim.agents.firms import Firm
+from sim.market.gpu_queue import GpuMarket
+from sim.market.ledger import Ledger
+from sim.market.moves import Moves, Offers
+from sim.market.timeline import Timeline, calendar_month
+from sim.scenario.schema import Scenario
+
+COUNTER_CODES = {"never": 0, "match": 1, "beat": 2}
+"""Counter-offer policies as the integer codes of :attr:`FirmTable.counter_offer`."""
+
+
+@dataclass
+class FirmTable:
+    """The firms' state as arrays (index j is firm j), gathered from the Firm agents at the
+    start of each month's market and again at its end (:meth:`MarketState.refresh_table`).
+
+    Cash is not copied here: it is read from the ledger, ``MarketState.ledger.cash``.
+    """
+
+    gpus: np.ndarray
+    mission: np.ndarray
+    hiring_capacity: np.ndarray
+    outreach: np.ndarray
+    size: np.ndarray
+    tfp: np.ndarray
+    pay: np.ndarray
+    """(firms x tiers) posted pay, dollars a year for productivity 1."""
+    active: np.ndarray
+    open: np.ndarray
+    """(firms x tiers) whether the firm hires the tier this month."""
+    vacancies: np.ndarray
+    """(firms x tiers) offers the firm may make in the tier: ceil(target - heads) if open."""
+    counter_offer: np.ndarray
+    """The counter-offer policy's code (:data:`COUNTER_CODES`)."""
+    beat_margin: np.ndarray
+    retention_calls: np.ndarray
+    retention_call_cost: np.ndarray
+    gpu_pull: np.ndarray
+    """g(GPU_j) of :func:`sim.market.utility.gpu_pull`."""
+    factor: np.ndarray
+    """(firms x tiers) factor of output into revenue, :func:`sim.market.production.compute_factor`."""
+
+
+@dataclass
+class Tallies:
+    """What each firm did this month (arrays over firms), for the records."""
+
+    counter_offers: np.ndarray
+    counter_offers_accepted: np.ndarray
+    retention_calls: np.ndarray
+    retention_kept: np.ndarray
+    gpu_ordered: np.ndarray
+    gpu_arrived: np.ndarray
+    revenue: np.ndarray
+    funding: np.ndarray
+    pay_bill: np.ndarray
+    deals: np.ndarray
+    deals_blocked: np.ndarray
+    exits: np.ndarray
+    layoffs: np.ndarray
+    """(firms x tiers) engineers laid off."""
+    outreach_contacts: np.ndarray
+    outreach_hires: np.ndarray
+
+    @classmethod
+    def zeros(cls, n_firms: int, n_tiers: int) -> Tallies:
+        """Nothing done yet."""
+        counts = {"layoffs": np.zeros((n_firms, n_tiers), dtype=np.int64),
+                  "outreach_contacts": np.zeros(n_firms, dtype=np.int64),
+                  "outreach_hires": np.zeros(n_firms, dtype=np.int64)}
+        return cls(**{f.name: counts[f.name] if f.name in counts else np.zeros(n_firms)
+                      for f in fields(cls)})
+
+
+@dataclass
+class MonthLog:
+    """The record of one month: every move in the order it happened, the offers made,
+    the searchers, and the tallies."""
+
+    tallies: Tallies
+    moves: list[Moves] = field(default_factory=list)
+    offers: Offers = field(default_factory=Offers.empty)
+    searchers: int = 0
+
+    def all_moves(self) -> Moves:
+        """Every move of the month, in order."""
+        return Moves.concat(self.moves)
+
+    def moved_by(self, kind: int) -> np.ndarray:
+        """Engineers moved this month by moves of ``kind``."""
+        parts = [m.engineer[m.kind == kind] for m in self.moves]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class DealRecord:
+    """One row of ``deals.csv``."""
+
+    month: int
+    date: str
+    buyer: str
+    target: str
+    form: str
+    price: float
+    licence_fee: float
+    retention_packages: float
+    engineers_moved: int
+    left_after: int
+    price_per_engineer: float
+    premium: float
+    valuation: float
+    blocked: bool
+    reason: str
+
+    def as_row(self) -> dict[str, Any]:
+        """The record as a plain dict."""
+        return asdict(self)
+
+
+@dataclass
+class Departures:
+    """Engineers moved by a deal who will leave, and when."""
+
+    deal: int
+    engineers: np.ndarray
+    month: np.ndarray
+
+
+@dataclass
+class MarketState:
+    """Everything the phases of a month work on (see the module docstring)."""
+
+    spec: Scenario
+    rng: np.random.Generator
+    engineers: Engineers
+    firms: list[Firm]
+    ledger: Ledger
+    gpus: GpuMarket
+    timeline: Timeline
+    table: FirmTable
+    log: MonthLog
+    month: int = 0
+    """The current model month (month 0 is the initial state)."""
+    tier_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """q_t, monthly output of a productivity-1 engineer of each tier."""
+    benefit: float = 0.0
+    """Unemployment benefit, dollars a year."""
+    firm_names: list[str] = field(default_factory=list)
+    search_multiplier: np.ndarray = field(default_factory=lambda: np.ones(1))
+    """Scale of lambda1 for employees of firm j this month (turmoil); one more entry than
+    there are firms, for the unemployed (index -1), always 1."""
+    heads: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    """(firms x tiers) headcounts as the last month ended."""
+    last_hires: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    last_quits: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    employed_at_start: int = 0
+    """Engineers employed at the start of the month (the job-to-job rate's base)."""
+    pay_base: list[float] = field(default_factory=lambda: [np.nan, np.nan])
+    """AI and non-AI median pay in the first month with data (the pay indexes' 100)."""
+    deal_records: list[DealRecord] = field(default_factory=list)
+    departures: list[Departures] = field(default_factory=list)
+
+    @property
+    def n_firms(self) -> int:
+        """Number of firms, active or not."""
+        return len(self.firms)
+
+    @property
+    def n_tiers(self) -> int:
+        """Number of engineer tiers."""
+        return len(self.engineers.tier_names)
+
+    def active_firms(self) -> list[Firm]:
+        """Firms still in the market."""
+        return [f for f in self.firms if f.active]
+
+    def members(self, j: int) -> np.ndarray:
+        """Indices of firm j's engineers."""
+        return np.flatnonzero(self.engineers.firm == j)
+
+    def firm_index(self, name: str) -> int:
+        """Index of the firm called ``name``."""
+        try:
+            return self.firm_names.index(name)
+        except ValueError:
+            raise KeyError(f"no firm called {name!r}") from None
+
+    def date(self, month: int | None = None) -> str:
+        """The calendar month (YYYY-MM) of ``month`` (default: the current month)."""
+        return calendar_month(self.spec.start, self.month if month is None else month)
+
+    def funding_multiplier(self) -> float:
+        """The funding climate this month (1 normally; > 1 a boom, < 1 a winter)."""
+        return self.timeline.funding_multiplier(self.month)
+
+    def gpu_supply_multiplier(self) -> float:
+        """GPU supply this month relative to normal."""
+        return self.timeline.supply_multiplier(self.month)
+
+    def record(self, moves: Moves) -> Moves:
+        """Add moves to this month's log; return them."""
+        self.log.moves.append(moves)
+        return moves
+
+    def headcount(self) -> np.ndarray:
+        """Employees of each firm by tier now: a (firms x tiers) integer array."""
+        eng = self.engineers
+        n_tiers = self.n_tiers
+        code = (eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier
+        counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)
+        return counts.reshape(-1, n_tiers)[1:]
+
+    def employed(self) -> np.ndarray:
+        """Mask of the employed engineers."""
+        return self.engineers.firm != UNEMPLOYED
