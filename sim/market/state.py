@@ -56,7 +56,7 @@ class FirmTable:
     gpu_pull: np.ndarray
     """g(GPU_j) of :func:`sim.market.utility.gpu_pull`."""
     factor: np.ndarray
-    """(firms x tiers) factor of output into revenue, :func:`sim.market.production.compute_factor`."""
+    """(firms x tiers) factor of output into revenue (production.compute_factor)."""
 
 
 @dataclass

@@ -59,4 +59,4 @@ def test_revenue_follows_the_production_function():
     q = np.array([150_000, 25_000])[eng.tier[team]]
     ai = eng.tier_ai[eng.tier[team]]
     expected = np.sum(eng.productivity[team] * q * (1 + ai * 1.0 * g))
-    assert model.tally["revenue"][j] == pytest.approx(expected, rel=1e-3)
+    assert model.state.log.tallies.revenue[j] == pytest.approx(expected, rel=1e-3)

@@ -21,7 +21,7 @@ def test_textbook_scenario_has_the_stated_parameters(textbook):
     tier = scenario.tiers["engineer"]
     assert (tier.separation, tier.search_unemployed, tier.search_employed) == (0.02, 0.2, 0.1)
     assert len(model.firms) == 50 and model.engineers.n == 50_000 and scenario.months == 240
-    monthly = np.sort(model.firm_table["pay"][:, 0]) / 12
+    monthly = np.sort(model.state.table.pay[:, 0]) / 12
     np.testing.assert_allclose(monthly, np.linspace(10_000, 20_000, 50))
 
 
@@ -39,7 +39,7 @@ def test_pay_among_employed_matches_G(textbook):
     _, model = textbook
     eng = model.engineers
     pay = eng.pay[eng.firm >= 0]
-    posted = np.sort(model.firm_table["pay"][:, 0])
+    posted = np.sort(model.state.table.pay[:, 0])
     F = np.arange(1, posted.size + 1) / posted.size
     G = employed_pay_cdf(F, delta=0.02, lambda1=0.10)
     observed = empirical_cdf(pay, posted * (1 + 1e-12))

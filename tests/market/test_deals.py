@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket
-from sim.market.matching import DEAL_TRANSFER
+from sim.market.moves import DEAL_TRANSFER
 from tests.conftest import scenario_of, small_market
 
 DEAL = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",
@@ -139,7 +139,7 @@ def test_engineers_who_join_by_a_deal_are_not_laid_off_that_month():
     model = TalentMarket(scenario_of(small_market(**changes)))
     model.step()
     model.step()  # the deal month
-    joined = np.concatenate([m.engineer[m.kind == DEAL_TRANSFER] for m in model.extra_moves])
+    joined = model.state.log.moved_by(DEAL_TRANSFER)
     assert joined.size > 0
-    assert model.tally_tier["layoffs"][model.firm_index("Alpha")].sum() > 0
+    assert model.state.log.tallies.layoffs[model.firm_index("Alpha")].sum() > 0
     assert (model.engineers.firm[joined] == model.firm_index("Alpha")).all()

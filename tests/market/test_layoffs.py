@@ -5,9 +5,10 @@ import numpy as np
 from sim import TalentMarket
 from sim.agents.engineers import UNEMPLOYED
 from sim.market.layoffs import layoffs
-from sim.market.matching import LAYOFF
-from sim.market.measures import headcount
+from sim.market.moves import LAYOFF
+from sim.market.planning import refresh_table
 from sim.market.production import value_to_firm
+from sim.market.state import MonthLog, Tallies
 from tests.conftest import scenario_of, small_market
 
 
@@ -22,14 +23,15 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     j = model.firm_index("Delta")
     team = model.members(j)
     eng = model.engineers
-    ratio = value_to_firm(model, team, np.full(team.size, j)) / eng.pay[team]
+    ratio = value_to_firm(model.state, team, np.full(team.size, j)) / eng.pay[team]
     ratio = dict(zip(team, ratio, strict=True))
     # As the next month begins: Delta, under margin pressure, now hires AI tiers only.
-    heads = headcount(model)
-    model.refresh_firm_table(np.array([f.hiring(heads[f.index]) for f in model.firms]))
-    model._new_tallies()
-    layoffs(model, heads)
-    gone = np.concatenate([m.engineer for m in model.extra_moves])
+    state = model.state
+    heads = state.headcount()
+    refresh_table(state, np.array([f.hiring(heads[f.index], state.month) for f in model.firms]))
+    state.log = MonthLog(Tallies.zeros(state.n_firms, state.n_tiers))
+    layoffs(state, heads)
+    gone = state.log.moved_by(LAYOFF)
     assert gone.size == int(np.ceil(0.2 * team.size))
     kept = np.setdiff1d(team, gone)
     ai = eng.tier_ai[eng.tier]
@@ -38,7 +40,7 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     kept_non_ai = kept[~ai[kept]]
     # (value per cost equal to 1e-9 is a tie)
     assert max(ratio[i] for i in gone) <= min(ratio[i] for i in kept_non_ai) * (1 + 1e-9)
-    assert model.tally_tier["layoffs"][j, 1] == gone.size
+    assert state.log.tallies.layoffs[j, 1] == gone.size
 
 
 def test_a_firm_lays_off_and_bids_for_researchers_in_the_same_month():
@@ -60,7 +62,7 @@ def test_laid_off_engineers_return_to_the_market():
     model = TalentMarket(scenario_of(data))
     model.step()  # Delta sees its first month's margin,
     model.step()  # and lays off
-    laid_off = np.concatenate([m.engineer for m in model.extra_moves if (m.kind == LAYOFF).all()])
+    laid_off = model.state.log.moved_by(LAYOFF)
     assert laid_off.size > 0
     assert (model.engineers.firm[laid_off] == UNEMPLOYED).all()
     model.run()

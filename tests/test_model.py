@@ -69,7 +69,7 @@ def test_engineers_sort_by_mission():
     def correlation():
         eng = model.engineers
         employed = eng.firm != UNEMPLOYED
-        firm_mission = model.firm_table["mission"][eng.firm[employed]]
+        firm_mission = model.state.table.mission[eng.firm[employed]]
         return np.corrcoef(eng.mission[employed], firm_mission)[0, 1]
 
     # Initial placement ignores mission: correlation ~ 0 (sd ~ 1/sqrt(n) ~ 0.013).
