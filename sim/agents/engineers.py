@@ -115,8 +115,10 @@ class Engineers:
         }
         for spec, count in zip(tiers, counts, strict=True):
             columns["productivity"].append(draw_productivity(spec.productivity, count, rng))
-            columns["mission"].append(rng.uniform(*spec.mission_preference, count))
-            columns["responsiveness"].append(rng.uniform(*spec.responsiveness, count))
+            low, high = spec.mission_preference
+            columns["mission"].append(rng.uniform(low, high, count))
+            low, high = spec.responsiveness
+            columns["responsiveness"].append(rng.uniform(low, high, count))
             for key in ("search_employed", "search_unemployed"):
                 rate = spread_lognormal(getattr(spec, key), spec.search_dispersion, count, rng)
                 columns[key].append(np.clip(rate, 0.0, 1.0))

@@ -38,7 +38,7 @@ def settle(state: MarketState) -> None:
                           minlength=n_firms)
     broke = []
     for j in np.flatnonzero(payroll > ledger.cash):
-        order = layoff_order(state, state.members(j))[::-1]
+        order = layoff_order(state, state.members(int(j)))[::-1]
         keep = _affordable(eng.pay[order] / 12.0, ledger.cash[j])
         if not keep.any():
             broke.append(j)

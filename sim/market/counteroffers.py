@@ -105,7 +105,7 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         chosen = candidates[np.argsort(-value, kind="stable")[:affordable]]
         called[chosen] = True
         stay_bonus[chosen] += eng.w_outreach[choosers[chosen]]
-        state.ledger.to_outside(j, "engineers", chosen.size * cost[j])
+        state.ledger.to_outside(int(j), "engineers", chosen.size * cost[j])
         tallies.retention_calls[j] += chosen.size
     return Negotiation(stay_pay, stay_bonus, countered, called)
 

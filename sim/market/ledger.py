@@ -28,20 +28,20 @@ class Ledger:
     def from_outside(self, source: str, firm: int | np.ndarray,
                      amount: float | np.ndarray) -> None:
         """An outside account pays firm(s) ``amount`` (revenue, funding)."""
-        amount = np.asarray(amount, dtype=np.float64)
-        np.add.at(self.cash, firm, amount)
-        self.outside[source] -= float(amount.sum())
+        paid = np.asarray(amount, dtype=np.float64)
+        np.add.at(self.cash, firm, paid)
+        self.outside[source] -= float(paid.sum())
 
     def to_outside(self, firm: int | np.ndarray, sink: str,
                    amount: float | np.ndarray) -> None:
         """Firm(s) pay an outside account ``amount``; each must have the cash."""
-        amount = np.asarray(amount, dtype=np.float64)
-        if np.any(amount > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6):
+        asked = np.asarray(amount, dtype=np.float64)
+        if np.any(asked > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6):
             raise ValueError(f"payment to {sink} exceeds the firm's cash")
         # Rounding dust aside, a firm pays at most what it has: debit and credit the same.
-        amount = np.minimum(amount, self.cash[firm])
-        np.subtract.at(self.cash, firm, amount)
-        self.outside[sink] += float(amount.sum())
+        paid = np.minimum(asked, self.cash[firm])
+        np.subtract.at(self.cash, firm, paid)
+        self.outside[sink] += float(paid.sum())
 
     def between(self, payer: int, payee: int, amount: float) -> None:
         """Firm ``payer`` pays firm ``payee`` (a licence fee)."""

@@ -97,7 +97,8 @@ def month_measures(state: MarketState) -> tuple[dict[str, Any], FirmMonth]:
         c.EXIT_RELEASES: int(np.sum(moves.kind == EXIT)),
     }
     layoffs = tallies.layoffs
-    ai_pay, other_pay = [], []
+    ai_pay: list[np.ndarray] = []
+    other_pay: list[np.ndarray] = []
     for t, name in enumerate(names):
         block = eng.tier_slice(t)
         pay = eng.pay[block][eng.firm[block] != UNEMPLOYED]

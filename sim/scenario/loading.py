@@ -97,23 +97,24 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
         node: Any = data
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
+            index: int | str = part
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
                     raise UserError(
                         f"--set {text!r}: {'.'.join(path[:depth])} is a list of "
                         f"{len(node)}; expected an index 0..{len(node) - 1}, got {part!r}"
                     )
-                part = int(part)
+                index = int(part)
             elif not isinstance(node, dict):
                 raise UserError(
                     f"--set {text!r}: {'.'.join(path[:depth])} is a value, not a table"
                 )
             if last:
-                node[part] = value
+                node[index] = value
             else:
                 if isinstance(node, dict):
-                    node.setdefault(part, {})
-                node = node[part]
+                    node.setdefault(index, {})
+                node = node[index]
     return data
 
 

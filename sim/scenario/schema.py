@@ -375,14 +375,11 @@ def _partial(model: type[BaseModel]) -> type[BaseModel]:
     """The same table with every key optional (absent = inherit)."""
     from pydantic import create_model
 
-    fields: dict[str, Any] = {
-        name: (
-            (Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation)
-            | None,
-            Field(None, description=info.description),
-        )
-        for name, info in model.model_fields.items()
-    }
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        annotation: Any = (Annotated[info.annotation, *info.metadata] if info.metadata
+                           else info.annotation)
+        fields[name] = (annotation | None, Field(None, description=info.description))
     return create_model(f"{model.__name__}Override", __base__=Strict, **fields)
 
 
@@ -606,7 +603,7 @@ class Scenario(Strict):
                      if isinstance(e, PolicyChange)]
         policies.append(("firm_defaults", self.firm_defaults))
         for where, policy in policies:
-            unknown = set(policy.growth or {}) - known
+            unknown = set(getattr(policy, "growth", None) or {}) - known
             if unknown:
                 raise ValueError(f"{where}.growth names unknown tier(s) {sorted(unknown)}")
         for k, group in enumerate(self.generated_firms):
