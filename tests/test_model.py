@@ -2,7 +2,6 @@
 
 import mesa
 import numpy as np
-import pytest
 
 from sim import TalentMarket
 from sim.agents.engineers import UNEMPLOYED
@@ -98,17 +97,6 @@ def test_every_engineer_is_in_exactly_one_place_every_month():
         assert row["employed"] + row["unemployed"] == model.engineers.n
         # Pay is positive exactly for the employed.
         assert np.array_equal(model.engineers.pay > 0, firm != UNEMPLOYED)
-
-
-def test_engineer_view_shows_one_engineer():
-    model = TalentMarket(scenario_of(small_market(months=1)))
-    eng = model.engineers
-    i = int(np.flatnonzero(eng.firm != UNEMPLOYED)[0])
-    view = model.engineer(i)
-    assert view.firm == model.firm_names[eng.firm[i]]
-    assert view.pay == eng.pay[i] and view.tier == "researcher"
-    with pytest.raises(IndexError):
-        model.engineer(eng.n)
 
 
 def test_mesa_batch_run_drives_the_model():

@@ -1,0 +1,46 @@
+"""Firm agents: their creation, their decision rules, their policies."""
+
+import numpy as np
+import pytest
+
+from sim import TalentMarket
+from sim.errors import UserError
+from tests.conftest import scenario_of, small_market
+
+
+def test_change_policy_takes_a_dict_and_the_scenario_override_still_wins():
+    data = small_market(months=1, policy_override={"retention_calls": 3})
+    model = TalentMarket(scenario_of(data))
+    firm = model.firm("Alpha")
+    firm.change_policy({"counter_offer": "beat", "retention_calls": 9})
+    assert firm.policy.counter_offer == "beat"
+    assert firm.policy.retention_calls == 3
+
+
+def test_change_policy_refuses_an_unknown_rule():
+    model = TalentMarket(scenario_of(small_market(months=1)))
+    with pytest.raises(ValueError):
+        model.firm("Alpha").change_policy({"counter_ofer": "beat"})
+
+
+def test_plan_orders_the_gpu_gap_within_its_budget():
+    data = small_market(months=1, firms={"Alpha": {"cash": 1e9, "policy": {
+        "gpu_target": 1e9, "gpu_budget_share": 0.2}}})
+    model = TalentMarket(scenario_of(data))
+    firm = model.firm("Alpha")
+    n_tiers = len(model.engineers.tier_names)
+    zeros = np.zeros(n_tiers)
+    price = model.spec.compute.gpu_price
+    quantity = firm.plan(zeros, zeros, zeros, zeros, 1, 0.0, price)
+    assert quantity == int(0.2 * 1e9 / price)
+    # A firm at its target orders nothing.
+    firm.policy = firm.policy.model_copy(update={"gpu_target": firm.gpus})
+    assert firm.plan(zeros, zeros, zeros, zeros, 1, 0.0, price) == 0
+
+
+def test_generated_names_that_clash_are_refused():
+    data = small_market(months=1, generated_firms=[
+        {"count": 2, "prefix": "x", "pay": {"engineer": 100_000}},
+        {"count": 2, "prefix": "x", "pay": {"engineer": 100_000}}])
+    with pytest.raises(UserError, match="unique"):
+        TalentMarket(scenario_of(data))
