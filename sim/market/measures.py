@@ -177,18 +177,20 @@ def month_measures(state: MarketState) -> tuple[dict[str, Any], FirmMonth]:
 
 def flow_counts(state: MarketState, moves: Moves) -> np.ndarray | None:
     """The month's moves counted by (source, destination, tier): rows of
-    (month, source, destination, tier, engineers), places as firm indices with -1 for
-    unemployment (None if nobody moved)."""
+    (month, source, destination, tier, engineers) in that order, places as firm indices with
+    -1 for unemployment (None if nobody moved).
+
+    Counted sparsely (a sort of the month's moves), so memory grows with the moves, not
+    with the (firms + 1)^2 x tiers possible flows."""
     if not moves.engineer.size:
         return None
     n_tiers = state.n_tiers
     size = state.n_firms + 1
     code = ((moves.source + 1).astype(np.int64) * size + moves.destination + 1)
     code = code * n_tiers + state.engineers.tier[moves.engineer]
-    counts = np.bincount(code, minlength=size * size * n_tiers)
-    nonzero = np.flatnonzero(counts)
+    nonzero, counts = np.unique(code, return_counts=True)
     src, rest = np.divmod(nonzero, size * n_tiers)
     dst, tier = np.divmod(rest, n_tiers)
     return np.column_stack([np.full(nonzero.size, state.month), src - 1, dst - 1, tier,
-                            counts[nonzero]])
+                            counts])
 
