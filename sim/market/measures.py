@@ -3,7 +3,7 @@
 :func:`month_measures` turns the month's log (:class:`sim.market.state.MonthLog`) and the
 state into the month's row of ``market.csv`` and its columns of ``firms.csv``;
 :func:`flow_counts` into its rows of ``flows.csv``. Column names come from
-:mod:`sim.market.columns`. Concentration is the HHI of :mod:`sim.market.concentration`.
+:mod:`sim.columns`. Concentration is the HHI of :mod:`sim.market.concentration`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
-from sim.market import columns as c
+from sim import columns as c
 from sim.market.concentration import hhi
 from sim.market.moves import (
     DEAL_DEPARTURE,

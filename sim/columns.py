@@ -1,6 +1,6 @@
 """Names of the output columns, declared once.
 
-The market's records (``market.csv``, ``firms.csv``, ``flows.csv``, ``deals.csv``) are
+The records (``market.csv``, ``firms.csv``, ``flows.csv``, ``deals.csv``) are
 written by :mod:`sim.market.measures` and read by the output layer (plots, compare,
 report) and by sweeps; both take the names from here, so a column is renamed in one place.
 Columns that exist once per tier are named ``<measure>_<tier>`` (:func:`per_tier`).
@@ -100,3 +100,29 @@ def per_tier(measure: str, tier: str) -> str:
 def pay_column(statistic: str, tier: str) -> str:
     """The column of a pay statistic (:data:`PAY_STATISTICS`) of a tier: ``pay_<s>_<tier>``."""
     return f"pay_{statistic}_{tier}"
+
+
+MARKET_TIER_MEASURES = (EMPLOYED, UNEMPLOYED, HIRES, QUITS, LAYOFFS,
+                        *(f"pay_{s}" for s in PAY_STATISTICS))
+"""Measures of ``market.csv`` that have one column per tier."""
+FIRM_TIER_MEASURES = (HEADCOUNT, HIRES, QUITS, POSTED_PAY, LAYOFFS)
+"""Measures of ``firms.csv`` that have one column per tier."""
+FIXED_COLUMNS = frozenset({
+    MONTH, DATE, ENGINEERS, EMPLOYED, UNEMPLOYED, UNEMPLOYMENT_RATE, SEARCHERS, OFFERS, HIRES,
+    HIRES_FROM_UNEMPLOYMENT, JOB_TO_JOB, SEPARATIONS, JOB_TO_JOB_RATE, DEAL_MOVES,
+    DEAL_DEPARTURES, EXIT_RELEASES, QUITS, LAYOFFS, TOP_SHARE_ABOVE_THRESHOLD, TOP_HHI, HHI,
+    AI_PAY_MEDIAN, NON_AI_PAY_MEDIAN, AI_PAY_RATIO, AI_PAY_INDEX, NON_AI_PAY_INDEX,
+    OUTREACH_CONTACTS, OUTREACH_HIRES, COUNTER_OFFERS, COUNTER_OFFERS_ACCEPTED,
+    RETENTION_CALLS, RETENTION_KEPT, DEALS, DEALS_BLOCKED, EXITS, GPU_ORDERED, GPU_ARRIVED,
+    REVENUE, FUNDING, PAY_BILL, GPU_QUEUE, ACTIVE_FIRMS, CASH_TOTAL, MONEY_TOTAL, FIRM, KIND,
+    HEADCOUNT, PAY_BILL_MONTHLY, GPUS, GPUS_PER_RESEARCHER, CASH, ACTIVE, GPU_ON_ORDER,
+    COUNTER_OFFER_POLICY,
+})
+"""Every column whose name does not depend on a tier."""
+
+
+def tier_column_clashes(tier: str) -> list[str]:
+    """Columns that tier ``tier``'s per-tier columns would overwrite (a tier called
+    ``from_unemployment`` would write ``hires_from_unemployment``); empty if none."""
+    names = {per_tier(m, tier) for m in (*MARKET_TIER_MEASURES, *FIRM_TIER_MEASURES)}
+    return sorted(names & FIXED_COLUMNS)
