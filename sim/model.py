@@ -43,9 +43,9 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import columns as c
 from sim.agents.engineers import Engineers, EngineerView
 from sim.agents.firms import Firm, create_firms, firm_specs, per_year
-from sim import columns as c
 from sim.market.accounts import settle
 from sim.market.compute import deliver_gpus
 from sim.market.deals import forced_deal, seek_deals

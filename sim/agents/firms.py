@@ -20,7 +20,6 @@ from typing import Any, Protocol
 import mesa
 import numpy as np
 
-from sim.errors import UserError
 from sim.scenario.schema import GeneratedFirms, Policy, PolicyOverride, Scenario, Spread
 
 
@@ -239,8 +238,8 @@ def per_year(scenario: Scenario) -> float:
 
 
 def firm_specs(scenario: Scenario, rng: np.random.Generator) -> list[FirmSpec]:
-    """The named firms, then the generated groups, in file order; an error if two firms
-    share a name."""
+    """The named firms, then the generated groups, in file order (names are unique: the
+    scenario's validation checks it)."""
     tiers = list(scenario.tiers)
     year = per_year(scenario)
     specs: list[FirmSpec] = []
@@ -254,11 +253,6 @@ def firm_specs(scenario: Scenario, rng: np.random.Generator) -> list[FirmSpec]:
         ))
     for group in scenario.generated_firms:
         specs.extend(_generate(group, tiers, year, rng, _policy(scenario, group.policy)))
-    names = [s.name for s in specs]
-    clashes = sorted({n for n in names if names.count(n) > 1})
-    if clashes:
-        raise UserError(f"{scenario.name}: firm names must be unique; {clashes} appear twice "
-                        "(a generated name clashes with another)")
     return specs
 
 
@@ -299,9 +293,9 @@ def _generate(group: GeneratedFirms, tiers: list[str], year: float,
     values = {key: spread(getattr(group, key), n, rng) for key in ("gpus", "mission", "cash",
                                                                     "size", "tfp")}
     pay = np.column_stack([spread(group.pay.get(t, 0.0), n, rng) for t in tiers]) * year
-    width = len(str(n))
+    names = group.names()
     return [FirmSpec(
-        name=f"{group.prefix}{k + 1:0{width}d}", kind=group.kind,
+        name=names[k], kind=group.kind,
         gpus=values["gpus"][k], mission=values["mission"][k], pay=pay[k],
         hiring_capacity=np.inf if group.hiring_capacity is None else group.hiring_capacity,
         cash=values["cash"][k], outreach=group.outreach, size=values["size"][k],

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.agents.engineers import UNEMPLOYED
 from sim import columns as c
+from sim.agents.engineers import UNEMPLOYED
 from sim.market.concentration import hhi
 from sim.market.moves import (
     DEAL_DEPARTURE,

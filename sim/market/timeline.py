@@ -1,7 +1,7 @@
 """The calendar and the scenario's dated timeline, resolved once when the model is built.
 
 Calendar months (YYYY-MM) become model months (month 0 is the scenario's ``start``), firm
-names become firm indices (with a clear error for a name that does not exist), and the
+names become firm indices, and the
 windows of funding climates, GPU supply shocks and turmoil are kept for the multipliers
 they apply. :mod:`sim.market.events` applies the events at the start of their month.
 """
@@ -28,15 +28,11 @@ def calendar_month(start: str, month: int) -> str:
 
 
 def model_month(spec: Scenario, when: int | str) -> int:
-    """A model month from an int month or a calendar month YYYY-MM (after the start)."""
-    if isinstance(when, int):
-        return when
-    year, mon = map(int, when.split("-"))
-    start_year, start_mon = map(int, spec.start.split("-"))
-    month = (year - start_year) * 12 + mon - start_mon
+    """A model month from an int month or a calendar month YYYY-MM (after the start: the
+    scenario's validation checks that every event is)."""
+    month = spec.month_of(when)
     if month < 1:
-        raise UserError(f"{spec.name}: event at {when} is not after the start "
-                        f"({spec.start})")
+        raise UserError(f"{spec.name}: {when} is not after the start ({spec.start})")
     return month
 
 
@@ -55,23 +51,16 @@ class Window:
 
 
 class Timeline:
-    """The scenario's events, by model month, and the windows they open."""
+    """The scenario's events, by model month, and the windows they open (the scenario's
+    validation has checked their dates and firm names)."""
 
     def __init__(self, spec: Scenario, firm_names: list[str]) -> None:
         self.by_month: dict[int, list[AnyEvent]] = {}
         self.funding: list[Window] = []
         self.supply: list[Window] = []
         self.turmoil: list[Window] = []
-        for k, event in enumerate(spec.events):
+        for event in spec.events:
             month = model_month(spec, event.month)
-            for key in ("firm", "buyer", "target"):
-                name = getattr(event, key, None)
-                if name is not None and name not in firm_names:
-                    raise UserError(
-                        f"{spec.name}: events[{k}].{key}: no firm called {name!r}; "
-                        f"firms are {', '.join(firm_names[:20])}"
-                        + (" ..." if len(firm_names) > 20 else "")
-                    )
             self.by_month.setdefault(month, []).append(event)
             if isinstance(event, FundingClimate):
                 self.funding.append(Window(month, event.months, event.multiplier))

@@ -5,14 +5,7 @@ types, defaults and allowed values: the same classes validate files on load, doc
 format (``docs/scenarios.md`` is written from them) and give the JSON Schema
 (``talentwar schema``).
 
-Loading follows three steps:
-
-1. read the TOML file and, if it says ``extends = "base.toml"``, deep-merge it over its base
-   (tables merge key by key; ``[[events]]`` are appended to the base's timeline; any other
-   value is replaced);
-2. apply command-line overrides ``--set a.b.c=value`` the same way;
-3. validate strictly: unknown keys, wrong types and impossible values are rejected with an
-   error naming the file, the key path and what was expected.
+Loading (``extends``, ``--set``) is :mod:`sim.scenario.loading`.
 """
 
 from __future__ import annotations
@@ -21,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.columns import UNEMPLOYMENT_PLACE, tier_column_clashes
+
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -28,6 +23,14 @@ Positive = Annotated[float, Field(gt=0.0)]
 Count = Annotated[int, Field(ge=0)]
 Pair = Annotated[list[Share], Field(min_length=2, max_length=2)]
 MAX_FIRMS = 100_000
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""Names of scenarios, firms, tiers and sweeps: a letter or digit, then letters, digits,
+``_``, ``.`` or ``-``, at most 64 characters in all. Such a name is safe as a folder name (no
+``/``, ``..``, leading dot or NUL), in a CSV cell (no leading ``=``, ``+``, ``-`` or ``@``
+that a spreadsheet would run as a formula), in a plot label (no ``$`` formula markup) and in
+HTML."""
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+MAX_SHARE = 1e6
 FirmKind = Literal["big_tech", "frontier_lab", "ai_startup", "enterprise_software", "other"]
 
 
@@ -105,7 +108,8 @@ class Weights(Strict):
 class Tier(Strict):
     """A kind of engineer: top researchers, ML engineers, non-AI software engineers..."""
 
-    share: Positive = Field(description="Share of the population (shares are normalised).")
+    share: Annotated[float, Field(gt=0.0, le=MAX_SHARE)] = Field(
+        description="Share of the population (shares are normalised).")
     ai: bool = Field(True, description="Whether the tier does AI work (for AI/non-AI pay).")
     productivity: Productivity = Field(default_factory=Productivity,
                                        description="Spread of productivity in the tier.")
@@ -425,7 +429,8 @@ class GeneratedFirms(Strict):
     a Spread table spreads it over them."""
 
     count: Annotated[int, Field(ge=1, le=100_000)] = Field(description="Firms in the group.")
-    prefix: str = Field("firm", description="Names are prefix + number.")
+    prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,40}$")] = Field(
+        "firm", description="Names are prefix + number.")
     kind: FirmKind = Field("other", description="Kind of the firms.")
     gpus: NonNegative | Spread = Field(0.0, description="GPU stock (H100).")
     mission: Share | Spread = Field(0.0, description="Mission (0..1).")
@@ -438,6 +443,20 @@ class GeneratedFirms(Strict):
     tfp: NonNegative | Spread = Field(1.0, description="Revenue per unit of output.")
     policy: PolicyOverride = Field(  # type: ignore[valid-type]
         default_factory=PolicyOverride, description="Decision rules of the group's firms.")
+
+    @model_validator(mode="after")
+    def _spreads_in_range(self) -> GeneratedFirms:
+        # A spread's ends must be values a named firm could take.
+        if isinstance(self.mission, Spread) and self.mission.max > 1.0:
+            raise ValueError("mission: a spread's max must not exceed 1 (mission is 0..1)")
+        if isinstance(self.size, Spread) and self.size.min <= 0.0:
+            raise ValueError("size: a spread's min must be > 0")
+        return self
+
+    def names(self) -> list[str]:
+        """The firms' names: prefix + number, zero-padded to the width of ``count``."""
+        width = len(str(self.count))
+        return [f"{self.prefix}{k + 1:0{width}d}" for k in range(self.count)]
 
 
 # --------------------------------------------------------------------------- events
@@ -456,6 +475,8 @@ class Event(Strict):
 
     @model_validator(mode="after")
     def _when(self) -> Event:
+        if isinstance(self.month, int) and self.month > 100_000:
+            raise ValueError("month must be <= 100000 (the longest horizon)")
         if isinstance(self.month, int) and self.month < 1:
             raise ValueError("month must be >= 1 (month 1 is the first step)")
         if isinstance(self.month, str) and not _is_calendar_month(self.month):
@@ -528,6 +549,12 @@ class ForcedDeal(Event):
         "(false: it happens whatever the rules say)."
     )
 
+    @model_validator(mode="after")
+    def _two_firms(self) -> ForcedDeal:
+        if self.buyer == self.target:
+            raise ValueError(f"a firm cannot buy itself ({self.buyer!r} is buyer and target)")
+        return self
+
 
 AnyEvent = Annotated[
     PolicyChange | FundingClimate | GpuSupplyShock | Turmoil | ForcedDeal,
@@ -543,7 +570,8 @@ EVENT_TYPES = ("policy_change", "funding_climate", "gpu_supply_shock", "turmoil"
 class Scenario(Strict):
     """A whole scenario: the market, its engineers, its firms and how they meet."""
 
-    name: str = Field("scenario", description="Short name; runs are filed under it.")
+    name: Name = Field("scenario", description="Short name; runs are filed under it "
+                       "(letters, digits, `_`, `.`, `-`; at most 64 characters).")
     description: str = Field("", description="What the scenario is about.")
     seed: Annotated[int, Field(ge=0)] = Field(0, description="Seed of the model's rng.")
     months: Annotated[int, Field(ge=1, le=100_000)] = Field(
@@ -555,14 +583,16 @@ class Scenario(Strict):
         description="Calendar month of month 0, YYYY-MM.",
     )
     market: Market = Field(default_factory=Market, description="Size and pay conventions.")
-    tiers: dict[str, Tier] = Field(
+    tiers: dict[Name, Tier] = Field(
         description="Engineer tiers, best first (the first tier is the 'top tier').",
         max_length=100,
     )
     choice: Choice = Field(default_factory=Choice, description="Search and the logit choice.")
     compute: Compute = Field(default_factory=Compute,
                              description="GPU threshold, price and supply.")
-    firms: dict[str, Firm] = Field(default_factory=dict, description="Named firms.")
+    firms: dict[Name, Firm] = Field(
+        default_factory=dict,
+        description="Named firms (names: letters, digits, `_`, `.`, `-`; at most 64 characters).")
     generated_firms: list[GeneratedFirms] = Field(
         default_factory=list, description="Groups of generated firms."
     )
@@ -591,6 +621,30 @@ class Scenario(Strict):
         if len(self.firms) + sum(g.count for g in self.generated_firms) > MAX_FIRMS:
             raise ValueError(f"at most {MAX_FIRMS:,} firms in all")
         known = set(self.tiers)
+        for tier in self.tiers:
+            clashes = tier_column_clashes(tier)
+            if clashes:
+                raise ValueError(f"tiers.{tier}: this name would overwrite the output "
+                                 f"column(s) {clashes}; choose another tier name")
+        names = self.firm_names()
+        seen: set[str] = set()
+        twice = sorted({n for n in names if n in seen or seen.add(n)})
+        if twice:
+            raise ValueError(f"firm names must be unique; {twice[:10]} appear twice (a "
+                             "generated name clashes with another)")
+        if UNEMPLOYMENT_PLACE in seen:
+            raise ValueError(f"a firm cannot be called {UNEMPLOYMENT_PLACE!r} (flows.csv uses "
+                             "that name for unemployment)")
+        for k, event in enumerate(self.events):
+            for key in ("firm", "buyer", "target"):
+                name = getattr(event, key, None)
+                if name is not None and name not in seen:
+                    shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
+                    raise ValueError(f"events[{k}].{key}: no firm called {name!r}; firms are "
+                                     f"{shown}")
+            if isinstance(event.month, str) and self.month_of(event.month) < 1:
+                raise ValueError(f"events[{k}].month: {event.month} is not after the start "
+                                 f"({self.start})")
         for name, firm in self.firms.items():
             unknown = set(firm.pay) - known
             if unknown:
@@ -613,6 +667,22 @@ class Scenario(Strict):
                     f"generated_firms[{k}].pay names unknown tier(s) {sorted(unknown)}"
                 )
         return self
+
+    def firm_names(self) -> list[str]:
+        """Every firm's name, named firms first, then each generated group, in file order."""
+        names = list(self.firms)
+        for group in self.generated_firms:
+            names.extend(group.names())
+        return names
+
+    def month_of(self, when: int | str) -> int:
+        """The model month of ``when``: an int month as it is, a calendar month YYYY-MM
+        counted from ``start`` (month 0)."""
+        if isinstance(when, int):
+            return when
+        year, mon = map(int, when.split("-"))
+        start_year, start_mon = map(int, self.start.split("-"))
+        return (year - start_year) * 12 + mon - start_mon
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved scenario as plain data (what a manifest records)."""
