@@ -75,7 +75,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
-        from sim.output.run import atomic_write_text
+        from sim.output.rundir import atomic_write_text
 
         atomic_write_text(Path(args.out), text)
     else:

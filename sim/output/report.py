@@ -25,15 +25,9 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
-from sim.output.compare import (
-    Run,
-    compare_runs,
-    difference_table,
-    format_cells,
-    load_run,
-    load_runs,
-)
-from sim.output.run import atomic_write_text
+from sim.output.compare import compare_runs, difference_table, format_cells, load_runs
+from sim.output.plots import RUN_PLOTS, save
+from sim.output.rundir import RunFolder, atomic_write_text
 
 DEFAULT_COMPARE_REPORT = Path("report-compare.html")
 MAX_TABLE_ROWS = 200
@@ -167,7 +161,7 @@ def pngs_in(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- sections
 
 
-def run_facts(run: Run) -> dict[str, Any]:
+def run_facts(run: RunFolder) -> dict[str, Any]:
     """The facts about a run shown at the top of its section."""
     m = run.manifest
     versions = m.get("versions") or {}
@@ -187,22 +181,20 @@ def run_facts(run: Run) -> dict[str, Any]:
     }
 
 
-def run_figures(run: Run) -> str:
+def run_figures(run: RunFolder) -> str:
     """Every PNG of the run folder embedded; drawn afresh (not saved) if it has none."""
     pngs = pngs_in(run.dir)
     if pngs:
         return "\n".join(figure_html(p) for p in pngs)
-    from sim.output.plots import RUN_PLOTS, save
-
     with tempfile.TemporaryDirectory() as tmp:
-        drawn = [save(draw(run.files), Path(tmp) / f"{name}.png")
+        drawn = [save(draw(run), Path(tmp) / f"{name}.png")
                  for name, draw in RUN_PLOTS.items()]
         return ('<p class="note">The run folder has no plots; these were drawn from its '
                 "result files for this report.</p>\n"
                 + "\n".join(figure_html(p) for p in drawn))
 
 
-def scenario_and_manifest(run: Run, level: str = "h2") -> str:
+def scenario_and_manifest(run: RunFolder, level: str = "h2") -> str:
     """The scenario and the rest of the manifest as escaped JSON."""
     manifest = {k: v for k, v in run.manifest.items() if k != "scenario"}
     return (f"<{level}>Scenario</{level}>\n"
@@ -211,7 +203,7 @@ def scenario_and_manifest(run: Run, level: str = "h2") -> str:
             f"<{level}>Manifest</{level}>\n{json_block(manifest)}")
 
 
-def deals_section(run: Run) -> str:
+def deals_section(run: RunFolder) -> str:
     """The run's deals table, if it recorded deals."""
     deals = run.deals
     if deals.empty:
@@ -221,7 +213,7 @@ def deals_section(run: Run) -> str:
 
 def run_report(run_dir: Path) -> str:
     """The HTML report of one run folder."""
-    run = load_run(run_dir)
+    run = RunFolder.finished(run_dir)
     table = difference_table([run])
     sections = [
         "<h2>Run</h2>", facts_html(run_facts(run)),
