@@ -75,7 +75,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
     text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
-        from sim.output.run import atomic_write_text
+        from sim.output.rundir import atomic_write_text
 
         atomic_write_text(Path(args.out), text)
     else:
@@ -123,12 +123,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     """``talentwar report``: write the HTML report and print its path."""
     from sim.output.report import write_report
+    from sim.sweeps.report import is_sweep, write_sweep_report
 
     if args.compare and len(args.paths) < 2:
         raise UserError(f"--compare needs at least 2 run folders, got {len(args.paths)}")
     if not args.compare and len(args.paths) > 1:
         raise UserError("several folders given: add --compare to compare runs in one report")
-    print(write_report(args.paths, args.out))
+    folders = [Path(p) for p in args.paths]
+    if len(folders) == 1 and is_sweep(folders[0]):
+        print(write_sweep_report(folders[0], args.out))
+        return 0
+    sweeps = [str(f) for f in folders if is_sweep(f)]
+    # A missing folder is reported first, by write_report.
+    if sweeps and all(f.is_dir() for f in folders):
+        raise UserError(f"{', '.join(sweeps)}: a sweep folder cannot be compared with runs; "
+                        "report on it alone")
+    print(write_report(folders, args.out))
     return 0
 
 

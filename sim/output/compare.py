@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -28,106 +26,25 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from sim.errors import UserError
-from sim.output.plots import RunFiles, save
-from sim.output.run import load_manifest
+from sim.market import columns as col
+from sim.market.columns import pay_column, per_tier
+from sim.output.plots import save
+from sim.output.rundir import RunFolder, atomic_write_text
 
 MAX_FIRMS_COMPARED = 12
 DIFF_PREFIX = "Δ "
 
 # Market columns recorded only by some versions of the model: summed over the run.
 RUN_TOTALS: dict[str, str] = {
-    "deals": "deals (total over run)",
-    "deals_blocked": "deals blocked (total over run)",
-    "layoffs": "layoffs (total over run)",
-    "counter_offers": "counter-offers (total over run)",
-    "counter_offers_accepted": "counter-offers accepted (total over run)",
+    col.DEALS: "deals (total over run)",
+    col.DEALS_BLOCKED: "deals blocked (total over run)",
+    col.LAYOFFS: "layoffs (total over run)",
+    col.COUNTER_OFFERS: "counter-offers (total over run)",
+    col.COUNTER_OFFERS_ACCEPTED: "counter-offers accepted (total over run)",
 }
 
 
-@dataclass
-class Run:
-    """A finished run folder: its tables, manifest and display label.
-
-    Parameters
-    ----------
-    dir : Path
-        The run folder.
-    files : RunFiles
-        Lazy access to its tables.
-    manifest : dict
-        Its ``manifest.json``.
-    label : str
-        Name shown in legends and table headers (unique among compared runs).
-    """
-
-    dir: Path
-    files: RunFiles
-    manifest: dict[str, Any]
-    label: str = ""
-
-    @property
-    def market(self) -> pd.DataFrame:
-        """The run's ``market.csv``."""
-        return self.files.table("market")
-
-    @property
-    def firms(self) -> pd.DataFrame:
-        """The run's ``firms.csv`` (empty if absent)."""
-        return self.files.table("firms")
-
-    @property
-    def deals(self) -> pd.DataFrame:
-        """The run's ``deals.csv`` (empty if the model did not record deals)."""
-        return self.files.table("deals")
-
-    @property
-    def tiers(self) -> list[str]:
-        """Tier names, best first."""
-        return self.files.tiers
-
-    @property
-    def scenario_name(self) -> str:
-        """The scenario's name from the manifest."""
-        return str(self.manifest.get("scenario", {}).get("name", "scenario"))
-
-    @property
-    def seed(self) -> Any:
-        """The seed from the manifest."""
-        return self.manifest.get("seed", self.manifest.get("scenario", {}).get("seed"))
-
-    def dates(self) -> pd.Series:
-        """Calendar months of the run, as dates."""
-        return self.files.time_axis()
-
-
-def load_run(run_dir: Path | str) -> Run:
-    """Open a run folder, with a clear :class:`UserError` if it is not one.
-
-    Parameters
-    ----------
-    run_dir : Path or str
-        Folder written by ``talentwar run``.
-
-    Returns
-    -------
-    Run
-        The run, labelled ``"<scenario> seed <seed>"``.
-    """
-    path = Path(run_dir)
-    if not path.is_dir():
-        raise UserError(f"{run_dir}: no such folder")
-    manifest = load_manifest(path)
-    files = RunFiles(path)
-    market = files.table("market")
-    if market.empty or "month" not in market.columns or "date" not in market.columns:
-        raise UserError(f"{path / 'market.csv'}: no monthly rows (month, date); "
-                        "not a finished run")
-    run = Run(dir=path, files=files, manifest=manifest)
-    run.label = f"{run.scenario_name} seed {run.seed}"
-    return run
-
-
-def label_runs(runs: Sequence[Run]) -> None:
+def label_runs(runs: Sequence[RunFolder]) -> None:
     """Make the runs' labels unique: add the folder name, then a number, to clashes."""
     base = [f"{r.scenario_name} seed {r.seed}" for r in runs]
     labels = [
@@ -143,7 +60,7 @@ def label_runs(runs: Sequence[Run]) -> None:
         run.label = text
 
 
-def load_runs(run_dirs: Sequence[Path | str], minimum: int = 2) -> list[Run]:
+def load_runs(run_dirs: Sequence[Path | str], minimum: int = 2) -> list[RunFolder]:
     """Open several run folders and give them unique labels.
 
     Raises
@@ -153,7 +70,7 @@ def load_runs(run_dirs: Sequence[Path | str], minimum: int = 2) -> list[Run]:
     """
     if len(run_dirs) < minimum:
         raise UserError(f"compare needs at least {minimum} run folders, got {len(run_dirs)}")
-    runs = [load_run(d) for d in run_dirs]
+    runs = [RunFolder.finished(d) for d in run_dirs]
     label_runs(runs)
     return runs
 
@@ -174,7 +91,7 @@ def _total(market: pd.DataFrame, column: str) -> float:
     return float(pd.to_numeric(market[column], errors="coerce").sum())
 
 
-def key_measures(run: Run) -> dict[str, float]:
+def key_measures(run: RunFolder) -> dict[str, float]:
     """The run's key measures at the end of the horizon, in display order.
 
     Rates and levels are the final month's values; deals, layoffs and counter-offers
@@ -183,7 +100,7 @@ def key_measures(run: Run) -> dict[str, float]:
 
     Parameters
     ----------
-    run : Run
+    run : RunFolder
         The run.
 
     Returns
@@ -193,38 +110,39 @@ def key_measures(run: Run) -> dict[str, float]:
     """
     m = run.market
     out: dict[str, float] = {
-        "final month": _final(m, "month"),
-        "employed (engineers)": _final(m, "employed"),
-        "unemployment rate (%)": _final(m, "unemployment_rate", 100.0),
-        "job-to-job moves (% of employed, final month)": _final(m, "job_to_job_rate", 100.0),
-        "AI / non-AI median pay (ratio)": _final(m, "ai_pay_ratio"),
+        "final month": _final(m, col.MONTH),
+        "employed (engineers)": _final(m, col.EMPLOYED),
+        "unemployment rate (%)": _final(m, col.UNEMPLOYMENT_RATE, 100.0),
+        "job-to-job moves (% of employed, final month)": _final(m, col.JOB_TO_JOB_RATE,
+                                                                100.0),
+        "AI / non-AI median pay (ratio)": _final(m, col.AI_PAY_RATIO),
     }
     for tier in run.tiers:
-        out[f"median pay, {tier} ($ a year)"] = _final(m, f"pay_median_{tier}")
-    out["top tier at firms above GPU threshold (%)"] = _final(m, "top_share_above_threshold",
+        out[f"median pay, {tier} ($ a year)"] = _final(m, pay_column("median", tier))
+    out["top tier at firms above GPU threshold (%)"] = _final(m, col.TOP_SHARE_ABOVE_THRESHOLD,
                                                            100.0)
-    out["HHI of top tier (0-10,000)"] = _final(m, "top_hhi")
-    out["HHI of all engineers (0-10,000)"] = _final(m, "hhi")
+    out["HHI of top tier (0-10,000)"] = _final(m, col.TOP_HHI)
+    out["HHI of all engineers (0-10,000)"] = _final(m, col.HHI)
     for column, name in RUN_TOTALS.items():
         out[name] = _total(m, column)
-        if column == "layoffs":
+        if column == col.LAYOFFS:
             for tier in run.tiers:
-                out[f"layoffs, {tier} (total over run)"] = _total(m, f"layoffs_{tier}")
+                out[f"layoffs, {tier} (total over run)"] = _total(m, per_tier(col.LAYOFFS, tier))
     deals = run.deals
-    if not deals.empty and "engineers_moved" in deals.columns:
+    if not deals.empty and col.DEAL_ENGINEERS_MOVED in deals.columns:
         done = deals
-        if "blocked" in deals.columns:
-            blocked = deals["blocked"].astype(str).str.lower().isin(["true", "1", "1.0"])
+        if col.DEAL_BLOCKED in deals.columns:
+            blocked = deals[col.DEAL_BLOCKED].astype(str).str.lower().isin(["true", "1", "1.0"])
             done = deals[~blocked]
         out["engineers moved in deals (total)"] = float(
-            pd.to_numeric(done["engineers_moved"], errors="coerce").sum())
-        if "price" in done.columns:
-            out["deal value ($, total)"] = float(pd.to_numeric(done["price"],
+            pd.to_numeric(done[col.DEAL_ENGINEERS_MOVED], errors="coerce").sum())
+        if col.DEAL_PRICE in done.columns:
+            out["deal value ($, total)"] = float(pd.to_numeric(done[col.DEAL_PRICE],
                                                                errors="coerce").sum())
     return {k: v for k, v in out.items() if not math.isnan(v)}
 
 
-def difference_table(runs: Sequence[Run]) -> pd.DataFrame:
+def difference_table(runs: Sequence[RunFolder]) -> pd.DataFrame:
     """Key measures of each run (columns) and each run's difference from the first.
 
     A measure one run lacks is NaN for it (and in its difference).
@@ -283,7 +201,7 @@ def format_cells(table: pd.DataFrame) -> pd.DataFrame:
 def format_table(table: pd.DataFrame) -> str:
     """The difference table as aligned plain text (measure left, numbers right)."""
     cells = format_cells(table)
-    rows = [[table.index.name or "", *map(str, table.columns)]]
+    rows: list[list[str]] = [[str(table.index.name or ""), *map(str, table.columns)]]
     rows += [[str(name), *row] for name, row in zip(cells.index, cells.to_numpy(), strict=True)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
@@ -326,10 +244,10 @@ def _date_axis(ax: plt.Axes) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def plot_pay(runs: Sequence[Run]) -> plt.Figure | None:
+def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Median pay of every tier over time, one panel per tier, all runs on shared axes."""
     tiers = _union([r.tiers for r in runs])
-    tiers = [t for t in tiers if any(f"pay_median_{t}" in r.market.columns for r in runs)]
+    tiers = [t for t in tiers if any(pay_column("median", t) in r.market.columns for r in runs)]
     if not tiers:
         return None
     ncols = min(len(tiers), 3)
@@ -338,7 +256,7 @@ def plot_pay(runs: Sequence[Run]) -> plt.Figure | None:
                              squeeze=False, layout="constrained")
     for ax, tier in zip(axes.flat, tiers, strict=False):
         for run, colour in zip(runs, _colours(len(runs)), strict=True):
-            column = f"pay_median_{tier}"
+            column = pay_column("median", tier)
             if column in run.market.columns:
                 ax.plot(run.dates(), run.market[column], color=colour, label=run.label)
         ax.set_yscale("log")
@@ -356,18 +274,18 @@ def plot_pay(runs: Sequence[Run]) -> plt.Figure | None:
     return fig
 
 
-def top_share_by_firm(run: Run) -> pd.Series:
+def top_share_by_firm(run: RunFolder) -> pd.Series:
     """Each firm's share (%) of the employed top tier in the run's final month."""
     firms = run.firms
-    if firms.empty or not run.tiers or f"headcount_{run.tiers[0]}" not in firms.columns:
+    if firms.empty or not run.tiers or per_tier(col.HEADCOUNT, run.tiers[0]) not in firms.columns:
         return pd.Series(dtype=float)
-    last = firms[firms["month"] == firms["month"].max()]
-    heads = last.set_index("firm")[f"headcount_{run.tiers[0]}"].astype(float)
+    last = firms[firms[col.MONTH] == firms[col.MONTH].max()]
+    heads = last.set_index(col.FIRM)[per_tier(col.HEADCOUNT, run.tiers[0])].astype(float)
     total = heads.sum()
     return 100 * heads / total if total else heads * 0
 
 
-def plot_top_share(runs: Sequence[Run]) -> plt.Figure | None:
+def plot_top_share(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Grouped bars: each run's top-tier share by firm in the final month, largest firms."""
     shares = {r.label: top_share_by_firm(r) for r in runs}
     shares = {k: v for k, v in shares.items() if not v.empty}
@@ -396,19 +314,20 @@ def plot_top_share(runs: Sequence[Run]) -> plt.Figure | None:
 
 
 def _has_values(table: pd.DataFrame, column: str) -> bool:
-    return column in table.columns and pd.to_numeric(table[column], errors="coerce").notna().any()
+    return bool(column in table.columns
+                and pd.to_numeric(table[column], errors="coerce").notna().any())
 
 
-def plot_rates(runs: Sequence[Run]) -> plt.Figure | None:
+def plot_rates(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Unemployment rate and the AI / non-AI pay ratio over time (ratio only if recorded)."""
-    has_ratio = any(_has_values(r.market, "ai_pay_ratio") for r in runs)
+    has_ratio = any(_has_values(r.market, col.AI_PAY_RATIO) for r in runs)
     panels = 2 if has_ratio else 1
     fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.5), squeeze=False,
                              layout="constrained")
     colours = _colours(len(runs))
     ax = axes[0, 0]
     for run, colour in zip(runs, colours, strict=True):
-        ax.plot(run.dates(), 100 * run.market["unemployment_rate"], color=colour,
+        ax.plot(run.dates(), 100 * run.market[col.UNEMPLOYMENT_RATE], color=colour,
                 label=run.label)
     _date_axis(ax)
     ax.set_title("Unemployment rate")
@@ -418,8 +337,9 @@ def plot_rates(runs: Sequence[Run]) -> plt.Figure | None:
     if has_ratio:
         ax = axes[0, 1]
         for run, colour in zip(runs, colours, strict=True):
-            if _has_values(run.market, "ai_pay_ratio"):
-                ax.plot(run.dates(), run.market["ai_pay_ratio"], color=colour, label=run.label)
+            if _has_values(run.market, col.AI_PAY_RATIO):
+                ax.plot(run.dates(), run.market[col.AI_PAY_RATIO], color=colour,
+                        label=run.label)
         ax.axhline(1.0, color="grey", ls=":", lw=1)
         _date_axis(ax)
         ax.set_title("AI / non-AI median pay")
@@ -431,15 +351,15 @@ def plot_rates(runs: Sequence[Run]) -> plt.Figure | None:
 
 # (market column, panel title, y label, optional second column drawn dashed)
 EVENT_PANELS: list[tuple[str, str, str, str | None]] = [
-    ("deals", "Acquisitions and acqui-hires", "deals a month (dashed: blocked)",
-     "deals_blocked"),
-    ("layoffs", "Layoffs", "engineers laid off a month", None),
-    ("counter_offers", "Counter-offers", "counter-offers a month (dashed: accepted)",
-     "counter_offers_accepted"),
+    (col.DEALS, "Acquisitions and acqui-hires", "deals a month (dashed: blocked)",
+     col.DEALS_BLOCKED),
+    (col.LAYOFFS, "Layoffs", "engineers laid off a month", None),
+    (col.COUNTER_OFFERS, "Counter-offers", "counter-offers a month (dashed: accepted)",
+     col.COUNTER_OFFERS_ACCEPTED),
 ]
 
 
-def plot_events(runs: Sequence[Run]) -> plt.Figure | None:
+def plot_events(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Deals, layoffs and counter-offers a month, one panel for each recorded by any run."""
     panels = [p for p in EVENT_PANELS if any(p[0] in r.market.columns for r in runs)]
     if not panels:
@@ -462,7 +382,7 @@ def plot_events(runs: Sequence[Run]) -> plt.Figure | None:
     return fig
 
 
-COMPARE_PLOTS: dict[str, Callable[[Sequence[Run]], plt.Figure | None]] = {
+COMPARE_PLOTS: dict[str, Callable[[Sequence[RunFolder]], plt.Figure | None]] = {
     "compare_pay_by_tier": plot_pay,
     "compare_top_share_by_firm": plot_top_share,
     "compare_rates": plot_rates,
@@ -470,7 +390,7 @@ COMPARE_PLOTS: dict[str, Callable[[Sequence[Run]], plt.Figure | None]] = {
 }
 
 
-def draw_comparison(runs: Sequence[Run], out_dir: Path) -> list[Path]:
+def draw_comparison(runs: Sequence[RunFolder], out_dir: Path) -> list[Path]:
     """Draw every comparison plot that has data into ``out_dir``; return the PNG paths."""
     out_dir = Path(out_dir)
     try:
@@ -516,12 +436,5 @@ def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
     runs = load_runs(run_dirs)
     table = difference_table(runs)
     pngs = draw_comparison(runs, Path(out_dir))
-    from sim.output.run import atomic_write_text
-
-    try:
-        atomic_write_text(Path(out_dir) / "differences.csv",
-                          table.to_csv(lineterminator="\n"))
-    except OSError as err:
-        raise UserError(f"--out {out_dir}: cannot write differences.csv: {err.strerror}"
-                        ) from None
+    atomic_write_text(Path(out_dir) / "differences.csv", table.to_csv(lineterminator="\n"))
     return table, pngs

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
@@ -19,58 +20,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.colors import LogNorm
+from matplotlib.colors import ListedColormap, LogNorm
 
-from sim.errors import UserError
+from sim.market import columns as col
+from sim.market.columns import pay_column, per_tier
+from sim.output.rundir import RunFolder
 
 MAX_FIRMS_SHOWN = 12
-REQUIRED_COLUMNS = {"market": ("month", "date", "unemployment_rate"),
-                    "firms": ("month", "firm", "kind", "headcount", "gpus")}
 MAX_MATRIX_PLACES = 25
-
-
-class RunFiles:
-    """Lazy access to a run folder's tables."""
-
-    def __init__(self, run_dir: Path) -> None:
-        self.dir = Path(run_dir)
-        self._cache: dict[str, pd.DataFrame] = {}
-        for name, columns in REQUIRED_COLUMNS.items():
-            if not (self.dir / f"{name}.csv").is_file():
-                raise UserError(f"{run_dir}: not a complete run folder (no {name}.csv)")
-            try:
-                table = self.table(name)
-            except (pd.errors.ParserError, UnicodeDecodeError) as err:
-                raise UserError(f"{self.dir / name}.csv: cannot be read: {err}") from None
-            missing = [c for c in columns if c not in table.columns]
-            if missing:
-                raise UserError(f"{self.dir / name}.csv: missing column(s) {missing}")
-
-    def table(self, name: str) -> pd.DataFrame:
-        """The table ``name`` (``market``, ``firms``, ``flows``, ``deals``, ``engineers``)."""
-        if name not in self._cache:
-            csv = self.dir / f"{name}.csv"
-            parquet = self.dir / f"{name}.parquet"
-            if csv.is_file() and csv.stat().st_size > 1:
-                try:
-                    self._cache[name] = pd.read_csv(csv)
-                except pd.errors.EmptyDataError:
-                    self._cache[name] = pd.DataFrame()
-            elif parquet.is_file():
-                self._cache[name] = pd.read_parquet(parquet)
-            else:
-                self._cache[name] = pd.DataFrame()
-        return self._cache[name]
-
-    @property
-    def tiers(self) -> list[str]:
-        """Tier names, best first, read from the market table's columns."""
-        return [c.removeprefix("employed_") for c in self.table("market").columns
-                if c.startswith("employed_")]
-
-    def time_axis(self) -> pd.Series:
-        """Calendar months of the run, as dates."""
-        return pd.to_datetime(self.table("market")["date"], format="%Y-%m")
+# tab20 is a ListedColormap; the stubs type the plt.cm attributes as plain Colormap.
+FIRM_COLOURS = cast(ListedColormap, plt.cm.tab20).colors
+# Columns of the final engineer table (engineers.csv), written by the model.
+ENGINEER_PAY = "pay"
+ENGINEER_TIER = "tier"
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
@@ -83,24 +45,24 @@ def save(fig: plt.Figure, path: Path) -> Path:
 
 
 def _largest_firms(firms: pd.DataFrame, column: str, n: int = MAX_FIRMS_SHOWN) -> list[str]:
-    last = firms[firms["month"] == firms["month"].max()]
-    return list(last.nlargest(n, column)["firm"])
+    last = firms[firms[col.MONTH] == firms[col.MONTH].max()]
+    return list(last.nlargest(n, column)[col.FIRM])
 
 
-def plot_headcount(run: RunFiles) -> plt.Figure:
+def plot_headcount(run: RunFolder) -> plt.Figure:
     """Headcount of the largest firms over time, all engineers and the top tier."""
-    firms = run.table("firms")
-    dates = dict(zip(run.table("market")["month"], run.time_axis(), strict=True))
+    firms = run.firms
+    dates = dict(zip(run.market[col.MONTH], run.dates(), strict=True))
     top = run.tiers[0]
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True)
     for ax, column, title in (
-        (axes[0], "headcount", "All engineers"),
-        (axes[1], f"headcount_{top}", f"Top tier ({top})"),
+        (axes[0], col.HEADCOUNT, "All engineers"),
+        (axes[1], per_tier(col.HEADCOUNT, top), f"Top tier ({top})"),
     ):
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)
+        ax.set_prop_cycle(color=FIRM_COLOURS)
         for name in _largest_firms(firms, column):
-            series = firms[firms["firm"] == name]
-            ax.plot(series["month"].map(dates), series[column], label=name)
+            series = firms[firms[col.FIRM] == name]
+            ax.plot(series[col.MONTH].map(dates), series[column], label=name)
         ax.set_title(f"Headcount by firm: {title}")
         ax.set_xlabel("month")
         ax.set_ylabel("engineers employed")
@@ -109,17 +71,17 @@ def plot_headcount(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_pay(run: RunFiles) -> plt.Figure:
+def plot_pay(run: RunFolder) -> plt.Figure:
     """Pay by tier: the final distribution (histograms) and quantiles over time."""
-    market, engineers = run.table("market"), run.table("engineers")
-    dates = run.time_axis()
+    market, engineers = run.market, run.engineers
+    dates = run.dates()
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
     if not engineers.empty:
-        employed = engineers[engineers["pay"] > 0]
-        low, high = employed["pay"].min(), employed["pay"].max()
+        employed = engineers[engineers[ENGINEER_PAY] > 0]
+        low, high = employed[ENGINEER_PAY].min(), employed[ENGINEER_PAY].max()
         bins = np.geomspace(low * 0.95, high * 1.05, 60) if high > low else 20
         for tier in run.tiers:
-            pay = employed.loc[employed["tier"] == tier, "pay"]
+            pay = employed.loc[employed[ENGINEER_TIER] == tier, ENGINEER_PAY]
             if len(pay):
                 # Each tier's bars sum to 100%, so small tiers show as clearly as large ones.
                 axes[0].hist(pay, bins=bins, alpha=0.55, weights=np.full(len(pay), 100 / len(pay)),
@@ -131,8 +93,9 @@ def plot_pay(run: RunFiles) -> plt.Figure:
         axes[0].legend(fontsize=8)
     for tier, color in zip(run.tiers, plt.rcParams["axes.prop_cycle"].by_key()["color"],
                            strict=False):
-        axes[1].plot(dates, market[f"pay_median_{tier}"], color=color, label=f"{tier} median")
-        axes[1].plot(dates, market[f"pay_p90_{tier}"], color=color, ls="--",
+        axes[1].plot(dates, market[pay_column("median", tier)], color=color,
+                     label=f"{tier} median")
+        axes[1].plot(dates, market[pay_column("p90", tier)], color=color, ls="--",
                      label=f"{tier} 90th pct.")
     axes[1].set_yscale("log")
     axes[1].set_title("Pay by tier over time")
@@ -143,21 +106,22 @@ def plot_pay(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_gpu_share(run: RunFiles) -> plt.Figure:
+def plot_gpu_share(run: RunFolder) -> plt.Figure:
     """GPU stock of each firm against its share of the top tier, in the final month."""
-    firms = run.table("firms")
+    firms = run.firms
     top = run.tiers[0]
-    last = firms[firms["month"] == firms["month"].max()]
-    total = last[f"headcount_{top}"].sum()
-    share = 100 * last[f"headcount_{top}"] / total if total else last[f"headcount_{top}"] * 0
-    gpus = last["gpus"].clip(lower=1)
+    heads = per_tier(col.HEADCOUNT, top)
+    last = firms[firms[col.MONTH] == firms[col.MONTH].max()]
+    total = last[heads].sum()
+    share = 100 * last[heads] / total if total else last[heads] * 0
+    gpus = last[col.GPUS].clip(lower=1)
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    for kind, group in last.groupby("kind"):
+    for kind, group in last.groupby(col.KIND):
         ax.scatter(gpus[group.index], share[group.index], label=kind, s=40, alpha=0.8)
     for idx in share.nlargest(10).index:
-        ax.annotate(last.loc[idx, "firm"], (gpus[idx], share[idx]), fontsize=7,
+        ax.annotate(last.loc[idx, col.FIRM], (gpus[idx], share[idx]), fontsize=7,
                     xytext=(3, 3), textcoords="offset points")
-    threshold = run_threshold(run)
+    threshold = run.gpu_threshold
     if threshold:
         ax.axvline(threshold, color="grey", ls=":", label=f"GPU threshold ({threshold:,.0f})")
     ax.set_xscale("log")
@@ -168,27 +132,18 @@ def plot_gpu_share(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def run_threshold(run: RunFiles) -> float | None:
-    """The scenario's GPU threshold, from the manifest (None without one)."""
-    from sim.output.run import load_manifest
-
-    if not (run.dir / "manifest.json").is_file():
-        return None
-    return load_manifest(run.dir)["scenario"]["compute"]["threshold"]
-
-
-def plot_moves(run: RunFiles) -> plt.Figure:
+def plot_moves(run: RunFolder) -> plt.Figure:
     """Firm-to-firm moves over the whole run as a heat map (unemployment included)."""
-    flows = run.table("flows")
+    flows = run.flows
     fig, ax = plt.subplots(figsize=(9, 7.5))
     if flows.empty:
         ax.set_title("No moves")
         return fig
-    totals = flows.groupby(["source", "destination"])["engineers"].sum()
+    totals = flows.groupby([col.FLOW_SOURCE, col.FLOW_DESTINATION])[col.FLOW_ENGINEERS].sum()
     volume = totals.groupby(level=0).sum().add(totals.groupby(level=1).sum(), fill_value=0)
-    places = list(volume.drop("unemployment", errors="ignore")
+    places = list(volume.drop(col.UNEMPLOYMENT_PLACE, errors="ignore")
                   .nlargest(MAX_MATRIX_PLACES - 2).index)
-    keep = ["unemployment", *places]
+    keep = [col.UNEMPLOYMENT_PLACE, *places]
     label = {p: p for p in keep}
     other = "other firms"
 
@@ -212,13 +167,14 @@ def plot_moves(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_rates(run: RunFiles) -> plt.Figure:
+def plot_rates(run: RunFolder) -> plt.Figure:
     """Unemployment and job-to-job rates over time."""
-    market = run.table("market")
-    dates = run.time_axis()
+    market = run.market
+    dates = run.dates()
     fig, ax = plt.subplots(figsize=(10, 4.5))
-    ax.plot(dates, 100 * market["unemployment_rate"], label="unemployment rate")
-    ax.plot(dates, 100 * market["job_to_job_rate"], label="job-to-job moves (% of employed)")
+    ax.plot(dates, 100 * market[col.UNEMPLOYMENT_RATE], label="unemployment rate")
+    ax.plot(dates, 100 * market[col.JOB_TO_JOB_RATE],
+            label="job-to-job moves (% of employed)")
     ax.set_title("Unemployment and job-to-job rates")
     ax.set_xlabel("month")
     ax.set_ylabel("% (monthly for moves)")
@@ -227,31 +183,32 @@ def plot_rates(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_deals(run: RunFiles) -> plt.Figure:
+def plot_deals(run: RunFolder) -> plt.Figure:
     """Deals over time: price per engineer moved, by form; blocked deals marked."""
-    deals = run.table("deals")
+    deals = run.deals
     fig, ax = plt.subplots(figsize=(10, 4.8))
     if deals.empty:
         ax.text(0.5, 0.5, "no deals in this run", ha="center", va="center",
                 transform=ax.transAxes)
     else:
-        dates = pd.to_datetime(deals["date"], format="%Y-%m")
-        done = ~deals["blocked"].astype(bool)
+        dates = pd.to_datetime(deals[col.DATE], format="%Y-%m")
+        done = ~deals[col.DEAL_BLOCKED].astype(bool)
         for form, marker in (("acquisition", "o"), ("license_and_hire", "s")):
-            mask = done & (deals["form"] == form)
-            ax.scatter(dates[mask], deals.loc[mask, "price_per_engineer"] / 1e6,
-                       s=20 + 3 * deals.loc[mask, "engineers_moved"], marker=marker,
+            mask = done & (deals[col.DEAL_FORM] == form)
+            ax.scatter(dates[mask], deals.loc[mask, col.DEAL_PRICE_PER_ENGINEER] / 1e6,
+                       s=20 + 3 * deals.loc[mask, col.DEAL_ENGINEERS_MOVED], marker=marker,
                        label=f"{form.replace('_', '-')} (size: engineers moved)", alpha=0.7)
             for idx in deals.index[mask]:
-                ax.annotate(f"{deals.loc[idx, 'buyer']}-{deals.loc[idx, 'target']}",
-                            (dates[idx], deals.loc[idx, "price_per_engineer"] / 1e6),
+                ax.annotate(f"{deals.loc[idx, col.DEAL_BUYER]}-{deals.loc[idx, col.DEAL_TARGET]}",
+                            (dates[idx], deals.loc[idx, col.DEAL_PRICE_PER_ENGINEER] / 1e6),
                             fontsize=6, xytext=(3, 3), textcoords="offset points")
         if done.any():
             ax.set_yscale("log")
         blocked = deals[~done]
         if len(blocked):
-            floor = deals.loc[done, "price_per_engineer"].min() / 2 if done.any() else 1e6
-            ax.scatter(pd.to_datetime(blocked["date"], format="%Y-%m"),
+            floor = (deals.loc[done, col.DEAL_PRICE_PER_ENGINEER].min() / 2 if done.any()
+                     else 1e6)
+            ax.scatter(pd.to_datetime(blocked[col.DATE], format="%Y-%m"),
                        np.full(len(blocked), floor / 1e6), marker="x", color="red",
                        label=f"blocked ({len(blocked)}), drawn at the bottom")
     ax.set_title("Deals: price per engineer moved")
@@ -263,25 +220,25 @@ def plot_deals(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_counter_offers(run: RunFiles) -> plt.Figure:
+def plot_counter_offers(run: RunFolder) -> plt.Figure:
     """Counter-offers made and accepted, by the employer's counter-offer policy."""
-    firms = run.table("firms")
+    firms = run.firms
     fig, ax = plt.subplots(figsize=(8, 4.8))
-    grouped = firms.groupby("counter_offer_policy")[
-        ["counter_offers", "counter_offers_accepted", "quits", "retention_calls",
-         "retention_kept"]].sum()
+    grouped = firms.groupby(col.COUNTER_OFFER_POLICY)[
+        [col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.QUITS, col.RETENTION_CALLS,
+         col.RETENTION_KEPT]].sum()
     grouped = grouped.reindex([p for p in ("never", "match", "beat") if p in grouped.index])
     x = np.arange(len(grouped))
     width = 0.2
     for k, (column, label) in enumerate((
-        ("counter_offers", "counter-offers made"),
-        ("counter_offers_accepted", "counter-offers accepted (engineer stayed)"),
-        ("quits", "engineers poached (job-to-job quits)"),
-        ("retention_kept", "kept after a retention call"),
+        (col.COUNTER_OFFERS, "counter-offers made"),
+        (col.COUNTER_OFFERS_ACCEPTED, "counter-offers accepted (engineer stayed)"),
+        (col.QUITS, "engineers poached (job-to-job quits)"),
+        (col.RETENTION_KEPT, "kept after a retention call"),
     )):
         ax.bar(x + (k - 1.5) * width, grouped[column], width, label=label)
-    ax.set_xticks(x, [f"{p}\n(firm-months: {int((firms.counter_offer_policy == p).sum())})"
-                      for p in grouped.index])
+    policy = firms[col.COUNTER_OFFER_POLICY]
+    ax.set_xticks(x, [f"{p}\n(firm-months: {int((policy == p).sum())})" for p in grouped.index])
     ax.set_title("Counter-offer outcomes by the employer's policy (whole run)")
     ax.set_xlabel("counter-offer policy")
     ax.set_ylabel("engineers")
@@ -289,23 +246,24 @@ def plot_counter_offers(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_pay_index(run: RunFiles) -> plt.Figure:
+def plot_pay_index(run: RunFolder) -> plt.Figure:
     """AI against non-AI pay (index, month 0 = 100), with layoffs on the same time axis."""
-    market = run.table("market")
-    dates = run.time_axis()
+    market = run.market
+    dates = run.dates()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6.5), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
-    top.plot(dates, market["ai_pay_index"], label="AI engineers (median pay)")
-    top.plot(dates, market["non_ai_pay_index"], label="non-AI engineers (median pay)")
+    top.plot(dates, market[col.AI_PAY_INDEX], label="AI engineers (median pay)")
+    top.plot(dates, market[col.NON_AI_PAY_INDEX], label="non-AI engineers (median pay)")
     top.axhline(100, color="grey", lw=0.8, ls=":")
     top.set_title("Pay of AI and non-AI engineers, and layoffs")
     top.set_ylabel("pay index (month 0 = 100)")
     top.legend()
-    columns = [c for c in market.columns if c.startswith("layoffs_")]
+    layoffs = per_tier(col.LAYOFFS, "")
+    columns = [c for c in market.columns if c.startswith(layoffs)]
     bottom_stack = np.zeros(len(market))
     for column in columns:
         bottom.bar(dates, market[column], width=20, bottom=bottom_stack,
-                   label=column.removeprefix("layoffs_"))
+                   label=column.removeprefix(layoffs))
         bottom_stack = bottom_stack + market[column].to_numpy()
     bottom.set_xlabel("month")
     bottom.set_ylabel("layoffs (engineers a month)")
@@ -314,19 +272,19 @@ def plot_pay_index(run: RunFiles) -> plt.Figure:
     return fig
 
 
-def plot_cash_gpus(run: RunFiles) -> plt.Figure:
+def plot_cash_gpus(run: RunFolder) -> plt.Figure:
     """Cash and GPU stock of the largest firms over time."""
-    firms = run.table("firms")
-    dates = dict(zip(run.table("market")["month"], run.time_axis(), strict=True))
+    firms = run.firms
+    dates = dict(zip(run.market[col.MONTH], run.dates(), strict=True))
     fig, axes = plt.subplots(1, 2, figsize=(13, 4.8), sharex=True)
     for ax, column, scale, label in (
-        (axes[0], "cash", 1e9, "cash ($ billion, log scale)"),
-        (axes[1], "gpus", 1e3, "GPU stock (thousand H100, log scale)"),
+        (axes[0], col.CASH, 1e9, "cash ($ billion, log scale)"),
+        (axes[1], col.GPUS, 1e3, "GPU stock (thousand H100, log scale)"),
     ):
-        first = firms[firms["month"] == 0]
-        ax.set_prop_cycle(color=plt.cm.tab20.colors)
-        for name in list(first.nlargest(MAX_FIRMS_SHOWN, column)["firm"]):
-            series = firms[firms["firm"] == name]
+        first = firms[firms[col.MONTH] == 0]
+        ax.set_prop_cycle(color=FIRM_COLOURS)
+        for name in list(first.nlargest(MAX_FIRMS_SHOWN, column)[col.FIRM]):
+            series = firms[firms[col.FIRM] == name]
             ax.plot(series["month"].map(dates), series[column] / scale, label=name)
         ax.set_yscale("symlog", linthresh=0.01)
         ax.set_xlabel("month")
@@ -338,7 +296,7 @@ def plot_cash_gpus(run: RunFiles) -> plt.Figure:
     return fig
 
 
-RUN_PLOTS: dict[str, Callable[[RunFiles], plt.Figure]] = {
+RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {
     "headcount": plot_headcount,
     "pay_by_tier": plot_pay,
     "gpu_vs_top_share": plot_gpu_share,
@@ -352,7 +310,7 @@ RUN_PLOTS: dict[str, Callable[[RunFiles], plt.Figure]] = {
 
 
 def _draw_some(run_dir: Path, names: list[str]) -> list[Path]:
-    run = RunFiles(run_dir)
+    run = RunFolder.open(run_dir)
     return [save(RUN_PLOTS[name](run), run.dir / f"{name}.png") for name in names]
 
 
@@ -362,7 +320,7 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
     Plots are drawn by up to ``workers`` processes (default: 2, or 1 on a single CPU), each
     reading the files itself; the result does not depend on the number of workers.
     """
-    RunFiles(run_dir)  # a clear error for a folder that is not a run, before any work
+    RunFolder.open(run_dir)  # a clear error for a folder that is not a run, before any work
     names = list(RUN_PLOTS)
     workers = min(workers or 2, os.cpu_count() or 1, len(names))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():

@@ -1,8 +1,9 @@
-"""One self-contained HTML report of a run, a sweep or several runs.
+"""One self-contained HTML report of a run or of several runs, and the pieces of such pages.
 
-``talentwar report RUN_DIR`` writes ``RUN_DIR/report.html``; ``talentwar report SWEEP_DIR``
-writes ``SWEEP_DIR/report.html``; ``talentwar report --compare RUN_DIR RUN_DIR...`` writes
-``report-compare.html`` in the current folder. ``--out FILE`` writes elsewhere.
+``talentwar report RUN_DIR`` writes ``RUN_DIR/report.html``; ``talentwar report --compare
+RUN_DIR RUN_DIR...`` writes ``report-compare.html`` in the current folder. ``--out FILE``
+writes elsewhere. The report of a sweep folder (:mod:`sim.sweeps.report`) is built from the
+same pieces: :func:`page`, :func:`figure_html`, :func:`data_table_html` and the others.
 
 The file needs no server, no internet and no JavaScript: plots are embedded as base64
 ``data:`` URIs, the style sheet is inline, and the scenario and manifest are printed as
@@ -25,16 +26,12 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
-from sim.output.compare import (
-    Run,
-    compare_runs,
-    difference_table,
-    format_cells,
-    load_run,
-    load_runs,
-)
-from sim.output.run import atomic_write_text
+from sim.output.compare import compare_runs, difference_table, format_cells, load_runs
+from sim.output.plots import RUN_PLOTS, save
+from sim.output.rundir import RunFolder, atomic_write_text
 
+DEFAULT_REPORT = "report.html"
+"""The report's file name in the folder it reports on."""
 DEFAULT_COMPARE_REPORT = Path("report-compare.html")
 MAX_TABLE_ROWS = 200
 
@@ -164,10 +161,18 @@ def pngs_in(folder: Path) -> list[Path]:
     return sorted(found, key=lambda p: (order.get(p.stem, len(order)), p.name))
 
 
+def read_csv(path: Path) -> pd.DataFrame:
+    """A CSV table, with a clear :class:`UserError` if it cannot be read."""
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise UserError(f"{path}: not a readable CSV table: {err}") from None
+
+
 # --------------------------------------------------------------------------- sections
 
 
-def run_facts(run: Run) -> dict[str, Any]:
+def run_facts(run: RunFolder) -> dict[str, Any]:
     """The facts about a run shown at the top of its section."""
     m = run.manifest
     versions = m.get("versions") or {}
@@ -187,22 +192,20 @@ def run_facts(run: Run) -> dict[str, Any]:
     }
 
 
-def run_figures(run: Run) -> str:
+def run_figures(run: RunFolder) -> str:
     """Every PNG of the run folder embedded; drawn afresh (not saved) if it has none."""
     pngs = pngs_in(run.dir)
     if pngs:
         return "\n".join(figure_html(p) for p in pngs)
-    from sim.output.plots import RUN_PLOTS, save
-
     with tempfile.TemporaryDirectory() as tmp:
-        drawn = [save(draw(run.files), Path(tmp) / f"{name}.png")
+        drawn = [save(draw(run), Path(tmp) / f"{name}.png")
                  for name, draw in RUN_PLOTS.items()]
         return ('<p class="note">The run folder has no plots; these were drawn from its '
                 "result files for this report.</p>\n"
                 + "\n".join(figure_html(p) for p in drawn))
 
 
-def scenario_and_manifest(run: Run, level: str = "h2") -> str:
+def scenario_and_manifest(run: RunFolder, level: str = "h2") -> str:
     """The scenario and the rest of the manifest as escaped JSON."""
     manifest = {k: v for k, v in run.manifest.items() if k != "scenario"}
     return (f"<{level}>Scenario</{level}>\n"
@@ -211,7 +214,7 @@ def scenario_and_manifest(run: Run, level: str = "h2") -> str:
             f"<{level}>Manifest</{level}>\n{json_block(manifest)}")
 
 
-def deals_section(run: Run) -> str:
+def deals_section(run: RunFolder) -> str:
     """The run's deals table, if it recorded deals."""
     deals = run.deals
     if deals.empty:
@@ -221,7 +224,7 @@ def deals_section(run: Run) -> str:
 
 def run_report(run_dir: Path) -> str:
     """The HTML report of one run folder."""
-    run = load_run(run_dir)
+    run = RunFolder.finished(run_dir)
     table = difference_table([run])
     sections = [
         "<h2>Run</h2>", facts_html(run_facts(run)),
@@ -267,71 +270,7 @@ def compare_report(run_dirs: Sequence[Path]) -> str:
                 f"{len(runs)} runs compared.", sections)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not a readable CSV table: {err}") from None
-
-
-def table_summary(df: pd.DataFrame) -> str:
-    """Rows and columns of a table, counts of its text columns, statistics of numbers."""
-    parts = [f'<p class="note">{len(df):,} rows, {len(df.columns)} columns: '
-             f"{esc(', '.join(map(str, df.columns)))}.</p>"]
-    for column in df.columns:
-        numeric = pd.api.types.is_numeric_dtype(df[column])
-        distinct = df[column].nunique()
-        if not numeric and 1 < distinct <= 12 and distinct < len(df):
-            counts = df[column].value_counts(dropna=False).rename_axis(column)
-            parts.append(data_table_html(counts.reset_index(name="rows")))
-    numbers = df.select_dtypes("number")
-    if not numbers.empty:
-        stats = numbers.describe(percentiles=[0.5]).T.reset_index(names="column")
-        parts.append(data_table_html(stats))
-    return "\n".join(parts)
-
-
-def sweep_report(sweep_dir: Path) -> str:
-    """The HTML report of a sweep folder (``sweep.json``, ``runs.csv``, tables, PNGs)."""
-    folder = Path(sweep_dir)
-    try:
-        sweep = json.loads((folder / "sweep.json").read_text())
-    except json.JSONDecodeError as err:
-        raise UserError(f"{folder / 'sweep.json'}: not valid JSON: {err}") from None
-    name = sweep.get("name", folder.name) if isinstance(sweep, dict) else folder.name
-    sections = ["<h2>Sweep</h2>", facts_html({"folder": str(folder.resolve()), "name": name})]
-    runs_csv = folder / "runs.csv"
-    sections.append("<h2>Runs</h2>")
-    if runs_csv.is_file():
-        df = _read_csv(runs_csv)
-        sections += [table_summary(df), "<details><summary>First rows</summary>"
-                     + data_table_html(df, 50) + "</details>"]
-    else:
-        sections.append('<p class="note">No runs.csv in this folder.</p>')
-    sensitivity = folder / "sensitivity.csv"
-    if sensitivity.is_file():
-        sections += ["<h2>Sensitivity</h2>", data_table_html(_read_csv(sensitivity))]
-    for path in sorted(folder.glob("*.csv")):
-        if path.name in ("runs.csv", "sensitivity.csv") or path.name.startswith("."):
-            continue
-        df = _read_csv(path)
-        sections += [f"<h2>Table {esc(path.name)}</h2>", table_summary(df),
-                     "<details><summary>First rows</summary>"
-                     + data_table_html(df, 50) + "</details>"]
-    pngs = pngs_in(folder)
-    sections.append("<h2>Figures</h2>")
-    sections.append("\n".join(figure_html(p) for p in pngs) if pngs
-                    else '<p class="note">No plots in this folder.</p>')
-    sections += ["<h2>Sweep definition (sweep.json)</h2>", json_block(sweep)]
-    return page(f"talentwar sweep report: {name}", "", sections)
-
-
 # --------------------------------------------------------------------------- writing
-
-
-def is_sweep(folder: Path) -> bool:
-    """Whether ``folder`` is a sweep folder (it holds ``sweep.json``)."""
-    return (Path(folder) / "sweep.json").is_file()
 
 
 def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | None = None
@@ -341,10 +280,10 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     Parameters
     ----------
     paths : Path or sequence of Path
-        One run folder, one sweep folder, or two or more run folders to compare (the
-        first is the reference for the differences).
+        One run folder, or two or more run folders to compare (the first is the reference
+        for the differences).
     out : Path, optional
-        The HTML file to write. Default: ``report.html`` in the run or sweep folder, or
+        The HTML file to write. Default: ``report.html`` in the run folder, or
         ``report-compare.html`` in the current folder when comparing runs.
 
     Returns
@@ -355,8 +294,7 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     Raises
     ------
     UserError
-        No folder, a folder that is neither a run nor a sweep, a sweep among runs to
-        compare, or an unwritable ``out``.
+        No folder, a folder that is not a run, or an unwritable ``out``.
     """
     folders = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not folders:
@@ -366,13 +304,9 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
             raise UserError(f"{folder}: no such folder")
     if len(folders) == 1:
         folder = folders[0]
-        text = sweep_report(folder) if is_sweep(folder) else run_report(folder)
-        target = Path(out) if out is not None else folder / "report.html"
+        text = run_report(folder)
+        target = Path(out) if out is not None else folder / DEFAULT_REPORT
     else:
-        sweeps = [str(f) for f in folders if is_sweep(f)]
-        if sweeps:
-            raise UserError(f"{', '.join(sweeps)}: a sweep folder cannot be compared with "
-                            "runs; report on it alone")
         text = compare_report(folders)
         target = Path(out) if out is not None else DEFAULT_COMPARE_REPORT
     return atomic_write_text(target, text, what="the report")

@@ -1,4 +1,4 @@
-"""``talentwar report``: one self-contained HTML file of a run, a sweep or several runs."""
+"""``talentwar report``: one self-contained HTML file of a run or of several runs."""
 
 from __future__ import annotations
 
@@ -21,9 +21,7 @@ from sim.errors import UserError
 from sim.output.compare import compare_runs, format_cells
 from sim.output.plots import RUN_PLOTS
 from sim.output.report import write_report
-from sim.sweeps.engine import run_sweep
-from sim.sweeps.plots import plot_sweep
-from tests.conftest import SCENARIOS, TWO_TIER_SCENARIO
+from tests.conftest import TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO
 
@@ -32,47 +30,6 @@ SCENARIO = TWO_TIER_SCENARIO
 def runs(two_tier_runs) -> tuple[Path, Path, Path]:
     """Two tiny runs with plots (seeds 1 and 2) and one written without plots."""
     return two_tier_runs
-
-
-SWEEP = f"""
-name = "threshold_sweep"
-base = "{SCENARIOS / 'sweeps' / 'small_market.toml'}"
-seed = 7
-months = 6
-set = ["market.engineers=300"]
-
-[design]
-kind = "morris"
-samples = 4
-levels = 4
-resamples = 50
-
-[[parameters]]
-key = "compute.threshold"
-min = 1000
-max = 100000
-scale = "log"
-
-[[parameters]]
-key = "choice.noise"
-min = 0.1
-max = 1.0
-
-[[measures]]
-column = "top_hhi"
-"""
-
-
-@pytest.fixture(scope="module")
-def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small Morris sweep, run and plotted as ``talentwar sweep`` and ``plot`` do."""
-    root = tmp_path_factory.mktemp("sweep")
-    path = root / "sweep.toml"
-    path.write_text(SWEEP)
-    folder = root / "out"
-    run_sweep(path, out=folder, workers=1, progress=False)
-    plot_sweep(folder)
-    return folder
 
 
 def embedded_pngs(text: str) -> list[bytes]:
@@ -148,30 +105,12 @@ def test_compare_report(runs, tmp_path, monkeypatch):
         assert f"<tr><td>{name}</td>" + "".join(f"<td>{v}</td>" for v in row) in text
 
 
-def test_sweep_report(sweep):
-    path = write_report(sweep)
-    assert path == sweep / "report.html"
-    text = path.read_text()
-    assert_self_contained(text)
-    pngs = sorted(sweep.glob("*.png"))
-    assert pngs and sorted(embedded_pngs(text)) == sorted(p.read_bytes() for p in pngs)
-    assert "threshold_sweep" in text
-    runs = pd.read_csv(sweep / "runs.csv")
-    assert f"{len(runs)} rows" in text  # runs.csv summary
-    sensitivity = pd.read_csv(sweep / "sensitivity.csv")
-    assert set(sensitivity["parameter"]) == {"compute.threshold", "choice.noise"}
-    assert "mu_star" in text and "choice.noise" in text  # the sensitivity table
-    assert "&quot;compute.threshold&quot;" in text  # sweep.json
-
-
-def test_bad_input_is_a_user_error(runs, sweep, tmp_path):
+def test_bad_input_is_a_user_error(runs, tmp_path):
     a = runs[0]
     with pytest.raises(UserError, match="not a run folder"):
         write_report(tmp_path)
     with pytest.raises(UserError, match="no such folder"):
         write_report(tmp_path / "missing")
-    with pytest.raises(UserError, match="sweep folder cannot be compared"):
-        write_report([a, sweep], tmp_path / "x.html")
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(UserError, match="cannot write the report"):
@@ -275,8 +214,3 @@ def test_browser_displays_run_report(runs, tmp_path):
 def test_browser_displays_compare_report(runs, tmp_path):
     browser()
     assert_displayed(write_report(runs[:2], tmp_path / "compare.html"), tmp_path)
-
-
-def test_browser_displays_sweep_report(sweep, tmp_path):
-    browser()
-    assert_displayed(write_report(sweep, tmp_path / "sweep.html"), tmp_path, key_table=False)
