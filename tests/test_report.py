@@ -21,8 +21,8 @@ from sim.errors import UserError
 from sim.output.compare import compare_runs, format_cells
 from sim.output.plots import RUN_PLOTS
 from sim.output.report import write_report
-from sim.sweeps.engine import run_sweep
 from sim.sweeps.plots import plot_sweep
+from sim.sweeps.run import run_sweep
 from tests.conftest import SCENARIOS, TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO

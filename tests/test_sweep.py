@@ -16,11 +16,16 @@ import pandas as pd
 import pytest
 
 import sim.cli
-import sim.sweeps.engine as sweep
 from sim.errors import UserError
 from sim.model import TalentMarket
 from sim.scenario import load_scenario
+from sim.sweeps import worker
 from sim.sweeps.analysis import point_means, run_scalars, sensitivity
+from sim.sweeps.designs import design_matrix, design_points
+from sim.sweeps.run import plan_sweep, resume_sweep, run_sweep
+from sim.sweeps.spec import SweepSpec, parse_sweep
+from sim.sweeps.store import read_recorded
+from sim.sweeps.worker import RunTask, execute_run
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "scenarios" / "sweeps" / "small_market.toml"
@@ -91,28 +96,28 @@ def same_results(a: Path, b: Path) -> None:
 def serial_grid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("serial")
     out = tmp / "out"
-    sweep.run_sweep(write(tmp, GRID), out=out, workers=1, progress=False)
+    run_sweep(write(tmp, GRID), out=out, workers=1, progress=False)
     return out
 
 
 @pytest.fixture(autouse=True)
 def _no_hook():
     yield
-    sweep.RUN_HOOK = None
+    worker.RUN_HOOK = None
 
 
 # --------------------------------------------------------------------------- designs
 
 
-def spec(text: str) -> sweep.SweepSpec:
+def spec(text: str) -> SweepSpec:
     import tomllib
 
-    return sweep.parse_sweep(tomllib.loads(text), "test")
+    return parse_sweep(tomllib.loads(text), "test")
 
 
 def test_grid_size_order_and_log_spacing() -> None:
     s = spec(GRID)
-    points = sweep.design_points(s)
+    points = design_points(s)
     assert len(points) == 3 * 2
     # the first parameter varies slowest; log steps are geometric with exact ends
     assert [p["compute.threshold"] for p in points[::2]] == pytest.approx([1e3, 1e4, 1e5])
@@ -139,7 +144,7 @@ scale = "log"
 key = "compute.response"
 values = ["sharp", "smooth"]
 ''' + MEASURES)
-    points = sweep.design_points(s)
+    points = design_points(s)
     assert len(points) == n
     noise = np.array([p["choice.noise"] for p in points])
     log_t = np.log10([p["compute.threshold"] for p in points])
@@ -167,13 +172,13 @@ min = 0.1
 max = 1.0
 '''
     sobol = spec(HEADER + '[design]\nkind = "sobol"\nsamples = 16\n' + params + MEASURES)
-    assert len(sweep.design_points(sobol)) == 16 * (3 + 2)
+    assert len(design_points(sobol)) == 16 * (3 + 2)
     second = spec(HEADER + '[design]\nkind = "sobol"\nsamples = 16\nsecond_order = true\n'
                   + params + MEASURES)
-    assert len(sweep.design_points(second)) == 16 * (2 * 3 + 2)
+    assert len(design_points(second)) == 16 * (2 * 3 + 2)
     morris = spec(HEADER + '[design]\nkind = "morris"\nsamples = 5\nlevels = 4\n'
                   + params + MEASURES)
-    x = sweep.design_matrix(morris)
+    x = design_matrix(morris)
     assert x.shape == (5 * (3 + 1), 3)
     # within a trajectory, consecutive points differ in exactly one parameter
     for t in range(5):
@@ -196,9 +201,9 @@ min = 0
 max = 9
 integer = true
 ''' + MEASURES
-    a, b = sweep.design_points(spec(text)), sweep.design_points(spec(text))
+    a, b = design_points(spec(text)), design_points(spec(text))
     assert a == b
-    other = sweep.design_points(spec(text.replace("seed = 42", "seed = 43")))
+    other = design_points(spec(text.replace("seed = 42", "seed = 43")))
     assert a != other
     assert all(0.2 <= p["choice.noise"] <= 0.4 for p in a)
     assert all(isinstance(p["firms.megacorp.outreach"], int) for p in a)
@@ -246,7 +251,7 @@ def test_tidy_table_layout(serial_grid: Path) -> None:
 
 def test_two_workers_give_the_serial_results(serial_grid: Path, tmp_path: Path) -> None:
     out = tmp_path / "par"
-    summary = sweep.run_sweep(write(tmp_path, GRID), out=out, workers=2, progress=False)
+    summary = run_sweep(write(tmp_path, GRID), out=out, workers=2, progress=False)
     assert (summary.done, summary.failed) == (12, 0)
     same_results(serial_grid, out)
 
@@ -255,25 +260,25 @@ def test_resume_after_interrupt_gives_the_uninterrupted_results(
         serial_grid: Path, tmp_path: Path) -> None:
     out = tmp_path / "int"
 
-    def interrupt(task: sweep.RunTask) -> None:
+    def interrupt(task: RunTask) -> None:
         if task.run_id == 5:
             raise KeyboardInterrupt
 
-    sweep.RUN_HOOK = interrupt
+    worker.RUN_HOOK = interrupt
     with pytest.raises(KeyboardInterrupt):
-        sweep.run_sweep(write(tmp_path, GRID), out=out, workers=1, progress=False)
-    assert sorted(sweep.read_recorded(out)) == [0, 1, 2, 3, 4]
+        run_sweep(write(tmp_path, GRID), out=out, workers=1, progress=False)
+    assert sorted(read_recorded(out)) == [0, 1, 2, 3, 4]
     # a crash mid-write: measure rows of an unrecorded run and a torn runs.csv line
     with (out / "measures.csv").open("a") as handle:
         handle.write("7,0,0.5,0.5,0.5\n7,1,0.5")
     with (out / "runs.csv").open("a") as handle:
         handle.write("7,3,1,123,1000")
-    sweep.RUN_HOOK = None
-    summary = sweep.resume_sweep(out, workers=2, progress=False)
+    worker.RUN_HOOK = None
+    summary = resume_sweep(out, workers=2, progress=False)
     assert (summary.ran, summary.done) == (7, 12)
     same_results(serial_grid, out)
     # resuming a complete sweep runs nothing and changes nothing
-    assert sweep.resume_sweep(out, progress=False).ran == 0
+    assert resume_sweep(out, progress=False).ran == 0
     same_results(serial_grid, out)
 
 
@@ -287,26 +292,26 @@ def test_resume_after_kill(serial_grid: Path, tmp_path: Path) -> None:
                              "--workers", "2", "--quiet"], env=env, cwd=ROOT,
                             start_new_session=True, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while len(sweep.read_recorded(out)) < 6 and time.monotonic() < deadline:
+    while len(read_recorded(out)) < 6 and time.monotonic() < deadline:
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    recorded = len(sweep.read_recorded(out))
+    recorded = len(read_recorded(out))
     assert 6 <= recorded < 48, "the kill should land mid-sweep"
-    summary = sweep.resume_sweep(out, workers=2, progress=False)
+    summary = resume_sweep(out, workers=2, progress=False)
     assert summary.done == 48 and summary.ran == 48 - recorded
     reference = tmp_path / "reference"
-    sweep.run_sweep(path, out=reference, workers=2, progress=False)
+    run_sweep(path, out=reference, workers=2, progress=False)
     same_results(reference, out)
 
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(
         serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(task: sweep.RunTask) -> None:
+    def fail(task: RunTask) -> None:
         if task.run_id in (2, 9):
             raise RuntimeError(f"boom in run {task.run_id}")
 
-    sweep.RUN_HOOK = fail  # set before the worker processes fork
+    worker.RUN_HOOK = fail  # set before the worker processes fork
     out = tmp_path / "failing"
     status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "2",
                   "--quiet"], monkeypatch)
@@ -318,9 +323,9 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     kept = pd.read_csv(out / "measures.csv")
     assert set(kept.run_id) == set(range(12)) - {2, 9}
     # a plain resume keeps failures; --retry-failed reruns them
-    sweep.RUN_HOOK = None
-    assert sweep.resume_sweep(out, progress=False).ran == 0
-    assert sweep.resume_sweep(out, progress=False, retry_failed=True).ran == 2
+    worker.RUN_HOOK = None
+    assert resume_sweep(out, progress=False).ran == 0
+    assert resume_sweep(out, progress=False, retry_failed=True).ran == 2
     same_results(serial_grid, out)
 
 
@@ -355,7 +360,7 @@ def test_bad_sweep_files_are_user_errors_and_write_nothing(
     assert old in GRID
     path = write(tmp_path, GRID.replace(old, new, 1))
     with pytest.raises(UserError) as err:
-        sweep.plan_sweep(path)
+        plan_sweep(path)
     assert str(path) in str(err.value) and expected in str(err.value)
     out = tmp_path / "out"
     assert cli(["sweep", str(path), "--out", str(out), "--quiet"], monkeypatch) == 2
@@ -369,7 +374,7 @@ def test_bad_sobol_samples_and_workers(tmp_path: Path, monkeypatch: pytest.Monke
     path = write(tmp_path, GRID.replace("replicates = 2",
                                         'replicates = 2\n[design]\nkind = "sobol"\nsamples = 10'))
     with pytest.raises(UserError, match=r"design.*power of 2"):
-        sweep.plan_sweep(path)
+        plan_sweep(path)
     good = write(tmp_path, GRID, "good.toml")
     for workers in ("0", "two"):
         assert cli(["sweep", str(good), "--workers", workers, "--out", str(tmp_path / "o")],
@@ -377,7 +382,7 @@ def test_bad_sobol_samples_and_workers(tmp_path: Path, monkeypatch: pytest.Monke
         assert "--workers" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     with pytest.raises(UserError, match="not a sweep folder"):
-        sweep.resume_sweep(tmp_path)
+        resume_sweep(tmp_path)
 
 
 # --------------------------------------------------------------------------- analysis, plots
@@ -425,7 +430,7 @@ def test_sensitivity_ranks_an_influential_above_an_inert_parameter(
     seeds gives it a (small) index. The confidence intervals must not overlap (checked to
     hold with margin for root seeds 42, 1 and 2)."""
     out = tmp_path / kind
-    sweep.run_sweep(write(tmp_path, SENSITIVITY.format(kind=kind, samples=samples)), out=out,
+    run_sweep(write(tmp_path, SENSITIVITY.format(kind=kind, samples=samples)), out=out,
                     workers=2, progress=False)
     table = pd.read_csv(out / "sensitivity.csv")
     assert list(table.columns) == ["measure", "parameter", "index", "value", "confidence"]
@@ -442,9 +447,9 @@ def test_plots_fit_the_design(serial_grid: Path, tmp_path: Path) -> None:
 
     one = tmp_path / "one"
     text = GRID.replace('values = ["sharp", "smooth"]', 'values = ["smooth"]')
-    sweep.run_sweep(write(tmp_path, text), out=one, workers=1, progress=False)
+    run_sweep(write(tmp_path, text), out=one, workers=1, progress=False)
     sobol = tmp_path / "sobol"
-    sweep.run_sweep(write(tmp_path, SENSITIVITY.format(kind="sobol", samples=8), "s.toml"),
+    run_sweep(write(tmp_path, SENSITIVITY.format(kind="sobol", samples=8), "s.toml"),
                     out=sobol, workers=1, progress=False)
     expected = {
         one: {"response_top_share_above_threshold.png", "response_unemployment_rate.png",
@@ -478,7 +483,7 @@ def test_sweep_json_records_the_design(serial_grid: Path) -> None:
 @pytest.mark.parametrize(("name", "runs"), [("gpu_threshold", 9 * 20),
                                             ("sobol_preferences", 128 * 6 * 2)])
 def test_example_sweeps_are_valid(name: str, runs: int) -> None:
-    plan = sweep.plan_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml")
+    plan = plan_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml")
     assert plan.total == runs
 
 
@@ -493,11 +498,11 @@ def test_workers_do_not_keep_finished_models(tmp_path: Path) -> None:
         gc.collect()
         return sum(isinstance(o, TalentMarket) for o in gc.get_objects())
 
-    plan = sweep.plan_sweep(write(tmp_path, GRID))
+    plan = plan_sweep(write(tmp_path, GRID))
     job = plan.job()
     before, registered = live_models(), len(getattr(mesa.Agent, "_ids", {}))
     for task in list(plan.tasks())[:5]:
-        assert sweep.execute_run(task, job)["status"] == "done"
+        assert execute_run(task, job).status == "done"
     assert live_models() == before
     assert len(getattr(mesa.Agent, "_ids", {})) == registered
 
