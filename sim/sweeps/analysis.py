@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.errors import UserError
 
@@ -62,6 +61,8 @@ def point_means(scalars: pd.DataFrame, measure: str, keys: list[str],
 
         mean ± t_{(1+conf_level)/2, n-1} · s / √n   (NaN when n < 2).
     """
+    from scipy import stats  # heavy: imported when needed, not with the sweep command
+
     grouped = scalars.groupby("point")[measure]
     out = pd.DataFrame({"n": grouped.count(), "mean": grouped.mean(), "sd": grouped.std()})
     t = stats.t.ppf((1 + conf_level) / 2, np.maximum(out["n"] - 1, 1))
