@@ -59,7 +59,7 @@ def single_run_times(path: Path) -> list[float]:
     """Time every run of the sweep alone, serially, in this process."""
     from sim.model import TalentMarket
     from sim.scenario import load_scenario
-    from sim.sweeps.engine import plan_sweep
+    from sim.sweeps.run import plan_sweep
 
     plan = plan_sweep(path)
     fixed = [*plan.spec.overrides, f"months={plan.spec.months}"]
@@ -77,7 +77,7 @@ def single_run_times(path: Path) -> list[float]:
 # it over from the parent through fork and exec.
 CHILD = """
 import json, sys, time
-from sim.sweeps.engine import run_sweep
+from sim.sweeps.run import run_sweep
 clock = time.perf_counter()
 summary = run_sweep(sys.argv[1], out=sys.argv[2], workers=int(sys.argv[3]), progress=False)
 wall = time.perf_counter() - clock
@@ -89,7 +89,8 @@ print(json.dumps({"wall": wall, "done": summary.done, "maxrss_mb": hwm / 1024}))
 
 WORKER = """
 import json, sys
-from sim.sweeps.engine import execute_run, plan_sweep
+from sim.sweeps.run import plan_sweep
+from sim.sweeps.worker import execute_run
 def rss():
     with open("/proc/self/status") as status:
         return next(int(l.split()[1]) for l in status if l.startswith("VmRSS")) / 1024

@@ -144,7 +144,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``talentwar sweep``: run a sweep file, or resume a sweep folder."""
-    from sim.sweeps.engine import resume_sweep, run_sweep
+    from sim.sweeps.run import resume_sweep, run_sweep
 
     workers = _workers(args.workers)
     if args.resume is not None:

@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
+from sim import columns as col
+from sim.columns import pay_column, per_tier
 from sim.errors import UserError
-from sim.market import columns as col
-from sim.market.columns import pay_column, per_tier
 from sim.output.plots import save
 from sim.output.rundir import RunFolder, atomic_write_text
 

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap, LogNorm
 
-from sim.market import columns as col
-from sim.market.columns import pay_column, per_tier
+from sim import columns as col
+from sim.columns import pay_column, per_tier
 from sim.output.rundir import RunFolder
 
 MAX_FIRMS_SHOWN = 12

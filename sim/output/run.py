@@ -35,10 +35,6 @@ from sim.output.rundir import (
     versions,
     write_manifest,
 )
-from sim.output.rundir import (
-    # Re-exported for sim.sweeps, which imports it from here until it imports from rundir.
-    atomic_write_text as atomic_write_text,
-)
 from sim.scenario import Scenario
 
 EngineerFormat = Literal["csv", "parquet", "none"]

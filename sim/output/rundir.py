@@ -5,7 +5,7 @@ A run folder holds ``manifest.json``, ``market.csv``, ``firms.csv``, ``flows.csv
 owner of that format: the file names, the atomic writers (a run appears complete or not at
 all), the manifest, and :class:`RunFolder`, the reader of a finished run that plots,
 comparisons and reports share. The names of the tables' columns are declared in
-:mod:`sim.market.columns`.
+:mod:`sim.columns`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any, TypedDict, cast
 
 import pandas as pd
 
+from sim import columns as col
 from sim.errors import UserError
-from sim.market import columns as col
 
 MANIFEST = "manifest.json"
 MARKET = "market.csv"

@@ -627,8 +627,8 @@ class Scenario(Strict):
                 raise ValueError(f"tiers.{tier}: this name would overwrite the output "
                                  f"column(s) {clashes}; choose another tier name")
         names = self.firm_names()
-        seen: set[str] = set()
-        twice = sorted({n for n in names if n in seen or seen.add(n)})
+        seen = set(names)
+        twice = sorted({n for n in seen if names.count(n) > 1}) if len(seen) < len(names) else []
         if twice:
             raise ValueError(f"firm names must be unique; {twice[:10]} appear twice (a "
                              "generated name clashes with another)")

@@ -12,19 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.errors import UserError
-from sim.sweeps.engine import (
-    DONE,
-    MEASURES_FILE,
-    RUNS_FILE,
-    SENSITIVITY_FILE,
-    Plan,
-    design_seed,
-    load_plan,
-    salib_problem,
-)
+
+# sim.output.run's writers move to sim.output.rundir (issue 8).
+from sim.output.rundir import atomic_write_text
+from sim.sweeps.designs import design_seed, salib_problem
+from sim.sweeps.store import MEASURES_FILE, RUNS_FILE, SENSITIVITY_FILE, Plan, load_plan
+from sim.sweeps.worker import DONE
 
 
 def read_runs(folder: Path) -> pd.DataFrame:
@@ -52,7 +47,7 @@ def run_scalars(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
     last = table.loc[table.groupby("run_id")["month"].idxmax()].set_index("run_id")
     for m in plan.spec.measures:
         if m.keep == "mean":
-            rows = table[table["month"] == m.window[1]].set_index("run_id")[m.out]
+            rows = table[table["month"] == m.span[1]].set_index("run_id")[m.out]
         else:
             rows = last[m.out]
         base[m.out] = rows.reindex(base.index)
@@ -66,6 +61,8 @@ def point_means(scalars: pd.DataFrame, measure: str, keys: list[str],
 
         mean ± t_{(1+conf_level)/2, n-1} · s / √n   (NaN when n < 2).
     """
+    from scipy import stats  # heavy: imported when needed, not with the sweep command
+
     grouped = scalars.groupby("point")[measure]
     out = pd.DataFrame({"n": grouped.count(), "mean": grouped.mean(), "sd": grouped.std()})
     t = stats.t.ppf((1 + conf_level) / 2, np.maximum(out["n"] - 1, 1))
@@ -140,8 +137,6 @@ def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
 
 def write_sensitivity(folder: Path) -> Path:
     """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically."""
-    from sim.output.run import atomic_write_text
-
     folder = Path(folder)
     table = sensitivity(folder)
     path = folder / SENSITIVITY_FILE

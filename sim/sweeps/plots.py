@@ -25,7 +25,8 @@ import pandas as pd
 
 from sim.output.plots import save
 from sim.sweeps.analysis import point_means, run_scalars, write_sensitivity
-from sim.sweeps.engine import MEASURES_FILE, SENSITIVITY_FILE, Measure, Parameter, Plan, load_plan
+from sim.sweeps.spec import Measure, Parameter
+from sim.sweeps.store import MEASURES_FILE, SENSITIVITY_FILE, Plan, load_plan
 
 MAX_SERIES_LINES = 12
 MAX_ANNOTATED_CELLS = 120
@@ -56,7 +57,7 @@ def plot_response(plan: Plan, scalars: pd.DataFrame, p: Parameter, m: Measure) -
     conf = plan.spec.design.conf_level
     stats = point_means(scalars, m.out, [p.key], conf)
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    if p.categorical:
+    if p.values is not None:
         pos = {v: k for k, v in enumerate(p.values)}
         x = stats[p.key].map(lambda v: pos.get(v, np.nan)).to_numpy(dtype=float)
         xs = scalars[p.key].map(lambda v: pos.get(v, np.nan)).to_numpy(dtype=float)
@@ -137,7 +138,7 @@ def plot_scatter(plan: Plan, scalars: pd.DataFrame, m: Measure) -> plt.Figure:
     fig, axes = plt.subplots(1, len(params), figsize=(4 * len(params), 4), squeeze=False,
                              sharey=True)
     for ax, p in zip(axes[0], params, strict=True):
-        if p.categorical:
+        if p.values is not None:
             pos = {v: k for k, v in enumerate(p.values)}
             x = scalars[p.key].map(lambda v, pos=pos: pos.get(v, np.nan))
             ax.set_xticks(range(len(p.values)), [_fmt(v) for v in p.values])

@@ -27,10 +27,8 @@ from sim.output.report import (
     read_csv,
 )
 from sim.output.rundir import atomic_write_text
+from sim.sweeps.store import RUNS_FILE, SENSITIVITY_FILE, SWEEP_FILE
 
-SWEEP_FILE = "sweep.json"
-RUNS_TABLE = "runs.csv"
-SENSITIVITY_TABLE = "sensitivity.csv"
 FIRST_ROWS = 50
 
 
@@ -70,18 +68,18 @@ def sweep_report(sweep_dir: Path) -> str:
         raise UserError(f"{folder / SWEEP_FILE}: not valid JSON: {err}") from None
     name = sweep.get("name", folder.name) if isinstance(sweep, dict) else folder.name
     sections = ["<h2>Sweep</h2>", facts_html({"folder": str(folder.resolve()), "name": name})]
-    runs_csv = folder / RUNS_TABLE
+    runs_csv = folder / RUNS_FILE
     sections.append("<h2>Runs</h2>")
     if runs_csv.is_file():
         df = read_csv(runs_csv)
         sections += [table_summary(df), _first_rows(df)]
     else:
-        sections.append(f'<p class="note">No {RUNS_TABLE} in this folder.</p>')
-    sensitivity = folder / SENSITIVITY_TABLE
+        sections.append(f'<p class="note">No {RUNS_FILE} in this folder.</p>')
+    sensitivity = folder / SENSITIVITY_FILE
     if sensitivity.is_file():
         sections += ["<h2>Sensitivity</h2>", data_table_html(read_csv(sensitivity))]
     for path in sorted(folder.glob("*.csv")):
-        if path.name in (RUNS_TABLE, SENSITIVITY_TABLE) or path.name.startswith("."):
+        if path.name in (RUNS_FILE, SENSITIVITY_FILE) or path.name.startswith("."):
             continue
         df = read_csv(path)
         sections += [f"<h2>Table {esc(path.name)}</h2>", table_summary(df), _first_rows(df)]

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from sim import cli
-from sim.sweeps.engine import run_sweep
 from sim.sweeps.plots import plot_sweep
 from sim.sweeps.report import write_sweep_report
+from sim.sweeps.run import run_sweep
 from tests.conftest import SCENARIOS
 from tests.output.test_report import (
     assert_displayed,

@@ -1,0 +1,244 @@
+"""The sweep file: its schema (:class:`SweepSpec` and its parts) and reading it.
+
+A *sweep file* (TOML) names a base scenario, the parameters to vary (scenario key paths, as
+for ``--set``), a design (full grid, random, Latin hypercube, Sobol or Morris), replicates
+per design point, and the ``market.csv`` measures to keep. See docs/sweeps.md for the
+reference of every key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from sim.errors import UserError
+from sim.scenario import format_validation_error, parse_toml_file
+from sim.scenario.schema import Strict
+
+Scalar = bool | int | float | str
+Window = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)]
+
+
+class Parameter(Strict):
+    """One varied scenario value: a list of values, or a numeric range ``min``..``max``."""
+
+    key: str = Field(description="Scenario key path, as for --set (e.g. compute.threshold).")
+    values: Annotated[list[Scalar], Field(min_length=1)] | None = Field(
+        default=None,
+        description="Values to use (numbers, strings or booleans; categorical allowed).",
+    )
+    min: float | None = Field(default=None, description="Lower end of a numeric range.")
+    max: float | None = Field(default=None, description="Upper end of a numeric range.")
+    steps: Annotated[int, Field(ge=2, le=100_000)] | None = Field(
+        default=None, description="Grid points from min to max inclusive (grid designs)."
+    )
+    scale: Literal["linear", "log"] = Field(
+        default="linear", description="Spacing/sampling of a range: linear, or even in log10."
+    )
+    integer: bool = Field(default=False, description="Round range values to whole numbers.")
+    label: str | None = Field(default=None, description="Axis label with units, for plots.")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Parameter:
+        has_range = self.min is not None or self.max is not None
+        if self.values is not None and (has_range or self.steps is not None):
+            raise ValueError("give either values or min/max (and steps), not both")
+        if self.values is None:
+            if self.min is None or self.max is None:
+                raise ValueError("give values = [...] or both min and max")
+            if not self.min < self.max:
+                raise ValueError("min must be below max")
+            if self.scale == "log" and self.min <= 0:
+                raise ValueError("scale = 'log' needs min > 0")
+        elif len({json.dumps(v) for v in self.values}) != len(self.values):
+            raise ValueError("values must not repeat")
+        if self.key.startswith(".") or self.key.endswith(".") or ".." in self.key:
+            raise ValueError("key must be a dotted key path like compute.threshold")
+        return self
+
+    @property
+    def categorical(self) -> bool:
+        """Whether the parameter is a list of values (rather than a range)."""
+        return self.values is not None
+
+    @property
+    def choices(self) -> list[Scalar]:
+        """The values of a categorical parameter (a range parameter has none)."""
+        if self.values is None:
+            raise TypeError(f"parameter {self.key!r} is a range, not a list of values")
+        return self.values
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """``(min, max)`` of a range parameter (a categorical parameter has none)."""
+        if self.min is None or self.max is None:
+            raise TypeError(f"parameter {self.key!r} is a list of values, not a range")
+        return self.min, self.max
+
+
+class Measure(Strict):
+    """A ``market.csv`` column to keep: its final value, a window mean, or the whole series."""
+
+    column: str = Field(description="A market.csv column, e.g. top_share_above_threshold.")
+    keep: Literal["final", "mean", "series"] = Field(
+        default="final",
+        description="final: value at the last month; mean: mean over `window`; series: all.",
+    )
+    window: Window | None = Field(
+        default=None, description="[first, last] month (inclusive) of the mean (keep = 'mean')."
+    )
+    name: str | None = Field(
+        default=None, description="Column name in measures.csv (default: column, or column_mean)."
+    )
+    label: str | None = Field(default=None, description="Axis label with units, for plots.")
+
+    @model_validator(mode="after")
+    def _window(self) -> Measure:
+        if self.keep == "mean":
+            if self.window is None:
+                raise ValueError("keep = 'mean' needs window = [first_month, last_month]")
+            if self.window[0] > self.window[1]:
+                raise ValueError("window must be [first, last] with first <= last")
+        elif self.window is not None:
+            raise ValueError("window is only for keep = 'mean'")
+        return self
+
+    @property
+    def out(self) -> str:
+        """Name of the measure's column in ``measures.csv``."""
+        if self.name:
+            return self.name
+        return f"{self.column}_mean" if self.keep == "mean" else self.column
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """``(first, last)`` month of the window of a ``keep = 'mean'`` measure."""
+        if self.window is None:
+            raise TypeError(f"measure {self.out!r} keeps {self.keep!r}, it has no window")
+        return self.window[0], self.window[1]
+
+    @property
+    def display(self) -> str:
+        """Label for plots."""
+        if self.label:
+            return self.label
+        if self.keep == "mean":
+            first, last = self.span
+            return f"{self.column} (mean of months {first}-{last})"
+        return self.column
+
+
+class Design(Strict):
+    """How design points are chosen from the parameters."""
+
+    kind: Literal["grid", "random", "latin", "sobol", "morris"] = Field(
+        default="grid",
+        description=(
+            "grid: every combination; random: independent uniform draws; latin: Latin "
+            "hypercube; sobol: Saltelli/Sobol sample for Sobol indices; morris: Morris "
+            "trajectories for elementary effects."
+        ),
+    )
+    samples: Annotated[int, Field(ge=1, le=10_000_000)] | None = Field(
+        default=None,
+        description=(
+            "random/latin: design points; sobol: base sample N (a power of 2; points = "
+            "N(k+2), or N(2k+2) with second_order); morris: trajectories (points = N(k+1))."
+        ),
+    )
+    second_order: bool = Field(default=False, description="Sobol: also second-order indices.")
+    levels: Annotated[int, Field(ge=2, le=1000)] = Field(
+        default=4, description="Morris: grid levels per parameter (even numbers recommended)."
+    )
+    resamples: Annotated[int, Field(ge=10, le=100_000)] = Field(
+        default=1000, description="Sobol/Morris: bootstrap resamples for the confidence intervals."
+    )
+    conf_level: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        default=0.95, description="Confidence level of the intervals (Sobol/Morris and plot bands)."
+    )
+
+    @property
+    def size(self) -> int:
+        """``samples`` of a sampled (non-grid) design."""
+        if self.samples is None:
+            raise TypeError(f"a {self.kind} design has no samples")
+        return self.samples
+
+    @model_validator(mode="after")
+    def _samples(self) -> Design:
+        if self.kind == "grid":
+            if self.samples is not None:
+                raise ValueError("samples is not used by a grid (use steps or values)")
+        elif self.samples is None:
+            raise ValueError(f"design kind {self.kind!r} needs samples = N")
+        if self.kind == "sobol" and self.samples and self.samples & (self.samples - 1):
+            raise ValueError(f"sobol needs samples a power of 2 (e.g. 64), got {self.samples}")
+        return self
+
+
+class SweepSpec(Strict):
+    """A whole sweep file."""
+
+    name: str = Field(
+        default="sweep", description="Short name; the sweep folder is named after it."
+    )
+    description: str = Field(default="", description="What the sweep asks.")
+    base: str = Field(description="Base scenario file, relative to the sweep file.")
+    seed: Annotated[int, Field(ge=0)] = Field(default=0, description="Root seed of the sweep.")
+    replicates: Annotated[int, Field(ge=1, le=100_000)] = Field(
+        default=1, description="Runs per design point, each with its own seed."
+    )
+    months: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        default=None, description="Months of every run (default: the base scenario's)."
+    )
+    overrides: list[str] = Field(
+        default_factory=list,
+        alias="set",
+        description='Fixed overrides of every run, as for --set: ["market.engineers=10000"].',
+    )
+    parameters: Annotated[list[Parameter], Field(min_length=1)]
+    design: Design = Field(default_factory=Design)
+    measures: Annotated[list[Measure], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        keys = [p.key for p in self.parameters]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"a parameter key appears twice: {keys}")
+        fixed = [o.partition("=")[0].strip() for o in self.overrides]
+        if "seed" in keys or "seed" in fixed:
+            raise ValueError("seed cannot be a parameter or a fixed override: each run's seed "
+                             "comes from the sweep's root seed; use replicates for more runs")
+        names = [m.out for m in self.measures]
+        if len(set(names)) != len(names):
+            raise ValueError(f"measures need distinct names (set name = ...): {names}")
+        if {"run_id", "month"} & set(names):
+            raise ValueError("run_id and month are reserved measure names")
+        if self.design.kind == "grid":
+            for p in self.parameters:
+                if not p.categorical and p.steps is None:
+                    raise ValueError(f"grid design: parameter {p.key!r} needs steps or values")
+        elif any(p.steps is not None for p in self.parameters):
+            raise ValueError(f"steps is only for grid designs (design is {self.design.kind!r})")
+        return self
+
+
+def read_sweep_file(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
+    """Read and validate a sweep file; return the spec and the raw TOML data.
+
+    Raises :class:`UserError` naming the file, the key path and what was expected.
+    """
+    path = Path(path)
+    data = parse_toml_file(path, "sweep")
+    return parse_sweep(data, str(path)), data
+
+
+def parse_sweep(data: dict[str, Any], source: str) -> SweepSpec:
+    """Validate sweep data (a parsed TOML table), naming ``source`` in errors."""
+    try:
+        return SweepSpec.model_validate(data)
+    except ValidationError as err:
+        raise UserError(format_validation_error(source, err)) from None

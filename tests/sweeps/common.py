@@ -1,0 +1,105 @@
+"""Shared by the sweep tests: tiny sweep files (400 engineers, 8 months keep them fast) and
+helpers to write them, run the command line and compare sweep folders."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim.cli
+from sim.sweeps.spec import SweepSpec, parse_sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ROOT / "scenarios" / "sweeps" / "small_market.toml"
+
+HEADER = f'''
+base = "{BASE}"
+seed = 42
+months = 8
+set = ["market.engineers=400"]
+'''
+
+MEASURES = '''
+[[measures]]
+column = "top_share_above_threshold"
+
+[[measures]]
+column = "unemployment_rate"
+keep = "series"
+
+[[measures]]
+column = "top_hhi"
+keep = "mean"
+window = [4, 8]
+'''
+
+GRID = HEADER + '''
+name = "grid"
+replicates = 2
+
+[[parameters]]
+key = "compute.threshold"
+min = 1000
+max = 100000
+steps = 3
+scale = "log"
+
+[[parameters]]
+key = "compute.response"
+values = ["sharp", "smooth"]
+''' + MEASURES
+
+
+SENSITIVITY = HEADER + '''
+name = "sens"
+[design]
+kind = "{kind}"
+samples = {samples}
+
+[[parameters]]
+key = "compute.threshold"
+min = 1000
+max = 300000
+scale = "log"
+
+[[parameters]]
+key = "firms.enterprise_b.cash"
+min = 1e6
+max = 1e9
+
+[[measures]]
+column = "top_share_above_threshold"
+'''
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> int:
+    """``talentwar ARGV`` in this process; returns the exit status."""
+    return sim.cli.main(argv)
+
+
+def table(folder: Path, name: str) -> pd.DataFrame:
+    """A sweep table sorted by run (and month), without wall times."""
+    frame = pd.read_csv(folder / name, keep_default_na=False, dtype=str)
+    frame = frame.drop(columns=["wall_time"], errors="ignore")
+    keys = ["run_id", "month"] if "month" in frame else ["run_id"]
+    frame[keys] = frame[keys].astype(int)
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def same_results(a: Path, b: Path) -> None:
+    pd.testing.assert_frame_equal(table(a, "runs.csv"), table(b, "runs.csv"))
+    pd.testing.assert_frame_equal(table(a, "measures.csv"), table(b, "measures.csv"))
+
+
+def spec(text: str) -> SweepSpec:
+    """The validated spec of sweep-file text."""
+    return parse_sweep(tomllib.loads(text), "test")

@@ -1,0 +1,44 @@
+"""Local worker processes and a Dask cluster give the serial results; an unreachable Dask
+scheduler is a user error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.sweeps.run import run_sweep
+from tests.sweeps.common import (
+    GRID,
+    cli,
+    same_results,
+    write,
+)
+
+
+def test_two_workers_give_the_serial_results(serial_grid: Path, tmp_path: Path) -> None:
+    out = tmp_path / "par"
+    summary = run_sweep(write(tmp_path, GRID), out=out, workers=2, progress=False)
+    assert (summary.done, summary.failed) == (12, 0)
+    same_results(serial_grid, out)
+
+
+def test_dask_local_cluster_gives_the_serial_results(
+        serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--dask", "local",
+                  "--workers", "2", "--quiet"], monkeypatch)
+    assert status == 0
+    same_results(serial_grid, out)
+
+
+def test_unreachable_dask_scheduler_is_a_user_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    pytest.importorskip("distributed")
+    out = tmp_path / "out"
+    status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--quiet",
+                  "--dask", "tcp://127.0.0.1:9"], monkeypatch)
+    assert status == 2
+    assert "--dask tcp://127.0.0.1:9" in capsys.readouterr().err
+    assert not out.exists()
