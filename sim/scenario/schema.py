@@ -10,6 +10,7 @@ Loading (``extends``, ``--set``) is :mod:`sim.scenario.loading`.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -628,7 +629,7 @@ class Scenario(Strict):
                                  f"column(s) {clashes}; choose another tier name")
         names = self.firm_names()
         seen = set(names)
-        twice = sorted({n for n in seen if names.count(n) > 1}) if len(seen) < len(names) else []
+        twice = sorted(n for n, k in Counter(names).items() if k > 1)
         if twice:
             raise ValueError(f"firm names must be unique; {twice[:10]} appear twice (a "
                              "generated name clashes with another)")
