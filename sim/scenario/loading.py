@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,7 +24,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.scenario.schema import EVENT_TYPES, Scenario
+from sim.scenario.schema import EVENT_TYPES, Scenario, Strict
+
+MAX_EXTENDS = 32
+"""Longest chain of ``extends``."""
+MAX_FILE_BYTES = 10_000_000
+"""Largest scenario or sweep file read."""
+ADDED_TABLES = ("firms", "tiers")
+"""Tables whose entries a ``--set`` may add only when asked to, with a leading ``+``."""
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,17 +51,29 @@ def parse_toml_file(path: Path, what: str) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"{path}: no such {what} file")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UserError(f"{path}: {path.stat().st_size:,} bytes; a {what} file is at most "
+                            f"{MAX_FILE_BYTES:,} bytes")
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not a text file in UTF-8 (byte {err.start}); expected a "
+                        f"TOML {what} file") from None
+    except RecursionError:
+        raise UserError(f"{path}: tables or arrays nested too deeply to read") from None
     except OSError as err:
         raise UserError(f"{path}: cannot read it: {err.strerror}") from None
 
 
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """Read a TOML scenario file and resolve its ``extends`` chain into one mapping."""
+    """Read a TOML scenario file and resolve its ``extends`` chain (at most
+    :data:`MAX_EXTENDS` files deep) into one mapping."""
     path = Path(path)
+    if len(_seen) >= MAX_EXTENDS:
+        raise UserError(f"{path}: extends: the chain of bases is more than {MAX_EXTENDS} files "
+                        "deep")
     data = parse_toml_file(path, "scenario")
     base_name = data.pop("extends", None)
     if base_name is None:
@@ -75,25 +95,43 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 def parse_override(text: str) -> tuple[list[str], Any]:
     """Parse ``a.b.c=value``: the value is read as TOML (``20000``, ``0.5``, ``true``,
-    ``[1, 2]``, ``"text"``), and taken as a bare string if it is not valid TOML."""
+    ``[1, 2]``, ``"text"``), and taken as a bare string if it is not valid TOML. A leading
+    ``+`` (``+firms.NewLab.gpus=5``) is kept on the first part of the key: it allows adding
+    an entry (see :func:`apply_overrides`)."""
     key, sep, raw = text.partition("=")
     key = key.strip()
-    if not sep or not key or any(not part for part in key.split(".")):
+    bare = key.removeprefix("+")
+    if not sep or not bare or any(not part for part in bare.split(".")):
         raise UserError(f"--set {text!r}: expected KEY=VALUE, e.g. market.engineers=20000")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
-    return key.split("."), value
+    except RecursionError:
+        raise UserError(f"--set {text!r}: value nested too deeply") from None
+    parts = bare.split(".")
+    if key.startswith("+"):
+        parts[0] = "+" + parts[0]
+    return parts, value
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Apply ``--set KEY=VALUE`` overrides (dotted key paths) to scenario data.
 
-    A numeric part indexes a list: ``generated_firms.0.outreach=5``."""
+    A numeric part indexes a list: ``generated_firms.0.outreach=5``. An override changes
+    what exists: a firm or tier the data does not have is an error (a typo), unless the key
+    starts with ``+`` (``--set +firms.NewLab.kind=frontier_lab``), which adds it."""
     data = copy.deepcopy(data)
     for text in overrides:
         path, value = parse_override(text)
+        adding = path[0].startswith("+")
+        path[0] = path[0].removeprefix("+")
+        if (len(path) > 1 and path[0] in ADDED_TABLES and not adding
+                and path[1] not in (data.get(path[0]) or {})):
+            known = ", ".join(list(data.get(path[0]) or {})[:20]) or "none"
+            raise UserError(
+                f"--set {text!r}: {path[0]}.{path[1]}: no such {path[0][:-1]} (the "
+                f"{path[0]} are: {known}); to add one, write --set +{text.lstrip('+')}")
         node: Any = data
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
@@ -133,10 +171,11 @@ def format_validation_error(source: str, err: ValidationError) -> str:
     lines = []
     for problem in err.errors():
         # pydantic adds the union member or validator name to a location; keep key names only.
+        tags = _TYPE_TAGS | _model_names()
         loc = tuple(
             p
             for p in problem["loc"]
-            if not (isinstance(p, str) and (p[:1].isupper() or "[" in p or p in _TYPE_TAGS))
+            if not (isinstance(p, str) and ("[" in p or p in tags))
         )
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
@@ -155,19 +194,40 @@ _TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "function-
               "constrained-float", "constrained-int", "none", "literal", *EVENT_TYPES}
 
 
+def _model_names() -> set[str]:
+    """Names of the schema's table classes, which pydantic adds to a location in a union
+    (``NonNegative | Spread`` adds ``Spread``): not keys, so not shown."""
+    names, todo = set(), [Strict]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            names.add(sub.__name__)
+            todo.append(sub)
+    return names
+
+
 def validate(data: Mapping[str, Any], source: str) -> Scenario:
     """Validate scenario data, raising :class:`UserError` naming ``source`` and each key."""
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as err:
         raise UserError(format_validation_error(source, err)) from None
+    except RecursionError:
+        raise UserError(f"{source}: tables or arrays nested too deeply") from None
+
+
+def name_from_stem(stem: str) -> str:
+    """A valid name (:data:`sim.scenario.schema.NAME_PATTERN`) from a file's stem: other
+    characters become ``_``, a leading ``_``, ``.`` or ``-`` is dropped, at most 64 kept."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("_.-")[:64]
+    return name or "scenario"
 
 
 def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
     """Load, merge (``extends``), override (``--set``) and validate a scenario file."""
     path = Path(path)
     data = read_toml(path)
-    data.setdefault("name", path.stem)
+    data.setdefault("name", name_from_stem(path.stem))
     overrides = list(overrides)
     data = apply_overrides(data, overrides)
     source = str(path) + (" (with --set overrides)" if overrides else "")
