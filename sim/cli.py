@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.errors import UserError
+from sim.errors import InvariantError, UserError
 
 
 def _non_negative_int(text: str) -> int:
@@ -44,7 +44,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, overrides)
     folder = run_scenario(
         scenario, seed=args.seed, out=args.out, engineers=args.engineers,
-        plots=not args.no_plots, progress=not args.quiet,
+        plots=not args.no_plots, progress=not args.quiet, check=args.check,
         command=["talentwar", *sys.argv[1:]],
     )
     print(folder)
@@ -196,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="format of the final engineer table (default: csv)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--check", action="store_true",
+                     help="check the market's invariants every month (everyone in one place, "
+                     "no negative cash, money conserved, finite pay); stop at the first broken")
     run.set_defaults(func=cmd_run)
 
     validate = commands.add_parser("validate", help="check scenario files without running")
@@ -264,6 +267,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as err:
         print(f"talentwar: error: {err}", file=sys.stderr)
         return UserError.exit_status
+    except InvariantError as err:
+        print(f"talentwar: invariant broken in {err} (a bug in the model: please report it "
+              "with the scenario and seed); nothing was written", file=sys.stderr)
+        return InvariantError.exit_status
     except KeyboardInterrupt:
         print("talentwar: interrupted; nothing incomplete was left behind", file=sys.stderr)
         return 130

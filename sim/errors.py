@@ -1,4 +1,4 @@
-"""Errors that reach the user as one clear message and exit status 2, not a traceback."""
+"""Errors that reach the user as one clear message and an exit status, not a traceback."""
 
 from __future__ import annotations
 
@@ -11,3 +11,15 @@ class UserError(Exception):
     """
 
     exit_status = 2
+
+
+class InvariantError(RuntimeError):
+    """An invariant of the market broke (``run --check``): a bug in the model, never bad
+    input. The command line prints the month and what broke and exits with status 3."""
+
+    exit_status = 3
+
+    def __init__(self, month: int, what: str) -> None:
+        super().__init__(f"month {month}: {what}")
+        self.month = month
+        self.what = what

@@ -52,6 +52,7 @@ from sim.market.deals import forced_deal, seek_deals
 from sim.market.events import apply_events
 from sim.market.funding import raise_funding
 from sim.market.gpu_queue import GpuMarket
+from sim.market.invariants import check_month
 from sim.market.layoffs import layoffs
 from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
@@ -73,6 +74,10 @@ class TalentMarket(mesa.Model):
         Seed of ``model.rng`` (default: the scenario's ``seed``).
     rng : int or numpy Generator, optional
         Mesa's name for the same thing (``mesa.batch_run`` in Mesa 3.5 passes it).
+    check : bool
+        Check the market's invariants after every month
+        (:mod:`sim.market.invariants`) and stop with :class:`InvariantError` naming the
+        month and what broke.
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -92,6 +97,7 @@ class TalentMarket(mesa.Model):
         *,
         seed: int | None = None,
         rng: int | np.random.Generator | None = None,
+        check: bool = False,
         **overrides: Any,
     ) -> None:
         if not isinstance(scenario, Scenario):
@@ -110,6 +116,7 @@ class TalentMarket(mesa.Model):
         # The validated scenario (not ``self.scenario``: Mesa 3.5 reserves that name).
         self.spec = scenario
         self.months = scenario.months
+        self.check = check
 
         engineers = Engineers(scenario, self.rng)
         n_tiers = len(scenario.tiers)
@@ -178,6 +185,7 @@ class TalentMarket(mesa.Model):
         """One month, one named call per phase: events, firms plan, GPUs arrive, funding,
         vacancies, the labour market, deals, layoffs, accounts, records."""
         state = self.state
+        before = state.engineers.firm.copy() if self.check else None
         state.month = self.steps
         state.employed_at_start = int(np.count_nonzero(state.employed()))
         state.engineers.tenure += 1
@@ -198,6 +206,8 @@ class TalentMarket(mesa.Model):
         refresh_table(state, state.table.open)
 
         self._record()
+        if before is not None:
+            check_month(state, before)
         self.datacollector.collect(self)
         if self.steps >= self.months:
             self.running = False

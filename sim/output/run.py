@@ -63,6 +63,7 @@ def run_scenario(
     engineers: EngineerFormat = "csv",
     plots: bool = True,
     progress: bool = True,
+    check: bool = False,
     command: list[str] | None = None,
 ) -> Path:
     """Run ``scenario`` to its horizon and write a complete run folder; return its path.
@@ -85,7 +86,7 @@ def run_scenario(
     if blocking is not None and not os.access(blocking, os.W_OK):
         raise UserError(f"--out {final}: cannot write in {blocking}")
     clock = time.perf_counter()
-    model = TalentMarket(scenario, seed=seed)
+    model = TalentMarket(scenario, seed=seed, check=check)
     with tqdm(total=model.months, desc=scenario.name, unit="month", disable=not progress,
               leave=False) as bar:
         model.run(progress=bar)
