@@ -36,6 +36,8 @@ COUNT_TALLIES = (c.COUNTER_OFFERS, c.COUNTER_OFFERS_ACCEPTED, c.RETENTION_CALLS,
 """Tallies summed over firms in ``market.csv`` as whole numbers."""
 AMOUNT_TALLIES = (c.GPU_ORDERED, c.GPU_ARRIVED, c.REVENUE, c.FUNDING, c.PAY_BILL)
 """Tallies summed over firms in ``market.csv`` as amounts."""
+DENSE_FLOW_CELLS = 1 << 22
+"""Most possible flows counted in a dense array (32 MB of counts)."""
 
 
 @dataclass
@@ -180,15 +182,22 @@ def flow_counts(state: MarketState, moves: Moves) -> np.ndarray | None:
     (month, source, destination, tier, engineers) in that order, places as firm indices with
     -1 for unemployment (None if nobody moved).
 
-    Counted sparsely (a sort of the month's moves), so memory grows with the moves, not
-    with the (firms + 1)^2 x tiers possible flows."""
+    Beyond :data:`DENSE_FLOW_CELLS` possible flows ((firms + 1)^2 x tiers) they are
+    counted sparsely (a sort of the month's moves), so memory grows with the moves, not with
+    the square of the number of firms."""
     if not moves.engineer.size:
         return None
     n_tiers = state.n_tiers
     size = state.n_firms + 1
     code = ((moves.source + 1).astype(np.int64) * size + moves.destination + 1)
     code = code * n_tiers + state.engineers.tier[moves.engineer]
-    nonzero, counts = np.unique(code, return_counts=True)
+    cells = size * size * n_tiers
+    if cells <= DENSE_FLOW_CELLS:  # a count per possible flow is cheap: no sort needed
+        dense = np.bincount(code, minlength=cells)
+        nonzero = np.flatnonzero(dense)
+        counts = dense[nonzero]
+    else:
+        nonzero, counts = np.unique(code, return_counts=True)
     src, rest = np.divmod(nonzero, size * n_tiers)
     dst, tier = np.divmod(rest, n_tiers)
     return np.column_stack([np.full(nonzero.size, state.month), src - 1, dst - 1, tier,
