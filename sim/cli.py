@@ -53,18 +53,21 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``talentwar validate``: check scenario files without running them."""
+    from sim.model import check_memory
     from sim.scenario import load_scenario
 
     failed = 0
     for path in args.files:
         try:
             scenario = load_scenario(path)
+            memory = check_memory(scenario, str(path))
         except UserError as err:
             print(err, file=sys.stderr)
             failed += 1
         else:
             print(f"{path}: ok ({scenario.name}: {scenario.market.engineers:,} engineers, "
-                  f"{len(scenario.firms)} named firms, {scenario.months} months)")
+                  f"{len(scenario.firm_names()):,} firms, {scenario.months} months; a run "
+                  f"needs about {memory / 1e6:,.0f} MB)")
     return 2 if failed else 0
 
 

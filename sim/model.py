@@ -35,6 +35,7 @@ The model is a thin shell: the market's state is one typed object
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ import pandas as pd
 from sim import columns as c
 from sim.agents.engineers import Engineers, EngineerView
 from sim.agents.firms import Firm, create_firms, firm_specs, per_year
+from sim.errors import UserError
 from sim.market.accounts import settle
 from sim.market.compute import deliver_gpus
 from sim.market.deals import forced_deal, seek_deals
@@ -61,6 +63,54 @@ from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_
 from sim.market.state import DealRecord, MarketState, MonthLog, Tallies
 from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
+
+BASE_BYTES = 150e6
+"""Memory of Python, numpy, pandas, Mesa and matplotlib once loaded."""
+ENGINEER_BYTES = 400
+"""Peak bytes per engineer: about 160 in a month of the market (measured at 1M and 10M
+engineers) and as much again while the final engineer table is built and written."""
+FIRM_BYTES = 4_000
+"""Bytes per firm: the Mesa agent, its policy, its rows of the firm table."""
+FIRM_MONTH_BYTES = 30
+"""Bytes per firm, month and column of ``firms.csv``, with the table built at the end
+(measured: about 1.2 kB per firm-month with 3 tiers, 40 columns)."""
+
+
+def memory_estimate(scenario: Scenario) -> int:
+    """Peak memory of a run, in bytes: B + b_e N + F (b_f + b_m (T + 1) (25 + 5 K)) for N
+    engineers, F firms, T months and K tiers (constants above, measured on this project's
+    machine)."""
+    firms = len(scenario.firm_names())
+    columns = 25 + 5 * len(scenario.tiers)
+    return int(BASE_BYTES + ENGINEER_BYTES * scenario.market.engineers
+               + firms * (FIRM_BYTES + FIRM_MONTH_BYTES * (scenario.months + 1) * columns))
+
+
+def available_memory() -> int:
+    """Memory this process can use now, in bytes (``MemAvailable`` of /proc/meminfo, or
+    the machine's physical memory where that is not readable)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+
+
+def check_memory(scenario: Scenario, source: str | None = None) -> int:
+    """Refuse (:class:`UserError`) a scenario whose estimated memory
+    (:func:`memory_estimate`) exceeds what this machine has available; return the
+    estimate."""
+    need, have = memory_estimate(scenario), available_memory()
+    if need > have:
+        raise UserError(
+            f"{source or scenario.name}: a run needs about {need / 1e9:,.1f} GB of memory "
+            f"({scenario.market.engineers:,} engineers, {len(scenario.firm_names()):,} "
+            f"firms, {scenario.months:,} months); this machine has {have / 1e9:,.1f} GB "
+            "available. Use fewer engineers, firms or months.")
+    return need
 
 
 class TalentMarket(mesa.Model):
@@ -106,6 +156,7 @@ class TalentMarket(mesa.Model):
             changes = [f"{key.replace('__', '.')}={value!r}" for key, value in overrides.items()]
             data = apply_overrides(scenario.to_dict(), _as_toml(overrides))
             scenario = validate(data, f"{scenario.name} (overrides {', '.join(changes)})")
+        check_memory(scenario)
         if rng is None:
             rng = scenario.seed if seed is None else seed
         elif seed is not None:

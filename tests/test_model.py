@@ -2,6 +2,7 @@
 
 import mesa
 import numpy as np
+import pytest
 
 from sim import TalentMarket
 from sim.agents.engineers import UNEMPLOYED
@@ -129,3 +130,35 @@ def test_same_seed_same_market_different_seed_different_market():
         runs.append(model.market.drop(columns="date").to_numpy())
     np.testing.assert_array_equal(runs[0], runs[1])
     assert not np.array_equal(runs[0], runs[2])
+
+
+def test_a_run_too_big_for_the_machine_is_refused_before_it_starts(tmp_path, capsys):
+    from sim import model as model_module
+    from sim.cli import main
+    from sim.errors import UserError
+
+    data = small_market(months=100_000, generated_firms=[
+        {"count": 20_000, "prefix": "g", "pay": {"engineer": 100_000}}])
+    scenario = scenario_of(data)
+    need = model_module.memory_estimate(scenario)
+    assert need > 50e9  # 20,000 firms x 100,000 months of records
+    with pytest.raises(UserError, match=r"needs about [\d,.]+ GB of memory .*20,004 firms"):
+        TalentMarket(scenario)
+    path = tmp_path / "big.toml"
+    path.write_text("name = 'big'\nmonths = 100000\n[market]\nengineers = 1000\n"
+                    "[tiers.t]\nshare = 1.0\n[[generated_firms]]\ncount = 20000\n"
+                    "pay = { t = 1.0 }\n")
+    assert main(["validate", str(path)]) == 2
+    assert f"{path}: a run needs about" in capsys.readouterr().err
+    assert main(["run", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_memory_estimate_grows_with_engineers_firms_and_months():
+    from sim.model import ENGINEER_BYTES, memory_estimate
+
+    base = scenario_of(small_market())
+    more = scenario_of(small_market(market={"engineers": 1_006_000}))
+    assert memory_estimate(more) - memory_estimate(base) == ENGINEER_BYTES * 1_000_000
+    longer = scenario_of(small_market(months=240))
+    assert memory_estimate(longer) > memory_estimate(base)

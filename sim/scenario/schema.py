@@ -47,7 +47,7 @@ class Strict(BaseModel):
 class Market(Strict):
     """Size and money conventions of the market."""
 
-    engineers: Annotated[int, Field(ge=1, le=50_000_000)] = Field(
+    engineers: Annotated[int, Field(ge=1, le=20_000_000)] = Field(
         10_000, description="Number of engineers in the market."
     )
     initial_unemployment: Share = Field(
