@@ -8,7 +8,8 @@ After each month (:func:`check_month`):
   applying the month's moves in order (each move's source being where the engineer then
   was) gives this month's places, so stocks change only by recorded flows;
 - no firm's cash is negative, every amount is finite, and money is conserved:
-  sum_j cash_j + sum_k outside_k = sum_j cash_j(0) (to a relative 1e-9);
+  sum_j cash_j + sum_k outside_k = sum_j cash_j(0) (to 1e-9 of the largest of the sums
+  of cash and of the outside accounts: rounding of sums of large amounts);
 - pay is finite, >= 0, and 0 for the unemployed;
 - headcounts add up: employed + unemployed = engineers.
 """
@@ -51,7 +52,10 @@ def broken_invariants(state: MarketState, previous_places: np.ndarray) -> list[s
     elif np.any(ledger.cash < 0):
         problems.append(f"negative cash at {int(np.sum(ledger.cash < 0))} firms")
     total, initial = ledger.total, ledger.initial_total
-    if not np.isfinite(total) or abs(total - initial) > 1e-9 * max(abs(initial), 1.0):
+    # Rounding: sums of amounts of size S carry errors of about 1e-16 S.
+    scale = max(abs(initial), float(np.abs(ledger.cash).sum()),
+                sum(abs(v) for v in ledger.outside.values()), 1.0)
+    if not np.isfinite(total) or abs(total - initial) > 1e-9 * scale:
         problems.append(f"money is not conserved: {total!r} in the books, {initial!r} at start")
     pay = eng.pay
     if not np.all(np.isfinite(pay)) or np.any(pay < 0):

@@ -41,7 +41,7 @@ from sim.market.moves import (
 )
 from sim.market.production import value_to_firm
 from sim.market.state import MarketState
-from sim.market.utility import choose, log_pay, mission_fit
+from sim.market.utility import choose, mission_fit, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -201,7 +201,7 @@ def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
     eng = state.engineers
     table = state.table
     return (
-        eng.w_pay[who] * log_pay(pay)
+        pay_utility(eng.w_pay[who], pay)
         + eng.w_gpu[who] * table.gpu_pull[firm]
         + eng.w_mission[who] * mission_fit(eng.mission[who], table.mission[firm])
     )

@@ -57,6 +57,11 @@ def _by_firm_and_tier(state: MarketState, firm: np.ndarray, who: np.ndarray) -> 
     return counts.reshape(-1, n_tiers)
 
 
+def _ratio(top: float, bottom: float) -> float:
+    """top / bottom, NaN where bottom is 0 (a ratio to nobody's pay is undefined)."""
+    return top / bottom if bottom != 0 else np.nan
+
+
 def _tally(tallies: Tallies, key: str) -> np.ndarray:
     value: np.ndarray = getattr(tallies, key)
     return value
@@ -125,13 +130,13 @@ def month_measures(state: MarketState) -> tuple[dict[str, Any], FirmMonth]:
     other = np.concatenate(other_pay) if other_pay else np.zeros(0)
     row[c.AI_PAY_MEDIAN] = float(np.median(ai)) if ai.size else np.nan
     row[c.NON_AI_PAY_MEDIAN] = float(np.median(other)) if other.size else np.nan
-    row[c.AI_PAY_RATIO] = row[c.AI_PAY_MEDIAN] / row[c.NON_AI_PAY_MEDIAN]
+    row[c.AI_PAY_RATIO] = _ratio(row[c.AI_PAY_MEDIAN], row[c.NON_AI_PAY_MEDIAN])
     # Pay indexes: 100 at the first month with employed engineers of the kind.
     for k, (median, index) in enumerate(((c.AI_PAY_MEDIAN, c.AI_PAY_INDEX),
                                          (c.NON_AI_PAY_MEDIAN, c.NON_AI_PAY_INDEX))):
         if np.isnan(state.pay_base[k]):
             state.pay_base[k] = row[median]
-        row[index] = 100 * row[median] / state.pay_base[k]
+        row[index] = _ratio(100 * row[median], state.pay_base[k])
     row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
     row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
     row[c.LAYOFFS] = int(layoffs.sum())

@@ -39,10 +39,12 @@ def mission_fit(preference: np.ndarray, mission: np.ndarray) -> np.ndarray:
     return 1.0 - np.abs(preference - mission)
 
 
-def log_pay(pay: np.ndarray) -> np.ndarray:
-    """log pay, with log 0 = -inf (nothing beats a positive offer)."""
-    with np.errstate(divide="ignore"):
-        return np.log(pay)
+def pay_utility(weight: np.ndarray, pay: np.ndarray) -> np.ndarray:
+    """The pay term w_pay log(pay), with -inf for pay 0 whatever the weight (an unpaid
+    alternative is the worst; 0 x log 0 would be NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = weight * np.log(pay)
+    return np.where(pay > 0, term, -np.inf)
 
 
 def logit_probabilities(values: np.ndarray, noise: float) -> np.ndarray:

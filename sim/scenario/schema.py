@@ -83,7 +83,9 @@ class Productivity(Strict):
             "(alpha-1)/alpha * Pareto(alpha), heavy-tailed, mean 1 (alpha > 1)."
         ),
     )
-    sigma: NonNegative = Field(0.5, description="Log standard deviation (lognormal).")
+    sigma: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5, description="Log standard deviation (lognormal), at most 10 (beyond, every draw "
+        "but a handful is 0).")
     alpha: Annotated[float, Field(gt=1.0)] = Field(2.5, description="Tail index (pareto).")
     cap: Annotated[float, Field(gt=1.0)] = Field(
         50.0, description="Largest productivity allowed (draws above are set to it)."

@@ -50,3 +50,13 @@ def test_gpu_pull_sharp_and_smooth():
 
 def test_mission_fit_is_one_minus_distance():
     np.testing.assert_allclose(mission_fit(np.array([0.2, 1.0]), np.array([0.2, 0.0])), [1, 0])
+
+
+def test_pay_utility_is_weighted_log_pay_and_minus_infinity_when_unpaid():
+    from sim.market.utility import pay_utility
+
+    weight = np.array([2.0, 0.0, 0.0, 1.5])
+    pay = np.array([100.0, 100.0, 0.0, 0.0])
+    out = pay_utility(weight, pay)
+    assert out[0] == 2.0 * np.log(100.0) and out[1] == 0.0
+    assert np.isneginf(out[2]) and np.isneginf(out[3])  # never NaN, even with weight 0
