@@ -12,6 +12,17 @@ EXAMPLES = int(os.environ.get("TALENTWAR_FUZZ_EXAMPLES", "0"))
 """Examples per fuzz test when set (the long profile); otherwise each test's own bound."""
 
 
+STATS = os.environ.get("TALENTWAR_FUZZ_STATS")
+"""A file to which each fuzz case appends its outcome (the long profile's tally)."""
+
+
+def record(test: str, outcome: str) -> None:
+    """Append ``test outcome`` to the tally file, when the long profile asks for one."""
+    if STATS:
+        with open(STATS, "a", encoding="utf-8") as tally:
+            tally.write(f"{test} {outcome}\n")
+
+
 def examples(default: int) -> int:
     """The number of examples a fuzz test runs: its CI bound, or TALENTWAR_FUZZ_EXAMPLES."""
     return EXAMPLES or default
