@@ -1,7 +1,30 @@
-"""talentwar: an agent-based simulator of the labour market for AI talent."""
+"""talentwar: an agent-based simulator of the labour market for AI talent.
 
-from sim.model import TalentMarket
-from sim.scenario import Scenario, load_scenario
+``from sim import TalentMarket, load_scenario, Scenario`` works as usual; the names are
+imported when first used, so that the command line starts fast (``talentwar --help``
+imports neither Mesa nor numpy).
+"""
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
 __all__ = ["Scenario", "TalentMarket", "__version__", "load_scenario"]
+
+if TYPE_CHECKING:
+    from sim.model import TalentMarket
+    from sim.scenario import Scenario, load_scenario
+
+
+def __getattr__(name: str) -> Any:
+    """The package's public names, imported on first use (PEP 562)."""
+    if name == "TalentMarket":
+        from sim.model import TalentMarket
+
+        return TalentMarket
+    if name in ("Scenario", "load_scenario"):
+        from sim import scenario
+
+        return getattr(scenario, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim import __version__
 from sim.errors import InvariantError, UserError
 
 
@@ -185,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="talentwar",
         description="An agent-based simulator of the labour market for AI talent.",
     )
+    parser.add_argument("--version", action="version", version=f"talentwar {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a scenario and write its results and plots")
