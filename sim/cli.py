@@ -74,10 +74,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """``talentwar schema``: the JSON Schema, or the Markdown reference, of scenario files."""
-    from sim.scenario import json_schema
-    from sim.scenario.reference import markdown_reference
+    if args.kind == "sweep":
+        if args.markdown:
+            raise UserError("schema --markdown: the Markdown reference is of scenario files; "
+                            "sweep files are described in docs/sweeps.md")
+        from sim.sweeps.spec import sweep_json_schema
 
-    text = markdown_reference() if args.markdown else json_schema() + "\n"
+        text = sweep_json_schema() + "\n"
+    else:
+        from sim.scenario import json_schema
+        from sim.scenario.reference import markdown_reference
+
+        text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
         from sim.output.rundir import atomic_write_text
 
@@ -210,8 +218,11 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="+", type=Path)
     validate.set_defaults(func=cmd_validate)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of scenario (or sweep) files")
     schema.add_argument("--out", type=Path, help="write it to this file instead")
+    schema.add_argument("--kind", choices=["scenario", "sweep"], default="scenario",
+                        help="which files the schema is of (default: scenario)")
     schema.add_argument("--markdown", action="store_true",
                         help="the reference of every key as Markdown (docs/scenarios.md)")
     schema.set_defaults(func=cmd_schema)

@@ -235,12 +235,48 @@ def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
 
 
 def json_schema() -> str:
-    """The JSON Schema of the scenario format, for editors."""
-    schema = Scenario.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "talentwar scenario"
-    schema.setdefault("properties", {})["extends"] = {
-        "type": "string",
-        "description": "Path of a base scenario, relative to this file, merged under it.",
+    """The JSON Schema of the scenario format, for editors.
+
+    A file with ``extends`` is checked against a partial form of the schema (no key is
+    required, since its base supplies them); a file without, against the whole."""
+    return json.dumps(schema_with_extends(Scenario.model_json_schema(), "talentwar scenario",
+                                          "Path of a base scenario, relative to this file, "
+                                          "merged under it."), indent=2)
+
+
+def schema_with_extends(schema: dict[str, Any], title: str, extends: str) -> dict[str, Any]:
+    """A JSON Schema (2020-12) that checks a file with ``extends`` against a partial copy of
+    ``schema`` (every ``required`` dropped, references to partial copies) and one without
+    against ``schema`` itself; both allow the ``extends`` key."""
+    defs = schema.pop("$defs", {})
+    whole = {**schema}
+    partial_defs = {f"{name}__partial": _partial_schema(body) for name, body in defs.items()}
+    for body in (whole,):
+        body.setdefault("properties", {})["extends"] = {"type": "string",
+                                                        "description": extends}
+    partial = _partial_schema(whole)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "$defs": {**defs, **partial_defs, "File": whole, "File__partial": partial},
+        "if": {"required": ["extends"]},
+        "then": {"$ref": "#/$defs/File__partial"},
+        "else": {"$ref": "#/$defs/File"},
     }
-    return json.dumps(schema, indent=2)
+
+
+def _partial_schema(node: Any) -> Any:
+    """A copy of a schema node with no ``required`` keys and ``$ref``s to partial copies."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "required":
+                continue
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+                out[key] = value + "__partial"
+            else:
+                out[key] = _partial_schema(value)
+        return out
+    if isinstance(node, list):
+        return [_partial_schema(v) for v in node]
+    return node

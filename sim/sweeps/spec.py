@@ -242,3 +242,12 @@ def parse_sweep(data: dict[str, Any], source: str) -> SweepSpec:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
         raise UserError(format_validation_error(source, err)) from None
+
+
+def sweep_json_schema() -> str:
+    """The JSON Schema (2020-12) of sweep files, for editors (``talentwar schema --kind
+    sweep``)."""
+    schema = SweepSpec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "talentwar sweep"
+    return json.dumps(schema, indent=2)

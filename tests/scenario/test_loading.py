@@ -81,7 +81,7 @@ def test_bad_override_names_the_key():
 def test_json_schema_describes_every_table():
     schema = json.loads(json_schema())
     assert {"market", "tiers", "firms", "choice", "compute", "extends"} <= set(
-        schema["properties"])
+        schema["$defs"]["File"]["properties"])
     assert schema["$defs"]["Market"]["additionalProperties"] is False
 
 
@@ -132,3 +132,40 @@ def test_scenarios_reject_non_finite_numbers():
     with pytest.raises(UserError, match=r"growth.engineer: Input should be greater"):
         load_scenario(SCENARIOS / "textbook_job_ladder.toml",
                       ["firm_defaults.growth.engineer=-2"])
+
+
+def test_json_schema_accepts_every_shipped_scenario_including_extends_files():
+    import tomllib
+
+    import jsonschema
+
+    schema = json.loads(json_schema())
+    validator = jsonschema.Draft202012Validator(schema)
+    files = sorted(SCENARIOS.glob("*.toml")) + sorted(SCENARIOS.glob("counterfactuals/*.toml"))
+    assert any("extends" in tomllib.loads(p.read_text()) for p in files)
+    for path in files:
+        errors = list(validator.iter_errors(tomllib.loads(path.read_text())))
+        assert not errors, (path, errors[0].message)
+    # ... and still flags what is wrong, in a whole file and in an extends file.
+    assert list(validator.iter_errors({"name": "x", "tiers": {"a": {"share": "big"}},
+                                       "firms": {}}))
+    assert list(validator.iter_errors({"extends": "base.toml", "market": {"enginers": 5}}))
+    assert list(validator.iter_errors({"name": "x"}))  # no tiers: required without extends
+
+
+def test_json_schema_of_sweep_files_accepts_the_shipped_sweeps(capsys):
+    import tomllib
+
+    import jsonschema
+
+    from sim.cli import main
+
+    assert main(["schema", "--kind", "sweep"]) == 0
+    validator = jsonschema.Draft202012Validator(json.loads(capsys.readouterr().out))
+    for path in sorted((SCENARIOS / "sweeps").glob("*.toml")):
+        data = tomllib.loads(path.read_text())
+        if "base" not in data:  # a scenario kept beside the sweeps
+            continue
+        errors = list(validator.iter_errors(data))
+        assert not errors, (path, errors[0].message)
+    assert list(validator.iter_errors({"base": "x.toml", "parameters": "nope"}))
