@@ -207,7 +207,8 @@ class TalentMarket(mesa.Model):
         self.market_row: dict[str, Any] = {}
         self._record()
         self.datacollector = mesa.DataCollector(
-            model_reporters={key: _reporter(key) for key in self.market_row}
+            model_reporters={key: _reporter(key) for key in self.market_row},
+            agent_reporters={key: _firm_reporter(key) for key in FIRM_REPORTERS},
         )
         self.datacollector.collect(self)
 
@@ -395,6 +396,21 @@ class TalentMarket(mesa.Model):
 def _reporter(key: str) -> Any:
     """A DataCollector model reporter reading ``key`` of the month's market row."""
     return lambda model: model.market_row[key]
+
+
+FIRM_REPORTERS = ("firm", c.KIND, c.HEADCOUNT, c.HIRES, c.QUITS, c.LAYOFFS, c.CASH, c.GPUS,
+                  c.REVENUE, c.COUNTER_OFFERS, c.DEALS, c.ACTIVE)
+"""Columns of ``firms.csv`` that the DataCollector also reports per firm agent, so
+``mesa.batch_run`` returns firm rows (``AgentID``, then these)."""
+
+
+def _firm_reporter(key: str) -> Any:
+    """A DataCollector agent reporter: firm ``key`` of the month's firm columns."""
+    if key == "firm":
+        return lambda firm: firm.name
+    if key == c.KIND:
+        return lambda firm: firm.kind
+    return lambda firm: firm.model._firm_records[-1][key][firm.index].item()
 
 
 def _as_toml(overrides: dict[str, Any]) -> list[str]:

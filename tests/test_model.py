@@ -114,7 +114,7 @@ def test_mesa_batch_run_drives_the_model():
         display_progress=False,
     )
     for n in (500, 1_000):
-        steps = sorted(int(r["Step"]) for r in results if r["market__engineers"] == n)
+        steps = sorted({int(r["Step"]) for r in results if r["market__engineers"] == n})
         # Mesa 3.3 reports months 0..2 of a 3-month run, Mesa 3.5 months 0..3.
         assert steps in ([0, 1, 2], [0, 1, 2, 3]), steps
     assert all(r["Step"] == r["month"] and r["engineers"] == r["market__engineers"]
@@ -162,3 +162,22 @@ def test_the_memory_estimate_grows_with_engineers_firms_and_months():
     assert memory_estimate(more) - memory_estimate(base) == ENGINEER_BYTES * 1_000_000
     longer = scenario_of(small_market(months=240))
     assert memory_estimate(longer) > memory_estimate(base)
+
+
+def test_mesa_batch_run_returns_firm_rows():
+    results = mesa.batch_run(
+        TalentMarket,
+        parameters={"scenario": str(SCENARIOS / "ai_talent_war_2024.toml"),
+                    "market__engineers": 2_000, "months": 2, "seed": 3},
+        max_steps=10, data_collection_period=1, display_progress=False,
+    )
+    model = TalentMarket(SCENARIOS / "ai_talent_war_2024.toml", seed=3,
+                         market__engineers=2_000, months=2)
+    model.run()
+    firms = model.firm_records
+    rows = [r for r in results if r.get("firm") == "OpenAI"]
+    assert sorted(r["Step"] for r in rows) in ([0, 1], [0, 1, 2])
+    for r in rows:
+        expected = firms[(firms["firm"] == "OpenAI") & (firms["month"] == r["Step"])].iloc[0]
+        assert r["headcount"] == expected["headcount"] and r["cash"] == expected["cash"]
+    assert len({r["firm"] for r in results if "firm" in r}) == len(model.firms)
