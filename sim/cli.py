@@ -56,6 +56,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """``talentwar validate``: check scenario files without running them."""
     from sim.model import check_memory
     from sim.scenario import load_scenario
+    from sim.scenario.advice import scenario_warnings
 
     failed = 0
     for path in args.files:
@@ -66,6 +67,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(err, file=sys.stderr)
             failed += 1
         else:
+            for warning in scenario_warnings(scenario):
+                print(f"{path}: warning: {warning}", file=sys.stderr)
             print(f"{path}: ok ({scenario.name}: {scenario.market.engineers:,} engineers, "
                   f"{len(scenario.firm_names()):,} firms, {scenario.months} months; a run "
                   f"needs about {memory / 1e6:,.0f} MB)")

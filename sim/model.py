@@ -63,6 +63,7 @@ from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_
 from sim.market.state import DealRecord, MarketState, MonthLog, Tallies
 from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
+from sim.scenario.advice import scenario_warnings
 
 BASE_BYTES = 150e6
 """Memory of Python, numpy, pandas, Mesa and matplotlib once loaded."""
@@ -111,6 +112,12 @@ def check_memory(scenario: Scenario, source: str | None = None) -> int:
             f"firms, {scenario.months:,} months); this machine has {have / 1e9:,.1f} GB "
             "available. Use fewer engineers, firms or months.")
     return need
+
+
+EARLY_EXIT_MONTHS = 6
+"""A firm that exits within this many months is reported (a market that makes no sense)."""
+MOSTLY_UNEMPLOYED = 0.5
+"""A tier with more than this share unemployed at the end is reported."""
 
 
 class TalentMarket(mesa.Model):
@@ -187,7 +194,7 @@ class TalentMarket(mesa.Model):
             table=firm_table(firms, scenario, engineers.tier_ai, heads, 0,
                              np.full((len(firms), n_tiers), True)),
             log=MonthLog(Tallies.zeros(len(firms), n_tiers)),
-            tier_output=np.array([t.output for t in scenario.tiers.values()]),
+            tier_output=np.array([scenario.tier_output(t) for t in scenario.tiers]),
             benefit=scenario.market.unemployment_benefit * per_year(scenario),
             firm_names=names,
             search_multiplier=np.ones(len(firms) + 1),
@@ -338,6 +345,32 @@ class TalentMarket(mesa.Model):
         names = np.array(["", *self.state.firm_names], dtype=object)
         frame["firm"] = names[cols["firm"] + 1]
         return frame
+
+    def warnings(self) -> list[str]:
+        """What is odd about the market so far, one sentence each (empty if nothing):
+        before it runs, :func:`sim.scenario.advice.scenario_warnings`; after, firms gone
+        bankrupt within the first six months, tiers left mostly unemployed, no revenue."""
+        out = scenario_warnings(self.spec)
+        state = self.state
+        if len(self._firm_records) > 1:
+            active = np.array([rec[c.ACTIVE] for rec in self._firm_records])
+            early = active[: EARLY_EXIT_MONTHS + 1]
+            for j in np.flatnonzero(early[-1] == 0):
+                month = int(np.argmin(early[:, j]))
+                out.append(f"firm {state.firm_names[j]} went bankrupt in month {month}: its "
+                           "payroll outran its revenue and cash (check its cash, tfp and "
+                           "the tiers' output)")
+            for t, name in enumerate(state.engineers.tier_names):
+                block = state.engineers.tier_slice(t)
+                size = block.stop - block.start
+                idle = size - int(state.heads[:, t].sum())
+                if size and idle > MOSTLY_UNEMPLOYED * size:
+                    out.append(f"tier {name}: {idle:,} of {size:,} engineers are unemployed "
+                               f"in month {state.month} (firms stopped hiring or left)")
+            revenue = sum(float(rec[c.REVENUE].sum()) for rec in self._firm_records)
+            if revenue == 0:
+                out.append("no firm earned any revenue: every tier's output is 0")
+        return out
 
     # ------------------------------------------------------------------ looking
 

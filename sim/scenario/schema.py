@@ -32,6 +32,8 @@ that a spreadsheet would run as a formula), in a plot label (no ``$`` formula ma
 HTML."""
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 MAX_SHARE = 1e6
+DEFAULT_OUTPUT_MARKUP = 1.5
+"""A tier's default output, as a multiple of its average posted pay."""
 FirmKind = Literal["big_tech", "frontier_lab", "ai_startup", "enterprise_software", "other"]
 
 
@@ -129,12 +131,14 @@ class Tier(Strict):
         0.0,
         description="Log-spread of individual search rates around the tier's (0: all equal).",
     )
-    output: NonNegative = Field(
-        0.0,
+    output: NonNegative | None = Field(
+        None,
         description=(
             "Monthly output in dollars of an engineer of productivity 1 at a firm of "
             "`tfp` 1 (before the compute boost of AI tiers): the unit of what an engineer "
-            "is worth to a firm (see [economy])."
+            "is worth to a firm (see [economy]). Absent: 1.5 x the average posted pay of "
+            "the tier (a month), over the firms that pay it, so firms paying the going rate "
+            "earn a margin; 0 means the tier earns its firms nothing."
         ),
     )
     mission_preference: Pair = Field(
@@ -670,6 +674,24 @@ class Scenario(Strict):
                     f"generated_firms[{k}].pay names unknown tier(s) {sorted(unknown)}"
                 )
         return self
+
+    def tier_output(self, tier: str) -> float:
+        """The tier's monthly output q_t: as set, or 1.5 x the mean posted pay of the tier
+        over the firms that pay it, a month (generated firms at the middle of their spread;
+        0 if no firm pays the tier)."""
+        set_ = self.tiers[tier].output
+        if set_ is not None:
+            return set_
+        pays = [f.pay[tier] for f in self.firms.values() if f.pay.get(tier, 0) > 0]
+        for group in self.generated_firms:
+            pay = group.pay.get(tier, 0.0)
+            middle = (pay.min + pay.max) / 2 if isinstance(pay, Spread) else pay
+            if middle > 0:
+                pays.extend([middle] * group.count)
+        if not pays:
+            return 0.0
+        per_year = 12.0 if self.market.pay_period == "month" else 1.0
+        return DEFAULT_OUTPUT_MARKUP * sum(pays) / len(pays) * per_year / 12.0
 
     def firm_names(self) -> list[str]:
         """Every firm's name, named firms first, then each generated group, in file order."""
