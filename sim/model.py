@@ -199,6 +199,7 @@ class TalentMarket(mesa.Model):
             firm_names=names,
             search_multiplier=np.ones(len(firms) + 1),
             heads=heads,
+            values_amenities=bool(engineers.w_safety.any() or engineers.w_openness.any()),
         )
         self._place_initial_engineers()
         state = self.state

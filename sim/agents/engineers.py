@@ -22,6 +22,10 @@ UNEMPLOYED = -1
 """Value of ``Engineers.firm`` for an engineer without a job."""
 
 WEIGHTS = ("pay", "gpu", "mission", "outreach")
+TASTES = ("safety", "openness")
+"""Weights of firm amenities (:data:`sim.scenario.schema.AMENITIES`), drawn like
+:data:`WEIGHTS` but only for tiers whose mean taste is positive (otherwise 0, and no random
+draw, so scenarios without amenities keep their random streams)."""
 
 
 def draw_productivity(spec: Productivity, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -65,6 +69,8 @@ class EngineerView:
     w_gpu: float
     w_mission: float
     w_outreach: float
+    w_safety: float
+    w_openness: float
 
 
 class Engineers:
@@ -91,6 +97,8 @@ class Engineers:
         unemployed (lambda0_i).
     w_pay, w_gpu, w_mission, w_outreach : float arrays
         The engineer's own utility weights.
+    w_safety, w_openness : float arrays
+        The engineer's own weights of firm amenities (0 unless its tier values them).
     """
 
     def __init__(self, scenario: Scenario, rng: np.random.Generator) -> None:
@@ -110,7 +118,7 @@ class Engineers:
             for k in (
                 ["productivity", "mission", "responsiveness"]
                 + ["search_employed", "search_unemployed"]
-                + [f"w_{w}" for w in WEIGHTS]
+                + [f"w_{w}" for w in (*WEIGHTS, *TASTES)]
             )
         }
         for spec, count in zip(tiers, counts, strict=True):
@@ -131,6 +139,11 @@ class Engineers:
                 columns[f"w_{w}"].append(
                     spread_lognormal(mean, spec.weights.dispersion, count, rng)
                 )
+            for w in TASTES:
+                mean = getattr(spec.weights, w)
+                columns[f"w_{w}"].append(
+                    spread_lognormal(mean, spec.weights.dispersion, count, rng) if mean > 0
+                    else np.zeros(count))
         joined = {key: np.concatenate(parts).astype(np.float64) for key, parts in columns.items()}
         self.productivity: np.ndarray = joined["productivity"]
         self.mission: np.ndarray = joined["mission"]
@@ -141,6 +154,8 @@ class Engineers:
         self.w_gpu: np.ndarray = joined["w_gpu"]
         self.w_mission: np.ndarray = joined["w_mission"]
         self.w_outreach: np.ndarray = joined["w_outreach"]
+        self.w_safety: np.ndarray = joined["w_safety"]
+        self.w_openness: np.ndarray = joined["w_openness"]
 
         self.firm: np.ndarray = np.full(n, UNEMPLOYED, dtype=np.int32)
         self.pay: np.ndarray = np.zeros(n)
@@ -182,6 +197,8 @@ class Engineers:
             w_gpu=float(self.w_gpu[i]),
             w_mission=float(self.w_mission[i]),
             w_outreach=float(self.w_outreach[i]),
+            w_safety=float(self.w_safety[i]),
+            w_openness=float(self.w_openness[i]),
         )
 
     def columns(self) -> dict[str, np.ndarray]:
@@ -201,6 +218,8 @@ class Engineers:
             "w_gpu": self.w_gpu,
             "w_mission": self.w_mission,
             "w_outreach": self.w_outreach,
+            "w_safety": self.w_safety,
+            "w_openness": self.w_openness,
         }
 
 

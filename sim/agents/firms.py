@@ -20,7 +20,14 @@ from typing import Any, Protocol
 import mesa
 import numpy as np
 
-from sim.scenario.schema import GeneratedFirms, Policy, PolicyOverride, Scenario, Spread
+from sim.scenario.schema import (
+    AMENITIES,
+    GeneratedFirms,
+    Policy,
+    PolicyOverride,
+    Scenario,
+    Spread,
+)
 
 
 class CashBook(Protocol):
@@ -60,6 +67,8 @@ class Firm(mesa.Agent):
         Decision rules.
     books : CashBook
         The market's books, where the firm's cash is kept.
+    amenities : numpy array
+        Values of :data:`sim.scenario.schema.AMENITIES` (safety focus, openness), 0..1.
     tiers : list of str
         Names of the engineer tiers (best first).
     ai_tiers : bool array
@@ -84,6 +93,7 @@ class Firm(mesa.Agent):
         tfp: float,
         policy: Policy,
         books: CashBook,
+        amenities: np.ndarray,
         tiers: list[str],
         ai_tiers: np.ndarray,
         policy_override: Any,
@@ -106,6 +116,7 @@ class Firm(mesa.Agent):
         self.last_revenue = math.nan
         self.last_payroll = math.nan
         self.books = books
+        self.amenities = np.asarray(amenities, dtype=np.float64).copy()
         self.tiers = list(tiers)
         self.ai_tiers = np.asarray(ai_tiers, dtype=bool)
         self.policy_override = policy_override
@@ -230,6 +241,7 @@ class FirmSpec:
     size: float
     tfp: float
     policy: Policy
+    amenities: tuple[float, ...]
 
 
 def per_year(scenario: Scenario) -> float:
@@ -250,6 +262,7 @@ def firm_specs(scenario: Scenario, rng: np.random.Generator) -> list[FirmSpec]:
             hiring_capacity=np.inf if spec.hiring_capacity is None else spec.hiring_capacity,
             cash=spec.cash, outreach=spec.outreach, size=spec.size, tfp=spec.tfp,
             policy=_policy(scenario, spec.policy),
+            amenities=tuple(getattr(spec.amenities, a) for a in AMENITIES),
         ))
     for group in scenario.generated_firms:
         specs.extend(_generate(group, tiers, year, rng, _policy(scenario, group.policy)))
@@ -263,7 +276,8 @@ def create_firms(model: mesa.Model, scenario: Scenario, specs: list[FirmSpec],
     return [
         Firm(model, index, name=s.name, kind=s.kind, gpus=s.gpus, mission=s.mission,
              pay=s.pay, hiring_capacity=s.hiring_capacity, cash=s.cash, outreach=s.outreach,
-             size=s.size, tfp=s.tfp, policy=s.policy, books=books, tiers=tiers,
+             size=s.size, tfp=s.tfp, policy=s.policy, books=books,
+             amenities=np.array(s.amenities), tiers=tiers,
              ai_tiers=ai_tiers, policy_override=scenario.policy_override)
         for index, s in enumerate(specs)
     ]
@@ -300,4 +314,5 @@ def _generate(group: GeneratedFirms, tiers: list[str], year: float,
         hiring_capacity=np.inf if group.hiring_capacity is None else group.hiring_capacity,
         cash=values["cash"][k], outreach=group.outreach, size=values["size"][k],
         tfp=values["tfp"][k], policy=policy,
+        amenities=tuple(getattr(group.amenities, a) for a in AMENITIES),
     ) for k in range(n)]

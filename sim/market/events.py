@@ -8,7 +8,7 @@ and applied at the start of their month, before anything else happens that month
 from __future__ import annotations
 
 from sim.market.state import MarketState
-from sim.scenario.schema import ForcedDeal, PolicyChange
+from sim.scenario.schema import AMENITIES, AmenityChange, ForcedDeal, PolicyChange
 
 
 def apply_events(state: MarketState) -> list[ForcedDeal]:
@@ -16,7 +16,8 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
 
     Turmoil at firm j multiplies its employees' search rate lambda1 by the event's
     multiplier while the window lasts; a policy change replaces the named rules of the
-    firm (or of every firm of a kind) from this month on."""
+    firm (or of every firm of a kind) from this month on; an amenity change sets the firm's
+    named amenities from this month on."""
     month = state.month
     timeline = state.timeline
     state.search_multiplier[:] = 1.0
@@ -31,4 +32,10 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
                     firm.change_policy(event.policy)
         elif isinstance(event, ForcedDeal):
             deals.append(event)
+        elif isinstance(event, AmenityChange):
+            firm = state.firms[state.firm_index(event.firm)]
+            for k, name in enumerate(AMENITIES):
+                value = getattr(event.amenities, name)
+                if value is not None:
+                    firm.amenities[k] = value
     return deals

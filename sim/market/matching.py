@@ -41,7 +41,7 @@ from sim.market.moves import (
 )
 from sim.market.production import value_to_firm
 from sim.market.state import MarketState
-from sim.market.utility import choose, mission_fit, pay_utility
+from sim.market.utility import amenity_utility, choose, mission_fit, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -197,14 +197,19 @@ def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndar
 def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
                 pay: np.ndarray) -> np.ndarray:
     """V_ij without outreach or switching terms:
-    w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|)."""
+    w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|) + sum_k w_ik A_jk
+    (the amenity term only where some engineer values amenities)."""
     eng = state.engineers
     table = state.table
-    return (
+    values = (
         pay_utility(eng.w_pay[who], pay)
         + eng.w_gpu[who] * table.gpu_pull[firm]
         + eng.w_mission[who] * mission_fit(eng.mission[who], table.mission[firm])
     )
+    if state.values_amenities:
+        values += amenity_utility(np.column_stack([eng.w_safety[who], eng.w_openness[who]]),
+                                  table.amenities[firm])
+    return values
 
 
 def decide(state: MarketState, offers: Offers) -> Moves:

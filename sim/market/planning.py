@@ -38,6 +38,7 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     return FirmTable(
         gpus=gpus,
         mission=column("mission"),
+        amenities=np.array([f.amenities for f in firms]).reshape(len(firms), -1),
         hiring_capacity=column("hiring_capacity"),
         outreach=column("outreach"),
         size=column("size"),

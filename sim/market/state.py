@@ -37,6 +37,8 @@ class FirmTable:
 
     gpus: np.ndarray
     mission: np.ndarray
+    amenities: np.ndarray
+    """(firms x amenities) values of :data:`sim.scenario.schema.AMENITIES`."""
     hiring_capacity: np.ndarray
     outreach: np.ndarray
     size: np.ndarray
@@ -175,6 +177,8 @@ class MarketState:
     """Engineers employed at the start of the month (the job-to-job rate's base)."""
     pay_base: list[float] = field(default_factory=lambda: [np.nan, np.nan])
     """AI and non-AI median pay in the first month with data (the pay indexes' 100)."""
+    values_amenities: bool = False
+    """Whether any engineer values a firm amenity (the amenity term is skipped if not)."""
     deal_records: list[DealRecord] = field(default_factory=list)
     departures: list[Departures] = field(default_factory=list)
 

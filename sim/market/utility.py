@@ -5,6 +5,7 @@ The utility of engineer i at firm j is
     V_ij = w_pay_i * log(pay_ij)
          + w_gpu_i * g(GPU_j)                      (GPU access, a pull in [0, 1])
          + w_mission_i * (1 - |m_i - M_j|)         (mission fit)
+         + sum_k w_ik * A_jk                       (amenities: safety focus, openness)
          + w_outreach_i * contacted_ij             (personal outreach)
          + s * stay_ij                             (switching cost s, paid on leaving)
 
@@ -45,6 +46,13 @@ def pay_utility(weight: np.ndarray, pay: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         term = weight * np.log(pay)
     return np.where(pay > 0, term, -np.inf)
+
+
+def amenity_utility(tastes: np.ndarray, amenities: np.ndarray) -> np.ndarray:
+    """sum_k w_ik A_jk: engineer i's weights of amenities (rows of ``tastes``) times firm
+    j's amenities (rows of ``amenities``), row by row (a hedonic valuation of job
+    attributes: Rosen 1986; firms' amenities revealed by workers' choices, Sorkin 2018)."""
+    return np.einsum("ik,ik->i", tastes, amenities)
 
 
 def logit_probabilities(values: np.ndarray, noise: float) -> np.ndarray:

@@ -107,6 +107,10 @@ class Weights(Strict):
     outreach: NonNegative = Field(
         0.0, description="Utility bonus of an offer that came with personal outreach."
     )
+    safety: NonNegative = Field(
+        0.0, description="Weight of a firm's focus on AI safety (amenity `safety`, 0..1).")
+    openness: NonNegative = Field(
+        0.0, description="Weight of a firm's openness of research (amenity `openness`, 0..1).")
     dispersion: NonNegative = Field(0.0, description="Log-spread of weights across engineers.")
 
 
@@ -397,6 +401,27 @@ def _partial(model: type[BaseModel]) -> type[BaseModel]:
 PolicyOverride = _partial(Policy)
 
 
+AMENITIES = ("safety", "openness")
+"""A firm's amenities beyond its mission (frontier ambition), each 0..1, valued by each
+engineer with its own weight (:class:`Weights`)."""
+
+
+class Amenities(Strict):
+    """What a firm is like to work at, beyond pay, GPUs and its mission (how much it is
+    about building frontier AI): each 0..1, valued by engineers with their own weights."""
+
+    safety: Share = Field(0.0, description="Focus on AI safety research (0..1).")
+    openness: Share = Field(0.0, description="Openness of its research: publishing, open "
+                            "models (0..1).")
+
+
+class PartialAmenities(Strict):
+    """Amenities that change (an `amenity_change` event): the keys given, the rest kept."""
+
+    safety: Share | None = Field(None, description="New focus on AI safety (0..1).")
+    openness: Share | None = Field(None, description="New openness of research (0..1).")
+
+
 class Firm(Strict):
     """A named firm."""
 
@@ -425,6 +450,8 @@ class Firm(Strict):
     tfp: NonNegative = Field(
         1.0, description="Revenue per unit of output (the firm's productivity, see [economy])."
     )
+    amenities: Amenities = Field(default_factory=Amenities,
+                                 description="Safety focus and openness of research (0..1).")
     policy: PolicyOverride = Field(  # type: ignore[valid-type]
         default_factory=PolicyOverride, description="Decision rules (see [firm_defaults])."
     )
@@ -448,6 +475,8 @@ class GeneratedFirms(Strict):
     outreach: Count = Field(0, description="Personal contacts a month.")
     size: Positive | Spread = Field(1.0, description="Relative share of initial employment.")
     tfp: NonNegative | Spread = Field(1.0, description="Revenue per unit of output.")
+    amenities: Amenities = Field(default_factory=Amenities,
+                                 description="Amenities of the group's firms (all the same).")
     policy: PolicyOverride = Field(  # type: ignore[valid-type]
         default_factory=PolicyOverride, description="Decision rules of the group's firms.")
 
@@ -530,6 +559,15 @@ class GpuSupplyShock(Event):
     months: Annotated[int, Field(ge=1)] = Field(12, description="For how many months.")
 
 
+class AmenityChange(Event):
+    """A firm's amenities change at a date (a safety team dissolved, a lab that stops
+    publishing): the keys given take their new values from then on."""
+
+    type: Literal["amenity_change"]
+    firm: str = Field(description="The firm that changes.")
+    amenities: PartialAmenities = Field(description="The amenities that change (0..1).")
+
+
 class Turmoil(Event):
     """Turmoil at a firm: its engineers search much more for some months."""
 
@@ -564,11 +602,11 @@ class ForcedDeal(Event):
 
 
 AnyEvent = Annotated[
-    PolicyChange | FundingClimate | GpuSupplyShock | Turmoil | ForcedDeal,
+    PolicyChange | FundingClimate | GpuSupplyShock | Turmoil | ForcedDeal | AmenityChange,
     Field(discriminator="type"),
 ]
 EVENT_TYPES = ("policy_change", "funding_climate", "gpu_supply_shock", "turmoil",
-               "forced_deal")
+               "forced_deal", "amenity_change")
 
 
 # --------------------------------------------------------------------------- scenario
