@@ -103,7 +103,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     folder = Path(args.run_dir)
     if (folder / "sweep.json").is_file():
         from sim.sweeps.plots import plot_sweep
+        from sim.sweeps.report import partial_warning
 
+        warning = partial_warning(folder)
+        if warning:
+            print(f"talentwar: warning: {warning}", file=sys.stderr)
         paths = plot_sweep(folder)
     else:
         from sim.output.plots import plot_run
@@ -146,6 +150,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError("several folders given: add --compare to compare runs in one report")
     folders = [Path(p) for p in args.paths]
     if len(folders) == 1 and is_sweep(folders[0]):
+        from sim.sweeps.report import partial_warning
+
+        warning = partial_warning(folders[0])
+        if warning:
+            print(f"talentwar: warning: {warning}", file=sys.stderr)
         print(write_sweep_report(folders[0], args.out))
         return 0
     sweeps = [str(f) for f in folders if is_sweep(f)]
@@ -158,34 +167,45 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    """``talentwar sweep``: run a sweep file, or resume a sweep folder."""
-    from sim.sweeps.run import resume_sweep, run_sweep
+    """``talentwar sweep``: run a sweep file, or resume a sweep folder.
+
+    Exit status 0 (every run done), 1 (finished with failed runs), 2 (bad input, nothing
+    written), 130 (interrupted: says how many runs are recorded and how to resume).
+    """
+    from sim.sweeps.run import SweepInterrupted, resume_sweep, run_sweep
 
     workers = _workers(args.workers)
-    if args.resume is not None:
-        if args.sweep_file is not None or args.out is not None:
-            raise UserError("--resume DIR continues a sweep folder; give no SWEEP_FILE or --out")
-        summary = resume_sweep(args.resume, workers=workers, dask=args.dask,
-                               progress=not args.quiet, retry_failed=args.retry_failed)
-    else:
-        if args.sweep_file is None:
-            raise UserError("give a SWEEP_FILE, or --resume DIR")
-        summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
-                            progress=not args.quiet)
+    try:
+        if args.resume is not None:
+            if args.sweep_file is not None or args.out is not None:
+                raise UserError("--resume DIR continues a sweep folder; give no SWEEP_FILE or "
+                                "--out")
+            summary = resume_sweep(args.resume, workers=workers, dask=args.dask,
+                                   progress=not args.quiet, retry_failed=args.retry_failed)
+        else:
+            if args.sweep_file is None:
+                raise UserError("give a SWEEP_FILE, or --resume DIR")
+            summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
+                                progress=not args.quiet)
+    except SweepInterrupted as stop:
+        print(f"\ntalentwar sweep: interrupted; {stop.recorded:,} of {stop.total:,} runs "
+              f"recorded; resume with talentwar sweep --resume {stop.folder}", file=sys.stderr)
+        return 130
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
-          f"{summary.total} runs ({summary.ran} run now)", file=sys.stderr)
+          f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
     print(summary.folder)
     return 0 if summary.failed == 0 else 1
 
 
 def _workers(text: str | None) -> int:
-    """``--workers``: a whole number >= 1 (default: the number of CPUs)."""
+    """``--workers``: a whole number >= 1 (default: the number of CPUs); the sweep checks
+    the upper limit and uses no more workers than it has runs to do."""
     if text is None:
         return max(os.cpu_count() or 1, 1)
     try:
         value = int(text)
     except ValueError:
-        raise UserError(f"--workers: expected a whole number >= 1, got {text!r}") from None
+        raise UserError(f"--workers: expected a whole number >= 1, got {text[:40]!r}") from None
     if value < 1:
         raise UserError(f"--workers: expected a whole number >= 1, got {value}")
     return value

@@ -18,16 +18,59 @@ from sim.errors import UserError
 # sim.output.run's writers move to sim.output.rundir (issue 8).
 from sim.output.rundir import atomic_write_text
 from sim.sweeps.designs import design_seed, salib_problem
-from sim.sweeps.store import MEASURES_FILE, RUNS_FILE, SENSITIVITY_FILE, Plan, load_plan
+from sim.sweeps.store import (
+    MEASURES_FILE,
+    RUNS_FILE,
+    SENSITIVITY_FILE,
+    Plan,
+    load_plan,
+    measures_header,
+    runs_header,
+    scan_store,
+)
 from sim.sweeps.worker import DONE
 
 
-def read_runs(folder: Path) -> pd.DataFrame:
-    """``runs.csv`` of a sweep folder (parameter columns keep their sweep-file names)."""
+def read_tables(folder: Path, plan: Plan | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``runs.csv`` and ``measures.csv`` of a sweep folder as they stand, checked.
+
+    The tables are checked against the design first (:func:`sim.sweeps.store.scan_store`: a
+    damaged table is a :class:`UserError`); a torn last record (a sweep killed mid-write)
+    is left out, and so are the records of runs recorded twice and the measure rows of runs
+    not recorded as done. Parameter columns keep their sweep-file names.
+    """
+    folder = Path(folder)
+    plan = plan or load_plan(folder)
+    scan = scan_store(folder, plan)
+    runs = _read(folder / RUNS_FILE, scan.runs_records)
+    if runs.empty and not len(runs.columns):
+        runs = pd.DataFrame(columns=runs_header(plan))
+    runs = runs[~runs["run_id"].isin(scan.redo)]
+    measures = _read(folder / MEASURES_FILE, scan.measures_records)
+    if measures.empty and not len(measures.columns):
+        measures = pd.DataFrame(columns=measures_header(plan))
+    done = runs.loc[runs["status"] == DONE, "run_id"]
+    measures = measures[measures["run_id"].isin(done)]
+    return runs.reset_index(drop=True), measures.reset_index(drop=True)
+
+
+def _read(path: Path, records: int) -> pd.DataFrame:
+    """The first ``records`` records of a table (none if it is missing or empty)."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return pd.DataFrame()
+    try:
+        return pd.read_csv(path, nrows=records, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError) as err:
+        raise UserError(f"{path}: not a readable CSV table: {err}") from None
+
+
+def read_runs(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
+    """``runs.csv`` of a sweep folder (see :func:`read_tables`)."""
     path = Path(folder) / RUNS_FILE
     if not path.is_file():
         raise UserError(f"{folder}: no {RUNS_FILE} (has the sweep started?)")
-    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+    return read_tables(folder, plan)[0]
 
 
 def run_scalars(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
@@ -35,15 +78,13 @@ def run_scalars(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
     of each kept measure (column named as in ``measures.csv``)."""
     folder = Path(folder)
     plan = plan or load_plan(folder)
-    runs = read_runs(folder)
+    if not (folder / RUNS_FILE).is_file():
+        raise UserError(f"{folder}: no {RUNS_FILE} (has the sweep started?)")
+    runs, table = read_tables(folder, plan)
     runs = runs[runs["status"] == DONE]
     base = runs[["run_id", "point", "replicate", *plan.keys]].set_index("run_id")
-    path = folder / MEASURES_FILE
-    if not path.is_file() or runs.empty:
+    if table.empty or runs.empty:
         return base.reset_index().assign(**{m.out: np.nan for m in plan.spec.measures})
-    names = [m.out for m in plan.spec.measures]
-    table = pd.read_csv(path, usecols=["run_id", "month", *names])
-    table = table[table["run_id"].isin(base.index)]
     last = table.loc[table.groupby("run_id")["month"].idxmax()].set_index("run_id")
     for m in plan.spec.measures:
         if m.keep == "mean":

@@ -8,13 +8,19 @@ in flight), ``submit`` (start a run, return a future of its :class:`RunResult`),
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor
-from concurrent.futures import wait as wait_futures
+import signal
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_connections
+from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Protocol, cast
 
 from sim.errors import UserError
-from sim.sweeps.worker import Job, RunResult, RunTask, execute_run
+from sim.sweeps.worker import FAILED, Job, RunResult, RunTask, execute_run
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -62,25 +68,165 @@ class SerialBackend:
         pass
 
 
+def _worker_main(conn: Connection) -> None:
+    """A local worker process: run each ``(task, job)`` received, send back its result; stop
+    at ``None`` or when the sweep process goes away. Ctrl-C is left to the sweep process,
+    which ends its workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        task, job = message
+        try:
+            conn.send(execute_run(task, job))
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _death(exitcode: int | None) -> str:
+    """How a process ended, in words."""
+    if exitcode is None:
+        return "it stopped answering"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = " (the out-of-memory killer sends SIGKILL)" if name == "SIGKILL" else ""
+        return f"it was killed by {name}{hint}"
+    return f"it exited with status {exitcode}"
+
+
+@dataclass
+class _Worker:
+    """One worker process, its end of the pipe, and the run it is doing (if any)."""
+
+    process: BaseProcess
+    conn: Connection
+    task: RunTask | None = None
+    future: Future[RunResult] | None = None
+
+
 class LocalBackend:
-    """A pool of local worker processes (forked where possible: no re-import per worker)."""
+    """Local worker processes (forked where possible: no re-import per worker), each fed
+    one run at a time through its own pipe.
+
+    The sweep process knows which run each worker is doing, so a worker that dies (killed
+    by a signal, the out-of-memory killer, a crash in native code) costs that run only: it
+    is returned as ``failed`` with the cause, a fresh worker takes the dead one's place,
+    and the other workers go on.
+    """
 
     def __init__(self, workers: int) -> None:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+        self._context = (multiprocessing.get_context("fork")
+                         if "fork" in multiprocessing.get_all_start_methods()
+                         else multiprocessing.get_context("spawn"))
         self.capacity = 2 * workers
+        self._queue: deque[tuple[RunTask, Job, Future[RunResult]]] = deque()
+        self._workers: list[_Worker] = []
+        self._closed = False
+        try:
+            for _ in range(workers):
+                self._workers.append(self._start())
+        except OSError as err:
+            self.close(cancel=True)
+            raise UserError(f"--workers {workers}: cannot start the worker processes: "
+                            f"{err.strerror or err}") from None
+
+    def _start(self) -> _Worker:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_worker_main, args=(child,), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
 
     def submit(self, task: RunTask, job: Job) -> RunFuture:
-        return self.pool.submit(execute_run, task, job)
+        future: Future[RunResult] = Future()
+        self._queue.append((task, job, future))
+        self._dispatch()
+        return future
+
+    def _dispatch(self) -> None:
+        """Hand queued runs to idle workers."""
+        for k, worker in enumerate(self._workers):
+            if not self._queue:
+                return
+            if worker.task is None:
+                task, job, future = self._queue.popleft()
+                try:
+                    worker.conn.send((task, job))
+                except OSError:  # the worker died while idle: replace it, send again
+                    worker.process.join(timeout=5)
+                    worker.conn.close()
+                    worker = self._workers[k] = self._start()
+                    worker.conn.send((task, job))
+                worker.task, worker.future = task, future
+
+    def _finish(self, worker: _Worker, result: RunResult) -> None:
+        if worker.future is not None:
+            worker.future.set_result(result)
+        worker.task, worker.future = None, None
+
+    def _collect(self) -> None:
+        """Wait until a busy worker answers or dies, and settle its run."""
+        busy = [w for w in self._workers if w.task is not None]
+        if not busy:
+            return
+        ready = set(wait_connections([w.conn for w in busy] + [w.process.sentinel
+                                                               for w in busy]))
+        for k, worker in enumerate(list(self._workers)):
+            if worker.task is None:
+                continue
+            result: RunResult | None = None
+            if worker.conn in ready:
+                with contextlib.suppress(EOFError, OSError):
+                    result = worker.conn.recv()
+            elif worker.process.sentinel not in ready:
+                continue
+            if result is not None:
+                self._finish(worker, result)
+                continue
+            # no result: the worker died while running this run
+            worker.process.join(timeout=5)
+            task = worker.task
+            error = (f"WorkerDied: the worker process running run {task.run_id} ended "
+                     f"without a result: {_death(worker.process.exitcode)}")
+            self._finish(worker, RunResult(task.run_id, FAILED, error, [], 0.0))
+            worker.conn.close()
+            self._workers[k] = self._start()
 
     def wait_any(self, futures: set[RunFuture]) -> tuple[set[RunFuture], set[RunFuture]]:
-        # this backend's futures are the pool's concurrent.futures.Future objects
-        done, pending = wait_futures(cast(set[Future[RunResult]], futures),
-                                     return_when=FIRST_COMPLETED)
-        return set(done), set(pending)
+        # this backend's futures are concurrent.futures.Future objects it settles itself
+        while True:
+            done = {f for f in futures if cast(Future[RunResult], f).done()}
+            if done:
+                return done, set(futures) - done
+            self._dispatch()
+            self._collect()
 
     def close(self, cancel: bool) -> None:
-        self.pool.shutdown(wait=not cancel, cancel_futures=cancel)  # a second call is a no-op
+        if self._closed:
+            return
+        self._closed = True
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                if cancel or worker.task is not None:
+                    worker.process.kill()
+                else:
+                    worker.conn.send(None)
+        for worker in self._workers:
+            worker.process.join(timeout=10)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        for _, _, future in self._queue:
+            future.cancel()
+        self._queue.clear()
 
 
 class DaskBackend:
@@ -103,7 +249,7 @@ class DaskBackend:
         else:
             try:
                 self.client = distributed.Client(target, timeout="5s")
-            except (OSError, TimeoutError, ValueError) as err:
+            except (OSError, TimeoutError, ValueError, TypeError) as err:
                 raise UserError(f"--dask {target}: cannot reach a Dask scheduler there: "
                                 f"{err}") from None
         n = len(self.client.nthreads())
@@ -124,6 +270,27 @@ class DaskBackend:
         if self.cluster is not None:
             self.cluster.close()
             self.cluster = None
+
+
+def check_dask_target(target: object) -> None:
+    """``--dask``: ``local``, a ``tcp://host:port`` (or ``host:port``) scheduler address, or
+    a ``distributed.Client``; anything else is a :class:`UserError` (before anything is
+    written or started)."""
+    if target is None or target == "local" or not isinstance(target, str):
+        return
+    scheme, sep, rest = target.partition("://")
+    if not sep:
+        scheme, rest = "tcp", target
+    if scheme != "tcp":
+        raise UserError(f"--dask {target[:100]}: {scheme}:// addresses are not supported; "
+                        "give 'local' or a tcp://HOST:PORT scheduler address (a TLS or UCX "
+                        "cluster needs security or transport settings: create a "
+                        "distributed.Client in Python and pass it to run_sweep)")
+    host, colon, port = rest.rpartition(":")
+    if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(
+            c.isspace() or not c.isprintable() for c in host):
+        raise UserError(f"--dask {target[:100]}: expected 'local' or a scheduler address "
+                        "tcp://HOST:PORT (a port from 1 to 65535)")
 
 
 def make_backend(workers: int, dask: str | Client | None) -> Backend:

@@ -28,6 +28,26 @@ from sim.sweeps.spec import Parameter, Scalar, SweepSpec
 #: A design point: the value of each varied parameter, by its scenario key path.
 Point = dict[str, Scalar]
 
+
+def point_count(spec: SweepSpec) -> int:
+    """The number of design points, computed arithmetically (nothing is allocated).
+
+    grid: the product of each parameter's number of values (``values`` or ``steps``);
+    random/latin: ``samples``; sobol: N(k+2), or N(2k+2) with ``second_order``; morris:
+    N(k+1), for k parameters and N = ``samples``.
+    """
+    k = len(spec.parameters)
+    kind = spec.design.kind
+    if kind == "grid":
+        return math.prod(len(p.values) if p.values is not None else (p.steps or 0)
+                         for p in spec.parameters)
+    n = spec.design.size
+    if kind == "sobol":
+        return n * (2 * k + 2 if spec.design.second_order else k + 2)
+    if kind == "morris":
+        return n * (k + 1)
+    return n
+
 def run_seed(root: int, run_id: int) -> int:
     """Seed of run ``run_id``: ``SeedSequence(root, spawn_key=(run_id,))``'s first uint32."""
     state = np.random.SeedSequence(root, spawn_key=(run_id,)).generate_state(1, np.uint32)

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 
 from sim.output.plots import save
-from sim.sweeps.analysis import point_means, run_scalars, write_sensitivity
+from sim.output.rundir import atomic_write_text
+from sim.sweeps.analysis import point_means, read_tables, run_scalars, sensitivity
 from sim.sweeps.spec import Measure, Parameter
-from sim.sweeps.store import MEASURES_FILE, SENSITIVITY_FILE, Plan, load_plan
+from sim.sweeps.store import SENSITIVITY_FILE, Plan, load_plan, sweep_state
 
 MAX_SERIES_LINES = 12
 MAX_ANNOTATED_CELLS = 120
@@ -87,7 +88,7 @@ def plot_response(plan: Plan, scalars: pd.DataFrame, p: Parameter, m: Measure) -
 def plot_series(plan: Plan, folder: Path, p: Parameter, m: Measure) -> plt.Figure:
     """Mean path over months of a ``series`` measure, one line per value of ``p``."""
     runs = run_scalars(folder, plan)[["run_id", p.key]]
-    table = pd.read_csv(folder / MEASURES_FILE, usecols=["run_id", "month", m.out])
+    table = read_tables(folder, plan)[1][["run_id", "month", m.out]]
     table = table.merge(runs, on="run_id")
     values = sorted(table[p.key].unique(), key=lambda v: (str(type(v)), v))
     if len(values) > MAX_SERIES_LINES:
@@ -203,9 +204,12 @@ def plot_sweep(sweep_dir: Path) -> list[Path]:
     kind = plan.spec.design.kind
     if kind in ("sobol", "morris"):
         path = folder / SENSITIVITY_FILE
-        if not path.is_file():
-            write_sensitivity(folder)
-        table = pd.read_csv(path)
+        if path.is_file():
+            table = pd.read_csv(path)
+        else:  # written by the sweep when it completes; until then computed, not kept
+            table = sensitivity(folder, plan)
+            if sweep_state(folder, plan).complete:
+                atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
         for m in plan.spec.measures:
             if (table["measure"] == m.out).any():
                 written.append(save(plot_indices(plan, table, m),

@@ -27,7 +27,16 @@ from sim.output.report import (
     read_csv,
 )
 from sim.output.rundir import atomic_write_text
-from sim.sweeps.store import RUNS_FILE, SENSITIVITY_FILE, SWEEP_FILE
+from sim.sweeps.analysis import read_tables
+from sim.sweeps.store import (
+    MEASURES_FILE,
+    RUNS_FILE,
+    SENSITIVITY_FILE,
+    SWEEP_FILE,
+    SweepState,
+    load_plan,
+    sweep_state,
+)
 
 FIRST_ROWS = 50
 
@@ -35,6 +44,25 @@ FIRST_ROWS = 50
 def is_sweep(folder: Path) -> bool:
     """Whether ``folder`` is a sweep folder (it holds ``sweep.json``)."""
     return (Path(folder) / SWEEP_FILE).is_file()
+
+
+def folder_state(folder: Path) -> SweepState:
+    """How far the sweep in ``folder`` is (a :class:`UserError` for a damaged folder)."""
+    return sweep_state(folder, load_plan(folder))
+
+
+def partial_warning(folder: Path, state: SweepState | None = None) -> str | None:
+    """The warning for a sweep folder that is not complete (None for a complete one)."""
+    state = state or folder_state(folder)
+    if state.complete:
+        return None
+    if state.recorded == state.total:
+        what = (f"all {state.total:,} runs are recorded but the sweep was not marked "
+                "complete (stopped at its end)")
+    else:
+        what = f"only {state.describe()}"
+    return (f"{folder} is a partial sweep: {what}; what is shown covers the recorded runs "
+            f"only. Finish it with: talentwar sweep --resume {folder}")
 
 
 def table_summary(df: pd.DataFrame) -> str:
@@ -67,11 +95,23 @@ def sweep_report(sweep_dir: Path) -> str:
     except json.JSONDecodeError as err:
         raise UserError(f"{folder / SWEEP_FILE}: not valid JSON: {err}") from None
     name = sweep.get("name", folder.name) if isinstance(sweep, dict) else folder.name
-    sections = ["<h2>Sweep</h2>", facts_html({"folder": str(folder.resolve()), "name": name})]
+    state = folder_state(folder)
+    sections = ["<h2>Sweep</h2>"]
+    warning = partial_warning(folder, state)
+    if warning:
+        sections.append(f'<p class="note partial"><strong>Partial sweep: '
+                        f"{esc(state.describe())}.</strong> {esc(warning)}</p>")
+    sections.append(facts_html({
+        "folder": str(folder.resolve()), "name": name,
+        "runs": f"{state.recorded:,} of {state.total:,} recorded ({state.done:,} done, "
+                f"{state.failed:,} failed)",
+        "status": "complete" if state.complete else "partial",
+    }))
     runs_csv = folder / RUNS_FILE
     sections.append("<h2>Runs</h2>")
+    runs, measures = read_tables(folder)
     if runs_csv.is_file():
-        df = read_csv(runs_csv)
+        df = runs
         sections += [table_summary(df), _first_rows(df)]
     else:
         sections.append(f'<p class="note">No {RUNS_FILE} in this folder.</p>')
@@ -81,7 +121,7 @@ def sweep_report(sweep_dir: Path) -> str:
     for path in sorted(folder.glob("*.csv")):
         if path.name in (RUNS_FILE, SENSITIVITY_FILE) or path.name.startswith("."):
             continue
-        df = read_csv(path)
+        df = measures if path.name == MEASURES_FILE else read_csv(path)
         sections += [f"<h2>Table {esc(path.name)}</h2>", table_summary(df), _first_rows(df)]
     pngs = pngs_in(folder)
     sections.append("<h2>Figures</h2>")

@@ -10,8 +10,9 @@ Sobol and Morris sweeps end with their sensitivity indices
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import sys
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -22,34 +23,66 @@ from sim.errors import UserError
 from sim.model import TalentMarket
 from sim.scenario import apply_overrides, load_scenario, validate
 from sim.sweeps.analysis import write_sensitivity
-from sim.sweeps.backends import Backend, RunFuture, make_backend
-from sim.sweeps.designs import Point, design_matrix, design_points, point_overrides
+from sim.sweeps.backends import Backend, RunFuture, check_dask_target, make_backend
+from sim.sweeps.designs import (
+    Point,
+    design_matrix,
+    design_points,
+    point_count,
+    point_overrides,
+)
 from sim.sweeps.spec import SweepSpec, read_sweep_file
 from sim.sweeps.store import (
     Plan,
+    SweepState,
     SweepWriter,
     keep_recorded,
     load_plan,
     locked,
+    scan_store,
     write_manifest,
+    write_status,
 )
-from sim.sweeps.worker import DONE, RunTask
+from sim.sweeps.worker import DONE, FAILED, RunResult, RunTask
 
 if TYPE_CHECKING:
     from distributed import Client
 
 MAX_POINTS_CHECKED = 2000
 
+#: The most runs (design points x replicates) a sweep may have.
+MAX_RUNS = 10_000_000
+#: The most design points a sweep may have (each is held in memory and in sweep.json).
+MAX_POINTS = 1_000_000
+#: The most design-matrix cells (points x parameters) a sweep may have.
+MAX_DESIGN_CELLS = 10_000_000
+#: The most local worker processes (``--workers``); more machines: use Dask.
+MAX_WORKERS = 1024
+
 
 @dataclass
 class SweepSummary:
-    """What a sweep call did."""
+    """What a sweep call did; ``complete``: every run of the design is recorded, once."""
 
     folder: Path
     total: int
     done: int
     failed: int
     ran: int
+    complete: bool = True
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or another interrupt) stopped a sweep; the folder holds ``recorded`` of
+    ``total`` runs and continues with ``talentwar sweep --resume FOLDER``."""
+
+    def __init__(self, folder: Path, state: SweepState) -> None:
+        super().__init__(f"{state.describe()} in {folder}; resume with talentwar sweep "
+                         f"--resume {folder}")
+        self.folder = folder
+        self.state = state
+        self.recorded = state.recorded
+        self.total = state.total
 
 
 def plan_sweep(path: str | Path) -> Plan:
@@ -63,9 +96,15 @@ def plan_sweep(path: str | Path) -> Plan:
     """
     path = Path(path)
     spec, raw = read_sweep_file(path)
+    _check_size(spec, path)
     source = str(path)
     base_path = (path.parent / spec.base)
-    if not base_path.is_file():
+    try:
+        found = base_path.is_file()
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: base: cannot use {spec.base[:80]!r} as a file name: "
+                        f"{err}") from None
+    if not found:
         raise UserError(f"{path}: base: no such scenario file {spec.base} (looked at "
                         f"{base_path})")
     fixed = list(spec.overrides) + ([f"months={spec.months}"] if spec.months else [])
@@ -80,6 +119,27 @@ def plan_sweep(path: str | Path) -> Plan:
     _check_measures(spec, path, base, points[0])
     return Plan(spec, raw, source, str(base_path), base, points,
                 None if matrix is None else matrix.tolist())
+
+
+def _check_size(spec: SweepSpec, path: Path) -> None:
+    """Refuse a design too big to run, from its size alone (computed, not allocated):
+    more than :data:`MAX_RUNS` runs, :data:`MAX_POINTS` points or :data:`MAX_DESIGN_CELLS`
+    design cells."""
+    points = point_count(spec)
+    runs = points * spec.replicates
+    where = "parameters" if spec.design.kind == "grid" else "design.samples"
+    size = (f"{runs:,} runs ({points:,} design points x {spec.replicates:,} "
+            f"replicate{'s' if spec.replicates > 1 else ''})")
+    if runs > MAX_RUNS:
+        raise UserError(f"{path}: {where}/replicates: the sweep has {size}; a sweep has at "
+                        f"most {MAX_RUNS:,} runs")
+    if points > MAX_POINTS:
+        raise UserError(f"{path}: {where}: the design has {points:,} points; a sweep has at "
+                        f"most {MAX_POINTS:,} design points")
+    if points * len(spec.parameters) > MAX_DESIGN_CELLS:
+        raise UserError(f"{path}: parameters: {points:,} design points x "
+                        f"{len(spec.parameters)} parameters is more than "
+                        f"{MAX_DESIGN_CELLS:,} design values")
 
 
 def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],
@@ -168,31 +228,83 @@ def run_sweep(
         Sweep folder to create (default ``results/sweeps/<name>-<YYYYmmdd-HHMMSS>``); it
         must not exist or be empty.
     workers : int
-        Local worker processes (1: in this process); with ``dask="local"`` the number of
-        Dask workers.
+        Local worker processes (1: in this process; never more than the runs); with
+        ``dask="local"`` the number of Dask workers.
     dask : str or distributed.Client, optional
         ``"tcp://host:8786"`` (a running scheduler), ``"local"`` (start a LocalCluster) or a
         Client.
     progress : bool
         Show a tqdm progress bar (runs done, failed, ETA).
+
+    Raises
+    ------
+    UserError
+        Bad input (the sweep file, ``workers``, ``dask``, an unusable ``out``), before
+        anything is written; or a store that does not hold the design's runs at the end.
+    SweepInterrupted
+        Ctrl-C: the folder holds the runs recorded so far and can be resumed.
     """
     _check_workers(workers)
+    check_dask_target(dask)
     plan = plan_sweep(sweep_file)
     if out is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         out = Path("results") / "sweeps" / f"{plan.spec.name}-{stamp}"
     folder = Path(out)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
-                        f"continue it with --resume {folder}")
-    backend = make_backend(workers, dask)  # a bad --dask address fails before anything is written
+    _check_new_folder(folder)
+    # a bad --dask address fails before anything is written
+    backend = make_backend(min(workers, plan.total), dask)
+    created: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        write_manifest(folder, plan)
+        try:
+            for parent in reversed([folder, *folder.parents]):
+                if not parent.exists():
+                    parent.mkdir()
+                    created.append(parent)
+            write_manifest(folder, plan)
+            write_status(folder, SweepState(plan.total, 0, 0, 0, complete=False))
+        except (OSError, UserError) as err:
+            _remove_created(created)
+            if isinstance(err, OSError):
+                raise UserError(f"--out {folder}: cannot create the sweep folder: "
+                                f"{err.strerror or err}") from None
+            raise
+    except KeyboardInterrupt:
+        backend.close(cancel=True)
+        if (folder / "sweep.json").is_file():
+            raise SweepInterrupted(folder, SweepState(plan.total, 0, 0, 0, False)) from None
+        raise
     except BaseException:
         backend.close(cancel=True)
         raise
-    return _execute(plan, folder, backend, progress=progress)
+    return _execute(plan, folder, workers, dask, progress=progress, backend=backend)
+
+
+def _remove_created(created: list[Path]) -> None:
+    """Remove the folders a failed start created (newest first) and the files in them."""
+    for made in reversed(created):
+        with contextlib.suppress(OSError):
+            for leftover in made.iterdir():
+                leftover.unlink()
+        with contextlib.suppress(OSError):
+            made.rmdir()
+
+
+def _check_new_folder(folder: Path) -> None:
+    """``--out`` must be a new or empty folder that can be created."""
+    try:
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
+                            f"continue it with --resume {folder}")
+        existing = next(p for p in [folder, *folder.parents] if p.exists())
+    except OSError as err:
+        raise UserError(f"--out {folder}: cannot use this folder: {err.strerror or err}"
+                        ) from None
+    except ValueError as err:  # e.g. a NUL byte in the path
+        raise UserError(f"--out {folder}: not a usable folder name: {err}") from None
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"--out {folder}: cannot create the sweep folder: {existing} is not "
+                        "a folder this user can write in")
 
 
 def resume_sweep(
@@ -205,86 +317,134 @@ def resume_sweep(
 ) -> SweepSummary:
     """Run the runs of a sweep folder that are not recorded yet (see :func:`run_sweep`).
 
-    Measure rows of runs without a complete ``runs.csv`` row are dropped first, so no run
-    is lost or duplicated. ``retry_failed`` also reruns runs recorded as failed.
+    The folder's ``sweep.json`` and tables are checked first (a damaged or edited folder is
+    refused before anything is written); measure rows of runs without a complete
+    ``runs.csv`` record are dropped, so no run is lost or duplicated. ``retry_failed`` also
+    reruns runs recorded as failed.
     """
     _check_workers(workers)
+    check_dask_target(dask)
     folder = Path(folder)
     plan = load_plan(folder)
-    return _execute(plan, folder, make_backend(workers, dask), progress=progress,
-                    retry_failed=retry_failed)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"--resume {folder}: cannot write in this folder (permission denied)")
+    for name in ("runs.csv", "measures.csv", "status.json"):
+        target = folder / name
+        if target.exists() and (not target.is_file() or not os.access(target, os.R_OK
+                                                                        | os.W_OK)):
+            raise UserError(f"--resume {folder}: {target} is not a file this user can read "
+                            "and write")
+    return _execute(plan, folder, workers, dask, progress=progress, retry_failed=retry_failed)
 
 
 def _check_workers(workers: object) -> None:
-    """``workers`` must be a whole number >= 1 (a bool is not)."""
+    """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
+    if workers > MAX_WORKERS:
+        raise UserError(f"--workers: {workers:,} is more than {MAX_WORKERS:,} worker "
+                        "processes; use fewer (a sweep never uses more workers than it has "
+                        "runs), or a Dask cluster (--dask) for more machines")
 
 
-def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
-             retry_failed: bool = False) -> SweepSummary:
-    """Run the unrecorded runs of ``folder`` on ``backend`` (closed at the end)."""
+def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, *,
+             progress: bool, retry_failed: bool = False,
+             backend: Backend | None = None) -> SweepSummary:
+    """Run the unrecorded runs of ``folder``, holding its lock: check the tables, start the
+    backend (unless given) with no more workers than runs to do, repair the tables, run,
+    check that the tables hold every run of the design once, then write the sensitivity
+    indices of a Sobol or Morris sweep and mark the folder complete."""
+    state = SweepState(plan.total, 0, 0, 0, complete=False)
     try:
-        return _execute_locked(plan, folder, backend, progress=progress,
-                               retry_failed=retry_failed)
-    finally:
-        backend.close(cancel=True)
+        with locked(folder):
+            scan = scan_store(folder, plan)
+            todo_count = plan.total - scan.kept + (scan.recorded.failed if retry_failed else 0)
+            if backend is None:
+                backend = make_backend(max(min(workers, todo_count), 1), dask)
+            try:
+                recorded = keep_recorded(folder, plan, retry_failed=retry_failed, scan=scan)
+                state = SweepState(plan.total, len(recorded), recorded.done, recorded.failed,
+                                   complete=False)
+                write_status(folder, state)
+                state, ran = _run_loop(plan, folder, backend, recorded, state,
+                                       progress=progress)
+            finally:
+                backend.close(cancel=True)
+            final = scan_store(folder, plan)
+            if not final.clean or len(final.recorded) != plan.total:
+                missing = plan.total - len(final.recorded)
+                detail = "; ".join([*final.problems,
+                                    *([f"{missing:,} runs missing"] if missing else [])])
+                raise UserError(f"{folder}: the sweep ended but its tables do not hold each "
+                                f"run of the design once ({detail or 'torn records'}); "
+                                f"nothing is marked complete: repair it with talentwar "
+                                f"sweep --resume {folder}")
+            state = SweepState(plan.total, len(final.recorded), final.recorded.done,
+                               final.recorded.failed, complete=False)
+            if plan.spec.design.kind in ("sobol", "morris"):
+                write_sensitivity(folder)
+            state = SweepState(state.total, state.recorded, state.done, state.failed,
+                               complete=True)
+            write_status(folder, state)
+    except KeyboardInterrupt as err:
+        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state)
+        with contextlib.suppress(UserError, KeyboardInterrupt):
+            write_status(folder, stop.state)  # the truth: not complete, this many recorded
+        raise stop from None
+    return SweepSummary(folder, plan.total, state.done, state.failed, ran, complete=True)
 
 
-def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
-                    retry_failed: bool) -> SweepSummary:
-    """The execution loop, holding the folder's lock: keep the recorded runs, keep up to
-    ``backend.capacity`` runs in flight, record each finished run (in run-id order among
-    those finishing together), then write the sensitivity indices of a complete Sobol or
-    Morris sweep."""
-    with locked(folder):
-        recorded = keep_recorded(folder, plan, retry_failed=retry_failed)
-        done = sum(1 for s in recorded.values() if s == DONE)
-        failed = len(recorded) - done
-        todo = plan.tasks(skip=recorded)
-        job = plan.job()
-        writer = SweepWriter(folder, plan)
-        ran = 0
-        bar = None
-        completed = False
-        try:
-            bar = tqdm(total=plan.total, initial=len(recorded), unit="run", desc=plan.spec.name,
-                       disable=not progress, smoothing=0.1, dynamic_ncols=True)
-            bar.set_postfix(failed=failed)
-            pending: dict[RunFuture, RunTask] = {}
-            exhausted = False
-            while pending or not exhausted:
-                while not exhausted and len(pending) < backend.capacity:
-                    task = next(todo, None)
-                    if task is None:
-                        exhausted = True
-                    else:
-                        pending[backend.submit(task, job)] = task
-                if not pending:
-                    break
-                finished, _ = backend.wait_any(set(pending))
-                for future in sorted(finished, key=lambda f: pending[f].run_id):
-                    task = pending.pop(future)
+def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: SweepState,
+              *, progress: bool) -> tuple[SweepState, int]:
+    """Keep up to ``backend.capacity`` runs in flight and record each finished run (in
+    run-id order among those finishing together); return the state and the runs made.
+
+    A run whose future raises (a Dask worker lost for good, a result that cannot be sent
+    back) is recorded as failed with that error. On an interrupt the state of the recorded
+    runs is raised as :class:`SweepInterrupted`.
+    """
+    done, failed = state.done, state.failed
+    todo = plan.tasks(skip=recorded)
+    job = plan.job()
+    ran = 0
+    writer = SweepWriter(folder, plan)
+    bar = None
+    try:
+        bar = tqdm(total=plan.total, initial=len(recorded), unit="run", desc=plan.spec.name,
+                   disable=not progress, smoothing=0.1, dynamic_ncols=True)
+        bar.set_postfix(failed=failed)
+        pending: dict[RunFuture, RunTask] = {}
+        exhausted = False
+        while pending or not exhausted:
+            while not exhausted and len(pending) < backend.capacity:
+                task = next(todo, None)
+                if task is None:
+                    exhausted = True
+                else:
+                    pending[backend.submit(task, job)] = task
+            if not pending:
+                break
+            finished, _ = backend.wait_any(set(pending))
+            for future in sorted(finished, key=lambda f: pending[f].run_id):
+                task = pending.pop(future)
+                try:
                     result = future.result()
-                    writer.write(task, result)
-                    ran += 1
-                    if result.status == DONE:
-                        done += 1
-                    else:
-                        failed += 1
-                        bar.set_postfix(failed=failed)
-                    bar.update(1)
-            completed = True
-        except KeyboardInterrupt:
-            print(f"\ntalentwar sweep: interrupted; {done + failed} of {plan.total} runs "
-                  f"recorded; continue with: talentwar sweep --resume {folder}",
-                  file=sys.stderr)
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
-            writer.close()
-            backend.close(cancel=not completed)
-    if completed and plan.spec.design.kind in ("sobol", "morris"):
-        write_sensitivity(folder)
-    return SweepSummary(folder, plan.total, done, failed, ran)
+                except Exception as err:  # the run's result never came back
+                    result = RunResult(task.run_id, FAILED, f"{type(err).__name__}: {err} "
+                                       "(the run's worker failed)", [], 0.0)
+                writer.write(task, result)
+                ran += 1
+                if result.status == DONE:
+                    done += 1
+                else:
+                    failed += 1
+                    bar.set_postfix(failed=failed)
+                bar.update(1)
+    except KeyboardInterrupt:
+        raise SweepInterrupted(folder, SweepState(plan.total, done + failed, done, failed,
+                                                  complete=False)) from None
+    finally:
+        if bar is not None:
+            bar.close()
+        writer.close()
+    return SweepState(plan.total, done + failed, done, failed, complete=False), ran

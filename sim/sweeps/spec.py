@@ -9,6 +9,7 @@ reference of every key.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,7 +17,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import UserError
 from sim.scenario import format_validation_error, parse_toml_file
-from sim.scenario.schema import Strict
+from sim.scenario.schema import NAME_PATTERN, Strict
 
 Scalar = bool | int | float | str
 Window = Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=2, max_length=2)]
@@ -49,8 +50,12 @@ class Parameter(Strict):
         if self.values is None:
             if self.min is None or self.max is None:
                 raise ValueError("give values = [...] or both min and max")
+            if not (math.isfinite(self.min) and math.isfinite(self.max)):
+                raise ValueError("min and max must be finite numbers")
             if not self.min < self.max:
                 raise ValueError("min must be below max")
+            if not math.isfinite(self.max - self.min):
+                raise ValueError("max - min must be a finite number (the range is too wide)")
             if self.scale == "log" and self.min <= 0:
                 raise ValueError("scale = 'log' needs min > 0")
         elif len({json.dumps(v) for v in self.values}) != len(self.values):
@@ -182,8 +187,10 @@ class Design(Strict):
 class SweepSpec(Strict):
     """A whole sweep file."""
 
-    name: str = Field(
-        default="sweep", description="Short name; the sweep folder is named after it."
+    name: Annotated[str, Field(pattern=NAME_PATTERN)] = Field(
+        default="sweep",
+        description="Short name; the sweep folder is named after it: 1 to 64 letters, "
+        "digits, '_', '.' or '-', starting with a letter or digit (as scenario names).",
     )
     description: str = Field(default="", description="What the sweep asks.")
     base: str = Field(description="Base scenario file, relative to the sweep file.")

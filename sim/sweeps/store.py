@@ -9,16 +9,26 @@
     the tidy table of kept measures: run id, month, one column per kept measure;
 ``sensitivity.csv`` (:data:`SENSITIVITY_FILE`)
     Sobol or Morris indices (Sobol/Morris designs only, written by
-    :func:`sim.sweeps.analysis.write_sensitivity`).
+    :func:`sim.sweeps.analysis.write_sensitivity`);
+``status.json`` (:data:`STATUS_FILE`)
+    the completion marker: ``complete`` is true only once every run of the design is
+    recorded exactly once and the tables were checked (:func:`write_status`).
 
 Writing and resume
 ------------------
 The sweep process appends a finished run's measure rows to ``measures.csv`` first, then its
-row to ``runs.csv`` (each one ``write`` and flush, :class:`SweepWriter`): a run counts as
-recorded once its ``runs.csv`` row is complete. On resume, :func:`keep_recorded` drops
-measure rows of unrecorded runs (and a half-written last line), so only the missing runs
-run again. Nothing is held in memory beyond the runs in flight. One process at a time
-writes a folder (:func:`locked`).
+row to ``runs.csv`` (each one ``write`` and flush, :class:`SweepWriter`, with the ``csv``
+module's quoting, so a cell may hold commas, quotes and newlines): a run counts as recorded
+once its ``runs.csv`` row is complete. Both tables are read back record by record with the
+``csv`` module (:func:`scan_store`), never line by line: a quoted newline stays inside its
+cell, and a half-written last record (a kill mid-write) is recognised and dropped. On
+resume, :func:`scan_store` checks every record against the design (run id, point,
+replicate, seed, parameter values) and refuses a damaged or foreign table before anything
+is written; :func:`keep_recorded` then rewrites the tables to hold exactly the recorded runs
+(measure rows of unrecorded runs and torn records go; a run recorded twice is dropped and
+runs again, with a warning), so only the missing runs run again. Nothing is held in memory
+beyond the runs in flight and one byte per run of the design. One process at a time writes
+a folder (:func:`locked`).
 """
 
 from __future__ import annotations
@@ -31,17 +41,19 @@ import io
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import sys
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import Any, BinaryIO, Final, TextIO
 
 from sim.errors import UserError
 
 # sim.output.run's writers and version stamps move to sim.output.rundir (issue 8).
 from sim.output.rundir import atomic_write_text, git_commit, versions
-from sim.sweeps.designs import Point, point_overrides, run_seed, salib_problem
+from sim.scenario import validate
+from sim.sweeps.designs import Point, point_count, point_overrides, run_seed, salib_problem
 from sim.sweeps.spec import SweepSpec, parse_sweep
 from sim.sweeps.worker import DONE, FAILED, Job, RunResult, RunTask, Status
 
@@ -50,9 +62,10 @@ MEASURES_FILE: Final = "measures.csv"
 SWEEP_FILE: Final = "sweep.json"
 SENSITIVITY_FILE: Final = "sensitivity.csv"
 LOCK_FILE: Final = ".lock"
+STATUS_FILE: Final = "status.json"
 
-#: Recorded runs of a folder: the status of each run id with a complete ``runs.csv`` row.
-Recorded = dict[int, Status]
+#: Codes of a run's state in a :class:`Recorded` table (one byte per run of the design).
+_NONE, _DONE, _FAILED = 0, 1, 2
 
 
 @dataclass
@@ -82,9 +95,8 @@ class Plan:
         return Job(self.base, f"{self.base_path} (sweep {self.source})",
                    tuple(self.spec.measures))
 
-    def tasks(self, skip: Iterable[int] = ()) -> Iterator[RunTask]:
+    def tasks(self, skip: Container[int] = ()) -> Iterator[RunTask]:
         """The runs in id order, ``run_id = point * replicates + replicate``, minus ``skip``."""
-        skip = set(skip)
         reps = self.spec.replicates
         for point, values in enumerate(self.points):
             overrides = tuple(point_overrides(values))
@@ -126,23 +138,115 @@ class Plan:
 
 def write_manifest(folder: Path, plan: Plan) -> None:
     """Write ``sweep.json`` (:meth:`Plan.manifest`) atomically."""
-    atomic_write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n")
+    atomic_write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n",
+                      what="the sweep's sweep.json")
+
+
+def _field(table: Mapping[str, Any], key: str, kind: type, path: Path, where: str,
+           expected: str) -> Any:
+    """``table[key]``, which must be of ``kind``; a :class:`UserError` naming the file and
+    the key otherwise."""
+    if key not in table:
+        raise UserError(f"{path}: {where}{key}: required key is missing; {SWEEP_FILE} is "
+                        "damaged")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise UserError(f"{path}: {where}{key}: expected {expected}, got "
+                        f"{type(value).__name__}; {SWEEP_FILE} is damaged")
+    return value
 
 
 def load_plan(folder: Path) -> Plan:
     """The plan of an existing sweep folder, from its ``sweep.json`` alone (the base
-    scenario as resolved when the sweep started, not the file as it is now)."""
-    path = Path(folder) / SWEEP_FILE
-    if not path.is_file():
+    scenario as resolved when the sweep started, not the file as it is now).
+
+    Every part of ``sweep.json`` is checked: the sweep file's contents against the schema,
+    the base scenario against the scenario schema, and the design against the sweep (as many
+    points as the design has, each with a value of every parameter within its range or
+    list, a design matrix of the same shape). Raises :class:`UserError` naming the file
+    and the key of the first problem.
+    """
+    folder = Path(folder)
+    path = folder / SWEEP_FILE
+    try:
+        is_file = path.is_file()
+    except (OSError, ValueError) as err:
+        raise UserError(f"{folder}: cannot read this folder: {err}") from None
+    if not is_file:
         raise UserError(f"{folder}: not a sweep folder (no {SWEEP_FILE})")
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text (byte {err.start}); {SWEEP_FILE} is "
+                        "damaged") from None
     except json.JSONDecodeError as err:
         raise UserError(f"{path}: not valid JSON: {err}") from None
-    spec = parse_sweep(manifest["sweep"], f"{path} (sweep)")
-    design = manifest["design"]
-    return Plan(spec, manifest["sweep"], manifest["sweep_file"], manifest["base_file"],
-                manifest["base_scenario"], design["points"], design["matrix"])
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read; {SWEEP_FILE} is damaged") from None
+    except OSError as err:
+        raise UserError(f"{path}: cannot read it: {err.strerror or err}") from None
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path}: expected a JSON object, got {type(manifest).__name__}; "
+                        f"{SWEEP_FILE} is damaged")
+    raw = _field(manifest, "sweep", dict, path, "", "a table (the sweep file's contents)")
+    spec = parse_sweep(raw, f"{path} (sweep)")
+    source = _field(manifest, "sweep_file", str, path, "", "a file name")
+    base_file = _field(manifest, "base_file", str, path, "", "a file name")
+    base = _field(manifest, "base_scenario", dict, path, "", "a table (the base scenario)")
+    try:
+        validate(base, f"{path} (base_scenario)")
+    except UserError as err:
+        raise UserError(f"{path}: base_scenario: not a valid scenario; {SWEEP_FILE} is "
+                        f"damaged:\n{err}") from None
+    design = _field(manifest, "design", dict, path, "", "a table")
+    points = _field(design, "points", list, path, "design.", "a list of design points")
+    matrix = design.get("matrix")
+    expected = point_count(spec)
+    if len(points) != expected:
+        raise UserError(f"{path}: design.points: {len(points):,} points, but the sweep's "
+                        f"design has {expected:,}; {SWEEP_FILE} was edited or is damaged")
+    runs = design.get("runs", expected * spec.replicates)
+    if runs != expected * spec.replicates:
+        raise UserError(f"{path}: design.runs: {runs!r}, but the design has "
+                        f"{expected * spec.replicates:,} runs; {SWEEP_FILE} was edited or is "
+                        "damaged")
+    _check_points(path, spec, points)
+    if spec.design.kind == "grid":
+        matrix = None
+    elif not (isinstance(matrix, list) and len(matrix) == expected and all(
+            isinstance(row, list) and len(row) == len(spec.parameters)
+            and all(isinstance(u, int | float) and not isinstance(u, bool) for u in row)
+            for row in matrix)):
+        raise UserError(f"{path}: design.matrix: expected {expected:,} rows of "
+                        f"{len(spec.parameters)} numbers; {SWEEP_FILE} is damaged")
+    return Plan(spec, raw, source, base_file, base, points, matrix)
+
+
+def _check_points(path: Path, spec: SweepSpec, points: list[Any]) -> None:
+    """Each point of ``design.points`` is a table of every parameter's value, each value one
+    of a list parameter's values or a number in a range parameter's range."""
+    keys = [p.key for p in spec.parameters]
+    allowed = {p.key: {json.dumps(v) for v in p.values} for p in spec.parameters
+               if p.values is not None}
+    for n, point in enumerate(points):
+        problem = None
+        if not isinstance(point, dict) or sorted(point) != sorted(keys):
+            problem = f"expected a table of {', '.join(keys)}"
+        else:
+            for p in spec.parameters:
+                value = point[p.key]
+                if p.values is not None:
+                    if json.dumps(value) not in allowed[p.key]:
+                        problem = f"{p.key} = {value!r} is not one of the parameter's values"
+                elif isinstance(value, bool) or not isinstance(value, int | float):
+                    problem = f"{p.key}: expected a number, got {value!r}"
+                elif not p.bounds[0] <= value <= p.bounds[1]:
+                    problem = f"{p.key} = {value!r} is outside [{p.bounds[0]}, {p.bounds[1]}]"
+                if problem:
+                    break
+        if problem:
+            raise UserError(f"{path}: design.points[{n}]: {problem}; {SWEEP_FILE} was edited "
+                            "or is damaged")
 
 
 # --------------------------------------------------------------------------- CSV files
@@ -160,9 +264,16 @@ def _format(value: Any) -> str:
 
 
 def _csv_line(values: Sequence[Any]) -> str:
-    """One CSV line (newline-terminated) of the cells ``values``."""
+    """One CSV record (newline-terminated) of the cells ``values``, quoted by the ``csv``
+    module: commas, quotes and newlines stay inside their cell. A record with a carriage
+    return in a cell is quoted in full (the minimal quoting of a ``\\n``-terminated writer
+    would leave it bare, and a reader would end the record there)."""
+    cells = [_format(v) for v in values]
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow([_format(v) for v in values])
+    if any("\r" in c for c in cells):
+        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(cells)
+    else:
+        csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
 
 
@@ -177,67 +288,387 @@ def measures_header(plan: Plan) -> list[str]:
     return ["run_id", "month", *(m.out for m in plan.spec.measures)]
 
 
-def _complete_lines(path: Path) -> Iterator[str]:
-    """The complete (newline-terminated) lines of a file; a torn last line is skipped."""
-    with path.open(newline="") as handle:
-        for line in handle:
-            if line.endswith("\n"):
-                yield line
+class CsvTable:
+    """Reads one table of the store record by record, with the ``csv`` module.
+
+    The file is split into complete lines (a last line without its newline is the torn
+    tail of a write that was cut short, and is dropped), and the lines are parsed as CSV, so
+    a quoted cell may span lines. A record still inside a quoted cell at the end of the file
+    is torn in the same way and is dropped too. Anything else that does not parse (a bad
+    quote, a record of the wrong number of cells, bytes that are not UTF-8) is damage: a
+    :class:`UserError` naming the file and the line.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.header: list[str] | None = None
+        self.torn = False  # set while reading: a torn last record was dropped
+        self.records = 0  # complete records after the header, counted while reading
+
+    def _lines(self, handle: BinaryIO) -> Iterator[str]:
+        for number, raw in enumerate(handle, 1):
+            if not raw.endswith(b"\n"):
+                self.torn = True  # only the last line can lack its newline
+                return
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise UserError(f"{self.path}: line {number}: not UTF-8 text (byte "
+                                f"{err.start}); the table is damaged") from None
+
+    def rows(self, header: Sequence[str] | None = None) -> Iterator[tuple[int, list[str]]]:
+        """Yield ``(line, cells)`` of each complete record after the header.
+
+        ``header``: the columns the file must have (a :class:`UserError` otherwise). A
+        missing or empty file has no rows.
+        """
+        try:
+            handle = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise UserError(f"{self.path}: cannot read it: {err.strerror or err}") from None
+        with handle:
+            reader = csv.reader(self._lines(handle), strict=True)
+            try:
+                first = next(reader, None)
+                if first is None:
+                    return
+                self.header = first
+                if header is not None and first != list(header):
+                    raise UserError(f"{self.path}: columns {first} do not match the sweep's "
+                                    f"{list(header)}; the table is damaged or belongs to "
+                                    "another sweep")
+                width = len(first)
+                for row in reader:
+                    if len(row) != width:
+                        raise UserError(f"{self.path}: line {reader.line_num}: {len(row)} "
+                                        f"cells, expected {width}; the table is damaged")
+                    self.records += 1
+                    yield reader.line_num, row
+            except csv.Error as err:
+                if "unexpected end of data" in str(err):
+                    self.torn = True  # the last record stops inside a quoted cell
+                    return
+                raise UserError(f"{self.path}: line {reader.line_num}: not a readable CSV "
+                                f"record ({err}); the table is damaged") from None
+            except OSError as err:
+                raise UserError(f"{self.path}: cannot read it: {err.strerror or err}") from None
 
 
-def read_recorded(folder: Path) -> Recorded:
-    """Recorded runs of a sweep folder: ``{run_id: status}`` from complete rows of runs.csv."""
-    path = folder / RUNS_FILE
-    if not path.is_file():
-        return {}
-    out: Recorded = {}
-    lines = _complete_lines(path)
-    header = next(csv.reader([next(lines, "")]), [])
-    if not header:
-        return {}
-    status_col = header.index("status")
-    for row in csv.reader(lines):
-        if len(row) == len(header):
+def _int(cell: str, path: Path, line: int, column: str) -> int:
+    """A whole-number cell, or a :class:`UserError` naming the file, line and column."""
+    try:
+        return int(cell)
+    except ValueError:
+        raise UserError(f"{path}: line {line}: {column}: expected a whole number, got "
+                        f"{cell[:40]!r}; the table is damaged") from None
+
+
+class Recorded(Mapping[int, Status]):
+    """The recorded runs of a sweep folder: ``{run_id: status}``, one byte per run of the
+    design (so a sweep of millions of runs needs megabytes, not gigabytes)."""
+
+    def __init__(self, total: int) -> None:
+        self.codes = bytearray(total)
+        self.count = 0
+
+    def set(self, run_id: int, status: Status) -> None:
+        """Record ``run_id`` with ``status``."""
+        if not self.codes[run_id]:
+            self.count += 1
+        self.codes[run_id] = _DONE if status == DONE else _FAILED
+
+    def drop(self, run_id: int) -> None:
+        """Forget ``run_id``."""
+        if self.codes[run_id]:
+            self.count -= 1
+            self.codes[run_id] = _NONE
+
+    def __getitem__(self, run_id: int) -> Status:
+        if not isinstance(run_id, int) or not 0 <= run_id < len(self.codes) or not self.codes[
+                run_id]:
+            raise KeyError(run_id)
+        return DONE if self.codes[run_id] == _DONE else FAILED
+
+    def __contains__(self, run_id: object) -> bool:
+        return (isinstance(run_id, int) and 0 <= run_id < len(self.codes)
+                and bool(self.codes[run_id]))
+
+    def __iter__(self) -> Iterator[int]:
+        return (k for k, code in enumerate(self.codes) if code)
+
+    def __len__(self) -> int:
+        return self.count
+
+    @property
+    def done(self) -> int:
+        """Runs recorded as done."""
+        return self.codes.count(_DONE)
+
+    @property
+    def failed(self) -> int:
+        """Runs recorded as failed."""
+        return self.codes.count(_FAILED)
+
+
+@dataclass
+class StoreScan:
+    """What the tables of a sweep folder hold, checked against its design
+    (:func:`scan_store`)."""
+
+    recorded: Recorded
+    redo: set[int] = field(default_factory=set)  # runs whose records must go (and rerun)
+    problems: list[str] = field(default_factory=list)  # why, one line each
+    torn: list[str] = field(default_factory=list)  # files whose torn last record was dropped
+    stray: int = 0  # measure rows of runs not recorded as done
+    runs_records: int = 0  # complete records of runs.csv (duplicates included)
+    measures_records: int = 0  # complete records of measures.csv
+    headers: bool = True  # both files exist with their header
+
+    @property
+    def clean(self) -> bool:
+        """Whether the tables hold their recorded runs and nothing else."""
+        return (not self.redo and not self.torn and not self.stray and self.headers
+                and self.runs_records == len(self.recorded))
+
+    @property
+    def kept(self) -> int:
+        """Runs that stay recorded once the tables are repaired."""
+        return len(self.recorded) - len(self.redo & set(self.recorded))
+
+
+def _describe(ids: set[int]) -> str:
+    shown = sorted(ids)[:10]
+    more = f" and {len(ids) - 10:,} more" if len(ids) > 10 else ""
+    return ", ".join(map(str, shown)) + more
+
+
+def scan_store(folder: Path, plan: Plan) -> StoreScan:
+    """Read ``runs.csv`` and ``measures.csv`` of a sweep folder and check them against the
+    plan; write nothing.
+
+    Every ``runs.csv`` record must be a run of the design (``0 <= run_id < total``) with
+    its point, replicate, seed and parameter values, and status ``done`` or ``failed``;
+    every ``measures.csv`` record a run id of the design and a whole month. A record that
+    breaks these rules means the folder was edited or mixes sweeps: a :class:`UserError`
+    naming the file and the line. Repairable faults are collected instead: torn last
+    records, measure rows of runs not recorded (a run cut short), and runs to run again —
+    recorded more than once, with measure rows in two separate blocks, or recorded done
+    without measure rows.
+    """
+    folder = Path(folder)
+    total = plan.total
+    reps = plan.spec.replicates
+    recorded = Recorded(total)
+    scan = StoreScan(recorded)
+    runs = CsvTable(folder / RUNS_FILE)
+    header = runs_header(plan)
+    keys = plan.keys
+    times = bytearray(total)  # records of each run (capped at 2)
+    for line, row in runs.rows(header):
+        run_id = _int(row[0], runs.path, line, "run_id")
+        if not 0 <= run_id < total:
+            raise UserError(f"{runs.path}: line {line}: run {run_id} is not a run of the "
+                            f"design in {SWEEP_FILE} (runs 0 to {total - 1}); the folder was "
+                            "edited or mixes sweeps")
+        point, rep = divmod(run_id, reps)
+        values = plan.points[point]
+        expected = [str(point), str(rep), str(run_seed(plan.spec.seed, run_id)),
+                    *(_format(values[k]) for k in keys)]
+        if row[1:4 + len(keys)] != expected:
+            raise UserError(f"{runs.path}: line {line}: run {run_id} has point, replicate, "
+                            f"seed and parameters {row[1:4 + len(keys)]}, but the design in "
+                            f"{SWEEP_FILE} gives {expected}; the folder was edited or mixes "
+                            "sweeps")
+        status = row[4 + len(keys)]
+        if status not in (DONE, FAILED):
+            raise UserError(f"{runs.path}: line {line}: status {status[:40]!r}, expected "
+                            f"{DONE!r} or {FAILED!r}; the table is damaged")
+        times[run_id] = min(times[run_id] + 1, 2)
+        if times[run_id] == 1:
+            recorded.set(run_id, DONE if status == DONE else FAILED)
+        else:
+            scan.redo.add(run_id)
+    scan.runs_records = runs.records
+    if runs.torn:
+        scan.torn.append(RUNS_FILE)
+    twice = set(scan.redo)
+    if twice:
+        scan.problems.append(f"{runs.path}: run(s) {_describe(twice)} recorded more than "
+                             "once")
+    measures = CsvTable(folder / MEASURES_FILE)
+    blocks = bytearray(total)  # separate blocks of rows of each run (capped at 2)
+    last = -1
+    for line, row in measures.rows(measures_header(plan)):
+        run_id = _int(row[0], measures.path, line, "run_id")
+        _int(row[1], measures.path, line, "month")
+        if not 0 <= run_id < total:
+            raise UserError(f"{measures.path}: line {line}: run {run_id} is not a run of the "
+                            f"design in {SWEEP_FILE} (runs 0 to {total - 1}); the folder was "
+                            "edited or mixes sweeps")
+        if run_id != last:
+            blocks[run_id] = min(blocks[run_id] + 1, 2)
+            last = run_id
+        if recorded.codes[run_id] != _DONE:
+            scan.stray += 1
+    scan.measures_records = measures.records
+    if measures.torn:
+        scan.torn.append(MEASURES_FILE)
+    scan.headers = runs.header is not None and measures.header is not None
+    split = {k for k, code in enumerate(recorded.codes) if code == _DONE and blocks[k] > 1}
+    empty = {k for k, code in enumerate(recorded.codes) if code == _DONE and not blocks[k]}
+    if split - twice:
+        scan.problems.append(f"{measures.path}: run(s) {_describe(split - twice)} have measure "
+                             "rows in two places (written twice)")
+    if empty - twice:
+        scan.problems.append(f"{measures.path}: run(s) {_describe(empty - twice)} are recorded "
+                             f"done in {RUNS_FILE} but have no measure rows")
+    scan.redo |= split | empty
+    return scan
+
+
+def _rewrite(path: Path, header: list[str], keep: Callable[[list[str]], bool]) -> None:
+    """Rewrite a table with its header and the complete records ``keep`` accepts
+    (streaming into a temporary file beside it, then an atomic rename)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with tmp.open("w", newline="", encoding="utf-8") as out:
+            out.write(_csv_line(header))
+            for _, row in CsvTable(path).rows(header):
+                if keep(row):
+                    out.write(_csv_line(row))
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise UserError(f"{path}: cannot write it: {err.strerror or err}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
+
+
+def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
+                  scan: StoreScan | None = None) -> Recorded:
+    """Make the folder's tables hold exactly its recorded runs, each once, and return them.
+
+    ``scan`` is :func:`scan_store`'s reading of the folder (read again if not given; a
+    damaged table is refused before anything is written). ``runs.csv`` keeps the first
+    record of each recorded run (with ``retry_failed``, of done runs only); ``measures.csv``
+    the rows of recorded done runs; torn records go; runs recorded twice, or done without
+    measure rows, lose their records and run again (a warning on standard error says so);
+    missing files are created with their header. Files that need no change are not
+    rewritten.
+    """
+    folder = Path(folder)
+    scan = scan or scan_store(folder, plan)
+    recorded = scan.recorded
+    for problem in scan.problems:
+        print(f"talentwar: warning: {problem}: those runs are dropped and run again",
+              file=sys.stderr)
+    for run_id in scan.redo:
+        recorded.drop(run_id)
+    dropped_failed = False
+    if retry_failed:
+        for run_id in [k for k, code in enumerate(recorded.codes) if code == _FAILED]:
+            recorded.drop(run_id)
+            dropped_failed = True
+    if scan.clean and not dropped_failed:
+        return recorded
+    codes = recorded.codes
+    seen = bytearray(len(codes))
+
+    def first_record(row: list[str]) -> bool:
+        run_id = int(row[0])
+        if not codes[run_id] or seen[run_id]:
+            return False
+        seen[run_id] = 1
+        return True
+
+    _rewrite(folder / RUNS_FILE, runs_header(plan), first_record)
+    _rewrite(folder / MEASURES_FILE, measures_header(plan),
+             lambda row: codes[int(row[0])] == _DONE)
+    return recorded
+
+
+def read_recorded(folder: Path) -> dict[int, Status]:
+    """Recorded runs of a sweep folder, ``{run_id: status}``, from the complete records of
+    its ``runs.csv`` (read as it is, without the design: for watching a running sweep)."""
+    table = CsvTable(Path(folder) / RUNS_FILE)
+    out: dict[int, Status] = {}
+    status_col = -1
+    for _, row in table.rows():
+        if status_col < 0:
+            status_col = (table.header or []).index("status")
+        with contextlib.suppress(ValueError):
             out[int(row[0])] = DONE if row[status_col] == DONE else FAILED
     return out
 
 
-def _rewrite_filtered(path: Path, header: list[str], keep: Callable[[list[str]], bool]) -> None:
-    """Rewrite a CSV keeping the header and the complete rows ``keep`` accepts (streaming,
-    then an atomic rename). Adds the header if the file is missing or empty."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("w", newline="") as out:
-        out.write(_csv_line(header))
-        if path.is_file():
-            lines = _complete_lines(path)
-            old = next(csv.reader([next(lines, "")]), [])
-            if old and old != header:
-                tmp.unlink()
-                raise UserError(f"{path}: columns {old} do not match the sweep's {header}")
-            for line in lines:
-                row = next(csv.reader([line]))
-                if len(row) == len(header) and keep(row):
-                    out.write(line)
-        out.flush()
-        os.fsync(out.fileno())
-    tmp.replace(path)
+# --------------------------------------------------------------------------- completion
 
 
-def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False) -> Recorded:
-    """Make the folder's tables hold exactly its recorded runs, and return them.
+@dataclass(frozen=True)
+class SweepState:
+    """How far a sweep folder is: runs of the design, recorded (done and failed), and
+    whether it is marked complete."""
 
-    ``runs.csv`` keeps its complete rows (with ``retry_failed``, only those of done runs);
-    ``measures.csv`` keeps the rows of recorded done runs; a torn last line goes; missing
-    files are created with their header.
-    """
-    recorded = read_recorded(folder)
-    if retry_failed:
-        recorded = {k: v for k, v in recorded.items() if v == DONE}
-    _rewrite_filtered(folder / RUNS_FILE, runs_header(plan),
-                      lambda row: int(row[0]) in recorded)
-    _rewrite_filtered(folder / MEASURES_FILE, measures_header(plan),
-                      lambda row: recorded.get(int(row[0])) == DONE)
-    return recorded
+    total: int
+    recorded: int
+    done: int
+    failed: int
+    complete: bool
+
+    @property
+    def partial(self) -> bool:
+        """Whether runs of the design are missing (or the sweep was never marked complete)."""
+        return not self.complete
+
+    def describe(self) -> str:
+        """``"29 of 60 runs recorded"``."""
+        return f"{self.recorded:,} of {self.total:,} runs recorded"
+
+
+def write_status(folder: Path, state: SweepState) -> None:
+    """Write ``status.json`` atomically: ``complete`` (true only for a finished, checked
+    sweep), the run counts and the time."""
+    data = {"complete": state.complete, "runs": state.total, "recorded": state.recorded,
+            "done": state.done, "failed": state.failed,
+            "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    atomic_write_text(Path(folder) / STATUS_FILE, json.dumps(data, indent=2) + "\n",
+                      what="the sweep's status.json")
+
+
+def marked_complete(folder: Path) -> bool:
+    """Whether ``status.json`` marks the folder complete. A folder without it (written
+    before the marker existed) counts as complete when every run is recorded; a damaged
+    marker counts as not complete."""
+    path = Path(folder) / STATUS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and data.get("complete") is True
+
+
+def sweep_state(folder: Path, plan: Plan) -> SweepState:
+    """The state of a sweep folder from its tables (:func:`scan_store`, which refuses
+    damaged tables) and its completion marker (:func:`marked_complete`)."""
+    scan = scan_store(folder, plan)
+    recorded = scan.recorded
+    for run_id in scan.redo:
+        recorded.drop(run_id)
+    n = len(recorded)
+    complete = n == plan.total and not scan.redo and marked_complete(folder)
+    return SweepState(plan.total, n, recorded.done, recorded.failed, complete)
+
+
+# --------------------------------------------------------------------------- writing
 
 
 class SweepWriter:
@@ -245,8 +676,13 @@ class SweepWriter:
 
     def __init__(self, folder: Path, plan: Plan) -> None:
         self.plan = plan
-        self.runs: TextIO = (folder / RUNS_FILE).open("a", newline="")
-        self.measures: TextIO = (folder / MEASURES_FILE).open("a", newline="")
+        try:
+            self.runs: TextIO = (folder / RUNS_FILE).open("a", newline="", encoding="utf-8")
+            self.measures: TextIO = (folder / MEASURES_FILE).open("a", newline="",
+                                                                  encoding="utf-8")
+        except OSError as err:
+            raise UserError(f"{folder}: cannot write the sweep's tables: "
+                            f"{err.strerror or err}") from None
 
     def write(self, task: RunTask, result: RunResult) -> None:
         """Record one finished run: its measure rows first, then its runs.csv row."""
@@ -264,6 +700,8 @@ class SweepWriter:
     def close(self) -> None:
         """Flush to disk and close both files."""
         for handle in (self.measures, self.runs):
+            if handle.closed:
+                continue
             handle.flush()
             os.fsync(handle.fileno())
             handle.close()
@@ -273,7 +711,10 @@ class SweepWriter:
 def locked(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on the sweep folder (a POSIX record lock: released when this
     process ends, however it ends, and not inherited by forked workers)."""
-    handle = (folder / LOCK_FILE).open("w")
+    try:
+        handle = (folder / LOCK_FILE).open("w")
+    except OSError as err:
+        raise UserError(f"{folder}: cannot write in this folder: {err.strerror or err}") from None
     try:
         fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
