@@ -52,7 +52,7 @@ def seek_deals(state: MarketState, heads: np.ndarray) -> None:
             continue
         # Teams' output by tier, once (again after a deal): values of whole teams follow.
         out = output_by_firm_and_tier(state) if out is None else out
-        factor = state.table.factor
+        factor = state.table.value_factor
         ai = state.engineers.tier_ai
         budget = policy.max_price_share * state.ledger.cash[buyer.index]
         best, best_ratio = None, 0.0

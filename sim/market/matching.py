@@ -41,7 +41,7 @@ from sim.market.moves import (
 )
 from sim.market.production import value_to_firm
 from sim.market.state import MarketState
-from sim.market.utility import choose, mission_fit, pay_utility
+from sim.market.utility import choose, non_pay_utility, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -200,11 +200,9 @@ def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
     w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|)."""
     eng = state.engineers
     table = state.table
-    return (
-        pay_utility(eng.w_pay[who], pay)
-        + eng.w_gpu[who] * table.gpu_pull[firm]
-        + eng.w_mission[who] * mission_fit(eng.mission[who], table.mission[firm])
-    )
+    return pay_utility(eng.w_pay[who], pay) + non_pay_utility(
+        eng.w_gpu[who], table.gpu_pull[firm], eng.w_mission[who], eng.mission[who],
+        table.mission[firm])
 
 
 def decide(state: MarketState, offers: Offers) -> Moves:

@@ -57,6 +57,10 @@ class FirmTable:
     """g(GPU_j) of :func:`sim.market.utility.gpu_pull`."""
     factor: np.ndarray
     """(firms x tiers) factor of output into revenue (production.compute_factor)."""
+    horizon: np.ndarray
+    """Gamma_j, the firm's horizon multiplier (production.horizon_multiplier)."""
+    value_factor: np.ndarray
+    """(firms x tiers) factor of output into the forward value of talent, factor x Gamma_j."""
 
 
 @dataclass

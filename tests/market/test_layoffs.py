@@ -7,7 +7,7 @@ from sim.agents.engineers import UNEMPLOYED
 from sim.market.layoffs import layoffs
 from sim.market.moves import LAYOFF
 from sim.market.planning import refresh_table
-from sim.market.production import value_to_firm
+from sim.market.production import revenue_product
 from sim.market.state import MonthLog, Tallies
 from tests.conftest import scenario_of, small_market
 
@@ -23,7 +23,7 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     j = model.firm_index("Delta")
     team = model.members(j)
     eng = model.engineers
-    ratio = value_to_firm(model.state, team, np.full(team.size, j)) / eng.pay[team]
+    ratio = revenue_product(model.state, team, np.full(team.size, j)) / eng.pay[team]
     ratio = dict(zip(team, ratio, strict=True))
     # As the next month begins: Delta, under margin pressure, now hires AI tiers only.
     state = model.state
