@@ -162,3 +162,24 @@ def test_the_memory_estimate_grows_with_engineers_firms_and_months():
     assert memory_estimate(more) - memory_estimate(base) == ENGINEER_BYTES * 1_000_000
     longer = scenario_of(small_market(months=240))
     assert memory_estimate(longer) > memory_estimate(base)
+
+
+def test_flows_say_what_kind_of_move_each_row_is():
+    from sim import columns as c
+
+    data = small_market(months=8, firms={"Delta": {"policy": {"margin_target": 0.99}}})
+    model = TalentMarket(scenario_of(data))
+    model.run()
+    flows, market = model.flows, model.market
+    assert set(flows["kind"]) <= set(c.MOVE_KINDS)
+    by_kind = flows.groupby("kind")["engineers"].sum()
+    for kind, column in (("job_to_job", "job_to_job"), ("separation", "separations"),
+                         ("hire_from_unemployment", "hires_from_unemployment"),
+                         ("layoff", "layoffs")):
+        assert by_kind.get(kind, 0) == market[column].sum(), kind
+    assert by_kind.get("layoff", 0) > 0
+    hires = flows[flows["kind"] == "hire_from_unemployment"]
+    assert (hires["source"] == "unemployment").all()
+    job_to_job = flows[flows["kind"] == "job_to_job"]
+    assert (job_to_job["source"] != "unemployment").all()
+    assert (job_to_job["destination"] != "unemployment").all()
