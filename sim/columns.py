@@ -77,16 +77,28 @@ COUNTER_OFFER_POLICY = "counter_offer_policy"
 FLOW_SOURCE = "source"
 FLOW_DESTINATION = "destination"
 FLOW_TIER = "tier"
+FLOW_KIND = "kind"
 FLOW_ENGINEERS = "engineers"
-FLOW_COLUMNS = (MONTH, FLOW_SOURCE, FLOW_DESTINATION, FLOW_TIER, FLOW_ENGINEERS)
+FLOW_COLUMNS = (MONTH, FLOW_SOURCE, FLOW_DESTINATION, FLOW_TIER, FLOW_KIND, FLOW_ENGINEERS)
+MOVE_KINDS = ("separation", "hire_from_unemployment", "job_to_job", "layoff", "exit",
+              "deal_transfer", "deal_departure")
+"""Names of the kinds of move in ``flows.csv`` (``kind``), in the order of their codes
+(:class:`sim.market.moves.MoveKind`): an exogenous job loss, a hire of an unemployed
+engineer, a move from one firm to another, a layoff, a release when the employer exits, a
+transfer by a deal, a departure from a deal's buyer."""
 UNEMPLOYMENT_PLACE = "unemployment"
 """The name ``flows.csv`` gives to unemployment as a source or a destination."""
 
 # deals.csv: the fields of :class:`sim.market.deals.DealRecord`; those read elsewhere.
+DEAL_ORIGIN = "origin"
+DEAL_ORIGINS = ("scheduled", "model")
+"""``origin`` of a deal: a dated deal of the timeline, or the model's own (seek_deals)."""
 DEAL_BUYER = "buyer"
 DEAL_TARGET = "target"
 DEAL_FORM = "form"
 DEAL_PRICE = "price"
+DEAL_RETENTION = "retention_packages"
+DEAL_BUYER_COST = "buyer_cost"
 DEAL_BLOCKED = "blocked"
 DEAL_ENGINEERS_MOVED = "engineers_moved"
 DEAL_PRICE_PER_ENGINEER = "price_per_engineer"

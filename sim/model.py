@@ -314,9 +314,11 @@ class TalentMarket(mesa.Model):
 
     @property
     def flows(self) -> pd.DataFrame:
-        """Moves between places per month and tier, long format (what ``flows.csv`` holds).
+        """Moves between places per month, tier and kind of move, long format (what
+        ``flows.csv`` holds).
 
-        ``source`` and ``destination`` are firm names or ``unemployment``."""
+        ``source`` and ``destination`` are firm names or ``unemployment``; ``kind`` is one
+        of :data:`sim.columns.MOVE_KINDS`."""
         columns = list(c.FLOW_COLUMNS)
         if not self._flow_records:
             return pd.DataFrame(columns=columns)
@@ -328,7 +330,8 @@ class TalentMarket(mesa.Model):
             c.FLOW_SOURCE: places[data[:, 1] + 1],
             c.FLOW_DESTINATION: places[data[:, 2] + 1],
             c.FLOW_TIER: tiers[data[:, 3]],
-            c.FLOW_ENGINEERS: data[:, 4],
+            c.FLOW_KIND: np.array(c.MOVE_KINDS, dtype=object)[data[:, 4]],
+            c.FLOW_ENGINEERS: data[:, 5],
         }, columns=columns)
 
     @property

@@ -1,69 +1,165 @@
 """The flagship scenario reproduces the 2023-2025 facts of docs/calibration.md.
 
-One fixed-seed run of the flagship (100,000 engineers, 36 months, ~3 s). Each tolerance is
-the one docs/calibration.md states.
+One fixed-seed run of the flagship (100,000 engineers, 36 months, ~5 s). Each check tests
+what the model *does* over the run - pay set by the market during the run (hires, moves,
+counter-offers), layoffs and pay indexes that change, where researchers choose to go,
+prices per engineer that depend on the teams the market leaves - not facts the scenario
+fixes in month 0. The tolerances are those of docs/calibration.md, chosen from the spread
+over 20 seeds (``python benchmarks/calibration_seeds.py``). The measures are defined here
+once (:func:`measures`) and the seed script uses them.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import TalentMarket, load_scenario
 from sim.agents.engineers import UNEMPLOYED
 from tests.conftest import SCENARIOS
 
+FLAGSHIP = SCENARIOS / "ai_talent_war_2024.toml"
+
+
+@dataclass
+class Run:
+    """A finished run and its engineers' pay in month 0."""
+
+    model: TalentMarket
+    initial_pay: np.ndarray
+
+
+def run_flagship(seed: int | None = None, engineers: int | None = None) -> Run:
+    """The flagship, run to the end (optionally another seed or size)."""
+    overrides = [f"seed={seed}"] if seed is not None else []
+    if engineers is not None:
+        overrides.append(f"market.engineers={engineers}")
+    model = TalentMarket(load_scenario(FLAGSHIP, overrides))
+    initial = model.engineers.pay.copy()
+    model.run()
+    return Run(model, initial)
+
 
 @pytest.fixture(scope="module")
 def flagship():
-    model = TalentMarket(load_scenario(SCENARIOS / "ai_talent_war_2024.toml"))
-    model.run()
-    return model
+    return run_flagship()
 
 
-def year(market, y):
+def year(market: pd.DataFrame, y: int) -> pd.DataFrame:
     return market[market["date"].str.startswith(str(y))]
 
 
-def employed_pay(model, tier):
-    eng = model.engineers
+def priced_by_the_market(run: Run, tier: str) -> np.ndarray:
+    """Final pay of the employed engineers of ``tier`` whose pay the run set: those who
+    moved into their job during the run (tenure below the run's length), or whose pay a
+    counter-offer changed (pay no longer their initial pay)."""
+    eng = run.model.engineers
     block = eng.tier_slice(eng.tier_names.index(tier))
-    return eng.pay[block][eng.firm[block] != UNEMPLOYED]
+    employed = eng.firm[block] != UNEMPLOYED
+    moved = eng.tenure[block] < run.model.months
+    repriced = ~np.isclose(eng.pay[block], run.initial_pay[block])
+    return eng.pay[block][employed & (moved | repriced)]
 
 
-def test_fact_1_ai_median_pay_is_about_one_and_a_half_times_non_ai(flagship):
-    ratio = year(flagship.market, 2024)["ai_pay_ratio"].mean()
-    assert 1.35 <= ratio <= 1.65, ratio
+def researcher_hires_above_threshold(model: TalentMarket, years: tuple[str, str]) -> float:
+    """Share of researchers' hires (from unemployment or another firm) in the period that
+    went to firms holding at least the GPU threshold that month: where researchers choose
+    to go (flows.csv joined with firms.csv)."""
+    flows = model.flows
+    hires = flows[flows["kind"].isin(["job_to_job", "hire_from_unemployment"])
+                  & (flows["tier"] == "researcher")]
+    firms = model.firm_records[["month", "firm", "gpus"]]
+    joined = hires.merge(firms, left_on=["month", "destination"], right_on=["month", "firm"])
+    dates = model.market.set_index("month")["date"]
+    joined = joined[dates.reindex(joined["month"]).between(*years).to_numpy()]
+    total = joined["engineers"].sum()
+    big = joined.loc[joined["gpus"] >= model.spec.compute.threshold, "engineers"].sum()
+    return float(big / total) if total else float("nan")
 
 
-def test_fact_2_ml_engineers_mostly_130k_240k_researchers_1m_10m(flagship):
-    ml = employed_pay(flagship, "ml_engineer")
-    assert np.mean((ml >= 130_000) & (ml <= 240_000)) >= 0.6
-    researchers = employed_pay(flagship, "researcher")
-    assert np.mean((researchers >= 1e6) & (researchers <= 10e6)) >= 0.8
-
-
-def test_fact_3_deal_prices_per_engineer_and_the_rise_of_license_and_hire(flagship):
-    deals = flagship.deals
+def measures(run: Run) -> dict[str, float]:
+    """The calibration measures of one run (docs/calibration.md)."""
+    model = run.model
+    market = model.market
+    out: dict[str, float] = {}
+    ai = np.concatenate([priced_by_the_market(run, t) for t in ("researcher", "ml_engineer")])
+    other = priced_by_the_market(run, "software_engineer")
+    out["ratio_2024"] = float(year(market, 2024)["ai_pay_ratio"].mean())
+    out["ratio_market_priced"] = float(np.median(ai) / np.median(other))
+    ml = priced_by_the_market(run, "ml_engineer")
+    out["ml_in_band"] = float(np.mean((ml >= 130_000) & (ml <= 240_000)))
+    res = priced_by_the_market(run, "researcher")
+    out["researchers_in_band"] = float(np.mean((res >= 1e6) & (res <= 10e6)))
+    deals = model.deals
     done = deals[~deals["blocked"].astype(bool)]
     per_head = done["price_per_engineer"]
-    assert 5e6 <= per_head.median() <= 25e6
-    assert np.mean((per_head >= 5e6) & (per_head <= 25e6)) >= 0.6
-    early = done[done["date"] < "2024-01"]
-    late = done[done["date"] >= "2024-01"]
-    share = {name: np.mean(part["form"] == "license_and_hire") if len(part) else 0.0
-             for name, part in (("early", early), ("late", late))}
-    assert share["late"] > share["early"], share
-
-
-def test_fact_4_non_ai_layoffs_while_ai_pay_rises(flagship):
-    market = flagship.market
-    first_two_years = market[(market["date"] >= "2023-01") & (market["date"] <= "2024-12")]
-    assert first_two_years["layoffs_software_engineer"].sum() > 2_000
-    ai_layoffs = first_two_years[["layoffs_researcher", "layoffs_ml_engineer"]].sum().sum()
-    assert ai_layoffs < 0.05 * first_two_years["layoffs_software_engineer"].sum()
+    out["deal_median_per_head"] = float(per_head.median())
+    out["deals_in_band"] = float(np.mean((per_head >= 5e6) & (per_head <= 25e6)))
+    out["model_deals"] = float((done["origin"] == "model").sum())
+    early, late = done[done["date"] < "2024-01"], done[done["date"] >= "2024-01"]
+    out["lah_share_early"] = float(np.mean(early["form"] == "license_and_hire")) if len(
+        early) else 0.0
+    out["lah_share_late"] = float(np.mean(late["form"] == "license_and_hire")) if len(
+        late) else 0.0
+    two = market[(market["date"] >= "2023-01") & (market["date"] <= "2024-12")]
+    out["non_ai_layoffs"] = float(two["layoffs_software_engineer"].sum())
+    out["ai_layoffs"] = float(two[["layoffs_researcher", "layoffs_ml_engineer"]].sum().sum())
     end_2024 = market[market["date"] == "2024-12"].iloc[0]
-    assert end_2024["ai_pay_index"] > 101.5
-    assert end_2024["ai_pay_index"] > end_2024["non_ai_pay_index"] + 2
+    out["ai_index_2024_12"] = float(end_2024["ai_pay_index"])
+    out["non_ai_index_2024_12"] = float(end_2024["non_ai_pay_index"])
+    out["researcher_hires_above_threshold"] = researcher_hires_above_threshold(
+        model, ("2023-01", "2024-12"))
+    return out
 
 
-def test_fact_5_most_top_researchers_at_firms_with_10000_h100s(flagship):
-    assert year(flagship.market, 2024)["top_share_above_threshold"].mean() >= 0.7
+TOLERANCES = {
+    "fact_1": "2024 AI/non-AI median pay ratio in [1.35, 1.65], and the ratio among "
+              "engineers the market priced during the run in [1.35, 1.7]",
+    "fact_2": "market-priced ML engineers >= 60% in $130k-$240k; researchers >= 80% in "
+              "$1M-$10M",
+    "fact_3": "price per engineer: median in [$5M, $25M], >= 60% of deals in it; "
+              "license-and-hire share higher in 2024-25 than in 2023",
+    "fact_4": "2023-24: > 2,000 non-AI layoffs, AI layoffs < 5% of them; Dec 2024 AI pay "
+              "index > 101.5 and > non-AI index + 2",
+    "fact_5": ">= 70% of researchers' hires in 2023-24 go to firms with 10,000+ H100s",
+}
+
+
+def checks(m: dict[str, float]) -> dict[str, bool]:
+    """Whether each fact holds for measures ``m`` (:data:`TOLERANCES`)."""
+    return {
+        "fact_1": 1.35 <= m["ratio_2024"] <= 1.65 and 1.35 <= m["ratio_market_priced"] <= 1.7,
+        "fact_2": m["ml_in_band"] >= 0.6 and m["researchers_in_band"] >= 0.8,
+        "fact_3": (5e6 <= m["deal_median_per_head"] <= 25e6 and m["deals_in_band"] >= 0.6
+                   and m["lah_share_late"] > m["lah_share_early"]),
+        "fact_4": (m["non_ai_layoffs"] > 2_000 and m["ai_layoffs"] < 0.05 * m["non_ai_layoffs"]
+                   and m["ai_index_2024_12"] > 101.5
+                   and m["ai_index_2024_12"] > m["non_ai_index_2024_12"] + 2),
+        "fact_5": m["researcher_hires_above_threshold"] >= 0.7,
+    }
+
+
+@pytest.fixture(scope="module")
+def flagship_checks(flagship):
+    m = measures(flagship)
+    return m, checks(m)
+
+
+NOT_YET_RETUNED = {
+    "fact_1": "market-priced AI/non-AI ratio 2.2 (seed 2024): counter-offers raise ML "
+              "engineers towards their value at big tech; the flagship is not re-tuned yet",
+    "fact_2": "50% of market-priced ML engineers in $130k-$240k (seed 2024), same cause",
+}
+"""Facts the flagship does not reproduce yet under the new measures (docs/calibration.md);
+strict, so a re-tune that fixes one makes its test say so."""
+
+
+@pytest.mark.parametrize("fact", [
+    pytest.param(f, marks=pytest.mark.xfail(reason=NOT_YET_RETUNED[f], strict=True))
+    if f in NOT_YET_RETUNED else f for f in sorted(TOLERANCES)])
+def test_flagship_fact(flagship_checks, fact):
+    m, ok = flagship_checks
+    assert ok[fact], (TOLERANCES[fact], m)

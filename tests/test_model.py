@@ -181,3 +181,24 @@ def test_mesa_batch_run_returns_firm_rows():
         expected = firms[(firms["firm"] == "OpenAI") & (firms["month"] == r["Step"])].iloc[0]
         assert r["headcount"] == expected["headcount"] and r["cash"] == expected["cash"]
     assert len({r["firm"] for r in results if "firm" in r}) == len(model.firms)
+
+
+def test_flows_say_what_kind_of_move_each_row_is():
+    from sim import columns as c
+
+    data = small_market(months=8, firms={"Delta": {"policy": {"margin_target": 0.99}}})
+    model = TalentMarket(scenario_of(data))
+    model.run()
+    flows, market = model.flows, model.market
+    assert set(flows["kind"]) <= set(c.MOVE_KINDS)
+    by_kind = flows.groupby("kind")["engineers"].sum()
+    for kind, column in (("job_to_job", "job_to_job"), ("separation", "separations"),
+                         ("hire_from_unemployment", "hires_from_unemployment"),
+                         ("layoff", "layoffs")):
+        assert by_kind.get(kind, 0) == market[column].sum(), kind
+    assert by_kind.get("layoff", 0) > 0
+    hires = flows[flows["kind"] == "hire_from_unemployment"]
+    assert (hires["source"] == "unemployment").all()
+    job_to_job = flows[flows["kind"] == "job_to_job"]
+    assert (job_to_job["source"] != "unemployment").all()
+    assert (job_to_job["destination"] != "unemployment").all()

@@ -112,6 +112,8 @@ class Engineers:
         self.n = n
         self.tier = np.repeat(np.arange(len(tiers), dtype=np.int8), counts)
         self.separation = np.array([t.separation for t in tiers])
+        self.bargaining = np.array([t.bargaining_power for t in tiers])
+        """beta_t, the bargaining power of each tier (counter-offer auctions)."""
 
         columns: dict[str, list[np.ndarray]] = {
             k: []

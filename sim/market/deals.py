@@ -12,8 +12,14 @@ packages; the target survives as a smaller firm with its fee. Firms use it where
 acquisition would be blocked (deal_form = "auto"), or by choice.
 
 After either, a share leave_after_deal x exp(-r / retention_effect) of the moved engineers
-leaves within six months (retention packages, part of the price, lower it). Every deal,
-done or blocked, is recorded (``deals.csv``).
+leaves within six months (retention packages lower it). Every deal, done or blocked, is
+recorded (``deals.csv``): whether it was ``scheduled`` (a dated deal of the timeline) or
+the ``model``'s own, its price as the source defines it (the acquisition price, or the
+licence fee), and the retention packages in their own column.
+
+**History as scheduled.** Dated deals (``forced_deal``) happen as reported. Unless
+``[economy] rewrite_history`` is true, the model's own deals do not take a start-up that a
+later dated deal names as its target (:func:`scheduled_targets`).
 
 Economics: acqui-hiring buys a team rather than a product (Coyle and Polsky 2013,
 "Acqui-hiring", Duke Law Journal); the brief's cases set the scale - Databricks paid about
@@ -34,15 +40,25 @@ from sim.scenario.schema import ForcedDeal
 DEPARTURE_WINDOW = 6  # months within which deal leavers leave
 
 
+def scheduled_targets(state: MarketState) -> set[int]:
+    """Firms that a dated deal of a later month names as its target: reserved for history,
+    {k : forced_deal e with target k and month(e) > this month}."""
+    spec = state.spec
+    return {state.firm_index(e.target) for e in spec.events
+            if isinstance(e, ForcedDeal) and spec.month_of(e.month) > state.month}
+
+
 def seek_deals(state: MarketState, heads: np.ndarray) -> None:
     """Acquisitive firms with a top-tier gap may buy a start-up's team this month.
 
     With chance ``deal_rate`` a month, the buyer picks, among active AI start-ups it can
     afford (price <= max_price_share x its cash), the one with the most value of AI talent
-    per dollar of price, sum_i v_i,buyer / P.
+    per dollar of price, sum_i v_i,buyer / P. Start-ups that a later dated deal names are
+    left alone (:func:`scheduled_targets`) unless ``[economy] rewrite_history`` is true.
     """
     out = None
     years = state.spec.economy.valuation_years
+    reserved = set() if state.spec.economy.rewrite_history else scheduled_targets(state)
     for buyer in state.active_firms():
         policy = buyer.policy
         if not (policy.acquisitive and buyer.active):  # it may have been bought this month
@@ -52,13 +68,14 @@ def seek_deals(state: MarketState, heads: np.ndarray) -> None:
             continue
         # Teams' output by tier, once (again after a deal): values of whole teams follow.
         out = output_by_firm_and_tier(state) if out is None else out
-        factor = state.table.factor
+        factor = state.table.value_factor
         ai = state.engineers.tier_ai
         budget = policy.max_price_share * state.ledger.cash[buyer.index]
         best, best_ratio = None, 0.0
         for target in state.active_firms():
             t = target.index
-            if target.kind != "ai_startup" or t == buyer.index or not out[t].any():
+            if (target.kind != "ai_startup" or t == buyer.index or t in reserved
+                    or not out[t].any()):
                 continue
             # V_t = cash_t + valuation_years * sum_i v_it, priced at a premium
             value = state.ledger.cash[t] + team_value(factor[t], out[t], years)
@@ -68,17 +85,21 @@ def seek_deals(state: MarketState, heads: np.ndarray) -> None:
             if 0 < price <= budget and worth / price > best_ratio:
                 best, best_ratio = (target, price), worth / price
         if best is not None:
-            execute(state, buyer.index, best[0].index, policy.deal_form, best[1], review_it=True)
+            execute(state, buyer.index, best[0].index, policy.deal_form, best[1], review_it=True,
+                    origin="model")
             out = None  # the deal moved engineers
 
 
 def execute(state: MarketState, buyer: int, target: int, form: str, price: float,
-            review_it: bool, hire_share: float | None = None) -> DealRecord:
+            review_it: bool, hire_share: float | None = None,
+            origin: str = "model") -> DealRecord:
     """Do (or try) a deal; ``form`` "auto" tries an acquisition, then license-and-hire if
-    the acquisition is blocked. Returns the record of the last attempt."""
+    the acquisition is blocked. ``origin`` is recorded (``scheduled`` or ``model``).
+    Returns the record of the last attempt."""
     forms = ["acquisition", "license_and_hire"] if form == "auto" else [form]
     for attempt in forms:
-        record = _attempt(state, buyer, target, attempt, price, review_it, hire_share)
+        record = _attempt(state, buyer, target, attempt, price, review_it, hire_share,
+                          origin)
         if not record.blocked:
             break
     return record
@@ -95,7 +116,7 @@ def _moving(state: MarketState, buyer: int, members: np.ndarray, form: str,
 
 
 def _attempt(state: MarketState, buyer: int, target: int, form: str, price: float,
-             review_it: bool, hire_share: float | None) -> DealRecord:
+             review_it: bool, hire_share: float | None, origin: str) -> DealRecord:
     eng, ledger, tallies = state.engineers, state.ledger, state.log.tallies
     policy = state.firms[buyer].policy
     members = state.members(target)
@@ -105,12 +126,14 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     retention = policy.retention_share * price
     fee = policy.licence_share * price if form == "license_and_hire" else 0.0
     cost = fee + retention if form == "license_and_hire" else price
+    # The price as the source defines it: the acquisition price, or the licence fee.
+    stated = fee if form == "license_and_hire" else price
     record = DealRecord(
-        month=state.month, date=state.date(),
+        month=state.month, date=state.date(), origin=origin,
         buyer=state.firm_names[buyer], target=state.firm_names[target], form=form,
-        price=cost, licence_fee=fee, retention_packages=retention,
+        price=stated, licence_fee=fee, retention_packages=retention, buyer_cost=cost,
         engineers_moved=0, left_after=0, price_per_engineer=float("nan"),
-        premium=cost / value if value > 0 else float("nan"), valuation=value,
+        premium=stated / value if value > 0 else float("nan"), valuation=value,
         blocked=False, reason="",
     )
     blocked, reason = review(state, buyer, target, moving, form) if review_it else (False, "")
@@ -139,7 +162,7 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     pay = np.maximum(eng.pay[moving], posted)
     state.record(move(eng, moving, buyer, pay, DEAL_TRANSFER))
     record.engineers_moved = int(moving.size)
-    record.price_per_engineer = cost / moving.size if moving.size else float("nan")
+    record.price_per_engineer = stated / moving.size if moving.size else float("nan")
 
     economy = state.spec.economy
     leave = economy.leave_after_deal * np.exp(-policy.retention_share / economy.retention_effect)
@@ -184,4 +207,4 @@ def forced_deal(state: MarketState, event: ForcedDeal) -> None:
     price = event.price if event.form == "acquisition" else event.price / max(
         policy.licence_share, 1e-12)
     execute(state, buyer, target, event.form, price, review_it=event.review,
-            hire_share=event.hire_share)
+            hire_share=event.hire_share, origin="scheduled")

@@ -14,8 +14,10 @@ from sim.market.state import MarketState
 def raise_funding(state: MarketState) -> None:
     """Funding rounds. A start-up or frontier lab with runway below
     ``funding_runway_months`` closes a round with chance funding_rate x climate; the round is
-    round_years x (annual value of its AI team), sum_i v_ij over its AI engineers, which
-    grows with its team and, through the compute boost, with its GPUs. Investors pay."""
+    round_years x (annual value of its AI team), sum_i v_ij over its AI engineers (forward
+    values, :func:`sim.market.production.value_to_firm`: investors fund the growth they
+    expect), which grows with its team and, through the compute boost, with its GPUs.
+    Investors pay."""
     economy = state.spec.economy
     chance = min(economy.funding_rate * state.funding_multiplier(), 1.0)
     out = None
@@ -28,7 +30,7 @@ def raise_funding(state: MarketState) -> None:
         out = output_by_firm_and_tier(state) if out is None else out
         # round_years x sum of v_ij over the firm's AI engineers
         j = firm.index
-        size = team_value(state.table.factor[j, ai], out[j, ai], economy.round_years)
+        size = team_value(state.table.value_factor[j, ai], out[j, ai], economy.round_years)
         if size > 0:
             state.ledger.from_outside("investors", firm.index, size)
             state.log.tallies.funding[firm.index] += size

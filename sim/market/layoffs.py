@@ -4,7 +4,10 @@ A firm lays engineers off when it is under pressure (Policy.runway_months, margi
 or holds more of a tier than its target (a shrinking tier). Within a firm the order is
 non-AI roles before AI roles, and within each the lowest value per cost first:
 
-    order by (ai_t, v_ij / pay_i) ascending,   v_ij as in :mod:`sim.market.production`.
+    order by (ai_t, y_ij / pay_i) ascending,
+
+y_ij the engineer's revenue product (:func:`sim.market.production.revenue_product`):
+layoffs follow cash, not the forward value of talent a firm bids with.
 
 The same firm may lay off and bid for top researchers in the same month: layoffs follow
 targets per tier, hiring follows vacancies per tier.
@@ -20,16 +23,16 @@ from __future__ import annotations
 import numpy as np
 
 from sim.market.moves import DEAL_TRANSFER, LAYOFF, rank_in_groups, to_unemployment
-from sim.market.production import value_to_firm
+from sim.market.production import revenue_product
 from sim.market.state import MarketState
 
 
 def layoff_order(state: MarketState, who: np.ndarray) -> np.ndarray:
     """Engineers ``who`` grouped by employer and, within each, in layoff order: non-AI
-    first, then by value per cost v_ij / pay_i ascending."""
+    first, then by revenue product per cost y_ij / pay_i ascending."""
     eng = state.engineers
     firm = eng.firm[who]
-    per_cost = value_to_firm(state, who, firm) / np.maximum(eng.pay[who], 1.0)
+    per_cost = revenue_product(state, who, firm) / np.maximum(eng.pay[who], 1.0)
     # One integer sort key: firm (< 2^20), then AI (0/1), then y = x / (1 + x) of value per
     # cost x (the same order, in [0, 1)) on 2^40 steps: values of x whose y differ by less
     # than 2^-40 (x closer than about (1 + x)^2 1e-12) count as ties.

@@ -41,7 +41,7 @@ from sim.market.moves import (
 )
 from sim.market.production import value_to_firm
 from sim.market.state import MarketState
-from sim.market.utility import amenity_utility, choose, mission_fit, pay_utility
+from sim.market.utility import amenity_utility, choose, non_pay_utility, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +201,9 @@ def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
     (the amenity term only where some engineer values amenities)."""
     eng = state.engineers
     table = state.table
-    values = (
-        pay_utility(eng.w_pay[who], pay)
-        + eng.w_gpu[who] * table.gpu_pull[firm]
-        + eng.w_mission[who] * mission_fit(eng.mission[who], table.mission[firm])
-    )
+    values = pay_utility(eng.w_pay[who], pay) + non_pay_utility(
+        eng.w_gpu[who], table.gpu_pull[firm], eng.w_mission[who], eng.mission[who],
+        table.mission[firm])
     if state.values_amenities:
         values += amenity_utility(np.column_stack([eng.w_safety[who], eng.w_openness[who]]),
                                   table.amenities[firm])

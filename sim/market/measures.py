@@ -23,6 +23,7 @@ from sim.market.moves import (
     HIRE_FROM_UNEMPLOYMENT,
     JOB_TO_JOB,
     SEPARATION,
+    MoveKind,
     Moves,
 )
 from sim.market.state import MarketState, Tallies
@@ -183,28 +184,30 @@ def month_measures(state: MarketState) -> tuple[dict[str, Any], FirmMonth]:
 
 
 def flow_counts(state: MarketState, moves: Moves) -> np.ndarray | None:
-    """The month's moves counted by (source, destination, tier): rows of
-    (month, source, destination, tier, engineers) in that order, places as firm indices with
-    -1 for unemployment (None if nobody moved).
+    """The month's moves counted by (source, destination, tier, kind): rows of
+    (month, source, destination, tier, kind, engineers) in that order, places as firm
+    indices with -1 for unemployment, kinds as :class:`sim.market.moves.MoveKind` codes
+    (None if nobody moved).
 
-    Beyond :data:`DENSE_FLOW_CELLS` possible flows ((firms + 1)^2 x tiers) they are
+    Beyond :data:`DENSE_FLOW_CELLS` possible flows ((firms + 1)^2 x tiers x kinds) they are
     counted sparsely (a sort of the month's moves), so memory grows with the moves, not with
     the square of the number of firms."""
     if not moves.engineer.size:
         return None
     n_tiers = state.n_tiers
+    n_kinds = len(MoveKind)
     size = state.n_firms + 1
     code = ((moves.source + 1).astype(np.int64) * size + moves.destination + 1)
-    code = code * n_tiers + state.engineers.tier[moves.engineer]
-    cells = size * size * n_tiers
+    code = (code * n_tiers + state.engineers.tier[moves.engineer]) * n_kinds + moves.kind
+    cells = size * size * n_tiers * n_kinds
     if cells <= DENSE_FLOW_CELLS:  # a count per possible flow is cheap: no sort needed
         dense = np.bincount(code, minlength=cells)
         nonzero = np.flatnonzero(dense)
         counts = dense[nonzero]
     else:
         nonzero, counts = np.unique(code, return_counts=True)
-    src, rest = np.divmod(nonzero, size * n_tiers)
-    dst, tier = np.divmod(rest, n_tiers)
+    src, rest = np.divmod(nonzero, size * n_tiers * n_kinds)
+    dst, rest = np.divmod(rest, n_tiers * n_kinds)
+    tier, kind = np.divmod(rest, n_kinds)
     return np.column_stack([np.full(nonzero.size, state.month), src - 1, dst - 1, tier,
-                            counts])
-
+                            kind, counts])

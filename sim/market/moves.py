@@ -15,10 +15,12 @@ from enum import IntEnum
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED, Engineers
+from sim.columns import MOVE_KINDS
 
 
 class MoveKind(IntEnum):
-    """Kinds of move, as recorded in :attr:`Moves.kind`."""
+    """Kinds of move, as recorded in :attr:`Moves.kind`; ``flows.csv`` names them by
+    :data:`sim.columns.MOVE_KINDS` (the lower-case names)."""
 
     SEPARATION = 0  # exogenous job loss
     HIRE_FROM_UNEMPLOYMENT = 1
@@ -28,6 +30,8 @@ class MoveKind(IntEnum):
     DEAL_TRANSFER = 5  # moved by an acquisition or license-and-hire
     DEAL_DEPARTURE = 6  # left the buyer after a deal
 
+
+assert tuple(k.name.lower() for k in MoveKind) == MOVE_KINDS  # names in sim/columns.py
 
 SEPARATION = MoveKind.SEPARATION
 HIRE_FROM_UNEMPLOYMENT = MoveKind.HIRE_FROM_UNEMPLOYMENT

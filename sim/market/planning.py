@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.agents.firms import Firm
 from sim.market.compute import order_gpus
-from sim.market.production import compute_factor, unit_values
+from sim.market.production import compute_factor, horizon_multiplier, unit_values
 from sim.market.state import COUNTER_CODES, FirmTable, MarketState
 from sim.market.utility import gpu_pull
 from sim.scenario.schema import Scenario
@@ -35,6 +35,9 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     open_ = hiring & active[:, None]
     gpus, tfp = column("gpus"), column("tfp")
     pull = gpu_pull(gpus, spec.compute)
+    factor = compute_factor(tfp, pull, spec.economy.compute_boost, tier_ai)
+    horizon = horizon_multiplier(rule("expected_growth"), spec.economy.match_years,
+                                 spec.economy.discount_rate)
     return FirmTable(
         gpus=gpus,
         mission=column("mission"),
@@ -53,7 +56,9 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
         retention_calls=rule("retention_calls"),
         retention_call_cost=rule("retention_call_cost"),
         gpu_pull=pull,
-        factor=compute_factor(tfp, pull, spec.economy.compute_boost, tier_ai),
+        factor=factor,
+        horizon=horizon,
+        value_factor=factor * horizon[:, None],
     )
 
 

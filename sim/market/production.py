@@ -7,13 +7,31 @@ This module is the one home of these formulas. The production function (stated i
 
 with a_i the engineer's productivity, q_t its tier's monthly output, ai_t 1 for AI tiers,
 kappa the compute boost and g the GPU pull of :func:`sim.market.utility.gpu_pull`. Revenue
-is linear in talent, so the value of engineer i to firm j (the most firm j would pay it a
-year, the bid of a sequential auction) is
+is linear in talent, so engineer i's annual revenue product at firm j is
 
-    v_ij = 12 a_i q_t tfp_j (1 + ai_t kappa g(GPU_j)),
+    y_ij = 12 a_i q_t tfp_j (1 + ai_t kappa g(GPU_j))          (cash: revenue, burn, layoffs)
 
-a team's value to a firm is the sum of its members' values, and a firm's valuation is
-V_j = cash_j + valuation_years * sum_{i at j} v_ij.
+**The value of talent is forward-looking, separate from cash flow.** What firm j would pay
+engineer i a year at most (its bid in a sequential auction) is the value of the filled job:
+the output it expects from i over the match, capitalised, as a constant annual wage that
+costs the same (the value of a filled job in search models, Pissarides 2000, ch. 1; in
+Postel-Vinay and Robin 2002 a firm bids up to the worker's productivity at the firm):
+
+    v_ij = y_ij * Gamma_j,
+    Gamma_j = sum_{m<M} (d x_j)^m / sum_{m<M} d^m,   M = 12 match_years,
+              d = (1 + r)^(-1/12),  x_j = (1 + g_j)^(1/12),
+
+with g_j the firm's expected growth a year of what an engineer's output earns
+(Policy.expected_growth: a frontier lab valued on what its models will earn), r the
+discount rate and match_years the expected match duration ([economy]). Gamma_j is the
+discounted average growth factor over the match; g_j = 0 gives Gamma_j = 1 exactly
+(today's revenue product). A team's value to a firm is the sum of its members' values,
+and a firm's valuation (and the size of a funding round) follow the same forward value,
+
+    V_j = cash_j + valuation_years * sum_{i at j} v_ij,
+
+so a lab that burns cash but expects growth values, raises and bids as its investors do,
+while its revenue, burn, runway and layoffs follow y_ij and cash.
 """
 
 from __future__ import annotations
@@ -30,9 +48,30 @@ def compute_factor(tfp: np.ndarray, gpu_pull: np.ndarray, compute_boost: float,
     return tfp[:, None] * boost
 
 
-def value_to_firm(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.ndarray:
-    """Annual value v_ij = 12 a_i q_t tfp_j (1 + ai_t kappa g(GPU_j)) of engineers ``who``
-    to firms ``firm`` (element by element)."""
+def _geometric_sum(log_ratio: np.ndarray, months: int) -> np.ndarray:
+    """sum_{m<M} exp(m * log_ratio) = expm1(M l) / expm1(l), and M where l = 0."""
+    safe = np.where(log_ratio == 0.0, 1.0, log_ratio)
+    return np.where(log_ratio == 0.0, float(months), np.expm1(months * safe) / np.expm1(safe))
+
+
+def horizon_multiplier(growth: np.ndarray, match_years: float,
+                       discount_rate: float) -> np.ndarray:
+    """Gamma_j = sum_{m<M} (d x_j)^m / sum_{m<M} d^m, M = round(12 match_years) >= 1,
+    d = (1 + r)^(-1/12), x_j = (1 + g_j)^(1/12): the discounted average over the match of
+    the growth factor of an engineer's output, for expected growth ``growth`` (g_j, a
+    year). Exactly 1 where g_j = 0 (the value of talent is then its revenue product)."""
+    growth = np.asarray(growth, dtype=np.float64)
+    months = max(round(12.0 * match_years), 1)
+    log_d = -np.log1p(discount_rate) / 12.0
+    log_dx = log_d + np.log1p(growth) / 12.0
+    ratio = _geometric_sum(log_dx, months) / _geometric_sum(np.asarray(log_d), months)
+    return np.where(growth == 0.0, 1.0, ratio)
+
+
+def revenue_product(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """Annual revenue product y_ij = 12 a_i q_t tfp_j (1 + ai_t kappa g(GPU_j)) of engineers
+    ``who`` at firms ``firm`` (element by element): what they earn the firm in cash now
+    (the layoff order and the accounts follow it)."""
     eng = state.engineers
     tier = eng.tier[who]
     return 12.0 * eng.productivity[who] * state.tier_output[tier] * (
@@ -40,10 +79,21 @@ def value_to_firm(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.n
     )
 
 
+def value_to_firm(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """Annual value v_ij = y_ij * Gamma_j of engineers ``who`` to firms ``firm`` (element
+    by element): the revenue product times the firm's horizon multiplier
+    (:func:`horizon_multiplier`); the most the firm would pay, its auction bid."""
+    eng = state.engineers
+    tier = eng.tier[who]
+    return 12.0 * eng.productivity[who] * state.tier_output[tier] * (
+        state.table.value_factor[firm, tier]
+    )
+
+
 def unit_values(state: MarketState) -> np.ndarray:
-    """(firms x tiers) annual value 12 q_t tfp_j (1 + ai_t kappa g(GPU_j)) of an engineer
-    of productivity 1 (the ceiling of adaptive posted pay)."""
-    return 12.0 * state.tier_output[None, :] * state.table.factor
+    """(firms x tiers) annual value 12 q_t tfp_j (1 + ai_t kappa g(GPU_j)) Gamma_j of an
+    engineer of productivity 1 (the ceiling of adaptive posted pay)."""
+    return 12.0 * state.tier_output[None, :] * state.table.value_factor
 
 
 def monthly_revenue(state: MarketState) -> np.ndarray:
@@ -61,7 +111,7 @@ def monthly_revenue(state: MarketState) -> np.ndarray:
 def output_by_firm_and_tier(state: MarketState) -> np.ndarray:
     """(firms x tiers) array of sum_{i at j, tier t} a_i q_t: a team's output before the
     firm's factor, so that the value of firm k's team to firm j is
-    12 sum_t factor_jt * out_kt (:func:`team_value`; one pass over the engineers for every
+    12 sum_t value_factor_jt * out_kt (:func:`team_value`; one pass over the engineers for every
     pair of firms)."""
     eng = state.engineers
     employed = state.employed()
@@ -76,12 +126,13 @@ def output_by_firm_and_tier(state: MarketState) -> np.ndarray:
 def team_value(factor: np.ndarray, output: np.ndarray, years: float = 1.0) -> float:
     """years x 12 sum_t factor_jt out_kt: ``years`` of the annual value sum_i v_ij of a
     team with output ``output`` (by tier, :func:`output_by_firm_and_tier`) to a firm with
-    factors ``factor``."""
+    factors ``factor`` (pass ``FirmTable.value_factor``, F_jt Gamma_j, for the forward
+    value)."""
     return years * 12.0 * float(factor @ output)
 
 
 def valuation(state: MarketState, firm: int, members: np.ndarray) -> float:
-    """V_j = cash_j + valuation_years * sum_{i at j} v_ij."""
+    """V_j = cash_j + valuation_years * sum_{i at j} v_ij (forward values v_ij)."""
     years = state.spec.economy.valuation_years
     team = float(value_to_firm(state, members, np.full(members.size, firm)).sum())
     return float(state.ledger.cash[firm] + years * team)

@@ -59,6 +59,10 @@ class FirmTable:
     """g(GPU_j) of :func:`sim.market.utility.gpu_pull`."""
     factor: np.ndarray
     """(firms x tiers) factor of output into revenue (production.compute_factor)."""
+    horizon: np.ndarray
+    """Gamma_j, the firm's horizon multiplier (production.horizon_multiplier)."""
+    value_factor: np.ndarray
+    """(firms x tiers) factor of output into the forward value of talent, factor x Gamma_j."""
 
 
 @dataclass
@@ -118,12 +122,20 @@ class DealRecord:
 
     month: int
     date: str
+    origin: str
+    """``scheduled`` (a dated ``forced_deal`` of the timeline) or ``model`` (seek_deals)."""
     buyer: str
     target: str
     form: str
     price: float
+    """The price as the source defines it: the acquisition price, or the licence fee of a
+    license-and-hire deal (for a scheduled deal, the event's price). Retention packages
+    are not added to it."""
     licence_fee: float
     retention_packages: float
+    buyer_cost: float
+    """What the buyer paid in all: the price (acquisition, packages paid out of it) or the
+    licence fee plus the retention packages (license-and-hire)."""
     engineers_moved: int
     left_after: int
     price_per_engineer: float

@@ -40,6 +40,13 @@ def mission_fit(preference: np.ndarray, mission: np.ndarray) -> np.ndarray:
     return 1.0 - np.abs(preference - mission)
 
 
+def non_pay_utility(w_gpu: np.ndarray, pull: np.ndarray, w_mission: np.ndarray,
+                    preference: np.ndarray, mission: np.ndarray) -> np.ndarray:
+    """The terms of V_ij other than pay, outreach and switching:
+    w_gpu_i g(GPU_j) + w_mission_i (1 - |m_i - M_j|)."""
+    return w_gpu * pull + w_mission * mission_fit(preference, mission)
+
+
 def pay_utility(weight: np.ndarray, pay: np.ndarray) -> np.ndarray:
     """The pay term w_pay log(pay), with -inf for pay 0 whatever the weight (an unpaid
     alternative is the worst; 0 x log 0 would be NaN)."""

@@ -145,6 +145,18 @@ class Tier(Strict):
             "earn a margin; 0 means the tier earns its firms nothing."
         ),
     )
+    bargaining_power: Share = Field(
+        0.3,
+        description=(
+            "Worker's bargaining power beta in counter-offer auctions (Cahuc, Postel-Vinay "
+            "and Robin 2006): the engineer gets the outside option plus beta x the surplus "
+            "(the higher firm value minus the outside option). 0: the Postel-Vinay-Robin "
+            "wage (the lower value); 1: the whole value. Default 0.3: CPR 2006 find no "
+            "significant bargaining power for low- and intermediate-skilled workers and a "
+            "modestly positive one for the high-skilled (the value is an assumption, see "
+            "docs/calibration.md)."
+        ),
+    )
     mission_preference: Pair = Field(
         [0.0, 1.0],
         description="Engineers' mission preference m_i is uniform on [low, high].",
@@ -228,8 +240,12 @@ class Economy(Strict):
 
     Monthly revenue of firm j (the production function):
         R_j = tfp_j * sum_{i at j} a_i q_t(i) (1 + ai_t(i) * compute_boost * g(GPU_j))
-    so the value of engineer i to firm j is v_ij = 12 a_i q_t tfp_j (1 + ai_t boost g_j)
-    dollars a year.
+    so engineer i's revenue product at firm j is y_ij = 12 a_i q_t tfp_j (1 + ai_t boost g_j)
+    dollars a year (what burn, margins and layoffs follow). Its value to j, what j would
+    bid for it, is forward-looking: v_ij = y_ij x Gamma_j, with Gamma_j the average over
+    an expected match of match_years of the growth (1 + expected_growth_j)^tau the firm
+    expects, discounted at discount_rate (sim/market/production.py: horizon_multiplier).
+    With expected_growth 0, Gamma = 1 and v_ij = y_ij.
     """
 
     compute_boost: NonNegative = Field(
@@ -251,6 +267,24 @@ class Economy(Strict):
         1.5,
         description="Size of a round in years of the annual value of the firm's AI team "
         "(which grows with its GPUs through the compute boost).",
+    )
+    match_years: Annotated[float, Field(gt=0.0, le=50.0)] = Field(
+        3.0,
+        description="Expected duration of a match, in years: the horizon D over which a "
+        "firm values an engineer's output (the forward value of talent, "
+        "sim/market/production.py: horizon_multiplier).",
+    )
+    discount_rate: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.1,
+        description="Annual rate r at which firms discount an engineer's future output "
+        "(and pay) over the match.",
+    )
+    rewrite_history: bool = Field(
+        False,
+        description="Whether the model's own deals may take a start-up that a later dated "
+        "`forced_deal` names as its target. false: dated deals happen as reported (the "
+        "model's buyers leave their targets alone until then); true: history may be "
+        "rewritten (a scheduled deal whose target has gone is skipped).",
     )
     leave_after_deal: Share = Field(
         0.3, description="Share of engineers moved by a deal who leave within six months, "
@@ -310,16 +344,28 @@ class Policy(Strict):
 
     counter_offer: Literal["never", "match", "beat"] = Field(
         "never",
-        description="Answer to an employee's outside offer: `never` renegotiate, `match` it, "
-        "or `beat` it by `beat_margin` - in each case up to what the engineer is worth to the "
-        "firm (a sequential auction, Postel-Vinay and Robin 2002).",
+        description="Answer to an employee's outside offer from a firm that values the "
+        "engineer above its pay: `never` renegotiate; `match`: bargain with the poacher "
+        "(Postel-Vinay and Robin 2002; Cahuc, Postel-Vinay and Robin 2006): the firm valuing "
+        "the engineer more keeps or wins it at outside option + beta x surplus; `beat`: as "
+        "`match`, and a firm that keeps the engineer adds `beat_margin` of the surplus, never "
+        "above its value nor above what keeps the engineer.",
     )
-    beat_margin: NonNegative = Field(0.1, description="How much a `beat` counter-offer adds.")
+    beat_margin: NonNegative = Field(
+        0.1, description="Share of the surplus a `beat` counter-offer adds to the worker's "
+        "(the worker's share is at most 1).")
     retention_calls: Count = Field(
         0, description="Founder calls a month to employees holding outside offers."
     )
     retention_call_cost: NonNegative = Field(
         50_000.0, description="Cost of one retention call (a retention bonus), in dollars."
+    )
+    expected_growth: Annotated[float, Field(ge=-0.9, le=100.0)] = Field(
+        0.0,
+        description="Growth a year of the revenue of an engineer's output that the firm "
+        "expects (its investors' thesis: a frontier lab valued on what its models will "
+        "earn). It makes the value of talent forward-looking: v_ij = y_ij x Gamma_j (see "
+        "[economy] match_years). 0: value = this year's revenue product.",
     )
     pay_policy: Literal["fixed", "adaptive"] = Field(
         "fixed",

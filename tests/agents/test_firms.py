@@ -44,3 +44,25 @@ def test_generated_names_that_clash_are_refused():
         {"count": 2, "prefix": "x", "pay": {"engineer": 100_000}}])
     with pytest.raises(UserError, match="unique"):
         TalentMarket(scenario_of(data))
+
+
+def test_adaptive_posted_pay_rises_while_short_up_to_the_value_of_talent():
+    data = small_market(months=1, firms={"Alpha": {"policy": {
+        "pay_policy": "adaptive", "raise_rate": 0.05,
+        "growth": {"researcher": 0.5, "engineer": 0.5}}}})
+    model = TalentMarket(scenario_of(data))
+    firm = model.firm("Alpha")
+    before = firm.pay.copy()
+    short = np.zeros(before.size)  # no one employed: far below target
+    zeros = np.zeros(before.size)
+    cap = before * 1.03
+    firm.plan(short, zeros, zeros, cap, 1, 0.0, 30_000.0)
+    # Short in every tier: a raise of raise_rate, capped at the value of a unit engineer.
+    assert np.allclose(firm.pay, cap)
+    firm.plan(short, zeros, zeros, before * 10, 2, 0.0, 30_000.0)
+    assert np.allclose(firm.pay, cap * 1.05)
+    # A firm at its target keeps its posted pay.
+    full = firm.targets(3) + 1
+    held = firm.pay.copy()
+    firm.plan(full, zeros, zeros, before * 10, 3, 0.0, 30_000.0)
+    assert np.array_equal(firm.pay, held)

@@ -12,7 +12,7 @@ def test_invariants_every_month_in_a_long_run_with_every_response_on():
     from sim import load_scenario
 
     scenario = load_scenario(SCENARIOS / "ai_talent_war_2024.toml",
-                             ["market.engineers=8000", "months=48", "seed=99",
+                             ["market.engineers=8000", "months=48", "seed=2",
                               "economy.funding_runway_months=60"])
     model = TalentMarket(scenario)
     n_firms = len(model.firms)

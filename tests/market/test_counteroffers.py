@@ -1,8 +1,13 @@
 """Counter-offers and retention calls: what an employer's answer to an outside offer does."""
 
 import numpy as np
+import pytest
 
 from sim import TalentMarket
+from sim.market import counteroffers
+from sim.market.counteroffers import bargain
+from sim.market.matching import decide
+from sim.market.moves import Offers
 from tests.conftest import scenario_of, small_market
 
 # Gamma and Delta poach: they pay researchers 40% more, with as many GPUs as Alpha and Beta.
@@ -48,15 +53,19 @@ def test_kept_engineers_pay_rises_to_what_the_offer_was_worth():
     assert mean_pay(match) > 1.05 * mean_pay(never)
 
 
-def test_beating_keeps_more_than_matching():
+def test_beating_keeps_more_than_matching_where_the_poacher_is_more_attractive():
     quits = {}
     for policy in ("match", "beat"):
-        # Alpha values its researchers more than the poachers do (higher tfp), so it can
-        # afford to beat their best bid.
-        model = run({"firms": {"Alpha": {"tfp": 1.5, "policy": {"counter_offer": policy,
-                                                                "beat_margin": 0.3}}}})
+        # Alpha values its researchers more than the poachers do (higher tfp), so it keeps
+        # them in the auction; the poachers have the better mission, so matching is not
+        # always enough and beating (up to what keeps the engineer) is.
+        model = run({"firms": {"Alpha": {"tfp": 1.5, "mission": 0.0,
+                                         "policy": {"counter_offer": policy,
+                                                    "beat_margin": 1.0}},
+                               "Gamma": {"mission": 1.0}, "Delta": {"mission": 1.0}}},
+                    months=36)
         quits[policy] = by_firm(model, "quits", "Alpha", "researcher")
-    assert quits["match"] - quits["beat"] > 3 * np.sqrt(quits["match"] + quits["beat"]), quits
+    assert quits["match"] - quits["beat"] > 2.5 * np.sqrt(quits["match"] + quits["beat"]), quits
 
 
 def test_retention_calls_keep_engineers_and_cost_money():
@@ -74,3 +83,150 @@ def test_retention_calls_keep_engineers_and_cost_money():
     assert q_quiet - q_calls > 3 * np.sqrt(q_quiet + q_calls), (q_quiet, q_calls)
     # Every call was paid for: engineers received the bonuses.
     assert calls.ledger.outside["engineers"] > 0
+
+
+# ------------------------------------------------------------------ the wage of an auction
+# Unit tests of the bargaining rule (Postel-Vinay and Robin 2002; Cahuc, Postel-Vinay and
+# Robin 2006): the wage in its limit cases, and who ends up with the engineer.
+
+def arr(*x):
+    return np.array(x, dtype=float)
+
+
+def test_beta_zero_gives_the_pvr_wage_the_lower_value():
+    # Incumbent values 200k, poacher 150k: the incumbent keeps the engineer at 150k.
+    kept = bargain(arr(100e3), arr(200e3), arr(150e3), arr(0.0))
+    assert kept.keeps.all() and kept.stay_pay[0] == 150e3 and np.isnan(kept.poacher_pay[0])
+    # Poacher values 200k, incumbent 150k: the poacher wins at (just above) 150k.
+    won = bargain(arr(100e3), arr(150e3), arr(200e3), arr(0.0))
+    assert not won.keeps.any()
+    assert won.poacher_pay[0] == pytest.approx(150e3, rel=1e-8) and won.poacher_pay[0] > 150e3
+
+
+def test_beta_one_gives_the_whole_higher_value():
+    kept = bargain(arr(100e3), arr(200e3), arr(150e3), arr(1.0))
+    assert kept.stay_pay[0] == 200e3
+    won = bargain(arr(100e3), arr(150e3), arr(200e3), arr(1.0))
+    assert won.poacher_pay[0] == 200e3
+
+
+def test_the_worker_gets_the_outside_option_plus_beta_of_the_surplus():
+    beta = 0.35
+    kept = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta))
+    assert kept.stay_pay[0] == pytest.approx(150e3 + beta * 50e3)
+    won = bargain(arr(100e3), arr(150e3), arr(200e3), arr(beta))
+    assert won.poacher_pay[0] == pytest.approx(150e3 + beta * 50e3)
+    # Current pay above the lower value is the outside option: pay is never cut.
+    high_pay = bargain(arr(170e3), arr(150e3), arr(200e3), arr(beta))
+    assert high_pay.poacher_pay[0] == pytest.approx(170e3 + beta * 30e3)
+
+
+def test_beat_adds_surplus_but_never_above_own_value_nor_beyond_what_keeps_the_worker():
+    beta = 0.3
+    match = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta)).stay_pay[0]
+    # Needed far above: beat adds beat_margin of the surplus, capped at its own value.
+    beat = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.2, np.inf).stay_pay[0]
+    assert beat == pytest.approx(match + 0.2 * 50e3)
+    capped = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 5.0, np.inf).stay_pay[0]
+    assert capped == 200e3
+    # What keeps the worker is less than match pays: beat pays what match pays.
+    assert bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.2,
+                   1.0).stay_pay[0] == match
+    # In between: beat pays exactly what is needed.
+    assert bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.5,
+                   170e3).stay_pay[0] == 170e3
+    # An incumbent that values the engineer less never bids above its own value.
+    lost = bargain(arr(100e3), arr(150e3), arr(200e3), arr(beta), 5.0, np.inf)
+    assert not lost.keeps.any() and lost.stay_pay[0] == 150e3
+
+
+def auction_market(beta=0.3, policy="match", switching_cost=0.0):
+    """A market where only pay matters (no noise, no GPU, mission or outreach weight)."""
+    flat = {"pay": 1.0, "gpu": 0.0, "mission": 0.0, "outreach": 0.0}
+    data = small_market(
+        months=1, choice={"noise": 0.0, "switching_cost": switching_cost},
+        tiers={"researcher": {"weights": flat, "bargaining_power": beta},
+               "engineer": {"weights": flat, "bargaining_power": beta}},
+        firms={"Alpha": {"policy": {"counter_offer": policy}}})
+    return TalentMarket(scenario_of(data))
+
+
+def one_offer(model, monkeypatch, pay, posted, values, outreach=False):
+    """Engineer i of Alpha, paid ``pay``, holds one offer from Gamma at ``posted``; the
+    firms value it at ``values`` ({firm name: value})."""
+    state = model.state
+    alpha, gamma = model.firm_index("Alpha"), model.firm_index("Gamma")
+    i = int(np.flatnonzero(model.engineers.firm == alpha)[0])
+    model.engineers.pay[i] = pay
+    by_index = {model.firm_index(k): v for k, v in values.items()}
+
+    def value(state, who, firm):
+        return np.array([by_index[int(f)] for f in np.atleast_1d(firm)], dtype=float)
+
+    monkeypatch.setattr(counteroffers, "value_to_firm", value)
+    offers = Offers(np.array([i]), np.array([gamma]), np.array([float(posted)]),
+                    np.array([outreach]))
+    return state, i, offers, alpha, gamma
+
+
+def test_a_worker_paid_100k_valued_180k_by_a_poacher_posting_90k_is_bid_for(monkeypatch):
+    model = auction_market(beta=0.3)
+    state, i, offers, alpha, _ = one_offer(model, monkeypatch, 100e3, 90e3,
+                                           {"Alpha": 200e3, "Gamma": 180e3})
+    decide(state, offers)
+    assert model.engineers.firm[i] == alpha
+    assert model.engineers.pay[i] == pytest.approx(180e3 + 0.3 * 20e3)
+    assert state.log.tallies.counter_offers[alpha] == 1
+
+
+def test_a_poacher_valuing_the_worker_below_its_pay_changes_nothing(monkeypatch):
+    model = auction_market(beta=0.3)
+    state, i, offers, alpha, _ = one_offer(model, monkeypatch, 100e3, 95e3,
+                                           {"Alpha": 200e3, "Gamma": 99e3})
+    decide(state, offers)
+    assert model.engineers.firm[i] == alpha and model.engineers.pay[i] == 100e3
+    assert offers.pay[0] == 95e3
+    assert state.log.tallies.counter_offers.sum() == 0
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.3, 1.0])
+def test_the_higher_value_firm_ends_up_with_the_worker(monkeypatch, beta):
+    # The incumbent values more: it keeps the engineer, at the bargained wage, and the
+    # poacher's offer is not raised to its full value.
+    model = auction_market(beta=beta)
+    state, i, offers, alpha, _ = one_offer(model, monkeypatch, 100e3, 120e3,
+                                           {"Alpha": 200e3, "Gamma": 150e3})
+    decide(state, offers)
+    assert model.engineers.firm[i] == alpha
+    assert model.engineers.pay[i] == pytest.approx(150e3 + beta * 50e3)
+    assert offers.pay[0] == 120e3
+    # The poacher values more: it wins the engineer, at the bargained wage.
+    model = auction_market(beta=beta)
+    state, i, offers, alpha, gamma = one_offer(model, monkeypatch, 100e3, 120e3,
+                                               {"Alpha": 150e3, "Gamma": 200e3})
+    decide(state, offers)
+    assert model.engineers.firm[i] == gamma
+    assert model.engineers.pay[i] == pytest.approx(150e3 + beta * 50e3, rel=1e-8)
+    assert model.engineers.pay[i] <= 200e3
+
+
+def test_never_renegotiates(monkeypatch):
+    model = auction_market(policy="never")
+    state, i, offers, _, gamma = one_offer(model, monkeypatch, 100e3, 120e3,
+                                               {"Alpha": 300e3, "Gamma": 200e3})
+    decide(state, offers)
+    # No counter-offer: the engineer takes the better posted offer at its posted pay.
+    assert model.engineers.firm[i] == gamma and model.engineers.pay[i] == 120e3
+
+
+def test_the_switching_cost_keeps_an_engineer_from_a_slightly_better_offer():
+    # Offer 5% above pay: log(1.05) = 0.049 < s = 0.1, so the engineer stays; with s = 0
+    # it moves. (Alpha never counters, so only the switching cost is at work.)
+    for cost, moves in ((0.1, False), (0.0, True)):
+        model = auction_market(policy="never", switching_cost=cost)
+        alpha, gamma = model.firm_index("Alpha"), model.firm_index("Gamma")
+        i = int(np.flatnonzero(model.engineers.firm == alpha)[0])
+        model.engineers.pay[i] = 100e3
+        decide(model.state, Offers(np.array([i]), np.array([gamma]), np.array([105e3]),
+                                   np.array([False])))
+        assert (model.engineers.firm[i] == gamma) == moves, cost

@@ -143,3 +143,41 @@ def test_engineers_who_join_by_a_deal_are_not_laid_off_that_month():
     assert joined.size > 0
     assert model.state.log.tallies.layoffs[model.firm_index("Alpha")].sum() > 0
     assert (model.engineers.firm[joined] == model.firm_index("Alpha")).all()
+
+
+def history_market(rewrite):
+    """Beta hunts for a start-up every month; a dated deal has Alpha buy Gamma (the only
+    start-up) in month 4."""
+    return TalentMarket(scenario_of(small_market(
+        months=4, economy={"rewrite_history": rewrite},
+        events=[{**DEAL, "month": 4, "form": "acquisition"}],
+        firms={"Gamma": {"cash": 50e6},
+               "Beta": {"cash": 1e12, "policy": {
+                   "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
+                   "max_price_share": 1.0, "growth": {"researcher": 5.0}}}})))
+
+
+def test_a_scheduled_deal_happens_as_reported_and_is_not_pre_empted():
+    model = history_market(rewrite=False)
+    model.run()
+    deals = model.deals
+    done = deals[~deals["blocked"].astype(bool)]
+    assert list(done["origin"]) == ["scheduled"]
+    row = done.iloc[0]
+    assert (row["buyer"], row["target"], row["price"]) == ("Alpha", "Gamma", 500e6)
+    # History may be rewritten: Beta takes Gamma first, and the dated deal cannot happen.
+    model = history_market(rewrite=True)
+    model.run()
+    done = model.deals[~model.deals["blocked"].astype(bool)]
+    assert list(done["origin"]) == ["model"]
+    assert done.iloc[0]["buyer"] == "Beta"
+
+
+def test_a_licence_deal_records_the_fee_as_its_price_and_packages_apart():
+    model = market("license_and_hire", hire_share=0.5)
+    model.run()
+    row = model.deals.iloc[0]
+    assert row["origin"] == "scheduled" and row["price"] == 500e6
+    assert row["licence_fee"] == 500e6 and row["retention_packages"] > 0
+    assert row["buyer_cost"] == pytest.approx(500e6 + row["retention_packages"])
+    assert row["price_per_engineer"] == pytest.approx(500e6 / row["engineers_moved"])

@@ -7,7 +7,7 @@ from sim.agents.engineers import UNEMPLOYED
 from sim.market.layoffs import layoffs
 from sim.market.moves import LAYOFF
 from sim.market.planning import refresh_table
-from sim.market.production import value_to_firm
+from sim.market.production import revenue_product
 from sim.market.state import MonthLog, Tallies
 from tests.conftest import scenario_of, small_market
 
@@ -23,7 +23,7 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     j = model.firm_index("Delta")
     team = model.members(j)
     eng = model.engineers
-    ratio = value_to_firm(model.state, team, np.full(team.size, j)) / eng.pay[team]
+    ratio = revenue_product(model.state, team, np.full(team.size, j)) / eng.pay[team]
     ratio = dict(zip(team, ratio, strict=True))
     # As the next month begins: Delta, under margin pressure, now hires AI tiers only.
     state = model.state
@@ -69,3 +69,21 @@ def test_laid_off_engineers_return_to_the_market():
     # They search as unemployed engineers do: most are hired again within a year.
     rehired = np.mean(model.engineers.firm[laid_off] != UNEMPLOYED)
     assert rehired > 0.5
+
+
+def test_the_layoff_order_puts_non_ai_roles_first_then_the_lowest_revenue_per_cost():
+    from sim.market.layoffs import layoff_order
+
+    model = TalentMarket(scenario_of(small_market(months=1)))
+    state = model.state
+    eng = model.engineers
+    team = model.members(model.firm_index("Alpha"))
+    order = layoff_order(state, team)
+    ai = eng.tier_ai[eng.tier[order]]
+    assert ai.any() and not ai.all()
+    # Every non-AI engineer comes before every AI engineer.
+    assert not ai[: np.count_nonzero(~ai)].any()
+    # Within each, revenue product per cost ascends.
+    x = revenue_product(state, order, eng.firm[order]) / eng.pay[order]
+    for part in (x[~ai], x[ai]):
+        assert np.all(np.diff(part) >= -1e-9 * part[1:])

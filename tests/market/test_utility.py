@@ -3,8 +3,12 @@
 import numpy as np
 import pytest
 
+from sim import TalentMarket
+from sim.market.matching import decide
+from sim.market.moves import Offers
 from sim.market.utility import choose, gpu_pull, logit_probabilities, mission_fit
 from sim.scenario.schema import Compute
+from tests.conftest import scenario_of, small_market
 
 
 @pytest.mark.parametrize("noise", [0.5, 1.0, 2.0])
@@ -60,3 +64,45 @@ def test_pay_utility_is_weighted_log_pay_and_minus_infinity_when_unpaid():
     out = pay_utility(weight, pay)
     assert out[0] == 2.0 * np.log(100.0) and out[1] == 0.0
     assert np.isneginf(out[2]) and np.isneginf(out[3])  # never NaN, even with weight 0
+
+
+def only_one_term(term, switching_cost=0.0):
+    """A market where only pay and ``term`` ("gpu" or "mission") enter utility, no noise."""
+    weights = {"pay": 1.0, "gpu": 0.0, "mission": 0.0, "outreach": 0.0, term: 1.0}
+    data = small_market(months=1, choice={"noise": 0.0, "switching_cost": switching_cost},
+                        tiers={"researcher": {"weights": weights},
+                               "engineer": {"weights": weights}})
+    return TalentMarket(scenario_of(data))
+
+
+def offer_at_same_pay(model, source, destination):
+    """Engineer i of ``source`` gets an offer from ``destination`` at its own pay; returns
+    whether it moved."""
+    src, dst = model.firm_index(source), model.firm_index(destination)
+    i = int(np.flatnonzero(model.engineers.firm == src)[0])
+    pay = float(model.engineers.pay[i])
+    decide(model.state, Offers(np.array([i]), np.array([dst]), np.array([pay * 1.001]),
+                               np.array([False])))
+    return model.engineers.firm[i] == dst
+
+
+def test_gpus_pull_an_engineer_to_a_firm_that_pays_the_same():
+    # Gamma has 2,000 GPUs, Alpha 50,000 (threshold 10,000): at equal pay, an engineer
+    # who weighs GPUs leaves Gamma for Alpha, and not the other way round.
+    assert offer_at_same_pay(only_one_term("gpu"), "Gamma", "Alpha")
+    assert not offer_at_same_pay(only_one_term("gpu"), "Alpha", "Gamma")
+
+
+def test_a_better_mission_fit_pulls_an_engineer_to_a_firm_that_pays_the_same():
+    # The engineer wants mission 1. Alpha's mission is a, Gamma's g: it moves to Gamma
+    # (paying 0.1% more) when Gamma fits better, and stays when Alpha does.
+    for a, g, moves in ((0.0, 1.0, True), (1.0, 0.0, False)):
+        model = only_one_term("mission")
+        eng, table = model.engineers, model.state.table
+        alpha, gamma = model.firm_index("Alpha"), model.firm_index("Gamma")
+        i = int(np.flatnonzero(eng.firm == alpha)[0])
+        eng.mission[i] = 1.0
+        table.mission[alpha], table.mission[gamma] = a, g
+        decide(model.state, Offers(np.array([i]), np.array([gamma]),
+                                   np.array([eng.pay[i] * 1.001]), np.array([False])))
+        assert (eng.firm[i] == gamma) == moves, (a, g)

@@ -1,0 +1,142 @@
+"""Mutation check: does a test of each economic rule fail when the rule is broken?
+
+Usage::
+
+    python benchmarks/mutations.py            # every mutation, its tests, a table
+    python benchmarks/mutations.py --only beta_ignored --tests tests/market
+
+Each mutation is a text patch of one source file (an exact string replaced by another).
+The script copies ``sim/``, ``tests/``, ``scenarios/`` and ``pyproject.toml`` into a
+temporary folder, applies the patch there (the working tree is never touched), and runs
+the given tests against the copy (``PYTHONPATH`` puts the copy's ``sim`` first). It prints
+one row per mutation: the tests that fail (catch it). A mutation no test catches is a gap.
+The table is recorded in docs/validation.md, section "Mutations".
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COPIED = ("sim", "tests", "scenarios", "pyproject.toml")
+DEFAULT_TESTS = ("tests/market", "tests/agents", "tests/test_model.py")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One broken rule: in ``path``, ``old`` (which must occur exactly once) becomes ``new``."""
+
+    name: str
+    what: str
+    path: str
+    old: str
+    new: str
+
+
+MUTATIONS = (
+    Mutation("incumbent_overbids", "an incumbent that bids above its own value and always wins",
+             "sim/market/counteroffers.py",
+             "    keeps = v_inc >= v_p\n",
+             "    keeps = np.ones_like(v_inc, dtype=bool)\n    wage = high * 1.2\n"),
+    Mutation("switching_cost_sign", "a flipped sign of the switching cost",
+             "sim/market/matching.py",
+             "current += state.spec.choice.switching_cost",
+             "current -= state.spec.choice.switching_cost"),
+    Mutation("layoffs_ai_first", "laying off AI staff before non-AI staff",
+             "sim/market/layoffs.py",
+             "(eng.tier_ai[eng.tier[who]].astype(np.int64) << 41)",
+             "((1 - eng.tier_ai[eng.tier[who]].astype(np.int64)) << 41)"),
+    Mutation("posted_pay_frozen", "frozen posted pay (adaptive pay never rises)",
+             "sim/agents/firms.py",
+             "self.pay = np.where(raise_, np.maximum(self.pay, capped), self.pay)",
+             "self.pay = self.pay"),
+    Mutation("gpu_term_removed", "the GPU term removed from utility",
+             "sim/market/utility.py",
+             "return w_gpu * pull + w_mission * mission_fit(preference, mission)",
+             "return w_mission * mission_fit(preference, mission)"),
+    Mutation("mission_sign_flipped", "the sign of mission fit flipped",
+             "sim/market/utility.py",
+             "return w_gpu * pull + w_mission * mission_fit(preference, mission)",
+             "return w_gpu * pull - w_mission * mission_fit(preference, mission)"),
+    Mutation("beta_ignored", "beta ignored (the worker gets the whole surplus)",
+             "sim/market/counteroffers.py",
+             "    wage = outside + beta * surplus\n",
+             "    wage = outside + 1.0 * surplus\n"),
+    Mutation("scheduled_deal_pre_empted", "a scheduled deal pre-empted by the model's own",
+             "sim/market/deals.py",
+             "reserved = set() if state.spec.economy.rewrite_history else "
+             "scheduled_targets(state)",
+             "reserved: set[int] = set()"),
+)
+
+
+def apply(mutation: Mutation, root: Path) -> None:
+    """Patch the copy under ``root``; refuse a patch whose text is not there exactly once."""
+    path = root / mutation.path
+    text = path.read_text()
+    count = text.count(mutation.old)
+    if count != 1:
+        raise SystemExit(f"{mutation.name}: the text to mutate occurs {count} times in "
+                         f"{mutation.path} (the source changed: update benchmarks/mutations.py)")
+    path.write_text(text.replace(mutation.old, mutation.new))
+
+
+def failing_tests(mutation: Mutation | None, tests: list[str]) -> tuple[list[str], str]:
+    """Run ``tests`` on a patched copy; return the failing test ids and pytest's last line."""
+    with tempfile.TemporaryDirectory(prefix="talentwar-mutant-") as tmp:
+        root = Path(tmp)
+        for name in COPIED:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, root / name,
+                                ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(source, root / name)
+        if mutation is not None:
+            apply(mutation, root)
+        env = {**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
+        check = subprocess.run([sys.executable, "-c", "import sim; print(sim.__file__)"],
+                               cwd=root, env=env, capture_output=True, text=True, check=True)
+        if not check.stdout.strip().startswith(str(root)):
+            raise SystemExit(f"the copy's sim was not imported: {check.stdout}")
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
+             "--no-header", *tests],
+            cwd=root, env=env, capture_output=True, text=True)
+    failed = sorted(set(re.findall(r"^FAILED (\S+)", result.stdout, flags=re.M)))
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    return failed, lines[-1] if lines else result.stderr[-200:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="names of the mutations to run")
+    parser.add_argument("--tests", nargs="*", default=list(DEFAULT_TESTS),
+                        help="tests to run against each mutant (default: %(default)s)")
+    args = parser.parse_args(argv)
+    chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    baseline, summary = failing_tests(None, args.tests)
+    if baseline:
+        print(f"the unmutated code already fails: {baseline} ({summary})")
+        return 1
+    print("| mutation | tests that catch it |")
+    print("|---|---|")
+    missed = 0
+    for mutation in chosen:
+        failed, summary = failing_tests(mutation, args.tests)
+        missed += not failed
+        caught = "<br>".join(f"`{t}`" for t in failed) if failed else "**none**"
+        print(f"| {mutation.what} (`{mutation.name}`) | {caught} |", flush=True)
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
