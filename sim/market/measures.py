@@ -220,8 +220,11 @@ def firm_pay_statistics(state: MarketState) -> dict[str, np.ndarray]:
             continue
         # Sorted by pay, then (stably, a radix sort for small ints) by firm: each firm's
         # pay is a sorted run, whose quantiles follow by index arithmetic.
-        by_pay = np.argsort(pay, kind="stable")
-        order = by_pay[np.argsort(firm[by_pay], kind="stable")]
+        by_pay = np.argsort(pay)  # ties in pay need no order: their values are equal
+        keys = firm[by_pay]
+        if n_firms <= np.iinfo(np.uint16).max:
+            keys = keys.astype(np.uint16)  # numpy sorts 16-bit keys stably by radix
+        order = by_pay[np.argsort(keys, kind="stable")]
         firm, pay = firm[order], pay[order]
         present = np.flatnonzero(heads)
         starts = np.cumsum(heads)[present] - heads[present]
