@@ -7,7 +7,6 @@ on standard error and exit status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from collections.abc import Sequence
@@ -114,15 +113,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_compare_dir() -> Path:
-    """``results/compare/<UTC timestamp>``, the default output folder of ``compare``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / "compare" / stamp
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     """``talentwar compare``: print the difference table and write the plots."""
-    from sim.output.compare import compare_runs, format_table
+    from sim.output.compare import compare_runs, default_compare_dir, format_table
 
     out = args.out if args.out is not None else default_compare_dir()
     table, pngs = compare_runs(args.run_dirs, out)
@@ -255,7 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--compare", action="store_true",
                         help="compare several runs (the first is the reference)")
     report.add_argument("--out", type=Path, help="HTML file to write (default: report.html "
-                        "in the folder; with --compare, report-compare.html here)")
+                        "in the folder; with --compare, results/compare/<timestamp>/"
+                        "report.html)")
     report.set_defaults(func=cmd_report)
 
     sweep = commands.add_parser(
