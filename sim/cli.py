@@ -1,19 +1,31 @@
 """The ``talentwar`` command line.
 
-Every command turns bad input (scenario files, command-line values) into one clear message
-on standard error and exit status 2, never a traceback.
+Every command turns bad input (scenario files, command-line values, damaged result
+folders) into one clear message on standard error and exit status 2, never a traceback.
+Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by ``run``, ``plot``,
+``compare`` and ``report`` (the same clean-up, one line, exit status 143).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sim import __version__
 from sim.errors import InvariantError, UserError
+
+SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema"})
+"""Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every clean-up that handles Ctrl-C runs."""
 
 
 def _non_negative_int(text: str) -> int:
@@ -272,11 +284,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+def _sigterm_as_interrupt() -> Any:
+    """Make SIGTERM raise :class:`Terminated` in this process (not in processes it forks,
+    which keep the default: end); return the handler it replaces (None if it cannot)."""
+    main_pid = os.getpid()
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        if os.getpid() != main_pid:  # a forked process: end, as by default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
     try:
-        return args.func(args)
+        return signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Bad input is one line and status 2; a broken invariant status 3; Ctrl-C one line and
+    status 130, and SIGTERM (for the commands of :data:`SIGTERM_AS_INTERRUPT`) one line and
+    status 143, after the command has removed what it had not finished.
+    """
+    previous: Any = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in SIGTERM_AS_INTERRUPT:
+            previous = _sigterm_as_interrupt()
+        return int(args.func(args))
     except UserError as err:
         print(f"talentwar: error: {err}", file=sys.stderr)
         return UserError.exit_status
@@ -284,6 +322,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"talentwar: invariant broken in {err} (a bug in the model: please report it "
               "with the scenario and seed); nothing was written", file=sys.stderr)
         return InvariantError.exit_status
-    except KeyboardInterrupt:
-        print("talentwar: interrupted; nothing incomplete was left behind", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        with _quiet_interrupts():
+            terminated = isinstance(err, Terminated)
+            what = "terminated (SIGTERM)" if terminated else "interrupted"
+            print(f"talentwar: {what}; nothing incomplete was left behind", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+    finally:
+        if previous is not None:
+            with _quiet_interrupts():
+                signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _quiet_interrupts() -> Iterator[None]:
+    """Ignore a further Ctrl-C while the block (a one-line message) runs."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
