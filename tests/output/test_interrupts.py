@@ -87,7 +87,7 @@ def assert_nothing_left(parent: Path, group: int) -> None:
     assert wait_until(lambda: group_processes(group) == [], 10), group_processes(group)
 
 
-@pytest.mark.parametrize("delay", [0.3, 0.9])
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.9])
 def test_ctrl_c_at_start_up(scenario, tmp_path, delay):
     proc = start_run(scenario, tmp_path / "parent")
     time.sleep(delay)
