@@ -366,6 +366,11 @@ def _draw_some(names: list[str], folder: Path) -> list[str]:
     return names
 
 
+def _draw_chunk(task: tuple[list[str], Path]) -> list[str]:
+    """:func:`_draw_some` of one ``(names, folder)`` task."""
+    return _draw_some(*task)
+
+
 def _drawing_process() -> None:
     """Set up a drawing process: Ctrl-C is the command's to handle (it then terminates
     this process), SIGTERM ends it, and it dies with the command even if that is killed."""
@@ -390,8 +395,9 @@ def _draw(run: RunFolder, names: list[str], folder: Path, workers: int) -> None:
             return
         chunks = [names[k::workers] for k in range(workers)]
         pool = multiprocessing.get_context("fork").Pool(workers, initializer=_drawing_process)
-        try:
-            pool.starmap(_draw_some, [(chunk, folder) for chunk in chunks])
+        try:  # results as they come, so that a failure stops the others at once
+            for _ in pool.imap_unordered(_draw_chunk, [(chunk, folder) for chunk in chunks]):
+                pass
         except BaseException:
             pool.terminate()
             pool.join()

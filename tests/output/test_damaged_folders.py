@@ -185,8 +185,8 @@ def test_plots_are_added_as_a_set(runs, tmp_path, monkeypatch):
     def broken(run: Any) -> Any:
         raise RuntimeError("out of memory while drawing")
 
-    monkeypatch.setitem(sim.output.plots.RUN_PLOTS, "pay_index_layoffs", broken)
-    for workers in (1, 2):
+    monkeypatch.setitem(sim.output.plots.RUN_PLOTS, "headcount", broken)
+    for workers in (1, 2):  # drawn here, and in processes (terminated at the failure)
         with pytest.raises(RuntimeError, match="out of memory"):
             plot_run(folder, workers=workers)
         assert tree(tmp_path) == before
