@@ -33,7 +33,7 @@ from matplotlib.ticker import FuncFormatter
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
-from sim.output.plots import save
+from sim.output.plots import log_scale, save
 from sim.output.rundir import RunFolder, atomic_files, csv_cell, remove_leftovers
 
 MAX_FIRMS_COMPARED = 12
@@ -272,7 +272,8 @@ def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
             column = pay_column("median", tier)
             if column in run.market.columns:
                 ax.plot(run.dates(), run.market[column], color=colour, label=run.label)
-        ax.set_yscale("log")
+        log_scale(ax, "y", *(r.market[pay_column("median", tier)] for r in runs
+                             if pay_column("median", tier) in r.market.columns))
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.yaxis.set_minor_formatter(FuncFormatter(_money))
         ax.tick_params(axis="y", which="minor", labelsize=7)

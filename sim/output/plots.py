@@ -62,6 +62,16 @@ def save(fig: plt.Figure, path: Path) -> Path:
     return path
 
 
+def log_scale(ax: plt.Axes, axis: str, *values: object) -> None:
+    """Put ``axis`` (``"x"`` or ``"y"``) of ``ax`` on a log scale if any of ``values`` is
+    finite and positive; leave it linear otherwise (matplotlib cannot log-scale data that
+    is all missing or <= 0, which a readable but damaged table can hold)."""
+    arrays = [np.asarray(v, dtype=float).ravel() for v in values]
+    data = np.concatenate(arrays) if arrays else np.array([])
+    if np.any(np.isfinite(data) & (data > 0)):
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+
+
 def _largest_firms(firms: pd.DataFrame, column: str, n: int = MAX_FIRMS_SHOWN) -> list[str]:
     last = firms[firms[col.MONTH] == firms[col.MONTH].max()]
     return list(last.nlargest(n, column)[col.FIRM])
@@ -104,7 +114,7 @@ def plot_pay(run: RunFolder) -> plt.Figure:
                 # Each tier's bars sum to 100%, so small tiers show as clearly as large ones.
                 axes[0].hist(pay, bins=bins, alpha=0.55, weights=np.full(len(pay), 100 / len(pay)),
                              label=f"{tier} (n={len(pay):,})")
-        axes[0].set_xscale("log")
+        log_scale(axes[0], "x", employed[ENGINEER_PAY])
         axes[0].set_title("Pay distribution by tier, final month (employed)")
         axes[0].set_xlabel("pay ($ a year, log scale)")
         axes[0].set_ylabel("share of the tier's engineers (% per bin)")
@@ -115,7 +125,8 @@ def plot_pay(run: RunFolder) -> plt.Figure:
                      label=f"{tier} median")
         axes[1].plot(dates, market[pay_column("p90", tier)], color=color, ls="--",
                      label=f"{tier} 90th pct.")
-    axes[1].set_yscale("log")
+    log_scale(axes[1], "y", *(market[pay_column(s, t)] for t in run.tiers
+                              for s in ("median", "p90")))
     axes[1].set_title("Pay by tier over time")
     axes[1].set_xlabel("month")
     axes[1].set_ylabel("pay ($ a year, log scale)")
@@ -142,7 +153,7 @@ def plot_gpu_share(run: RunFolder) -> plt.Figure:
     threshold = run.gpu_threshold
     if threshold:
         ax.axvline(threshold, color="grey", ls=":", label=f"GPU threshold ({threshold:,.0f})")
-    ax.set_xscale("log")
+    log_scale(ax, "x", gpus)
     ax.set_title(f"GPU stock against share of top-tier engineers ({top}), final month")
     ax.set_xlabel("GPU stock (H100 equivalents, log scale; 0 shown as 1)")
     ax.set_ylabel(f"share of employed {top} (%)")
@@ -221,7 +232,7 @@ def plot_deals(run: RunFolder) -> plt.Figure:
                             (dates[idx], deals.loc[idx, col.DEAL_PRICE_PER_ENGINEER] / 1e6),
                             fontsize=6, xytext=(3, 3), textcoords="offset points")
         if done.any():
-            ax.set_yscale("log")
+            log_scale(ax, "y", deals.loc[done, col.DEAL_PRICE_PER_ENGINEER])
         blocked = deals[~done]
         if len(blocked):
             floor = (deals.loc[done, col.DEAL_PRICE_PER_ENGINEER].min() / 2 if done.any()

@@ -329,3 +329,32 @@ def test_user_error_messages_name_the_file(runs, tmp_path):
     _column("firms.csv", "headcount", "x")(damaged)
     with pytest.raises(UserError, match=r"firms\.csv: column headcount: expected numbers"):
         RunFolder.finished(damaged)
+
+
+def _empty_column(name: str, *columns: str) -> Damage:
+    def change(folder: Path) -> None:
+        def edit(table: pd.DataFrame) -> None:
+            for column in columns:
+                table[column] = float("nan")
+        edit_table(folder, name, edit)
+    return change
+
+
+@pytest.mark.parametrize(("damage", "commands"), [
+    # Found by the fuzz suite: all-missing prices made the log scale of the deals plot fail.
+    (_empty_column("deals.csv", "price_per_engineer"), ("plot",)),
+    (_empty_column("market.csv", "pay_median_researcher", "pay_p90_researcher",
+                   "pay_median_engineer", "pay_p90_engineer"), ("plot", "compare")),
+    (_empty_column("firms.csv", "gpus"), ("plot",)),
+], ids=["deal_prices_missing", "pay_missing", "gpus_missing"])
+def test_readable_folders_with_missing_values_are_drawn(runs, tmp_path, damage, commands):
+    """Missing numbers are allowed (a tier nobody is employed in has no pay median); the
+    plots are drawn with what there is instead of failing on a log scale."""
+    folder = copy_run(runs[0], tmp_path / "run")
+    add_deals(folder)
+    damage(folder)
+    argvs = {"plot": ["plot", folder], "compare": ["compare", runs[1], folder, "--out",
+                                                     tmp_path / "cmp"]}
+    for command in commands:
+        outcome = run_cli(argvs[command], tmp_path)
+        assert outcome.status == 0, outcome.err
