@@ -1,20 +1,31 @@
 """The ``talentwar`` command line.
 
-Every command turns bad input (scenario files, command-line values) into one clear message
-on standard error and exit status 2, never a traceback.
+Every command turns bad input (scenario files, command-line values, damaged result
+folders) into one clear message on standard error and exit status 2, never a traceback.
+Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by ``run``, ``plot``,
+``compare`` and ``report`` (the same clean-up, one line, exit status 143).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sim import __version__
 from sim.errors import InvariantError, UserError
+
+SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema"})
+"""Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every clean-up that handles Ctrl-C runs."""
 
 
 def _non_negative_int(text: str) -> int:
@@ -118,15 +129,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_compare_dir() -> Path:
-    """``results/compare/<UTC timestamp>``, the default output folder of ``compare``."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / "compare" / stamp
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     """``talentwar compare``: print the difference table and write the plots."""
-    from sim.output.compare import compare_runs, format_table
+    from sim.output.compare import compare_runs, default_compare_dir, format_table
 
     out = args.out if args.out is not None else default_compare_dir()
     table, pngs = compare_runs(args.run_dirs, out)
@@ -275,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--compare", action="store_true",
                         help="compare several runs (the first is the reference)")
     report.add_argument("--out", type=Path, help="HTML file to write (default: report.html "
-                        "in the folder; with --compare, report-compare.html here)")
+                        "in the folder; with --compare, results/compare/<timestamp>/"
+                        "report.html)")
     report.set_defaults(func=cmd_report)
 
     sweep = commands.add_parser(
@@ -298,11 +304,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+def _sigterm_as_interrupt() -> Any:
+    """Make SIGTERM raise :class:`Terminated` in this process (not in processes it forks,
+    which keep the default: end); return the handler it replaces (None if it cannot)."""
+    main_pid = os.getpid()
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        if os.getpid() != main_pid:  # a forked process: end, as by default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
     try:
-        return args.func(args)
+        return signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Bad input is one line and status 2; a broken invariant status 3; Ctrl-C one line and
+    status 130, and SIGTERM (for the commands of :data:`SIGTERM_AS_INTERRUPT`) one line and
+    status 143, after the command has removed what it had not finished.
+    """
+    previous: Any = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in SIGTERM_AS_INTERRUPT:
+            previous = _sigterm_as_interrupt()
+        return int(args.func(args))
     except UserError as err:
         print(f"talentwar: error: {err}", file=sys.stderr)
         return UserError.exit_status
@@ -310,6 +342,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"talentwar: invariant broken in {err} (a bug in the model: please report it "
               "with the scenario and seed); nothing was written", file=sys.stderr)
         return InvariantError.exit_status
-    except KeyboardInterrupt:
-        print("talentwar: interrupted; nothing incomplete was left behind", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        _forget_interrupt()
+        with _quiet_interrupts():
+            terminated = isinstance(err, Terminated)
+            what = "terminated (SIGTERM)" if terminated else "interrupted"
+            print(f"talentwar: {what}; nothing incomplete was left behind", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+    finally:
+        if previous is not None:
+            with _quiet_interrupts():
+                signal.signal(signal.SIGTERM, previous)
+
+
+def _forget_interrupt() -> None:
+    """Make CPython forget a Ctrl-C that the command has handled.
+
+    A Ctrl-C that arrives while C code runs Python text (Cython modules do so while they
+    are imported) makes CPython remember it as unhandled, and at exit the process kills
+    itself with SIGINT even though the command caught it (status -2 instead of 130).
+    Running an empty text through the same C function clears that memory.
+    """
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"")
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+@contextmanager
+def _quiet_interrupts() -> Iterator[None]:
+    """Ignore a further Ctrl-C while the block (a one-line message) runs."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -4,7 +4,10 @@
 (never a model), draws pay by tier, the top tier's share by firm, unemployment and the AI
 pay ratio, and deals, layoffs and counter-offers when the runs record them, and prints a
 table of the key measures at the end of the horizon with each run's difference from the
-first run. The table is also written as ``differences.csv`` beside the plots.
+first run. The table is also written as ``differences.csv`` beside the plots (cells a
+spreadsheet would run as a formula get a leading ``'``). Every run folder is checked before
+anything is written, and the plots and the table are added to the output folder as a set:
+all of them, or (after an error or an interruption) none.
 
 Runs are labelled by scenario name and seed from their manifests; labels that would clash
 get the run folder's name (and then a number) appended.
@@ -12,7 +15,9 @@ get the run folder's name (and then a number) appended.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -28,10 +33,11 @@ from matplotlib.ticker import FuncFormatter
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
-from sim.output.plots import save
-from sim.output.rundir import RunFolder, atomic_write_text
+from sim.output.plots import log_scale, save
+from sim.output.rundir import RunFolder, atomic_files, csv_cell, remove_leftovers
 
 MAX_FIRMS_COMPARED = 12
+DIFFERENCES = "differences.csv"
 DIFF_PREFIX = "Δ "
 
 # Market columns recorded only by some versions of the model: summed over the run.
@@ -42,6 +48,13 @@ RUN_TOTALS: dict[str, str] = {
     col.COUNTER_OFFERS: "counter-offers (total over run)",
     col.COUNTER_OFFERS_ACCEPTED: "counter-offers accepted (total over run)",
 }
+
+
+def default_compare_dir() -> Path:
+    """``results/compare/<UTC timestamp>``: where ``compare`` (and ``report --compare``)
+    write by default."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("results") / "compare" / stamp
 
 
 def label_runs(runs: Sequence[RunFolder]) -> None:
@@ -259,7 +272,8 @@ def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
             column = pay_column("median", tier)
             if column in run.market.columns:
                 ax.plot(run.dates(), run.market[column], color=colour, label=run.label)
-        ax.set_yscale("log")
+        log_scale(ax, "y", *(r.market[pay_column("median", tier)] for r in runs
+                             if pay_column("median", tier) in r.market.columns))
         ax.yaxis.set_major_formatter(FuncFormatter(_money))
         ax.yaxis.set_minor_formatter(FuncFormatter(_money))
         ax.tick_params(axis="y", which="minor", labelsize=7)
@@ -410,6 +424,32 @@ def draw_comparison(runs: Sequence[RunFolder], out_dir: Path) -> list[Path]:
     return pngs
 
 
+def differences_csv(table: pd.DataFrame) -> str:
+    """The difference table as CSV text; a label or measure that a spreadsheet would run
+    as a formula (starting with ``=``, ``+``, ``-`` or ``@``) gets a leading ``'``."""
+    safe = table.rename(index=lambda v: csv_cell(str(v)), columns=lambda v: csv_cell(str(v)))
+    safe.index.name = table.index.name
+    return safe.to_csv(lineterminator="\n")
+
+
+def write_comparison(runs: Sequence[RunFolder], out_dir: Path | str
+                     ) -> tuple[pd.DataFrame, list[Path]]:
+    """Write the plots and ``differences.csv`` of runs already opened into ``out_dir``,
+    as a set (drawn in a hidden folder beside it, then moved in)."""
+    table = difference_table(runs)
+    out = Path(out_dir)
+    for path in remove_leftovers(out.parent):
+        print(f"talentwar: removed {path}, left by an interrupted command", file=sys.stderr)
+    try:
+        with atomic_files(out) as stage:
+            pngs = draw_comparison(runs, stage)
+            (stage / DIFFERENCES).write_text(differences_csv(table), encoding="utf-8")
+    except UserError as err:
+        text = str(err)
+        raise UserError(text if text.startswith("--out") else f"--out {text}") from None
+    return table, [out / p.name for p in pngs]
+
+
 def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
                  ) -> tuple[pd.DataFrame, list[Path]]:
     """Compare finished runs: write the plots and ``differences.csv`` into ``out_dir``.
@@ -419,7 +459,8 @@ def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
     run_dirs : sequence of Path
         Two or more run folders; the first is the reference for the differences.
     out_dir : Path
-        Folder for the PNGs and ``differences.csv`` (created if needed).
+        Folder for the PNGs and ``differences.csv`` (created if needed; files of the same
+        names in it are replaced).
 
     Returns
     -------
@@ -431,10 +472,7 @@ def compare_runs(run_dirs: Sequence[Path | str], out_dir: Path | str
     Raises
     ------
     UserError
-        Fewer than two runs, a folder that is not a run, or an unwritable ``out_dir``.
+        Fewer than two runs, a folder that is not a run or is damaged (then nothing is
+        written), or an unwritable ``out_dir``.
     """
-    runs = load_runs(run_dirs)
-    table = difference_table(runs)
-    pngs = draw_comparison(runs, Path(out_dir))
-    atomic_write_text(Path(out_dir) / "differences.csv", table.to_csv(lineterminator="\n"))
-    return table, pngs
+    return write_comparison(load_runs(run_dirs), out_dir)

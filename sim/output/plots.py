@@ -2,15 +2,22 @@
 
 Plotting never reaches into a model: every figure reads ``market.csv``, ``firms.csv``,
 ``flows.csv``, ``engineers.csv`` and ``manifest.json`` from a run folder, so
-``talentwar plot RUN_DIR`` redraws any finished run. Each figure is written atomically.
+``talentwar plot RUN_DIR`` redraws any finished run. Before drawing, every file the plots
+read is checked (:func:`check_plottable`), so a damaged folder is refused with one message
+and nothing written. The figures are drawn into a hidden folder inside the run folder and
+moved into place as a set when all are drawn: a failure or an interruption leaves the run
+folder as it was. The processes that draw them end with the command (they are terminated
+when it is interrupted, and die with it if it is killed).
 """
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import cast
 
@@ -24,15 +31,26 @@ from matplotlib.colors import ListedColormap, LogNorm
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
-from sim.output.rundir import RunFolder
+from sim.errors import UserError
+from sim.output.rundir import (
+    DEALS,
+    ENGINEER_PAY,
+    ENGINEER_TIER,
+    ENGINEERS_CSV,
+    FIRMS,
+    FLOWS,
+    MARKET,
+    RunFolder,
+    atomic_files,
+    remove_leftovers,
+)
 
 MAX_FIRMS_SHOWN = 12
 MAX_MATRIX_PLACES = 25
 # tab20 is a ListedColormap; the stubs type the plt.cm attributes as plain Colormap.
 FIRM_COLOURS = cast(ListedColormap, plt.cm.tab20).colors
-# Columns of the final engineer table (engineers.csv), written by the model.
-ENGINEER_PAY = "pay"
-ENGINEER_TIER = "tier"
+PLOTS_STAGE = ".plots"
+"""The hidden folder (``.plots.incomplete-<pid>``) in which a run's plots are drawn."""
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
@@ -42,6 +60,16 @@ def save(fig: plt.Figure, path: Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def log_scale(ax: plt.Axes, axis: str, *values: object) -> None:
+    """Put ``axis`` (``"x"`` or ``"y"``) of ``ax`` on a log scale if any of ``values`` is
+    finite and positive; leave it linear otherwise (matplotlib cannot log-scale data that
+    is all missing or <= 0, which a readable but damaged table can hold)."""
+    arrays = [np.asarray(v, dtype=float).ravel() for v in values]
+    data = np.concatenate(arrays) if arrays else np.array([])
+    if np.any(np.isfinite(data) & (data > 0)):
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
 
 
 def _largest_firms(firms: pd.DataFrame, column: str, n: int = MAX_FIRMS_SHOWN) -> list[str]:
@@ -86,7 +114,7 @@ def plot_pay(run: RunFolder) -> plt.Figure:
                 # Each tier's bars sum to 100%, so small tiers show as clearly as large ones.
                 axes[0].hist(pay, bins=bins, alpha=0.55, weights=np.full(len(pay), 100 / len(pay)),
                              label=f"{tier} (n={len(pay):,})")
-        axes[0].set_xscale("log")
+        log_scale(axes[0], "x", employed[ENGINEER_PAY])
         axes[0].set_title("Pay distribution by tier, final month (employed)")
         axes[0].set_xlabel("pay ($ a year, log scale)")
         axes[0].set_ylabel("share of the tier's engineers (% per bin)")
@@ -97,7 +125,8 @@ def plot_pay(run: RunFolder) -> plt.Figure:
                      label=f"{tier} median")
         axes[1].plot(dates, market[pay_column("p90", tier)], color=color, ls="--",
                      label=f"{tier} 90th pct.")
-    axes[1].set_yscale("log")
+    log_scale(axes[1], "y", *(market[pay_column(s, t)] for t in run.tiers
+                              for s in ("median", "p90")))
     axes[1].set_title("Pay by tier over time")
     axes[1].set_xlabel("month")
     axes[1].set_ylabel("pay ($ a year, log scale)")
@@ -124,7 +153,7 @@ def plot_gpu_share(run: RunFolder) -> plt.Figure:
     threshold = run.gpu_threshold
     if threshold:
         ax.axvline(threshold, color="grey", ls=":", label=f"GPU threshold ({threshold:,.0f})")
-    ax.set_xscale("log")
+    log_scale(ax, "x", gpus)
     ax.set_title(f"GPU stock against share of top-tier engineers ({top}), final month")
     ax.set_xlabel("GPU stock (H100 equivalents, log scale; 0 shown as 1)")
     ax.set_ylabel(f"share of employed {top} (%)")
@@ -156,8 +185,8 @@ def plot_moves(run: RunFolder) -> plt.Figure:
     matrix = grouped.unstack(fill_value=0).reindex(index=order, columns=order, fill_value=0)
     data = matrix.to_numpy(dtype=float)
     shown = np.where(data > 0, data, np.nan)
-    image = ax.imshow(shown, norm=LogNorm(vmin=1, vmax=max(np.nanmax(shown), 1.0)),
-                      cmap="viridis")
+    top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
+    image = ax.imshow(shown, norm=LogNorm(vmin=1, vmax=max(top, 1.0)), cmap="viridis")
     ax.set_xticks(range(len(order)), order, rotation=90, fontsize=7)
     ax.set_yticks(range(len(order)), order, fontsize=7)
     ax.set_xlabel("destination")
@@ -203,7 +232,7 @@ def plot_deals(run: RunFolder) -> plt.Figure:
                             (dates[idx], deals.loc[idx, col.DEAL_PRICE_PER_ENGINEER] / 1e6),
                             fontsize=6, xytext=(3, 3), textcoords="offset points")
         if done.any():
-            ax.set_yscale("log")
+            log_scale(ax, "y", deals.loc[done, col.DEAL_PRICE_PER_ENGINEER])
         blocked = deals[~done]
         if len(blocked):
             floor = (deals.loc[done, col.DEAL_PRICE_PER_ENGINEER].min() / 2 if done.any()
@@ -309,25 +338,112 @@ RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {
 }
 
 
-def _draw_some(run_dir: Path, names: list[str]) -> list[Path]:
-    run = RunFolder.open(run_dir)
-    return [save(RUN_PLOTS[name](run), run.dir / f"{name}.png") for name in names]
+def check_plottable(run: RunFolder) -> None:
+    """Read and check every file the plots read, with the columns they use.
+
+    Raises
+    ------
+    UserError
+        Naming the first damaged file and what is wrong.
+    """
+    run.check(MARKET, FIRMS, FLOWS, DEALS, ENGINEERS_CSV)
+    tiers = run.tiers
+    run.require(MARKET, [col.JOB_TO_JOB_RATE, col.AI_PAY_INDEX, col.NON_AI_PAY_INDEX,
+                         *(pay_column(s, t) for t in tiers for s in ("median", "p90"))],
+                "the plots of pay and rates")
+    run.require(FIRMS, [col.CASH, per_tier(col.HEADCOUNT, tiers[0]), col.COUNTER_OFFER_POLICY,
+                        col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.QUITS,
+                        col.RETENTION_CALLS, col.RETENTION_KEPT],
+                "the plots of firms")
+    run.require(DEALS, [col.DATE, col.DEAL_BLOCKED, col.DEAL_FORM, col.DEAL_PRICE_PER_ENGINEER,
+                        col.DEAL_ENGINEERS_MOVED, col.DEAL_BUYER, col.DEAL_TARGET],
+                "the plot of deals")
+    run.require(ENGINEERS_CSV, [ENGINEER_PAY, ENGINEER_TIER], "the plot of pay")
+
+
+_RUN: RunFolder | None = None
+"""The run being drawn: read and checked before the drawing processes are forked."""
+
+
+def _draw_some(names: list[str], folder: Path) -> list[str]:
+    """Draw the named plots of :data:`_RUN` into ``folder`` (in a drawing process)."""
+    if _RUN is None:
+        raise RuntimeError("no run to draw")
+    parent = os.getppid()
+    for name in names:
+        if os.getppid() != parent:  # the command is gone: stop drawing
+            break
+        save(RUN_PLOTS[name](_RUN), folder / f"{name}.png")
+    return names
+
+
+def _draw_chunk(task: tuple[list[str], Path]) -> list[str]:
+    """:func:`_draw_some` of one ``(names, folder)`` task."""
+    return _draw_some(*task)
+
+
+def _drawing_process() -> None:
+    """Set up a drawing process: Ctrl-C is the command's to handle (it then terminates
+    this process), SIGTERM ends it, and it dies with the command even if that is killed."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+
+def _draw(run: RunFolder, names: list[str], folder: Path, workers: int) -> None:
+    """Draw ``names`` into ``folder`` in up to ``workers`` processes (forked, so they share
+    the tables read); terminate them if anything goes wrong or the command is interrupted."""
+    global _RUN
+    _RUN = run
+    try:
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            _draw_some(names, folder)
+            return
+        chunks = [names[k::workers] for k in range(workers)]
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_drawing_process)
+        try:  # results as they come, so that a failure stops the others at once
+            for _ in pool.imap_unordered(_draw_chunk, [(chunk, folder) for chunk in chunks]):
+                pass
+        except BaseException:
+            pool.terminate()
+            pool.join()
+            raise
+        pool.close()
+        pool.join()
+    finally:
+        _RUN = None
 
 
 def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
     """Draw every plot of a run folder as PNG files in it; return their paths.
 
-    Plots are drawn by up to ``workers`` processes (default: 2, or 1 on a single CPU), each
-    reading the files itself; the result does not depend on the number of workers.
+    Every file the plots read is checked first (:func:`check_plottable`). The plots are
+    drawn into ``.plots.incomplete-<pid>`` inside the folder, by up to ``workers``
+    processes (default: 2, or 1 on a single CPU), and moved into the folder when all are
+    drawn; the result does not depend on the number of workers. Such hidden folders left
+    by a killed command are removed first.
+
+    Raises
+    ------
+    UserError
+        If the folder is not a run folder, a file the plots read is damaged, or a plot
+        cannot be written (nothing is written then).
     """
-    RunFolder.open(run_dir)  # a clear error for a folder that is not a run, before any work
+    run = RunFolder.open(run_dir)
+    check_plottable(run)
     names = list(RUN_PLOTS)
+    for name in names:
+        target = run.dir / f"{name}.png"
+        if target.exists() and not target.is_file():
+            raise UserError(f"{target}: not a file; cannot draw the plot there")
+    for path in remove_leftovers(run.dir):
+        print(f"talentwar: removed {path}, left by an interrupted command", file=sys.stderr)
     workers = min(workers or 2, os.cpu_count() or 1, len(names))
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _draw_some(Path(run_dir), names)
-    chunks = [names[k::workers] for k in range(workers)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        done = list(pool.map(_draw_some, [Path(run_dir)] * workers, chunks))
-    paths = {p.stem: p for part in done for p in part}
-    return [paths[name] for name in names]
+    with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
+        _draw(run, names, stage, workers)
+    return [run.dir / f"{name}.png" for name in names]

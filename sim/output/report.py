@@ -1,14 +1,17 @@
 """One self-contained HTML report of a run or of several runs, and the pieces of such pages.
 
 ``talentwar report RUN_DIR`` writes ``RUN_DIR/report.html``; ``talentwar report --compare
-RUN_DIR RUN_DIR...`` writes ``report-compare.html`` in the current folder. ``--out FILE``
-writes elsewhere. The report of a sweep folder (:mod:`sim.sweeps.report`) is built from the
-same pieces: :func:`page`, :func:`figure_html`, :func:`data_table_html` and the others.
+RUN_DIR RUN_DIR...`` writes ``results/compare/<UTC timestamp>/report.html`` (where
+``talentwar compare`` writes). ``--out FILE`` writes elsewhere. The report of a sweep
+folder (:mod:`sim.sweeps.report`) is built from the same pieces: :func:`page`,
+:func:`figure_html`, :func:`data_table_html` and the others.
 
 The file needs no server, no internet and no JavaScript: plots are embedded as base64
 ``data:`` URIs, the style sheet is inline, and the scenario and manifest are printed as
-escaped JSON. Like every plot, the report reads result files only, never a model, and is
-written atomically (a temporary file beside it, then a rename).
+escaped JSON; every text that comes from a scenario file (names, descriptions) is escaped.
+Like every plot, the report reads result files only, never a model; it checks them all
+(manifest, tables, PNG files) before writing, and is written atomically (a temporary file
+beside it, then a rename).
 """
 
 from __future__ import annotations
@@ -26,13 +29,19 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
-from sim.output.compare import compare_runs, difference_table, format_cells, load_runs
-from sim.output.plots import RUN_PLOTS, save
+from sim.output.compare import (
+    default_compare_dir,
+    difference_table,
+    format_cells,
+    load_runs,
+    write_comparison,
+)
+from sim.output.plots import RUN_PLOTS, check_plottable, save
 from sim.output.rundir import RunFolder, atomic_write_text
 
 DEFAULT_REPORT = "report.html"
 """The report's file name in the folder it reports on."""
-DEFAULT_COMPARE_REPORT = Path("report-compare.html")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TABLE_ROWS = 200
 
 CAPTIONS = {
@@ -83,8 +92,20 @@ def esc(text: Any) -> str:
 
 
 def png_data_uri(path: Path) -> str:
-    """A PNG file as a ``data:image/png;base64,...`` URI."""
-    return "data:image/png;base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    """A PNG file as a ``data:image/png;base64,...`` URI.
+
+    Raises
+    ------
+    UserError
+        If the file cannot be read or is not a PNG image.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except OSError as err:
+        raise UserError(f"{path}: cannot be read: {err.strerror or err}") from None
+    if not data.startswith(PNG_SIGNATURE):
+        raise UserError(f"{path}: not a PNG image (redraw the plots with talentwar plot)")
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def figure_html(path: Path, caption: str | None = None) -> str:
@@ -155,8 +176,12 @@ def page(title: str, lead: str, sections: Sequence[str]) -> str:
 
 
 def pngs_in(folder: Path) -> list[Path]:
-    """The PNG files of a folder: known plots in their usual order, then the rest by name."""
-    found = sorted(p for p in Path(folder).glob("*.png") if not p.name.startswith("."))
+    """The PNG files of a folder: known plots in their usual order, then the rest by name.
+
+    Hidden files and anything that is not a file (a folder named ``x.png``) are left out.
+    """
+    found = sorted(p for p in Path(folder).glob("*.png")
+                   if not p.name.startswith(".") and p.is_file())
     order = {name: k for k, name in enumerate(CAPTIONS)}
     return sorted(found, key=lambda p: (order.get(p.stem, len(order)), p.name))
 
@@ -165,8 +190,10 @@ def read_csv(path: Path) -> pd.DataFrame:
     """A CSV table, with a clear :class:`UserError` if it cannot be read."""
     try:
         return pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise UserError(f"{path}: not a readable CSV table: {err}") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError,
+            OSError) as err:
+        raise UserError(f"{path}: not a readable CSV table: {' '.join(str(err).split())}"
+                        ) from None
 
 
 # --------------------------------------------------------------------------- sections
@@ -222,9 +249,17 @@ def deals_section(run: RunFolder) -> str:
     return f"<h2>Deals</h2>\n{data_table_html(deals)}"
 
 
+def check_figures(run: RunFolder) -> None:
+    """Check what :func:`run_figures` will read: the files of the plots if the run folder
+    has none, so that a damaged folder is refused before anything is drawn."""
+    if not pngs_in(run.dir):
+        check_plottable(run)
+
+
 def run_report(run_dir: Path) -> str:
     """The HTML report of one run folder."""
     run = RunFolder.finished(run_dir)
+    check_figures(run)
     table = difference_table([run])
     sections = [
         "<h2>Run</h2>", facts_html(run_facts(run)),
@@ -243,8 +278,10 @@ def run_report(run_dir: Path) -> str:
 def compare_report(run_dirs: Sequence[Path]) -> str:
     """The HTML report comparing several runs (the first is the reference)."""
     runs = load_runs(run_dirs)
+    for run in runs:
+        check_figures(run)
     with tempfile.TemporaryDirectory() as tmp:
-        table, pngs = compare_runs([r.dir for r in runs], Path(tmp))
+        table, pngs = write_comparison(runs, Path(tmp) / "compare")
         figures = "\n".join(figure_html(p) for p in pngs)
     listing = "".join(
         f"<tr><td>{esc(r.label)}</td><td>{esc(r.dir.resolve())}</td>"
@@ -284,7 +321,7 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
         for the differences).
     out : Path, optional
         The HTML file to write. Default: ``report.html`` in the run folder, or
-        ``report-compare.html`` in the current folder when comparing runs.
+        ``results/compare/<UTC timestamp>/report.html`` when comparing runs.
 
     Returns
     -------
@@ -294,7 +331,8 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     Raises
     ------
     UserError
-        No folder, a folder that is not a run, or an unwritable ``out``.
+        No folder, a folder that is not a run or is damaged, or an unwritable ``out``;
+        nothing is written then.
     """
     folders = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not folders:
@@ -308,5 +346,5 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
         target = Path(out) if out is not None else folder / DEFAULT_REPORT
     else:
         text = compare_report(folders)
-        target = Path(out) if out is not None else DEFAULT_COMPARE_REPORT
+        target = Path(out) if out is not None else default_compare_dir() / DEFAULT_REPORT
     return atomic_write_text(target, text, what="the report")

@@ -3,7 +3,9 @@
 The folder's format (file names, manifest, atomic writes) is owned by
 :mod:`sim.output.rundir`. Everything is written into a hidden temporary folder beside the
 destination, which is renamed into place only when complete: an interrupted or failed run
-leaves nothing that looks like a finished run.
+leaves nothing that looks like a finished run. A process killed outright (SIGKILL, a power
+cut) cannot clean up: the hidden folders it left (``.<name>.incomplete-<pid>``) are removed
+by the next run into the same parent folder, once that process no longer runs.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sim.output.rundir import (
     atomic_directory,
     git_commit,
     new_run_dir,
+    remove_leftovers,
     versions,
     write_manifest,
 )
@@ -69,6 +72,8 @@ def run_scenario(
     """Run ``scenario`` to its horizon and write a complete run folder; return its path.
 
     ``out`` is the run folder to create; by default ``results/<scenario>/<run-id>``.
+    Hidden folders that killed runs left in its parent folder are removed first (each
+    named on standard error).
     """
     seed = scenario.seed if seed is None else seed
     if engineers == "parquet" and importlib.util.find_spec("pyarrow") is None:
@@ -85,6 +90,8 @@ def run_scenario(
         raise UserError(f"--out {final}: {blocking} is a file, not a folder")
     if blocking is not None and not os.access(blocking, os.W_OK):
         raise UserError(f"--out {final}: cannot write in {blocking}")
+    for path in remove_leftovers(final.parent):
+        print(f"talentwar: removed {path}, left by an interrupted run", file=sys.stderr)
     clock = time.perf_counter()
     model = TalentMarket(scenario, seed=seed, check=check)
     with tqdm(total=model.months, desc=scenario.name, unit="month", disable=not progress,

@@ -3,20 +3,27 @@
 A run folder holds ``manifest.json``, ``market.csv``, ``firms.csv``, ``flows.csv``,
 ``deals.csv``, ``engineers.csv`` (or ``.parquet``) and the plots. This module is the one
 owner of that format: the file names, the atomic writers (a run appears complete or not at
-all), the manifest, and :class:`RunFolder`, the reader of a finished run that plots,
-comparisons and reports share. The names of the tables' columns are declared in
+all; a set of plots is added whole or not at all), the removal of what an interrupted
+process left behind, the manifest and the tables' formats, and :class:`RunFolder`, the
+reader of a finished run that plots, comparisons and reports share. A damaged folder is
+refused by :class:`RunFolder` with one :class:`UserError` naming the file and what is wrong,
+before anything reads its values. The names of the tables' columns are declared in
 :mod:`sim.columns`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
+import math
 import os
 import platform
+import re
 import shutil
+import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,10 +31,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
+import numpy as np
 import pandas as pd
 
 from sim import columns as col
 from sim.errors import UserError
+from sim.scenario.schema import NAME_PATTERN
 
 MANIFEST = "manifest.json"
 MARKET = "market.csv"
@@ -36,18 +45,27 @@ FLOWS = "flows.csv"
 DEALS = "deals.csv"
 ENGINEERS_CSV = "engineers.csv"
 ENGINEERS_PARQUET = "engineers.parquet"
+# Columns of the final engineer table (engineers.csv), written by the model.
+ENGINEER_PAY = "pay"
+ENGINEER_TIER = "tier"
+ENGINEER_FIRM = "firm"
+DEAL_REASON = "reason"
 
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    MARKET: (col.MONTH, col.DATE, col.UNEMPLOYMENT_RATE),
-    FIRMS: (col.MONTH, col.FIRM, col.KIND, col.HEADCOUNT, col.GPUS),
-}
-"""Columns a run folder's tables must have to be read at all."""
+INCOMPLETE = ".incomplete-"
+"""A folder being written is hidden and named ``.<final name>.incomplete-<pid>``."""
+LEFTOVER = re.compile(r"^\.(?P<name>.+)\.incomplete-(?P<pid>[0-9]{1,10})$")
+KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, ENGINEERS_CSV,
+                         ENGINEERS_PARQUET, "differences.csv", "report.html"})
+"""Files the output layer writes (with any ``*.png``): a leftover holding anything else is
+not ours and is kept."""
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet run a CSV cell as a formula."""
 
 
 class Manifest(TypedDict, total=False):
     """``manifest.json``: how a run was made (keys in the order they are written).
 
-    ``total=False``: manifests of older runs may lack keys; readers use ``.get``.
+    :func:`check_manifest` says which keys a run folder's manifest must have.
     """
 
     scenario: dict[str, Any]
@@ -91,27 +109,87 @@ def git_commit() -> str | None:
 
 
 @contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back while the block runs (a clean-up that must
+    finish); a signal that arrives meanwhile is delivered when the block ends."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def incomplete(final: Path) -> Path:
+    """The hidden folder in which ``final`` is written: ``.<name>.incomplete-<pid>``."""
+    return final.parent / f".{final.name}{INCOMPLETE}{os.getpid()}"
+
+
+def _fresh_folder(folder: Path, what: Path) -> None:
+    """Create ``folder`` empty (removing one left by an earlier process with our pid)."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir()
+    except OSError as err:
+        raise UserError(f"{what}: cannot create the folder: {err.strerror or err}") from None
+
+
+@contextmanager
 def atomic_directory(final: Path) -> Iterator[Path]:
     """Yield a temporary folder that becomes ``final`` only if the block completes.
 
     The temporary folder sits beside ``final`` (same file system, so the rename is atomic)
     and is removed if the block raises or is interrupted.
     """
-    tmp = final.parent / f".{final.name}.incomplete-{os.getpid()}"
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-    except OSError as err:
-        raise UserError(f"{final}: cannot create the folder: {err.strerror}") from None
+    tmp = incomplete(final)
+    _fresh_folder(tmp, final)
     try:
         yield tmp
-        tmp.rename(final)
+        with signals_held():
+            tmp.rename(final)
     except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with signals_held():
+            shutil.rmtree(tmp, ignore_errors=True)
         if isinstance(err, OSError):
             raise UserError(f"{final}: cannot write the results: {err}") from None
+        raise
+
+
+@contextmanager
+def atomic_files(final: Path, stage: Path | None = None) -> Iterator[Path]:
+    """Yield a temporary folder whose files are added to ``final`` only if the block
+    completes, as a set; if it raises or is interrupted, ``final`` is left as it was.
+
+    ``stage`` is the temporary folder: by default ``.<name>.incomplete-<pid>`` beside
+    ``final``. When the block completes, a ``final`` that does not exist yet is the stage
+    renamed (atomic); into an existing ``final`` each file is moved by a rename (files of
+    the same names are replaced), with Ctrl-C and SIGTERM held back until all are moved.
+    """
+    final = Path(final)
+    if final.exists() and not final.is_dir():
+        raise UserError(f"{final}: not a folder")
+    stage = incomplete(final) if stage is None else stage
+    _fresh_folder(stage, final)
+    try:
+        yield stage
+        with signals_held():
+            if not final.exists():
+                stage.rename(final)
+            else:
+                for path in sorted(stage.iterdir()):
+                    path.replace(final / path.name)
+                stage.rmdir()
+    except BaseException as err:
+        with signals_held():
+            shutil.rmtree(stage, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise UserError(f"{final}: cannot write into it: {err.strerror or err}") from None
         raise
 
 
@@ -128,7 +206,17 @@ def atomic_write_text(path: Path, text: str, what: str = "it") -> Path:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
         raise UserError(f"{path}: cannot write {what}: {err.strerror or err}") from None
+    except BaseException:
+        with signals_held(), contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
     return path
+
+
+def csv_cell(text: str) -> str:
+    """``text`` made safe for a CSV cell: a leading ``'`` if a spreadsheet would otherwise
+    run it as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a return)."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def new_run_dir(root: Path, stamp: str, seed: int) -> Path:
@@ -146,41 +234,407 @@ def write_manifest(folder: Path, manifest: Manifest) -> None:
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
+# --------------------------------------------------------------------------- leftovers
+
+
+def _process_start(pid: int) -> float | None:
+    """When process ``pid`` started (seconds since the epoch), where ``/proc`` tells."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        return int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def writer_alive(pid: int, written: float) -> bool:
+    """Whether the process that last wrote a leftover at time ``written`` may still run.
+
+    Process ``pid`` must exist, and (where ``/proc`` tells when it started) have started
+    before the leftover was written: a process started later only reuses the number.
+    """
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, run by someone else
+    except (OverflowError, OSError):
+        return False
+    started = _process_start(pid)
+    return started is None or started <= written + 2.0
+
+
+def _ours(folder: Path) -> bool:
+    """Whether a hidden folder holds only what the output layer writes (so is safe to
+    remove): tables, manifest, plots, reports and hidden temporary files or folders."""
+    try:
+        for path in folder.iterdir():
+            if path.name.startswith("."):
+                if path.is_dir() and not (LEFTOVER.match(path.name) and _ours(path)):
+                    return False
+            elif not (path.name in KNOWN_FILES or path.suffix == ".png") or path.is_dir():
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def remove_leftovers(parent: Path) -> list[Path]:
+    """Remove the ``.<name>.incomplete-<pid>`` folders in ``parent`` that a process killed
+    while writing left behind (its pid no longer runs); return the folders removed.
+
+    Folders of a process that still runs, or holding files the output layer does not write,
+    are kept.
+    """
+    removed: list[Path] = []
+    try:
+        entries = sorted(Path(parent).iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        found = LEFTOVER.match(path.name)
+        if found is None or path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            written = path.stat().st_mtime
+        except OSError:
+            continue
+        if writer_alive(int(found["pid"]), written) or not _ours(path):
+            continue
+        with signals_held():
+            shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            removed.append(path)
+    return removed
+
+
 # --------------------------------------------------------------------------- reading
 
 
-def load_manifest(run_dir: Path) -> Manifest:
-    """Read a run folder's manifest, with a clear error if it is not a run folder."""
-    path = Path(run_dir) / MANIFEST
-    if not path.is_file():
-        raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
+def _one_line(err: BaseException) -> str:
+    """An exception's message on one line."""
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, for messages: ``text 'abc'``, ``number 3``, ``an array``..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+NAME = re.compile(NAME_PATTERN)
+MONTH_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _whole(value: Any, low: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _number(value: Any) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
+
+
+def check_manifest(data: Any, path: Path) -> Manifest:
+    """Check what the readers of a manifest use; return it, or raise :class:`UserError`.
+
+    Required: ``scenario`` (an object whose ``name`` is a name as in scenario files),
+    ``seed`` (a whole number >= 0; older manifests give it as ``scenario.seed``) and
+    ``months`` (a whole number >= 1). Checked when present: ``scenario.description`` (text),
+    ``scenario.compute.threshold`` (a number >= 0), ``engineers`` and ``firms`` (whole
+    numbers), ``versions`` (an object of texts), ``git_commit`` (text or null), ``command``
+    and ``files`` (arrays of texts), ``started`` and ``finished`` (texts),
+    ``wall_time_seconds`` (a number >= 0).
+    """
+
+    def expect(ok: bool, key: str, what: str, value: Any) -> None:
+        if not ok:
+            where = f"{path}: {key}" if key else str(path)
+            raise UserError(f"{where}: expected {what}, got {_json_type(value)}")
+
+    def missing(key: str, what: str) -> UserError:
+        return UserError(f"{path}: {key}: missing (expected {what})")
+
+    expect(isinstance(data, dict), "", "a JSON object", data)
+    if "scenario" not in data:
+        raise missing("scenario", "an object with the scenario's name")
+    scenario = data["scenario"]
+    expect(isinstance(scenario, dict), "scenario", "an object", scenario)
+    if "name" not in scenario:
+        raise missing("scenario.name", "the scenario's name")
+    name = scenario["name"]
+    expect(isinstance(name, str) and NAME.match(name) is not None, "scenario.name",
+           "a name (a letter or digit, then letters, digits, _ . -; at most 64)", name)
+    if "description" in scenario:
+        expect(isinstance(scenario["description"], str), "scenario.description", "text",
+               scenario["description"])
+    if "compute" in scenario:
+        compute = scenario["compute"]
+        expect(isinstance(compute, dict), "scenario.compute", "an object", compute)
+        if "threshold" in compute:
+            expect(_number(compute["threshold"]), "scenario.compute.threshold",
+                   "a number >= 0", compute["threshold"])
+    if "seed" in data:
+        expect(_whole(data["seed"]), "seed", "a whole number >= 0", data["seed"])
+    elif "seed" in scenario:
+        expect(_whole(scenario["seed"]), "scenario.seed", "a whole number >= 0",
+               scenario["seed"])
+    else:
+        raise missing("seed", "a whole number >= 0")
+    if "months" not in data:
+        raise missing("months", "a whole number >= 1")
+    expect(_whole(data["months"], 1), "months", "a whole number >= 1", data["months"])
+    for key in ("engineers", "firms"):
+        if key in data:
+            expect(_whole(data[key]), key, "a whole number >= 0", data[key])
+    if "versions" in data:
+        found = data["versions"]
+        expect(isinstance(found, dict) and all(isinstance(v, str) for v in found.values()),
+               "versions", "an object of texts", found)
+    if "git_commit" in data:
+        expect(data["git_commit"] is None or isinstance(data["git_commit"], str),
+               "git_commit", "text or null", data["git_commit"])
+    for key in ("command", "files"):
+        if key in data:
+            found = data[key]
+            expect(isinstance(found, list) and all(isinstance(v, str) for v in found), key,
+                   "an array of texts", found)
+    for key in ("started", "finished"):
+        if key in data:
+            expect(isinstance(data[key], str), key, "text", data[key])
+    if "wall_time_seconds" in data:
+        expect(_number(data["wall_time_seconds"]), "wall_time_seconds", "a number >= 0",
+               data["wall_time_seconds"])
+    return cast(Manifest, data)
+
+
+def _read_bytes(path: Path) -> bytes:
+    """A file's bytes, with a :class:`UserError` naming it if it is not a readable file."""
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file")
     try:
-        return cast(Manifest, json.loads(path.read_text()))
+        return path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{path}: cannot be read: {err.strerror or err}") from None
+
+
+def load_manifest(run_dir: Path) -> Manifest:
+    """Read and check a run folder's manifest (:func:`check_manifest`), with a clear
+    :class:`UserError` if it is missing, not UTF-8, not JSON or not a manifest."""
+    path = Path(run_dir) / MANIFEST
+    if not path.exists() and not path.is_symlink():
+        raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
+    raw = _read_bytes(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as err:
         raise UserError(f"{path}: not valid JSON: {err}") from None
+    except RecursionError:
+        raise UserError(f"{path}: not a manifest: nested too deeply") from None
+    return check_manifest(data, path)
 
 
-def _read_table(folder: Path, csv_name: str, parquet_name: str | None = None) -> pd.DataFrame:
-    """A table of the run: its CSV file if it has content, else its Parquet file, else an
-    empty table (a table the run did not record, or a CSV with no columns)."""
-    csv = folder / csv_name
-    if csv.is_file() and csv.stat().st_size > 1:
-        try:
-            return pd.read_csv(csv)
-        except pd.errors.EmptyDataError:
+@dataclass(frozen=True)
+class TableFormat:
+    """What a table of a run folder must hold to be read.
+
+    Every column not declared as text must hold numbers (or True/False); missing numbers
+    are allowed (a pay median of a tier nobody is employed in), infinite ones are not.
+    """
+
+    required: tuple[str, ...] = ()
+    """Columns every reader needs."""
+    text: frozenset[str] = frozenset()
+    """Columns of text. Unless free or dates, they hold names (firms, tiers, kinds), which
+    must be names as in scenario files: safe in plot labels, CSV cells and HTML."""
+    free: frozenset[str] = frozenset()
+    """Text columns of any text, possibly empty (a deal's reason)."""
+    dates: frozenset[str] = frozenset()
+    """Text columns of calendar months, ``YYYY-MM``."""
+    may_be_empty: frozenset[str] = frozenset()
+    """Name columns that may be empty (an unemployed engineer's firm)."""
+    counts: frozenset[str] = frozenset({col.MONTH})
+    """Columns of whole numbers >= 0, none missing."""
+    flags: frozenset[str] = frozenset()
+    """Columns of True / False."""
+    optional: bool = False
+    """Whether a run may lack the file (a run that did not record it); an optional file
+    with no content is an empty table."""
+    tier_columns: bool = False
+    """Whether the tiers are read from the table's ``employed_<tier>`` columns (at least
+    one is required)."""
+
+
+TABLES: dict[str, TableFormat] = {
+    MARKET: TableFormat(required=(col.MONTH, col.DATE, col.UNEMPLOYMENT_RATE),
+                        text=frozenset({col.DATE}), dates=frozenset({col.DATE}),
+                        tier_columns=True),
+    FIRMS: TableFormat(required=(col.MONTH, col.FIRM, col.KIND, col.HEADCOUNT, col.GPUS),
+                       text=frozenset({col.FIRM, col.KIND, col.COUNTER_OFFER_POLICY})),
+    FLOWS: TableFormat(required=col.FLOW_COLUMNS,
+                       text=frozenset({col.FLOW_SOURCE, col.FLOW_DESTINATION, col.FLOW_TIER}),
+                       counts=frozenset({col.MONTH, col.FLOW_ENGINEERS}), optional=True),
+    DEALS: TableFormat(text=frozenset({col.DATE, col.DEAL_BUYER, col.DEAL_TARGET,
+                                       col.DEAL_FORM, DEAL_REASON}),
+                       free=frozenset({DEAL_REASON}), dates=frozenset({col.DATE}),
+                       flags=frozenset({col.DEAL_BLOCKED}), optional=True),
+    ENGINEERS_CSV: TableFormat(text=frozenset({ENGINEER_TIER, ENGINEER_FIRM}),
+                               may_be_empty=frozenset({ENGINEER_FIRM}),
+                               counts=frozenset(), optional=True),
+}
+"""The format of each table of a run folder."""
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    name: fmt.required for name, fmt in TABLES.items() if not fmt.optional}
+"""Columns a run folder's required tables must have to be read at all."""
+
+
+def _short_last_line(raw: bytes, columns: int) -> int | None:
+    """The number of fields of the last line if it has fewer than ``columns`` (a file cut
+    short), else None."""
+    body = raw.rstrip(b"\r\n")
+    cut = body.rfind(b"\n")
+    if cut < 0:
+        return None  # the header alone
+    line = body[cut + 1:].decode("utf-8", errors="replace")
+    fields = next(csv.reader([line]), [])
+    return len(fields) if len(fields) < columns else None
+
+
+def _check_columns(table: pd.DataFrame, path: Path, fmt: TableFormat) -> None:
+    """Raise :class:`UserError` unless ``table`` has ``fmt``'s columns and types."""
+    missing = [c for c in fmt.required if c not in table.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
+    if fmt.tier_columns:
+        prefix = col.per_tier(col.EMPLOYED, "")
+        tiers = [str(c).removeprefix(prefix) for c in table.columns
+                 if str(c).startswith(prefix)]
+        if not tiers:
+            raise UserError(f"{path}: no {prefix}<tier> columns (one per tier)")
+        bad = [t for t in tiers if NAME.match(t) is None]
+        if bad:
+            raise UserError(f"{path}: column {prefix}{bad[0]}: {bad[0]!r} is not a tier name "
+                            "(letters, digits, _ . -)")
+    if table.empty:
+        return
+    for name in table.columns:
+        column = table[name]
+        where = f"{path}: column {name}"
+        if name in fmt.text:
+            if name in fmt.free:
+                continue
+            present = column.dropna()
+            if len(present) < len(column) and name not in fmt.may_be_empty:
+                row = int(np.flatnonzero(column.isna().to_numpy())[0])
+                raise UserError(f"{where}: empty in data row {row + 1}")
+            values = pd.unique(present.astype(str))
+            pattern = MONTH_DATE if name in fmt.dates else NAME
+            bad = [v for v in values if pattern.match(v) is None]
+            if bad:
+                what = ("a month as YYYY-MM" if name in fmt.dates
+                        else "a name (letters, digits, _ . -)")
+                raise UserError(f"{where}: expected {what}, got {bad[0][:40]!r}")
+        elif name in fmt.flags:
+            if not pd.api.types.is_bool_dtype(column):
+                raise UserError(f"{where}: expected True or False in every row")
+        elif pd.api.types.is_bool_dtype(column):
+            continue  # True / False are numbers too
+        elif not pd.api.types.is_numeric_dtype(column):
+            numbers = pd.to_numeric(column, errors="coerce")
+            bad_value = column[numbers.isna() & column.notna()]
+            shown = str(bad_value.iloc[0])[:40] if len(bad_value) else ""
+            raise UserError(f"{where}: expected numbers, got {shown!r}")
+        else:
+            values = column.to_numpy(dtype=float)
+            if np.isinf(values).any():
+                raise UserError(f"{where}: expected finite numbers, got an infinite one")
+            if name in fmt.counts and (np.isnan(values).any() or (values < 0).any()
+                                       or not np.all(values == np.floor(values))):
+                raise UserError(f"{where}: expected whole numbers >= 0 in every row")
+
+
+def read_table(folder: Path, name: str) -> pd.DataFrame:
+    """A table of a run folder, read and checked against its :data:`TABLES` format.
+
+    A missing optional table (and an optional file with no content) is an empty table;
+    ``engineers`` is read from ``engineers.parquet`` when the run wrote Parquet.
+
+    Raises
+    ------
+    UserError
+        Naming the file and what is wrong: missing (if required), a folder, unreadable,
+        not UTF-8, not CSV, cut short, a required column missing or a column of the wrong
+        type.
+    """
+    fmt = TABLES[name]
+    path = Path(folder) / name
+    if not path.exists() and not path.is_symlink():
+        if name == ENGINEERS_CSV and (Path(folder) / ENGINEERS_PARQUET).is_file():
+            return _read_parquet(Path(folder) / ENGINEERS_PARQUET, fmt)
+        if fmt.optional:
             return pd.DataFrame()
-    if parquet_name is not None and (folder / parquet_name).is_file():
-        return pd.read_parquet(folder / parquet_name)
-    return pd.DataFrame()
+        raise UserError(f"{folder}: not a complete run folder (no {name})")
+    raw = _read_bytes(path)
+    if not raw.strip():
+        if fmt.optional:
+            return pd.DataFrame()
+        raise UserError(f"{path}: empty file (expected a CSV table with a header line)")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError,
+            csv.Error) as err:
+        raise UserError(f"{path}: not a readable CSV table: {_one_line(err)}") from None
+    short = _short_last_line(raw, len(table.columns))
+    if short is not None:
+        raise UserError(f"{path}: cut short: its last line has {short} of "
+                        f"{len(table.columns)} fields")
+    _check_columns(table, path, fmt)
+    return table
+
+
+def _read_parquet(path: Path, fmt: TableFormat) -> pd.DataFrame:
+    try:
+        table = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises its own error types
+        raise UserError(f"{path}: not a readable Parquet table: {_one_line(err)}") from None
+    _check_columns(table, path, fmt)
+    return table
 
 
 @dataclass
 class RunFolder:
-    """A run folder read back: its tables (read on first use), manifest and label.
+    """A run folder read back: its tables (read and checked on first use), manifest and
+    label.
 
     Open one with :meth:`open` (tables only; what plotting needs, also while the run is
     still being written) or :meth:`finished` (a complete run with a manifest; what
-    comparisons and reports need).
+    comparisons and reports need). Both check the manifest (if any), ``market.csv``,
+    ``firms.csv`` and ``deals.csv``; :meth:`check` checks more tables before a reader
+    writes anything.
 
     Parameters
     ----------
@@ -194,20 +648,25 @@ class RunFolder:
     label: str = ""
 
     @classmethod
-    def open(cls, run_dir: Path) -> RunFolder:
-        """Open a run folder whose tables are written, with a clear :class:`UserError` if
-        ``market.csv`` or ``firms.csv`` is missing, unreadable or lacks a required column."""
-        run = cls(Path(run_dir))
-        for name, required in REQUIRED_COLUMNS.items():
-            if not (run.dir / name).is_file():
-                raise UserError(f"{run_dir}: not a complete run folder (no {name})")
-            try:
-                table = run.market if name == MARKET else run.firms
-            except (pd.errors.ParserError, UnicodeDecodeError) as err:
-                raise UserError(f"{run.dir / name}: cannot be read: {err}") from None
-            missing = [c for c in required if c not in table.columns]
-            if missing:
-                raise UserError(f"{run.dir / name}: missing column(s) {missing}")
+    def open(cls, run_dir: Path | str) -> RunFolder:
+        """Open a run folder whose tables are written.
+
+        Raises
+        ------
+        UserError
+            If the folder does not exist, its manifest (if it has one) is damaged,
+            ``market.csv`` or ``firms.csv`` is missing or damaged, ``market.csv`` has no
+            rows, or ``deals.csv`` is damaged.
+        """
+        path = Path(run_dir)
+        if not path.is_dir():
+            raise UserError(f"{run_dir}: no such folder")
+        run = cls(path)
+        if (path / MANIFEST).exists() or (path / MANIFEST).is_symlink():
+            run.manifest  # noqa: B018 (read and checked)
+        run.check(MARKET, FIRMS, DEALS)
+        if run.market.empty:
+            raise UserError(f"{path / MARKET}: no monthly rows; not a finished run")
         return run
 
     @classmethod
@@ -217,52 +676,65 @@ class RunFolder:
         Raises
         ------
         UserError
-            If the folder does not exist, has no readable manifest, fails :meth:`open`'s
-            checks or has no monthly rows.
+            If the folder does not exist, has no manifest or fails :meth:`open`'s checks.
         """
         path = Path(run_dir)
         if not path.is_dir():
             raise UserError(f"{run_dir}: no such folder")
-        manifest = load_manifest(path)
+        if not (path / MANIFEST).exists() and not (path / MANIFEST).is_symlink():
+            raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
         run = cls.open(path)
-        run.manifest = manifest
-        if run.market.empty:
-            raise UserError(f"{path / MARKET}: no monthly rows ({col.MONTH}, {col.DATE}); "
-                            "not a finished run")
         run.label = f"{run.scenario_name} seed {run.seed}"
         return run
 
-    # Tables, each read once on first use.
+    def check(self, *names: str) -> None:
+        """Read and check the named tables now (a :class:`UserError` if one is damaged)."""
+        for name in names:
+            getattr(self, _PROPERTY[name])
+
+    def require(self, name: str, columns: Iterable[str], why: str) -> None:
+        """Raise :class:`UserError` naming the file unless table ``name`` (if it has rows)
+        has ``columns``, which ``why`` needs."""
+        table = getattr(self, _PROPERTY[name])
+        if table.empty and TABLES[name].optional:
+            return
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            shown = self.dir / (ENGINEERS_PARQUET if name == ENGINEERS_CSV
+                                and not (self.dir / name).exists() else name)
+            raise UserError(f"{shown}: missing column(s) {', '.join(missing)} ({why})")
+
+    # Tables, each read and checked once on first use.
 
     @cached_property
     def market(self) -> pd.DataFrame:
         """``market.csv``: one row per month."""
-        return _read_table(self.dir, MARKET)
+        return read_table(self.dir, MARKET)
 
     @cached_property
     def firms(self) -> pd.DataFrame:
         """``firms.csv``: one row per firm per month."""
-        return _read_table(self.dir, FIRMS)
+        return read_table(self.dir, FIRMS)
 
     @cached_property
     def flows(self) -> pd.DataFrame:
         """``flows.csv``: moves per month, tier, source and destination (empty if none)."""
-        return _read_table(self.dir, FLOWS)
+        return read_table(self.dir, FLOWS)
 
     @cached_property
     def deals(self) -> pd.DataFrame:
         """``deals.csv``: one row per deal (empty if the run recorded none)."""
-        return _read_table(self.dir, DEALS)
+        return read_table(self.dir, DEALS)
 
     @cached_property
     def engineers(self) -> pd.DataFrame:
         """The final engineer table, from ``engineers.csv`` or ``engineers.parquet``
         (empty if the run wrote neither)."""
-        return _read_table(self.dir, ENGINEERS_CSV, ENGINEERS_PARQUET)
+        return read_table(self.dir, ENGINEERS_CSV)
 
     @cached_property
     def manifest(self) -> Manifest:
-        """``manifest.json`` (a :class:`UserError` if the folder has none)."""
+        """``manifest.json``, checked (a :class:`UserError` if it is missing or damaged)."""
         return load_manifest(self.dir)
 
     # What the tables and the manifest tell.
@@ -281,16 +753,23 @@ class RunFolder:
     @property
     def scenario_name(self) -> str:
         """The scenario's name from the manifest."""
-        return str(self.manifest.get("scenario", {}).get("name", "scenario"))
+        return str(self.manifest["scenario"]["name"])
 
     @property
-    def seed(self) -> Any:
+    def seed(self) -> int:
         """The seed from the manifest (the scenario's, for manifests without one)."""
-        return self.manifest.get("seed", self.manifest.get("scenario", {}).get("seed"))
+        return int(self.manifest.get("seed", self.manifest["scenario"].get("seed", 0)))
 
     @property
     def gpu_threshold(self) -> float | None:
         """The scenario's GPU threshold, from the manifest (None without a manifest)."""
-        if not (self.dir / MANIFEST).is_file():
+        if not (self.dir / MANIFEST).exists():
             return None
-        return cast(float, self.manifest["scenario"]["compute"]["threshold"])
+        threshold = self.manifest["scenario"].get("compute", {}).get("threshold")
+        return None if threshold is None else float(threshold)
+
+
+_PROPERTY = {MARKET: "market", FIRMS: "firms", FLOWS: "flows", DEALS: "deals",
+             ENGINEERS_CSV: "engineers"}
+"""The :class:`RunFolder` property of each table."""
+

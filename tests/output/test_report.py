@@ -86,7 +86,9 @@ def test_compare_report(runs, tmp_path, monkeypatch):
     a, b, _ = runs
     monkeypatch.chdir(tmp_path)
     path = write_report([a, b])
-    assert path == Path("report-compare.html")
+    # The default is results/compare/<UTC timestamp>/report.html, as for compare.
+    assert re.fullmatch(r"results/compare/\d{8}-\d{6}/report\.html", path.as_posix())
+    assert not Path("report-compare.html").exists()
     text = path.read_text()
     assert_self_contained(text)
     table, compare_pngs = compare_runs([a, b], tmp_path / "cmp")

@@ -1,0 +1,180 @@
+"""Interrupted runs: Ctrl-C and SIGTERM clean up and print one line; SIGKILL leaves a hidden
+folder that the next run removes; the processes that draw plots never outlive the command.
+
+The commands run as real processes (``python -m sim``) in their own process group, and the
+signal is sent at a known moment: a fixed delay at start-up, or when the hidden folder of
+the plots appears.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim import cli
+from sim.output.rundir import remove_leftovers, writer_alive
+from tests.conftest import TWO_TIER_SCENARIO
+from tests.output.folders import run_cli
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="reads /proc to find the processes of a group")
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def scenario(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("interrupts") / "two_tier.toml"
+    path.write_text(TWO_TIER_SCENARIO)
+    return path
+
+
+def start_run(scenario: Path, parent: Path) -> subprocess.Popen[str]:
+    """``talentwar run`` into ``parent/run`` as its own process group."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(parent / "run"),
+         "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+
+
+def group_processes(group: int) -> list[int]:
+    """Live (not zombie) processes of a process group."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def wait_until(condition, seconds: float = 60.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def plotting(parent: Path) -> list[Path]:
+    """The hidden folder of the plots inside the hidden folder of the run, once drawing."""
+    return list(parent.glob(".run.incomplete-*/.plots.incomplete-*"))
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    _, err = proc.communicate(timeout=60)
+    return proc.returncode, err
+
+
+def assert_one_line(err: str, words: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0], err
+    assert "Traceback" not in err
+
+
+def assert_nothing_left(parent: Path, group: int) -> None:
+    assert not parent.exists() or list(parent.iterdir()) == [], list(parent.iterdir())
+    assert wait_until(lambda: group_processes(group) == [], 10), group_processes(group)
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.3, 0.9])
+def test_ctrl_c_at_start_up(scenario, tmp_path, delay):
+    proc = start_run(scenario, tmp_path / "parent")
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to the whole group
+    status, err = finish(proc)
+    assert status == 130, err
+    assert_one_line(err, "talentwar: interrupted")
+    assert_nothing_left(tmp_path / "parent", proc.pid)
+
+
+@pytest.mark.parametrize(("signum", "to_group", "status", "words"), [
+    (signal.SIGINT, True, 130, "talentwar: interrupted"),
+    (signal.SIGTERM, False, 143, "talentwar: terminated"),
+])
+def test_a_signal_while_plotting_cleans_up(scenario, tmp_path, signum, to_group, status,
+                                           words):
+    parent = tmp_path / "parent"
+    proc = start_run(scenario, parent)
+    assert wait_until(lambda: plotting(parent) or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before its plots were drawn"
+    time.sleep(0.2)
+    if to_group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    code, err = finish(proc)
+    assert code == status, err
+    assert_one_line(err, words)
+    assert_nothing_left(parent, proc.pid)
+
+
+def test_sigkill_leaves_a_leftover_that_the_next_run_removes(scenario, tmp_path):
+    parent = tmp_path / "parent"
+    proc = start_run(scenario, parent)
+    assert wait_until(lambda: plotting(parent) or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before its plots were drawn"
+    proc.kill()
+    proc.communicate(timeout=60)
+    # The drawing processes die with the command: nothing keeps drawing into the folder.
+    assert wait_until(lambda: group_processes(proc.pid) == [], 10), group_processes(proc.pid)
+    left = [p.name for p in parent.iterdir()]
+    assert left == [f".run.incomplete-{proc.pid}"]
+    outcome = run_cli(["run", scenario, "--out", parent / "next", "--quiet", "--no-plots",
+                       "--months", "2"], tmp_path)
+    assert outcome.status == 0, outcome.err
+    assert f"removed {parent / left[0]}" in outcome.err
+    assert [p.name for p in parent.iterdir()] == ["next"]
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def leftover(parent: Path, name: str, pid: int, files: tuple[str, ...] = ("market.csv",)
+             ) -> Path:
+    folder = parent / f".{name}.incomplete-{pid}"
+    folder.mkdir(parents=True)
+    for file in files:
+        (folder / file).write_text("month\n0\n")
+    return folder
+
+
+def test_leftovers_of_processes_that_no_longer_run_are_removed(tmp_path):
+    gone = leftover(tmp_path, "a", dead_pid())
+    mine = leftover(tmp_path, "b", os.getpid())
+    foreign = leftover(tmp_path, "c", dead_pid(), ("thesis.docx",))
+    with subprocess.Popen(["sleep", "30"]) as sleeper:
+        try:
+            running = leftover(tmp_path, "d", sleeper.pid)
+            reused = leftover(tmp_path, "e", sleeper.pid)
+            day_ago = time.time() - 86_400  # written before the process with that pid began
+            os.utime(reused, (day_ago, day_ago))
+            assert writer_alive(sleeper.pid, time.time())
+            assert not writer_alive(sleeper.pid, day_ago)
+            assert remove_leftovers(tmp_path) == [gone, reused]
+            assert mine.exists() and foreign.exists() and running.exists()
+        finally:
+            sleeper.kill()
+
+
+def test_sigterm_handling_ends_with_the_command(scenario, tmp_path):
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_cli(["validate", scenario], tmp_path).status == 0
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert {"run", "plot", "compare", "report"} <= cli.SIGTERM_AS_INTERRUPT
