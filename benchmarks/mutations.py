@@ -70,6 +70,10 @@ MUTATIONS = (
              "sim/market/counteroffers.py",
              "    wage = outside + beta * surplus\n",
              "    wage = outside + 1.0 * surplus\n"),
+    Mutation("vesting_ignored", "vesting ignored (leaving forfeits nothing of the stock pay)",
+             "sim/market/equity.py",
+             "    return (tables.share[firm] * pay * tables.unvested[firm, col]\n",
+             "    return (0.0 * tables.share[firm] * pay * tables.unvested[firm, col]\n"),
     Mutation("scheduled_deal_pre_empted", "a scheduled deal pre-empted by the model's own",
              "sim/market/deals.py",
              "reserved = set() if state.spec.economy.rewrite_history else "

@@ -51,6 +51,7 @@ from sim.errors import UserError
 from sim.market.accounts import settle
 from sim.market.compute import deliver_gpus
 from sim.market.deals import forced_deal, seek_deals
+from sim.market.equity import build_tables
 from sim.market.events import apply_events
 from sim.market.funding import raise_funding
 from sim.market.gpu_queue import GpuMarket
@@ -200,6 +201,7 @@ class TalentMarket(mesa.Model):
             search_multiplier=np.ones(len(firms) + 1),
             heads=heads,
             values_amenities=bool(engineers.w_safety.any() or engineers.w_openness.any()),
+            equity=build_tables(scenario, names, [f.kind for f in firms]),
         )
         self._place_initial_engineers()
         state = self.state
@@ -238,6 +240,7 @@ class TalentMarket(mesa.Model):
             eng.firm[block] = firm
             eng.pay[block] = table.pay[firm, t] * eng.productivity[block]
         eng.tenure[:] = rng.integers(0, 48, eng.n)
+        state.refresh_unvested()
 
     # ------------------------------------------------------------------ the month
 
@@ -249,6 +252,7 @@ class TalentMarket(mesa.Model):
         state.month = self.steps
         state.employed_at_start = int(np.count_nonzero(state.employed()))
         state.engineers.tenure += 1
+        state.refresh_unvested()
         state.log = MonthLog(Tallies.zeros(state.n_firms, state.n_tiers))
 
         forced = apply_events(state)
@@ -263,6 +267,7 @@ class TalentMarket(mesa.Model):
         layoffs(state, state.headcount())
         settle(state)
         state.heads = state.headcount()  # the month's final headcounts, also for the records
+        state.refresh_unvested()
         refresh_table(state, state.table.open)
 
         self._record()

@@ -87,7 +87,13 @@ class Engineers:
     pay : float array
         Current pay in dollars a year (0 when unemployed).
     tenure : int32 array
-        Months with the current employer (or in unemployment).
+        Months with the current employer (or in unemployment); vesting follows it.
+    sign_on : float array
+        The make-whole grant received on joining the current employer, dollars (0 without
+        equity); it vests on the employer's schedule (sim/market/equity.py).
+    unvested : float array
+        Unvested equity U_i, dollars: what leaving would forfeit (0 without equity;
+        recomputed each month from pay, tenure and sign_on by the labour market).
     mission : float array
         Mission preference m_i in [0, 1].
     responsiveness : float array
@@ -162,17 +168,23 @@ class Engineers:
         self.firm: np.ndarray = np.full(n, UNEMPLOYED, dtype=np.int32)
         self.pay: np.ndarray = np.zeros(n)
         self.tenure: np.ndarray = np.zeros(n, dtype=np.int32)
+        self.sign_on: np.ndarray = np.zeros(n)
+        self.unvested: np.ndarray = np.zeros(n)
 
     def move(self, who: np.ndarray, destination: int | np.ndarray,
-             pay: float | np.ndarray) -> np.ndarray:
+             pay: float | np.ndarray, grant: float | np.ndarray = 0.0) -> np.ndarray:
         """Engineers ``who`` take their place at ``destination`` (a firm index, or
-        ``UNEMPLOYED``) at pay ``pay``, with tenure 0; return where they were.
+        ``UNEMPLOYED``) at pay ``pay`` with make-whole grant ``grant``, with tenure 0; what
+        they had not vested is forfeited (``unvested`` 0 until the market recomputes it);
+        return where they were.
 
         The one way an engineer changes place (:func:`sim.market.moves.move` records it)."""
         source = self.firm[who].copy()
         self.firm[who] = destination
         self.pay[who] = pay
         self.tenure[who] = 0
+        self.sign_on[who] = grant
+        self.unvested[who] = 0.0
         return source
 
     def tier_slice(self, t: int) -> slice:

@@ -33,6 +33,11 @@ The firm's policy (Policy.counter_offer) sits on top:
   utility, o the outreach bonus of P's offer, s the switching cost; needed = w if
   w_pay_i = 0).
 
+With equity (sim/market/equity.py) the poacher's value v_iP is replaced throughout by its
+net bid b_iP = v_iP - U_i / H: to move the engineer it must make whole the unvested equity
+U_i that leaving forfeits, so the threat is b_iP > pay_i, and a poacher that wins makes
+whole in full (sign-on grant U_i) at the bargained pay w'.
+
 The engineer then chooses by its utility as always (GPU access, mission and the switching
 cost count too), with these pay figures.
 
@@ -48,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
+from sim.market.equity import net_bid
 from sim.market.moves import Offers
 from sim.market.production import value_to_firm
 from sim.market.state import COUNTER_CODES, MarketState
@@ -131,6 +137,10 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         return Negotiation(stay_pay, stay_bonus, countered, called)
 
     poacher_value = value_to_firm(state, offers.engineer, offers.firm)
+    if state.equity is not None:
+        # To move the engineer the poacher must cover what it forfeits: its bid is net.
+        poacher_value = net_bid(poacher_value, eng.unvested[offers.engineer],
+                                state.spec.economy.match_years)
     best = best_offer(choosers, offers, poacher_value)
     # The auction starts when the best poacher's value (not its posted pay) beats pay.
     threat = employed & (poacher_value[best] > stay_pay)
@@ -153,6 +163,8 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         stay_pay[auction] = bids.stay_pay
         won = ~bids.keeps
         offers.pay[pick[won]] = np.maximum(offers.pay[pick[won]], bids.poacher_pay[won])
+        if offers.grant is not None:  # a poacher that wins makes the forfeit whole in full
+            offers.grant[pick[won]] = eng.unvested[who[won]]
         countered[auction] = stay_pay[auction] > current
         tallies.counter_offers += np.bincount(incumbent[countered], minlength=state.n_firms)
 

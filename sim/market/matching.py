@@ -15,6 +15,10 @@ Each firm makes at most ``hiring_capacity`` offers (outreach first, then the mos
 productive candidates). An offer pays the firm's posted pay for the tier times the
 engineer's productivity.
 
+With equity (sim/market/equity.py) an employed engineer forfeits its unvested equity
+U_i by leaving; an offer carries the poacher's make-whole grant G_iP and is valued at the
+pay equivalent p_iP + (G_iP - U_i) / H.
+
 Every engineer with an offer then chooses between its offers and staying (the logit in
 :mod:`sim.market.utility`). In the textbook limit (pay only, no noise, one offer from a random
 firm) this is the job ladder of Burdett and Mortensen (1998): the steady state has
@@ -29,6 +33,7 @@ import numpy as np
 from sim.agents.engineers import UNEMPLOYED
 from sim.market.counteroffers import negotiate, record_outcomes
 from sim.market.deals import depart
+from sim.market.equity import make_whole_grant, offer_pay_equivalent
 from sim.market.moves import (
     HIRE_FROM_UNEMPLOYMENT,
     JOB_TO_JOB,
@@ -173,7 +178,12 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     keep = order[rank_in_groups(firm[order]) < firms.hiring_capacity[firm[order]]]
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
     pay = firms.pay[firm, eng.tier[who]] * eng.productivity[who]
-    return Offers(who, firm, pay, outreach)
+    if state.equity is None:
+        return Offers(who, firm, pay, outreach)
+    grant = make_whole_grant(firms.make_whole[firm], eng.unvested[who],
+                             value_to_firm(state, who, firm), pay,
+                             state.spec.economy.match_years)
+    return Offers(who, firm, pay, outreach, grant)
 
 
 def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
@@ -217,7 +227,9 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     eng = state.engineers
     choosers = np.unique(offers.engineer)
     deal = negotiate(state, choosers, offers)
-    offer_values = firm_values(state, offers.engineer, offers.firm, offers.pay)
+    offer_pay = offers.pay if offers.grant is None else offer_pay_equivalent(
+        offers.pay, offers.grant, eng.unvested[offers.engineer], state.spec.economy.match_years)
+    offer_values = firm_values(state, offers.engineer, offers.firm, offer_pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
     who = np.concatenate([choosers, offers.engineer])
@@ -229,7 +241,12 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     taken = offers.take(picked[~stayed] - choosers.size)
     mover = taken.engineer
     kind = np.where(eng.firm[mover] == UNEMPLOYED, HIRE_FROM_UNEMPLOYMENT, JOB_TO_JOB)
-    moved = state.record(move(eng, mover, taken.firm, taken.pay, kind))
+    grant = 0.0 if taken.grant is None else taken.grant
+    moved = state.record(move(eng, mover, taken.firm, taken.pay, kind, grant))
+    if taken.grant is not None:  # make-whole grants, paid by the hiring firm as it hires
+        cost = np.bincount(taken.firm, weights=taken.grant, minlength=state.n_firms)
+        state.ledger.to_outside(np.arange(state.n_firms), "engineers",
+                                np.minimum(cost, state.ledger.cash))
     state.log.tallies.outreach_hires = np.bincount(taken.firm[taken.outreach],
                                                    minlength=state.n_firms)
     return moved

@@ -73,6 +73,9 @@ class Offers:
     firm: np.ndarray
     pay: np.ndarray
     outreach: np.ndarray
+    grant: np.ndarray | None = None
+    """Make-whole sign-on grant of each offer, dollars (sim/market/equity.py); None
+    without equity."""
 
     @classmethod
     def empty(cls) -> Offers:
@@ -82,14 +85,17 @@ class Offers:
 
     def take(self, keep: np.ndarray) -> Offers:
         """The offers selected by a mask or index array."""
-        return Offers(self.engineer[keep], self.firm[keep], self.pay[keep], self.outreach[keep])
+        return Offers(self.engineer[keep], self.firm[keep], self.pay[keep], self.outreach[keep],
+                      None if self.grant is None else self.grant[keep])
 
 
 def move(engineers: Engineers, who: np.ndarray, destination: int | np.ndarray,
-         pay: float | np.ndarray, kind: int | np.ndarray) -> Moves:
+         pay: float | np.ndarray, kind: int | np.ndarray,
+         grant: float | np.ndarray = 0.0) -> Moves:
     """Move engineers ``who`` to ``destination`` (a firm index, or ``UNEMPLOYED``) at pay
-    ``pay``, tenure reset to 0; return the record of the moves."""
-    source = engineers.move(who, destination, pay)
+    ``pay`` with make-whole grant ``grant``, tenure reset to 0; return the record of the
+    moves."""
+    source = engineers.move(who, destination, pay, grant)
     return Moves(
         who,
         source,

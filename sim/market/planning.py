@@ -59,6 +59,7 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
         factor=factor,
         horizon=horizon,
         value_factor=factor * horizon[:, None],
+        make_whole=rule("make_whole"),
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED, Engineers
 from sim.agents.firms import Firm
+from sim.market.equity import EquityTables, unvested_equity
 from sim.market.gpu_queue import GpuMarket
 from sim.market.ledger import Ledger
 from sim.market.moves import Moves, Offers
@@ -63,6 +64,8 @@ class FirmTable:
     """Gamma_j, the firm's horizon multiplier (production.horizon_multiplier)."""
     value_factor: np.ndarray
     """(firms x tiers) factor of output into the forward value of talent, factor x Gamma_j."""
+    make_whole: np.ndarray
+    """mw_j, the share of a poached engineer's forfeit the firm's offers make whole."""
 
 
 @dataclass
@@ -193,6 +196,16 @@ class MarketState:
     """Whether any engineer values a firm amenity (the amenity term is skipped if not)."""
     deal_records: list[DealRecord] = field(default_factory=list)
     departures: list[Departures] = field(default_factory=list)
+    equity: EquityTables | None = None
+    """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
+
+    def refresh_unvested(self) -> None:
+        """Recompute every engineer's unvested equity U_i from pay, tenure and sign-on
+        grants (:func:`sim.market.equity.unvested_equity`); nothing without equity."""
+        if self.equity is not None:
+            eng = self.engineers
+            eng.unvested = unvested_equity(self.equity, eng.firm, eng.pay, eng.tenure,
+                                           eng.sign_on)
 
     @property
     def n_firms(self) -> int:

@@ -11,7 +11,7 @@ Loading (``extends``, ``--set``) is :mod:`sim.scenario.loading`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -357,6 +357,11 @@ class Policy(Strict):
     retention_calls: Count = Field(
         0, description="Founder calls a month to employees holding outside offers."
     )
+    make_whole: Share = Field(
+        1.0, description="Share of an employed engineer's unvested equity (what leaving "
+        "forfeits, [equity]) the firm's offers make whole with a sign-on grant, up to the "
+        "firm's surplus H (v_ij - offer); an auction the firm wins makes it whole in full "
+        "(sim/market/equity.py). Without [equity] nothing is forfeited.")
     retention_call_cost: NonNegative = Field(
         50_000.0, description="Cost of one retention call (a retention bonus), in dollars."
     )
@@ -445,6 +450,35 @@ def _partial(model: type[BaseModel]) -> type[BaseModel]:
 
 
 PolicyOverride = _partial(Policy)
+
+
+class Vesting(Strict):
+    """Equity pay of a kind of firm (or one firm): the share of total pay paid in stock,
+    the vesting schedule of a new-hire grant, its cliff and the yearly refresh grants
+    (sim/market/equity.py). A new-hire grant is worth Y years of equity pay (Y = the
+    schedule's length) and vests monthly within each year at the year's rate, nothing
+    before the cliff; each anniversary adds a refresh grant of `refresh` x the new-hire
+    grant, on the same schedule without a cliff."""
+
+    share: Share = Field(0.0, description="Share of total pay paid in stock (0..1).")
+    schedule: list[Share] = Field(
+        default_factory=lambda: [0.25, 0.25, 0.25, 0.25], min_length=1, max_length=10,
+        description="Share of the grant vesting in each year (sums to 1): [0.25, 0.25, "
+        "0.25, 0.25] is four even years; Amazon back-loads [0.05, 0.15, 0.4, 0.4].")
+    cliff_months: Annotated[int, Field(ge=0, le=120)] = Field(
+        12, description="Months before anything of the new-hire grant vests; at the cliff "
+        "what has accrued vests at once.")
+    refresh: NonNegative = Field(
+        0.25, description="Refresh grant each anniversary, as a share of the new-hire grant "
+        "(0.25 of a four-year grant keeps one year of equity pay vesting a year).")
+
+    @model_validator(mode="after")
+    def _schedule(self) -> Vesting:
+        if abs(sum(self.schedule) - 1.0) > 1e-6:
+            raise ValueError(f"schedule must sum to 1 (it sums to {sum(self.schedule):g})")
+        if self.cliff_months > 12 * len(self.schedule):
+            raise ValueError("cliff_months is longer than the schedule")
+        return self
 
 
 AMENITIES = ("safety", "openness")
@@ -699,6 +733,11 @@ class Scenario(Strict):
                              description="Production, valuation, funding, deal attrition.")
     antitrust: Antitrust = Field(default_factory=Antitrust,
                                  description="Review of deals.")
+    equity: dict[Name, Vesting] = Field(
+        default_factory=dict,
+        description="Equity pay and vesting, by kind of firm (`big_tech`, `frontier_lab`, "
+        "...) or by firm name (a name wins over its kind). Absent: pay is all cash, "
+        "nothing is forfeited on leaving (the model without equity).")
     events: list[AnyEvent] = Field(
         default_factory=list, description="A dated timeline of events."
     )
@@ -736,6 +775,10 @@ class Scenario(Strict):
             if isinstance(event.month, str) and self.month_of(event.month) < 1:
                 raise ValueError(f"events[{k}].month: {event.month} is not after the start "
                                  f"({self.start})")
+        bad = sorted(set(self.equity) - seen - set(get_args(FirmKind)))
+        if bad:
+            raise ValueError(f"equity names {bad}: neither a kind of firm "
+                             f"{list(get_args(FirmKind))} nor a firm")
         for name, firm in self.firms.items():
             unknown = set(firm.pay) - known
             if unknown:
