@@ -252,7 +252,6 @@ class TalentMarket(mesa.Model):
         state.month = self.steps
         state.employed_at_start = int(np.count_nonzero(state.employed()))
         state.engineers.tenure += 1
-        state.refresh_unvested()
         state.log = MonthLog(Tallies.zeros(state.n_firms, state.n_tiers))
 
         forced = apply_events(state)
@@ -267,7 +266,6 @@ class TalentMarket(mesa.Model):
         layoffs(state, state.headcount())
         settle(state)
         state.heads = state.headcount()  # the month's final headcounts, also for the records
-        state.refresh_unvested()
         refresh_table(state, state.table.open)
 
         self._record()

@@ -180,6 +180,8 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     pay = firms.pay[firm, eng.tier[who]] * eng.productivity[who]
     if state.equity is None:
         return Offers(who, firm, pay, outreach)
+    # U_i as of now for the engineers holding offers (the only ones whose U_i is read).
+    state.refresh_unvested(np.unique(who))
     grant = make_whole_grant(firms.make_whole[firm], eng.unvested[who],
                              value_to_firm(state, who, firm), pay,
                              state.spec.economy.match_years)
