@@ -59,6 +59,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         plots=not args.no_plots, progress=not args.quiet, check=args.check,
         command=["talentwar", *sys.argv[1:]],
     )
+    from sim.output.rundir import load_manifest
+
+    for warning in load_manifest(folder).get("warnings", []):
+        print(f"talentwar: warning: {warning}", file=sys.stderr)
     print(folder)
     return 0
 

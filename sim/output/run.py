@@ -29,6 +29,7 @@ from sim.output.rundir import (
     ENGINEERS_PARQUET,
     FIRMS,
     FLOWS,
+    MANIFEST,
     MARKET,
     Manifest,
     atomic_directory,
@@ -99,12 +100,6 @@ def run_scenario(
         model.run(progress=bar)
     with atomic_directory(final) as folder:
         write_tables(model, folder, engineers)
-        if plots:
-            # Imported here for start-up speed: plotting loads matplotlib.
-            from sim.output.plots import plot_run
-
-            plot_run(folder)
-        finished = dt.datetime.now(dt.UTC)
         manifest: Manifest = {
             "scenario": scenario.to_dict(),
             "seed": seed,
@@ -115,10 +110,20 @@ def run_scenario(
             "git_commit": git_commit(),
             "command": command if command is not None else sys.argv,
             "started": started.isoformat(timespec="seconds"),
-            "finished": finished.isoformat(timespec="seconds"),
-            "wall_time_seconds": round(time.perf_counter() - clock, 3),
-            "files": sorted(p.name for p in folder.iterdir()),
+            "warnings": model.warnings(),
         }
+        if plots:
+            # The plots read the scenario (the GPU threshold) from the manifest: a first
+            # one is written before them, the whole one after.
+            write_manifest(folder, manifest)
+            # Imported here for start-up speed: plotting loads matplotlib.
+            from sim.output.plots import plot_run
+
+            plot_run(folder)
+        finished = dt.datetime.now(dt.UTC)
+        manifest["finished"] = finished.isoformat(timespec="seconds")
+        manifest["wall_time_seconds"] = round(time.perf_counter() - clock, 3)
+        manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
         write_manifest(folder, manifest)
     return final
 

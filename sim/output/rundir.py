@@ -77,6 +77,7 @@ class Manifest(TypedDict, total=False):
     git_commit: str | None
     command: list[str]
     started: str
+    warnings: list[str]
     finished: str
     wall_time_seconds: float
     files: list[str]

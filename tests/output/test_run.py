@@ -56,3 +56,37 @@ def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_s
         run_scenario(flagship_small, progress=False)
     root = tmp_results / "results" / "ai_talent_war_2024"
     assert list(root.iterdir()) == []
+
+
+def test_plots_drawn_by_run_see_the_gpu_threshold(tmp_path, monkeypatch):
+    import sim.output.plots as plots
+    from sim.output.rundir import RunFolder
+
+    seen = []
+    real = plots.plot_run
+
+    def spy(folder, *args, **kwargs):
+        seen.append(RunFolder.open(folder).gpu_threshold)
+        return real(folder, *args, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_run", spy)
+    scenario = load_scenario(SCENARIOS / "textbook_job_ladder.toml",
+                             ["market.engineers=1000", "months=2", "compute.threshold=1234"])
+    run_scenario(scenario, out=tmp_path / "run", progress=False)
+    assert seen == [1234.0]
+
+
+def test_warnings_of_a_dead_market_reach_the_manifest_and_the_user(tmp_path, capsys):
+    import json
+
+    from sim.cli import main
+
+    path = tmp_path / "dead.toml"
+    path.write_text("name = 'dead'\nmonths = 8\n[market]\nengineers = 500\n"
+                    "[tiers.t]\nshare = 1.0\noutput = 0.0\n"
+                    "[firms.F]\ncash = 1e6\npay = { t = 200000.0 }\n")
+    assert main(["run", str(path), "--quiet", "--no-plots", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: firm F went bankrupt in month" in err
+    warnings = json.loads((tmp_path / "r" / "manifest.json").read_text())["warnings"]
+    assert any("output is 0" in w for w in warnings)
