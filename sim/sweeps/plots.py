@@ -161,7 +161,9 @@ def plot_indices(plan: Plan, table: pd.DataFrame, m: Measure) -> plt.Figure:
     """Sobol S1/ST or Morris mu*/sigma of one measure as bars with confidence intervals."""
     rows = table[table["measure"] == m.out]
     kind = plan.spec.design.kind
-    indices = ["S1", "ST"] if kind == "sobol" else ["mu_star", "sigma"]
+    if kind == "morris":
+        return plot_morris(plan, rows, m)
+    indices = ["S1", "ST"]
     names = [p.key for p in plan.spec.parameters]
     labels = [_label(p) for p in plan.spec.parameters]
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(names)), 4.5))
@@ -189,6 +191,38 @@ def plot_indices(plan: Plan, table: pd.DataFrame, m: Measure) -> plt.Figure:
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_morris(plan: Plan, rows: pd.DataFrame, m: Measure) -> plt.Figure:
+    """Morris screening as the usual mu*-sigma plane (Campolongo, Cariboni and Saltelli
+    2007): one point per parameter, mu* (mean absolute elementary effect: importance) across,
+    sigma (their spread: interactions or non-linearity) up, with mu*'s bootstrap interval.
+    The line sigma = mu* marks where effects vary as much as they matter."""
+    names = [p.key for p in plan.spec.parameters]
+    labels = [_label(p) for p in plan.spec.parameters]
+    mu = rows[rows["index"] == "mu_star"].set_index("parameter").reindex(names)
+    sigma = rows[rows["index"] == "sigma"].set_index("parameter").reindex(names)
+    x = mu["value"].to_numpy(dtype=float)
+    y = sigma["value"].to_numpy(dtype=float)
+    conf = np.nan_to_num(mu["confidence"].to_numpy(dtype=float))
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = plt.get_cmap("tab10")
+    for k, label in enumerate(labels):
+        ax.errorbar(x[k], y[k], xerr=conf[k], fmt="o", capsize=4, color=colours(k % 10),
+                    label=label)
+    top = float(np.nanmax(np.r_[x + conf, y, 0.0])) * 1.1 or 1.0
+    ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="sigma = mu*")
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_xlabel(f"mu* (mean |elementary effect| on {m.column})")
+    ax.set_ylabel("sigma (spread of elementary effects)")
+    level = plan.spec.design.conf_level
+    ax.set_title(f"Morris screening of {m.display}\nbars: {level:.0%} bootstrap interval "
+                 "of mu*", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.tight_layout()
     return fig
 
 
