@@ -177,9 +177,74 @@ def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
 
 
 def write_sensitivity(folder: Path) -> Path:
-    """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically."""
+    """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically; print
+    the :func:`noise_warnings` on standard error."""
     folder = Path(folder)
     table = sensitivity(folder)
     path = folder / SENSITIVITY_FILE
     atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+    for warning in noise_warnings(folder, table):
+        print(f"talentwar: warning: {warning}", file=sys.stderr)
     return path
+
+
+NOISE_SHARE = 0.5
+"""Above this share of the point means' variance due to simulation noise, indices of a
+measure are reported as noise-dominated."""
+
+
+def noise_share(scalars: pd.DataFrame, column: str) -> float:
+    """Share of the variance of the design points' means that simulation noise alone would
+    give: (mean within-point variance / R) / (variance of the point means), with R the
+    replicates a point (NaN with one replicate, or no spread of the means)."""
+    groups = scalars.groupby("point")[column]
+    reps = groups.count()
+    if reps.min() < 2:
+        return float("nan")
+    between = float(groups.mean().var(ddof=1))
+    noise = float((groups.var(ddof=1) / reps).mean())
+    return noise / between if between > 0 else float("inf")
+
+
+def noise_warnings(folder: Path, table: pd.DataFrame, plan: Plan | None = None) -> list[str]:
+    """Measures whose sensitivity indices are dominated by simulation noise, and what to do.
+
+    A measure is flagged when (a) with replicates, noise makes up more than
+    :data:`NOISE_SHARE` of the variance of the design points' means
+    (:func:`noise_share`); or (b) its intervals are wider than its indices (median
+    confidence half-width above the median index, for ST or mu*); or (c) for Sobol, the
+    first-order indices sum to under 0.2 while some total index exceeds 0.8 (no parameter
+    explains the output alone, all of it is "interaction": typically noise)."""
+    plan = plan or load_plan(folder)
+    scalars = run_scalars(folder, plan)
+    reps = plan.spec.replicates
+    out = []
+    for m in plan.spec.measures:
+        rows = table[table["measure"] == m.out]
+        if rows.empty:
+            continue
+        reasons = []
+        share = noise_share(scalars, m.out) if m.out in scalars.columns else float("nan")
+        if share > NOISE_SHARE:
+            reasons.append(f"simulation noise makes up {min(share, 9.99):.0%} of the "
+                           "variance between design points")
+        main = "ST" if plan.spec.design.kind == "sobol" else "mu_star"
+        sel = rows[rows["index"] == main]
+        values, conf = sel["value"].abs().to_numpy(float), sel["confidence"].to_numpy(float)
+        if conf.size and np.nanmedian(conf) > np.nanmedian(values):
+            reasons.append(f"the {main} intervals are wider than the indices")
+        if plan.spec.design.kind == "sobol":
+            s1 = rows[rows["index"] == "S1"]["value"].to_numpy(float)
+            st = rows[rows["index"] == "ST"]["value"].to_numpy(float)
+            if s1.size and np.nansum(s1) < 0.2 and np.nanmax(st) > 0.8:
+                reasons.append(f"first-order indices sum to {np.nansum(s1):.2f} while a "
+                               f"total index reaches {np.nanmax(st):.2f}")
+        if reasons:
+            advice = ("raise `replicates` (each point's output is then a mean of more runs), "
+                      "enlarge the market (`market.engineers`), or choose a measure over a "
+                      "longer window")
+            if reps < 2:
+                advice = "set `replicates` to 2 or more so noise can be measured, " + advice
+            out.append(f"{m.out}: sensitivity indices look dominated by noise ("
+                       + "; ".join(reasons) + f"): {advice}")
+    return out

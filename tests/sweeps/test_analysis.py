@@ -46,3 +46,22 @@ def test_sensitivity_ranks_an_influential_above_an_inert_parameter(
     assert threshold.value - threshold.confidence > cash.value + cash.confidence
     if kind == "sobol":
         assert threshold.value > 0.5
+
+
+def test_noise_share_tells_noise_from_effects():
+    import pandas as pd
+
+    from sim.sweeps.analysis import noise_share
+
+    rng = np.random.default_rng(3)
+    points, reps = 40, 5
+    point = np.repeat(np.arange(points), reps)
+    noise = rng.normal(0, 1, point.size)
+    # Pure noise: the point means vary only as much as R replicates' noise makes them.
+    pure = pd.DataFrame({"point": point, "y": noise})
+    assert 0.6 < noise_share(pure, "y") < 1.6
+    # A strong effect of the point: noise is a small share.
+    strong = pd.DataFrame({"point": point, "y": 10 * point + noise})
+    assert noise_share(strong, "y") < 0.01
+    one = pd.DataFrame({"point": np.arange(points), "y": rng.normal(size=points)})
+    assert np.isnan(noise_share(one, "y"))  # one replicate: noise cannot be measured
