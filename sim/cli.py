@@ -54,6 +54,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.months is not None:
         overrides.append(f"months={args.months}")
     scenario = load_scenario(args.scenario, overrides)
+    if args.replicates is not None:
+        from sim.sweeps.replicates import run_replicates
+
+        folder = run_replicates(
+            scenario, args.replicates, seed=args.seed, out=args.out,
+            workers=_workers(args.workers) if args.workers is not None or args.dask else 1,
+            dask=args.dask, engineers=args.engineers, plots=args.plots_each,
+            progress=not args.quiet, command=["talentwar", *sys.argv[1:]],
+        )
+        print(folder)
+        return 0
+    if args.workers is not None or args.dask is not None or args.plots_each:
+        raise UserError("--workers, --dask and --plots-each go with --replicates N")
     folder = run_scenario(
         scenario, seed=args.seed, out=args.out, engineers=args.engineers,
         plots=not args.no_plots, progress=not args.quiet, check=args.check,
@@ -136,8 +149,27 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """``talentwar compare``: print the difference table and write the plots."""
     from sim.output.compare import compare_runs, default_compare_dir, format_table
+    from sim.output.replicates import (
+        compare_replicates,
+        format_differences,
+        is_replicate_folder,
+    )
 
     out = args.out if args.out is not None else default_compare_dir()
+    replicated = [is_replicate_folder(d) for d in args.run_dirs]
+    if any(replicated):
+        if not all(replicated):
+            raise UserError("compare: give only replicate folders (talentwar run --replicates "
+                            "N) or only run folders, not both")
+        results = compare_replicates(args.run_dirs, out)
+        for label, diffs in results:
+            print(f"Key measures at the end of the horizon: {label} minus "
+                  f"{args.run_dirs[0]}, mean over {int(diffs['pairs'].max())} replicates "
+                  "paired by seed, 95% interval; (≈ 0): not distinguishable from zero")
+            print(format_differences(diffs))
+            print()
+        print(Path(out) / "differences.csv")
+        return 0
     table, pngs = compare_runs(args.run_dirs, out)
     print(f"Key measures at the end of the horizon (Δ = run minus {table.columns[0]}):")
     print(format_table(table))
@@ -240,6 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--engineers", choices=["csv", "parquet", "none"], default="csv",
                      help="format of the final engineer table (default: csv)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
+    run.add_argument("--replicates", type=_positive_int, metavar="N",
+                     help="run N replicates (seeds from one SeedSequence of --seed) into a "
+                     "replicate folder with summary.csv (means and 95%% intervals)")
+    run.add_argument("--workers", metavar="N",
+                     help="with --replicates: local worker processes (default: 1; "
+                     "the number of CPUs with --dask local)")
+    run.add_argument("--dask", metavar="ADDRESS",
+                     help="with --replicates: run on a Dask cluster: tcp://host:8786, or "
+                     "'local' to start one (workers must share the file system)")
+    run.add_argument("--plots-each", action="store_true",
+                     help="with --replicates: draw each replicate's plots (slower)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.add_argument("--check", action="store_true",
                      help="check the market's invariants every month (everyone in one place, "

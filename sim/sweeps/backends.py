@@ -20,7 +20,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Protocol, cast
 
 from sim.errors import UserError
-from sim.sweeps.worker import FAILED, Job, RunResult, RunTask, execute_run
+from sim.sweeps.worker import FAILED, Job, RunResult, RunTask, TaskJob, run_task
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -38,7 +38,7 @@ class Backend(Protocol):
 
     capacity: int
 
-    def submit(self, task: RunTask, job: Job) -> RunFuture:
+    def submit(self, task: RunTask, job: Job | TaskJob) -> RunFuture:
         """Start one run."""
         ...
 
@@ -56,9 +56,9 @@ class SerialBackend:
 
     capacity = 1
 
-    def submit(self, task: RunTask, job: Job) -> RunFuture:
+    def submit(self, task: RunTask, job: Job | TaskJob) -> RunFuture:
         future: Future[RunResult] = Future()
-        future.set_result(execute_run(task, job))
+        future.set_result(run_task(task, job))
         return future
 
     def wait_any(self, futures: set[RunFuture]) -> tuple[set[RunFuture], set[RunFuture]]:
@@ -82,7 +82,7 @@ def _worker_main(conn: Connection) -> None:
             return
         task, job = message
         try:
-            conn.send(execute_run(task, job))
+            conn.send(run_task(task, job))
         except (BrokenPipeError, OSError):
             return
 
@@ -126,7 +126,7 @@ class LocalBackend:
                          if "fork" in multiprocessing.get_all_start_methods()
                          else multiprocessing.get_context("spawn"))
         self.capacity = 2 * workers
-        self._queue: deque[tuple[RunTask, Job, Future[RunResult]]] = deque()
+        self._queue: deque[tuple[RunTask, Job | TaskJob, Future[RunResult]]] = deque()
         self._workers: list[_Worker] = []
         self._closed = False
         try:
@@ -144,7 +144,7 @@ class LocalBackend:
         child.close()
         return _Worker(process, parent)
 
-    def submit(self, task: RunTask, job: Job) -> RunFuture:
+    def submit(self, task: RunTask, job: Job | TaskJob) -> RunFuture:
         future: Future[RunResult] = Future()
         self._queue.append((task, job, future))
         self._dispatch()
@@ -255,8 +255,8 @@ class DaskBackend:
         n = len(self.client.nthreads())
         self.capacity = max(2 * max(n, 1), 2)
 
-    def submit(self, task: RunTask, job: Job) -> RunFuture:
-        future: RunFuture = self.client.submit(execute_run, task, job, pure=False)
+    def submit(self, task: RunTask, job: Job | TaskJob) -> RunFuture:
+        future: RunFuture = self.client.submit(run_task, task, job, pure=False)
         return future
 
     def wait_any(self, futures: set[RunFuture]) -> tuple[set[RunFuture], set[RunFuture]]:

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import numpy as np
 
@@ -151,3 +151,18 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
         if last:
             error += f" (at {Path(last[0].filename).name}:{last[0].lineno})"
     return RunResult(task.run_id, status, error, rows, time.perf_counter() - clock)
+
+
+class TaskJob(Protocol):
+    """A job that runs its own tasks (as replicates do): ``job.execute(task)``."""
+
+    def execute(self, task: RunTask) -> RunResult:
+        """Run one task and return its record (never raises, except on interruption)."""
+        ...
+
+
+def run_task(task: RunTask, job: Job | TaskJob) -> RunResult:
+    """Run ``task``: a sweep run for a :class:`Job`, else the job's own ``execute``."""
+    if isinstance(job, Job):
+        return execute_run(task, job)
+    return job.execute(task)

@@ -1,0 +1,114 @@
+"""Replicate folders: the t interval, and paired comparisons by seed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim import cli
+from sim.errors import UserError
+from sim.output.replicates import (
+    DIFFERENCE_COLUMNS,
+    ReplicateFolder,
+    compare_replicates,
+    mean_interval,
+    paired_differences,
+)
+from sim.scenario import load_scenario
+from sim.sweeps.replicates import run_replicates
+from tests.conftest import TWO_TIER_SCENARIO
+
+ABOVE = "top tier at firms above GPU threshold (%)"
+
+
+def test_mean_interval_is_scipys_t_interval():
+    x = [2.1, 3.4, 1.9, 5.0, 4.2, 3.3]
+    mean, sd, low, high = mean_interval(x)
+    expected = stats.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=stats.sem(x))
+    assert mean == pytest.approx(np.mean(x))
+    assert sd == pytest.approx(np.std(x, ddof=1))
+    assert (low, high) == pytest.approx(expected)
+    # by hand: t_{0.975, 5} = 2.5706
+    assert high - mean == pytest.approx(2.5706 * sd / np.sqrt(6), rel=1e-4)
+
+
+def test_mean_interval_small_samples():
+    assert mean_interval([3.0])[0] == 3.0
+    assert np.isnan(mean_interval([3.0])[2])
+    assert mean_interval([2.0, 2.0, 2.0])[2:] == (2.0, 2.0)
+    assert mean_interval([1.0, np.nan, 3.0])[0] == 2.0
+
+
+def test_paired_interval_is_scipys_on_the_differences():
+    a = np.array([1.0, 2.0, 3.0, 4.0])
+    b = np.array([1.5, 2.7, 3.2, 4.9])
+    _, _, low, high = mean_interval(b - a)
+    d = b - a
+    assert (low, high) == pytest.approx(
+        stats.t.interval(0.95, 3, loc=d.mean(), scale=stats.sem(d)))
+    # the paired t test agrees: the interval excludes 0 exactly when p < 0.05
+    assert (low > 0) == (stats.ttest_rel(b, a).pvalue < 0.05)
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """Three replicate folders of the two-tier market (3 replicates, 6 months): the base,
+    the base again, and a counterfactual with a much higher GPU threshold."""
+    root = tmp_path_factory.mktemp("reps")
+    path = root / "two_tier.toml"
+    path.write_text(TWO_TIER_SCENARIO)
+
+    def make(name, *overrides):
+        scenario = load_scenario(path, ["months=6", *overrides])
+        return run_replicates(scenario, 3, out=root / name, engineers="none",
+                              progress=False)
+
+    return make("base"), make("again"), make("cf", "compute.threshold=30000")
+
+
+def test_same_scenario_differences_are_indistinguishable_from_zero(folders, tmp_path):
+    base, again, _ = folders
+    results = compare_replicates([base, again], tmp_path / "cmp")
+    (_, table), = results
+    assert not table["distinguishable"].any()
+    assert (table["mean_difference"] == 0).all()
+    assert (table["pairs"] == 3).all()
+
+
+def test_clear_counterfactual_is_distinguishable(folders, tmp_path):
+    base, _, cf = folders
+    table = paired_differences(ReplicateFolder.open(base), ReplicateFolder.open(cf))
+    row = table.loc[ABOVE]
+    assert row["distinguishable"]
+    assert row["high"] < 0  # fewer firms are above a much higher threshold
+    # the paired difference is the mean of per-seed differences of the replicates' values
+    ref = [pd.read_csv(base / f"rep-{i:03d}" / "market.csv")["top_share_above_threshold"]
+           .iloc[-1] for i in range(3)]
+    oth = [pd.read_csv(cf / f"rep-{i:03d}" / "market.csv")["top_share_above_threshold"]
+           .iloc[-1] for i in range(3)]
+    assert row["mean_difference"] == pytest.approx(100 * (np.mean(oth) - np.mean(ref)))
+
+
+def test_cli_compare_of_replicate_folders(folders, tmp_path, capsys):
+    base, _, cf = folders
+    assert cli.main(["compare", str(base), str(cf), "--out", str(tmp_path / "cmp")]) == 0
+    out = capsys.readouterr().out
+    assert "95% interval" in out and "(≈ 0)" in out
+    saved = pd.read_csv(tmp_path / "cmp" / "differences.csv")
+    assert list(saved.columns) == ["run", *DIFFERENCE_COLUMNS]
+    assert saved.set_index("measure").loc[ABOVE, "distinguishable"]
+
+
+def test_compare_refuses_a_mix_and_unpaired_folders(folders, two_tier_runs, tmp_path,
+                                                    capsys):
+    base, _, _ = folders
+    assert cli.main(["compare", str(base), str(two_tier_runs[0]),
+                     "--out", str(tmp_path / "x")]) == 2
+    assert "replicate folders" in capsys.readouterr().err
+    scenario = load_scenario(base.parent / "two_tier.toml", ["months=6"])
+    other = run_replicates(scenario, 2, seed=99, out=tmp_path / "other", engineers="none",
+                           progress=False)
+    with pytest.raises(UserError, match="share 0 replicate seed"):
+        compare_replicates([base, other], tmp_path / "y")
