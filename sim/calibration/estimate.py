@@ -169,7 +169,6 @@ def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarra
             if abs(cos) > est.collinearity:
                 collinear.append((keys[a], keys[b], cos))
 
-    a_mat = g.T @ (w[:, None] * g)
     cov = np.full((len(keys), len(keys)), np.nan)
     ok = ~weak
     if ok.any():
@@ -182,19 +181,19 @@ def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarra
             cov[np.ix_(ok, ok)] = cov_ok
         except np.linalg.LinAlgError:
             pass
-    del a_mat
     se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     warnings = []
-    names = [k for k, bad in zip(keys, weak, strict=True) if bad]
-    if names:
+    weak_names = [k for k, bad in zip(keys, weak, strict=True) if bad]
+    if weak_names:
         warnings.append(
-            "not identified: " + ", ".join(names) + f" (moving across the whole range shifts "
-            f"the fitted moments by less than {est.identification_threshold:g} target SE); "
+            "not identified: " + ", ".join(weak_names) + " (moving across the whole range "
+            f"shifts the fitted moments by less than {est.identification_threshold:g} target SE); "
             "their standard errors are not reported")
-    for a, b, cos in collinear:
-        warnings.append(f"near-collinear: {a} and {b} move the moments alike (cos = "
+    for first, second, cos in collinear:
+        warnings.append(f"near-collinear: {first} and {second} move the moments alike (cos = "
                         f"{cos:+.3f}): the moments pin down a combination, not each")
     if rank < len(keys):
         warnings.append(f"the scaled Jacobian has rank {rank} < {len(keys)} parameters "
                         f"(condition number {condition:.3g})")
-    return Inference(cov, se, scaled, rank, condition, norms, names, collinear, warnings)
+    return Inference(cov, se, scaled, rank, condition, norms, weak_names, collinear,
+                     warnings)

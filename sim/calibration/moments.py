@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim import columns as c
 from sim.scenario.schema import Strict
@@ -52,7 +52,8 @@ if TYPE_CHECKING:
 
 MonthRef = int | str
 Window = Annotated[list[MonthRef], Field(min_length=2, max_length=2)]
-TierGroup = str
+QUANTILES = {0.5: "median", 0.9: "p90", 0.99: "p99"}
+"""The pay quantiles market.csv records per tier."""
 
 
 @dataclass(frozen=True)
@@ -118,13 +119,20 @@ class PayQuantile(_Base):
 
     kind: Literal["pay_quantile"]
     tier: str = Field(description="A tier name, or 'ai' / 'non_ai' (q = 0.5 only).")
-    q: Literal[0.5, 0.9, 0.99] = Field(0.5, description="Quantile: 0.5, 0.9 or 0.99.")
+    q: float = Field(0.5, description="Quantile: 0.5, 0.9 or 0.99.")
     window: Window = Field(description="[first, last] month, inclusive (int or 'YYYY-MM').")
+
+    @model_validator(mode="after")
+    def _q(self) -> PayQuantile:
+        if self.q not in QUANTILES:
+            raise ValueError(f"q must be one of 0.5, 0.9, 0.99 (the recorded quantiles), "
+                             f"got {self.q}")
+        return self
 
     def column(self) -> str:
         if self.tier in ("ai", "non_ai"):
             return c.AI_PAY_MEDIAN if self.tier == "ai" else c.NON_AI_PAY_MEDIAN
-        stat = {0.5: "median", 0.9: "p90", 0.99: "p99"}[self.q]
+        stat = QUANTILES[self.q]
         return c.pay_column(stat, self.tier)
 
     def columns(self) -> list[str]:
@@ -157,11 +165,17 @@ class PayGrowth(_Base):
     tier: str = Field(description="A tier name, or 'ai' / 'non_ai'.")
     start: MonthRef = Field(description="First month (int or 'YYYY-MM').")
     end: MonthRef = Field(description="Last month (int or 'YYYY-MM').")
-    q: Literal[0.5, 0.9, 0.99] = Field(0.5, description="Quantile of pay: 0.5, 0.9 or 0.99.")
+    q: float = Field(0.5, description="Quantile of pay: 0.5, 0.9 or 0.99.")
 
     def _quantile(self) -> PayQuantile:
         return PayQuantile(kind="pay_quantile", tier=self.tier, q=self.q,
                            window=[self.start, self.start])
+
+    @model_validator(mode="after")
+    def _q(self) -> PayGrowth:
+        if self.q not in QUANTILES:
+            raise ValueError(f"q must be one of 0.5, 0.9, 0.99, got {self.q}")
+        return self
 
     def columns(self) -> list[str]:
         return self._quantile().columns()

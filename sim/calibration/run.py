@@ -17,6 +17,7 @@ The search (deterministic given the seed, so a resume replays it from the cache)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
@@ -363,10 +364,8 @@ def _local_search(spec: CalibrationSpec, history: dict[tuple[float, ...], Any],
     else:
         options = {"xtol": est.search.xatol, "ftol": est.search.fatol, "maxfev": evaluations}
         method = "Powell"
-    try:
+    with contextlib.suppress(_Budget):
         minimize(f, x0, method=method, bounds=[(0.0, 1.0)] * k, options=options)
-    except _Budget:
-        pass
 
 
 class _Budget(Exception):
@@ -450,7 +449,8 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     for i, p in enumerate(spec.parameters):
         low, high = p.bounds
         u = p.to_unit(estimate[i])
-        on_bound = u <= spec.estimator.jacobian_step / 2 or u >= 1 - spec.estimator.jacobian_step / 2
+        edge = spec.estimator.jacobian_step / 2
+        on_bound = u <= edge or u >= 1 - edge
         se = float(info.se[i])
         rows.append([p.key, repr(estimate[i]), se, low, high, p.scale,
                      estimate[i] - 1.96 * se, estimate[i] + 1.96 * se,

@@ -69,7 +69,8 @@ def evaluate_run(task: MomentTask, job: MomentJob) -> MomentResult:
             values = tuple(measure_value(m.measure, out) for m in job.moments)
         finally:
             forget_model(model)
-        status, error = DONE, ""
+        status: Status = DONE
+        error = ""
     except Exception as err:
         values, status = (), FAILED
         error = f"{type(err).__name__}: {err}"
