@@ -23,6 +23,8 @@ Registry (:data:`MEASURES`), with the formula of each:
 - ``layoffs(tiers?, window)``: total layoffs over the window (of the tiers; all by default).
 - ``layoff_rate(tiers?, window)``: Σ layoffs / mean employed over the window, of the tiers.
 - ``layoff_share(tiers, window)``: Σ layoffs of the tiers / Σ layoffs of all tiers.
+- ``firms_laying_off(tiers?, window)``: number of firms laying off at least one engineer
+  of the tiers over the window.
 - ``deal_price_per_engineer(statistic, window?, own_only)``: median (or mean) price per
   engineer moved of the deals done; ``own_only`` (default) leaves out the dated
   ``forced_deal`` events, whose prices are inputs.
@@ -303,6 +305,20 @@ class LayoffShare(_Layoffs):
         return self._sum(out, self._names(out)) / total if total else float("nan")
 
 
+class FirmsLayingOff(_Layoffs):
+    """Number of firms that lay off at least one engineer of the tiers over ``window``
+    (``firm_records``)."""
+
+    kind: Literal["firms_laying_off"]
+
+    def value(self, out: RunOutputs) -> float:
+        rows = window_rows(out, out.firm_records, self.window)
+        names = self._names(out)
+        laid = sum(rows[c.per_tier(c.LAYOFFS, t)].to_numpy(float) for t in names)
+        per_firm = rows.assign(_laid=laid).groupby(c.FIRM)["_laid"].sum()
+        return float((per_firm > 0).sum())
+
+
 class _Deals(_Base):
     window: Window | None = Field(None, description="[first, last] month (default: all).")
     own_only: bool = Field(True, description="Leave out the dated forced_deal events (whose "
@@ -443,7 +459,7 @@ class Difference(_Base):
 
 AnyMeasure = Annotated[
     PayQuantile | PayMean | PayGrowth | AiPayRatio | JobToJobRate | UnemploymentRate
-    | Layoffs | LayoffRate | LayoffShare | DealPricePerEngineer | DealCount
+    | Layoffs | LayoffRate | LayoffShare | FirmsLayingOff | DealPricePerEngineer | DealCount
     | TopShareAboveThreshold | TopHhi | Hhi | ShareAboveThreshold | Ratio | Difference,
     Field(discriminator="kind"),
 ]
@@ -455,7 +471,7 @@ Difference.model_rebuild()
 MEASURES: dict[str, type[_Base]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (PayQuantile, PayMean, PayGrowth, AiPayRatio, JobToJobRate, UnemploymentRate,
-                Layoffs, LayoffRate, LayoffShare, DealPricePerEngineer, DealCount,
+                Layoffs, LayoffRate, LayoffShare, FirmsLayingOff, DealPricePerEngineer, DealCount,
                 TopShareAboveThreshold, TopHhi, Hhi, ShareAboveThreshold, Ratio, Difference)
 }
 """The registry: measure kind -> its class (arguments and formula in the class)."""

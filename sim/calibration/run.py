@@ -401,28 +401,54 @@ def _toml_key(key: str) -> str:
                     for part in key.split("."))
 
 
-def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str:
-    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates."""
-    from sim.scenario import parse_override
+def toml_inline(value: Any) -> str:
+    """A value as an inline TOML value (tables as ``{ k = v }``, None entries left out)."""
     from sim.sweeps.designs import toml_value
+
+    if isinstance(value, dict):
+        items = [f"{_toml_key(str(k))} = {toml_inline(v)}" for k, v in value.items()
+                 if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
+    return toml_value(value)
+
+
+def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str:
+    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates.
+
+    A key through a list (``generated_firms.0.policy.layoff_rate``) cannot be merged by
+    ``extends`` (lists are replaced), so the whole list is written, as the base file has it
+    with the overrides applied."""
+    from sim.scenario import parse_override, read_toml
 
     base = os.path.relpath(plan.base_path, folder.resolve())
     lines = [f"# Fitted by talentwar calibrate from {plan.source}",
              f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "
-             "replicates a point). Load it with: talentwar run " f"{folder / FITTED_SCENARIO}",
-             f"extends = {json.dumps(base)}", f"name = {json.dumps(plan.spec.name + '_fitted')}",
-             ""]
+             f"replicates a point). Run it with: talentwar run {folder / FITTED_SCENARIO}",
+             f"extends = {json.dumps(base)}",
+             f"name = {json.dumps(plan.spec.name + '_fitted')}", ""]
     fixed = list(plan.spec.overrides) + ([f"months={plan.spec.months}"]
                                          if plan.spec.months else [])
-    if fixed:
-        lines.append("# fixed overrides of the calibration")
-        for text in fixed:
+    estimates = point_overrides(dict(zip(plan.keys, estimate, strict=True)))
+    through_lists: list[str] = []
+    for title, texts in (("fixed overrides of the calibration", fixed),
+                         ("estimates", estimates)):
+        if not texts:
+            continue
+        lines.append(f"# {title}")
+        for text in texts:
             parts, value = parse_override(text)
-            lines.append(f"{_toml_key('.'.join(parts))} = {toml_value(value)}")
+            if any(part.isdigit() for part in parts):
+                through_lists.append(parts[0])
+                lines.append(f"# {text} (in the list below)")
+                continue
+            lines.append(f"{_toml_key('.'.join(parts))} = {toml_inline(value)}")
         lines.append("")
-    lines.append("# estimates")
-    for p, v in zip(plan.spec.parameters, estimate, strict=True):
-        lines.append(f"{_toml_key(p.key)} = {toml_value(v)}")
+    if through_lists:
+        raw = apply_overrides(read_toml(Path(plan.base_path)), [*fixed, *estimates])
+        for top in dict.fromkeys(through_lists):
+            lines.append(f"{_toml_key(top)} = {toml_inline(raw[top])}")
     return "\n".join(lines) + "\n"
 
 
