@@ -132,7 +132,8 @@ class Estimator(Strict):
     weighting: Literal["diagonal", "identity", "relative"] = Field(
         "diagonal", description="W: diagonal 1/SE^2 (default); identity; relative "
         "1/target^2.")
-    search: Search = Field(default_factory=Search)
+    search: Search = Field(default_factory=Search,
+                           description="The search ([estimator.search]).")
     budget: Annotated[int, Field(ge=1, le=100_000_000)] = Field(
         2_000, description="Most runs of the search (design + local); the Jacobian "
         "(2kR runs) and the profiles (k x profile_points x R) come on top.")
@@ -165,9 +166,13 @@ class CalibrationSpec(Strict):
     overrides: list[str] = Field(
         default_factory=list, alias="set",
         description='Fixed overrides of every run, as for --set: ["market.engineers=20000"].')
-    parameters: Annotated[list[EstimatedParameter], Field(min_length=1)]
-    moments: Annotated[list[Moment], Field(min_length=1)]
-    estimator: Estimator = Field(default_factory=Estimator)
+    parameters: Annotated[list[EstimatedParameter], Field(min_length=1)] = Field(
+        description="The parameters to estimate, at least one ([[parameters]] tables).")
+    moments: Annotated[list[Moment], Field(min_length=1)] = Field(
+        description="The target moments, fitted and held out ([[moments]] tables); at least "
+        "as many fitted as parameters.")
+    estimator: Estimator = Field(default_factory=Estimator,
+                                 description="Estimator settings ([estimator]).")
 
     @model_validator(mode="after")
     def _consistent(self) -> CalibrationSpec:
@@ -225,16 +230,18 @@ def calibration_json_schema() -> str:
     return json.dumps(schema, indent=2)
 
 
-def _rows(model: type[BaseModel]) -> list[str]:
+def _rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
     rows = []
     for name, field in model.model_fields.items():
-        if name == "kind":
+        if name == "kind" or name in skip:
             continue
         key = field.alias or name
         if field.is_required():
             default = "required"
+        elif field.default_factory is list:
+            default = "`[]`"
         elif field.default_factory is not None:
-            default = "(table)" if isinstance(field.default_factory, type) else "`[]`"
+            default = "(table)"
         else:
             default = f"`{json.dumps(field.default)}`"
         text = (field.description or "").replace("|", "\\|")
@@ -249,7 +256,7 @@ def markdown_reference() -> str:
 
     head = "| key | default | meaning |\n|---|---|---|"
     parts = ["### Top-level keys", head, *_rows(CalibrationSpec),
-             "", "### `[[parameters]]`", head, *_rows(EstimatedParameter),
+             "", "### `[[parameters]]`", head, *_rows(EstimatedParameter, ("values", "steps", "integer")),
              "", "### `[[moments]]`", head, *_rows(Moment),
              "", "### `[estimator]`", head, *_rows(Estimator),
              "", "### `[estimator.search]`", head, *_rows(Search),
