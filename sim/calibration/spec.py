@@ -256,7 +256,8 @@ def markdown_reference() -> str:
 
     head = "| key | default | meaning |\n|---|---|---|"
     parts = ["### Top-level keys", head, *_rows(CalibrationSpec),
-             "", "### `[[parameters]]`", head, *_rows(EstimatedParameter, ("values", "steps", "integer")),
+             "", "### `[[parameters]]`", head,
+             *_rows(EstimatedParameter, ("values", "steps", "integer")),
              "", "### `[[moments]]`", head, *_rows(Moment),
              "", "### `[estimator]`", head, *_rows(Estimator),
              "", "### `[estimator.search]`", head, *_rows(Search),
