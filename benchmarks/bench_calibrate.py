@@ -88,10 +88,15 @@ def main() -> None:
     for name, rate in rates.items():
         print(f"  {name}: about {full / rate:.1f} min")
     one = rates["1 worker"]
-    print(f"  64 cores, if runs scale linearly from 1 worker: about {full / (64 * one):.2f} "
-          "min of run time (the local search evaluates one point of 10 runs at a time, so "
-          "beyond 10 workers only the design, Jacobian and profiles use them all)")
-
+    per_run = 60.0 / one  # seconds of one run on one core, loop overhead included
+    spec = parse_calibration(problem(64, "nelder-mead", 2000), "bench")
+    est = spec.estimator
+    batch = est.search.points * 10 + 2 * 6 * 10 + 6 * est.profile_points * 10
+    waves = (est.budget - est.search.points * 10) // 10
+    cluster = (batch / 64 + waves) * per_run / 60
+    print(f"  64 cores: the design, Jacobian and profiles ({batch} runs) spread over 64 "
+          f"cores, and the local search's {waves} points of 10 runs each run one after "
+          f"another (10 cores busy): about {cluster:.1f} min")
 
 if __name__ == "__main__":
     main()
