@@ -47,15 +47,17 @@ def problem(points: int, local: str, budget: int) -> dict:
     return raw
 
 
-def timed(raw: dict, workers: int, dask: str | None, profile: bool) -> tuple[float, int]:
-    """Seconds and runs of one calibration of ``raw``."""
+def timed(raw: dict, workers: int, dask: str | None, profile: bool,
+          keep: Path | None = None) -> tuple[float, int]:
+    """Seconds and runs of one calibration of ``raw`` (its folder kept in ``keep``)."""
     if not profile:
         raw = {**raw, "estimator": {**raw["estimator"], "profile_points": 0}}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.toml"
         path.write_text(tomli_w.dumps(raw), encoding="utf-8")
         clock = time.perf_counter()
-        summary = run_calibration(path, out=Path(tmp) / "out", workers=workers, dask=dask,
+        summary = run_calibration(path, out=keep or Path(tmp) / "out", workers=workers,
+                                  dask=dask,
                                   progress=False, plots=False)
         return time.perf_counter() - clock, summary.ran
 
@@ -65,11 +67,12 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=6, help="design points timed")
     parser.add_argument("--dask", action="store_true", help="also time a local Dask cluster")
     parser.add_argument("--full", action="store_true", help="run the whole calibration")
+    parser.add_argument("--keep", type=Path, help="--full: calibration folder to keep")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs")
     if args.full:
         raw = problem(64, "nelder-mead", 2000)
-        seconds, runs = timed(raw, 2, None, profile=True)
+        seconds, runs = timed(raw, 2, None, profile=True, keep=args.keep)
         print(f"full calibration at 2 workers: {runs} runs in {seconds / 60:.1f} min")
         return
     raw = problem(args.points, "none", args.points * 10)
