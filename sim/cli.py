@@ -211,7 +211,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           + ", ".join(f"{k} = {v:.4g}" for k, v in summary.estimate.items())
           + f" ({summary.ran} runs now, {summary.failed} failed)", file=sys.stderr)
     print(summary.folder)
-    return 0
+    return 0 if summary.failed == 0 else 1
 
 
 def _workers(text: str | None) -> int:

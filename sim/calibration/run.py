@@ -269,7 +269,7 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
     runs = CsvAppender(folder / RUNS_FILE, run_header(plan.keys, plan.names))
     (folder / POINTS_FILE).unlink(missing_ok=True)  # rebuilt as the search replays
     points = CsvAppender(folder / POINTS_FILE,
-                         ["point", "stage", *plan.keys, "objective", "runs_done"])
+                         ["point", "stage", *plan.keys, "objective", "runs_complete"])
     bar = tqdm(total=planned_runs(spec), initial=0, unit="run", desc=spec.name,
                disable=not progress, smoothing=0.1, dynamic_ncols=True)
     evaluator = Evaluator(spec, plan.job(), backend, cache, runs, bar)

@@ -6,7 +6,8 @@
     one row per finished run, appended as it finishes: run id, point, replicate, seed, the
     parameter values, status, wall time, error, one column per moment;
 ``points.csv`` (:data:`POINTS_FILE`)
-    one row per evaluated point: point, stage, parameter values, objective J, runs done.
+    one row per evaluated point: point, stage, parameter values, objective J, runs complete (every
+    moment defined).
 
 Rows are written with the ``csv`` module (quoted where needed) and flushed one by one. A
 run counts as recorded once its row is complete; on resume :func:`read_runs` drops a

@@ -84,3 +84,16 @@ def test_docs_reference_is_generated(capsys):
     reference = capsys.readouterr().out
     docs = (ROOT / "docs" / "calibrate.md").read_text(encoding="utf-8")
     assert reference.strip() in docs, "regenerate: talentwar schema --kind calibration --markdown"
+
+
+def test_the_command_runs_a_good_file(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD + "[estimator]\nreplicates = 1\nbudget = 3\nprofile_points = 2\n"
+                    "[estimator.search]\npoints = 3\nlocal = 'none'\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["calibrate", str(path), "--out", str(out), "--workers", "1", "--quiet"]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    for name in ("fitted.toml", "parameters.csv", "moments.csv", "runs.csv", "points.csv"):
+        assert (out / name).is_file()
+    # a folder that exists and is not empty is refused
+    assert main(["calibrate", str(path), "--out", str(out), "--quiet"]) == 2
