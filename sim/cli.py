@@ -105,7 +105,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_schema(args: argparse.Namespace) -> int:
     """``talentwar schema``: the JSON Schema, or the Markdown reference, of scenario files."""
-    if args.kind == "sweep":
+    if args.kind == "calibration":
+        if args.markdown:
+            from sim.calibration.spec import markdown_reference
+
+            text = markdown_reference()
+        else:
+            from sim.calibration.spec import calibration_json_schema
+
+            text = calibration_json_schema() + "\n"
+    elif args.kind == "sweep":
         if args.markdown:
             raise UserError("schema --markdown: the Markdown reference is of scenario files; "
                             "sweep files are described in docs/sweeps.md")
@@ -182,6 +191,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``talentwar report``: write the HTML report and print its path."""
+    from sim.calibration.report import is_calibration, write_calibration_report
     from sim.output.report import write_report
     from sim.sweeps.report import is_sweep, write_sweep_report
 
@@ -190,6 +200,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.compare and len(args.paths) > 1:
         raise UserError("several folders given: add --compare to compare runs in one report")
     folders = [Path(p) for p in args.paths]
+    if len(folders) == 1 and is_calibration(folders[0]):
+        print(write_calibration_report(folders[0], args.out))
+        return 0
     if len(folders) == 1 and is_sweep(folders[0]):
         from sim.sweeps.report import partial_warning
 
@@ -234,6 +247,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 130
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
           f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
+    print(summary.folder)
+    return 0 if summary.failed == 0 else 1
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``talentwar calibrate``: estimate a scenario's parameters, or resume a calibration."""
+    from sim.calibration.run import resume_calibration, run_calibration
+
+    workers = _workers(args.workers)
+    if args.resume is not None:
+        if args.calibration_file is not None or args.out is not None:
+            raise UserError("--resume DIR continues a calibration folder; give no "
+                            "CALIBRATION_FILE or --out")
+        summary = resume_calibration(args.resume, workers=workers, dask=args.dask,
+                                     progress=not args.quiet)
+    else:
+        if args.calibration_file is None:
+            raise UserError("give a CALIBRATION_FILE, or --resume DIR")
+        summary = run_calibration(args.calibration_file, out=args.out, workers=workers,
+                                  dask=args.dask, progress=not args.quiet)
+    print(f"{summary.folder}: J = {summary.objective:.4g} at "
+          + ", ".join(f"{k} = {v:.4g}" for k, v in summary.estimate.items())
+          + f" ({summary.ran} runs now, {summary.failed} failed)", file=sys.stderr)
     print(summary.folder)
     return 0 if summary.failed == 0 else 1
 
@@ -296,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser(
         "schema", help="print the JSON Schema of scenario (or sweep) files")
     schema.add_argument("--out", type=Path, help="write it to this file instead")
-    schema.add_argument("--kind", choices=["scenario", "sweep"], default="scenario",
+    schema.add_argument("--kind", choices=["scenario", "sweep", "calibration"], default="scenario",
                         help="which files the schema is of (default: scenario)")
     schema.add_argument("--markdown", action="store_true",
                         help="the reference of every key as Markdown (docs/scenarios.md)")
@@ -348,6 +384,24 @@ def build_parser() -> argparse.ArgumentParser:
                        help="run on a Dask cluster: tcp://host:8786, or 'local' to start one")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(func=cmd_sweep)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="estimate a scenario's parameters from target moments (SMM)",
+        description="Estimate the parameters of a calibration file by the simulated method "
+        "of moments into a calibration folder (see docs/calibrate.md).",
+    )
+    calibrate.add_argument("calibration_file", type=Path, nargs="?",
+                           help="calibration file (TOML)")
+    calibrate.add_argument("--workers", metavar="N",
+                           help="local worker processes (default: the number of CPUs)")
+    calibrate.add_argument("--out", type=Path, help="calibration folder to create "
+                           "(default: results/calibrations/<name>-<time>)")
+    calibrate.add_argument("--resume", type=Path, metavar="DIR",
+                           help="continue an interrupted calibration folder")
+    calibrate.add_argument("--dask", metavar="ADDRESS",
+                           help="run on a Dask cluster: tcp://host:8786, or 'local'")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
+    calibrate.set_defaults(func=cmd_calibrate)
     return parser
 
 

@@ -1,0 +1,14 @@
+"""Calibration: estimating a scenario's parameters from target moments (SMM), on the
+sweep engine's backends and seeds.
+
+- :mod:`sim.calibration.moments`: the registry of measures over a run's outputs;
+- :mod:`sim.calibration.spec`: the calibration file (schema, reading, reference);
+- :mod:`sim.calibration.worker`: one run, returning its moments;
+- :mod:`sim.calibration.store`: the streamed, resumable ``runs.csv`` and ``points.csv``;
+- :mod:`sim.calibration.execution`: evaluating points on a backend;
+- :mod:`sim.calibration.estimate`: objective, Jacobian, sandwich SEs, identification;
+- :mod:`sim.calibration.run`: planning, searching, writing the folder;
+- :mod:`sim.calibration.plots`, :mod:`sim.calibration.report`: plots and HTML report.
+
+Nothing is imported here (see :mod:`sim.sweeps`).
+"""

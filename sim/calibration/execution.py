@@ -1,0 +1,116 @@
+"""Evaluating points: each point's R runs on a sweep backend, streamed to the store.
+
+The sweep backends (:mod:`sim.sweeps.backends`) submit the sweep's own worker function.
+:func:`submit` is the calibration's hook beside them: it hands :func:`evaluate_run` to the
+same pools (the process pool of a ``LocalBackend``, the client of a ``DaskBackend``, or
+this process for a ``SerialBackend``), and the backend's ``wait_any``, ``capacity`` and
+``close`` are used as they are. (A ``submit_call(fn, ...)`` on the Backend protocol would
+make this hook unnecessary; sim/sweeps is being changed in parallel, so it lives here.)
+
+:class:`Evaluator` keeps the cache of recorded runs, assigns point ids in the order points
+are first asked for (the estimation asks in a deterministic order), submits the runs not
+recorded yet, records each as it finishes (in run-id order among those finishing together),
+and returns each point's moments as an R x M array once all its runs are in. Results are
+keyed by run id, so the answer does not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any, cast
+
+import numpy as np
+from tqdm import tqdm
+
+from sim.calibration.spec import CalibrationSpec
+from sim.calibration.store import Cache, CsvAppender, run_row
+from sim.calibration.worker import MomentJob, MomentResult, MomentTask, evaluate_run
+from sim.sweeps.backends import Backend, DaskBackend, LocalBackend, RunFuture
+from sim.sweeps.designs import point_overrides, run_seed
+from sim.sweeps.worker import DONE
+
+
+def submit(backend: Backend, task: MomentTask, job: MomentJob) -> RunFuture:
+    """Start one calibration run on ``backend`` (see the module docstring)."""
+    if isinstance(backend, LocalBackend):
+        return cast(RunFuture, backend.pool.submit(evaluate_run, task, job))
+    if isinstance(backend, DaskBackend):
+        return cast(RunFuture, backend.client.submit(evaluate_run, task, job, pure=False))
+    future: Future[MomentResult] = Future()
+    future.set_result(evaluate_run(task, job))
+    return cast(RunFuture, future)
+
+
+class Evaluator:
+    """Runs points (R replicates each, common random numbers) and records them."""
+
+    def __init__(self, spec: CalibrationSpec, job: MomentJob, backend: Backend,
+                 cache: Cache, runs: CsvAppender, bar: tqdm[Any]) -> None:
+        self.spec, self.job, self.backend = spec, job, backend
+        self.cache, self.runs, self.bar = cache, runs, bar
+        self.replicates = spec.estimator.replicates
+        self.seeds = [run_seed(spec.seed, r) for r in range(self.replicates)]
+        self.points: dict[tuple[float, ...], int] = {}
+        self.ran = 0
+        self.failed = 0
+
+    def point_id(self, values: tuple[float, ...]) -> int:
+        """The id of a point: the order in which it was first asked for."""
+        return self.points.setdefault(values, len(self.points))
+
+    def overrides(self, values: Sequence[float]) -> tuple[str, ...]:
+        """The ``--set`` strings of a point."""
+        keys = [p.key for p in self.spec.parameters]
+        return tuple(point_overrides(dict(zip(keys, values, strict=True))))
+
+    def evaluate(self, points: Sequence[Sequence[float]]) -> list[np.ndarray]:
+        """The moments of each point as an R x M array (NaN rows for failed runs)."""
+        keyed = [tuple(float(v) for v in p) for p in points]
+        todo: list[tuple[MomentTask, tuple[float, ...]]] = []
+        for values in keyed:
+            pid = self.point_id(values)
+            for r in range(self.replicates):
+                if (values, r) not in self.cache:
+                    task = MomentTask(pid * self.replicates + r, pid, r, self.seeds[r],
+                                      self.overrides(values))
+                    if all(t.run_id != task.run_id for t, _ in todo):
+                        todo.append((task, values))
+        self._run(todo)
+        out = []
+        width = len(self.spec.moments)
+        for values in keyed:
+            rows = []
+            for r in range(self.replicates):
+                status, moments = self.cache[(values, r)]
+                rows.append(moments if status == DONE and len(moments) == width
+                            else (np.nan,) * width)
+            out.append(np.array(rows, dtype=float))
+        return out
+
+    def _run(self, todo: list[tuple[MomentTask, tuple[float, ...]]]) -> None:
+        """Submit ``todo``, keeping up to ``capacity`` runs in flight; record each."""
+        queue = iter(todo)
+        pending: dict[RunFuture, tuple[MomentTask, tuple[float, ...]]] = {}
+        exhausted = False
+        while pending or not exhausted:
+            while not exhausted and len(pending) < self.backend.capacity:
+                item = next(queue, None)
+                if item is None:
+                    exhausted = True
+                else:
+                    pending[submit(self.backend, item[0], self.job)] = item
+            if not pending:
+                break
+            finished, _ = self.backend.wait_any(set(pending))
+            for future in sorted(finished, key=lambda f: pending[f][0].run_id):
+                task, values = pending.pop(future)
+                result = cast(MomentResult, future.result())
+                self.runs.write(run_row(task, values, result))
+                self.cache[(values, task.replicate)] = (result.status, result.values)
+                self.ran += 1
+                if result.status != DONE:
+                    self.failed += 1
+                    self.bar.set_postfix(failed=self.failed)
+                self.bar.update(1)
+

@@ -1,0 +1,514 @@
+"""Running a calibration: plan it, search, then infer, and write the calibration folder.
+
+:func:`run_calibration` plans a calibration file (every check before any run, nothing
+written on a bad file) and runs it into a new folder; :func:`resume_calibration` continues a
+folder from its ``calibration.json`` alone, re-using every recorded run.
+
+The search (deterministic given the seed, so a resume replays it from the cache):
+
+1. a global design of ``points`` points in unit coordinates (Latin hypercube or scrambled
+   Sobol, ``scipy.stats.qmc``, seeded from the calibration's seed), plus the ``start`` point
+   if every parameter has one, all evaluated as one batch;
+2. a local optimiser (``scipy.optimize.minimize``, Nelder-Mead or Powell, bounds [0, 1])
+   from the best point so far, on J, up to the budget of runs;
+3. the estimate θ̂ is the evaluated point with the smallest J; then the Jacobian (2k points)
+   and the profiles (k x ``profile_points``), each a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import math
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from tqdm import tqdm
+
+from sim.calibration.estimate import (
+    Inference,
+    inference,
+    jacobian,
+    jacobian_points,
+    mean_moments,
+    objective,
+)
+from sim.calibration.execution import Evaluator
+from sim.calibration.spec import CalibrationSpec, parse_calibration, read_calibration_file
+from sim.calibration.store import (
+    MANIFEST_FILE,
+    POINTS_FILE,
+    RUNS_FILE,
+    CsvAppender,
+    cell,
+    locked,
+    read_runs,
+    run_header,
+)
+from sim.calibration.worker import MomentJob
+from sim.errors import UserError
+from sim.output.rundir import atomic_write_text, git_commit, versions
+from sim.scenario import apply_overrides, load_scenario, validate
+from sim.sweeps.backends import Backend, make_backend
+from sim.sweeps.designs import design_seed, point_overrides
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+FITTED_SCENARIO = "fitted.toml"
+PARAMETERS_FILE = "parameters.csv"
+MOMENTS_FILE = "moments.csv"
+JACOBIAN_FILE = "jacobian.csv"
+PROFILES_FILE = "profiles.csv"
+IDENTIFICATION_FILE = "identification.json"
+
+
+@dataclass
+class Plan:
+    """A validated calibration ready to run."""
+
+    spec: CalibrationSpec
+    raw: dict[str, Any]
+    source: str
+    base_path: str
+    base: dict[str, Any]
+
+    @property
+    def keys(self) -> list[str]:
+        """Parameter keys, in file order."""
+        return [p.key for p in self.spec.parameters]
+
+    @property
+    def names(self) -> list[str]:
+        """Moment names, in file order."""
+        return [m.name for m in self.spec.moments]
+
+    def job(self) -> MomentJob:
+        """What every run shares."""
+        return MomentJob(self.base, self.source, tuple(self.spec.moments))
+
+
+@dataclass
+class CalibrationSummary:
+    """What a calibration call did."""
+
+    folder: Path
+    estimate: dict[str, float]
+    objective: float
+    runs: int
+    ran: int
+    failed: int
+    warnings: list[str]
+
+
+def plan_calibration(path: str | Path) -> Plan:
+    """Read a calibration file and check it before any run: the file; the base scenario
+    with the fixed overrides; each parameter at its bounds; the moments' tiers, columns and
+    windows against a tiny model (50 engineers) of the base. Raises :class:`UserError`."""
+    path = Path(path)
+    spec, raw = read_calibration_file(path)
+    base_path = path.parent / spec.base
+    if not base_path.is_file():
+        raise UserError(f"{path}: base: no such scenario file {spec.base} (looked at "
+                        f"{base_path})")
+    fixed = list(spec.overrides) + ([f"months={spec.months}"] if spec.months else [])
+    try:
+        base = load_scenario(base_path, fixed).to_dict()
+    except UserError as err:
+        raise UserError(f"{path}: base/set: the base scenario with the calibration's fixed "
+                        f"overrides is invalid:\n{err}") from None
+    plan = Plan(spec, raw, str(path), str(base_path.resolve()), base)
+    check_plan(plan)
+    return plan
+
+
+def check_plan(plan: Plan) -> None:
+    """Every parameter at its bounds and every moment against the scenario."""
+    from sim.model import TalentMarket
+
+    spec, path = plan.spec, plan.source
+    for k, p in enumerate(spec.parameters):
+        for value in p.bounds:
+            override = point_overrides({p.key: value})
+            try:
+                validate(apply_overrides(plan.base, override), f"base scenario with {override[0]}")
+            except UserError as err:
+                raise UserError(f"{path}: parameters[{k}] (key {p.key!r}): value {value!r} "
+                                f"does not fit the scenario:\n{err}") from None
+    scenario = validate(plan.base, path)
+    small = validate(apply_overrides(plan.base, ["market.engineers=50", "months=1"]), path)
+    columns = set(TalentMarket(small, seed=0).market_row)
+    tiers = set(scenario.tiers) | {"ai", "non_ai"}
+    for k, m in enumerate(spec.moments):
+        where = f"{path}: moments[{k}] ({m.name}).measure"
+        for column in m.measure.columns():
+            if column not in columns:
+                raise UserError(f"{where}: needs the market.csv column {column!r}, which this "
+                                f"scenario does not have (tiers: {', '.join(scenario.tiers)})")
+        for tier in m.measure.tiers_used():
+            if tier not in tiers:
+                raise UserError(f"{where}: no tier {tier!r}; expected one of "
+                                f"{', '.join(sorted(tiers))}")
+        for when in m.measure.windows():
+            try:
+                month = scenario.month_of(when)
+            except (ValueError, AttributeError):
+                raise UserError(f"{where}: month {when!r}: expected a month number or "
+                                "'YYYY-MM'") from None
+            if not 0 <= month <= scenario.months:
+                raise UserError(f"{where}: month {when!r} (model month {month}) is outside "
+                                f"the runs' months 0-{scenario.months}")
+        window = getattr(m.measure, "window", None)
+        if window and scenario.month_of(window[0]) > scenario.month_of(window[1]):
+            raise UserError(f"{where}.window: expected [first, last] with first <= last")
+
+
+def _check_workers(workers: object) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
+
+
+def run_calibration(calibration_file: str | Path, *, out: str | Path | None = None,
+                    workers: int = 1, dask: str | Client | None = None,
+                    progress: bool = True, plots: bool = True) -> CalibrationSummary:
+    """Plan a calibration, create its folder and run it (see the module docstring).
+
+    ``out`` defaults to ``results/calibrations/<name>-<YYYYmmdd-HHMMSS>`` and must not exist
+    or be empty; ``workers`` local processes (1: this process) or Dask workers with
+    ``dask="local"``; ``dask`` a scheduler address, ``"local"`` or a Client.
+    """
+    _check_workers(workers)
+    plan = plan_calibration(calibration_file)
+    if out is None:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        out = Path("results") / "calibrations" / f"{plan.spec.name}-{stamp}"
+    folder = Path(out)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
+                        f"continue it with --resume {folder}")
+    backend = make_backend(workers, dask)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = {"calibration_file": plan.source, "calibration": plan.raw,
+                    "base_path": plan.base_path, "base": plan.base, "versions": versions(),
+                    "git_commit": git_commit(),
+                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2,
+                                                              default=str) + "\n")
+    except BaseException:
+        backend.close(cancel=True)
+        raise
+    return _execute(plan, folder, backend, progress=progress, plots=plots)
+
+
+def load_plan(folder: Path) -> Plan:
+    """The plan of a calibration folder, from its ``calibration.json`` alone."""
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise UserError(f"{folder}: not a calibration folder (no {MANIFEST_FILE})")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        spec = parse_calibration(manifest["calibration"], str(path))
+        return Plan(spec, manifest["calibration"], manifest["calibration_file"],
+                    manifest["base_path"], manifest["base"])
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise UserError(f"{path}: not a readable calibration manifest: {err}") from None
+
+
+def resume_calibration(folder: str | Path, *, workers: int = 1,
+                       dask: str | Client | None = None, progress: bool = True,
+                       plots: bool = True) -> CalibrationSummary:
+    """Continue a calibration folder: recorded runs are re-used, the rest run."""
+    _check_workers(workers)
+    folder = Path(folder)
+    plan = load_plan(folder)
+    return _execute(plan, folder, make_backend(workers, dask), progress=progress, plots=plots)
+
+
+def planned_runs(spec: CalibrationSpec) -> int:
+    """Runs of a calibration at most: the budget, the Jacobian and the profiles."""
+    k, est = len(spec.parameters), spec.estimator
+    return est.budget + est.replicates * k * (2 + est.profile_points)
+
+
+def design_units(spec: CalibrationSpec) -> np.ndarray:
+    """The global design in unit coordinates (points x k), from the calibration's seed."""
+    from scipy.stats import qmc
+
+    k, search = len(spec.parameters), spec.estimator.search
+    seed = design_seed(spec.seed)
+    most = max(spec.estimator.budget // spec.estimator.replicates, 1)
+    n = min(search.points, most)
+    if search.design == "sobol":
+        m = max(math.ceil(math.log2(max(n, 1))), 0)
+        while 2**m > most and m > 0:
+            m -= 1
+        return np.asarray(qmc.Sobol(d=k, scramble=True, seed=seed).random_base2(m))
+    return np.asarray(qmc.LatinHypercube(d=k, seed=seed).random(n))
+
+
+def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
+             plots: bool) -> CalibrationSummary:
+    try:
+        with locked(folder):
+            return _execute_locked(plan, folder, backend, progress=progress, plots=plots)
+    finally:
+        backend.close(cancel=True)
+
+
+def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
+                    plots: bool) -> CalibrationSummary:
+    spec = plan.spec
+    est = spec.estimator
+    cache = read_runs(folder, plan.keys, plan.names)
+    runs = CsvAppender(folder / RUNS_FILE, run_header(plan.keys, plan.names))
+    (folder / POINTS_FILE).unlink(missing_ok=True)  # rebuilt as the search replays
+    points = CsvAppender(folder / POINTS_FILE,
+                         ["point", "stage", *plan.keys, "objective", "runs_complete"])
+    bar = tqdm(total=planned_runs(spec), initial=0, unit="run", desc=spec.name,
+               disable=not progress, smoothing=0.1, dynamic_ncols=True)
+    evaluator = Evaluator(spec, plan.job(), backend, cache, runs, bar)
+    history: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+    try:
+        def evaluate(stage: str, batch: list[list[float]]) -> list[float]:
+            results = evaluator.evaluate(batch)
+            out = []
+            for values, moments in zip(batch, results, strict=True):
+                key = tuple(values)
+                j = objective(spec, moments, values)
+                if key not in history and stage in ("design", "search"):
+                    history[key] = (j, moments)
+                done = int(np.sum(np.all(np.isfinite(moments), axis=1)))
+                points.write([str(evaluator.point_id(key)), stage,
+                              *(cell(v) for v in values), cell(j), str(done)])
+                out.append(j)
+            return out
+
+        params = spec.parameters
+
+        def to_values(u: np.ndarray) -> list[float]:
+            return [p.from_unit(float(x)) for p, x in zip(params, u, strict=True)]
+
+        design = [to_values(u) for u in design_units(spec)]
+        if all(p.start is not None for p in params):
+            design.append([float(p.start) for p in params])  # type: ignore[arg-type]
+        evaluate("design", design)
+        used = len(history) * est.replicates
+        if est.search.local != "none" and used < est.budget:
+            _local_search(spec, history, evaluate, to_values, est.budget - used)
+        best = min(history, key=lambda key: (history[key][0], list(history).index(key)))
+        j_best, moments_best = history[best]
+        estimate = list(best)
+        pairs = jacobian_points(spec, estimate)
+        flat = [pt for pair in pairs for pt in pair]
+        evaluated = evaluator.evaluate(flat)
+        g_all = jacobian(pairs, evaluated[0::2], evaluated[1::2])
+        for values in flat:
+            points.write([str(evaluator.point_id(tuple(values))), "jacobian",
+                          *(cell(v) for v in values), "", ""])
+        info = inference(spec, estimate, g_all)
+        profiles = _profiles(spec, estimate, evaluate)
+    except KeyboardInterrupt:
+        print(f"\ntalentwar calibrate: interrupted; {len(cache)} runs recorded; continue "
+              f"with: talentwar calibrate --resume {folder}", file=sys.stderr)
+        raise
+    finally:
+        bar.close()
+        runs.close()
+        points.close()
+    write_results(plan, folder, estimate, j_best, moments_best, g_all, info, profiles)
+    if plots:
+        from sim.calibration.plots import plot_calibration
+
+        plot_calibration(folder)
+    for warning in info.warnings:
+        print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
+    return CalibrationSummary(folder, dict(zip(plan.keys, estimate, strict=True)), j_best,
+                              len(cache), evaluator.ran, evaluator.failed, info.warnings)
+
+
+def _local_search(spec: CalibrationSpec, history: dict[tuple[float, ...], Any],
+                  evaluate: Any, to_values: Any, budget: int) -> None:
+    """scipy.optimize.minimize on J in unit coordinates from the best point so far."""
+    from scipy.optimize import minimize
+
+    est = spec.estimator
+    best = min(history, key=lambda key: history[key][0])
+    x0 = np.array([p.to_unit(v) for p, v in zip(spec.parameters, best, strict=True)])
+    evaluations = max(budget // est.replicates, 1)
+    count = 0
+
+    def f(u: np.ndarray) -> float:
+        nonlocal count
+        count += 1
+        if count > evaluations:
+            raise _Budget
+        return evaluate("search", [to_values(np.clip(u, 0.0, 1.0))])[0]
+
+    k = len(x0)
+    options: dict[str, Any]
+    if est.search.local == "nelder-mead":
+        simplex = [x0]
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = 0.1 if x0[i] <= 0.9 else -0.1
+            simplex.append(x0 + step)
+        options = {"initial_simplex": np.array(simplex), "xatol": est.search.xatol,
+                   "fatol": est.search.fatol, "maxfev": evaluations}
+        method = "Nelder-Mead"
+    else:
+        options = {"xtol": est.search.xatol, "ftol": est.search.fatol, "maxfev": evaluations}
+        method = "Powell"
+    with contextlib.suppress(_Budget):
+        minimize(f, x0, method=method, bounds=[(0.0, 1.0)] * k, options=options)
+
+
+class _Budget(Exception):
+    """The local search has used its budget of runs."""
+
+
+def _profiles(spec: CalibrationSpec, estimate: list[float], evaluate: Any
+              ) -> list[tuple[str, float, float]]:
+    """J along each parameter around the estimate: (key, value, J) rows."""
+    est = spec.estimator
+    if est.profile_points == 0:
+        return []
+    rows = []
+    for i, p in enumerate(spec.parameters):
+        u0 = p.to_unit(estimate[i])
+        grid = np.clip(np.linspace(u0 - est.profile_width, u0 + est.profile_width,
+                                   est.profile_points), 0.0, 1.0)
+        batch = []
+        for u in dict.fromkeys(float(x) for x in grid):
+            values = list(estimate)
+            values[i] = p.from_unit(u)
+            batch.append(values)
+        for values, j in zip(batch, evaluate("profile", batch), strict=True):
+            rows.append((p.key, values[i], j))
+    return rows
+
+
+def _toml_key(key: str) -> str:
+    """A dotted key path written as a TOML key (parts quoted where needed)."""
+    import re
+
+    return ".".join(part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
+                    for part in key.split("."))
+
+
+def toml_inline(value: Any) -> str:
+    """A value as an inline TOML value (tables as ``{ k = v }``, None entries left out)."""
+    from sim.sweeps.designs import toml_value
+
+    if isinstance(value, dict):
+        items = [f"{_toml_key(str(k))} = {toml_inline(v)}" for k, v in value.items()
+                 if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
+    return toml_value(value)
+
+
+def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str:
+    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates.
+
+    A key through a list (``generated_firms.0.policy.layoff_rate``) cannot be merged by
+    ``extends`` (lists are replaced), so the whole list is written, as the base file has it
+    with the overrides applied."""
+    from sim.scenario import parse_override, read_toml
+
+    base = os.path.relpath(plan.base_path, folder.resolve())
+    lines = [f"# Fitted by talentwar calibrate from {plan.source}",
+             f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "
+             f"replicates a point). Run it with: talentwar run {folder / FITTED_SCENARIO}",
+             f"extends = {json.dumps(base)}",
+             f"name = {json.dumps(plan.spec.name + '_fitted')}", ""]
+    fixed = list(plan.spec.overrides) + ([f"months={plan.spec.months}"]
+                                         if plan.spec.months else [])
+    estimates = point_overrides(dict(zip(plan.keys, estimate, strict=True)))
+    through_lists: list[str] = []
+    for title, texts in (("fixed overrides of the calibration", fixed),
+                         ("estimates", estimates)):
+        if not texts:
+            continue
+        lines.append(f"# {title}")
+        for text in texts:
+            parts, value = parse_override(text)
+            if any(part.isdigit() for part in parts):
+                through_lists.append(parts[0])
+                lines.append(f"# {text} (in the list below)")
+                continue
+            lines.append(f"{_toml_key('.'.join(parts))} = {toml_inline(value)}")
+        lines.append("")
+    if through_lists:
+        raw = apply_overrides(read_toml(Path(plan.base_path)), [*fixed, *estimates])
+        for top in dict.fromkeys(through_lists):
+            lines.append(f"{_toml_key(top)} = {toml_inline(raw[top])}")
+    return "\n".join(lines) + "\n"
+
+
+def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if isinstance(x, float) and math.isnan(x) else x for x in row])
+    return buffer.getvalue()
+
+
+def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float,
+                  moments: np.ndarray, g_all: np.ndarray, info: Inference,
+                  profiles: list[tuple[str, float, float]]) -> None:
+    """Write the fitted scenario, parameters.csv, moments.csv, jacobian.csv,
+    profiles.csv and identification.json (atomically)."""
+    spec = plan.spec
+    atomic_write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate))
+    rows: list[list[Any]] = []
+    for i, p in enumerate(spec.parameters):
+        low, high = p.bounds
+        u = p.to_unit(estimate[i])
+        edge = spec.estimator.jacobian_step / 2
+        on_bound = u <= edge or u >= 1 - edge
+        se = float(info.se[i])
+        rows.append([p.key, repr(estimate[i]), se, low, high, p.scale,
+                     estimate[i] - 1.96 * se, estimate[i] + 1.96 * se,
+                     "yes" if on_bound else "no",
+                     "no" if p.key in info.not_identified else "yes"])
+    atomic_write_text(folder / PARAMETERS_FILE, _csv_text(
+        ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
+         "on_bound", "identified"], rows))
+    mean = mean_moments(moments)
+    with np.errstate(invalid="ignore"):
+        sd = np.nanstd(moments, axis=0, ddof=1) if len(moments) > 1 else np.zeros(len(mean))
+    rows = []
+    for j, m in enumerate(spec.moments):
+        rows.append([m.name, m.target, float(mean[j]), float(sd[j]), m.se,
+                     float((mean[j] - m.target) / m.se), "held out" if m.held_out else "fitted",
+                     m.measure.kind, m.source])
+    atomic_write_text(folder / MOMENTS_FILE, _csv_text(
+        ["moment", "target", "fitted_mean", "fitted_sd", "se", "t_ratio", "role", "measure",
+         "source"], rows))
+    atomic_write_text(folder / JACOBIAN_FILE, _csv_text(
+        ["moment", *plan.keys],
+        [[m.name, *map(float, g_all[j])] for j, m in enumerate(spec.moments)]))
+    atomic_write_text(folder / PROFILES_FILE, _csv_text(
+        ["parameter", "value", "objective"], [list(r) for r in profiles]))
+    ident = {"objective": j_best, "estimate": dict(zip(plan.keys, estimate, strict=True)),
+             "replicates": spec.estimator.replicates, "rank": info.rank,
+             "parameters": len(plan.keys),
+             "condition_number": info.condition if math.isfinite(info.condition) else None,
+             "column_norms_in_se": dict(zip(plan.keys, map(float, info.column_norms),
+                                            strict=True)),
+             "not_identified": info.not_identified,
+             "collinear": [list(c) for c in info.collinear], "warnings": info.warnings,
+             "covariance": [[None if math.isnan(x) else float(x) for x in row]
+                            for row in info.covariance]}
+    atomic_write_text(folder / IDENTIFICATION_FILE, json.dumps(ident, indent=2) + "\n")

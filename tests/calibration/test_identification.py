@@ -1,0 +1,61 @@
+"""A parameter that moves no moment is reported as not identified."""
+
+import pandas as pd
+
+from sim.calibration.run import run_calibration
+from tests.calibration.common import TEXTBOOK
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_parameter_that_moves_no_moment_is_not_identified(tmp_path, capsys):
+    # In the textbook scenario every firm has mission 0 and no GPUs: the engineers' weight
+    # on mission multiplies zero, so it moves nothing.
+    path = write(tmp_path / "c.toml", f"""
+base = "{TEXTBOOK}"
+seed = 3
+set = ["market.engineers=1000", "months=6"]
+[[parameters]]
+key = "tiers.engineer.search_employed"
+min = 0.02
+max = 0.4
+scale = "log"
+[[parameters]]
+key = "tiers.engineer.weights.mission"
+min = 0.0
+max = 2.0
+[[moments]]
+name = "job_to_job"
+measure = {{ kind = "job_to_job_rate", window = [1, 6] }}
+target = 0.04
+se = 0.002
+source = "synthetic"
+[[moments]]
+name = "median_pay"
+measure = {{ kind = "pay_quantile", tier = "engineer", window = [3, 6] }}
+target = 200000
+se = 1500
+source = "synthetic"
+[estimator]
+replicates = 2
+budget = 8
+profile_points = 3
+[estimator.search]
+points = 4
+local = "none"
+""")
+    summary = run_calibration(path, out=tmp_path / "out", progress=False, plots=True)
+    assert any("not identified: tiers.engineer.weights.mission" in w
+               for w in summary.warnings)
+    table = pd.read_csv(tmp_path / "out" / "parameters.csv").set_index("parameter")
+    assert table.loc["tiers.engineer.weights.mission", "identified"] == "no"
+    assert pd.isna(table.loc["tiers.engineer.weights.mission", "se"])
+    assert table.loc["tiers.engineer.search_employed", "identified"] == "yes"
+    assert table.loc["tiers.engineer.search_employed", "se"] > 0
+    jac = pd.read_csv(tmp_path / "out" / "jacobian.csv").set_index("moment")
+    assert (jac["tiers.engineer.weights.mission"] == 0).all()
+    for png in ("objective.png", "moments_fit.png", "profiles.png"):
+        assert (tmp_path / "out" / png).is_file()

@@ -1,0 +1,73 @@
+"""Resume after a kill gives the same answer; so do 1 and 2 workers."""
+
+import pandas as pd
+
+from sim.calibration.run import resume_calibration, run_calibration
+from tests.calibration.common import TEXTBOOK
+
+FILE = f"""
+base = "{TEXTBOOK}"
+seed = 11
+set = ["market.engineers=600", "months=6"]
+[[parameters]]
+key = "tiers.engineer.search_employed"
+min = 0.02
+max = 0.4
+scale = "log"
+[[parameters]]
+key = "tiers.engineer.separation"
+min = 0.005
+max = 0.08
+scale = "log"
+[[moments]]
+name = "job_to_job"
+measure = {{ kind = "job_to_job_rate", window = [1, 6] }}
+target = 0.05
+se = 0.004
+source = "synthetic"
+[[moments]]
+name = "unemployment"
+measure = {{ kind = "unemployment_rate", window = [3, 6] }}
+target = 0.09
+se = 0.01
+source = "synthetic"
+[[moments]]
+name = "pay_p90"
+measure = {{ kind = "pay_quantile", tier = "engineer", q = 0.9, window = [3, 6] }}
+target = 220000
+se = 5000
+source = "synthetic"
+held_out = true
+[estimator]
+replicates = 2
+budget = 40
+profile_points = 3
+[estimator.search]
+points = 4
+"""
+
+
+def results(folder):
+    return {name: pd.read_csv(folder / name).to_csv()
+            for name in ("parameters.csv", "moments.csv", "jacobian.csv", "profiles.csv")}
+
+
+def test_resume_after_a_kill_and_two_workers_give_the_same_answer(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(FILE, encoding="utf-8")
+    first = run_calibration(path, out=tmp_path / "a", progress=False, plots=False)
+    expected = results(tmp_path / "a")
+
+    # a kill: keep the header and the first 15 runs, and half of the 16th line
+    runs = (tmp_path / "a" / "runs.csv").read_text().splitlines(keepends=True)
+    (tmp_path / "a" / "runs.csv").write_text("".join(runs[:16]) + runs[16][:20])
+    for name in ("parameters.csv", "moments.csv"):
+        (tmp_path / "a" / name).unlink()
+    again = resume_calibration(tmp_path / "a", progress=False, plots=False)
+    assert again.ran == first.runs - 15
+    assert results(tmp_path / "a") == expected
+
+    two = run_calibration(path, out=tmp_path / "b", workers=2, progress=False, plots=False)
+    assert two.estimate == first.estimate
+    assert results(tmp_path / "b") == expected
+    assert pd.read_csv(tmp_path / "b" / "runs.csv")["run_id"].is_unique
