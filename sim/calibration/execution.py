@@ -17,7 +17,6 @@ keyed by run id, so the answer does not depend on the number of workers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Future
 from typing import Any, cast
 
 import numpy as np
@@ -25,21 +24,17 @@ from tqdm import tqdm
 
 from sim.calibration.spec import CalibrationSpec
 from sim.calibration.store import Cache, CsvAppender, run_row
-from sim.calibration.worker import MomentJob, MomentResult, MomentTask, evaluate_run
-from sim.sweeps.backends import Backend, DaskBackend, LocalBackend, RunFuture
+from sim.calibration.worker import MomentJob, MomentResult, MomentTask
+from sim.sweeps.backends import Backend, RunFuture
 from sim.sweeps.designs import point_overrides, run_seed
-from sim.sweeps.worker import DONE
+from sim.sweeps.worker import DONE, RunTask, TaskJob
 
 
 def submit(backend: Backend, task: MomentTask, job: MomentJob) -> RunFuture:
-    """Start one calibration run on ``backend`` (see the module docstring)."""
-    if isinstance(backend, LocalBackend):
-        return cast(RunFuture, backend.pool.submit(evaluate_run, task, job))
-    if isinstance(backend, DaskBackend):
-        return cast(RunFuture, backend.client.submit(evaluate_run, task, job, pure=False))
-    future: Future[MomentResult] = Future()
-    future.set_result(evaluate_run(task, job))
-    return cast(RunFuture, future)
+    """Start one calibration run on ``backend``: the sweep backends run any job with an
+    ``execute(task)`` method (:func:`sim.sweeps.worker.run_task`), here
+    :meth:`MomentJob.execute`, whose result is a :class:`MomentResult`."""
+    return backend.submit(cast(RunTask, task), cast(TaskJob, job))
 
 
 class Evaluator:

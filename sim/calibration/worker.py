@@ -40,6 +40,10 @@ class MomentJob:
     source: str
     moments: tuple[Moment, ...]
 
+    def execute(self, task: MomentTask) -> MomentResult:
+        """Run ``task`` (how the sweep backends run a job that is not a sweep's)."""
+        return evaluate_run(task, self)
+
 
 @dataclass(frozen=True)
 class MomentResult:
