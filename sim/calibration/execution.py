@@ -24,17 +24,17 @@ from tqdm import tqdm
 
 from sim.calibration.spec import CalibrationSpec
 from sim.calibration.store import Cache, CsvAppender, run_row
-from sim.calibration.worker import MomentJob, MomentResult, MomentTask
+from sim.calibration.worker import MomentJob, MomentResult
 from sim.sweeps.backends import Backend, RunFuture
 from sim.sweeps.designs import point_overrides, run_seed
 from sim.sweeps.worker import DONE, RunTask, TaskJob
 
 
-def submit(backend: Backend, task: MomentTask, job: MomentJob) -> RunFuture:
+def submit(backend: Backend, task: RunTask, job: MomentJob) -> RunFuture:
     """Start one calibration run on ``backend``: the sweep backends run any job with an
     ``execute(task)`` method (:func:`sim.sweeps.worker.run_task`), here
     :meth:`MomentJob.execute`, whose result is a :class:`MomentResult`."""
-    return backend.submit(cast(RunTask, task), cast(TaskJob, job))
+    return backend.submit(task, cast(TaskJob, job))
 
 
 class Evaluator:
@@ -62,12 +62,12 @@ class Evaluator:
     def evaluate(self, points: Sequence[Sequence[float]]) -> list[np.ndarray]:
         """The moments of each point as an R x M array (NaN rows for failed runs)."""
         keyed = [tuple(float(v) for v in p) for p in points]
-        todo: list[tuple[MomentTask, tuple[float, ...]]] = []
+        todo: list[tuple[RunTask, tuple[float, ...]]] = []
         for values in keyed:
             pid = self.point_id(values)
             for r in range(self.replicates):
                 if (values, r) not in self.cache:
-                    task = MomentTask(pid * self.replicates + r, pid, r, self.seeds[r],
+                    task = RunTask(pid * self.replicates + r, pid, r, self.seeds[r],
                                       self.overrides(values))
                     if all(t.run_id != task.run_id for t, _ in todo):
                         todo.append((task, values))
@@ -83,10 +83,10 @@ class Evaluator:
             out.append(np.array(rows, dtype=float))
         return out
 
-    def _run(self, todo: list[tuple[MomentTask, tuple[float, ...]]]) -> None:
+    def _run(self, todo: list[tuple[RunTask, tuple[float, ...]]]) -> None:
         """Submit ``todo``, keeping up to ``capacity`` runs in flight; record each."""
         queue = iter(todo)
-        pending: dict[RunFuture, tuple[MomentTask, tuple[float, ...]]] = {}
+        pending: dict[RunFuture, tuple[RunTask, tuple[float, ...]]] = {}
         exhausted = False
         while pending or not exhausted:
             while not exhausted and len(pending) < self.backend.capacity:

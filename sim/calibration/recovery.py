@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from sim.calibration.spec import Moment
-from sim.calibration.worker import MomentJob, MomentTask, evaluate_run
+from sim.calibration.worker import MomentJob, evaluate_run
 from sim.errors import UserError
 from sim.scenario import load_scenario
 from sim.sweeps.designs import point_overrides, run_seed
+from sim.sweeps.worker import RunTask
 
 
 def simulate(base: dict[str, Any], moments: Sequence[Any], overrides: Sequence[str],
@@ -32,7 +33,7 @@ def simulate(base: dict[str, Any], moments: Sequence[Any], overrides: Sequence[s
     job = MomentJob(base, "recovery", wrapped)
     rows = []
     for i, seed in enumerate(seeds):
-        result = evaluate_run(MomentTask(i, 0, i, seed, tuple(overrides)), job)
+        result = evaluate_run(RunTask(i, 0, i, seed, tuple(overrides)), job)
         if result.status != "done":
             raise UserError(f"recovery run with seed {seed} failed: {result.error}")
         rows.append(result.values)

@@ -27,9 +27,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
-from sim.calibration.worker import MomentResult, MomentTask
+from sim.calibration.worker import MomentResult
 from sim.errors import UserError
 from sim.output.rundir import atomic_write_text
+from sim.sweeps.worker import RunTask
 
 MANIFEST_FILE: Final = "calibration.json"
 RUNS_FILE: Final = "runs.csv"
@@ -95,7 +96,7 @@ def run_header(keys: Sequence[str], moments: Sequence[str]) -> list[str]:
     return [*RUN_COLUMNS, *keys, *RUN_TAIL, *moments]
 
 
-def run_row(task: MomentTask, values: Sequence[float], result: MomentResult) -> list[str]:
+def run_row(task: RunTask, values: Sequence[float], result: MomentResult) -> list[str]:
     """A ``runs.csv`` row."""
     moments = [cell(v) for v in result.values]
     return [str(task.run_id), str(task.point), str(task.replicate), str(task.seed),

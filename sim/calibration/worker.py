@@ -1,6 +1,6 @@
 """One run of a calibration, in a worker: run the model, return its moments only.
 
-A :class:`MomentTask` (run id, point, replicate, seed, overrides) and the :class:`MomentJob`
+A :class:`RunTask` (run id, point, replicate, seed, overrides) and the :class:`MomentJob`
 every run shares (the resolved base scenario and the moments) go to :func:`evaluate_run`,
 which builds and runs the model and returns a :class:`MomentResult`: the status, the error
 and the value of every moment (fitted and held out), never the tables. Both are small,
@@ -18,18 +18,7 @@ from typing import Any
 from sim.calibration.moments import RunOutputs, measure_value
 from sim.calibration.spec import Moment
 from sim.scenario import apply_overrides, validate
-from sim.sweeps.worker import DONE, FAILED, Status, forget_model
-
-
-@dataclass(frozen=True)
-class MomentTask:
-    """One run: its id, point, replicate, seed and scenario overrides (the point's values)."""
-
-    run_id: int
-    point: int
-    replicate: int
-    seed: int
-    overrides: tuple[str, ...]
+from sim.sweeps.worker import DONE, FAILED, RunTask, Status, forget_model
 
 
 @dataclass(frozen=True)
@@ -40,7 +29,7 @@ class MomentJob:
     source: str
     moments: tuple[Moment, ...]
 
-    def execute(self, task: MomentTask) -> MomentResult:
+    def execute(self, task: RunTask) -> MomentResult:
         """Run ``task`` (how the sweep backends run a job that is not a sweep's)."""
         return evaluate_run(task, self)
 
@@ -57,7 +46,7 @@ class MomentResult:
     wall_time: float
 
 
-def evaluate_run(task: MomentTask, job: MomentJob) -> MomentResult:
+def evaluate_run(task: RunTask, job: MomentJob) -> MomentResult:
     """Run one calibration run and return its moments (never raises, except on
     interruption); a run that raises is returned with status ``failed``."""
     clock = time.perf_counter()
