@@ -74,6 +74,10 @@ MUTATIONS = (
              "sim/market/equity.py",
              "    return (tables.share[firm] * pay * tables.unvested[firm, col]\n",
              "    return (0.0 * tables.share[firm] * pay * tables.unvested[firm, col]\n"),
+    Mutation("amenities_ignored", "amenities ignored (safety focus and openness valued at 0)",
+             "sim/market/matching.py",
+             "    if state.values_amenities:\n",
+             "    if False:\n"),
     Mutation("scheduled_deal_pre_empted", "a scheduled deal pre-empted by the model's own",
              "sim/market/deals.py",
              "reserved = set() if state.spec.economy.rewrite_history else "
