@@ -360,10 +360,12 @@ class TalentMarket(mesa.Model):
         out = scenario_warnings(self.spec)
         state = self.state
         if len(self._firm_records) > 1:
-            active = np.array([rec[c.ACTIVE] for rec in self._firm_records])
-            early = active[: EARLY_EXIT_MONTHS + 1]
-            for j in np.flatnonzero(early[-1] == 0):
-                month = int(np.argmin(early[:, j]))
+            # Exits of firms that could not pay (an acquired firm also leaves, but is not
+            # counted here: its exit is a deal).
+            exits = np.array([rec[c.EXITS] for rec in self._firm_records])
+            early = exits[: EARLY_EXIT_MONTHS + 1]
+            for j in np.flatnonzero(early.sum(axis=0) > 0):
+                month = int(np.argmax(early[:, j] > 0))
                 out.append(f"firm {state.firm_names[j]} went bankrupt in month {month}: its "
                            "payroll outran its revenue and cash (check its cash, tfp and "
                            "the tiers' output)")

@@ -71,3 +71,12 @@ def test_the_readme_example_scenario_is_a_living_market(tmp_path):
     model.run()
     assert model.warnings() == []
     assert model.market["unemployment_rate"].iloc[-1] < 0.1
+
+
+def test_an_acquired_start_up_is_not_called_bankrupt():
+    deal = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",
+            "form": "acquisition", "price": 1e6, "review": False}
+    model = TalentMarket(scenario_of(small_market(months=4, events=[deal])))
+    model.run()
+    assert not model.firm("Gamma").active
+    assert not any("Gamma went bankrupt" in w for w in model.warnings())
