@@ -29,7 +29,9 @@ Identification
     whose column norm ‖S_i‖ is below ``identification_threshold`` is not identified; two
     parameters whose columns have |cos| above ``collinearity`` are near-collinear. The
     rank of S (singular values above 1e-8 × the largest, and above the threshold) and its
-    condition number σ_max/σ_min are reported.
+    condition number σ_max/σ_min are reported; for each singular value below the threshold
+    the parameters with weight ≥ 0.3 in its right singular vector are named (a combination
+    of parameters the moments do not pin down).
 """
 
 from __future__ import annotations
@@ -195,5 +197,15 @@ def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarra
     if rank < len(keys):
         warnings.append(f"the scaled Jacobian has rank {rank} < {len(keys)} parameters "
                         f"(condition number {condition:.3g})")
+        if scaled.size:
+            _, values, vt = np.linalg.svd(scaled, full_matrices=False)
+            for value, vector in zip(values, vt, strict=True):
+                if value > max(1e-8 * top, est.identification_threshold):
+                    continue
+                terms = [f"{c:+.2f} {keys[i]}" for i, c in enumerate(vector)
+                         if abs(c) >= 0.3 and not weak[i]]
+                if terms:
+                    warnings.append("weakly identified direction (moves the moments by "
+                                    f"{value:.2g} SE across the ranges): " + " ".join(terms))
     return Inference(cov, se, scaled, rank, condition, norms, weak_names, collinear,
                      warnings)
