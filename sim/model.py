@@ -287,12 +287,13 @@ class TalentMarket(mesa.Model):
     def _record(self) -> None:
         """Measures of the month just ended: the market row, firm columns and flows."""
         state = self.state
-        row, firm_month = month_measures(state)
+        moves = state.log.all_moves()
+        row, firm_month = month_measures(state, moves)
         self.market_row = row
         self._firm_records.append(firm_month.columns)
         state.last_hires = firm_month.hires
         state.last_quits = firm_month.quits
-        flows = flow_counts(state, state.log.all_moves())
+        flows = flow_counts(state, moves)
         if flows is not None:
             self._flow_records.append(flows)
 

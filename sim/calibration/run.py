@@ -53,9 +53,10 @@ from sim.calibration.store import (
 from sim.calibration.worker import MomentJob
 from sim.errors import UserError
 from sim.output.rundir import atomic_write_text, git_commit, versions
-from sim.scenario import apply_overrides, load_scenario, validate
+from sim.scenario import apply_overrides, validate
 from sim.sweeps.backends import Backend, make_backend
 from sim.sweeps.designs import design_seed, point_overrides
+from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -113,15 +114,7 @@ def plan_calibration(path: str | Path) -> Plan:
     path = Path(path)
     spec, raw = read_calibration_file(path)
     base_path = path.parent / spec.base
-    if not base_path.is_file():
-        raise UserError(f"{path}: base: no such scenario file {spec.base} (looked at "
-                        f"{base_path})")
-    fixed = list(spec.overrides) + ([f"months={spec.months}"] if spec.months else [])
-    try:
-        base = load_scenario(base_path, fixed).to_dict()
-    except UserError as err:
-        raise UserError(f"{path}: base/set: the base scenario with the calibration's fixed "
-                        f"overrides is invalid:\n{err}") from None
+    base = load_base(path, spec.base, spec.overrides, spec.months, "calibration")
     plan = Plan(spec, raw, str(path), str(base_path.resolve()), base)
     check_plan(plan)
     return plan

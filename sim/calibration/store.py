@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import fcntl
 import io
 import math
 from collections.abc import Iterator, Sequence
@@ -30,12 +29,12 @@ from typing import Final, TextIO
 from sim.calibration.worker import MomentResult
 from sim.errors import UserError
 from sim.output.rundir import atomic_write_text
+from sim.sweeps.store import locked as lock_folder
 from sim.sweeps.worker import RunTask
 
 MANIFEST_FILE: Final = "calibration.json"
 RUNS_FILE: Final = "runs.csv"
 POINTS_FILE: Final = "points.csv"
-LOCK_FILE: Final = ".lock"
 
 RUN_COLUMNS: Final = ("run_id", "point", "replicate", "seed")
 RUN_TAIL: Final = ("status", "wall_time", "error")
@@ -53,21 +52,9 @@ def number(text: str) -> float:
 
 @contextlib.contextmanager
 def locked(folder: Path) -> Iterator[None]:
-    """An exclusive POSIX lock on the calibration folder for this process."""
-    handle = (folder / LOCK_FILE).open("w")
-    try:
-        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise UserError(f"{folder}: another calibration process is writing this folder") \
-            from None
-    try:
+    """An exclusive lock on the calibration folder (the sweep store's lock)."""
+    with lock_folder(folder, "calibration"):
         yield
-    finally:
-        fcntl.lockf(handle, fcntl.LOCK_UN)
-        handle.close()
-        with contextlib.suppress(OSError):
-            (folder / LOCK_FILE).unlink()
 
 
 class CsvAppender:

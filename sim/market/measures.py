@@ -68,12 +68,12 @@ def _tally(tallies: Tallies, key: str) -> np.ndarray:
     return value
 
 
-def month_measures(state: MarketState) -> tuple[dict[str, Any], FirmMonth]:
-    """The month's market row (``market.csv``) and firm columns (``firms.csv``)."""
+def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], FirmMonth]:
+    """The month's market row (``market.csv``) and firm columns (``firms.csv``), from the
+    state and the month's ``moves`` (its log's moves, joined once)."""
     eng = state.engineers
     names = eng.tier_names
     log = state.log
-    moves = log.all_moves()
     heads = state.heads
     n_firms = state.n_firms
     tallies = log.tallies

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from sim.errors import UserError
 from sim.model import TalentMarket
-from sim.scenario import apply_overrides, load_scenario, validate
+from sim.scenario import apply_overrides, validate
 from sim.sweeps.analysis import write_sensitivity
 from sim.sweeps.backends import Backend, RunFuture, check_dask_target, make_backend
 from sim.sweeps.designs import (
@@ -31,7 +31,7 @@ from sim.sweeps.designs import (
     point_count,
     point_overrides,
 )
-from sim.sweeps.spec import SweepSpec, read_sweep_file
+from sim.sweeps.spec import SweepSpec, load_base, read_sweep_file
 from sim.sweeps.store import (
     Plan,
     SweepState,
@@ -98,21 +98,8 @@ def plan_sweep(path: str | Path) -> Plan:
     spec, raw = read_sweep_file(path)
     _check_size(spec, path)
     source = str(path)
-    base_path = (path.parent / spec.base)
-    try:
-        found = base_path.is_file()
-    except (OSError, ValueError) as err:
-        raise UserError(f"{path}: base: cannot use {spec.base[:80]!r} as a file name: "
-                        f"{err}") from None
-    if not found:
-        raise UserError(f"{path}: base: no such scenario file {spec.base} (looked at "
-                        f"{base_path})")
-    fixed = list(spec.overrides) + ([f"months={spec.months}"] if spec.months else [])
-    try:
-        base = load_scenario(base_path, fixed).to_dict()
-    except UserError as err:
-        raise UserError(f"{path}: base/set: the base scenario with the sweep's fixed "
-                        f"overrides is invalid:\n{err}") from None
+    base_path = path.parent / spec.base
+    base = load_base(path, spec.base, spec.overrides, spec.months, "sweep")
     matrix = design_matrix(spec)
     points = design_points(spec, matrix)
     _check_points(spec, path, base, points)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import UserError
-from sim.scenario import format_validation_error, parse_toml_file
+from sim.scenario import format_validation_error, load_scenario, parse_toml_file
 from sim.scenario.schema import NAME_PATTERN, Strict
 
 Scalar = bool | int | float | str
@@ -258,3 +259,25 @@ def sweep_json_schema() -> str:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "talentwar sweep"
     return json.dumps(schema, indent=2)
+
+
+def load_base(path: Path, base: str, overrides: Sequence[str], months: int | None,
+              what: str) -> dict[str, Any]:
+    """The base scenario a sweep (or calibration: ``what``) file ``path`` names, relative
+    to the file, with the file's fixed overrides and horizon, as plain data; a
+    :class:`UserError` naming the file if the base is missing or invalid."""
+    base_path = path.parent / base
+    try:
+        found = base_path.is_file()
+    except (OSError, ValueError) as err:
+        raise UserError(f"{path}: base: cannot use {base[:80]!r} as a file name: "
+                        f"{err}") from None
+    if not found:
+        raise UserError(f"{path}: base: no such scenario file {base} (looked at "
+                        f"{base_path})")
+    fixed = list(overrides) + ([f"months={months}"] if months else [])
+    try:
+        return load_scenario(base_path, fixed).to_dict()
+    except UserError as err:
+        raise UserError(f"{path}: base/set: the base scenario with the {what}'s fixed "
+                        f"overrides is invalid:\n{err}") from None

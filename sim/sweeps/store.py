@@ -708,9 +708,10 @@ class SweepWriter:
 
 
 @contextlib.contextmanager
-def locked(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the sweep folder (a POSIX record lock: released when this
-    process ends, however it ends, and not inherited by forked workers)."""
+def locked(folder: Path, what: str = "sweep") -> Iterator[None]:
+    """Hold an exclusive lock on a sweep (or calibration: ``what``) folder (a POSIX record
+    lock: released when this process ends, however it ends, and not inherited by forked
+    workers)."""
     try:
         handle = (folder / LOCK_FILE).open("w")
     except OSError as err:
@@ -719,7 +720,7 @@ def locked(folder: Path) -> Iterator[None]:
         fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise UserError(f"{folder}: another sweep process is writing this folder") from None
+        raise UserError(f"{folder}: another {what} process is writing this folder") from None
     try:
         yield
     finally:
