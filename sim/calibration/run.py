@@ -53,9 +53,9 @@ from sim.calibration.store import (
 from sim.calibration.worker import MomentJob
 from sim.errors import UserError
 from sim.output.rundir import atomic_write_text, git_commit, versions
-from sim.scenario import apply_overrides, validate
+from sim.scenario import apply_overrides, parse_override, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
-from sim.sweeps.designs import design_seed, point_overrides
+from sim.sweeps.designs import design_seed, point_overrides, toml_value
 from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
@@ -396,8 +396,6 @@ def _toml_key(key: str) -> str:
 
 def toml_inline(value: Any) -> str:
     """A value as an inline TOML value (tables as ``{ k = v }``, None entries left out)."""
-    from sim.sweeps.designs import toml_value
-
     if isinstance(value, dict):
         items = [f"{_toml_key(str(k))} = {toml_inline(v)}" for k, v in value.items()
                  if v is not None]
@@ -413,8 +411,6 @@ def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str
     A key through a list (``generated_firms.0.policy.layoff_rate``) cannot be merged by
     ``extends`` (lists are replaced), so the whole list is written, as the base file has it
     with the overrides applied."""
-    from sim.scenario import parse_override, read_toml
-
     base = os.path.relpath(plan.base_path, folder.resolve())
     lines = [f"# Fitted by talentwar calibrate from {plan.source}",
              f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from sim.calibration.moments import AnyMeasure
+from sim.calibration.moments import MEASURES, AnyMeasure
 from sim.errors import UserError
 from sim.scenario import format_validation_error, parse_toml_file
 from sim.scenario.schema import Strict
@@ -252,8 +252,6 @@ def _rows(model: type[BaseModel], skip: tuple[str, ...] = ()) -> list[str]:
 def markdown_reference() -> str:
     """The reference of every key of calibration files and of every registered measure, as
     Markdown (generated into docs/calibrate.md between markers)."""
-    from sim.calibration.moments import MEASURES
-
     head = "| key | default | meaning |\n|---|---|---|"
     parts = ["### Top-level keys", head, *_rows(CalibrationSpec),
              "", "### `[[parameters]]`", head,

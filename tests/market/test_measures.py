@@ -36,3 +36,16 @@ def test_firm_pay_columns_are_each_firms_own_pay():
             else:
                 assert f"pay_median_{tier}" not in last.columns
     assert (model.engineers.firm != UNEMPLOYED).any()
+
+
+def test_flows_counted_sparsely_match_the_dense_count(monkeypatch):
+    from sim.market import measures
+
+    dense = TalentMarket(scenario_of(small_market(months=4)))
+    dense.run()
+    # The same market with the dense count switched off: every month counted sparsely.
+    monkeypatch.setattr(measures, "DENSE_FLOW_CELLS", 0)
+    sparse = TalentMarket(scenario_of(small_market(months=4)))
+    sparse.run()
+    assert len(dense.flows) > 10
+    assert dense.flows.equals(sparse.flows)

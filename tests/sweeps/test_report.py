@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -94,3 +95,21 @@ def test_browser_displays_sweep_report(sweep, tmp_path):
     browser()
     assert_displayed(write_sweep_report(sweep, tmp_path / "sweep.html"), tmp_path,
                      key_table=False)
+
+
+def test_morris_is_drawn_as_the_mu_star_sigma_plane(sweep):
+    from sim.sweeps.plots import plot_indices
+    from sim.sweeps.store import load_plan
+
+    plan = load_plan(sweep)
+    table = pd.read_csv(sweep / "sensitivity.csv")
+    fig = plot_indices(plan, table, plan.spec.measures[0])
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("mu*") and ax.get_ylabel().startswith("sigma")
+    # One point per parameter, at (mu*, sigma) as the table gives them.
+    mu = table.query("index == 'mu_star'").set_index("parameter")["value"]
+    sigma = table.query("index == 'sigma'").set_index("parameter")["value"]
+    points = {tuple(np.round(line.get_xydata()[0], 6)) for line in ax.lines
+              if len(line.get_xydata()) == 1}
+    expected = {(round(mu[p], 6), round(sigma[p], 6)) for p in mu.index}
+    assert expected <= points
