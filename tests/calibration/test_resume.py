@@ -71,3 +71,38 @@ def test_resume_after_a_kill_and_two_workers_give_the_same_answer(tmp_path):
     assert two.estimate == first.estimate
     assert results(tmp_path / "b") == expected
     assert pd.read_csv(tmp_path / "b" / "runs.csv")["run_id"].is_unique
+
+
+def test_sigkill_of_a_running_calibration_then_resume_gives_the_same_answer(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    path = tmp_path / "c.toml"
+    path.write_text(FILE, encoding="utf-8")
+    run_calibration(path, out=tmp_path / "ref", progress=False, plots=False)
+    expected = results(tmp_path / "ref")
+    folder = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "calibrate", str(path), "--out", str(folder),
+         "--workers", "2", "--quiet"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs = folder / "runs.csv"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if runs.is_file() and len(runs.read_text().splitlines()) > 12:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the calibration ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)  # the command and its workers, mid-run
+    proc.wait()
+    assert not (folder / "parameters.csv").exists()  # nothing looks finished
+    resume_calibration(folder, progress=False, plots=False)
+    assert results(folder) == expected
+    ids = pd.read_csv(runs)["run_id"]
+    assert ids.is_unique  # no run recorded twice
