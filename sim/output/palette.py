@@ -1,0 +1,65 @@
+"""Which firms a plot names, and one colour per firm across every plot and page.
+
+A scenario's **named firms** (its ``[firms.NAME]`` tables: the labs and big-tech firms a
+user asks about) are always drawn by name; firms generated from spreads
+(``[[generated_firms]]``) are drawn together as one group, ``"generated firms"``. Each
+named firm keeps one colour in every figure of a run, of a comparison of runs and of the
+interactive report: the colour is fixed by the firm's position among the named firms of
+the scenario files (in file order), not by the order a plot happens to draw them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sim.columns import UNEMPLOYMENT_PLACE
+
+GENERATED = "generated firms"
+"""The label of all firms generated from spreads, drawn as one group."""
+UNEMPLOYMENT_LABEL = UNEMPLOYMENT_PLACE
+GENERATED_COLOUR = "#9e9e9e"
+"""Grey: the generated firms' group."""
+UNEMPLOYMENT_COLOUR = "#424242"
+
+# Tableau 20 without its greys (kept for the generated group), darker shade first: 18
+# colours that stay apart on white and in print.
+PALETTE: tuple[str, ...] = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+    "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5",
+)
+
+
+def named_firms(scenario: Mapping[str, Any]) -> list[str]:
+    """The named firms of a resolved scenario (its ``firms`` table), in file order.
+
+    ``scenario`` is the scenario as a run's ``manifest.json`` records it.
+    """
+    firms = scenario.get("firms") or {}
+    return [str(name) for name in firms]
+
+
+def firm_colours(named: Iterable[str]) -> dict[str, str]:
+    """One colour per firm: the k-th distinct named firm gets ``PALETTE[k mod 18]``; the
+    generated group is grey and unemployment dark grey.
+
+    Give the union of the named firms of every run on a page (first run first) so that a
+    firm has the same colour in every run of a comparison.
+    """
+    colours: dict[str, str] = {}
+    for name in named:
+        if name not in colours:
+            colours[name] = PALETTE[len(colours) % len(PALETTE)]
+    colours[GENERATED] = GENERATED_COLOUR
+    colours[UNEMPLOYMENT_LABEL] = UNEMPLOYMENT_COLOUR
+    return colours
+
+
+def display_name(firm: str, named: Iterable[str] | set[str]) -> str:
+    """The label a plot shows for ``firm``: its name if it is a named firm (or
+    unemployment), :data:`GENERATED` otherwise."""
+    names = named if isinstance(named, set) else set(named)
+    if firm in names or firm == UNEMPLOYMENT_LABEL:
+        return firm
+    return GENERATED
