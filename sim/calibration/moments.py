@@ -15,9 +15,9 @@ Registry (:data:`MEASURES`), with the formula of each:
 - ``pay_growth(tier, start, end, q)``: ``pay_q(end) / pay_q(start) - 1`` (q = 0.5: median).
 - ``ai_pay_ratio(window)``: mean over the window of median AI pay / median non-AI pay.
 - ``job_to_job_rate(tier?, window)``: without tier, the mean of ``job_to_job_rate`` (moves
-  between firms / employed at the start of the month); with a tier,
-  Σ_window firm-to-firm moves of the tier (``flows``; deal transfers are firm-to-firm moves
-  there too, and are counted) / Σ_window employed of the tier.
+  between firms / employed at the start of the month); with a tier, a list of tiers,
+  ``ai`` or ``non_ai``: Σ_window job-to-job moves of those tiers (``flows`` rows of kind
+  ``job_to_job``; deal transfers are not counted) / Σ_window employed of those tiers.
 - ``unemployment_rate(tier?, window)``: mean over the window of unemployed / engineers (of
   the tier).
 - ``layoffs(tiers?, window)``: total layoffs over the window (of the tiers; all by default).
@@ -208,31 +208,42 @@ class AiPayRatio(_Base):
 
 
 class JobToJobRate(_Base):
-    """Monthly job-to-job rate over ``window``, of all engineers or of a tier."""
+    """Monthly job-to-job rate over ``window``, of all engineers or of some tiers.
+
+    Without ``tier``: the mean of ``market.csv``'s ``job_to_job_rate``. With a tier, a list
+    of tiers, ``ai`` or ``non_ai``: Σ job-to-job moves of those tiers over the window
+    (``flows.csv`` rows of kind ``job_to_job``: an engineer leaving one employer for
+    another by choice, not a deal's transfer) / Σ employed of those tiers over its months.
+    """
 
     kind: Literal["job_to_job_rate"]
-    tier: str | None = Field(None, description="A tier name (default: all engineers).")
+    tier: str | list[str] | None = Field(
+        None, description="A tier name, a list of them, 'ai' or 'non_ai' (default: all "
+                          "engineers).")
     window: Window = Field(description="[first, last] month, inclusive.")
 
     def columns(self) -> list[str]:
-        if self.tier is None:
-            return [c.JOB_TO_JOB_RATE]
-        return [c.per_tier(c.EMPLOYED, self.tier)]
+        return [c.JOB_TO_JOB_RATE] if self.tier is None else []
 
     def tiers_used(self) -> list[str]:
-        return [] if self.tier is None else [self.tier]
+        if self.tier is None:
+            return []
+        return self.tier if isinstance(self.tier, list) else [self.tier]
 
     def value(self, out: RunOutputs) -> float:
         rows = window_rows(out, out.market, self.window)
         if self.tier is None:
             return _mean(rows[c.JOB_TO_JOB_RATE])
+        names = tier_names(out.scenario, self.tier)
         flows = window_rows(out, out.flows, self.window)
-        j2j = flows[(flows[c.FLOW_TIER] == self.tier)
-                    & (flows[c.FLOW_SOURCE] != c.UNEMPLOYMENT_PLACE)
-                    & (flows[c.FLOW_DESTINATION] != c.UNEMPLOYMENT_PLACE)]
-        moves = float(j2j[c.FLOW_ENGINEERS].sum())
-        employed = float(rows[c.per_tier(c.EMPLOYED, self.tier)].sum())
-        return moves / employed if employed else float("nan")
+        moves = flows[flows[c.FLOW_TIER].isin(names)]
+        if c.FLOW_KIND in moves.columns:
+            moves = moves[moves[c.FLOW_KIND] == "job_to_job"]
+        else:  # runs written before flows.csv had a kind: every firm-to-firm move
+            moves = moves[(moves[c.FLOW_SOURCE] != c.UNEMPLOYMENT_PLACE)
+                          & (moves[c.FLOW_DESTINATION] != c.UNEMPLOYMENT_PLACE)]
+        employed = float(sum(rows[c.per_tier(c.EMPLOYED, t)].sum() for t in names))
+        return float(moves[c.FLOW_ENGINEERS].sum()) / employed if employed else float("nan")
 
 
 class UnemploymentRate(_Base):
