@@ -4,12 +4,14 @@ Usage::
 
     python benchmarks/calibration_seeds.py --seeds 20               # flagship size
     python benchmarks/calibration_seeds.py --seeds 20 --engineers 50000
+    python benchmarks/calibration_seeds.py --seeds 20 --write-docs  # into docs/calibration.md
 
 Runs ``scenarios/ai_talent_war_2024.toml`` for seeds 1..N (in worker processes), computes
 the measures and checks of ``tests/test_calibration.py`` (one definition), and prints each
 fact's pass rate and each measure's 10th, 50th and 90th percentiles over the seeds. The
 tolerances of docs/calibration.md are chosen from this spread. Deal prices per engineer
 depend on the size of the teams, so a reduced market (``--engineers``) shifts fact 3.
+``--write-docs`` puts the tables into docs/calibration.md's generated block ``pass rates``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sim.calibration.markdown import splice  # noqa: E402
 from tests.test_calibration import TOLERANCES, checks, measures, run_flagship  # noqa: E402
+
+DOCS = ROOT / "docs" / "calibration.md"
 
 
 def one(args: tuple[int, int | None]) -> tuple[dict[str, float], dict[str, bool]]:
@@ -33,28 +38,41 @@ def one(args: tuple[int, int | None]) -> tuple[dict[str, float], dict[str, bool]
     return m, checks(m)
 
 
+def tables(results: list[tuple[dict[str, float], dict[str, bool]]], seeds: int,
+           engineers: int | None) -> str:
+    """Markdown: each fact's pass rate, and each measure's spread, over the seeds."""
+    lines = [f"{seeds} seeds (1-{seeds}), {engineers or 'flagship size'} engineers "
+             "(`python benchmarks/calibration_seeds.py --seeds "
+             f"{seeds}{f' --engineers {engineers}' if engineers else ''}`).", "",
+             "| fact | tolerance | pass rate |", "|---|---|---|"]
+    for fact, text in TOLERANCES.items():
+        rate = np.mean([ok[fact] for _, ok in results])
+        lines.append(f"| {fact} | {text} | {rate:.0%} |")
+    lines += ["", "| measure | p10 | median | p90 |", "|---|---|---|---|"]
+    for key in results[0][0]:
+        values = np.array([m[key] for m, _ in results], dtype=float)
+        p10, p50, p90 = np.nanpercentile(values, [10, 50, 90])
+        lines.append(f"| {key} | {p10:,.3g} | {p50:,.3g} | {p90:,.3g} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--engineers", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write-docs", action="store_true",
+                        help="write the tables into docs/calibration.md (block 'pass rates')")
     args = parser.parse_args(argv)
     jobs = [(seed, args.engineers) for seed in range(1, args.seeds + 1)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(one, jobs))
-    print(f"{args.seeds} seeds, {args.engineers or 'flagship'} engineers")
-    print("| fact | tolerance | pass rate |")
-    print("|---|---|---|")
-    for fact, text in TOLERANCES.items():
-        rate = np.mean([ok[fact] for _, ok in results])
-        print(f"| {fact} | {text} | {rate:.0%} |")
-    print()
-    print("| measure | p10 | median | p90 |")
-    print("|---|---|---|---|")
-    for key in results[0][0]:
-        values = np.array([m[key] for m, _ in results], dtype=float)
-        p10, p50, p90 = np.nanpercentile(values, [10, 50, 90])
-        print(f"| {key} | {p10:,.3g} | {p50:,.3g} | {p90:,.3g} |")
+    text = tables(results, args.seeds, args.engineers)
+    print(text)
+    if args.write_docs:
+        DOCS.write_text(splice(DOCS.read_text(encoding="utf-8"), "pass rates", text),
+                        encoding="utf-8")
+        print(f"wrote {DOCS}")
     return 0
 
 

@@ -1,0 +1,53 @@
+"""Put a finished calibration of the flagship into the documentation.
+
+Usage::
+
+    python benchmarks/calibration_docs.py results/calibrations/ai_talent_war_2024-<time>
+
+Copies the calibration folder's results (``parameters.csv``, ``moments.csv``,
+``jacobian.csv``, ``identification.json``, ``calibration.json``, ``fitted.toml`` and the
+plots) into ``docs/calibration/flagship/`` and writes their Markdown
+(:func:`sim.calibration.markdown.calibration_markdown`) into docs/calibration.md's
+generated block ``flagship estimate``. ``tests/calibration/test_docs.py`` checks that the
+block is what the kept folder renders, and that the flagship scenario holds the estimates.
+Run ``benchmarks/calibration_seeds.py --seeds 20 --write-docs`` after it (the flagship's
+pass rates).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.calibration.markdown import calibration_markdown, splice  # noqa: E402
+
+DOCS = ROOT / "docs" / "calibration.md"
+KEPT = ROOT / "docs" / "calibration" / "flagship"
+FILES = ("parameters.csv", "moments.csv", "jacobian.csv", "identification.json",
+         "calibration.json", "fitted.toml", "objective.png", "moments_fit.png",
+         "profiles.png", "profiles.csv")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="a finished calibration folder")
+    args = parser.parse_args(argv)
+    text = calibration_markdown(args.folder)  # refuses an unfinished folder
+    KEPT.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        if (args.folder / name).is_file():
+            shutil.copyfile(args.folder / name, KEPT / name)
+    DOCS.write_text(splice(DOCS.read_text(encoding="utf-8"), "flagship estimate", text),
+                    encoding="utf-8")
+    print(text)
+    print(f"kept the folder's results in {KEPT.relative_to(ROOT)}; wrote {DOCS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""A calibration folder's results as Markdown, for documentation generated from the folder.
+
+:func:`calibration_markdown` renders what ``talentwar calibrate`` wrote
+(``parameters.csv``, ``moments.csv``, ``identification.json``) as Markdown tables: the
+estimates with standard errors and 95% intervals, the fit of every fitted moment, the
+held-out checks and the identification summary. ``benchmarks/calibration_docs.py`` splices
+it into docs/calibration.md between the markers of :func:`markers`, and a test checks that
+the block there is exactly what this function renders from the folder kept beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from sim.errors import UserError
+
+
+def markers(name: str) -> tuple[str, str]:
+    """The comments that open and close the generated block ``name`` of a document."""
+    return (f"<!-- BEGIN generated: {name} (do not edit by hand) -->",
+            f"<!-- END generated: {name} -->")
+
+
+def number(x: float) -> str:
+    """A number in a table: 3 significant figures, thousands separated; '-' if missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    path = folder / name
+    if not path.is_file():
+        raise UserError(f"{path}: missing (not a finished calibration folder)")
+    return pd.read_csv(path, keep_default_na=True)
+
+
+def calibration_markdown(folder: Path | str) -> str:
+    """Markdown of a finished calibration folder: parameters, moments, identification.
+
+    The parameters table gives each estimate θ̂_k with its SMM standard error
+    (sandwich, with the simulation-noise factor 1 + 1/R) and the 95% interval
+    θ̂_k ± 1.96 se_k; the moments tables give the target m_j, the mean and spread over
+    replicates at the estimate, the SE s_j and the t-ratio (m̂_j - m_j) / s_j.
+    """
+    folder = Path(folder)
+    params = _read(folder, "parameters.csv")
+    moments = _read(folder, "moments.csv")
+    ident_path = folder / "identification.json"
+    if not ident_path.is_file():
+        raise UserError(f"{ident_path}: missing (not a finished calibration folder)")
+    ident = json.loads(ident_path.read_text(encoding="utf-8"))
+
+    out = [f"Objective J = {number(ident['objective'])} at the estimate, "
+           f"{ident['replicates']} replicates a point (common random numbers); scaled "
+           f"Jacobian of rank {ident['rank']} of {ident['parameters']}, condition number "
+           f"{number(ident['condition_number'])}.", ""]
+    warnings = ident.get("warnings", [])
+    out += [f"- **Warning:** {w}" for w in warnings] or ["No identification warning."]
+    out += ["", "**Estimates** (`parameters.csv`):", ""]
+    rows = []
+    for p in params.itertuples(index=False):
+        interval = (f"[{number(p.ci95_low)}, {number(p.ci95_high)}]"
+                    if pd.notna(p.ci95_low) else "-")
+        rows.append([f"`{p.parameter}`", number(p.estimate), number(p.se), interval,
+                     f"{number(p.min)}-{number(p.max)} ({p.scale})",
+                     str(p.on_bound), str(p.identified)])
+    out.append(_table(["parameter", "estimate", "SE", "95% interval", "bounds",
+                       "on a bound", "identified"], rows))
+    for role, title in (("fitted", "Fit of the fitted moments"),
+                        ("held out", "Held-out checks (not fitted)")):
+        part = moments[moments["role"] == role]
+        out += ["", f"**{title}** (`moments.csv`):", ""]
+        rows = [[f"`{m.moment}`", number(m.target), number(m.fitted_mean), number(m.fitted_sd),
+                 number(m.se), number(m.t_ratio)] for m in part.itertuples(index=False)]
+        out.append(_table(["moment", "target", "model (mean over replicates)",
+                           "spread (sd)", "SE", "t"], rows))
+    return "\n".join(out) + "\n"
+
+
+def splice(document: str, name: str, block: str) -> str:
+    """``document`` with its generated block ``name`` (between :func:`markers`) replaced
+    by ``block``."""
+    begin, end = markers(name)
+    if begin not in document or end not in document:
+        raise UserError(f"the document has no generated block {name!r} (markers missing)")
+    head, rest = document.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{block}{end}{tail}"
+
+
+def generated_block(document: str, name: str) -> str:
+    """The text of the generated block ``name`` of ``document``."""
+    begin, end = markers(name)
+    if begin not in document or end not in document:
+        raise UserError(f"the document has no generated block {name!r} (markers missing)")
+    return document.split(begin, 1)[1].split(end, 1)[0].removeprefix("\n")
