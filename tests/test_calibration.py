@@ -26,10 +26,11 @@ FLAGSHIP = SCENARIOS / "ai_talent_war_2024.toml"
 
 @dataclass
 class Run:
-    """A finished run and its engineers' pay in month 0."""
+    """A finished run and its engineers' pay and employers in month 0."""
 
     model: TalentMarket
     initial_pay: np.ndarray
+    initial_firm: np.ndarray | None = None
 
 
 def run_flagship(seed: int | None = None, engineers: int | None = None) -> Run:
@@ -39,8 +40,9 @@ def run_flagship(seed: int | None = None, engineers: int | None = None) -> Run:
         overrides.append(f"market.engineers={engineers}")
     model = TalentMarket(load_scenario(FLAGSHIP, overrides))
     initial = model.engineers.pay.copy()
+    initial_firm = model.engineers.firm.copy()
     model.run()
-    return Run(model, initial)
+    return Run(model, initial, initial_firm)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +73,34 @@ def market_priced(run: Run) -> np.ndarray:
     return employed & ((eng.tenure < run.model.months) | ~np.isclose(eng.pay, run.initial_pay))
 
 
-def ratio_within_firms(run: Run, minimum: int = 20) -> float:
+def within_firm_ratio(pay: np.ndarray, firm: np.ndarray, ai: np.ndarray, counted: np.ndarray,
+                      minimum: int = 20) -> float:
+    """Headcount-weighted median over firms of median AI pay / median non-AI pay among the
+    ``counted`` engineers of each firm with at least ``minimum`` of each."""
+    ratios, weights = [], []
+    for f in np.unique(firm[counted]):
+        here = counted & (firm == f)
+        a, o = pay[here & ai], pay[here & ~ai]
+        if len(a) >= minimum and len(o) >= minimum:
+            ratios.append(np.median(a) / np.median(o))
+            weights.append(len(a) + len(o))
+    if not ratios:
+        return float("nan")
+    order = np.argsort(ratios)
+    cumulative = np.cumsum(np.asarray(weights, dtype=float)[order])
+    return float(np.asarray(ratios)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def ai_engineers(run: Run) -> np.ndarray:
+    """Mask of engineers of AI tiers."""
+    eng = run.model.engineers
+    ai_tiers = [k for k, t in enumerate(eng.tier_names) if run.model.spec.tiers[t].ai]
+    return np.isin(eng.tier, ai_tiers)
+
+
+def ratio_within_firms(run: Run) -> float:
     """AI/non-AI pay ratio among the engineers the market priced, at the same employers:
-    at each firm with at least ``minimum`` market-priced AI and non-AI engineers, median AI
+    at each firm with at least 20 market-priced AI and non-AI engineers, median AI
     pay / median non-AI pay; then the median of those ratios over firms, weighted by the
     firms' market-priced headcounts.
 
@@ -84,21 +111,15 @@ def ratio_within_firms(run: Run, minimum: int = 20) -> float:
     compares people at comparable employers; within firms, so does this measure.
     """
     eng = run.model.engineers
-    priced = market_priced(run)
-    ai_tiers = [k for k, t in enumerate(eng.tier_names) if run.model.spec.tiers[t].ai]
-    ai = np.isin(eng.tier, ai_tiers)
-    ratios, weights = [], []
-    for firm in np.unique(eng.firm[priced]):
-        here = priced & (eng.firm == firm)
-        a, o = eng.pay[here & ai], eng.pay[here & ~ai]
-        if len(a) >= minimum and len(o) >= minimum:
-            ratios.append(np.median(a) / np.median(o))
-            weights.append(len(a) + len(o))
-    if not ratios:
-        return float("nan")
-    order = np.argsort(ratios)
-    cumulative = np.cumsum(np.asarray(weights, dtype=float)[order])
-    return float(np.asarray(ratios)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return within_firm_ratio(eng.pay, eng.firm, ai_engineers(run), market_priced(run))
+
+
+def ratio_within_firms_at_start(run: Run) -> float:
+    """The same ratio in month 0, over every employed engineer (posted pay x productivity:
+    what the inputs set), to show that the measure above is set by the run."""
+    assert run.initial_firm is not None
+    return within_firm_ratio(run.initial_pay, run.initial_firm, ai_engineers(run),
+                             run.initial_firm != UNEMPLOYED)
 
 
 def researcher_hires_above_threshold(model: TalentMarket, years: tuple[str, str]) -> float:
@@ -127,6 +148,8 @@ def measures(run: Run) -> dict[str, float]:
     out["ratio_2024"] = float(year(market, 2024)["ai_pay_ratio"].mean())
     out["ratio_market_priced"] = float(np.median(ai) / np.median(other))
     out["ratio_within_firms"] = ratio_within_firms(run)
+    if run.initial_firm is not None:
+        out["ratio_within_firms_month_0"] = ratio_within_firms_at_start(run)
     ml = priced_by_the_market(run, "ml_engineer")
     out["ml_in_band"] = float(np.mean((ml >= 130_000) & (ml <= 240_000)))
     res = priced_by_the_market(run, "researcher")
@@ -188,10 +211,6 @@ def flagship_checks(flagship):
 
 
 NOT_YET_RETUNED = {
-    "fact_1": "market-priced AI/non-AI ratio 2.17 (seed 2024): ML engineers who move climb "
-              "to big tech and labs (median ~$200k+) while market-priced non-AI engineers "
-              "stay at 'other' firms (~$110k); not fixed by equity, beta, ML output or the "
-              "compute boost (docs/calibration.md)",
     "fact_2": "59.7% of market-priced ML engineers in $130k-$240k (seed 2024), just under "
               "the 60% tolerance",
 }
@@ -205,3 +224,18 @@ strict, so a re-tune that fixes one makes its test say so."""
 def test_flagship_fact(flagship_checks, fact):
     m, ok = flagship_checks
     assert ok[fact], (TOLERANCES[fact], m)
+
+
+def test_the_within_firm_ratio_compares_engineers_at_the_same_employers():
+    # Firm 0 pays AI 300 and non-AI 200 (ratio 1.5); firm 1 pays AI 150 and non-AI 100
+    # (1.5) but has most of the non-AI engineers, so the pooled ratio of medians is
+    # 300 / 100 = 3; firm 2 has too few AI engineers to count, firm 3 is not counted.
+    firm = np.repeat([0, 0, 1, 1, 2, 2, 3, 3], [30, 20, 20, 60, 5, 40, 30, 30])
+    ai = np.repeat([1, 0, 1, 0, 1, 0, 1, 0], [30, 20, 20, 60, 5, 40, 30, 30]).astype(bool)
+    pay = np.repeat([300, 200, 150, 100, 900, 100, 999, 1], [30, 20, 20, 60, 5, 40, 30, 30])
+    counted = firm != 3
+    assert within_firm_ratio(pay, firm, ai, counted) == 1.5
+    assert np.median(pay[counted & ai]) / np.median(pay[counted & ~ai]) == 3.0
+    pay2 = pay.astype(float) * np.where(firm == 1, np.where(ai, 1.2, 1.0), 1.0)  # firm 1: 1.8
+    assert within_firm_ratio(pay2, firm, ai, counted) == pytest.approx(1.8)  # 80 of 130 there
+    assert np.isnan(within_firm_ratio(pay, firm, ai, counted, minimum=100))

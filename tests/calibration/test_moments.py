@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from sim import load_scenario
 from sim import columns as c
+from sim import load_scenario
 from sim.calibration.moments import JobToJobRate, RunOutputs
 from tests.conftest import SCENARIOS
 
