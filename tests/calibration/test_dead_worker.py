@@ -4,6 +4,7 @@ the command says how many runs failed (exit status 1), without a traceback."""
 
 import os
 import signal
+import warnings
 
 import pandas as pd
 import pytest
@@ -56,7 +57,12 @@ def test_a_worker_killed_mid_run_is_a_failed_run_and_the_calibration_goes_on(
     path = tmp_path / "c.toml"
     path.write_text(FILE, encoding="utf-8")
     out = tmp_path / "cal"
-    status = main(["calibrate", str(path), "--out", str(out), "--workers", "2", "--quiet"])
+    with warnings.catch_warnings(record=True) as warned:
+        warnings.simplefilter("always")
+        status = main(["calibrate", str(path), "--out", str(out), "--workers", "2",
+                       "--quiet"])
+    assert not [w for w in warned if issubclass(w.category, RuntimeWarning)], (
+        [str(w.message) for w in warned])
     err = capsys.readouterr().err
     assert marker.exists(), "no worker was killed"
     assert "Traceback" not in err and "AttributeError" not in err, err
@@ -69,3 +75,5 @@ def test_a_worker_killed_mid_run_is_a_failed_run_and_the_calibration_goes_on(
     assert (runs.drop(index=KILLED).status == "done").all()
     assert runs.index.is_unique
     assert (out / "parameters.csv").is_file()  # the calibration reached its answer
+    moments = pd.read_csv(out / "moments.csv").set_index("moment")
+    assert moments.loc["unemployment", "fitted_mean"] > 0
