@@ -305,8 +305,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "(default: results/<scenario>/<run-id>)")
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. market.engineers=20000 (repeatable)")
-    run.add_argument("--engineers", choices=["csv", "parquet", "none"], default="csv",
-                     help="format of the final engineer table (default: csv)")
+    run.add_argument("--engineers", choices=["csv.gz", "csv", "parquet", "none"],
+                     default="csv.gz",
+                     help="format of the final engineer table: gzip-compressed CSV "
+                     "(engineers.csv.gz, the default), csv, parquet (needs pyarrow) or none")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--replicates", type=_positive_int, metavar="N",
                      help="run N replicates (seeds from one SeedSequence of --seed) into a "

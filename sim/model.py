@@ -345,7 +345,7 @@ class TalentMarket(mesa.Model):
         return pd.DataFrame([d.as_row() for d in self.state.deal_records], columns=columns)
 
     def engineer_table(self) -> pd.DataFrame:
-        """The final state of every engineer (what ``engineers.csv`` holds)."""
+        """The final state of every engineer (the run folder's ``engineers.csv.gz``)."""
         eng = self.state.engineers
         cols = eng.columns()
         frame = pd.DataFrame(cols)

@@ -216,7 +216,7 @@ class Engineers:
         )
 
     def columns(self) -> dict[str, np.ndarray]:
-        """Every column, for writing the final state (``engineers.csv``)."""
+        """Every column, for writing the final state (``engineers.csv.gz``)."""
         return {
             "id": np.arange(self.n),
             "tier": self.tier,

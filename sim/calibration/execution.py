@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from sim.calibration.spec import CalibrationSpec
 from sim.calibration.store import Cache, CsvAppender, run_row
-from sim.calibration.worker import MomentJob, MomentResult
+from sim.calibration.worker import MomentJob, moment_result
 from sim.sweeps.backends import Backend, RunFuture
 from sim.sweeps.designs import point_overrides, run_seed
 from sim.sweeps.worker import DONE, RunTask, TaskJob
@@ -33,7 +33,9 @@ from sim.sweeps.worker import DONE, RunTask, TaskJob
 def submit(backend: Backend, task: RunTask, job: MomentJob) -> RunFuture:
     """Start one calibration run on ``backend``: the sweep backends run any job with an
     ``execute(task)`` method (:func:`sim.sweeps.worker.run_task`), here
-    :meth:`MomentJob.execute`, whose result is a :class:`MomentResult`."""
+    :meth:`MomentJob.execute`, whose result is a :class:`MomentResult` (or, for a run whose
+    worker died, the backend's failed :class:`sim.sweeps.worker.RunResult`: see
+    :func:`sim.calibration.worker.moment_result`)."""
     return backend.submit(task, cast(TaskJob, job))
 
 
@@ -100,7 +102,7 @@ class Evaluator:
             finished, _ = self.backend.wait_any(set(pending))
             for future in sorted(finished, key=lambda f: pending[f][0].run_id):
                 task, values = pending.pop(future)
-                result = cast(MomentResult, future.result())
+                result = moment_result(future.result())
                 self.runs.write(run_row(task, values, result))
                 self.cache[(values, task.replicate)] = (result.status, result.values)
                 self.ran += 1

@@ -23,6 +23,7 @@ import json
 import math
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -475,7 +476,9 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
         ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
          "on_bound", "identified"], rows))
     mean = mean_moments(moments)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        # a moment defined in one replicate only (the others failed): its sd is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         sd = np.nanstd(moments, axis=0, ddof=1) if len(moments) > 1 else np.zeros(len(mean))
     rows = []
     for j, m in enumerate(spec.moments):

@@ -4,7 +4,9 @@ A :class:`RunTask` (run id, point, replicate, seed, overrides) and the :class:`M
 every run shares (the resolved base scenario and the moments) go to :func:`evaluate_run`,
 which builds and runs the model and returns a :class:`MomentResult`: the status, the error
 and the value of every moment (fitted and held out), never the tables. Both are small,
-picklable records; the model is imported only when a run starts.
+picklable records; the model is imported only when a run starts. A run whose worker died
+comes back from the sweep backend as its failed :class:`RunResult`; :func:`moment_result`
+makes it the failed :class:`MomentResult` it stands for.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from sim.calibration.moments import RunOutputs, measure_value
 from sim.calibration.spec import Moment
 from sim.scenario import apply_overrides, validate
-from sim.sweeps.worker import DONE, FAILED, RunTask, Status, forget_model
+from sim.sweeps.worker import DONE, FAILED, RunResult, RunTask, Status, forget_model
 
 
 @dataclass(frozen=True)
@@ -71,3 +73,16 @@ def evaluate_run(task: RunTask, job: MomentJob) -> MomentResult:
         if last:
             error += f" (at {Path(last[0].filename).name}:{last[0].lineno})"
     return MomentResult(task.run_id, status, error, values, time.perf_counter() - clock)
+
+
+def moment_result(result: MomentResult | RunResult) -> MomentResult:
+    """What a backend gave back for a calibration run, as a :class:`MomentResult`.
+
+    A local worker that dies during a run (killed, out of memory, a crash in native code)
+    never returns the job's result: the sweep backend records the run as a failed
+    :class:`RunResult` with the cause (:class:`sim.sweeps.backends.LocalBackend`). That is a
+    failed run with no moment values, recorded like any failed run.
+    """
+    if isinstance(result, MomentResult):
+        return result
+    return MomentResult(result.run_id, FAILED, result.error, (), result.wall_time)

@@ -25,8 +25,7 @@ from sim.errors import UserError
 from sim.model import TalentMarket
 from sim.output.rundir import (
     DEALS,
-    ENGINEERS_CSV,
-    ENGINEERS_PARQUET,
+    ENGINEER_FILES,
     FIRMS,
     FLOWS,
     MANIFEST,
@@ -37,26 +36,34 @@ from sim.output.rundir import (
     new_run_dir,
     remove_leftovers,
     versions,
+    write_csv_gz,
     write_manifest,
 )
 from sim.scenario import Scenario
 
-EngineerFormat = Literal["csv", "parquet", "none"]
+EngineerFormat = Literal["csv.gz", "csv", "parquet", "none"]
+"""How the final engineer table is written (:data:`ENGINEER_FILES`), or ``none``."""
 # No tqdm monitor thread: plots are drawn in forked processes.
 tqdm_module.tqdm.monitor_interval = 0
 
 
-def write_tables(model: TalentMarket, folder: Path, engineers: EngineerFormat = "csv") -> None:
-    """Write the model's result tables into ``folder``."""
+def write_tables(model: TalentMarket, folder: Path,
+                 engineers: EngineerFormat = "csv.gz") -> None:
+    """Write the model's result tables into ``folder``; the engineer table in the format
+    ``engineers`` (gzip-compressed CSV by default, see :data:`ENGINEER_FILES`)."""
     model.market.to_csv(folder / MARKET, index=False, lineterminator="\n")
     model.firm_records.to_csv(folder / FIRMS, index=False, lineterminator="\n")
     model.flows.to_csv(folder / FLOWS, index=False, lineterminator="\n")
     model.deals.to_csv(folder / DEALS, index=False, lineterminator="\n")
-    if engineers == "csv":
-        model.engineer_table().to_csv(folder / ENGINEERS_CSV, index=False,
-                                      lineterminator="\n")
-    elif engineers == "parquet":
-        model.engineer_table().to_parquet(folder / ENGINEERS_PARQUET, index=False)
+    if engineers == "none":
+        return
+    path = folder / ENGINEER_FILES[engineers]
+    if engineers == "csv.gz":
+        write_csv_gz(model.engineer_table(), path)
+    elif engineers == "csv":
+        model.engineer_table().to_csv(path, index=False, lineterminator="\n")
+    else:
+        model.engineer_table().to_parquet(path, index=False)
 
 
 def run_scenario(
@@ -64,7 +71,7 @@ def run_scenario(
     *,
     seed: int | None = None,
     out: Path | None = None,
-    engineers: EngineerFormat = "csv",
+    engineers: EngineerFormat = "csv.gz",
     plots: bool = True,
     progress: bool = True,
     check: bool = False,

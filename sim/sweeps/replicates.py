@@ -87,7 +87,7 @@ def run_replicates(
     out: Path | None = None,
     workers: int = 1,
     dask: str | Client | None = None,
-    engineers: EngineerFormat = "csv",
+    engineers: EngineerFormat = "csv.gz",
     plots: bool = False,
     progress: bool = True,
     command: list[str] | None = None,

@@ -5,6 +5,7 @@ formulas). ``report --compare`` writes under ``results/compare/``."""
 
 from __future__ import annotations
 
+import gzip
 import re
 import shutil
 from collections.abc import Callable
@@ -73,6 +74,20 @@ def _truncate(name: str, fraction: float) -> Damage:
     return change
 
 
+def _flip_byte(name: str) -> Damage:
+    """Invert one byte of the compressed data (past the 10-byte gzip header)."""
+    def change(folder: Path) -> None:
+        data = bytearray((folder / name).read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        (folder / name).write_bytes(bytes(data))
+    return change
+
+
+def _gzip(name: str, content: bytes) -> Damage:
+    """Replace a file by a valid gzip file of ``content``."""
+    return lambda folder: (folder / name).write_bytes(gzip.compress(content))
+
+
 # (test id, damage, file named in the message, the words that say what is wrong,
 #  the commands that read the file).
 ALL = ("plot", "report", "compare")
@@ -132,10 +147,20 @@ CASES: list[tuple[str, Damage, str, str, tuple[str, ...]]] = [
      "column month", ("plot",)),
     ("flows_negative_engineers", _column("flows.csv", "engineers", -3), "flows.csv",
      "column engineers: expected whole numbers >= 0", ("plot",)),
-    ("engineers_pay_is_text", _column("engineers.csv", "pay", "lots"), "engineers.csv",
+    ("engineers_pay_is_text", _column("engineers.csv.gz", "pay", "lots"), "engineers.csv.gz",
      "column pay: expected numbers", ("plot",)),
-    ("engineers_without_tier", _drop("engineers.csv", "tier"), "engineers.csv",
+    ("engineers_without_tier", _drop("engineers.csv.gz", "tier"), "engineers.csv.gz",
      "missing column(s) tier", ("plot",)),
+    # The compressed engineer table: cut short, not gzip, a flipped byte (CRC), and CSV
+    # damage under a valid gzip layer.
+    ("engineers_gz_cut_short", _truncate("engineers.csv.gz", 0.5), "engineers.csv.gz",
+     "not a readable gzip file", ("plot", "report")),
+    ("engineers_gz_not_gzip", _text("engineers.csv.gz", "id,tier\n1,a\n"), "engineers.csv.gz",
+     "not a readable gzip file", ("plot",)),
+    ("engineers_gz_flipped_byte", _flip_byte("engineers.csv.gz"), "engineers.csv.gz",
+     "not a readable gzip file", ("plot",)),
+    ("engineers_gz_of_random_bytes", _gzip("engineers.csv.gz", b"\x00\x9f" * 300),
+     "engineers.csv.gz", "not UTF-8", ("plot",)),
 ]
 
 
@@ -212,7 +237,7 @@ def test_older_optional_tables_may_be_absent_or_empty(runs, tmp_path):
     folder = copy_run(runs[0], tmp_path / "run")
     (folder / "flows.csv").unlink()
     (folder / "deals.csv").write_text("")
-    (folder / "engineers.csv").unlink()
+    (folder / "engineers.csv.gz").unlink()
     assert run_cli(["plot", folder], tmp_path).status == 0
     assert run_cli(["report", folder], tmp_path).status == 0
 
@@ -264,7 +289,8 @@ def formula_cells(csv_file: Path) -> list[str]:
 def test_no_csv_the_tool_writes_holds_a_formula(hostile_run, runs, tmp_path):
     out = tmp_path / "cmp"
     assert run_cli(["compare", hostile_run, runs[1], "--out", out], tmp_path).status == 0
-    written = [*hostile_run.glob("*.csv"), out / "differences.csv"]
+    written = [*hostile_run.glob("*.csv"), *hostile_run.glob("*.csv.gz"),
+               out / "differences.csv"]
     assert len(written) >= 6
     for path in written:
         assert formula_cells(path) == [], path

@@ -19,6 +19,7 @@ figures are in docs/validation.md, section "Run folders".
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import os
@@ -43,7 +44,7 @@ from tests.output.folders import (
 EXAMPLES = int(os.environ.get("TALENTWAR_FUZZ_EXAMPLES", "40"))
 LONG = "TALENTWAR_FUZZ_EXAMPLES" in os.environ
 FILES = ("manifest.json", "market.csv", "firms.csv", "flows.csv", "deals.csv",
-         "engineers.csv", "rates.png")
+         "engineers.csv.gz", "rates.png")
 KINDS = ("truncate", "delete", "change_type", "random_bytes", "invalid_text", "empty",
          "directory")
 COMMANDS = ("plot", "report", "compare")
@@ -105,7 +106,9 @@ def _damage_json(path: Path, kind: str, draw: Any) -> None:
 
 
 def _damage_csv(path: Path, kind: str, draw: Any) -> None:
-    rows = list(csv.reader(io.StringIO(path.read_text())))
+    packed = path.name.endswith(".gz")
+    raw = path.read_bytes()
+    rows = list(csv.reader(io.StringIO((gzip.decompress(raw) if packed else raw).decode())))
     width = len(rows[0])
     column = draw(st.integers(0, width - 1))
     if kind == "delete":
@@ -123,14 +126,15 @@ def _damage_csv(path: Path, kind: str, draw: Any) -> None:
                     rows[r][column] = value
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
-    path.write_text(out.getvalue())
+    text = out.getvalue().encode()
+    path.write_bytes(gzip.compress(text) if packed else text)
 
 
 def damage(folder: Path, file: str, kind: str, draw: Any) -> None:
     """Damage ``folder/file`` in the way ``kind`` says, drawing the details."""
     path = folder / file
     raw = path.read_bytes()
-    if kind in ("delete", "change_type") and file.endswith((".csv", ".json")):
+    if kind in ("delete", "change_type") and file.endswith((".csv", ".csv.gz", ".json")):
         (_damage_json if file.endswith(".json") else _damage_csv)(path, kind, draw)
     elif kind in ("truncate", "delete", "change_type"):
         path.write_bytes(raw[: int(len(raw) * draw(st.floats(0, 1)))])

@@ -156,7 +156,7 @@ def leftover(parent: Path, name: str, pid: int, files: tuple[str, ...] = ("marke
 
 
 def test_leftovers_of_processes_that_no_longer_run_are_removed(tmp_path):
-    gone = leftover(tmp_path, "a", dead_pid())
+    gone = leftover(tmp_path, "a", dead_pid(), ("market.csv", "engineers.csv.gz"))
     mine = leftover(tmp_path, "b", os.getpid())
     foreign = leftover(tmp_path, "c", dead_pid(), ("thesis.docx",))
     with subprocess.Popen(["sleep", "30"]) as sleeper:

@@ -1,7 +1,10 @@
 """Runs write complete folders atomically, reproducibly, with manifests and plots."""
 
+import gzip
+import importlib.util
 import json
 
+import pandas as pd
 import pytest
 
 import sim.output.plots
@@ -9,7 +12,7 @@ from sim import load_scenario
 from sim.output.run import run_scenario
 from tests.conftest import SCENARIOS
 
-DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "engineers.csv")
+DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "engineers.csv.gz")
 PLOTS = ("headcount.png", "pay_by_tier.png", "gpu_vs_top_share.png", "moves_matrix.png",
          "rates.png", "deals.png", "counter_offers.png", "pay_index_layoffs.png",
          "cash_gpus.png")
@@ -28,6 +31,47 @@ def test_same_seed_gives_identical_files(tmp_path, flagship_small):
     for name in DATA_FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "market.csv").read_bytes() != (c / "market.csv").read_bytes()
+    assert (a / "engineers.csv.gz").read_bytes() != (c / "engineers.csv.gz").read_bytes()
+
+
+def test_the_default_engineer_table_is_compressed_csv_without_time_or_name(tmp_path,
+                                                                           flagship_small):
+    folder = run_scenario(flagship_small, seed=11, out=tmp_path / "run", progress=False,
+                          plots=False)
+    written = {p.name for p in folder.iterdir()}
+    assert "engineers.csv.gz" in written
+    assert not {"engineers.csv", "engineers.parquet"} & written
+    assert "engineers.csv.gz" in json.loads((folder / "manifest.json").read_text())["files"]
+    raw = (folder / "engineers.csv.gz").read_bytes()
+    assert raw[:2] == b"\x1f\x8b"  # gzip
+    assert raw[4:8] == b"\0\0\0\0", "a time in the gzip header"
+    assert not raw[3] & 0x08, "a file name in the gzip header"
+    text = gzip.decompress(raw).decode()
+    assert text.startswith("id,tier,") and len(text.splitlines()) == 4000 + 1
+    assert len(raw) < len(text) / 2
+
+
+FORMATS = ["csv", "csv.gz", pytest.param("parquet", marks=pytest.mark.skipif(
+    importlib.util.find_spec("pyarrow") is None, reason="Parquet needs pyarrow"))]
+
+
+@pytest.mark.parametrize("engineers", FORMATS)
+def test_each_engineer_format_reads_back_to_the_table_of_the_csv(tmp_path, engineers):
+    """``RunFolder.engineers`` reads whichever file the run wrote: the same values as
+    ``--engineers csv`` (and, for the compressed CSV, the same dtypes)."""
+    from sim.output.rundir import RunFolder
+
+    scenario = load_scenario(SCENARIOS / "textbook_job_ladder.toml",
+                             ["market.engineers=1500", "months=3"])
+    csv_run = run_scenario(scenario, seed=5, out=tmp_path / "csv", engineers="csv",
+                           progress=False, plots=False)
+    other = run_scenario(scenario, seed=5, out=tmp_path / "other", engineers=engineers,
+                         progress=False, plots=False)
+    expected = RunFolder.open(csv_run).engineers
+    got = RunFolder.open(other).engineers
+    assert len(expected) == 1500 and {"pay", "tier", "firm"} <= set(expected.columns)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True,
+                                  check_dtype=engineers != "parquet")
 
 
 def test_run_folder_has_tables_plots_and_manifest(tmp_results, flagship_small):

@@ -1,0 +1,153 @@
+"""docs/tutorial.md works as written: every command runs, prints what the tutorial shows and
+writes the files it names.
+
+The tutorial's conventions, which this test reads:
+
+- in a ```console block, a line starting with ``$ `` is a command; the lines after it, up
+  to the next command, are what it printed, where ``...`` stands for any text and runs of
+  spaces for any spacing (each shown line must match a line of the command's output);
+- a ```toml block whose first line is ``# file: NAME`` is a file to save as NAME;
+- a ```python block is run as a script after the commands before it;
+- a ```bash block is the one-time set-up (a virtual environment and ``pip install``), which
+  this test, running inside an installed environment, does not repeat.
+
+The commands run in order with the folder of this Python's ``talentwar`` first on the
+``PATH``, in a temporary folder holding a copy of the repository's ``scenarios/`` (the
+tutorial's commands run from the repository root), so everything they write stays there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT
+
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+BLOCK = re.compile(r"^```(?P<kind>\w+)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
+SET_UP = ("python3 -m venv .venv", "source .venv/bin/activate")
+"""How each line of a ``bash`` block (set-up only) starts."""
+FILE_MARK = "# file: "
+
+# What the tutorial says each step writes (relative to the repository root).
+RUN = "results/tutorial/flagship"
+REPLICATES = ("results/tutorial/cf/flagship", "results/tutorial/cf/strict_antitrust",
+              "results/tutorial/cf/gpu_hungry")
+RUN_FILES = ("manifest.json", "market.csv", "firms.csv", "flows.csv", "deals.csv",
+             "engineers.csv.gz", "report.html")
+REPLICATE_FILES = ("manifest.json", "summary.csv", "rep-000/market.csv",
+                   "rep-002/market.csv")
+SWEEP = "results/tutorial/sweep"
+SWEEP_FILES = ("sweep.json", "runs.csv", "measures.csv", "status.json")
+COMPARISONS = ("results/tutorial/cf/compare/differences.csv",
+               "results/tutorial/cf/compare_gpu/differences.csv")
+COMPARE_REPORT = "results/tutorial/cf/report.html"
+
+
+@dataclass
+class Step:
+    """One thing the tutorial asks the reader to do, in order."""
+
+    kind: str
+    """``command`` (a shell command), ``python`` (a script) or ``file`` (a file to save)."""
+    text: str
+    shown: list[str] = field(default_factory=list)
+    """What a command printed, as the tutorial shows it."""
+    name: str = ""
+    """The file name of a ``file`` step."""
+
+
+def steps(markdown: str) -> list[Step]:
+    """The tutorial's steps, in the order they appear."""
+    out: list[Step] = []
+    for block in BLOCK.finditer(markdown):
+        kind, body = block["kind"], block["body"]
+        if kind == "console":
+            for line in body.splitlines():
+                if line.startswith("$ "):
+                    out.append(Step("command", line[2:].strip()))
+                elif line.strip():
+                    assert out and out[-1].kind == "command", f"output before a command: {line}"
+                    out[-1].shown.append(line)
+        elif kind == "toml" and body.startswith(FILE_MARK):
+            first, _, _ = body.partition("\n")
+            out.append(Step("file", body, name=first.removeprefix(FILE_MARK).strip()))
+        elif kind == "python":
+            out.append(Step("python", body))
+    return out
+
+
+def pattern(shown: str) -> re.Pattern[str]:
+    """A shown output line as a pattern: ``...`` is any text, spaces any spacing."""
+    parts = [r"\s+".join(re.escape(word) for word in chunk.split())
+             for chunk in shown.split("...")]
+    return re.compile(r"\s*" + ".*".join(parts) + r"\s*")
+
+
+def test_shown_output_patterns_match_as_described():
+    assert pattern("measure   reference ... 95% interval").fullmatch(
+        "measure  reference   other   Δ mean   95% interval")
+    assert not pattern("results/tutorial/flagship").fullmatch("results/tutorial/other")
+
+
+def test_the_set_up_blocks_only_set_up():
+    """Commands to try belong in ``console`` blocks, where this test runs them."""
+    blocks = [b["body"] for b in BLOCK.finditer(TUTORIAL.read_text()) if b["kind"] == "bash"]
+    assert blocks, "the tutorial starts from the Quickstart's set-up"
+    for body in blocks:
+        for line in filter(None, (x.strip() for x in body.splitlines())):
+            assert line.startswith(SET_UP), f"not run by the test: {line}"
+
+
+def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "talentwar").is_file():
+        pytest.skip(f"no talentwar command beside {sys.executable} (pip install -e .)")
+    text = TUTORIAL.read_text()
+    todo = steps(text)
+    assert sum(s.kind == "command" for s in todo) >= 10
+    shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for step in todo:
+        if step.kind == "file":
+            (tmp_path / step.name).write_text(step.text, encoding="utf-8")
+            continue
+        argv = (["bash", "-c", step.text] if step.kind == "command"
+                else [sys.executable, "-c", step.text])
+        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, (step.text, done.stderr[-2000:])
+        printed = re.split(r"[\r\n]+", done.stdout + "\n" + done.stderr)
+        for shown in step.shown:
+            if shown.strip() != "...":
+                assert any(pattern(shown).fullmatch(line) for line in printed), (
+                    step.text, shown, done.stdout[-3000:])
+
+    def written(path: str) -> Path:
+        assert path.rsplit("/", 1)[-1] in text, f"the tutorial does not name {path}"
+        assert (tmp_path / path).is_file(), f"not written: {path}"
+        return tmp_path / path
+
+    for name in RUN_FILES:
+        written(f"{RUN}/{name}")
+    assert list((tmp_path / RUN).glob("*.png")), "no plots in the run folder"
+    for folder in REPLICATES:
+        for name in REPLICATE_FILES:
+            written(f"{folder}/{name}")
+    for name in SWEEP_FILES:
+        written(f"{SWEEP}/{name}")
+    assert list((tmp_path / SWEEP).glob("*.png")), "no plots in the sweep folder"
+    written(COMPARE_REPORT)
+    antitrust, _ = (pd.read_csv(written(path)) for path in COMPARISONS)
+    # "the `deals blocked` row is positive: the strict rule blocks deals the flagship lets
+    # through"
+    blocked = antitrust.set_index("measure").loc["deals blocked (total over run)"]
+    assert blocked["mean_difference"] > 0 and blocked["pairs"] == 3
