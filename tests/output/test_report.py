@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 import re
@@ -13,14 +14,26 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import numpy as np
 import pandas as pd
 import pytest
+from plotly.offline import get_plotlyjs
 
 from sim import cli
 from sim.errors import UserError
 from sim.output.compare import compare_runs, format_cells
+from sim.output.interactive import (
+    deals_chart,
+    firm_pay_charts,
+    headcount_chart,
+    top_share_chart,
+)
+from sim.output.palette import GENERATED, firm_colours
 from sim.output.plots import RUN_PLOTS
-from sim.output.report import write_report
+from sim.output.report import deals_by_origin, write_report
+from sim.output.run import run_scenario
+from sim.output.rundir import RunFolder
+from sim.scenario import load_scenario
 from tests.conftest import TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO
@@ -32,19 +45,43 @@ def runs(two_tier_runs) -> tuple[Path, Path, Path]:
     return two_tier_runs
 
 
+@pytest.fixture(scope="module")
+def two_tier_path(runs) -> Path:
+    """The scenario file of the tiny runs (beside run ``a``)."""
+    return runs[0].parent / "two_tier.toml"
+
+
 def embedded_pngs(text: str) -> list[bytes]:
     """The PNG files embedded as data URIs in an HTML report."""
     return [base64.b64decode(m) for m in
             re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)]
 
 
-def assert_self_contained(text: str) -> None:
-    """No scripts and nothing fetched from elsewhere: every src is a data URI."""
-    assert "<script" not in text.lower()
-    assert "<link" not in text.lower()
-    assert "@import" not in text and "url(" not in text
-    for match in re.finditer(r'\b(?:src|href)\s*=\s*"([^"]*)"', text):
-        assert match.group(1).startswith("data:"), match.group(0)[:80]
+def without_scripts(text: str) -> str:
+    """The page with the content of its inline scripts removed."""
+    return re.sub(r"(<script\b[^>]*>).*?</script>", r"\1</script>", text, flags=re.S | re.I)
+
+
+def assert_self_contained(text: str, scripts: bool = False) -> None:
+    """Nothing fetched from elsewhere: every src is a data URI, every link an anchor of
+    the page, every script inline (and, unless ``scripts``, no script at all)."""
+    tags = re.findall(r"<script\b[^>]*>", text, flags=re.I)
+    assert len(tags) == len(re.findall(r"</script>", text, flags=re.I))
+    if not scripts:
+        assert not tags
+    for tag in tags:
+        assert "src" not in tag.lower(), tag
+    markup = without_scripts(text)
+    assert "<link" not in markup.lower()
+    assert "@import" not in markup and "url(" not in markup
+    for match in re.finditer(r"\b(?:src|href|action|data)\s*=\s*[\"']([^\"']*)[\"']", markup):
+        assert match.group(1).startswith(("data:", "#")), match.group(0)[:80]
+    assert not re.search(r"\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", markup, flags=re.I)
+
+
+def chart_names(text: str) -> list[str]:
+    """The interactive charts of a page, by name."""
+    return re.findall(r'<figure class="chart" data-chart="([^"]*)"', text)
 
 
 def test_run_report(runs):
@@ -52,7 +89,8 @@ def test_run_report(runs):
     path = write_report(a)
     assert path == a / "report.html"
     text = path.read_text()
-    assert_self_contained(text)
+    assert_self_contained(text, scripts=True)
+    # The static plots are kept (for printing), each PNG of the folder once.
     pngs = sorted(a.glob("*.png"))
     assert len(pngs) == len(RUN_PLOTS)
     assert sorted(embedded_pngs(text)) == sorted(p.read_bytes() for p in pngs)
@@ -70,6 +108,112 @@ def test_run_report(runs):
     assert "&lt;b&gt;&amp; escaping&lt;/b&gt;" in text
     assert "&quot;search_unemployed&quot;: 0.5" in text
     assert not list(a.glob(".report.html*")), "temporary file left behind"
+
+
+def test_run_report_says_what_the_run_is_with_a_table_of_contents(runs):
+    text = write_report(runs[0]).read_text()
+    facts = re.search(r"<h2 id=\"section-\d+\">What the run is</h2>(.*?)</table>", text,
+                      re.S)
+    assert facts, "no section on what the run is"
+    for name, value in [("scenario", "two_tier_test"), ("seed", "1"), ("months", "12"),
+                        ("engineers", "2,000"), ("firms", "8 (2 named, 6 generated)"),
+                        ("description", "Tiny two-tier market for tests &lt;b&gt;&amp; "
+                                        "escaping&lt;/b&gt;")]:
+        assert f"<tr><th>{name}</th><td>{value}</td></tr>" in facts.group(1)
+    # Every section is in the table of contents, which links to it.
+    toc = re.search(r'<nav class="toc">(.*?)</nav>', text, re.S)
+    assert toc
+    headings = re.findall(r'<h2 id="(section-\d+)">(.*?)</h2>', text)
+    assert len(headings) >= 5
+    for anchor, title in headings:
+        assert f'<li><a href="#{anchor}">{title}</a></li>' in toc.group(1)
+    assert text.index('<nav class="toc">') < text.index(f'id="{headings[0][0]}"')
+
+
+def test_run_report_has_interactive_charts_and_plotly_once(runs):
+    text = write_report(runs[0]).read_text()
+    assert chart_names(text) == ["headcount", "top_share", "gpu_vs_top_share", "pay_by_tier",
+                                 "firm_pay_researcher", "firm_pay_engineer", "rates"]
+    # plotly.js inline, once; each chart drawn by its own small script.
+    assert text.count(get_plotlyjs()) == 1
+    assert text.count("Plotly.newPlot(") == len(chart_names(text)) + get_plotlyjs().count(
+        "Plotly.newPlot(")
+    assert '<pre id="script-errors" class="errors" hidden></pre>' in text
+
+
+def test_charts_draw_named_firms_by_name_and_generated_firms_together(runs):
+    run = RunFolder.finished(runs[0])
+    colours = firm_colours(["Lab", "BigCo"])
+    chart = headcount_chart(run, colours)
+    names = [trace.name for trace in chart.figure.data]
+    assert names == ["Lab", "BigCo", GENERATED]
+    assert [trace.line.color for trace in chart.figure.data] == [
+        colours["Lab"], colours["BigCo"], colours[GENERATED]]
+    # The lines add up to every firm's headcount, month by month.
+    firms = pd.read_csv(runs[0] / "firms.csv")
+    total = firms.groupby("month")["headcount"].sum().to_numpy()
+    drawn = np.nansum([np.asarray(t.y, dtype=float) for t in chart.figure.data], axis=0)
+    assert drawn == pytest.approx(total)
+    # The top tier's shares add up to one in every month.
+    share = top_share_chart(run, colours)
+    assert share is not None
+    assert np.nansum([np.asarray(t.y, dtype=float) for t in share.figure.data], axis=0) \
+        == pytest.approx(1.0)
+    # The pay of the named firms per tier is their own pay_median_<tier>.
+    pay = {c.name: c for c in firm_pay_charts(run, colours)}["firm_pay_researcher"]
+    lab = firms[(firms["firm"] == "Lab") & (firms["headcount_researcher"] > 0)]
+    assert np.asarray(pay.figure.data[0].y, dtype=float) == pytest.approx(
+        lab["pay_median_researcher"].to_numpy())
+
+
+DEALS = """month,date,origin,buyer,target,form,price,licence_fee,retention_packages,\
+buyer_cost,engineers_moved,left_after,price_per_engineer,premium,valuation,blocked,reason
+3,2024-04,scheduled,BigCo,firm_1,acquisition,90000000.0,0.0,9000000.0,90000000.0,9,1,\
+10000000.0,0.5,60000000.0,False,
+6,2024-07,model,Lab,firm_2,license_and_hire,40000000.0,40000000.0,4000000.0,44000000.0,4,0,\
+10000000.0,0.3,30000000.0,False,
+8,2024-09,model,BigCo,firm_3,acquisition,50000000.0,0.0,5000000.0,50000000.0,0,0,\
+0.0,0.3,40000000.0,True,antitrust review
+"""
+
+
+def test_scheduled_and_model_deals_are_told_apart(runs, tmp_path):
+    folder = tmp_path / "run"
+    shutil.copytree(runs[0], folder)
+    (folder / "deals.csv").write_text(DEALS)
+    text = write_report(folder, tmp_path / "r.html").read_text()
+    assert "deals" in chart_names(text)
+    table = deals_by_origin([RunFolder.finished(folder)])
+    assert table.to_dict("records") == [
+        {"origin": "scheduled", "deals": 1, "blocked": 0, "engineers moved": 9.0,
+         "value ($)": 90_000_000.0, "median price per engineer ($)": 10_000_000.0},
+        {"origin": "model", "deals": 2, "blocked": 1, "engineers moved": 4.0,
+         "value ($)": 40_000_000.0, "median price per engineer ($)": 10_000_000.0}]
+    assert "<td>scheduled</td>" in text and "<td>model</td>" in text
+    chart = deals_chart(RunFolder.finished(folder))
+    assert chart is not None
+    assert [t.name for t in chart.figure.data] == ["scheduled", "model", "model (blocked)"]
+    assert [t.marker.symbol for t in chart.figure.data] == ["diamond", "circle",
+                                                            "circle-open"]
+
+
+def test_warnings_are_shown_first(two_tier_path, tmp_path):
+    folder = run_scenario(load_scenario(two_tier_path, ["tiers.engineer.output=0",
+                                                        "months=3"]),
+                          seed=4, out=tmp_path / "run", progress=False, plots=False)
+    warnings = json.loads((folder / "manifest.json").read_text())["warnings"]
+    assert any("output is 0" in w for w in warnings)
+    for png in (two_tier_path.parent / "a").glob("*.png"):
+        shutil.copy(png, folder / png.name)
+    text = write_report(folder, tmp_path / "r.html").read_text()
+    box = re.search(r'<section class="warnings" role="alert">(.*?)</section>', text, re.S)
+    assert box and f"Warnings ({len(warnings)})" in box.group(1)
+    for w in warnings:
+        assert f"<li>{html.escape(w)}</li>" in box.group(1)
+    assert text.index('class="warnings"') < text.index('<nav class="toc">')
+    # A run without warnings has no box.
+    assert 'class="warnings"' not in write_report(
+        two_tier_path.parent / "a", tmp_path / "a.html").read_text()
 
 
 def test_run_without_plots_draws_them_without_touching_the_folder(runs, tmp_path):
@@ -90,7 +234,19 @@ def test_compare_report(runs, tmp_path, monkeypatch):
     assert re.fullmatch(r"results/compare/\d{8}-\d{6}/report\.html", path.as_posix())
     assert not Path("report-compare.html").exists()
     text = path.read_text()
-    assert_self_contained(text)
+    assert_self_contained(text, scripts=True)
+    assert text.count(get_plotlyjs()) == 1
+    names = chart_names(text)
+    assert names[:3] == ["compare_unemployment_rate", "compare_job_to_job_rate",
+                         "compare_top_share_above_threshold"]
+    assert "compare_pay" in names and "run1-headcount" in names and "run2-headcount" in names
+    assert len(set(names)) == len(names)
+    # What each run changed: the threshold and the seed, not the description.
+    assert ('<tr><td class="key">compute.threshold</td><td>10000</td><td>30000</td></tr>'
+            in text)
+    assert '<tr><td class="key">seed</td><td>1</td><td>2</td></tr>' in text
+    assert "<code>compute.threshold</code>: 10000 → 30000" in text
+    assert '<td class="key">description</td>' not in text
     table, compare_pngs = compare_runs([a, b], tmp_path / "cmp")
     expected = ([p.read_bytes() for p in compare_pngs]
                 + [p.read_bytes() for p in sorted(a.glob("*.png"))]
