@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -293,27 +294,66 @@ def test_cli(runs, tmp_path, monkeypatch, capsys):
 
 # --------------------------------------------------------------------------- in a browser
 
+CONSOLE_SCRIPT = """<script>
+window.consoleErrors = [];
+(function () {
+  var original = console.error;
+  console.error = function () {
+    window.consoleErrors.push(Array.prototype.join.call(arguments, " "));
+    original.apply(console, arguments);
+  };
+  window.addEventListener("error", function (e) { window.consoleErrors.push(String(e.message)); });
+})();
+</script>"""
+"""Put first in the page: every console error and uncaught error is kept."""
+
 CHECK_SCRIPT = """
 <script>
-window.addEventListener("load", function () {
-  var lines = [];
+window.addEventListener("load", function () { setTimeout(function () {
+  document.querySelectorAll("details.static").forEach(function (d) { d.open = true; });
+  var images = [];
   document.querySelectorAll("img").forEach(function (img) {
     var box = img.getBoundingClientRect();
-    lines.push([img.getAttribute("data-file"), img.complete, img.naturalWidth,
-                Math.round(box.width), Math.round(box.height)].join("|"));
+    images.push([img.getAttribute("data-file"), img.complete, img.naturalWidth,
+                 Math.round(box.width), Math.round(box.height)]);
   });
-  var table = document.querySelector("table.key");
+  var charts = [];
+  document.querySelectorAll("figure.chart").forEach(function (fig) {
+    var box = fig.getBoundingClientRect();
+    charts.push({name: fig.getAttribute("data-chart"),
+                 svgs: fig.querySelectorAll(".plot-container .main-svg").length,
+                 traces: fig.querySelectorAll(".plot-container g.trace").length,
+                 width: Math.round(box.width), height: Math.round(box.height)});
+  });
+  var page = document.documentElement;
+  var boxes = [];
+  document.querySelectorAll("table").forEach(function (t) {
+    var box = t.parentElement.getBoundingClientRect();
+    boxes.push({cls: t.className, right: Math.round(box.right),
+                width: Math.round(t.scrollWidth), shown: Math.round(box.width),
+                overflow: getComputedStyle(t.parentElement).overflowX});
+  });
+  var key = document.querySelector("table.key");
+  var errors = document.getElementById("script-errors");
   var out = document.createElement("pre");
   out.id = "browser-check";
-  out.textContent = "images=" + lines.length + "\\n" + lines.join("\\n") + "\\ntable=" +
-    (table ? Math.round(table.getBoundingClientRect().height) : -1);
+  out.textContent = JSON.stringify({
+    images: images, charts: charts, tables: boxes,
+    table: key ? Math.round(key.getBoundingClientRect().height) : -1,
+    viewport: page.clientWidth, pageWidth: page.scrollWidth,
+    pageErrors: errors ? errors.textContent : null,
+    pageErrorList: window.talentwarErrors || [],
+    consoleErrors: window.consoleErrors || [],
+    resources: performance.getEntriesByType("resource").map(function (r) { return r.name; })
+  });
   document.body.appendChild(out);
-});
+}, 200); });
 </script>
 """
+"""Put last in the page: once it has loaded and drawn, what the browser shows."""
 
 
-def browser() -> str | None:
+def browser() -> str:
     """Debian's ``chromium`` (or ``chromium-browser``), or skip or fail if it is missing."""
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
@@ -323,50 +363,83 @@ def browser() -> str | None:
     return found
 
 
-def render(html_file: Path, tmp_path: Path) -> dict[str, object]:
-    """Open a test copy of a report (plus a checking script) in headless Chromium.
-
-    Returns the number of images, each image's (file, complete, natural width, displayed
-    width, displayed height) and the displayed height of the key-figure table.
-    """
+def render(html_file: Path, tmp_path: Path) -> dict[str, Any]:
+    """Open a test copy of a report (plus the checking scripts) in headless Chromium with
+    the network off (every request goes to a proxy on a closed port) and return what the
+    check script saw (see :data:`CHECK_SCRIPT`), with ``stderr``: Chromium's log, where
+    it writes the console's messages."""
     chromium = browser()
     copy = tmp_path / f"check-{html_file.name}"
-    copy.write_text(html_file.read_text().replace("</body>", CHECK_SCRIPT + "</body>"))
+    text = html_file.read_text()
+    copy.write_text(text.replace("<head>", "<head>" + CONSOLE_SCRIPT, 1)
+                    .replace("</body>", CHECK_SCRIPT + "</body>"))
     result = subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1280,1024", "--virtual-time-budget=10000", "--dump-dom",
+         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+         "--enable-logging=stderr", "--v=0",
+         "--window-size=1280,1024", "--virtual-time-budget=20000", "--dump-dom",
          copy.resolve().as_uri()],
-        capture_output=True, text=True, timeout=90,
+        capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     found = re.search(r'<pre id="browser-check">(.*?)</pre>', result.stdout, re.S)
     assert found, "the check script did not run:\n" + result.stdout[-2000:]
-    lines = found.group(1).splitlines()
-    images = [line.split("|") for line in lines[1:-1]]
-    return {"count": int(lines[0].removeprefix("images=")), "images": images,
-            "table": int(lines[-1].removeprefix("table="))}
+    seen: dict[str, Any] = json.loads(html.unescape(found.group(1)))
+    seen["stderr"] = result.stderr
+    return seen
 
 
-def assert_displayed(html_file: Path, tmp_path: Path, key_table: bool = True) -> None:
-    expected = len(embedded_pngs(html_file.read_text()))
+def assert_no_script_errors(seen: dict[str, Any]) -> None:
+    """No error in the page's own box, in the console, in Chromium's log; nothing
+    fetched from the network."""
+    assert not seen["pageErrors"], seen["pageErrors"]
+    assert seen["pageErrorList"] == []
+    assert seen["consoleErrors"] == []
+    console = [line for line in seen["stderr"].splitlines() if "CONSOLE" in line
+               or "Uncaught" in line]
+    assert console == [], console
+    assert [r for r in seen["resources"] if not r.startswith(("data:", "file:"))] == []
+
+
+def assert_displayed(html_file: Path, tmp_path: Path, key_table: bool = True
+                     ) -> dict[str, Any]:
+    """Every image decoded and shown (static figures opened, as printing does), every
+    chart drawn (plotly's SVG, with its traces), the tables inside the page, no script
+    error. Returns what the browser saw."""
+    text = html_file.read_text()
+    expected = len(embedded_pngs(text))
     assert expected > 0
     seen = render(html_file, tmp_path)
-    assert seen["count"] == expected
+    assert len(seen["images"]) == expected
     for name, complete, natural, width, height in seen["images"]:
-        assert complete == "true", name
-        assert int(natural) > 0, f"{name} did not decode"
-        assert int(width) > 100 and int(height) > 50, f"{name} is not displayed"
+        assert complete, name
+        assert natural > 0, f"{name} did not decode"
+        assert width > 100 and height > 50, f"{name} is not displayed"
+    assert [c["name"] for c in seen["charts"]] == chart_names(text)
+    for chart in seen["charts"]:
+        assert chart["svgs"] >= 2, f"chart {chart['name']} not drawn"
+        assert chart["traces"] >= 1, f"chart {chart['name']} has no line drawn"
+        assert chart["width"] > 300 and chart["height"] > 300, chart
     if key_table:
         assert seen["table"] > 50, "key-figure table not displayed"
+    # Nothing sticks out of the page: a wide table scrolls inside its box.
+    assert seen["pageWidth"] <= seen["viewport"], "the page scrolls sideways"
+    for table in seen["tables"]:
+        assert table["right"] <= seen["viewport"], table
+        if table["width"] > table["shown"]:
+            assert table["overflow"] == "auto", table
+    assert_no_script_errors(seen)
+    return seen
 
 
 def test_browser_displays_run_report(runs, tmp_path):
     browser()
     path = write_report(runs[0], tmp_path / "run.html")
     assert "unemployment rate (%)" in path.read_text()
-    assert_displayed(path, tmp_path)
+    seen = assert_displayed(path, tmp_path)
+    assert len(seen["charts"]) == 7
 
 
 def test_browser_displays_compare_report(runs, tmp_path):
