@@ -104,7 +104,8 @@ table.facts th { width: 12rem; }
 table.facts td, td.text { overflow-wrap: anywhere; max-width: 40rem; }
 table.changes td { text-align: left; min-width: 6rem; max-width: 22rem;
      overflow-wrap: anywhere; }
-table.changes td.key { font-family: ui-monospace, monospace; font-size: 0.85rem; }
+table.changes td.key { font-family: ui-monospace, monospace; font-size: 0.85rem;
+     overflow-wrap: normal; }
 tr.same td { color: #8a94a6; }
 figure { margin: 1.2rem 0; background: #fff; border: 1px solid #d8dde6; padding: 0.6rem; }
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
@@ -451,7 +452,7 @@ def changes_html(labels: Sequence[str], scenarios: Sequence[dict[str, Any]]) -> 
         return '<p class="note">The runs\' resolved scenarios and seeds are the same.</p>'
     head = "".join(f"<th>{esc(label)}</th>" for label in labels)
     body = "".join(
-        f'<tr><td class="key">{esc(path)}</td>'
+        f'<tr><td class="key">{_breakable(path)}</td>'
         + "".join(f"<td>{esc(v)}</td>" for v in values) + "</tr>"
         for path, values in rows)
     table = table_box(f'<table class="changes"><thead><tr><th>key</th>{head}</tr></thead>'
@@ -471,6 +472,11 @@ def changes_html(labels: Sequence[str], scenarios: Sequence[dict[str, Any]]) -> 
             + f"<ul>{''.join(lists)}</ul>")
 
 
+def _breakable(path: str) -> str:
+    """A key path, escaped, that may wrap after each dot (and nowhere else)."""
+    return esc(path).replace(".", ".<wbr>")
+
+
 def _with_seed(manifest: Any) -> dict[str, Any]:
     """The resolved scenario with the run's seed as its ``seed``."""
     scenario = dict(manifest.get("scenario") or {})
@@ -487,8 +493,6 @@ def all_warnings(labelled: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
 def compare_report(run_dirs: Sequence[Path]) -> str:
     """The HTML report comparing several runs (the first is the reference)."""
     runs = load_runs(run_dirs)
-    for run in runs:
-        check_figures(run)
     with tempfile.TemporaryDirectory() as tmp:
         table, pngs = write_comparison(runs, Path(tmp) / "compare")
         figures = "\n".join(figure_html(p) for p in pngs)
@@ -522,7 +526,7 @@ def compare_report(run_dirs: Sequence[Path]) -> str:
         sections += [f"<h2>Run: {esc(run.label)}</h2>", facts_html(run_facts(run)),
                      charts_html([Chart(f"run{k}-{c.name}", c.caption, c.figure)
                                   for c in run_charts(run, colours)]),
-                     static_figures(run), deals_section(run, "h3"),
+                     deals_section(run, "h3"),
                      "<details><summary>Scenario and manifest</summary>"
                      + scenario_and_manifest(run, "h3") + "</details>"]
     return page("talentwar report: comparison of " + ", ".join(r.label for r in runs),
