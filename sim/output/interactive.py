@@ -436,6 +436,7 @@ def band_charts(summaries: Sequence[tuple[str, pd.DataFrame, Mapping[int, Any]]]
             fig.add_trace(go.Scatter(
                 x=[*x, *x[::-1]], y=[*rows["ci_high"], *rows["ci_low"][::-1]],
                 fill="toself", fillcolor=_transparent(colour), line={"width": 0},
+                mode="lines",
                 name=f"{label}: 95% interval", legendgroup=label, hoverinfo="skip",
                 showlegend=False))
             fig.add_trace(go.Scatter(

@@ -663,7 +663,7 @@ def replicate_compare_report(paths: Sequence[Path]) -> str:
                   f"<th>path</th></tr></thead><tbody>{listing}</tbody></table>"),
         "<h2>What each folder changed</h2>",
         changes_html([f.label for f in folders],
-                     [dict(f.manifest.get("scenario") or {}) for f in folders]),
+                     [_with_seed(f.manifest) for f in folders]),
     ]
     for label, table in paired:
         sections += [

@@ -31,10 +31,12 @@ from sim.output.interactive import (
 )
 from sim.output.palette import GENERATED, firm_colours
 from sim.output.plots import RUN_PLOTS
+from sim.output.replicates import ReplicateFolder, paired_differences
 from sim.output.report import deals_by_origin, write_report
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
 from sim.scenario import load_scenario
+from sim.sweeps.replicates import run_replicates
 from tests.conftest import TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO
@@ -498,3 +500,78 @@ def test_browser_fits_six_runs_on_the_page(six_runs, tmp_path):
     # Eleven columns of key figures are wider than the page: they scroll in their box.
     assert key["width"] > key["shown"] and key["overflow"] == "auto"
     assert changes["right"] <= seen["viewport"]
+
+
+# --------------------------------------------------------------------------- replicates
+
+
+@pytest.fixture(scope="module")
+def replicate_folders(two_tier_path, tmp_path_factory) -> tuple[Path, Path]:
+    """Two replicate folders of the tiny market (3 replicates, 6 months): the base and a
+    counterfactual with a much higher GPU threshold."""
+    root = tmp_path_factory.mktemp("reps")
+
+    def make(name: str, *overrides: str) -> Path:
+        scenario = load_scenario(two_tier_path, ["months=6", *overrides])
+        return run_replicates(scenario, 3, out=root / name, engineers="none",
+                              progress=False)
+
+    return make("base"), make("cf", "compute.threshold=30000")
+
+
+def test_replicate_report_shows_means_and_intervals(replicate_folders, tmp_path):
+    base = replicate_folders[0]
+    path = write_report(base)
+    assert path == base / "report.html"
+    text = path.read_text()
+    assert_self_contained(text, scripts=True)
+    assert "3 replicates" in text
+    summary = pd.read_csv(base / "summary.csv")
+    last = summary[(summary["month"] == 6) & (summary["measure"] == "unemployment_rate")]
+    row = last.iloc[0]
+    # The final month's mean and interval of every measure, as summary.csv has them.
+    assert (f"<td>unemployment_rate</td><td>{row['mean']:.4g}</td>"
+            f"<td>{row['ci_low']:.4g}</td><td>{row['ci_high']:.4g}</td>"
+            ) in re.sub(r">\s+<", "><", text)
+    names = chart_names(text)
+    assert "band_unemployment_rate" in names and "band_pay_median_researcher" in names
+    # Each chart has a band (the interval, filled) and the mean.
+    seeds = json.loads((base / "manifest.json").read_text())["seeds"]
+    assert f"<tr><th>seeds</th><td>{', '.join(map(str, seeds))}</td></tr>" in text
+
+
+def test_replicate_comparison_marks_what_is_indistinguishable(replicate_folders, tmp_path):
+    base, cf = replicate_folders
+    text = write_report([base, cf], tmp_path / "reps.html").read_text()
+    assert_self_contained(text, scripts=True)
+    table = paired_differences(ReplicateFolder.open(base), ReplicateFolder.open(cf))
+    rows = re.findall(r'<tr class="(same|)"><td>([^<]*)</td>(.*?)</tr>', text)
+    verdicts = {name: (cls, cells) for cls, name, cells in rows}
+    assert set(verdicts) == set(table.index)
+    for name, r in table.iterrows():
+        cls, cells = verdicts[name]
+        assert (cls == "") == bool(r["distinguishable"])
+        assert ("≈ 0 (not distinguishable)" in cells) == (not r["distinguishable"])
+    # The top tier above the threshold clearly differs; the final month does not.
+    assert verdicts["top tier at firms above GPU threshold (%)"][0] == ""
+    assert verdicts["final month"][0] == "same"
+    assert '<td class="key">compute.<wbr>threshold</td><td>10000</td><td>30000</td>' in text
+    assert chart_names(text)[0] == "band_unemployment_rate"
+
+
+def test_report_refuses_runs_mixed_with_replicates(replicate_folders, runs, tmp_path):
+    with pytest.raises(UserError, match="only replicate folders"):
+        write_report([replicate_folders[0], runs[0]], tmp_path / "x.html")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_browser_displays_replicate_reports(replicate_folders, tmp_path):
+    browser()
+    for paths, name in ((replicate_folders[0], "one.html"), (replicate_folders, "two.html")):
+        path = write_report(paths, tmp_path / name)
+        seen = render(path, tmp_path)
+        assert [c["name"] for c in seen["charts"]] == chart_names(path.read_text())
+        for chart in seen["charts"]:
+            assert chart["svgs"] >= 2 and chart["traces"] >= 2, chart  # band and mean
+        assert seen["pageWidth"] <= seen["viewport"]
+        assert_no_script_errors(seen)
