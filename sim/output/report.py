@@ -127,6 +127,7 @@ pre.errors { background: #fdecea; border: 2px solid #c62828; color: #8e0000;
 footer { margin-top: 3rem; color: #718096; font-size: 0.8rem; }
 @media print {
   figure.chart, nav.toc { display: none; }
+  details.static::details-content { content-visibility: visible; }
   .table-box { overflow: visible; }
   main { max-width: none; padding: 0; }
 }

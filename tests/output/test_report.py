@@ -575,3 +575,19 @@ def test_browser_displays_replicate_reports(replicate_folders, tmp_path):
             assert chart["svgs"] >= 2 and chart["traces"] >= 2, chart  # band and mean
         assert seen["pageWidth"] <= seen["viewport"]
         assert_no_script_errors(seen)
+
+
+def test_printed_report_shows_the_static_figures(runs, tmp_path):
+    """Printing (to PDF) opens the closed section of PNG plots: every one is printed."""
+    chromium = browser()
+    path = write_report(runs[0], tmp_path / "run.html")
+    pdf = tmp_path / "run.pdf"
+    result = subprocess.run(
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
+         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+         "--virtual-time-budget=20000", "--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+         path.resolve().as_uri()],
+        capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert pdf.read_bytes().count(b"/Subtype /Image") == len(embedded_pngs(path.read_text()))
