@@ -261,9 +261,7 @@ def deals_chart(run: RunFolder) -> Chart | None:
         return None
     deals = deals.copy()
     deals["when"] = pd.to_datetime(deals[col.DATE], format="%Y-%m", errors="coerce")
-    origin = deals[col.DEAL_ORIGIN].astype(str) if col.DEAL_ORIGIN in deals.columns \
-        else pd.Series("model", index=deals.index)
-    blocked = _blocked(deals)
+    origin, blocked = deal_origins(deals), blocked_deals(deals)
     fig = go.Figure()
     symbols = {"scheduled": "diamond", "model": "circle"}
     colours = {"scheduled": "#d1495b", "model": "#0b3c5d"}
@@ -296,11 +294,19 @@ def deals_chart(run: RunFolder) -> Chart | None:
                  "timeline) and the model's own", fig)
 
 
-def _blocked(deals: pd.DataFrame) -> pd.Series:
-    """Whether each deal was blocked (False when the column is missing)."""
+def blocked_deals(deals: pd.DataFrame) -> pd.Series:
+    """Whether each deal of ``deals.csv`` was blocked (False when the column is missing)."""
     if col.DEAL_BLOCKED not in deals.columns:
         return pd.Series(False, index=deals.index)
     return deals[col.DEAL_BLOCKED].astype(str).str.lower().isin(["true", "1", "1.0"])
+
+
+def deal_origins(deals: pd.DataFrame) -> pd.Series:
+    """Each deal's origin, ``scheduled`` or ``model`` (``unknown`` for a run written
+    before deals recorded it)."""
+    if col.DEAL_ORIGIN not in deals.columns:
+        return pd.Series("unknown", index=deals.index)
+    return deals[col.DEAL_ORIGIN].astype(str)
 
 
 def rates_chart(run: RunFolder) -> Chart:

@@ -49,8 +49,10 @@ from sim.output.compare import (
 from sim.output.interactive import (
     Chart,
     band_charts,
+    blocked_deals,
     chart_html,
     compare_charts,
+    deal_origins,
     page_script,
     run_charts,
     run_colours,
@@ -380,11 +382,7 @@ def deals_by_origin(runs: Sequence[RunFolder]) -> pd.DataFrame:
         deals = run.deals
         if deals.empty:
             continue
-        origin = (deals[col.DEAL_ORIGIN].astype(str) if col.DEAL_ORIGIN in deals.columns
-                  else pd.Series("unknown", index=deals.index))
-        blocked = (deals[col.DEAL_BLOCKED].astype(str).str.lower().isin(["true", "1", "1.0"])
-                   if col.DEAL_BLOCKED in deals.columns
-                   else pd.Series(False, index=deals.index))
+        origin, blocked = deal_origins(deals), blocked_deals(deals)
         for name in [*col.DEAL_ORIGINS, *sorted(set(origin) - set(col.DEAL_ORIGINS))]:
             mine = origin == name
             if not mine.any():
@@ -473,6 +471,11 @@ def changes_html(labels: Sequence[str], scenarios: Sequence[dict[str, Any]]) -> 
             + f"<ul>{''.join(lists)}</ul>")
 
 
+def _whole(value: Any) -> str:
+    """A count with thousands separators (as it is if it is not a whole number)."""
+    return f"{value:,}" if isinstance(value, int) else esc(value)
+
+
 def _breakable(path: str) -> str:
     """A key path, escaped, that may wrap after each dot (and nowhere else)."""
     return esc(path).replace(".", ".<wbr>")
@@ -500,7 +503,7 @@ def compare_report(run_dirs: Sequence[Path]) -> str:
     listing = "".join(
         f"<tr><td>{esc(r.label)}</td><td>{esc(r.scenario_name)}</td>"
         f'<td class="text">{esc((r.manifest.get("scenario") or {}).get("description", ""))}'
-        f"</td><td>{esc(r.seed)}</td><td>{esc(r.manifest.get('engineers'))}</td>"
+        f"</td><td>{esc(r.seed)}</td><td>{_whole(r.manifest.get('engineers'))}</td>"
         f"<td>{esc(r.manifest.get('months'))}</td>"
         f"<td>{len(r.manifest.get('warnings') or [])}</td>"
         f'<td class="text">{esc(r.dir.resolve())}</td></tr>' for r in runs)

@@ -439,11 +439,6 @@ def test_browser_displays_run_report(runs, tmp_path):
     assert len(seen["charts"]) == 7
 
 
-def test_browser_displays_compare_report(runs, tmp_path):
-    browser()
-    assert_displayed(write_report(runs[:2], tmp_path / "compare.html"), tmp_path)
-
-
 # --------------------------------------------------------------------------- six runs
 
 LONG_DESCRIPTION = ("A variant whose description is long enough to need wrapping: "
@@ -471,8 +466,14 @@ def six_runs(runs, two_tier_path, tmp_path_factory) -> list[Path]:
     return out
 
 
-def test_six_runs_compared_say_what_each_changed(six_runs, tmp_path):
-    text = write_report(six_runs, tmp_path / "six.html").read_text()
+@pytest.fixture(scope="module")
+def six_report(six_runs, tmp_path_factory) -> Path:
+    """The report comparing the six runs."""
+    return write_report(six_runs, tmp_path_factory.mktemp("six-report") / "six.html")
+
+
+def test_six_runs_compared_say_what_each_changed(six_report):
+    text = six_report.read_text()
     table = re.search(r'<table class="changes">(.*?)</table>', text, re.S)
     assert table
     assert table.group(1).count("<th>") == 7  # the key, then six runs
@@ -492,9 +493,9 @@ def test_six_runs_compared_say_what_each_changed(six_runs, tmp_path):
     assert box and "two_tier_test seed 5: tiers.engineer.output is 0" in box.group(1)
 
 
-def test_browser_fits_six_runs_on_the_page(six_runs, tmp_path):
+def test_browser_fits_six_runs_on_the_page(six_report, tmp_path):
     browser()
-    seen = assert_displayed(write_report(six_runs, tmp_path / "six.html"), tmp_path)
+    seen = assert_displayed(six_report, tmp_path)
     changes = next(t for t in seen["tables"] if t["cls"] == "changes")
     key = next(t for t in seen["tables"] if t["cls"] == "key")
     # Eleven columns of key figures are wider than the page: they scroll in their box.
