@@ -349,7 +349,11 @@ COMPARED_SERIES: tuple[tuple[str, str, str], ...] = (
 
 def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
     """The key series of every run on shared axes: one colour per run (the legend names
-    the runs; click one to hide it)."""
+    the runs; click one to hide it).
+
+    Run labels may hold a folder's name, which may hold anything: they are HTML-escaped,
+    since plotly reads tags (``<b>``, ``<a href>``) in trace names.
+    """
     charts = []
     for column, title, fmt in COMPARED_SERIES:
         if any(column in r.market.columns for r in runs):
@@ -357,7 +361,7 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
             for k, run in enumerate(runs):
                 if column in run.market.columns:
                     fig.add_trace(go.Scatter(x=run.dates(), y=run.market[column],
-                                             name=run.label, mode="lines",
+                                             name=escape(run.label), mode="lines",
                                              line={"color": _run_colour(k)}))
             _layout(fig, title, y_format=fmt)
             charts.append(Chart(f"compare_{column}", f"{title[0].upper()}{title[1:]}, all runs",
@@ -372,7 +376,7 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
             if column in run.market.columns:
                 fig.add_trace(go.Scatter(
                     x=run.dates(), y=run.market[column], mode="lines",
-                    name=f"{run.label}: {tier}", legendgroup=run.label,
+                    name=escape(f"{run.label}: {tier}"), legendgroup=run.label,
                     line={"color": _run_colour(k), "dash": DASHES[j % len(DASHES)]}))
     _layout(fig, "median pay ($ a year, log scale)", y_format="$,.0f", log_y=True)
     charts.append(Chart("compare_pay", "Median pay by tier, all runs (one colour per run, "
@@ -381,7 +385,8 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
     if shares is not None:
         fig = go.Figure()
         for k, run in enumerate(runs):
-            fig.add_trace(go.Bar(x=shares.index, y=shares[run.label], name=run.label,
+            fig.add_trace(go.Bar(x=shares.index, y=shares[run.label],
+                                 name=escape(run.label),
                                  marker_color=_run_colour(k)))
         _layout(fig, "share of the employed top tier, final month", hover="x unified",
                 y_format=".1%")
@@ -443,10 +448,10 @@ def band_charts(summaries: Sequence[tuple[str, pd.DataFrame, Mapping[int, Any]]]
                 x=[*x, *x[::-1]], y=[*rows["ci_high"], *rows["ci_low"][::-1]],
                 fill="toself", fillcolor=_transparent(colour), line={"width": 0},
                 mode="lines",
-                name=f"{label}: 95% interval", legendgroup=label, hoverinfo="skip",
+                name=escape(f"{label}: 95% interval"), legendgroup=label, hoverinfo="skip",
                 showlegend=False))
             fig.add_trace(go.Scatter(
-                x=x, y=rows["mean"], name=label, legendgroup=label, mode="lines",
+                x=x, y=rows["mean"], name=escape(label), legendgroup=label, mode="lines",
                 line={"color": colour},
                 customdata=np.column_stack([rows["ci_low"], rows["ci_high"]]),
                 hovertemplate=f"%{{y:{fmt}}} [%{{customdata[0]:{fmt}}}, "

@@ -24,6 +24,7 @@ from sim import cli
 from sim.errors import UserError
 from sim.output.compare import compare_runs, format_cells
 from sim.output.interactive import (
+    compare_charts,
     deals_chart,
     firm_pay_charts,
     headcount_chart,
@@ -167,6 +168,16 @@ def test_charts_draw_named_firms_by_name_and_generated_firms_together(runs):
     lab = firms[(firms["firm"] == "Lab") & (firms["headcount_researcher"] > 0)]
     assert np.asarray(pay.figure.data[0].y, dtype=float) == pytest.approx(
         lab["pay_median_researcher"].to_numpy())
+
+
+def test_run_labels_are_escaped_in_the_charts(runs):
+    """A label may hold a folder's name: plotly would read its tags, so it is escaped."""
+    a, b = RunFolder.finished(runs[0]), RunFolder.finished(runs[1])
+    a.label, b.label = "<b>x</b> (<a href='javascript:alert(1)'>a</a>)", "y"
+    for chart in compare_charts([a, b]):
+        for trace in chart.figure.data:
+            assert "<" not in str(trace.name), (chart.name, trace.name)
+    assert compare_charts([a, b])[0].figure.data[0].name == html.escape(a.label)
 
 
 DEALS = """month,date,origin,buyer,target,form,price,licence_fee,retention_packages,\
