@@ -349,9 +349,9 @@ def run_figures(run: RunFolder) -> str:
                 + "\n".join(figure_html(p) for p in drawn))
 
 
-def static_figures(run: RunFolder, summary: str = "Static figures (PNG, as printed)") -> str:
+def static_figures(run: RunFolder) -> str:
     """The run's PNG plots in a closed section, opened when the page is printed."""
-    return (f'<details class="static"><summary>{esc(summary)}</summary>\n'
+    return ('<details class="static"><summary>Static figures (PNG, as printed)</summary>\n'
             '<p class="note">The plots of the run folder, as <code>talentwar plot</code> draws '
             "them; printing the page shows these instead of the interactive charts.</p>\n"
             f"{run_figures(run)}</details>")
@@ -558,10 +558,12 @@ def _summary(folder: ReplicateFolder) -> pd.DataFrame:
 
 
 def _first_run(folder: ReplicateFolder) -> RunFolder:
+    """The folder's first replicate (its tiers and calendar are every replicate's)."""
     return next(iter(folder.runs.values()))
 
 
 def _dates(folder: ReplicateFolder) -> dict[int, Any]:
+    """Month number to calendar month, from the first replicate."""
     run = _first_run(folder)
     return dict(zip(run.market[col.MONTH].astype(int), run.dates(), strict=True))
 
