@@ -357,13 +357,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser(
         "report", help="write a self-contained HTML report of a run, a sweep or several runs",
-        description="Write one HTML file (plots embedded, no server, no internet, no "
-        "JavaScript) with the key figures, every plot, the scenario and the manifest.",
+        description="Write one HTML file (no server, no internet: plotly.js and the plots "
+        "are inside it) with what the run is, its warnings, the key figures, interactive "
+        "charts, the static plots, the scenario and the manifest. A replicate folder gets "
+        "means with 95% intervals; compared runs get what each changed.",
     )
     report.add_argument("paths", nargs="+", type=Path, metavar="DIR",
-                        help="a run folder or a sweep folder; with --compare, 2+ run folders")
+                        help="a run, replicate, sweep or calibration folder; with --compare, "
+                        "2+ run folders or 2+ replicate folders")
     report.add_argument("--compare", action="store_true",
-                        help="compare several runs (the first is the reference)")
+                        help="compare several runs or replicate folders (the first is the "
+                        "reference; replicates are paired by seed)")
     report.add_argument("--out", type=Path, help="HTML file to write (default: report.html "
                         "in the folder; with --compare, results/compare/<timestamp>/"
                         "report.html)")

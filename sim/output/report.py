@@ -1,17 +1,25 @@
-"""One self-contained HTML report of a run or of several runs, and the pieces of such pages.
+"""One self-contained HTML report of a run, of several runs or of replicates, and the pieces
+of such pages.
 
 ``talentwar report RUN_DIR`` writes ``RUN_DIR/report.html``; ``talentwar report --compare
 RUN_DIR RUN_DIR...`` writes ``results/compare/<UTC timestamp>/report.html`` (where
-``talentwar compare`` writes). ``--out FILE`` writes elsewhere. The report of a sweep
-folder (:mod:`sim.sweeps.report`) is built from the same pieces: :func:`page`,
-:func:`figure_html`, :func:`data_table_html` and the others.
+``talentwar compare`` writes). A replicate folder (``talentwar run --replicates N``) gets a
+report of its means and 95% intervals, and replicate folders are compared by the paired
+differences of :mod:`sim.output.replicates`. ``--out FILE`` writes elsewhere. The reports
+of sweep and calibration folders (:mod:`sim.sweeps.report`, :mod:`sim.calibration.report`)
+are built from the same pieces: :func:`page`, :func:`figure_html`, :func:`data_table_html`
+and the others.
 
-The file needs no server, no internet and no JavaScript: plots are embedded as base64
+A report opens with what the run is (scenario, description, seed, size), its warnings in a
+box of their own, and a table of contents. Its charts are interactive
+(:mod:`sim.output.interactive`: hover, zoom, click a legend entry to hide a firm); the
+PNG plots of the run folder follow in a closed section that opens for printing. The file
+needs no server and no internet: plotly.js is inlined once, the PNG plots are base64
 ``data:`` URIs, the style sheet is inline, and the scenario and manifest are printed as
 escaped JSON; every text that comes from a scenario file (names, descriptions) is escaped.
-Like every plot, the report reads result files only, never a model; it checks them all
-(manifest, tables, PNG files) before writing, and is written atomically (a temporary file
-beside it, then a rename).
+Wide tables scroll sideways inside their box. Like every plot, the report reads result
+files only, never a model; it checks them all (manifest, tables, PNG files) before
+writing, and is written atomically (a temporary file beside it, then a rename).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import datetime as dt
 import html
 import json
 import math
+import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,6 +37,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim import columns as col
 from sim.errors import UserError
 from sim.output.compare import (
     default_compare_dir,
@@ -36,8 +46,28 @@ from sim.output.compare import (
     load_runs,
     write_comparison,
 )
+from sim.output.interactive import (
+    Chart,
+    band_charts,
+    blocked_deals,
+    chart_html,
+    compare_charts,
+    deal_origins,
+    page_script,
+    run_charts,
+    run_colours,
+)
+from sim.output.palette import named_firms
 from sim.output.plots import RUN_PLOTS, check_plottable, save
+from sim.output.replicates import (
+    SUMMARY,
+    SUMMARY_COLUMNS,
+    ReplicateFolder,
+    is_replicate_folder,
+    paired_differences,
+)
 from sim.output.rundir import RunFolder, atomic_write_text
+from sim.output.scenario_diff import scenario_differences
 
 DEFAULT_REPORT = "report.html"
 """The report's file name in the folder it reports on."""
@@ -60,18 +90,25 @@ CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
        color: #1d2330; background: #fafbfc; line-height: 1.45; }
 main { max-width: 1200px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
-h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; overflow-wrap: anywhere; }
 h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #d8dde6;
-     padding-bottom: 0.25rem; }
+     padding-bottom: 0.25rem; overflow-wrap: anywhere; }
 h3 { font-size: 1.05rem; margin-top: 1.6rem; }
 p.lead { color: #4a5568; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.6rem 0; font-size: 0.9rem; background: #fff; }
-th, td { border: 1px solid #d8dde6; padding: 0.25rem 0.6rem; }
+.table-box { max-width: 100%; overflow-x: auto; margin: 0.6rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; background: #fff; }
+th, td { border: 1px solid #d8dde6; padding: 0.25rem 0.6rem; vertical-align: top; }
 th { background: #eef1f6; text-align: left; }
 td.num, table.key td:not(:first-child), table.data td { text-align: right;
      font-variant-numeric: tabular-nums; }
-table.data td:first-child { text-align: left; }
+table.data td:first-child, table.key td:first-child { text-align: left; }
 table.facts th { width: 12rem; }
+table.facts td, td.text { overflow-wrap: anywhere; max-width: 40rem; }
+table.changes td { text-align: left; min-width: 6rem; max-width: 22rem;
+     overflow-wrap: anywhere; }
+table.changes td.key { font-family: ui-monospace, monospace; font-size: 0.85rem;
+     overflow-wrap: normal; }
+tr.same td { color: #8a94a6; }
 figure { margin: 1.2rem 0; background: #fff; border: 1px solid #d8dde6; padding: 0.6rem; }
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 figcaption { font-size: 0.9rem; color: #4a5568; margin-top: 0.4rem; }
@@ -79,7 +116,23 @@ pre { background: #fff; border: 1px solid #d8dde6; padding: 0.8rem; overflow-x: 
       font-size: 0.8rem; max-height: 40rem; }
 details summary { cursor: pointer; font-weight: 600; margin: 0.6rem 0; }
 .note { color: #4a5568; font-size: 0.9rem; }
+nav.toc { background: #fff; border: 1px solid #d8dde6; padding: 0.4rem 1.2rem;
+          margin: 1rem 0; }
+nav.toc ol { margin: 0.3rem 0; padding-left: 1.4rem; columns: 2 18rem; }
+nav.toc h2 { margin-top: 0.4rem; border: 0; font-size: 1rem; }
+.warnings { background: #fff8e1; border: 2px solid #e0a800; border-left-width: 8px;
+            padding: 0.4rem 1.2rem; margin: 1rem 0; }
+.warnings h2 { border: 0; margin-top: 0.4rem; color: #7a4f00; }
+.warnings li { margin: 0.3rem 0; overflow-wrap: anywhere; }
+pre.errors { background: #fdecea; border: 2px solid #c62828; color: #8e0000;
+             white-space: pre-wrap; }
 footer { margin-top: 3rem; color: #718096; font-size: 0.8rem; }
+@media print {
+  figure.chart, nav.toc { display: none; }
+  details.static::details-content { content-visibility: visible; }
+  .table-box { overflow: visible; }
+  main { max-width: none; padding: 0; }
+}
 """
 
 
@@ -123,6 +176,11 @@ def json_block(data: Any) -> str:
     return f"<pre>{esc(json.dumps(data, indent=2, default=str, ensure_ascii=False))}</pre>"
 
 
+def table_box(table: str) -> str:
+    """A table in a box that scrolls sideways when the table is wider than the page."""
+    return f'<div class="table-box">{table}</div>'
+
+
 def key_table_html(table: pd.DataFrame) -> str:
     """The key-figures (difference) table as HTML, formatted as ``talentwar compare`` prints."""
     cells = format_cells(table)
@@ -132,7 +190,8 @@ def key_table_html(table: pd.DataFrame) -> str:
         "<tr><td>" + esc(name) + "</td>" + "".join(f"<td>{esc(v)}</td>" for v in row)
         + "</tr>" for name, row in zip(cells.index, cells.to_numpy(), strict=True)
     )
-    return f'<table class="key"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return table_box(f'<table class="key"><thead><tr>{head}</tr></thead>'
+                     f"<tbody>{body}</tbody></table>")
 
 
 def _number(value: Any) -> str:
@@ -151,26 +210,69 @@ def data_table_html(df: pd.DataFrame, max_rows: int = MAX_TABLE_ROWS) -> str:
         df = df.head(max_rows)
     text = df.to_html(index=False, escape=True, border=0, na_rep="n/a",
                       float_format=_number, classes="data")
-    return note + text
+    return note + table_box(text)
 
 
 def facts_html(facts: dict[str, Any]) -> str:
     """A two-column table of named facts, skipping empty ones."""
     rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>"
                    for k, v in facts.items() if v not in (None, ""))
-    return f'<table class="facts">{rows}</table>'
+    return table_box(f'<table class="facts">{rows}</table>')
 
 
-def page(title: str, lead: str, sections: Sequence[str]) -> str:
-    """A complete HTML document: inline CSS, no scripts, no external resources."""
+def warnings_html(warnings: Sequence[str], what: str = "run") -> str:
+    """The warnings in a box of their own (empty if there are none)."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    return (f'<section class="warnings" role="alert"><h2>Warnings ({len(warnings)})</h2>'
+            f'<p class="note">What the {esc(what)} found odd about the market: read these '
+            f"before the results.</p><ul>{items}</ul></section>")
+
+
+def _toc(body: str) -> tuple[str, str]:
+    """Give every ``<h2>`` of ``body`` an id and return ``(body, table of contents)``."""
+    entries: list[tuple[str, str]] = []
+
+    def number(match: re.Match[str]) -> str:
+        anchor = f"section-{len(entries) + 1}"
+        entries.append((anchor, match.group(1)))
+        return f'<h2 id="{anchor}">{match.group(1)}</h2>'
+
+    body = re.sub(r"<h2>(.*?)</h2>", number, body, flags=re.S)
+    if len(entries) < 2:
+        return body, ""
+    items = "".join(f'<li><a href="#{a}">{text}</a></li>' for a, text in entries)
+    return body, f'<nav class="toc"><h2>Contents</h2><ol>{items}</ol></nav>'
+
+
+def page(title: str, lead: str, sections: Sequence[str], *, alert: str = "",
+         scripts: str = "") -> str:
+    """A complete HTML document: inline CSS, a table of contents of its ``<h2>``
+    sections, nothing fetched from elsewhere.
+
+    Parameters
+    ----------
+    title, lead : str
+        Plain text (escaped here) for the heading and the line under it.
+    sections : sequence of str
+        The body, as HTML.
+    alert : str
+        HTML shown before the table of contents (the warnings).
+    scripts : str
+        Inline ``<script>`` elements for the ``<head>`` (:func:`interactive.page_script`
+        for a page with charts); a page without them has no script at all.
+    """
     made = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    body, toc = _toc("\n".join(sections))
+    errors = '<pre id="script-errors" class="errors" hidden></pre>\n' if scripts else ""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        f"<h1>{esc(title)}</h1>\n<p class=\"lead\">{esc(lead)}</p>\n"
-        + "\n".join(sections)
-        + f"\n<footer>Written by talentwar report on {esc(made)} UTC from result files "
+        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n{scripts}</head>\n<body>\n"
+        f"<main>\n<h1>{esc(title)}</h1>\n<p class=\"lead\">{esc(lead)}</p>\n{errors}"
+        f"{alert}\n{toc}\n{body}"
+        f"\n<footer>Written by talentwar report on {esc(made)} UTC from result files "
         "only.</footer>\n</main>\n</body>\n</html>\n"
     )
 
@@ -196,21 +298,36 @@ def read_csv(path: Path) -> pd.DataFrame:
                         ) from None
 
 
-# --------------------------------------------------------------------------- sections
+def charts_html(charts: Sequence[Chart]) -> str:
+    """Interactive charts, one after the other, with a line on how to use them."""
+    return ('<p class="note">Hover a line for its values; drag to zoom (double-click to '
+            "zoom out); click a name in the legend to hide or show it, double-click to show "
+            "it alone.</p>\n" + "\n".join(chart_html(c) for c in charts))
+
+
+# --------------------------------------------------------------------------- one run
 
 
 def run_facts(run: RunFolder) -> dict[str, Any]:
     """The facts about a run shown at the top of its section."""
     m = run.manifest
+    scenario = m.get("scenario") or {}
     versions = m.get("versions") or {}
+    named = named_firms(scenario)
+    firms = m.get("firms")
     return {
-        "folder": str(run.dir.resolve()),
         "scenario": run.scenario_name,
-        "description": (m.get("scenario") or {}).get("description"),
+        "description": scenario.get("description"),
         "seed": run.seed,
+        "start": scenario.get("start"),
         "months": m.get("months"),
         "engineers": f"{m['engineers']:,}" if isinstance(m.get("engineers"), int) else None,
-        "firms": m.get("firms"),
+        "firms": (f"{firms} ({len(named)} named, {firms - len(named)} generated)"
+                  if isinstance(firms, int) else None),
+        "named firms": ", ".join(named),
+        "tiers": ", ".join(run.tiers),
+        "warnings": len(m.get("warnings") or []),
+        "folder": str(run.dir.resolve()),
         "started": m.get("started"),
         "finished": m.get("finished"),
         "wall time (s)": m.get("wall_time_seconds"),
@@ -232,6 +349,14 @@ def run_figures(run: RunFolder) -> str:
                 + "\n".join(figure_html(p) for p in drawn))
 
 
+def static_figures(run: RunFolder) -> str:
+    """The run's PNG plots in a closed section, opened when the page is printed."""
+    return ('<details class="static"><summary>Static figures (PNG, as printed)</summary>\n'
+            '<p class="note">The plots of the run folder, as <code>talentwar plot</code> draws '
+            "them; printing the page shows these instead of the interactive charts.</p>\n"
+            f"{run_figures(run)}</details>")
+
+
 def scenario_and_manifest(run: RunFolder, level: str = "h2") -> str:
     """The scenario and the rest of the manifest as escaped JSON."""
     manifest = {k: v for k, v in run.manifest.items() if k != "scenario"}
@@ -241,12 +366,49 @@ def scenario_and_manifest(run: RunFolder, level: str = "h2") -> str:
             f"<{level}>Manifest</{level}>\n{json_block(manifest)}")
 
 
-def deals_section(run: RunFolder) -> str:
-    """The run's deals table, if it recorded deals."""
+def _column(table: pd.DataFrame, column: str) -> pd.Series:
+    """A column as numbers (all NaN if the table lacks it)."""
+    if column not in table.columns:
+        return pd.Series(math.nan, index=table.index, dtype=float)
+    return pd.to_numeric(table[column], errors="coerce").astype(float)
+
+
+def deals_by_origin(runs: Sequence[RunFolder]) -> pd.DataFrame:
+    """Deals of each run counted by origin: scheduled (dated in the scenario's timeline)
+    or the model's own; with those blocked, engineers moved, value and the median price
+    per engineer of the deals done."""
+    rows = []
+    for run in runs:
+        deals = run.deals
+        if deals.empty:
+            continue
+        origin, blocked = deal_origins(deals), blocked_deals(deals)
+        for name in [*col.DEAL_ORIGINS, *sorted(set(origin) - set(col.DEAL_ORIGINS))]:
+            mine = origin == name
+            if not mine.any():
+                continue
+            done = deals[mine & ~blocked]
+            rows.append({"run": run.label, "origin": name, "deals": int(mine.sum()),
+                         "blocked": int((mine & blocked).sum()),
+                         "engineers moved": _column(done, col.DEAL_ENGINEERS_MOVED).sum(),
+                         "value ($)": _column(done, col.DEAL_PRICE).sum(),
+                         "median price per engineer ($)":
+                             _column(done, col.DEAL_PRICE_PER_ENGINEER).median()})
+    table = pd.DataFrame(rows)
+    if len(runs) == 1 and not table.empty:
+        table = table.drop(columns="run")
+    return table
+
+
+def deals_section(run: RunFolder, level: str = "h2") -> str:
+    """The run's deals: counted by origin, then every deal (empty if it recorded none)."""
     deals = run.deals
     if deals.empty:
         return ""
-    return f"<h2>Deals</h2>\n{data_table_html(deals)}"
+    return (f"<{level}>Deals</{level}>\n"
+            '<p class="note"><b>scheduled</b>: dated deals of the scenario\'s timeline '
+            "(the deals that happened); <b>model</b>: deals the model's firms made on their "
+            "own.</p>\n" + data_table_html(deals_by_origin([run])) + data_table_html(deals))
 
 
 def check_figures(run: RunFolder) -> None:
@@ -262,49 +424,271 @@ def run_report(run_dir: Path) -> str:
     check_figures(run)
     table = difference_table([run])
     sections = [
-        "<h2>Run</h2>", facts_html(run_facts(run)),
+        "<h2>What the run is</h2>", facts_html(run_facts(run)),
         "<h2>Key figures at the end of the horizon</h2>",
         '<p class="note">Rates and pay are the final month\'s; deals, layoffs and '
         "counter-offers are totals over the run.</p>",
         key_table_html(table),
-        "<h2>Figures</h2>", run_figures(run),
+        "<h2>Charts</h2>", charts_html(run_charts(run)),
+        static_figures(run),
         deals_section(run),
         scenario_and_manifest(run),
     ]
-    return page(f"talentwar report: {run.label}",
-                str((run.manifest.get("scenario") or {}).get("description", "")), sections)
+    description = str((run.manifest.get("scenario") or {}).get("description", ""))
+    return page(f"talentwar report: {run.label}", description, sections,
+                alert=warnings_html(run.manifest.get("warnings") or []),
+                scripts=page_script())
+
+
+# --------------------------------------------------------------------------- several runs
+
+
+def changes_html(labels: Sequence[str], scenarios: Sequence[dict[str, Any]]) -> str:
+    """What each run changed: the scenario keys whose values differ between the runs (one
+    column per run), then each run's changes against the first as ``key: old → new``."""
+    rows = scenario_differences(scenarios)
+    if not rows:
+        return '<p class="note">The runs\' resolved scenarios and seeds are the same.</p>'
+    head = "".join(f"<th>{esc(label)}</th>" for label in labels)
+    body = "".join(
+        f'<tr><td class="key">{_breakable(path)}</td>'
+        + "".join(f"<td>{esc(v)}</td>" for v in values) + "</tr>"
+        for path, values in rows)
+    table = table_box(f'<table class="changes"><thead><tr><th>key</th>{head}</tr></thead>'
+                      f"<tbody>{body}</tbody></table>")
+    lists = []
+    for k, label in enumerate(labels[1:], start=1):
+        items = "".join(f"<li><code>{esc(path)}</code>: {esc(values[0])} → "
+                        f"{esc(values[k])}</li>"
+                        for path, values in rows if values[k] != values[0])
+        lists.append(f"<li><b>{esc(label)}</b>"
+                     + (f"<ul>{items}</ul>" if items else ": the same as the reference")
+                     + "</li>")
+    return (f'<p class="note">{len(rows)} key(s) of the resolved scenarios (as each '
+            "run's manifest records them, with the run's seed as <code>seed</code>) differ "
+            "between the runs.</p>\n" + table
+            + f"<h3>Changes against the reference ({esc(labels[0])})</h3>"
+            + f"<ul>{''.join(lists)}</ul>")
+
+
+def _whole(value: Any) -> str:
+    """A count with thousands separators (as it is if it is not a whole number)."""
+    return f"{value:,}" if isinstance(value, int) else esc(value)
+
+
+def _breakable(path: str) -> str:
+    """A key path, escaped, that may wrap after each dot (and nowhere else)."""
+    return esc(path).replace(".", ".<wbr>")
+
+
+def _with_seed(manifest: Any) -> dict[str, Any]:
+    """The resolved scenario with the run's seed as its ``seed``."""
+    scenario = dict(manifest.get("scenario") or {})
+    if "seed" in manifest:
+        scenario["seed"] = manifest["seed"]
+    return scenario
+
+
+def all_warnings(labelled: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
+    """Each warning prefixed with the run it belongs to."""
+    return [f"{label}: {w}" for label, warnings in labelled for w in warnings]
 
 
 def compare_report(run_dirs: Sequence[Path]) -> str:
     """The HTML report comparing several runs (the first is the reference)."""
     runs = load_runs(run_dirs)
-    for run in runs:
-        check_figures(run)
     with tempfile.TemporaryDirectory() as tmp:
         table, pngs = write_comparison(runs, Path(tmp) / "compare")
         figures = "\n".join(figure_html(p) for p in pngs)
     listing = "".join(
-        f"<tr><td>{esc(r.label)}</td><td>{esc(r.dir.resolve())}</td>"
-        f"<td>{esc(r.manifest.get('months'))}</td><td>{esc(r.manifest.get('finished'))}</td>"
-        "</tr>" for r in runs)
+        f"<tr><td>{esc(r.label)}</td><td>{esc(r.scenario_name)}</td>"
+        f'<td class="text">{esc((r.manifest.get("scenario") or {}).get("description", ""))}'
+        f"</td><td>{esc(r.seed)}</td><td>{_whole(r.manifest.get('engineers'))}</td>"
+        f"<td>{esc(r.manifest.get('months'))}</td>"
+        f"<td>{len(r.manifest.get('warnings') or [])}</td>"
+        f'<td class="text">{esc(r.dir.resolve())}</td></tr>' for r in runs)
+    colours = run_colours(runs)
+    deals = deals_by_origin(runs)
     sections = [
         "<h2>Runs</h2>",
-        "<table><thead><tr><th>run</th><th>folder</th><th>months</th><th>finished</th>"
-        f"</tr></thead><tbody>{listing}</tbody></table>",
+        table_box("<table><thead><tr><th>run</th><th>scenario</th><th>description</th>"
+                  "<th>seed</th><th>engineers</th><th>months</th><th>warnings</th>"
+                  f"<th>folder</th></tr></thead><tbody>{listing}</tbody></table>"),
+        "<h2>What each run changed</h2>",
+        changes_html([r.label for r in runs], [_with_seed(r.manifest) for r in runs]),
         "<h2>Key figures at the end of the horizon</h2>",
         f'<p class="note">Δ columns: each run minus the first ({esc(runs[0].label)}). '
         "Deals, layoffs and counter-offers are totals over the run.</p>",
         key_table_html(table),
-        "<h2>Figures: all runs on shared axes</h2>", figures,
+        "<h2>Charts: all runs on shared axes</h2>", charts_html(compare_charts(runs)),
+        '<details class="static"><summary>Static figures (PNG, as printed)</summary>'
+        f"{figures}</details>",
     ]
-    for run in runs:
+    if not deals.empty:
+        sections += ["<h2>Deals by origin, all runs</h2>", data_table_html(deals)]
+    for k, run in enumerate(runs, start=1):
         sections += [f"<h2>Run: {esc(run.label)}</h2>", facts_html(run_facts(run)),
-                     run_figures(run), deals_section(run).replace("<h2>", "<h3>")
-                     .replace("</h2>", "</h3>"),
+                     charts_html([Chart(f"run{k}-{c.name}", c.caption, c.figure)
+                                  for c in run_charts(run, colours)]),
+                     deals_section(run, "h3"),
                      "<details><summary>Scenario and manifest</summary>"
                      + scenario_and_manifest(run, "h3") + "</details>"]
     return page("talentwar report: comparison of " + ", ".join(r.label for r in runs),
-                f"{len(runs)} runs compared.", sections)
+                f"{len(runs)} runs compared; the first, {runs[0].label}, is the reference.",
+                sections,
+                alert=warnings_html(all_warnings(
+                    [(r.label, r.manifest.get("warnings") or []) for r in runs]), "runs"),
+                scripts=page_script())
+
+
+# --------------------------------------------------------------------------- replicates
+
+
+def _summary(folder: ReplicateFolder) -> pd.DataFrame:
+    """The folder's ``summary.csv``, checked."""
+    path = folder.dir / SUMMARY
+    table = read_csv(path)
+    missing = [c for c in SUMMARY_COLUMNS if c not in table.columns]
+    if missing:
+        raise UserError(f"{path}: missing column(s) {', '.join(missing)} (the report "
+                        "needs the mean and interval of every month)")
+    for column in [*SUMMARY_COLUMNS[2:], "month"]:
+        table[column] = pd.to_numeric(table[column], errors="coerce")
+    return table
+
+
+def _first_run(folder: ReplicateFolder) -> RunFolder:
+    """The folder's first replicate (its tiers and calendar are every replicate's)."""
+    return next(iter(folder.runs.values()))
+
+
+def _dates(folder: ReplicateFolder) -> dict[int, Any]:
+    """Month number to calendar month, from the first replicate."""
+    run = _first_run(folder)
+    return dict(zip(run.market[col.MONTH].astype(int), run.dates(), strict=True))
+
+
+def replicate_warnings(folder: ReplicateFolder) -> list[str]:
+    """The replicates' warnings, each once, with how many replicates gave it."""
+    counts: dict[str, int] = {}
+    for run in folder.runs.values():
+        for w in run.manifest.get("warnings") or []:
+            counts[w] = counts.get(w, 0) + 1
+    n = len(folder.runs)
+    return [f"{w} (in {k} of {n} replicates)" for w, k in counts.items()]
+
+
+def final_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """The final month's row of every measure: mean, 95% interval, deviation."""
+    last = summary[summary["month"] == summary["month"].max()]
+    return last[["measure", "mean", "ci_low", "ci_high", "std", "replicates"]].rename(
+        columns={"ci_low": "95% low", "ci_high": "95% high", "std": "std. dev."})
+
+
+def replicate_facts(folder: ReplicateFolder) -> dict[str, Any]:
+    """The facts about a replicate folder."""
+    m = folder.manifest
+    scenario = m.get("scenario") or {}
+    run = _first_run(folder)
+    return {
+        "scenario": scenario.get("name"),
+        "description": scenario.get("description"),
+        "root seed": m.get("seed"),
+        "replicates": len(folder.runs),
+        "seeds": ", ".join(str(s) for s in folder.runs),
+        "months": m.get("months"),
+        "engineers": (f"{run.manifest['engineers']:,}"
+                      if isinstance(run.manifest.get("engineers"), int) else None),
+        "firms": run.manifest.get("firms"),
+        "folder": str(folder.dir.resolve()),
+        "finished": m.get("finished"),
+        "git commit": m.get("git_commit"),
+    }
+
+
+def replicate_report(path: Path) -> str:
+    """The HTML report of a replicate folder: means over replicates with 95% intervals."""
+    folder = ReplicateFolder.open(path)
+    summary = _summary(folder)
+    run = _first_run(folder)
+    sections = [
+        "<h2>What the runs are</h2>", facts_html(replicate_facts(folder)),
+        "<h2>Final month: mean over replicates and 95% interval of the mean</h2>",
+        data_table_html(final_summary(summary)),
+        "<h2>Charts</h2>",
+        charts_html(band_charts([(folder.label, summary, _dates(folder))], run.tiers)),
+        "<h2>Scenario</h2>", json_block(folder.manifest.get("scenario", {})),
+        "<h2>Manifest</h2>",
+        json_block({k: v for k, v in folder.manifest.items() if k != "scenario"}),
+    ]
+    return page(f"talentwar report: {folder.label}, {len(folder.runs)} replicates",
+                str((folder.manifest.get("scenario") or {}).get("description", "")),
+                sections, alert=warnings_html(replicate_warnings(folder), "replicates"),
+                scripts=page_script())
+
+
+def differences_html(table: pd.DataFrame) -> str:
+    """Paired differences as a table; rows whose interval holds zero are greyed and
+    marked ``≈ 0``."""
+    def num(v: float) -> str:
+        if math.isnan(v):
+            return "n/a"
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
+
+    rows = "".join(
+        f'<tr class="{"" if r["distinguishable"] else "same"}"><td>{esc(name)}</td>'
+        f"<td>{num(r['reference_mean'])}</td><td>{num(r['other_mean'])}</td>"
+        f"<td>{num(r['mean_difference'])}</td><td>[{num(r['low'])}, {num(r['high'])}]</td>"
+        f"<td>{'differs' if r['distinguishable'] else '≈ 0 (not distinguishable)'}</td>"
+        f"<td>{int(r['pairs'])}</td></tr>"
+        for name, r in table.iterrows())
+    return table_box(
+        '<table class="key"><thead><tr><th>measure</th><th>reference mean</th>'
+        "<th>other mean</th><th>Δ mean</th><th>95% interval of Δ</th><th>verdict</th>"
+        f"<th>pairs</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def replicate_compare_report(paths: Sequence[Path]) -> str:
+    """The HTML report comparing replicate folders with the first, paired by seed."""
+    folders = [ReplicateFolder.open(p) for p in paths]
+    labels = [f.label for f in folders]
+    for i, f in enumerate(folders):
+        if labels.count(f.label) > 1:
+            f.label = f"{f.label} #{i + 1}"
+    summaries = [_summary(f) for f in folders]
+    paired = [(f.label, paired_differences(folders[0], f)) for f in folders[1:]]
+    tiers: list[str] = []
+    for f in folders:
+        tiers.extend(t for t in _first_run(f).tiers if t not in tiers)
+    listing = "".join(
+        f"<tr><td>{esc(f.label)}</td><td>{len(f.runs)}</td><td>{esc(f.manifest.get('seed'))}"
+        f'</td><td class="text">{esc(f.dir.resolve())}</td></tr>' for f in folders)
+    sections = [
+        "<h2>Replicate folders</h2>",
+        table_box("<table><thead><tr><th>folder</th><th>replicates</th><th>root seed</th>"
+                  f"<th>path</th></tr></thead><tbody>{listing}</tbody></table>"),
+        "<h2>What each folder changed</h2>",
+        changes_html([f.label for f in folders],
+                     [_with_seed(f.manifest) for f in folders]),
+    ]
+    for label, table in paired:
+        sections += [
+            f"<h2>Paired differences: {esc(label)} minus {esc(folders[0].label)}</h2>",
+            f'<p class="note">Key measures at the end of the horizon: the mean over '
+            f"{int(table['pairs'].max()) if len(table) else 0} replicates paired by seed "
+            "(common random numbers) of the difference, with its 95% paired t interval. "
+            "Greyed rows, ≈ 0: the interval holds zero, so the runs do not tell the two "
+            "scenarios apart on that measure.</p>", differences_html(table)]
+    sections += [
+        "<h2>Charts: every folder's mean and 95% interval</h2>",
+        charts_html(band_charts([(f.label, s, _dates(f))
+                                 for f, s in zip(folders, summaries, strict=True)], tiers)),
+    ]
+    warnings = all_warnings([(f.label, replicate_warnings(f)) for f in folders])
+    return page("talentwar report: comparison of " + ", ".join(f.label for f in folders),
+                f"{len(folders)} replicate folders compared with the first, "
+                f"{folders[0].label}.", sections,
+                alert=warnings_html(warnings, "replicates"), scripts=page_script())
 
 
 # --------------------------------------------------------------------------- writing
@@ -317,11 +701,11 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     Parameters
     ----------
     paths : Path or sequence of Path
-        One run folder, or two or more run folders to compare (the first is the reference
-        for the differences).
+        One run or replicate folder, or two or more run folders (or replicate folders) to
+        compare (the first is the reference for the differences).
     out : Path, optional
-        The HTML file to write. Default: ``report.html`` in the run folder, or
-        ``results/compare/<UTC timestamp>/report.html`` when comparing runs.
+        The HTML file to write. Default: ``report.html`` in the folder, or
+        ``results/compare/<UTC timestamp>/report.html`` when comparing.
 
     Returns
     -------
@@ -331,8 +715,8 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     Raises
     ------
     UserError
-        No folder, a folder that is not a run or is damaged, or an unwritable ``out``;
-        nothing is written then.
+        No folder, a folder that is not a run or is damaged, run folders mixed with
+        replicate folders, or an unwritable ``out``; nothing is written then.
     """
     folders = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if not folders:
@@ -340,11 +724,16 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     for folder in folders:
         if not folder.is_dir():
             raise UserError(f"{folder}: no such folder")
+    replicated = [is_replicate_folder(f) for f in folders]
+    if any(replicated) and not all(replicated):
+        raise UserError("report: give only replicate folders (talentwar run --replicates N) "
+                        "or only run folders, not both")
     if len(folders) == 1:
         folder = folders[0]
-        text = run_report(folder)
+        text = replicate_report(folder) if replicated[0] else run_report(folder)
         target = Path(out) if out is not None else folder / DEFAULT_REPORT
     else:
-        text = compare_report(folders)
+        text = (replicate_compare_report(folders) if replicated[0]
+                else compare_report(folders))
         target = Path(out) if out is not None else default_compare_dir() / DEFAULT_REPORT
     return atomic_write_text(target, text, what="the report")
