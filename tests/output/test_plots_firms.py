@@ -21,6 +21,7 @@ from matplotlib.text import Text
 from sim import load_scenario
 from sim.errors import UserError
 from sim.output import plots
+from sim.output.compare import load_runs, plot_top_share
 from sim.output.palette import GENERATED, OTHER_FIRMS, firm_colours
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
@@ -224,3 +225,28 @@ def test_a_damaged_scenario_in_the_manifest_is_refused_before_drawing(run_dir, t
                        .replace("]", r"\]")):
         plots.plot_run(folder, workers=1)
     assert not list(folder.glob("*.png"))
+
+
+def test_a_firm_has_one_colour_in_every_run_of_a_comparison(run_dir, tmp_path):
+    """The union of the runs' named firms, first run first, fixes the colours: a second
+    run that lists its firms in another order and names one more firm draws each firm of
+    the first run in the first run's colour."""
+    other = shutil.copytree(run_dir, tmp_path / "other")
+    path = other / "manifest.json"
+    manifest = json.loads(path.read_text())
+    firms = manifest["scenario"]["firms"]
+    manifest["scenario"]["firms"] = {"tech_firm_00": {}, **dict(reversed(firms.items()))}
+    manifest["seed"] += 1
+    path.write_text(json.dumps(manifest))
+    runs = load_runs([run_dir, other])
+    colours = firm_colours([*firms, "tech_firm_00"])
+    fig = plot_top_share(runs)
+    fig.canvas.draw()
+    panels = [ax for ax in fig.axes if ax.collections]
+    assert len(panels) == 2
+    for ax in panels:
+        for area in ax.collections:
+            assert to_hex(area.get_facecolor()[0], keep_alpha=False) == colours[area.get_label()]
+    assert {a.get_label() for a in panels[1].collections} >= {"tech_firm_00", *firms}
+    assert "tech_firm_00" not in {a.get_label() for a in panels[0].collections}
+    plt.close(fig)
