@@ -257,7 +257,7 @@ def by_label(run: RunFolder, labels: FirmLabels, column: str) -> pd.DataFrame:
     label = labels.labels(firms[col.FIRM]).rename("label")
     values = pd.to_numeric(firms[column], errors="coerce")
     table = values.groupby([firms[col.MONTH], label]).sum(min_count=1).unstack()
-    return table.reindex(columns=labels.order(firms[col.FIRM].astype(str)))
+    return table.reindex(columns=labels.order(firms[col.FIRM].astype(str))).astype(float)
 
 
 def weighted_by_label(run: RunFolder, labels: FirmLabels, column: str,
@@ -274,7 +274,7 @@ def weighted_by_label(run: RunFolder, labels: FirmLabels, column: str,
     total = (value.fillna(0.0) * heads).groupby(keys).sum().unstack()
     weights = heads.groupby(keys).sum().unstack()
     table = total / weights.where(weights > 0)
-    return table.reindex(columns=labels.order(firms[col.FIRM].astype(str)))
+    return table.reindex(columns=labels.order(firms[col.FIRM].astype(str))).astype(float)
 
 
 def _line(ax: plt.Axes, dates: pd.Index, values: pd.Series, label: str,
@@ -512,8 +512,9 @@ def top_shares(run: RunFolder, labels: FirmLabels) -> pd.DataFrame:
     """Each label's share (%) of all top-tier engineers by month: named firms, the group,
     and unemployment (from ``market.csv``); the shares of a month add up to 100."""
     top = run.tiers[0]
-    heads = by_label(run, labels, per_tier(col.HEADCOUNT, top)).fillna(0.0)
     market = run.market.set_index(col.MONTH)
+    heads = by_label(run, labels, per_tier(col.HEADCOUNT, top)).reindex(market.index)
+    heads = heads.fillna(0.0)
     unemployed = per_tier(col.UNEMPLOYED, top)
     if unemployed in market.columns:
         heads[UNEMPLOYMENT_LABEL] = pd.to_numeric(market[unemployed], errors="coerce"
@@ -623,6 +624,7 @@ def plot_timeline(run: RunFolder) -> plt.Figure:
     if not deals.empty:
         names |= set(deals[col.DEAL_BUYER].astype(str)) | set(deals[col.DEAL_TARGET].astype(str))
     rows = [MARKET_ROW, *labels.order(names)]
+    rows += [r for r in dict.fromkeys(e.row for e in events) if r not in rows]
     y = {row: k for k, row in enumerate(rows)}
     first, last = run.dates().iloc[0], run.dates().iloc[-1]
     fig, axes = figure(1, 1, (13, 0.38 * len(rows) + 2.2))

@@ -250,3 +250,20 @@ def test_a_firm_has_one_colour_in_every_run_of_a_comparison(run_dir, tmp_path):
     assert {a.get_label() for a in panels[1].collections} >= {"tech_firm_00", *firms}
     assert "tech_firm_00" not in {a.get_label() for a in panels[0].collections}
     plt.close(fig)
+
+
+def test_a_run_whose_firms_and_flows_have_no_rows_is_drawn_with_every_named_firm(run_dir,
+                                                                                 tmp_path):
+    folder = shutil.copytree(run_dir, tmp_path / "empty")
+    for name in ("firms.csv", "flows.csv"):
+        path = folder / name
+        path.write_text(path.read_text().splitlines()[0] + "\n")
+    paths = plots.plot_run(folder, workers=1)
+    assert len(paths) == len(plots.RUN_PLOTS)
+    run = RunFolder.open(folder)
+    shares = plots.top_shares(run, plots.firm_labels(run))
+    assert list(shares.columns) == [*named(run), "unemployment"]
+    assert np.nansum(shares.drop(columns="unemployment").to_numpy()) == 0
+    fig = plots.plot_moves(run)
+    assert set(named(run)) <= set(texts(fig))
+    plt.close(fig)
