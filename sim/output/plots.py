@@ -371,13 +371,17 @@ def plot_gpu_share(run: RunFolder) -> plt.Figure:
     ax = axes[0, 0]
     kinds = sorted(pd.unique(last[col.KIND].astype(str)))
     markers = {k: KIND_MARKERS[i % len(KIND_MARKERS)] for i, k in enumerate(kinds)}
-    for idx in last.index:
-        ax.scatter(gpus[idx], share[idx], s=45, alpha=0.85,
-                   color=labels.colours[label[idx]], marker=markers[str(last.loc[idx, col.KIND])],
-                   edgecolors="black" if label[idx] != labels.rest else "none", linewidths=0.4)
-        if label[idx] != labels.rest:
-            ax.annotate(label[idx], (gpus[idx], share[idx]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points", color=labels.colours[label[idx]])
+    kind = last[col.KIND].astype(str)
+    for name in kinds:  # one scatter per kind: each firm in its colour, named ones edged
+        mask = kind == name
+        ax.scatter(gpus[mask], share[mask], s=45, alpha=0.85, marker=markers[name],
+                   c=[labels.colours[n] for n in label[mask]],
+                   edgecolors=[labels.colours[n] if n == labels.rest else "black"
+                               for n in label[mask]],
+                   linewidths=0.4)
+    for idx in last.index[(label != labels.rest).to_numpy()]:
+        ax.annotate(label[idx], (gpus[idx], share[idx]), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points", color=labels.colours[label[idx]])
     threshold = run.gpu_threshold
     extra: list[Artist] = []
     if threshold:
@@ -442,7 +446,12 @@ def plot_moves(run: RunFolder) -> plt.Figure:
     ncols = min(2, len(matrices))
     nrows = math.ceil(len(matrices) / ncols)
     side = 0.42 * (len(firm_labels_order(run, labels)) + 1) + 2.5
-    fig, axes = figure(nrows, ncols, (side * ncols + 1.5, side * nrows))
+    # No layout engine (it would cost a second on this large figure): the gaps leave room
+    # for the rotated labels, and save() keeps whatever lies outside the panels.
+    fig, axes = plt.subplots(nrows, ncols, figsize=(side * ncols + 1.5, side * nrows),
+                             squeeze=False,
+                             gridspec_kw={"hspace": 0.22, "wspace": 0.12, "left": 0.06,
+                                          "right": 0.99, "top": 0.93, "bottom": 0.07})
     for ax, (tier, (moves, deals)) in zip(axes.flat, matrices.items(), strict=False):
         data = moves.to_numpy()
         shown = np.where(data > 0, data, np.nan)
@@ -467,7 +476,8 @@ def plot_moves(run: RunFolder) -> plt.Figure:
         fig.delaxes(ax)
     fig.suptitle("Moves over the run by tier (all kinds: job-to-job and deal transfers "
                  "between firms,\nhires from and separations, layoffs, exits and deal "
-                 "departures to unemployment; red outline: d moved by deals)", fontsize=10)
+                 "departures to unemployment;\nred outline: a cell with deal transfers, "
+                 "'d N': N of them moved by deals)", fontsize=10, y=0.985)
     return fig
 
 
