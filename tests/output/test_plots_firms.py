@@ -267,3 +267,11 @@ def test_a_run_whose_firms_and_flows_have_no_rows_is_drawn_with_every_named_firm
     fig = plots.plot_moves(run)
     assert set(named(run)) <= set(texts(fig))
     plt.close(fig)
+
+
+def test_the_gpu_threshold_is_drawn_on_the_gpu_plots(run, figures):
+    threshold = run.gpu_threshold
+    assert threshold
+    for name in ("gpu_vs_top_share", "cash_gpus"):
+        assert any(f"({threshold:,.0f})" in t and "GPU threshold" in t
+                   for t in texts(figures[name])), name
