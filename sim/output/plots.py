@@ -617,6 +617,28 @@ def scenario_events(run: RunFolder, labels: FirmLabels) -> list[DatedEvent]:
     return out
 
 
+class LabelSlots:
+    """Lines for the labels of a timeline's rows: a label goes on the first line of its row
+    where it overlaps no label placed before (width estimated from its length)."""
+
+    def __init__(self, days_per_point: float, points_per_char: float = 3.8) -> None:
+        self.days_per_point = days_per_point
+        self.points_per_char = points_per_char
+        self.taken: dict[tuple[str, int], list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
+
+    def place(self, row: str, date: pd.Timestamp, text: str) -> int:
+        """The line (0: next to the marker) for ``text`` drawn from ``date`` on ``row``."""
+        longest = max((len(line) for line in text.splitlines()), default=0)
+        days = (longest * self.points_per_char + 8) * self.days_per_point
+        span = (date, date + pd.Timedelta(days=days))
+        level = 0
+        while any(span[0] < end and start < span[1]
+                  for start, end in self.taken.get((row, level), [])):
+            level += 1
+        self.taken.setdefault((row, level), []).append(span)
+        return level
+
+
 EVENT_MARKERS = {"policy_change": "^", "amenity_change": "D"}
 FORM_MARKERS = {"acquisition": "o", "license_and_hire": "s"}
 
@@ -639,12 +661,12 @@ def plot_timeline(run: RunFolder) -> plt.Figure:
     first, last = run.dates().iloc[0], run.dates().iloc[-1]
     fig, axes = figure(1, 1, (13, 0.38 * len(rows) + 2.2))
     ax = axes[0, 0]
-    stacked: dict[tuple[str, pd.Timestamp], int] = {}
+    # Labels that would overlap on a row are moved up a line.
+    slots = LabelSlots(max((last - first).days, 30) / (9.5 * 72))
     for event in events:
         if event.date > last or (event.end or event.date) < first:
             continue
-        level = stacked.get((event.row, event.date), 0)
-        stacked[(event.row, event.date)] = level + 1
+        level = slots.place(event.row, event.date, event.text)
         colour = labels.colours.get(event.row, "black")
         if event.end is not None:
             ax.plot([event.date, min(event.end, last)], [y[event.row]] * 2, lw=6,
@@ -669,7 +691,8 @@ def plot_timeline(run: RunFolder) -> plt.Figure:
                     ls=":" if blocked else "-")
             marker = FORM_MARKERS.get(str(deals.loc[idx, col.DEAL_FORM]), "o")
             filled = origin[idx] == "scheduled"
-            ax.scatter(date, y[buyer], s=30 + 6 * float(moved[idx]), marker=marker,
+            size = 30 + 6 * float(moved[idx])
+            ax.scatter(date, y[buyer], s=size, marker=marker,
                        facecolors=colour if filled else "white", edgecolors=colour,
                        linewidths=1.2, zorder=4)
             ax.scatter(date, y[target], s=14, marker=marker, color=colour, zorder=4)
@@ -680,7 +703,9 @@ def plot_timeline(run: RunFolder) -> plt.Figure:
             text = f"{int(moved[idx])} eng."
             if math.isfinite(price):
                 text = f"{money_text(price)}, {text}"
-            ax.annotate(text, (date, y[buyer]), fontsize=6.5, xytext=(6, -9),
+            level = slots.place(buyer, date, text)
+            ax.annotate(text, (date, y[buyer]), fontsize=6.5,
+                        xytext=(math.sqrt(size) / 2 + 2, 4 + 8 * level),
                         textcoords="offset points", color=colour)
     elif not events:
         no_data(ax, "no deals and no dated events in this run")

@@ -275,3 +275,17 @@ def test_the_gpu_threshold_is_drawn_on_the_gpu_plots(run, figures):
     for name in ("gpu_vs_top_share", "cash_gpus"):
         assert any(f"({threshold:,.0f})" in t and "GPU threshold" in t
                    for t in texts(figures[name])), name
+
+
+def test_labels_on_a_timeline_row_do_not_overlap(figures):
+    slots = plots.LabelSlots(days_per_point=1.0)
+    day = pd.Timestamp("2024-01-01")
+    assert [slots.place("OpenAI", day, "turmoil ×4.0") for _ in range(3)] == [0, 1, 2]
+    assert slots.place("OpenAI", day + pd.Timedelta(days=400), "turmoil") == 0
+    assert slots.place("Meta", day, "turmoil") == 0
+    fig = figures["timeline"]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.axes[0].texts]
+    assert len(boxes) >= 8
+    for k, box in enumerate(boxes):
+        assert not any(box.overlaps(other) for other in boxes[k + 1:])
