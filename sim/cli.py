@@ -136,7 +136,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    """``talentwar plot``: redraw the plots of a run or sweep folder."""
+    """``talentwar plot``: redraw the plots of a run, replicate or sweep folder."""
+    from sim.output.replicates import is_replicate_folder, plot_replicates
+
     folder = Path(args.run_dir)
     if (folder / "sweep.json").is_file():
         from sim.sweeps.plots import plot_sweep
@@ -146,6 +148,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
         if warning:
             print(f"talentwar: warning: {warning}", file=sys.stderr)
         paths = plot_sweep(folder)
+    elif is_replicate_folder(folder):
+        paths = plot_replicates(folder)
     else:
         from sim.output.plots import plot_run
 
@@ -340,8 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the reference of every key as Markdown (docs/scenarios.md)")
     schema.set_defaults(func=cmd_schema)
 
-    plot = commands.add_parser("plot", help="(re)draw the plots of a run or sweep folder")
-    plot.add_argument("run_dir", type=Path, metavar="RUN_OR_SWEEP_DIR")
+    plot = commands.add_parser("plot", help="(re)draw the plots of a run, replicate or sweep "
+                               "folder")
+    plot.add_argument("run_dir", type=Path, metavar="RUN_REPLICATE_OR_SWEEP_DIR")
     plot.set_defaults(func=cmd_plot)
 
     compare = commands.add_parser(

@@ -1,7 +1,8 @@
 """Comparing finished runs: the same measures of several runs on shared axes.
 
 ``talentwar compare RUN_DIR RUN_DIR... [--out DIR]`` reads the result files of each run
-(never a model), draws pay by tier, the top tier's share by firm, unemployment and the AI
+(never a model), draws pay by tier, the top tier's share by firm over time (each firm in
+one colour in every run), unemployment and the AI
 pay ratio, and deals, layoffs and counter-offers when the runs record them, and prints a
 table of the key measures at the end of the horizon with each run's difference from the
 first run. The table is also written as ``differences.csv`` beside the plots (cells a
@@ -24,19 +25,28 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from matplotlib.artist import Artist
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
-from sim.output.plots import log_scale, save
+from sim.output.palette import GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL
+from sim.output.plots import (
+    TOP_SHARE_NOTE,
+    date_axis,
+    figure,
+    firm_labels,
+    legend_outside,
+    log_scale,
+    money_axis,
+    month_dates,
+    save,
+    top_shares,
+)
 from sim.output.rundir import RunFolder, atomic_files, csv_cell, remove_leftovers
 
-MAX_FIRMS_COMPARED = 12
 DIFFERENCES = "differences.csv"
 DIFF_PREFIX = "Δ "
 
@@ -242,21 +252,6 @@ def _union(lists: Sequence[Sequence[str]]) -> list[str]:
     return out
 
 
-def _money(value: float, _pos: int | None = None) -> str:
-    """Tick label for pay: $950k, $1.2M."""
-    if value >= 1e6:
-        return f"${value / 1e6:.4g}M"
-    if value >= 1e3:
-        return f"${value / 1e3:.4g}k"
-    return f"${value:.4g}"
-
-
-def _date_axis(ax: plt.Axes) -> None:
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
 def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Median pay of every tier over time, one panel per tier, all runs on shared axes."""
     tiers = _union([r.tiers for r in runs])
@@ -265,8 +260,7 @@ def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
         return None
     ncols = min(len(tiers), 3)
     nrows = math.ceil(len(tiers) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.0 * nrows),
-                             squeeze=False, layout="constrained")
+    fig, axes = figure(nrows, ncols, (5.2 * ncols, 4.0 * nrows))
     for ax, tier in zip(axes.flat, tiers, strict=False):
         for run, colour in zip(runs, _colours(len(runs)), strict=True):
             column = pay_column("median", tier)
@@ -274,56 +268,54 @@ def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
                 ax.plot(run.dates(), run.market[column], color=colour, label=run.label)
         log_scale(ax, "y", *(r.market[pay_column("median", tier)] for r in runs
                              if pay_column("median", tier) in r.market.columns))
-        ax.yaxis.set_major_formatter(FuncFormatter(_money))
-        ax.yaxis.set_minor_formatter(FuncFormatter(_money))
-        ax.tick_params(axis="y", which="minor", labelsize=7)
-        _date_axis(ax)
+        money_axis(ax)
+        date_axis(ax)
         ax.set_title(f"Median pay: {tier}")
         ax.set_xlabel("month")
         ax.set_ylabel("median pay ($ a year, log scale)")
-        ax.legend(fontsize=7, title="run")
     for ax in list(axes.flat)[len(tiers):]:
         fig.delaxes(ax)
     fig.suptitle("Pay by tier over time (median among employed)")
+    legend_outside(fig, axes[0, 0], title="run")
     return fig
 
 
-def top_share_by_firm(run: RunFolder) -> pd.Series:
-    """Each firm's share (%) of the employed top tier in the run's final month."""
-    firms = run.firms
-    if firms.empty or not run.tiers or per_tier(col.HEADCOUNT, run.tiers[0]) not in firms.columns:
-        return pd.Series(dtype=float)
-    last = firms[firms[col.MONTH] == firms[col.MONTH].max()]
-    heads = last.set_index(col.FIRM)[per_tier(col.HEADCOUNT, run.tiers[0])].astype(float)
-    total = heads.sum()
-    return 100 * heads / total if total else heads * 0
-
-
 def plot_top_share(runs: Sequence[RunFolder]) -> plt.Figure | None:
-    """Grouped bars: each run's top-tier share by firm in the final month, largest firms."""
-    shares = {r.label: top_share_by_firm(r) for r in runs}
-    shares = {k: v for k, v in shares.items() if not v.empty}
-    if not shares:
+    """Each firm's share of the top tier over time, one panel per run, stacked: each run's
+    named firms, its generated firms together and the unemployed of the tier; a firm has
+    the same colour in every panel (the union of the runs' named firms, first run first,
+    fixes the colours)."""
+    runs = [r for r in runs if r.tiers and not r.firms.empty
+            and per_tier(col.HEADCOUNT, r.tiers[0]) in r.firms.columns]
+    if not runs:
         return None
-    table = pd.DataFrame(shares).fillna(0.0)
-    firms = list(table.max(axis=1).nlargest(MAX_FIRMS_COMPARED).index)
-    table = table.loc[firms]
-    fig, ax = plt.subplots(figsize=(max(8.0, 0.75 * len(firms) * max(1, len(shares)) ** 0.5),
-                                    5.0))
-    width = 0.8 / len(table.columns)
-    x = np.arange(len(firms))
-    colours = dict(zip([r.label for r in runs], _colours(len(runs)), strict=True))
-    for k, label in enumerate(table.columns):
-        ax.bar(x + (k - (len(table.columns) - 1) / 2) * width, table[label], width,
-               label=label, color=colours[label])
-    ax.set_xticks(x, firms, rotation=45, ha="right", fontsize=8)
-    tops = sorted({r.tiers[0] for r in runs if r.tiers})
-    top = f"top tier ({tops[0]})" if len(tops) == 1 else "top tier"
-    ax.set_title(f"Each firm's share of the employed {top}, final month "
-                 f"(largest {len(firms)} firms)")
-    ax.set_xlabel("firm")
-    ax.set_ylabel(f"share of employed {top} (%)")
-    ax.legend(fontsize=8, title="run")
+    order = _union([list(firm_labels(r).named) for r in runs])
+    ncols = min(len(runs), 2)
+    nrows = math.ceil(len(runs) / ncols)
+    fig, axes = figure(nrows, ncols, (6.5 * ncols, 4.5 * nrows))
+    entries: dict[str, Artist] = {}
+    for ax, run in zip(axes.flat, runs, strict=False):
+        labels = firm_labels(run, order)
+        shares = top_shares(run, labels).fillna(0.0)
+        dates = month_dates(run)
+        areas = ax.stackplot(shares.index.map(dates), shares.to_numpy().T,
+                             labels=list(shares.columns),
+                             colors=[labels.colours[c] for c in shares.columns],
+                             edgecolor="white", linewidth=0.3)
+        for area, name in zip(areas, shares.columns, strict=True):
+            entries.setdefault(str(name), area)
+        ax.set_ylim(0, 100)
+        ax.margins(x=0)
+        date_axis(ax)
+        ax.set_title(f"{run.label}: top tier ({run.tiers[0]})", fontsize=10)
+        ax.set_xlabel("month")
+        ax.set_ylabel(f"% of the tier ({TOP_SHARE_NOTE})", fontsize=8)
+    for ax in list(axes.flat)[len(runs):]:
+        fig.delaxes(ax)
+    fig.suptitle("Each firm's share of the top tier over time, by run")
+    ranked = [n for n in (*order, GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL) if n in entries]
+    legend_outside(fig, title="firm (generated firms: together)",
+                   handles=[entries[n] for n in ranked], labels=ranked)
     return fig
 
 
@@ -336,18 +328,16 @@ def plot_rates(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Unemployment rate and the AI / non-AI pay ratio over time (ratio only if recorded)."""
     has_ratio = any(_has_values(r.market, col.AI_PAY_RATIO) for r in runs)
     panels = 2 if has_ratio else 1
-    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.5), squeeze=False,
-                             layout="constrained")
+    fig, axes = figure(1, panels, (6.5 * panels, 4.5))
     colours = _colours(len(runs))
     ax = axes[0, 0]
     for run, colour in zip(runs, colours, strict=True):
         ax.plot(run.dates(), 100 * run.market[col.UNEMPLOYMENT_RATE], color=colour,
                 label=run.label)
-    _date_axis(ax)
+    date_axis(ax)
     ax.set_title("Unemployment rate")
     ax.set_xlabel("month")
     ax.set_ylabel("unemployed (% of engineers)")
-    ax.legend(fontsize=7, title="run")
     if has_ratio:
         ax = axes[0, 1]
         for run, colour in zip(runs, colours, strict=True):
@@ -355,11 +345,11 @@ def plot_rates(runs: Sequence[RunFolder]) -> plt.Figure | None:
                 ax.plot(run.dates(), run.market[col.AI_PAY_RATIO], color=colour,
                         label=run.label)
         ax.axhline(1.0, color="grey", ls=":", lw=1)
-        _date_axis(ax)
+        date_axis(ax)
         ax.set_title("AI / non-AI median pay")
         ax.set_xlabel("month")
         ax.set_ylabel("ratio of median pay (AI tiers / other tiers)")
-        ax.legend(fontsize=7, title="run")
+    legend_outside(fig, axes[0, 0], title="run")
     return fig
 
 
@@ -378,8 +368,7 @@ def plot_events(runs: Sequence[RunFolder]) -> plt.Figure | None:
     panels = [p for p in EVENT_PANELS if any(p[0] in r.market.columns for r in runs)]
     if not panels:
         return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.0 * len(panels), 4.5), squeeze=False,
-                             layout="constrained")
+    fig, axes = figure(1, len(panels), (6.0 * len(panels), 4.5))
     colours = _colours(len(runs))
     for ax, (column, title, ylabel, second) in zip(axes.flat, panels, strict=True):
         for run, colour in zip(runs, colours, strict=True):
@@ -388,11 +377,11 @@ def plot_events(runs: Sequence[RunFolder]) -> plt.Figure | None:
                 ax.plot(run.dates(), m[column], color=colour, label=run.label)
             if second is not None and second in m.columns:
                 ax.plot(run.dates(), m[second], color=colour, ls="--")
-        _date_axis(ax)
+        date_axis(ax)
         ax.set_title(title)
         ax.set_xlabel("month")
         ax.set_ylabel(ylabel)
-        ax.legend(fontsize=7, title="run")
+    legend_outside(fig, axes[0, 0], title="run")
     return fig
 
 

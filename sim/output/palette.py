@@ -17,17 +17,21 @@ from sim.columns import UNEMPLOYMENT_PLACE
 
 GENERATED = "generated firms"
 """The label of all firms generated from spreads, drawn as one group."""
+OTHER_FIRMS = "other firms"
+"""The label of the firms a plot groups when it cannot tell named from generated firms (a
+run folder without a manifest): all but the largest."""
 UNEMPLOYMENT_LABEL = UNEMPLOYMENT_PLACE
 GENERATED_COLOUR = "#9e9e9e"
 """Grey: the generated firms' group."""
 UNEMPLOYMENT_COLOUR = "#424242"
 
-# Tableau 20 without its greys (kept for the generated group), darker shade first: 18
-# colours that stay apart on white and in print.
+# Tableau 10 without its grey (kept for the generated group), then the dark shades of
+# Tableau 20b, then light shades of Tableau 20: 20 colours, the first 15 dark enough
+# to read as text and thin lines on white.
 PALETTE: tuple[str, ...] = (
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-    "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-    "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5",
+    "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#6b6ecf",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
 )
 
 
@@ -41,8 +45,9 @@ def named_firms(scenario: Mapping[str, Any]) -> list[str]:
 
 
 def firm_colours(named: Iterable[str]) -> dict[str, str]:
-    """One colour per firm: the k-th distinct named firm gets ``PALETTE[k mod 18]``; the
-    generated group is grey and unemployment dark grey.
+    """One colour per firm: the k-th distinct named firm gets ``PALETTE[k mod 20]``; the
+    generated group (and the "other firms" of a run without a manifest) is grey and
+    unemployment dark grey.
 
     Give the union of the named firms of every run on a page (first run first) so that a
     firm has the same colour in every run of a comparison.
@@ -52,6 +57,7 @@ def firm_colours(named: Iterable[str]) -> dict[str, str]:
         if name not in colours:
             colours[name] = PALETTE[len(colours) % len(PALETTE)]
     colours[GENERATED] = GENERATED_COLOUR
+    colours[OTHER_FIRMS] = GENERATED_COLOUR
     colours[UNEMPLOYMENT_LABEL] = UNEMPLOYMENT_COLOUR
     return colours
 

@@ -75,13 +75,17 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_TABLE_ROWS = 200
 
 CAPTIONS = {
-    "headcount": "Headcount of the largest firms over time",
+    "headcount": "Headcount of each named firm and the generated firms over time",
     "pay_by_tier": "Pay by tier: final distribution and quantiles over time",
     "gpu_vs_top_share": "GPU stock against share of the top tier, final month",
-    "moves_matrix": "Moves between firms over the run",
+    "moves_matrix": "Moves between named firms, the generated firms and unemployment, "
+                    "by tier, over the run",
+    "pay_by_firm": "Median pay of each tier by firm over time",
+    "top_share_by_firm": "Each firm's share of the top tier over time",
+    "timeline": "Deals and dated events by firm",
     "rates": "Unemployment and job-to-job rates",
     "compare_pay_by_tier": "Median pay by tier over time, all runs",
-    "compare_top_share_by_firm": "Share of the top tier by firm at the end, all runs",
+    "compare_top_share_by_firm": "Each firm's share of the top tier over time, all runs",
     "compare_rates": "Unemployment and AI / non-AI pay ratio, all runs",
     "compare_deals_layoffs": "Deals, layoffs and counter-offers, all runs",
 }

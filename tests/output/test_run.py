@@ -14,7 +14,8 @@ from tests.conftest import SCENARIOS
 
 DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "engineers.csv.gz")
 PLOTS = ("headcount.png", "pay_by_tier.png", "gpu_vs_top_share.png", "moves_matrix.png",
-         "rates.png", "deals.png", "counter_offers.png", "pay_index_layoffs.png",
+         "pay_by_firm.png", "top_share_by_firm.png", "timeline.png", "rates.png", "deals.png",
+         "counter_offers.png", "pay_index_layoffs.png",
          "cash_gpus.png")
 
 

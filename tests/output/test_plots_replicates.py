@@ -1,0 +1,104 @@
+"""Plots of replicate folders: the key market series and each firm's top-tier share as the
+mean over replicates with its 95% band, from the result files; comparisons draw a band per
+folder."""
+
+from __future__ import annotations
+
+import shutil
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.errors import UserError
+from sim.output import plots
+from sim.output.palette import GENERATED
+from sim.output.replicates import (
+    COMPARE_BANDS,
+    REPLICATE_PLOTS,
+    ReplicateFolder,
+    compare_replicates,
+    mean_interval,
+    plot_market_bands,
+    plot_replicates,
+    read_summary,
+    top_share_bands,
+)
+from sim.scenario import load_scenario
+from sim.sweeps.replicates import run_replicates
+from tests.conftest import SCENARIOS
+from tests.output.folders import run_cli
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    """Two replicate folders of a small flagship market (3 replicates, 8 months each)."""
+    root = tmp_path_factory.mktemp("reps")
+
+    def make(name, *overrides):
+        scenario = load_scenario(SCENARIOS / "ai_talent_war_2024.toml",
+                                 ["market.engineers=2000", "months=8", *overrides])
+        return run_replicates(scenario, 3, out=root / name, engineers="none", progress=False)
+
+    return make("base"), make("cf", "compute.threshold=100000")
+
+
+def test_plot_of_a_replicate_folder_draws_its_plots_and_nothing_else(folders, tmp_path):
+    folder = shutil.copytree(folders[0], tmp_path / "reps")
+    before = {p.name for p in folder.iterdir()}
+    outcome = run_cli(["plot", folder], tmp_path)
+    assert outcome.status == 0, outcome.err
+    assert outcome.out.split() == [str(folder / f"{n}.png") for n in REPLICATE_PLOTS]
+    assert {p.name for p in folder.iterdir()} == before | {f"{n}.png" for n in REPLICATE_PLOTS}
+
+
+def test_the_market_bands_are_the_summarys_mean_and_95_interval(folders):
+    reps = ReplicateFolder.open(folders[0])
+    summary = read_summary(reps.dir)
+    first = next(iter(reps.runs.values()))
+    fig = plot_market_bands([(reps.label, summary, plots.month_dates(first), first.tiers, 3)])
+    panel = next(ax for ax in fig.axes if ax.get_title().startswith("Unemployment"))
+    line = panel.get_lines()[0]
+    rows = summary[summary["measure"] == "unemployment_rate"]
+    assert np.allclose(line.get_ydata(), 100 * rows["mean"])
+    markets = [run.market for run in reps.runs.values()]
+    last = [m["unemployment_rate"].iloc[-1] for m in markets]
+    _, _, low, high = mean_interval(last)
+    band = panel.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() <= 100 * low + 1e-9 and np.isclose(band, 100 * high).any()
+    assert np.isclose(band, 100 * low).any()
+    titles = [ax.get_title() for ax in fig.axes]
+    assert [t for t in titles if t.startswith("Median pay")] == [
+        f"Median pay: {t}" for t in first.tiers]
+    plt.close(fig)
+
+
+def test_top_share_bands_average_the_replicates_shares(folders):
+    reps = ReplicateFolder.open(folders[0])
+    labels, bands = top_share_bands(reps)
+    assert list(bands)[:len(labels.named)] == list(labels.named)
+    assert {GENERATED, "unemployment"} <= set(bands)
+    shares = [plots.top_shares(run, labels) for run in reps.runs.values()]
+    month = shares[0].index[-1]
+    for name in ("OpenAI", GENERATED):
+        mean, _, low, high = mean_interval([s.loc[month, name] for s in shares])
+        assert bands[name].loc[month].tolist() == pytest.approx([mean, low, high],
+                                                                nan_ok=True)
+
+
+def test_a_damaged_summary_is_refused_and_nothing_drawn(folders, tmp_path):
+    folder = shutil.copytree(folders[0], tmp_path / "reps")
+    table = pd.read_csv(folder / "summary.csv")
+    table["ci_low"] = table["ci_low"].astype(object)
+    table.loc[3, "ci_low"] = "low"
+    table.to_csv(folder / "summary.csv", index=False)
+    with pytest.raises(UserError, match=r"summary\.csv: column ci_low"):
+        plot_replicates(folder)
+    assert not list(folder.glob("*.png")) and not list(folder.glob(".*"))
+
+
+def test_a_comparison_of_replicate_folders_draws_a_band_per_folder(folders, tmp_path):
+    compare_replicates(list(folders), tmp_path / "cmp")
+    assert (tmp_path / "cmp" / f"{COMPARE_BANDS}.png").stat().st_size > 0
+    assert (tmp_path / "cmp" / "differences.csv").is_file()
