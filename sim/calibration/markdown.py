@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -25,9 +26,9 @@ def markers(name: str) -> tuple[str, str]:
             f"<!-- END generated: {name} -->")
 
 
-def number(x: float) -> str:
+def number(x: Any) -> str:
     """A number in a table: 3 significant figures, thousands separated; '-' if missing."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+    if x is None or pd.isna(x) or not math.isfinite(float(x)):
         return "-"
     x = float(x)
     if x == 0:
@@ -74,20 +75,22 @@ def calibration_markdown(folder: Path | str) -> str:
     out += [f"- **Warning:** {w}" for w in warnings] or ["No identification warning."]
     out += ["", "**Estimates** (`parameters.csv`):", ""]
     rows = []
-    for p in params.itertuples(index=False):
-        interval = (f"[{number(p.ci95_low)}, {number(p.ci95_high)}]"
-                    if pd.notna(p.ci95_low) else "-")
-        rows.append([f"`{p.parameter}`", number(p.estimate), number(p.se), interval,
-                     f"{number(p.min)}-{number(p.max)} ({p.scale})",
-                     str(p.on_bound), str(p.identified)])
+    p: dict[str, Any]
+    for p in params.to_dict("records"):
+        interval = (f"[{number(p['ci95_low'])}, {number(p['ci95_high'])}]"
+                    if pd.notna(p["ci95_low"]) else "-")
+        rows.append([f"`{p['parameter']}`", number(p["estimate"]), number(p["se"]), interval,
+                     f"{number(p['min'])}-{number(p['max'])} ({p['scale']})",
+                     str(p["on_bound"]), str(p["identified"])])
     out.append(_table(["parameter", "estimate", "SE", "95% interval", "bounds",
                        "on a bound", "identified"], rows))
     for role, title in (("fitted", "Fit of the fitted moments"),
                         ("held out", "Held-out checks (not fitted)")):
         part = moments[moments["role"] == role]
         out += ["", f"**{title}** (`moments.csv`):", ""]
-        rows = [[f"`{m.moment}`", number(m.target), number(m.fitted_mean), number(m.fitted_sd),
-                 number(m.se), number(m.t_ratio)] for m in part.itertuples(index=False)]
+        rows = [[f"`{m['moment']}`", number(m["target"]), number(m["fitted_mean"]),
+                 number(m["fitted_sd"]), number(m["se"]), number(m["t_ratio"])]
+                for m in part.to_dict("records")]
         out.append(_table(["moment", "target", "model (mean over replicates)",
                            "spread (sd)", "SE", "t"], rows))
     return "\n".join(out) + "\n"
