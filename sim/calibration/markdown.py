@@ -75,7 +75,7 @@ def calibration_markdown(folder: Path | str) -> str:
     out += [f"- **Warning:** {w}" for w in warnings] or ["No identification warning."]
     out += ["", "**Estimates** (`parameters.csv`):", ""]
     rows = []
-    p: dict[str, Any]
+    p: dict[Any, Any]
     for p in params.to_dict("records"):
         interval = (f"[{number(p['ci95_low'])}, {number(p['ci95_high'])}]"
                     if pd.notna(p["ci95_low"]) else "-")
