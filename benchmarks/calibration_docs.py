@@ -5,8 +5,8 @@ Usage::
     python benchmarks/calibration_docs.py results/calibrations/ai_talent_war_2024-<time>
 
 Copies the calibration folder's results (``parameters.csv``, ``moments.csv``,
-``jacobian.csv``, ``identification.json``, ``calibration.json``, ``fitted.toml`` and the
-plots) into ``docs/calibration/flagship/`` and writes their Markdown
+``jacobian.csv``, ``identification.json``, ``profiles.csv`` and the plots) into
+``docs/calibration/flagship/`` and writes their Markdown
 (:func:`sim.calibration.markdown.calibration_markdown`) into docs/calibration.md's
 generated block ``flagship estimate``. ``tests/calibration/test_docs.py`` checks that the
 block is what the kept folder renders, and that the flagship scenario holds the estimates.
@@ -29,8 +29,9 @@ from sim.calibration.markdown import calibration_markdown, splice  # noqa: E402
 DOCS = ROOT / "docs" / "calibration.md"
 KEPT = ROOT / "docs" / "calibration" / "flagship"
 FILES = ("parameters.csv", "moments.csv", "jacobian.csv", "identification.json",
-         "calibration.json", "fitted.toml", "objective.png", "moments_fit.png",
-         "profiles.png", "profiles.csv")
+         "objective.png", "moments_fit.png", "profiles.png", "profiles.csv")
+"""What is kept: the tables and plots (not ``calibration.json`` and ``fitted.toml``, which
+name the paths of the machine that ran the calibration)."""
 
 
 def main(argv: list[str] | None = None) -> int:

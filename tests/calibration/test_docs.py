@@ -1,0 +1,46 @@
+"""docs/calibration.md states what the kept calibration of the flagship found.
+
+The flagship's estimate is kept in docs/calibration/flagship/ (the calibration folder's
+tables, copied by benchmarks/calibration_docs.py). These tests check that the tables in
+docs/calibration.md are exactly what that folder renders, and that the flagship scenario
+holds the estimates (rounded to three significant figures).
+"""
+
+import math
+
+import pandas as pd
+
+from sim import load_scenario
+from sim.calibration.markdown import calibration_markdown, generated_block
+from tests.calibration.common import ROOT
+
+KEPT = ROOT / "docs" / "calibration" / "flagship"
+DOCS = ROOT / "docs" / "calibration.md"
+FLAGSHIP = ROOT / "scenarios" / "ai_talent_war_2024.toml"
+
+
+def test_docs_tables_are_generated_from_the_kept_calibration():
+    document = DOCS.read_text(encoding="utf-8")
+    assert generated_block(document, "flagship estimate") == calibration_markdown(KEPT), (
+        "regenerate: python benchmarks/calibration_docs.py CALIBRATION_FOLDER")
+
+
+def value_at(scenario, key: str) -> float:
+    node = scenario
+    for part in key.split("."):
+        if isinstance(node, dict):
+            node = node[part]
+        elif part.isdigit():
+            node = node[int(part)]
+        else:
+            node = getattr(node, part)
+    return float(node)
+
+
+def test_the_flagship_holds_the_estimates():
+    params = pd.read_csv(KEPT / "parameters.csv")
+    scenario = load_scenario(FLAGSHIP)
+    for p in params.itertuples(index=False):
+        shipped = value_at(scenario, p.parameter)
+        digits = 3 - math.floor(math.log10(abs(p.estimate))) - 1
+        assert shipped == round(p.estimate, digits), (p.parameter, shipped, p.estimate)
