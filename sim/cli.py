@@ -63,6 +63,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             dask=args.dask, engineers=args.engineers, plots=args.plots_each,
             progress=not args.quiet, command=["talentwar", *sys.argv[1:]],
         )
+        if not args.no_plots:
+            from sim.output.replicates import plot_replicates
+
+            for path in plot_replicates(folder):
+                print(path)
         print(folder)
         return 0
     if args.workers is not None or args.dask is not None or args.plots_each:
@@ -181,6 +186,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   "paired by seed, 95% interval; (≈ 0): not distinguishable from zero")
             print(format_differences(diffs))
             print()
+        for png in sorted(Path(out).glob("*.png")):
+            print(png)
         print(Path(out) / "differences.csv")
         return 0
     table, pngs = compare_runs(args.run_dirs, out)

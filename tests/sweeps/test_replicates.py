@@ -4,6 +4,7 @@ workers."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -81,10 +82,23 @@ def test_summary_is_mean_sd_and_t_interval(serial_and_parallel):
 def test_cli_run_replicates_prints_the_folder(scenario_file, tmp_path, capsys):
     out = tmp_path / "reps"
     status = cli.main(["run", str(scenario_file), "--replicates", "2", "--months", "3",
-                       "--out", str(out), "--quiet", "--engineers", "none"])
+                       "--out", str(out), "--quiet", "--engineers", "none", "--no-plots"])
     assert status == 0
     assert capsys.readouterr().out.strip() == str(out)
     assert (out / "summary.csv").is_file() and (out / "rep-001" / "market.csv").is_file()
+    assert not list(out.glob("*.png"))
+
+
+def test_cli_run_replicates_draws_the_bands(scenario_file, tmp_path, capsys):
+    out = tmp_path / "reps"
+    status = cli.main(["run", str(scenario_file), "--replicates", "2", "--months", "3",
+                       "--out", str(out), "--quiet", "--engineers", "none"])
+    assert status == 0
+    printed = capsys.readouterr().out.split()
+    assert printed[-1] == str(out)
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert pngs == ["replicate_market.png", "replicate_top_share.png"]
+    assert sorted(Path(p).name for p in printed[:-1]) == pngs
 
 
 def test_bad_replicate_options(scenario_file, tmp_path, capsys):
