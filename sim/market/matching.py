@@ -141,6 +141,18 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(who), np.concatenate(firm)
 
 
+def best_first(group: np.ndarray, outreach: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Indices ordered by ``group`` (a small non-negative int), then outreach first, then
+    by ``value`` from highest, ties in listing order: ``np.lexsort((-value, ~outreach,
+    group))``, as two stable sorts (by value, then by one small-integer key, which numpy
+    sorts by radix when it fits in 16 bits)."""
+    by_value = np.argsort(-value, kind="stable")
+    key = group[by_value].astype(np.int64) * 2 + ~outreach[by_value]
+    if key.size and int(key.max()) <= np.iinfo(np.uint16).max:
+        key = key.astype(np.uint16)
+    return by_value[np.argsort(key, kind="stable")]
+
+
 def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarray) -> Offers:
     """All offers of the month, within each firm's hiring capacity.
 
@@ -171,10 +183,10 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     n_tiers = len(eng.tier_names)
     value = value_to_firm(state, who, firm)
     slot = firm * n_tiers + eng.tier[who]
-    order = np.lexsort((-value, ~outreach, slot))
+    order = best_first(slot, outreach, value)
     keep = order[rank_in_groups(slot[order]) < firms.vacancies.ravel()[slot[order]]]
     who, firm, outreach, value = who[keep], firm[keep], outreach[keep], value[keep]
-    order = np.lexsort((-value, ~outreach, firm))
+    order = best_first(firm, outreach, value)
     keep = order[rank_in_groups(firm[order]) < firms.hiring_capacity[firm[order]]]
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
     pay = firms.pay[firm, eng.tier[who]] * eng.productivity[who]
