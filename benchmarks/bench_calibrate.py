@@ -77,7 +77,8 @@ def main() -> None:
         print(f"full calibration at 2 workers: {runs} runs in {seconds / 60:.1f} min")
         return
     raw = problem(args.points, "none", args.points * 10)
-    # 6 x 2 Jacobian points come on top of the design: (points + 12) x 10 runs
+    # the start point and 6 x 2 Jacobian points come on top of the design:
+    # (points + 1 + 12) x 10 runs
     rates = {}
     configs = [("1 worker", 1, None), ("2 workers", 2, None)]
     if args.dask:

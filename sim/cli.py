@@ -66,8 +66,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.no_plots:
             from sim.output.replicates import plot_replicates
 
-            for path in plot_replicates(folder):
-                print(path)
+            try:
+                for path in plot_replicates(folder):
+                    print(path)
+            except UserError as err:  # the folder is complete: say so, and why no plots
+                print(f"talentwar: warning: plots not drawn: {err} (the replicates are "
+                      f"complete; try talentwar plot {folder})", file=sys.stderr)
         print(folder)
         return 0
     if args.workers is not None or args.dask is not None or args.plots_each:
@@ -168,6 +172,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``talentwar compare``: print the difference table and write the plots."""
     from sim.output.compare import compare_runs, default_compare_dir, format_table
     from sim.output.replicates import (
+        COMPARE_BANDS,
         compare_replicates,
         format_differences,
         is_replicate_folder,
@@ -186,8 +191,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
                   "paired by seed, 95% interval; (≈ 0): not distinguishable from zero")
             print(format_differences(diffs))
             print()
-        for png in sorted(Path(out).glob("*.png")):
-            print(png)
+        bands = Path(out) / f"{COMPARE_BANDS}.png"
+        if bands.is_file():
+            print(bands)
         print(Path(out) / "differences.csv")
         return 0
     table, pngs = compare_runs(args.run_dirs, out)

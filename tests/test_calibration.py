@@ -213,7 +213,7 @@ TOLERANCES = {
 def consistent_with_at_least(share: float, n: float, p: float, level: float = 0.05) -> bool:
     """Whether ``share`` of ``n`` trials is consistent with a true share of at least ``p``:
     a one-sided binomial test, P(X <= share * n | n, p) >= ``level``. A run has only four
-    to eight deals, so a share in band of 3 of 7 (43%) is still consistent with 60%
+    to seven deals, so a share in band of 3 of 7 (43%) is still consistent with 60%
     (P = 0.29), while 1 of 7 is not (P = 0.02)."""
     if n < 1:
         return False

@@ -27,7 +27,8 @@ def markers(name: str) -> tuple[str, str]:
 
 
 def number(x: Any) -> str:
-    """A number in a table: 3 significant figures, thousands separated; '-' if missing."""
+    """A number in a table: 3 significant figures below 1,000, whole numbers with thousands
+    separators from 1,000 up; '-' if missing."""
     if x is None or pd.isna(x) or not math.isfinite(float(x)):
         return "-"
     x = float(x)

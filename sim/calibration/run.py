@@ -307,6 +307,7 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
                           *(cell(v) for v in values), "", ""])
         info = inference(spec, estimate, g_all)
         profiles = _profiles(spec, estimate, evaluate)
+        info.warnings.extend(profile_warnings(profiles, j_best))
     except KeyboardInterrupt:
         print(f"\ntalentwar calibrate: interrupted; {len(cache)} runs recorded; continue "
               f"with: talentwar calibrate --resume {folder}", file=sys.stderr)
@@ -385,6 +386,22 @@ def _profiles(spec: CalibrationSpec, estimate: list[float], evaluate: Any
         for values, j in zip(batch, evaluate("profile", batch), strict=True):
             rows.append((p.key, values[i], j))
     return rows
+
+
+def profile_warnings(profiles: list[tuple[str, float, float]], j_best: float) -> list[str]:
+    """A warning for each parameter along whose profile some point has a lower objective
+    than the estimate's J (the local search stopped short of a better point: re-run from
+    it), naming the best such point."""
+    out = []
+    for key in dict.fromkeys(k for k, _, _ in profiles):
+        row = min((r for r in profiles if r[0] == key and math.isfinite(r[2])),
+                  key=lambda r: r[2], default=None)
+        if row is not None and row[2] < j_best:
+            out.append(f"profile of {key}: J = {row[2]:.4g} at {key} = {row[1]:.4g}, below "
+                       f"J = {j_best:.4g} at the estimate; the search stopped at a local "
+                       "minimum or the objective is noisy there (re-run with start = that "
+                       "value, or more replicates)")
+    return out
 
 
 def _toml_key(key: str) -> str:

@@ -45,9 +45,9 @@ def named_firms(scenario: Mapping[str, Any]) -> list[str]:
 
 
 def firm_colours(named: Iterable[str]) -> dict[str, str]:
-    """One colour per firm: the k-th distinct named firm gets ``PALETTE[k mod 20]``; the
-    generated group (and the "other firms" of a run without a manifest) is grey and
-    unemployment dark grey.
+    """One colour per firm: the k-th distinct named firm gets ``PALETTE[k mod 20]`` (colours
+    repeat beyond 20 named firms); the generated group (and the "other firms" of a run
+    without a manifest) is grey and unemployment dark grey.
 
     Give the union of the named firms of every run on a page (first run first) so that a
     firm has the same colour in every run of a comparison.

@@ -59,3 +59,13 @@ local = "none"
     assert (jac["tiers.engineer.weights.mission"] == 0).all()
     for png in ("objective.png", "moments_fit.png", "profiles.png"):
         assert (tmp_path / "out" / png).is_file()
+
+
+def test_a_profile_point_below_the_estimate_is_warned_about():
+    from sim.calibration.run import profile_warnings
+
+    profiles = [("a", 0.1, 7.0), ("a", 0.2, 6.0), ("a", 0.3, 6.5),
+                ("b", 1.0, 5.5), ("b", 2.0, 6.0), ("b", 3.0, float("nan"))]
+    warned = profile_warnings(profiles, 6.0)
+    assert len(warned) == 1 and "profile of b: J = 5.5 at b = 1" in warned[0]
+    assert profile_warnings(profiles, 5.0) == []

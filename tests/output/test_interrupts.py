@@ -35,13 +35,20 @@ def scenario(tmp_path_factory) -> Path:
     return path
 
 
+def interruptible() -> None:
+    """In the child: SIGINT back to its default, as in a terminal. A test runner started in
+    the background of a non-interactive shell ignores SIGINT, and a child inherits that (a
+    Python started with SIGINT ignored never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(scenario: Path, parent: Path) -> subprocess.Popen[str]:
     """``talentwar run`` into ``parent/run`` as its own process group."""
     return subprocess.Popen(
         [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(parent / "run"),
          "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=interruptible)
 
 
 def group_processes(group: int) -> list[int]:

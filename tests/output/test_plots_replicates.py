@@ -102,3 +102,13 @@ def test_a_comparison_of_replicate_folders_draws_a_band_per_folder(folders, tmp_
     compare_replicates(list(folders), tmp_path / "cmp")
     assert (tmp_path / "cmp" / f"{COMPARE_BANDS}.png").stat().st_size > 0
     assert (tmp_path / "cmp" / "differences.csv").is_file()
+
+
+def test_compare_prints_the_plot_it_wrote_and_no_other(folders, tmp_path):
+    out = tmp_path / "cmp"
+    out.mkdir()
+    (out / "stale.png").write_bytes(b"")  # a file already in --out is not announced
+    outcome = run_cli(["compare", folders[0], folders[1], "--out", out], tmp_path)
+    assert outcome.status == 0, outcome.err
+    printed = [line for line in outcome.out.splitlines() if line.endswith((".png", ".csv"))]
+    assert printed == [str(out / f"{COMPARE_BANDS}.png"), str(out / "differences.csv")]
