@@ -41,7 +41,8 @@ def one(args: tuple[int, int | None]) -> tuple[dict[str, float], dict[str, bool]
 def tables(results: list[tuple[dict[str, float], dict[str, bool]]], seeds: int,
            engineers: int | None) -> str:
     """Markdown: each fact's pass rate, and each measure's spread, over the seeds."""
-    lines = [f"{seeds} seeds (1-{seeds}), {engineers or 'flagship size'} engineers "
+    size = f"{engineers:,} engineers" if engineers else "the flagship's size"
+    lines = [f"{seeds} seeds (1-{seeds}), {size} "
              "(`python benchmarks/calibration_seeds.py --seeds "
              f"{seeds}{f' --engineers {engineers}' if engineers else ''}`).", "",
              "| fact | tolerance | pass rate |", "|---|---|---|"]

@@ -101,8 +101,7 @@ def splice(document: str, name: str, block: str) -> str:
     """``document`` with its generated block ``name`` (between :func:`markers`) replaced
     by ``block``."""
     begin, end = markers(name)
-    if begin not in document or end not in document:
-        raise UserError(f"the document has no generated block {name!r} (markers missing)")
+    _check_markers(document, name)
     head, rest = document.split(begin, 1)
     _, tail = rest.split(end, 1)
     return f"{head}{begin}\n{block}{end}{tail}"
@@ -111,6 +110,15 @@ def splice(document: str, name: str, block: str) -> str:
 def generated_block(document: str, name: str) -> str:
     """The text of the generated block ``name`` of ``document``."""
     begin, end = markers(name)
-    if begin not in document or end not in document:
-        raise UserError(f"the document has no generated block {name!r} (markers missing)")
+    _check_markers(document, name)
     return document.split(begin, 1)[1].split(end, 1)[0].removeprefix("\n")
+
+
+def _check_markers(document: str, name: str) -> None:
+    """Raise :class:`UserError` unless the block ``name`` is marked exactly once, in order."""
+    begin, end = markers(name)
+    if document.count(begin) != 1 or document.count(end) != 1:
+        raise UserError(f"the document must mark the generated block {name!r} exactly once "
+                        f"({begin} ... {end})")
+    if document.index(end) < document.index(begin):
+        raise UserError(f"the generated block {name!r} ends before it begins")

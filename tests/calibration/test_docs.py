@@ -9,9 +9,11 @@ holds the estimates (rounded to three significant figures).
 import math
 
 import pandas as pd
+import pytest
 
 from sim import load_scenario
-from sim.calibration.markdown import calibration_markdown, generated_block
+from sim.calibration.markdown import calibration_markdown, generated_block, markers, splice
+from sim.errors import UserError
 from tests.calibration.common import ROOT
 
 KEPT = ROOT / "docs" / "calibration" / "flagship"
@@ -44,3 +46,13 @@ def test_the_flagship_holds_the_estimates():
         shipped = value_at(scenario, p.parameter)
         digits = 3 - math.floor(math.log10(abs(p.estimate))) - 1
         assert shipped == round(p.estimate, digits), (p.parameter, shipped, p.estimate)
+
+
+def test_a_generated_block_is_replaced_only_between_its_markers():
+    begin, end = markers("x")
+    document = f"head\n{begin}\nold\n{end}\ntail\n"
+    assert splice(document, "x", "new\n") == f"head\n{begin}\nnew\n{end}\ntail\n"
+    assert generated_block(splice(document, "x", "new\n"), "x") == "new\n"
+    for bad in ("no markers", f"{end}\n{begin}", f"{begin}{end}{begin}{end}"):
+        with pytest.raises(UserError):
+            splice(bad, "x", "new\n")
