@@ -227,7 +227,8 @@ def top_share_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart | None:
 
 def gpu_top_share_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart | None:
     """GPUs against share of the top tier, final month: one point per firm (the
-    generated firms as one grey trace of points, each hover naming the firm)."""
+    generated firms as one grey trace of points, each hover naming the firm and its GPUs).
+    The GPU axis is logarithmic, so a firm with no GPUs is drawn at 1."""
     if not run.tiers or per_tier(col.HEADCOUNT, run.tiers[0]) not in run.firms.columns:
         return None
     top = per_tier(col.HEADCOUNT, run.tiers[0])
@@ -239,14 +240,17 @@ def gpu_top_share_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart | N
     for group in _group_order(run, list(last["group"].unique())):
         part = last[last["group"] == group]
         fig.add_trace(go.Scatter(
-            x=part[col.GPUS], y=part["share"], name=group, mode="markers",
-            text=part[col.FIRM], marker={"color": colours.get(group), "size": 10},
-            hovertemplate="%{text}<br>GPUs %{x:,.0f}<br>share %{y:.1%}<extra></extra>"))
+            x=np.maximum(part[col.GPUS].to_numpy(dtype=float), 1.0), y=part["share"],
+            name=group, mode="markers", text=part[col.FIRM], customdata=part[col.GPUS],
+            marker={"color": colours.get(group), "size": 10},
+            hovertemplate=("%{text}<br>GPUs %{customdata:,.0f}<br>share %{y:.1%}"
+                           "<extra></extra>")))
     threshold = run.gpu_threshold
     if threshold:
         fig.add_vline(x=threshold, line_dash="dash", line_color="#888",
                       annotation_text="GPU threshold")
-    _layout(fig, f"share of employed {run.tiers[0]}s", x_title="GPUs (log scale)",
+    _layout(fig, f"share of employed {run.tiers[0]}s",
+            x_title="GPUs (log scale; a firm with none at 1)",
             hover="closest", y_format=".1%")
     fig.update_xaxes(type="log")
     return Chart("gpu_vs_top_share", "GPU stock against share of the top tier, final month",

@@ -27,6 +27,7 @@ from sim.output.interactive import (
     compare_charts,
     deals_chart,
     firm_pay_charts,
+    gpu_top_share_chart,
     headcount_chart,
     top_share_chart,
 )
@@ -168,6 +169,20 @@ def test_charts_draw_named_firms_by_name_and_generated_firms_together(runs):
     lab = firms[(firms["firm"] == "Lab") & (firms["headcount_researcher"] > 0)]
     assert np.asarray(pay.figure.data[0].y, dtype=float) == pytest.approx(
         lab["pay_median_researcher"].to_numpy())
+
+
+def test_every_firm_is_a_point_of_the_gpu_chart_even_without_gpus(runs):
+    run = RunFolder.finished(runs[0])
+    chart = gpu_top_share_chart(run, firm_colours(["Lab", "BigCo"]))
+    assert chart is not None
+    firms = pd.read_csv(runs[0] / "firms.csv")
+    last = firms[firms["month"] == firms["month"].max()]
+    drawn = np.concatenate([np.asarray(t.x, dtype=float) for t in chart.figure.data])
+    real = np.concatenate([np.asarray(t.customdata, dtype=float) for t in chart.figure.data])
+    assert (last["gpus"] == 0).any(), "the test needs a firm without GPUs"
+    assert len(drawn) == len(last)  # one point per firm
+    assert np.all(drawn >= 1) and sorted(real) == sorted(last["gpus"].astype(float))
+    assert np.array_equal(drawn, np.maximum(real, 1))
 
 
 def test_run_labels_are_escaped_in_the_charts(runs):
