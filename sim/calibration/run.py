@@ -57,6 +57,7 @@ from sim.output.rundir import atomic_write_text, git_commit, versions
 from sim.scenario import apply_overrides, parse_override, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
 from sim.sweeps.designs import design_seed, point_overrides, toml_value
+from sim.sweeps.run import check_new_folder, check_workers
 from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
@@ -162,11 +163,6 @@ def check_plan(plan: Plan) -> None:
             raise UserError(f"{where}.window: expected [first, last] with first <= last")
 
 
-def _check_workers(workers: object) -> None:
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
-
-
 def run_calibration(calibration_file: str | Path, *, out: str | Path | None = None,
                     workers: int = 1, dask: str | Client | None = None,
                     progress: bool = True, plots: bool = True) -> CalibrationSummary:
@@ -176,15 +172,13 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
     or be empty; ``workers`` local processes (1: this process) or Dask workers with
     ``dask="local"``; ``dask`` a scheduler address, ``"local"`` or a Client.
     """
-    _check_workers(workers)
+    check_workers(workers)
     plan = plan_calibration(calibration_file)
     if out is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         out = Path("results") / "calibrations" / f"{plan.spec.name}-{stamp}"
     folder = Path(out)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
-                        f"continue it with --resume {folder}")
+    check_new_folder(folder, "calibration folder")
     backend = make_backend(workers, dask)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -218,7 +212,7 @@ def resume_calibration(folder: str | Path, *, workers: int = 1,
                        dask: str | Client | None = None, progress: bool = True,
                        plots: bool = True) -> CalibrationSummary:
     """Continue a calibration folder: recorded runs are re-used, the rest run."""
-    _check_workers(workers)
+    check_workers(workers)
     folder = Path(folder)
     plan = load_plan(folder)
     return _execute(plan, folder, make_backend(workers, dask), progress=progress, plots=plots)

@@ -231,14 +231,14 @@ def run_sweep(
     SweepInterrupted
         Ctrl-C: the folder holds the runs recorded so far and can be resumed.
     """
-    _check_workers(workers)
+    check_workers(workers)
     check_dask_target(dask)
     plan = plan_sweep(sweep_file)
     if out is None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         out = Path("results") / "sweeps" / f"{plan.spec.name}-{stamp}"
     folder = Path(out)
-    _check_new_folder(folder)
+    check_new_folder(folder)
     # a bad --dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []
@@ -277,8 +277,9 @@ def _remove_created(created: list[Path]) -> None:
             made.rmdir()
 
 
-def _check_new_folder(folder: Path) -> None:
-    """``--out`` must be a new or empty folder that can be created."""
+def check_new_folder(folder: Path, what: str = "sweep folder") -> None:
+    """``--out`` must be a new or empty folder that can be created (``what`` names it in
+    the message: the sweep folder, the calibration folder)."""
     try:
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
@@ -290,7 +291,7 @@ def _check_new_folder(folder: Path) -> None:
     except ValueError as err:  # e.g. a NUL byte in the path
         raise UserError(f"--out {folder}: not a usable folder name: {err}") from None
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"--out {folder}: cannot create the sweep folder: {existing} is not "
+        raise UserError(f"--out {folder}: cannot create the {what}: {existing} is not "
                         "a folder this user can write in")
 
 
@@ -309,7 +310,7 @@ def resume_sweep(
     ``runs.csv`` record are dropped, so no run is lost or duplicated. ``retry_failed`` also
     reruns runs recorded as failed.
     """
-    _check_workers(workers)
+    check_workers(workers)
     check_dask_target(dask)
     folder = Path(folder)
     plan = load_plan(folder)
@@ -324,14 +325,14 @@ def resume_sweep(
     return _execute(plan, folder, workers, dask, progress=progress, retry_failed=retry_failed)
 
 
-def _check_workers(workers: object) -> None:
+def check_workers(workers: object) -> None:
     """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
     if workers > MAX_WORKERS:
         raise UserError(f"--workers: {workers:,} is more than {MAX_WORKERS:,} worker "
-                        "processes; use fewer (a sweep never uses more workers than it has "
-                        "runs), or a Dask cluster (--dask) for more machines")
+                        "processes; use fewer (never more workers than runs are used), or a "
+                        "Dask cluster (--dask) for more machines")
 
 
 def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, *,

@@ -97,3 +97,17 @@ def test_the_command_runs_a_good_file(tmp_path, capsys):
         assert (out / name).is_file()
     # a folder that exists and is not empty is refused
     assert main(["calibrate", str(path), "--out", str(out), "--quiet"]) == 2
+
+
+@pytest.mark.parametrize(("out", "words"), [
+    ("a_file/out", "cannot create the calibration folder"),  # its parent is a file
+    ("a_file", "exists and is not empty"),
+])
+def test_an_unusable_out_folder_is_refused_before_any_run(tmp_path, capsys, out, words):
+    path = tmp_path / "c.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    (tmp_path / "a_file").write_text("x", encoding="utf-8")
+    assert main(["calibrate", str(path), "--out", str(tmp_path / out), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
+    assert {p.name for p in tmp_path.iterdir()} == {"c.toml", "a_file"}  # nothing written
