@@ -122,3 +122,20 @@ def test_a_failed_replicate_leaves_nothing(scenario_file, tmp_path, monkeypatch)
     with pytest.raises(UserError, match=r"replicate 0 .*boom"):
         replicates.run_replicates(scenario, 2, out=tmp_path / "z", progress=False)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_run_replicates_still_gives_the_folder_when_plots_fail(scenario_file, tmp_path,
+                                                                    capsys, monkeypatch):
+    import sim.output.replicates as replicates
+
+    def broken(folder):
+        raise UserError(f"{folder}/summary.csv: damaged")
+
+    monkeypatch.setattr(replicates, "plot_replicates", broken)
+    out = tmp_path / "reps"
+    status = cli.main(["run", str(scenario_file), "--replicates", "2", "--months", "3",
+                       "--out", str(out), "--quiet", "--engineers", "none"])
+    captured = capsys.readouterr()
+    assert status == 0
+    assert captured.out.strip() == str(out) and (out / "summary.csv").is_file()
+    assert "plots not drawn" in captured.err and "damaged" in captured.err
