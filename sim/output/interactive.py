@@ -26,7 +26,8 @@ from plotly.offline import get_plotlyjs
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
-from sim.output.palette import GENERATED, display_name, firm_colours, named_firms
+from sim.output.palette import GENERATED, firm_colours, named_firms
+from sim.output.plots import firm_labels, month_dates
 from sim.output.rundir import RunFolder
 
 RUN_COLOURS: tuple[str, ...] = (
@@ -125,26 +126,20 @@ def run_colours(runs: Sequence[RunFolder]) -> dict[str, str]:
     return firm_colours(names)
 
 
-def _month_dates(run: RunFolder) -> dict[int, pd.Timestamp]:
-    """Month number to calendar month, from ``market.csv``."""
-    dates = run.dates()
-    return dict(zip(run.market[col.MONTH].astype(int), dates, strict=True))
-
-
 def _grouped(run: RunFolder) -> pd.DataFrame:
-    """``firms.csv`` with a ``group`` column: the firm's name if it is named, else
-    :data:`GENERATED`, and a ``date`` column."""
+    """``firms.csv`` with a ``group`` column (the firm's label in the PNG plots: its name if
+    it is named, else :data:`GENERATED`; :func:`sim.output.plots.firm_labels`) and a
+    ``when`` column (its calendar month)."""
     firms = run.firms.copy()
-    named = set(named_firms(run.manifest["scenario"]))
-    firms["group"] = firms[col.FIRM].astype(str).map(lambda f: display_name(f, named))
-    firms["when"] = firms[col.MONTH].astype(int).map(_month_dates(run))
+    firms["group"] = firm_labels(run).labels(firms[col.FIRM])
+    firms["when"] = firms[col.MONTH].astype(int).map(month_dates(run))
     return firms
 
 
 def _group_order(run: RunFolder, present: Sequence[str]) -> list[str]:
     """Named firms in scenario order, then the generated group, keeping those present."""
-    order = [*named_firms(run.manifest["scenario"]), GENERATED]
-    return [g for g in order if g in set(present)]
+    labels = firm_labels(run)
+    return [g for g in (*labels.named, labels.rest) if g in set(present)]
 
 
 def headcount_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart:

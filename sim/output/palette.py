@@ -60,12 +60,3 @@ def firm_colours(named: Iterable[str]) -> dict[str, str]:
     colours[OTHER_FIRMS] = GENERATED_COLOUR
     colours[UNEMPLOYMENT_LABEL] = UNEMPLOYMENT_COLOUR
     return colours
-
-
-def display_name(firm: str, named: Iterable[str] | set[str]) -> str:
-    """The label a plot shows for ``firm``: its name if it is a named firm (or
-    unemployment), :data:`GENERATED` otherwise."""
-    names = named if isinstance(named, set) else set(named)
-    if firm in names or firm == UNEMPLOYMENT_LABEL:
-        return firm
-    return GENERATED
