@@ -276,3 +276,18 @@ def test_the_deal_share_tolerance_is_a_binomial_test():
     assert consistent_with_at_least(12 / 20, 20, 0.6)
     assert not consistent_with_at_least(7 / 20, 20, 0.6)  # P(X <= 7) = 0.021
     assert not consistent_with_at_least(0.0, 0, 0.6)      # no deal: nothing shown
+
+
+def test_fact_2_needs_the_run_to_have_priced_a_third_of_each_tier():
+    """The pay bands test the dynamics only if the run priced a good part of the tier."""
+    m = {"ml_in_band": 0.7, "researchers_in_band": 0.95, "ml_repriced": 0.4,
+         "researchers_repriced": 0.8}
+    base = {"ratio_2024": 1.5, "ratio_within_firms": 1.5, "deal_median_per_head": 1e7,
+            "deals_in_band": 1.0, "deals_done": 5, "lah_share_late": 1.0,
+            "lah_share_early": 0.0, "non_ai_layoffs": 3000, "ai_layoffs": 10,
+            "ai_index_2024_12": 103, "non_ai_index_2024_12": 98,
+            "researcher_hires_above_threshold": 0.9}
+    assert all(checks({**base, **m}).values())
+    for key, value in (("ml_repriced", 0.2), ("researchers_repriced", 0.3),
+                       ("ml_in_band", 0.55), ("researchers_in_band", 0.75)):
+        assert not checks({**base, **m, key: value})["fact_2"], key
