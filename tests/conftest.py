@@ -127,6 +127,26 @@ def two_tier_runs(tmp_path_factory):
     return a, b, bare
 
 
+@pytest.fixture(scope="session")
+def two_tier_replicates(tmp_path_factory):
+    """Three replicate folders of the two-tier market (3 replicates, 6 months, no engineer
+    table): the base, the base again, and a counterfactual with a much higher GPU
+    threshold. Shared by the replicate and report tests."""
+    from sim.scenario import load_scenario
+    from sim.sweeps.replicates import run_replicates
+
+    root = tmp_path_factory.mktemp("reps")
+    path = root / "two_tier.toml"
+    path.write_text(TWO_TIER_SCENARIO)
+
+    def make(name, *overrides):
+        scenario = load_scenario(path, ["months=6", *overrides])
+        return run_replicates(scenario, 3, out=root / name, engineers="none",
+                              progress=False)
+
+    return make("base"), make("again"), make("cf", "compute.threshold=30000")
+
+
 @pytest.fixture
 def tmp_results(tmp_path, monkeypatch):
     """Run in a temporary working folder, so default ``results/`` lands there."""
