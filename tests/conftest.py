@@ -1,4 +1,5 @@
-"""Shared fixtures: scenario paths and small markets built in code."""
+"""Shared fixtures: scenario paths and small markets built in code; the order in which
+pytest-xdist hands test modules to its workers."""
 
 from __future__ import annotations
 
@@ -61,6 +62,32 @@ gpus = { min = 0, max = 2_000 }
 pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_000, max = 180_000 } }
 """
 """A tiny two-tier market as TOML text (its description tests HTML escaping)."""
+
+
+LONGEST_FIRST = (
+    "tests/test_tutorial.py",
+    "tests/output/test_fuzz_run_folders.py",
+    "tests/output/test_report.py",
+    "tests/sweeps/test_kills.py",
+    "tests/output/test_run.py",
+    "tests/output/test_plots_firms.py",
+    "tests/sweeps/test_resume.py",
+)
+"""The test files that take longest (``pytest --durations``), run first. Under ``-n``, each
+worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
+pyproject.toml), so a long file collected last would leave one worker running it alone at
+the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the tests of :data:`LONGEST_FIRST` to the front, keeping every other order."""
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+
+    def key(item: pytest.Item) -> int:
+        path = item.path.relative_to(ROOT).as_posix()
+        return rank.get(path, len(rank))
+
+    items.sort(key=key)
 
 
 def small_market(**changes) -> dict:
