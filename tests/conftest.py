@@ -1,4 +1,5 @@
-"""Shared fixtures: scenario paths and small markets built in code."""
+"""Shared fixtures: scenario paths and small markets built in code; the order in which
+pytest-xdist hands test modules to its workers."""
 
 from __future__ import annotations
 
@@ -63,6 +64,32 @@ pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_00
 """A tiny two-tier market as TOML text (its description tests HTML escaping)."""
 
 
+LONGEST_FIRST = (
+    "tests/test_tutorial.py",
+    "tests/output/test_fuzz_run_folders.py",
+    "tests/output/test_report.py",
+    "tests/sweeps/test_kills.py",
+    "tests/output/test_run.py",
+    "tests/output/test_plots_firms.py",
+    "tests/sweeps/test_resume.py",
+)
+"""The test files that take longest (``pytest --durations``), run first. Under ``-n``, each
+worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
+pyproject.toml), so a long file collected last would leave one worker running it alone at
+the end."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Move the tests of :data:`LONGEST_FIRST` to the front, keeping every other order."""
+    rank = {name: k for k, name in enumerate(LONGEST_FIRST)}
+
+    def key(item: pytest.Item) -> int:
+        path = item.path.relative_to(ROOT).as_posix()
+        return rank.get(path, len(rank))
+
+    items.sort(key=key)
+
+
 def small_market(**changes) -> dict:
     """A small two-tier market as plain scenario data (to tweak, then validate)."""
     data = {
@@ -125,6 +152,26 @@ def two_tier_runs(tmp_path_factory):
     bare = run_scenario(load_scenario(path), seed=3, out=root / "bare", progress=False,
                         plots=False)
     return a, b, bare
+
+
+@pytest.fixture(scope="session")
+def two_tier_replicates(tmp_path_factory):
+    """Three replicate folders of the two-tier market (3 replicates, 6 months, no engineer
+    table): the base, the base again, and a counterfactual with a much higher GPU
+    threshold. Shared by the replicate and report tests."""
+    from sim.scenario import load_scenario
+    from sim.sweeps.replicates import run_replicates
+
+    root = tmp_path_factory.mktemp("reps")
+    path = root / "two_tier.toml"
+    path.write_text(TWO_TIER_SCENARIO)
+
+    def make(name, *overrides):
+        scenario = load_scenario(path, ["months=6", *overrides])
+        return run_replicates(scenario, 3, out=root / name, engineers="none",
+                              progress=False)
+
+    return make("base"), make("again"), make("cf", "compute.threshold=30000")
 
 
 @pytest.fixture

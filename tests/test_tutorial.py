@@ -14,6 +14,12 @@ The tutorial's conventions, which this test reads:
 The commands run in order with the folder of this Python's ``talentwar`` first on the
 ``PATH``, in a temporary folder holding a copy of the repository's ``scenarios/`` (the
 tutorial's commands run from the repository root), so everything they write stays there.
+
+The tutorial's market has 5,000 engineers (``--set market.engineers=5000`` on its runs,
+``engineers = 5_000`` in the file it saves); the test runs every step on a market of
+``TALENTWAR_TUTORIAL_ENGINEERS`` engineers (2,000 unless set; at 1,000 the strict antitrust
+rule blocks no deal, so the tutorial's claim would not bind) and reads the shown output at
+that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly as written.
 """
 
 from __future__ import annotations
@@ -36,6 +42,10 @@ BLOCK = re.compile(r"^```(?P<kind>\w+)\n(?P<body>.*?)^```$", re.MULTILINE | re.D
 SET_UP = ("python3 -m venv .venv", "source .venv/bin/activate")
 """How each line of a ``bash`` block (set-up only) starts."""
 FILE_MARK = "# file: "
+TUTORIAL_ENGINEERS = 5_000
+"""The size of the tutorial's market."""
+ENGINEERS = int(os.environ.get("TALENTWAR_TUTORIAL_ENGINEERS", "2000"))
+"""The size of the market the test runs the tutorial's steps on."""
 
 # What the tutorial says each step writes (relative to the repository root).
 RUN = "results/tutorial/flagship"
@@ -85,6 +95,21 @@ def steps(markdown: str) -> list[Step]:
     return out
 
 
+def at_size(step: Step, engineers: int) -> Step:
+    """The step on a market of ``engineers`` engineers instead of the tutorial's 5,000:
+    its ``--set market.engineers``, its ``engineers =`` line and the count it prints."""
+    sizes = [(f"market.engineers={TUTORIAL_ENGINEERS}", f"market.engineers={engineers}"),
+             (f"engineers = {TUTORIAL_ENGINEERS:_}", f"engineers = {engineers:_}"),
+             (f"{TUTORIAL_ENGINEERS:,} engineers", f"{engineers:,} engineers")]
+
+    def resize(text: str) -> str:
+        for old, new in sizes:
+            text = text.replace(old, new)
+        return text
+
+    return Step(step.kind, resize(step.text), [resize(s) for s in step.shown], step.name)
+
+
 def pattern(shown: str) -> re.Pattern[str]:
     """A shown output line as a pattern: ``...`` is any text, spaces any spacing."""
     parts = [r"\s+".join(re.escape(word) for word in chunk.split())
@@ -96,6 +121,17 @@ def test_shown_output_patterns_match_as_described():
     assert pattern("measure   reference ... 95% interval").fullmatch(
         "measure  reference   other   Δ mean   95% interval")
     assert not pattern("results/tutorial/flagship").fullmatch("results/tutorial/other")
+
+
+def test_a_step_at_another_size_changes_the_market_size_and_nothing_else():
+    run = Step("command", "talentwar run s.toml --set market.engineers=5000 --out r",
+               ["r", "s.toml: ok (s: 5,000 engineers, 55 firms, 36 months; ...)"])
+    small = at_size(run, 1_500)
+    assert small.text == "talentwar run s.toml --set market.engineers=1500 --out r"
+    assert small.shown == ["r", "s.toml: ok (s: 1,500 engineers, 55 firms, 36 months; ...)"]
+    file = Step("file", "[market]\nengineers = 5_000  # a quick look\n", name="s.toml")
+    assert at_size(file, 1_500).text == "[market]\nengineers = 1_500  # a quick look\n"
+    assert at_size(file, 1_500).name == "s.toml"
 
 
 def test_the_set_up_blocks_only_set_up():
@@ -114,6 +150,14 @@ def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
     text = TUTORIAL.read_text()
     todo = steps(text)
     assert sum(s.kind == "command" for s in todo) >= 10
+    # Every run of the flagship market sets its size where this test can change it.
+    runs = [s.text for s in todo if s.text.startswith("talentwar run")]
+    saved = {s.name: s.text for s in todo if s.kind == "file"}
+    for run in runs:
+        scenario = run.split()[2]
+        assert (f"market.engineers={TUTORIAL_ENGINEERS}" in run
+                or f"engineers = {TUTORIAL_ENGINEERS:_}" in saved.get(scenario, "")), run
+    todo = [at_size(s, ENGINEERS) for s in todo]
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     for step in todo:

@@ -18,7 +18,6 @@ from sim.output.replicates import (
 )
 from sim.scenario import load_scenario
 from sim.sweeps.replicates import run_replicates
-from tests.conftest import TWO_TIER_SCENARIO
 
 ABOVE = "top tier at firms above GPU threshold (%)"
 
@@ -53,19 +52,10 @@ def test_paired_interval_is_scipys_on_the_differences():
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory):
+def folders(two_tier_replicates):
     """Three replicate folders of the two-tier market (3 replicates, 6 months): the base,
     the base again, and a counterfactual with a much higher GPU threshold."""
-    root = tmp_path_factory.mktemp("reps")
-    path = root / "two_tier.toml"
-    path.write_text(TWO_TIER_SCENARIO)
-
-    def make(name, *overrides):
-        scenario = load_scenario(path, ["months=6", *overrides])
-        return run_replicates(scenario, 3, out=root / name, engineers="none",
-                              progress=False)
-
-    return make("base"), make("again"), make("cf", "compute.threshold=30000")
+    return two_tier_replicates
 
 
 def test_same_scenario_differences_are_indistinguishable_from_zero(folders, tmp_path):

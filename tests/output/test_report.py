@@ -38,7 +38,6 @@ from sim.output.report import deals_by_origin, write_report
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
 from sim.scenario import load_scenario
-from sim.sweeps.replicates import run_replicates
 from tests.conftest import TWO_TIER_SCENARIO
 
 SCENARIO = TWO_TIER_SCENARIO
@@ -533,17 +532,11 @@ def test_browser_fits_six_runs_on_the_page(six_report, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def replicate_folders(two_tier_path, tmp_path_factory) -> tuple[Path, Path]:
+def replicate_folders(two_tier_replicates) -> tuple[Path, Path]:
     """Two replicate folders of the tiny market (3 replicates, 6 months): the base and a
     counterfactual with a much higher GPU threshold."""
-    root = tmp_path_factory.mktemp("reps")
-
-    def make(name: str, *overrides: str) -> Path:
-        scenario = load_scenario(two_tier_path, ["months=6", *overrides])
-        return run_replicates(scenario, 3, out=root / name, engineers="none",
-                              progress=False)
-
-    return make("base"), make("cf", "compute.threshold=30000")
+    base, _, cf = two_tier_replicates
+    return base, cf
 
 
 def test_replicate_report_shows_means_and_intervals(replicate_folders, tmp_path):
