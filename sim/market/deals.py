@@ -142,6 +142,7 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     if blocked:
         record.blocked, record.reason = True, reason
         state.deal_records.append(record)
+        state.deal_teams.append(members)
         tallies.deals_blocked[buyer] += 1
         return record
 
@@ -170,6 +171,7 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     when = state.month + state.rng.integers(1, DEPARTURE_WINDOW + 1, leavers.size)
     state.departures.append(Departures(len(state.deal_records), leavers, when))
     state.deal_records.append(record)
+    state.deal_teams.append(members)
     tallies.deals[buyer] += 1
     return record
 
