@@ -1,6 +1,6 @@
 """The flagship scenario reproduces the 2023-2025 facts of docs/calibration.md.
 
-One fixed-seed run of the flagship (100,000 engineers, 36 months, ~5 s). Each check tests
+One fixed-seed run of the flagship (100,000 engineers, Jan 2023 - Dec 2025, ~5 s). Each check tests
 what the model *does* over the run - pay set by the market during the run (hires, moves,
 counter-offers), layoffs and pay indexes that change, where researchers choose to go,
 prices per engineer that depend on the teams the market leaves - not facts the scenario
