@@ -291,3 +291,12 @@ def test_fact_2_needs_the_run_to_have_priced_a_third_of_each_tier():
     for key, value in (("ml_repriced", 0.2), ("researchers_repriced", 0.3),
                        ("ml_in_band", 0.55), ("researchers_in_band", 0.75)):
         assert not checks({**base, **m, key: value})["fact_2"], key
+
+
+def test_the_flagship_ends_in_december_2025_and_no_deal_is_dated_after(flagship):
+    # Month m is dated start + m (month 0 is the state in Jan 2023): the last month run is
+    # the last month of the facts' period, and so is the latest any deal can be dated.
+    market = flagship.model.market
+    assert market["date"].iloc[0] == "2023-01" and market["date"].iloc[-1] == "2025-12"
+    deals = flagship.model.deals
+    assert (deals["date"] <= "2025-12").all()
