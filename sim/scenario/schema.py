@@ -569,6 +569,9 @@ class Firm(Strict):
     )
     amenities: Amenities = Field(default_factory=Amenities,
                                  description="Safety focus and openness of research (0..1).")
+    valuation: Positive | None = Field(
+        None, description="Reported post-money valuation in dollars at the start; None = "
+        "the model's own valuation.")
     policy: PolicyOverride = Field(  # type: ignore[valid-type]
         default_factory=PolicyOverride, description="Decision rules (see [firm_defaults])."
     )

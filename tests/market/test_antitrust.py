@@ -136,7 +136,7 @@ def own_deals(antitrust):
         firms={"Gamma": {"cash": 50e6},
                "Beta": {"cash": 1e12, "policy": {
                    "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
-                   "max_price_share": 1.0, "growth": {"researcher": 5.0}}}})))
+                   "max_price_share": 1.0, "premium": 1.1, "growth": {"researcher": 5.0}}}})))
     model.run()
     return model.deals
 

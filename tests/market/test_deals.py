@@ -104,7 +104,8 @@ def test_auto_form_falls_back_to_license_and_hire_when_blocked():
                "firms": {"Alpha": {"cash": 100e9, "policy": {"acquisitive": True,
                                                              "deal_rate": 1.0,
                                               "growth": {"researcher": 2.0},
-                                              "max_price_share": 1.0, "premium": 2.0}},
+                                              "max_price_share": 1.0,
+                                              "premium": 1.1}},  # below W / V_t = 1.16
                          "Gamma": {"kind": "ai_startup", "cash": 50e6}}}
     model = TalentMarket(scenario_of(small_market(**changes)))
     model.step()
@@ -155,7 +156,7 @@ def history_market(rewrite):
         firms={"Gamma": {"cash": 50e6},
                "Beta": {"cash": 1e12, "policy": {
                    "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
-                   "max_price_share": 1.0, "growth": {"researcher": 5.0}}}})))
+                   "max_price_share": 1.0, "premium": 1.1, "growth": {"researcher": 5.0}}}})))
 
 
 def test_a_scheduled_deal_happens_as_reported_and_is_not_pre_empted():
@@ -224,3 +225,33 @@ def test_deal_teams_of_a_done_deal_are_the_team_at_the_buyer_and_after():
     # The whole team that moved (and those who left the buyer since) is in the table.
     assert table["engineers"].sum() == row["engineers_moved"]
     assert table.groupby("firm_at_end")["engineers"].sum().idxmax() == "Alpha"
+
+
+def seeker(valuation=None, months=2):
+    """Beta, rich enough to afford anything, seeks a start-up's team every month; Gamma is
+    the only start-up (with a reported valuation, or the model's)."""
+    gamma = {"cash": 50e6} if valuation is None else {"cash": 50e6, "valuation": valuation}
+    model = TalentMarket(scenario_of(small_market(
+        months=months, firms={"Gamma": gamma, "Beta": {"cash": 1e15, "policy": {
+            "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
+            "max_price_share": 1.0, "premium": 1.1, "growth": {"researcher": 5.0}}}})))
+    model.run()
+    return model.deals
+
+
+def test_a_sought_deal_is_priced_at_the_reported_valuation_times_the_premium():
+    deal = seeker(valuation=20e6).iloc[0]
+    assert deal["origin"] == "model" and not deal["blocked"]
+    assert deal["valuation"] == 20e6
+    assert deal["price"] == pytest.approx(1.1 * 20e6) and deal["premium"] == pytest.approx(1.1)
+    # Without a reported valuation, the model's: cash + valuation_years x the team's value.
+    own = seeker().iloc[0]
+    assert own["valuation"] > 50e6 and own["valuation"] != 20e6
+    assert own["price"] == pytest.approx(1.1 * own["valuation"])
+
+
+def test_a_buyer_pays_no_more_than_the_target_is_worth_to_it():
+    # Gamma's team is worth a few hundred million dollars to Beta over the valuation
+    # years: at a reported $100B, Beta could pay the price but does not.
+    assert seeker(valuation=100e9, months=6).empty
+    assert not seeker(valuation=20e6, months=6).empty
