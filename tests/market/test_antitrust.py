@@ -3,6 +3,8 @@ the same kind of deal just inside it (2023 US Merger Guidelines, 2004 EU Horizon
 Guidelines), on hand-made markets of top-tier headcounts; and the model's dated and own
 deals go through the same screen."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -59,8 +61,15 @@ EU_EDGES = {
 }
 
 
+def case_id(screen_name: str, case: str) -> str:
+    """A test id without spaces: ``us-level_just_below_1800``."""
+    return screen_name + "-" + re.sub(r"[^A-Za-z0-9]+", "_", case).strip("_")
+
+
 @pytest.mark.parametrize(("rules", "case"), [(US, k) for k in US_EDGES]
-                         + [(EU, k) for k in EU_EDGES])
+                         + [(EU, k) for k in EU_EDGES],
+                         ids=[case_id("us", k) for k in US_EDGES]
+                         + [case_id("eu", k) for k in EU_EDGES])
 def test_each_screen_blocks_just_past_its_edge_and_passes_just_inside(rules, case):
     market, level, rise, share, blocked = {**US_EDGES, **EU_EDGES}[case]
     top = top_tier(*market)
