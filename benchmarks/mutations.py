@@ -113,7 +113,7 @@ MUTATIONS = (
              "best[1], review_it=False,"),
     Mutation("reported_valuation_ignored", "targets priced at the model's valuation though "
              "the scenario reports one", "sim/market/deals.py",
-             "return None if named is None else named.valuation",
+             "return None if math.isnan(reported) else float(reported)",
              "return None"),
     Mutation("buyer_overpays", "a buyer pays more than the target is worth to it",
              "sim/market/deals.py",

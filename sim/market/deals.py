@@ -29,6 +29,8 @@ its staff, a form that avoided merger review.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.market.antitrust import review
@@ -49,10 +51,10 @@ def scheduled_targets(state: MarketState) -> set[int]:
 
 
 def reported_valuation(state: MarketState, firm: int) -> float | None:
-    """The firm's reported post-money valuation (``firms.NAME.valuation``, as at the
-    start), or None if the scenario gives none (generated firms never have one)."""
-    named = state.spec.firms.get(state.firm_names[firm])
-    return None if named is None else named.valuation
+    """The firm's reported post-money valuation as of this month (``firms.NAME.valuation``,
+    updated by its ``funding_round`` events), or None if none is reported."""
+    reported = state.firms[firm].valuation
+    return None if math.isnan(reported) else float(reported)
 
 
 def seek_deals(state: MarketState, heads: np.ndarray) -> None:

@@ -230,7 +230,9 @@ def test_deal_teams_of_a_done_deal_are_the_team_at_the_buyer_and_after():
 def seeker(valuation=None, months=2):
     """Beta, rich enough to afford anything, seeks a start-up's team every month; Gamma is
     the only start-up (with a reported valuation, or the model's)."""
-    gamma = {"cash": 50e6} if valuation is None else {"cash": 50e6, "valuation": valuation}
+    gamma = {"cash": 50e6}
+    if valuation is not None:  # with Gamma's staff (about a quarter of the market)
+        gamma.update(valuation=valuation, headcount=1_400)
     model = TalentMarket(scenario_of(small_market(
         months=months, firms={"Gamma": gamma, "Beta": {"cash": 1e15, "policy": {
             "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
@@ -240,13 +242,13 @@ def seeker(valuation=None, months=2):
 
 
 def test_a_sought_deal_is_priced_at_the_reported_valuation_times_the_premium():
-    deal = seeker(valuation=20e6).iloc[0]
+    deal = seeker(valuation=200e6).iloc[0]
     assert deal["origin"] == "model" and not deal["blocked"]
-    assert deal["valuation"] == 20e6
-    assert deal["price"] == pytest.approx(1.1 * 20e6) and deal["premium"] == pytest.approx(1.1)
+    assert deal["valuation"] == 200e6
+    assert deal["price"] == pytest.approx(1.1 * 200e6) and deal["premium"] == pytest.approx(1.1)
     # Without a reported valuation, the model's: cash + valuation_years x the team's value.
     own = seeker().iloc[0]
-    assert own["valuation"] > 50e6 and own["valuation"] != 20e6
+    assert own["valuation"] > 50e6 and own["valuation"] != 200e6
     assert own["price"] == pytest.approx(1.1 * own["valuation"])
 
 
@@ -254,4 +256,4 @@ def test_a_buyer_pays_no_more_than_the_target_is_worth_to_it():
     # Gamma's team is worth a few hundred million dollars to Beta over the valuation
     # years: at a reported $100B, Beta could pay the price but does not.
     assert seeker(valuation=100e9, months=6).empty
-    assert not seeker(valuation=20e6, months=6).empty
+    assert not seeker(valuation=200e6, months=6).empty
