@@ -294,9 +294,10 @@ def test_fact_2_needs_the_run_to_have_priced_a_third_of_each_tier():
 
 
 def test_the_flagship_ends_in_december_2025_and_no_deal_is_dated_after(flagship):
-    # Month m is dated start + m (month 0 is the state in Jan 2023): the last month run is
-    # the last month of the facts' period, and so is the latest any deal can be dated.
+    # Month m is dated start + m (month 0, the initial state, is dated 2022-12): months 1-36
+    # are 2023-2025, and no deal can be dated after the facts' period.
     market = flagship.model.market
-    assert market["date"].iloc[0] == "2023-01" and market["date"].iloc[-1] == "2025-12"
+    assert market["date"].iloc[0] == "2022-12" and market["date"].iloc[-1] == "2025-12"
+    assert (market["date"].str[:4] == "2023").sum() == 12
     deals = flagship.model.deals
     assert (deals["date"] <= "2025-12").all()
