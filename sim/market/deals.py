@@ -2,7 +2,9 @@
 
 **Acquisition (acqui-hire).** A firm with cash and a talent gap (top-tier headcount below
 its target) buys an AI start-up for its team. Price P = V_target x premium, with V the
-valuation of :mod:`sim.market.production`. The whole team joins the buyer; the target's cash and
+target's reported valuation (its latest: the scenario's, then its funding rounds'), else
+the valuation of :mod:`sim.market.production`; the buyer pays no more than the target is
+worth to it (:func:`seek_deals`). The whole team joins the buyer; the target's cash and
 GPUs become the buyer's and the target leaves the market. A share r of P is paid as
 retention packages to the team, the rest to the target's owners (investors).
 
