@@ -4,14 +4,16 @@ Usage::
 
     python benchmarks/deal_counts.py --seeds 20 --workers 2
     python benchmarks/deal_counts.py --seeds 20 --set 'antitrust.rule="eu_2004"'
-    python benchmarks/deal_counts.py --seeds 20 --scenario scenarios/counterfactuals/strict_antitrust.toml
+    python benchmarks/deal_counts.py --seeds 20 \
+        --scenario scenarios/counterfactuals/strict_antitrust.toml
 
 Runs ``scenarios/ai_talent_war_2024.toml`` (or ``--scenario``) for seeds 1..N (at most
-``--workers`` processes) and prints, from each run's ``deals`` (what ``deals.csv`` holds): the number of the model's
-own deals done per run (``origin`` = ``model``; the dated deals of the timeline are not
-counted) with its mean, a 95% interval of the mean (t interval over the seeds) and its
-distribution; the number blocked, and of all deals (dated ones too); each pair buyer -> target with the runs it occurs in; and
-the dates of the last month run and of the latest deal (no deal can be dated after the
+``--workers`` processes, at most 2) and prints, from each run's ``deals`` (what
+``deals.csv`` holds): the number of the model's own deals done per run (``origin`` =
+``model``; the dated deals of the timeline are not counted) with its mean, a 95% interval
+of the mean (t interval over the seeds) and its distribution; the number blocked, and of
+all deals (dated ones too); each pair buyer -> target with the runs it occurs in; and the
+dates of the last month run and of the latest deal (no deal can be dated after the
 horizon). docs/calibration.md ("The model's own deals") sets these figures beside the
 record of 2023-2025.
 """
