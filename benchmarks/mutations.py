@@ -83,6 +83,53 @@ MUTATIONS = (
              "reserved = set() if state.spec.economy.rewrite_history else "
              "scheduled_targets(state)",
              "reserved: set[int] = set()"),
+    Mutation("us_level_ignored", "the US 2023 screen's HHI level of 1,800 ignored",
+             "sim/market/antitrust.py",
+             "if delta > rules.us_hhi_delta and level > rules.us_hhi_level:",
+             "if delta > rules.us_hhi_delta:"),
+    Mutation("us_rise_ignored", "the US 2023 screen's rise of 100 ignored in a concentrated "
+             "market", "sim/market/antitrust.py",
+             "if delta > rules.us_hhi_delta and level > rules.us_hhi_level:",
+             "if level > rules.us_hhi_level:"),
+    Mutation("us_share_ignored", "the US 2023 screen's 30% share clause dropped",
+             "sim/market/antitrust.py",
+             "if delta > rules.us_hhi_delta and share > rules.us_share:",
+             "if False:"),
+    Mutation("eu_band_edge_moved", "the EU 2004 band edge moved from 2,000 to 2,050",
+             "sim/market/antitrust.py",
+             "if level <= rules.eu_band_level:",
+             "if level <= rules.eu_band_level + 50:"),
+    Mutation("eu_safe_level_ignored", "the EU 2004 safe level of 1,000 ignored",
+             "sim/market/antitrust.py",
+             "    if level < rules.eu_safe_level:\n",
+             "    if False:\n"),
+    Mutation("license_and_hire_never_reviewed", "license-and-hire never reviewed, whatever "
+             "the scenario says", "sim/market/antitrust.py",
+             'form == "license_and_hire" and not rules.review_license_and_hire',
+             'form == "license_and_hire"'),
+    Mutation("own_deals_unreviewed", "the model's own deals not screened",
+             "sim/market/deals.py",
+             "best[1], review_it=True,",
+             "best[1], review_it=False,"),
+    Mutation("reported_valuation_ignored", "targets priced at the model's valuation though "
+             "the scenario reports one", "sim/market/deals.py",
+             "return None if math.isnan(reported) else float(reported)",
+             "return None"),
+    Mutation("buyer_overpays", "a buyer pays more than the target is worth to it",
+             "sim/market/deals.py",
+             "if 0 < price <= min(budget, whole) and",
+             "if 0 < price <= budget and"),
+    Mutation("deal_teams_wrong_month", "deal_teams.csv counts the team where it worked in the "
+             "deal's month, not at the end", "sim/model.py",
+             "* places.size + eng.firm[team] + 1",
+             "* places.size + state.firm_names.index(record.target) + 1"),
+    Mutation("deal_teams_after_the_move", "a done deal's team recorded after it moved (the "
+             "target's engineers left behind)", "sim/market/deals.py",
+             "    state.deal_records.append(record)\n    state.deal_teams.append(members)\n"
+             "    tallies.deals[buyer] += 1",
+             "    state.deal_records.append(record)\n"
+             "    state.deal_teams.append(state.members(target))\n"
+             "    tallies.deals[buyer] += 1"),
 )
 
 

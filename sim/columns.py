@@ -104,6 +104,17 @@ DEAL_BLOCKED = "blocked"
 DEAL_ENGINEERS_MOVED = "engineers_moved"
 DEAL_PRICE_PER_ENGINEER = "price_per_engineer"
 
+# deal_teams.csv: where the engineers of each deal attempt (done or blocked) work at the end
+# of the run, by tier and firm.
+DEAL_TEAM_DEAL = "deal"
+"""The deal attempt: its row in ``deals.csv``, counted from 0."""
+DEAL_TEAM_TIER = "tier"
+DEAL_TEAM_FIRM_AT_END = "firm_at_end"
+"""The firm the engineer works at when the run ends, or :data:`UNEMPLOYMENT_PLACE`."""
+DEAL_TEAM_ENGINEERS = "engineers"
+DEAL_TEAM_COLUMNS = (DEAL_TEAM_DEAL, DATE, DEAL_BUYER, DEAL_TARGET, DEAL_FORM, DEAL_BLOCKED,
+                     DEAL_TEAM_TIER, DEAL_TEAM_FIRM_AT_END, DEAL_TEAM_ENGINEERS)
+
 
 def per_tier(measure: str, tier: str) -> str:
     """The column of ``measure`` for tier ``tier``: ``<measure>_<tier>``."""

@@ -366,6 +366,27 @@ class TalentMarket(mesa.Model):
         columns = [f.name for f in fields(DealRecord)]
         return pd.DataFrame([d.as_row() for d in self.state.deal_records], columns=columns)
 
+    @property
+    def deal_teams(self) -> pd.DataFrame:
+        """Where the engineers of each deal attempt (the target's team when the deal was
+        tried, done or blocked) work now, by tier and firm (what ``deal_teams.csv`` holds):
+        one row per deal, tier and firm (or unemployment) with at least one of them."""
+        state = self.state
+        eng = state.engineers
+        places = np.array([c.UNEMPLOYMENT_PLACE, *state.firm_names], dtype=object)
+        tiers = np.array(eng.tier_names, dtype=object)
+        rows = []
+        for k, (record, team) in enumerate(zip(state.deal_records, state.deal_teams,
+                                               strict=True)):
+            # (tier, place) codes of the team's engineers today; place 0 is unemployment
+            codes = eng.tier[team].astype(np.int64) * places.size + eng.firm[team] + 1
+            found, counts = np.unique(codes, return_counts=True)
+            for code, count in zip(found, counts, strict=True):
+                rows.append((k, record.date, record.buyer, record.target, record.form,
+                             record.blocked, tiers[code // places.size],
+                             places[code % places.size], int(count)))
+        return pd.DataFrame(rows, columns=list(c.DEAL_TEAM_COLUMNS))
+
     def engineer_table(self) -> pd.DataFrame:
         """The final state of every engineer (the run folder's ``engineers.csv.gz``)."""
         eng = self.state.engineers

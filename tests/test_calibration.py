@@ -1,6 +1,6 @@
 """The flagship scenario reproduces the 2023-2025 facts of docs/calibration.md.
 
-One fixed-seed run of the flagship (100,000 engineers, 36 months, ~5 s). Each check tests
+One fixed-seed run of the flagship (100,000 engineers, Jan 2023 - Dec 2025, ~5 s). Each check tests
 what the model *does* over the run - pay set by the market during the run (hires, moves,
 counter-offers), layoffs and pay indexes that change, where researchers choose to go,
 prices per engineer that depend on the teams the market leaves - not facts the scenario
@@ -291,3 +291,13 @@ def test_fact_2_needs_the_run_to_have_priced_a_third_of_each_tier():
     for key, value in (("ml_repriced", 0.2), ("researchers_repriced", 0.3),
                        ("ml_in_band", 0.55), ("researchers_in_band", 0.75)):
         assert not checks({**base, **m, key: value})["fact_2"], key
+
+
+def test_the_flagship_ends_in_december_2025_and_no_deal_is_dated_after(flagship):
+    # Month m is dated start + m (month 0, the initial state, is dated 2022-12): months 1-36
+    # are 2023-2025, and no deal can be dated after the facts' period.
+    market = flagship.model.market
+    assert market["date"].iloc[0] == "2022-12" and market["date"].iloc[-1] == "2025-12"
+    assert (market["date"].str[:4] == "2023").sum() == 12
+    deals = flagship.model.deals
+    assert (deals["date"] <= "2025-12").all()

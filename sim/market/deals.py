@@ -2,7 +2,9 @@
 
 **Acquisition (acqui-hire).** A firm with cash and a talent gap (top-tier headcount below
 its target) buys an AI start-up for its team. Price P = V_target x premium, with V the
-valuation of :mod:`sim.market.production`. The whole team joins the buyer; the target's cash and
+target's reported valuation (its latest: the scenario's, then its funding rounds'), else
+the valuation of :mod:`sim.market.production`; the buyer pays no more than the target is
+worth to it (:func:`seek_deals`). The whole team joins the buyer; the target's cash and
 GPUs become the buyer's and the target leaves the market. A share r of P is paid as
 retention packages to the team, the rest to the target's owners (investors).
 
@@ -29,6 +31,8 @@ its staff, a form that avoided merger review.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from sim.market.antitrust import review
@@ -48,13 +52,25 @@ def scheduled_targets(state: MarketState) -> set[int]:
             if isinstance(e, ForcedDeal) and spec.month_of(e.month) > state.month}
 
 
+def reported_valuation(state: MarketState, firm: int) -> float | None:
+    """The firm's reported post-money valuation as of this month (``firms.NAME.valuation``,
+    updated by its ``funding_round`` events), or None if none is reported."""
+    reported = state.firms[firm].valuation
+    return None if math.isnan(reported) else float(reported)
+
+
 def seek_deals(state: MarketState, heads: np.ndarray) -> None:
     """Acquisitive firms with a top-tier gap may buy a start-up's team this month.
 
-    With chance ``deal_rate`` a month, the buyer picks, among active AI start-ups it can
-    afford (price <= max_price_share x its cash), the one with the most value of AI talent
-    per dollar of price, sum_i v_i,buyer / P. Start-ups that a later dated deal names are
-    left alone (:func:`scheduled_targets`) unless ``[economy] rewrite_history`` is true.
+    With chance ``deal_rate`` a month, the buyer considers the active AI start-ups. A
+    target's price is P = V_t x premium, V_t its reported valuation if the scenario gives
+    one, else the model's, cash_t + Y sum_{i at t} v_it (Y = ``valuation_years``). The
+    team is worth W = cash_t + Y sum_{i at t} v_i,buyer to the buyer (its cash, and its AI
+    team valued by the buyer over the same years). The buyer can afford P <= max_price_share
+    x its cash, and pays no more than the target is worth to it, P <= W; among the targets
+    that pass both, it picks the one with the most value of AI talent per dollar of price,
+    sum_i v_i,buyer / P. Start-ups that a later dated deal names are left alone
+    (:func:`scheduled_targets`) unless ``[economy] rewrite_history`` is true.
     """
     out = None
     years = state.spec.economy.valuation_years
@@ -77,12 +93,16 @@ def seek_deals(state: MarketState, heads: np.ndarray) -> None:
             if (target.kind != "ai_startup" or t == buyer.index or t in reserved
                     or not out[t].any()):
                 continue
-            # V_t = cash_t + valuation_years * sum_i v_it, priced at a premium
-            value = state.ledger.cash[t] + team_value(factor[t], out[t], years)
+            # V_t: reported, or cash_t + Y sum_i v_it; priced at a premium
+            reported = reported_valuation(state, t)
+            value = (reported if reported is not None
+                     else state.ledger.cash[t] + team_value(factor[t], out[t], years))
             price = value * policy.premium
-            # what the target's AI team is worth to the buyer: sum_i v_i,buyer
+            # what the target's AI team is worth to the buyer a year: sum_i v_i,buyer
             worth = team_value(factor[buyer.index, ai], out[t, ai])
-            if 0 < price <= budget and worth / price > best_ratio:
+            # ... and the target to the buyer: W = cash_t + Y sum_i v_i,buyer
+            whole = state.ledger.cash[t] + years * worth
+            if 0 < price <= min(budget, whole) and worth / price > best_ratio:
                 best, best_ratio = (target, price), worth / price
         if best is not None:
             execute(state, buyer.index, best[0].index, policy.deal_form, best[1], review_it=True,
@@ -120,7 +140,8 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     eng, ledger, tallies = state.engineers, state.ledger, state.log.tallies
     policy = state.firms[buyer].policy
     members = state.members(target)
-    value = valuation(state, target, members)
+    reported = reported_valuation(state, target)
+    value = reported if reported is not None else valuation(state, target, members)
     share = policy.hire_share if hire_share is None else hire_share
     moving = _moving(state, buyer, members, form, share)
     retention = policy.retention_share * price
@@ -142,6 +163,7 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     if blocked:
         record.blocked, record.reason = True, reason
         state.deal_records.append(record)
+        state.deal_teams.append(members)
         tallies.deals_blocked[buyer] += 1
         return record
 
@@ -170,6 +192,7 @@ def _attempt(state: MarketState, buyer: int, target: int, form: str, price: floa
     when = state.month + state.rng.integers(1, DEPARTURE_WINDOW + 1, leavers.size)
     state.departures.append(Departures(len(state.deal_records), leavers, when))
     state.deal_records.append(record)
+    state.deal_teams.append(members)
     tallies.deals[buyer] += 1
     return record
 

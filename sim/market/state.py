@@ -198,6 +198,9 @@ class MarketState:
     """Whether any engineer values a firm amenity (the amenity term is skipped if not)."""
     deal_records: list[DealRecord] = field(default_factory=list)
     departures: list[Departures] = field(default_factory=list)
+    deal_teams: list[np.ndarray] = field(default_factory=list)
+    """The target's engineers at each deal attempt, done or blocked, in the order of
+    ``deal_records`` (where they work at the end is ``deal_teams.csv``)."""
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
 

@@ -24,6 +24,7 @@ from tqdm import tqdm
 from sim.errors import UserError
 from sim.model import TalentMarket
 from sim.output.rundir import (
+    DEAL_TEAMS,
     DEALS,
     ENGINEER_FILES,
     FIRMS,
@@ -55,6 +56,7 @@ def write_tables(model: TalentMarket, folder: Path,
     model.firm_records.to_csv(folder / FIRMS, index=False, lineterminator="\n")
     model.flows.to_csv(folder / FLOWS, index=False, lineterminator="\n")
     model.deals.to_csv(folder / DEALS, index=False, lineterminator="\n")
+    model.deal_teams.to_csv(folder / DEAL_TEAMS, index=False, lineterminator="\n")
     if engineers == "none":
         return
     path = folder / ENGINEER_FILES[engineers]

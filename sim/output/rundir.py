@@ -47,6 +47,7 @@ MARKET = "market.csv"
 FIRMS = "firms.csv"
 FLOWS = "flows.csv"
 DEALS = "deals.csv"
+DEAL_TEAMS = "deal_teams.csv"
 ENGINEERS_CSV = "engineers.csv"
 ENGINEERS_CSV_GZ = "engineers.csv.gz"
 ENGINEERS_PARQUET = "engineers.parquet"
@@ -65,7 +66,8 @@ DEAL_REASON = "reason"
 INCOMPLETE = ".incomplete-"
 """A folder being written is hidden and named ``.<final name>.incomplete-<pid>``."""
 LEFTOVER = re.compile(r"^\.(?P<name>.+)\.incomplete-(?P<pid>[0-9]{1,10})$")
-KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, *ENGINEER_FILES.values(),
+KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, DEAL_TEAMS,
+                         *ENGINEER_FILES.values(),
                          "differences.csv", "report.html"})
 """Files the output layer writes (with any ``*.png``): a leftover holding anything else is
 not ours and is kept."""

@@ -301,19 +301,56 @@ class Economy(Strict):
 
 
 class Antitrust(Strict):
-    """Competition review of deals."""
+    """Competition review of deals, on the employment of top-tier engineers by firm
+    (docs/ODD.md 7.10). The screens and their default thresholds are those of merger
+    control: the 2023 US Merger Guidelines (DOJ and FTC) and the 2004 EU Horizontal Merger
+    Guidelines; ``top_share`` and ``hhi_delta`` are simpler stylised rules."""
 
     enabled: bool = Field(False, description="Whether deals are reviewed at all.")
-    rule: Literal["top_share", "hhi_delta"] = Field(
-        "top_share",
-        description="`top_share`: block if the buyer's share of employed top-tier engineers "
-        "after the deal exceeds `threshold` percent. `hhi_delta`: block if the deal raises "
-        "the top-tier HHI by more than `threshold` points (0-10,000 scale).",
+    rule: Literal["us_2023", "eu_2004", "top_share", "hhi_delta"] = Field(
+        "us_2023",
+        description="`us_2023`: block if the post-deal HHI exceeds `us_hhi_level` and the "
+        "deal raises it by more than `us_hhi_delta`, or if the buyer's post-deal share "
+        "exceeds `us_share` percent and the HHI rises by more than `us_hhi_delta` (2023 US "
+        "Merger Guidelines). `eu_2004`: block unless the deal lies in a band where the 2004 "
+        "EU Horizontal Merger Guidelines find concerns unlikely: post-deal HHI below "
+        "`eu_safe_level`; up to `eu_band_level` with a rise below `eu_low_delta`; above it "
+        "with a rise below `eu_high_delta`. `top_share`: block if the buyer's share of "
+        "employed top-tier engineers after the deal exceeds `threshold` percent. "
+        "`hhi_delta`: block if the deal raises the top-tier HHI by more than `threshold` "
+        "points. HHI on the 0-10,000 scale.",
     )
-    threshold: NonNegative = Field(25.0, description="Threshold of the rule (see `rule`).")
+    threshold: NonNegative = Field(
+        25.0, description="Threshold of the `top_share` (percent) and `hhi_delta` (HHI "
+        "points) rules; unused by `us_2023` and `eu_2004`.")
+    us_hhi_level: NonNegative = Field(
+        1800.0, description="`us_2023`: HHI above which a market is highly concentrated.")
+    us_hhi_delta: NonNegative = Field(
+        100.0, description="`us_2023`: rise in HHI above which a deal is presumed to lessen "
+        "competition (in a highly concentrated market, or with a share above `us_share`).")
+    us_share: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        30.0, description="`us_2023`: buyer's post-deal share (percent) above which a deal "
+        "with a rise above `us_hhi_delta` is presumed to lessen competition.")
+    eu_safe_level: NonNegative = Field(
+        1000.0, description="`eu_2004`: post-deal HHI below which concerns are unlikely.")
+    eu_band_level: NonNegative = Field(
+        2000.0, description="`eu_2004`: edge between the middle band and the top band of "
+        "post-deal HHI.")
+    eu_low_delta: NonNegative = Field(
+        250.0, description="`eu_2004`: in the middle band, a rise below this raises no concern.")
+    eu_high_delta: NonNegative = Field(
+        150.0, description="`eu_2004`: above `eu_band_level`, a rise below this raises no "
+        "concern.")
     review_license_and_hire: bool = Field(
-        False, description="Whether license-and-hire deals are reviewed like acquisitions."
+        False, description="Whether license-and-hire deals are reviewed like acquisitions "
+        "(as the UK CMA reviewed Microsoft-Inflection as a merger situation)."
     )
+
+    @model_validator(mode="after")
+    def _bands(self) -> Antitrust:
+        if self.eu_safe_level > self.eu_band_level:
+            raise ValueError("eu_safe_level must not exceed eu_band_level")
+        return self
 
 
 # --------------------------------------------------------------------------- firms

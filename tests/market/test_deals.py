@@ -1,6 +1,7 @@
 """Acqui-hires and license-and-hire deals, under antitrust review."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim import TalentMarket
@@ -103,7 +104,8 @@ def test_auto_form_falls_back_to_license_and_hire_when_blocked():
                "firms": {"Alpha": {"cash": 100e9, "policy": {"acquisitive": True,
                                                              "deal_rate": 1.0,
                                               "growth": {"researcher": 2.0},
-                                              "max_price_share": 1.0, "premium": 2.0}},
+                                              "max_price_share": 1.0,
+                                              "premium": 1.1}},  # below W / V_t = 1.16
                          "Gamma": {"kind": "ai_startup", "cash": 50e6}}}
     model = TalentMarket(scenario_of(small_market(**changes)))
     model.step()
@@ -154,7 +156,7 @@ def history_market(rewrite):
         firms={"Gamma": {"cash": 50e6},
                "Beta": {"cash": 1e12, "policy": {
                    "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
-                   "max_price_share": 1.0, "growth": {"researcher": 5.0}}}})))
+                   "max_price_share": 1.0, "premium": 1.1, "growth": {"researcher": 5.0}}}})))
 
 
 def test_a_scheduled_deal_happens_as_reported_and_is_not_pre_empted():
@@ -181,3 +183,77 @@ def test_a_licence_deal_records_the_fee_as_its_price_and_packages_apart():
     assert row["licence_fee"] == 500e6 and row["retention_packages"] > 0
     assert row["buyer_cost"] == pytest.approx(500e6 + row["retention_packages"])
     assert row["price_per_engineer"] == pytest.approx(500e6 / row["engineers_moved"])
+
+
+def draining_market(antitrust):
+    """Alpha tries to buy Gamma's team in month 2; Gamma pays a third of what the others
+    pay, so its engineers leave for them over the following year."""
+    return TalentMarket(scenario_of(small_market(
+        months=14, antitrust=antitrust, events=[{**DEAL, "form": "acquisition"}],
+        firms={"Gamma": {"cash": 5e9, "pay": {"researcher": 330_000, "engineer": 70_000}}})))
+
+
+def test_deal_teams_counts_where_a_blocked_team_works_at_the_end():
+    model = draining_market({"enabled": True, "rule": "us_2023"})
+    model.step()
+    model.step()  # the deal month: blocked, the team stays at Gamma
+    assert model.deals.iloc[0]["blocked"]
+    team = model.members(model.firm_index("Gamma"))
+    model.run()
+    table = model.deal_teams
+    assert set(table["deal"]) == {0} and table["blocked"].all()
+    # Every engineer of the team is counted once, where it works when the run ends.
+    eng = model.engineers
+    names = np.array(["unemployment", *model.state.firm_names], dtype=object)
+    tiers = np.array(eng.tier_names, dtype=object)
+    expected = pd.Series(1, index=pd.MultiIndex.from_arrays(
+        [tiers[eng.tier[team]], names[eng.firm[team] + 1]])).groupby(level=[0, 1]).sum()
+    counted = table.set_index(["tier", "firm_at_end"])["engineers"].sort_index()
+    assert counted.to_dict() == expected.sort_index().to_dict()
+    # The team drained: most of it works elsewhere, at the firms that pay more.
+    by_firm = table.groupby("firm_at_end")["engineers"].sum()
+    assert by_firm.get("Gamma", 0) < 0.5 * team.size
+    assert by_firm.get("Alpha", 0) + by_firm.get("Beta", 0) > 0.25 * team.size
+
+
+def test_deal_teams_of_a_done_deal_are_the_team_at_the_buyer_and_after():
+    model = draining_market({"enabled": False})
+    model.run()
+    row = model.deals.iloc[0]
+    assert not row["blocked"]
+    table = model.deal_teams
+    # The whole team that moved (and those who left the buyer since) is in the table.
+    assert table["engineers"].sum() == row["engineers_moved"]
+    assert table.groupby("firm_at_end")["engineers"].sum().idxmax() == "Alpha"
+
+
+def seeker(valuation=None, months=2):
+    """Beta, rich enough to afford anything, seeks a start-up's team every month; Gamma is
+    the only start-up (with a reported valuation, or the model's)."""
+    gamma = {"cash": 50e6}
+    if valuation is not None:  # with Gamma's staff (about a quarter of the market)
+        gamma.update(valuation=valuation, headcount=1_400)
+    model = TalentMarket(scenario_of(small_market(
+        months=months, firms={"Gamma": gamma, "Beta": {"cash": 1e15, "policy": {
+            "acquisitive": True, "deal_rate": 1.0, "deal_form": "acquisition",
+            "max_price_share": 1.0, "premium": 1.1, "growth": {"researcher": 5.0}}}})))
+    model.run()
+    return model.deals
+
+
+def test_a_sought_deal_is_priced_at_the_reported_valuation_times_the_premium():
+    deal = seeker(valuation=200e6).iloc[0]
+    assert deal["origin"] == "model" and not deal["blocked"]
+    assert deal["valuation"] == 200e6
+    assert deal["price"] == pytest.approx(1.1 * 200e6) and deal["premium"] == pytest.approx(1.1)
+    # Without a reported valuation, the model's: cash + valuation_years x the team's value.
+    own = seeker().iloc[0]
+    assert own["valuation"] > 50e6 and own["valuation"] != 200e6
+    assert own["price"] == pytest.approx(1.1 * own["valuation"])
+
+
+def test_a_buyer_pays_no_more_than_the_target_is_worth_to_it():
+    # Gamma's team is worth a few hundred million dollars to Beta over the valuation
+    # years: at a reported $100B, Beta could pay the price but does not.
+    assert seeker(valuation=100e9, months=6).empty
+    assert not seeker(valuation=200e6, months=6).empty

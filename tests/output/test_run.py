@@ -8,11 +8,13 @@ import pandas as pd
 import pytest
 
 import sim.output.plots
+from sim import columns as c
 from sim import load_scenario
 from sim.output.run import run_scenario
 from tests.conftest import SCENARIOS
 
-DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "engineers.csv.gz")
+DATA_FILES = ("market.csv", "firms.csv", "flows.csv", "deals.csv", "deal_teams.csv",
+              "engineers.csv.gz")
 PLOTS = ("headcount.png", "pay_by_tier.png", "gpu_vs_top_share.png", "moves_matrix.png",
          "pay_by_firm.png", "top_share_by_firm.png", "timeline.png", "rates.png", "deals.png",
          "counter_offers.png", "pay_index_layoffs.png",
@@ -33,6 +35,21 @@ def test_same_seed_gives_identical_files(tmp_path, flagship_small):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     assert (a / "market.csv").read_bytes() != (c / "market.csv").read_bytes()
     assert (a / "engineers.csv.gz").read_bytes() != (c / "engineers.csv.gz").read_bytes()
+
+
+def test_the_run_folder_says_where_each_deal_s_engineers_work_at_the_end(tmp_path,
+                                                                         flagship_small):
+    folder = run_scenario(flagship_small, seed=11, out=tmp_path / "run", progress=False,
+                          plots=False, engineers="csv")
+    deals = pd.read_csv(folder / "deals.csv")
+    teams = pd.read_csv(folder / "deal_teams.csv")
+    engineers = pd.read_csv(folder / "engineers.csv")
+    assert tuple(teams.columns) == c.DEAL_TEAM_COLUMNS
+    assert len(deals) == 1 and teams["deal"].eq(0).all()   # Databricks-MosaicML, 2023-06
+    # The acquired team, every one of them, counted where the engineer table places them.
+    assert teams["engineers"].sum() == deals.loc[0, "engineers_moved"]
+    at_buyer = teams.loc[teams["firm_at_end"] == "Databricks", "engineers"].sum()
+    assert 0 < at_buyer <= (engineers["firm"] == "Databricks").sum()
 
 
 def test_the_default_engineer_table_is_compressed_csv_without_time_or_name(tmp_path,
