@@ -54,6 +54,29 @@ def test_a_dated_round_pays_the_firm_and_the_funding_rule_stays_away():
     assert model.ledger.total == pytest.approx(model.ledger.initial_total)
 
 
+def test_a_dated_round_adds_its_amount_to_the_firms_cash():
+    # The same market with and without a round of $500M for Gamma in month 3 (Gamma has
+    # cash enough that nothing else it does depends on it): from month 3 its cash is higher
+    # by the amount, and the investors paid it.
+    def run(events):
+        data = small_market(months=5, firms={"Gamma": {"kind": "ai_startup"}}, events=events)
+        model = TalentMarket(scenario_of(data))
+        model.run()
+        return model
+    with_round = run([{"type": "funding_round", "month": 3, "firm": "Gamma", "amount": 5e8}])
+    without = run([])
+    gamma = with_round.firm_index("Gamma")
+    records = {name: m.firm_records.query("firm == 'Gamma'").set_index("month")
+               for name, m in (("with", with_round), ("without", without))}
+    gap = records["with"]["cash"] - records["without"]["cash"]
+    assert (gap.loc[:2] == 0).all()
+    assert np.allclose(gap.loc[3:], 5e8, rtol=1e-12)
+    assert records["with"]["headcount"].equals(records["without"]["headcount"])
+    assert (with_round.ledger.cash[gamma] - without.ledger.cash[gamma]
+            == pytest.approx(without.ledger.outside["investors"]
+                             - with_round.ledger.outside["investors"]))
+
+
 def test_a_gpu_stock_event_sets_the_stock_from_its_month():
     data = small_market(months=4, events=[
         {"type": "gpu_stock", "month": 2, "firm": "Gamma", "gpus": 100_000}])
