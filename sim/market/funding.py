@@ -25,7 +25,7 @@ def raise_funding(state: MarketState) -> None:
     ai = state.engineers.tier_ai
     for firm in state.active_firms():
         if firm.kind not in ("ai_startup", "frontier_lab") or (
-                firm.index in state.timeline.funded):
+                firm.index in state.timeline.funded) or state.month < firm.founded:
             continue
         if firm.runway() >= economy.funding_runway_months or state.rng.random() >= chance:
             continue

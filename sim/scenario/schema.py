@@ -148,13 +148,13 @@ class Tier(Strict):
     bargaining_power: Share = Field(
         0.3,
         description=(
-            "Worker's bargaining power beta in counter-offer auctions (Cahuc, Postel-Vinay "
-            "and Robin 2006): the engineer gets the outside option plus beta x the surplus "
-            "(the higher firm value minus the outside option). 0: the Postel-Vinay-Robin "
-            "wage (the lower value); 1: the whole value. Default 0.3: CPR 2006 find no "
-            "significant bargaining power for low- and intermediate-skilled workers and a "
-            "modestly positive one for the high-skilled (the value is an assumption, see "
-            "docs/calibration.md)."
+            "Share beta of the surplus the engineer gets in a counter-offer auction, a "
+            "reduced form (docs/ODD.md 7.8): the winner pays the loser's best bid, as pay at "
+            "the winner, plus beta x the rest of its own value. 0: the Postel-Vinay-Robin "
+            "wage; 1: the winner's whole value. It splits the current-period surplus, not "
+            "values with the option value of future offers, so it is not the bargaining "
+            "power Cahuc, Postel-Vinay and Robin (2006) estimate. Default 0.3: an "
+            "assumption."
         ),
     )
     mission_preference: Pair = Field(

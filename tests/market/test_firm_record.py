@@ -143,3 +143,16 @@ def test_offers_follow_vacancies_not_size():
         offers[mode] = rows.loc["Gamma", "offers"].sum() / max(
             model.firm_records["offers"].sum(), 1)
     assert offers["vacancies"] > 2 * offers["size"], offers
+
+
+def test_top_tier_hires_below_the_threshold_are_counted_where_they_land():
+    # Gamma and Delta (2,000 GPUs) are below the 10,000 threshold, Alpha and Beta above.
+    model = TalentMarket(scenario_of(small_market(months=6)))
+    model.run()
+    firms = model.firm_records
+    below = firms[firms["gpus"] < model.spec.compute.threshold]
+    expected = below.groupby("month")["hires_researcher"].sum().reindex(
+        model.market["month"], fill_value=0)
+    counted = model.market.set_index("month")["top_hires_below_threshold"]
+    assert (counted.to_numpy() == expected.to_numpy()).all()
+    assert counted.sum() > 0  # the market makes it bind: small firms do hire researchers
