@@ -108,6 +108,27 @@ def test_the_value_of_talent_follows_the_valuation_per_head():
     assert 1e8 + years * 100 * mean_value == pytest.approx(2.1e9)
 
 
+def test_a_start_up_valued_highly_per_head_keeps_its_researchers_against_big_tech():
+    # Gamma and Delta are alike (AI start-ups, 2,000 GPUs, tfp 1, the same team, both
+    # match) but for Gamma's reported valuation: $20B for 200 staff. Read from what its
+    # investors paid, its researchers are worth more to it than to Alpha and Beta (big tech
+    # with 50,000 GPUs), so it wins the auctions that Delta, valued by its revenue product,
+    # loses: it keeps its researchers, Delta does not.
+    team = {"researcher": 150, "engineer": 300}
+    firms = {"Gamma": {"kind": "ai_startup", "team": team, "valuation": 2e10,
+                       "headcount": 200, "policy": {"counter_offer": "match"}},
+             "Delta": {"kind": "ai_startup", "team": team,
+                       "policy": {"counter_offer": "match"}}}
+    model = TalentMarket(scenario_of(small_market(months=12, firms=firms)))
+    model.run()
+    flows = model.flows
+    poached = flows[(flows["kind"] == "job_to_job") & (flows["tier"] == "researcher")
+                    & flows["destination"].isin(["Alpha", "Beta"])]
+    lost = poached.groupby("source")["engineers"].sum()
+    gamma, delta = lost.get("Gamma", 0), lost.get("Delta", 0)
+    assert delta - gamma > 4 * np.sqrt(gamma + delta), (gamma, delta)
+
+
 def test_a_round_at_a_higher_valuation_raises_what_talent_is_worth_to_the_firm():
     data = small_market(months=3, firms={"Gamma": {
         "kind": "ai_startup", "cash": 1e8, "valuation": 1e9, "headcount": 50}},
