@@ -2,32 +2,38 @@
 
 Usage::
 
-    python benchmarks/mutations.py            # every mutation, its tests, a table
+    python benchmarks/mutations.py                  # every mutation, the full suite, a table
+    python benchmarks/mutations.py -n 2             # the same with 2 pytest-xdist workers
     python benchmarks/mutations.py --only beta_ignored --tests tests/market
 
 Each mutation is a text patch of one source file (an exact string replaced by another).
-The script copies ``sim/``, ``tests/``, ``scenarios/`` and ``pyproject.toml`` into a
-temporary folder, applies the patch there (the working tree is never touched), and runs
-the given tests against the copy (``PYTHONPATH`` puts the copy's ``sim`` first). It prints
-one row per mutation: the tests that fail (catch it). A mutation no test catches is a gap.
-The table is recorded in docs/validation.md, section "Mutations".
+The script copies the project (``sim/``, ``tests/``, ``scenarios/``, ``docs/``,
+``benchmarks/``, ``README.md``, ``pyproject.toml``) into a temporary folder, applies the
+patch there (the working tree is never touched), and runs the given tests against the copy
+(``PYTHONPATH`` puts the copy's ``sim`` first). Every failing test is listed (no ``-x``;
+``--maxfail`` can bound a run). Tests that already fail on the unmutated copy are reported
+once and not counted as catching a mutation. It prints one row per mutation: the tests that
+fail (catch it) and the minutes the run took. A mutation no test catches is a gap. The
+table is recorded in docs/validation.md, section "Mutations".
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("sim", "tests", "scenarios", "pyproject.toml")
-DEFAULT_TESTS = ("tests/market", "tests/agents", "tests/test_model.py")
+COPIED = ("sim", "tests", "scenarios", "docs", "benchmarks", "README.md", "pyproject.toml")
+DEFAULT_TESTS = ("tests",)
 
 
 @dataclass(frozen=True)
@@ -46,18 +52,35 @@ MUTATIONS = (
              "sim/market/counteroffers.py",
              "    keeps = v_inc >= v_p\n",
              "    keeps = np.ones_like(v_inc, dtype=bool)\n    wage = high * 1.2\n"),
-    Mutation("switching_cost_sign", "a flipped sign of the switching cost",
+    Mutation("poacher_wins_ties", "a tie goes to the poacher (keeps = v_inc > v'_P)",
+             "sim/market/counteroffers.py",
+             "    keeps = v_inc >= v_p\n",
+             "    keeps = v_inc > v_p\n"),
+    Mutation("dollar_auction", "auctions in dollars, not utility (exchange rate forced to 1)",
+             "sim/market/counteroffers.py",
+             "    return np.where(w_pay > 0, rate, 1.0)",
+             "    return np.ones_like(rate)"),
+    Mutation("switching_cost_out_of_auction",
+             "the switching cost left out of the auction (only the choice counts it)",
+             "sim/market/counteroffers.py",
+             "employed, incumbent, 0)) + state.spec.choice.switching_cost, 0.0)",
+             "employed, incumbent, 0)), 0.0)"),
+    Mutation("switching_cost_sign", "a flipped sign of the switching cost in the choice",
              "sim/market/matching.py",
              "current += state.spec.choice.switching_cost",
              "current -= state.spec.choice.switching_cost"),
-    Mutation("layoffs_ai_first", "laying off AI staff before non-AI staff",
-             "sim/market/layoffs.py",
-             "(eng.tier_ai[eng.tier[who]].astype(np.int64) << 41)",
-             "((1 - eng.tier_ai[eng.tier[who]].astype(np.int64)) << 41)"),
-    Mutation("posted_pay_frozen", "frozen posted pay (adaptive pay never rises)",
-             "sim/agents/firms.py",
-             "self.pay = np.where(raise_, np.maximum(self.pay, capped), self.pay)",
-             "self.pay = self.pay"),
+    Mutation("beta_ignored", "beta ignored (the worker gets the whole surplus)",
+             "sim/market/counteroffers.py",
+             "    wage = outside + beta * surplus\n",
+             "    wage = outside + 1.0 * surplus\n"),
+    Mutation("amenities_ignored", "amenities ignored (safety focus and openness valued at 0)",
+             "sim/market/counteroffers.py",
+             "    if state.values_amenities:\n",
+             "    if False:\n"),
+    Mutation("vesting_ignored", "vesting ignored (leaving forfeits nothing of the stock pay)",
+             "sim/market/equity.py",
+             "    return (tables.share[firm] * pay * tables.unvested[firm, col]\n",
+             "    return (0.0 * tables.share[firm] * pay * tables.unvested[firm, col]\n"),
     Mutation("gpu_term_removed", "the GPU term removed from utility",
              "sim/market/utility.py",
              "return w_gpu * pull + w_mission * mission_fit(preference, mission)",
@@ -66,18 +89,64 @@ MUTATIONS = (
              "sim/market/utility.py",
              "return w_gpu * pull + w_mission * mission_fit(preference, mission)",
              "return w_gpu * pull - w_mission * mission_fit(preference, mission)"),
-    Mutation("beta_ignored", "beta ignored (the worker gets the whole surplus)",
-             "sim/market/counteroffers.py",
-             "    wage = outside + beta * surplus\n",
-             "    wage = outside + 1.0 * surplus\n"),
-    Mutation("vesting_ignored", "vesting ignored (leaving forfeits nothing of the stock pay)",
-             "sim/market/equity.py",
-             "    return (tables.share[firm] * pay * tables.unvested[firm, col]\n",
-             "    return (0.0 * tables.share[firm] * pay * tables.unvested[firm, col]\n"),
-    Mutation("amenities_ignored", "amenities ignored (safety focus and openness valued at 0)",
+    Mutation("forward_value_off", "no forward value of talent (Gamma_j = 1 whatever the growth)",
+             "sim/market/production.py",
+             "    return np.where(growth == 0.0, 1.0, ratio)",
+             "    return np.ones_like(growth)"),
+    Mutation("valuation_ignored", "reported valuations ignored (nu_j unused: value from tfp)",
+             "sim/market/planning.py",
+             "    if priced.any():",
+             "    if False:"),
+    Mutation("round_valuation_ignored",
+             "a funding round's valuation not re-pricing talent (nu_j kept from the start)",
+             "sim/market/events.py",
+             "            if not math.isnan(firm.valuation):\n                price_talent",
+             "            if False:\n                price_talent"),
+    Mutation("funding_round_unpaid", "a dated funding round recorded but its amount not paid",
+             "sim/market/events.py",
+             'state.ledger.from_outside("investors", firm.index, event.amount)',
+             'state.ledger.from_outside("investors", firm.index, 0.0)'),
+    Mutation("dated_rounds_and_the_rule",
+             "a firm with dated rounds also raising by the funding rule",
+             "sim/market/funding.py",
+             "                firm.index in state.timeline.funded) or",
+             "                False) or"),
+    Mutation("gpu_stock_ignored", "a dated GPU stock ignored",
+             "sim/market/events.py",
+             "                firm.gpus = event.gpus",
+             "                firm.gpus = firm.gpus"),
+    Mutation("founding_ignored", "founding dates ignored (every firm exists from the start)",
+             "sim/agents/firms.py",
+             "founded=0 if spec.founded is None else scenario.month_of(spec.founded),",
+             "founded=0,"),
+    Mutation("team_ignored", "reported teams ignored (every tier placed by size)",
+             "sim/model.py",
+             "stated = np.isfinite(team[:, t])",
+             "stated = np.zeros(team.shape[0], dtype=bool)"),
+    Mutation("vacancies_as_size", "offers drawn by size where the scenario says by vacancies",
              "sim/market/matching.py",
-             "    if state.values_amenities:\n",
-             "    if False:\n"),
+             '    if mode == "vacancies":',
+             "    if False:"),
+    Mutation("raises_fixed_drift",
+             "raises ignoring the share of offers declined (a fixed drift while short)",
+             "sim/agents/firms.py",
+             "raise_ = short & (self.pay > 0) & (declined > 0)\n"
+             "                raised = self.pay * (1.0 + policy.raise_rate * declined)",
+             "raise_ = short & (self.pay > 0)\n"
+             "                raised = self.pay * (1.0 + policy.raise_rate)"),
+    Mutation("posted_pay_frozen", "frozen posted pay (adaptive pay never rises)",
+             "sim/agents/firms.py",
+             "self.pay = np.where(raise_, np.maximum(self.pay, capped), self.pay)",
+             "self.pay = self.pay"),
+    Mutation("layoffs_ai_first", "laying off AI staff before non-AI staff",
+             "sim/market/layoffs.py",
+             "(eng.tier_ai[eng.tier[who]].astype(np.int64) << 41)",
+             "((1 - eng.tier_ai[eng.tier[who]].astype(np.int64)) << 41)"),
+    Mutation("layoff_order_reversed", "the layoff order reversed within the AI and non-AI "
+             "groups (highest value per cost first)",
+             "sim/market/layoffs.py",
+             'return who[np.argsort(key | share, kind="stable")]',
+             'return who[np.argsort(key | ((1 << 40) - 1 - share), kind="stable")]'),
     Mutation("scheduled_deal_pre_empted", "a scheduled deal pre-empted by the model's own",
              "sim/market/deals.py",
              "reserved = set() if state.spec.economy.rewrite_history else "
@@ -144,8 +213,21 @@ def apply(mutation: Mutation, root: Path) -> None:
     path.write_text(text.replace(mutation.old, mutation.new))
 
 
-def failing_tests(mutation: Mutation | None, tests: list[str]) -> tuple[list[str], str]:
-    """Run ``tests`` on a patched copy; return the failing test ids and pytest's last line."""
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of the tests gave: failing (or erroring) test ids, pytest's last line,
+    and the minutes it took."""
+
+    failed: tuple[str, ...]
+    summary: str
+    minutes: float
+
+
+def failing_tests(mutation: Mutation | None, tests: list[str], workers: int = 0,
+                  maxfail: int = 0) -> Outcome:
+    """Run ``tests`` on a (patched) copy of the project; every failing test is listed
+    (``maxfail`` > 0 stops after that many; ``workers`` > 0 runs them with pytest-xdist)."""
+    began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="talentwar-mutant-") as tmp:
         root = Path(tmp)
         for name in COPIED:
@@ -162,34 +244,58 @@ def failing_tests(mutation: Mutation | None, tests: list[str]) -> tuple[list[str
                                cwd=root, env=env, capture_output=True, text=True, check=True)
         if not check.stdout.strip().startswith(str(root)):
             raise SystemExit(f"the copy's sim was not imported: {check.stdout}")
+        options = ["-n", str(workers)] if workers else []
+        options += [f"--maxfail={maxfail}"] if maxfail else []
         result = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rf",
-             "--no-header", *tests],
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rfE",
+             "--no-header", *options, *tests],
             cwd=root, env=env, capture_output=True, text=True)
-    failed = sorted(set(re.findall(r"^FAILED (\S+)", result.stdout, flags=re.M)))
+    failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", result.stdout, flags=re.M)))
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    return failed, lines[-1] if lines else result.stderr[-200:]
+    summary = lines[-1] if lines else result.stderr[-200:]
+    if result.returncode not in (0, 1) and not failed:
+        failed = [f"(pytest exit status {result.returncode}: {summary})"]
+    return Outcome(tuple(failed), summary, (time.monotonic() - began) / 60.0)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="*", help="names of the mutations to run")
+    parser.add_argument("--only", nargs="*", help="names of the mutations to run, in order")
     parser.add_argument("--tests", nargs="*", default=list(DEFAULT_TESTS),
                         help="tests to run against each mutant (default: %(default)s)")
+    parser.add_argument("-n", "--workers", type=int, default=0,
+                        help="pytest-xdist workers per run (0: none; needs pytest-xdist)")
+    parser.add_argument("--maxfail", type=int, default=0,
+                        help="stop a run after this many failures (0: list every failure)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the run of the unmutated copy")
     args = parser.parse_args(argv)
-    chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
-    baseline, summary = failing_tests(None, args.tests)
-    if baseline:
-        print(f"the unmutated code already fails: {baseline} ({summary})")
-        return 1
-    print("| mutation | tests that catch it |")
-    print("|---|---|")
+    if args.workers and importlib.util.find_spec("xdist") is None:
+        raise SystemExit("-n needs pytest-xdist (pip install pytest-xdist)")
+    unknown = set(args.only or ()) - {m.name for m in MUTATIONS}
+    if unknown:
+        raise SystemExit(f"unknown mutations {sorted(unknown)}; known: "
+                         f"{[m.name for m in MUTATIONS]}")
+    by_name = {m.name: m for m in MUTATIONS}
+    chosen = [by_name[name] for name in args.only] if args.only else list(MUTATIONS)
+    print(f"tests: {' '.join(args.tests)}; workers: {args.workers or 'none'}", flush=True)
+    known_failures: set[str] = set()
+    if not args.no_baseline:
+        baseline = failing_tests(None, args.tests, args.workers)
+        known_failures = set(baseline.failed)
+        print(f"unmutated: {baseline.summary} ({baseline.minutes:.1f} min)"
+              + (f"; failing already, not counted: {sorted(known_failures)}"
+                 if known_failures else ""), flush=True)
+    print("| mutation | tests that catch it | minutes |")
+    print("|---|---|---|")
     missed = 0
     for mutation in chosen:
-        failed, summary = failing_tests(mutation, args.tests)
-        missed += not failed
-        caught = "<br>".join(f"`{t}`" for t in failed) if failed else "**none**"
-        print(f"| {mutation.what} (`{mutation.name}`) | {caught} |", flush=True)
+        outcome = failing_tests(mutation, args.tests, args.workers, args.maxfail)
+        caught_by = [t for t in outcome.failed if t not in known_failures]
+        missed += not caught_by
+        caught = "<br>".join(f"`{t}`" for t in caught_by) if caught_by else "**none**"
+        print(f"| {mutation.what} (`{mutation.name}`) | {caught} | {outcome.minutes:.1f} |",
+              flush=True)
     return 1 if missed else 0
 
 

@@ -77,3 +77,21 @@ def test_adaptive_posted_pay_rises_with_the_share_of_offers_declined_up_to_the_v
     assert np.array_equal(firm.pay, held)
 
 
+
+
+def test_a_firm_whose_offers_are_declined_raises_pay_faster_than_one_whose_offers_are_taken():
+    # Alpha and Beta are alike (big tech, 50,000 GPUs, adaptive pay, always short of
+    # researchers) but for posted pay: Alpha offers researchers 2M, Beta 1M like Gamma and
+    # Delta. Searchers hold two offers: Beta's are often declined for a better one, Alpha's
+    # rarely. Raises follow the share declined, so Beta's pay rises by more (a fixed drift
+    # would raise both by the same factor).
+    policy = {"pay_policy": "adaptive", "raise_rate": 0.02, "growth": {"researcher": 1.0}}
+    data = small_market(months=12, firms={
+        "Alpha": {"policy": policy, "pay": {"researcher": 2_000_000}},
+        "Beta": {"policy": policy}})
+    model = TalentMarket(scenario_of(data))
+    model.run()
+    pay = {name: model.firm(name).pay[0] for name in ("Alpha", "Beta")}
+    rise = {"Alpha": pay["Alpha"] / 2_000_000, "Beta": pay["Beta"] / 1_000_000}
+    assert rise["Beta"] > 1.0
+    assert rise["Beta"] - 1.0 > 2.0 * (rise["Alpha"] - 1.0), rise

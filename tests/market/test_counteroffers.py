@@ -316,3 +316,26 @@ def test_equal_firms_tie_and_the_employer_keeps_the_engineer(monkeypatch):
     decide(state, offers)
     assert model.engineers.firm[i] == alpha
     assert model.engineers.pay[i] == 200e3
+    assert offers.pay[0] == 120e3  # the poacher's offer is not raised: it lost the tie
+
+
+
+def test_between_two_firms_alike_in_every_term_ties_keep_researchers_where_they_are():
+    # Alpha and Beta are alike in value and in every term of utility (big tech, 50,000 GPUs,
+    # same mission, no outreach), both match, there is no switching cost, and they are the
+    # only firms that hire researchers: every auction for a researcher is a tie, which the
+    # employer keeps, paying the common value v. The engineer then weighs v against the
+    # other's posted pay (a third of v) and rarely leaves, with taste noise 0.3. Were ties
+    # won by the poacher at v, half of some 2,000 auctions would end in a move.
+    firms = {name: {"policy": {"counter_offer": "match"}} for name in ("Alpha", "Beta")}
+    firms.update({name: {"pay": {"researcher": 0}} for name in ("Gamma", "Delta")})
+    data = small_market(months=12, firms=firms, choice={"switching_cost": 0.0})
+    model = TalentMarket(scenario_of(data))
+    researchers = np.count_nonzero((model.engineers.firm >= 0) & (model.engineers.tier == 0))
+    model.run()
+    flows = model.flows
+    between = flows[(flows["tier"] == "researcher") & (flows["kind"] == "job_to_job")]
+    # Auctions were held, and won by the employer, at both firms.
+    for firm in ("Alpha", "Beta"):
+        assert by_firm(model, "counter_offers_accepted", firm) > 500
+    assert between["engineers"].sum() < 0.05 * researchers, between["engineers"].sum()

@@ -54,6 +54,29 @@ def test_a_dated_round_pays_the_firm_and_the_funding_rule_stays_away():
     assert model.ledger.total == pytest.approx(model.ledger.initial_total)
 
 
+def test_a_dated_round_adds_its_amount_to_the_firms_cash():
+    # The same market with and without a round of $500M for Gamma in month 3 (Gamma has
+    # cash enough that nothing else it does depends on it): from month 3 its cash is higher
+    # by the amount, and the investors paid it.
+    def run(events):
+        data = small_market(months=5, firms={"Gamma": {"kind": "ai_startup"}}, events=events)
+        model = TalentMarket(scenario_of(data))
+        model.run()
+        return model
+    with_round = run([{"type": "funding_round", "month": 3, "firm": "Gamma", "amount": 5e8}])
+    without = run([])
+    gamma = with_round.firm_index("Gamma")
+    records = {name: m.firm_records.query("firm == 'Gamma'").set_index("month")
+               for name, m in (("with", with_round), ("without", without))}
+    gap = records["with"]["cash"] - records["without"]["cash"]
+    assert (gap.loc[:2] == 0).all()
+    assert np.allclose(gap.loc[3:], 5e8, rtol=1e-12)
+    assert records["with"]["headcount"].equals(records["without"]["headcount"])
+    assert (with_round.ledger.cash[gamma] - without.ledger.cash[gamma]
+            == pytest.approx(without.ledger.outside["investors"]
+                             - with_round.ledger.outside["investors"]))
+
+
 def test_a_gpu_stock_event_sets_the_stock_from_its_month():
     data = small_market(months=4, events=[
         {"type": "gpu_stock", "month": 2, "firm": "Gamma", "gpus": 100_000}])
@@ -83,6 +106,27 @@ def test_the_value_of_talent_follows_the_valuation_per_head():
     mean_value = value_to_firm(state, members, np.full(members.size, gamma)).mean()
     years = model.spec.economy.valuation_years
     assert 1e8 + years * 100 * mean_value == pytest.approx(2.1e9)
+
+
+def test_a_start_up_valued_highly_per_head_keeps_its_researchers_against_big_tech():
+    # Gamma and Delta are alike (AI start-ups, 2,000 GPUs, tfp 1, the same team, both
+    # match) but for Gamma's reported valuation: $20B for 200 staff. Read from what its
+    # investors paid, its researchers are worth more to it than to Alpha and Beta (big tech
+    # with 50,000 GPUs), so it wins the auctions that Delta, valued by its revenue product,
+    # loses: it keeps its researchers, Delta does not.
+    team = {"researcher": 150, "engineer": 300}
+    firms = {"Gamma": {"kind": "ai_startup", "team": team, "valuation": 2e10,
+                       "headcount": 200, "policy": {"counter_offer": "match"}},
+             "Delta": {"kind": "ai_startup", "team": team,
+                       "policy": {"counter_offer": "match"}}}
+    model = TalentMarket(scenario_of(small_market(months=12, firms=firms)))
+    model.run()
+    flows = model.flows
+    poached = flows[(flows["kind"] == "job_to_job") & (flows["tier"] == "researcher")
+                    & flows["destination"].isin(["Alpha", "Beta"])]
+    lost = poached.groupby("source")["engineers"].sum()
+    gamma, delta = lost.get("Gamma", 0), lost.get("Delta", 0)
+    assert delta - gamma > 4 * np.sqrt(gamma + delta), (gamma, delta)
 
 
 def test_a_round_at_a_higher_valuation_raises_what_talent_is_worth_to_the_firm():

@@ -23,6 +23,9 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     j = model.firm_index("Delta")
     team = model.members(j)
     eng = model.engineers
+    # Pay is posted pay x productivity, so value per cost would be one number per tier:
+    # spread pay within the tier, so that the order within a group decides who goes.
+    eng.pay[team] *= np.random.default_rng(1).uniform(0.5, 1.5, team.size)
     ratio = revenue_product(model.state, team, np.full(team.size, j)) / eng.pay[team]
     ratio = dict(zip(team, ratio, strict=True))
     # As the next month begins: Delta, under margin pressure, now hires AI tiers only.
@@ -40,6 +43,10 @@ def test_layoffs_fall_on_the_lowest_value_per_cost_engineers():
     kept_non_ai = kept[~ai[kept]]
     # (value per cost equal to 1e-9 is a tie)
     assert max(ratio[i] for i in gone) <= min(ratio[i] for i in kept_non_ai) * (1 + 1e-9)
+    # Those laid off are exactly the non-AI engineers of lowest value per cost.
+    non_ai = team[~ai[team]]
+    lowest = non_ai[np.argsort([ratio[i] for i in non_ai])[:gone.size]]
+    assert set(gone) == set(lowest)
     assert state.log.tallies.layoffs[j, 1] == gone.size
 
 
@@ -74,16 +81,23 @@ def test_laid_off_engineers_return_to_the_market():
 def test_the_layoff_order_puts_non_ai_roles_first_then_the_lowest_revenue_per_cost():
     from sim.market.layoffs import layoff_order
 
-    model = TalentMarket(scenario_of(small_market(months=1)))
+    data = small_market(months=1, tiers={
+        tier: {"productivity": {"distribution": "lognormal", "sigma": 0.4}}
+        for tier in ("researcher", "engineer")})
+    model = TalentMarket(scenario_of(data))
     state = model.state
     eng = model.engineers
     team = model.members(model.firm_index("Alpha"))
+    # Revenue product per cost differs within each group: productivity and pay are spread
+    # independently (posted pay x productivity alone would make it one number per tier).
+    eng.pay[team] *= np.random.default_rng(2).uniform(0.5, 1.5, team.size)
     order = layoff_order(state, team)
     ai = eng.tier_ai[eng.tier[order]]
     assert ai.any() and not ai.all()
     # Every non-AI engineer comes before every AI engineer.
     assert not ai[: np.count_nonzero(~ai)].any()
-    # Within each, revenue product per cost ascends.
+    # Within each, revenue product per cost ascends, from the lowest to the highest.
     x = revenue_product(state, order, eng.firm[order]) / eng.pay[order]
     for part in (x[~ai], x[ai]):
+        assert part[-1] > 1.5 * part[0]
         assert np.all(np.diff(part) >= -1e-9 * part[1:])
