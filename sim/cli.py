@@ -136,9 +136,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
         text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
-        from sim.output.rundir import atomic_write_text
+        from sim.files import write_text
 
-        atomic_write_text(Path(args.out), text)
+        write_text(Path(args.out), text)
     else:
         sys.stdout.write(text)
     return 0

@@ -18,7 +18,6 @@ The search (deterministic given the seed, so a resume replays it from the cache)
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import math
 import os
@@ -45,7 +44,6 @@ from sim.calibration.store import (
     MANIFEST_FILE,
     POINTS_FILE,
     RUNS_FILE,
-    CsvAppender,
     cell,
     locked,
     read_runs,
@@ -53,11 +51,19 @@ from sim.calibration.store import (
 )
 from sim.calibration.worker import MomentJob
 from sim.errors import UserError
-from sim.output.rundir import atomic_write_text, git_commit, versions
+from sim.files import (
+    RunTable,
+    check_new_folder,
+    check_workers,
+    claim_folder,
+    git_commit,
+    versions,
+    write_text,
+)
+from sim.files.provenance import now, stamp
 from sim.scenario import apply_overrides, parse_override, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
 from sim.sweeps.designs import design_seed, point_overrides, toml_value
-from sim.sweeps.run import check_new_folder, check_workers
 from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
@@ -174,20 +180,20 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
     """
     check_workers(workers)
     plan = plan_calibration(calibration_file)
-    if out is None:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / "calibrations" / f"{plan.spec.name}-{stamp}"
-    folder = Path(out)
-    check_new_folder(folder, "calibration folder")
+    if out is not None:
+        check_new_folder(Path(out), "calibration folder", resume=f"--resume {out}")
     backend = make_backend(workers, dask)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if out is None:  # a default folder takes a free name: -2, -3... if it is taken
+            folder = claim_folder(Path("results") / "calibrations" / f"{plan.spec.name}-"
+                                  f"{stamp()}")
+        else:
+            folder = Path(out)
+            folder.mkdir(parents=True, exist_ok=True)
         manifest = {"calibration_file": plan.source, "calibration": plan.raw,
                     "base_path": plan.base_path, "base": plan.base, "versions": versions(),
-                    "git_commit": git_commit(),
-                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2,
-                                                              default=str) + "\n")
+                    "git_commit": git_commit(), "created": now().isoformat(timespec="seconds")}
+        write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str) + "\n")
     except BaseException:
         backend.close(cancel=True)
         raise
@@ -254,10 +260,10 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
     spec = plan.spec
     est = spec.estimator
     cache = read_runs(folder, plan.keys, plan.names)
-    runs = CsvAppender(folder / RUNS_FILE, run_header(plan.keys, plan.names))
+    runs = RunTable(folder / RUNS_FILE, run_header(plan.keys, plan.names)).appender()
     (folder / POINTS_FILE).unlink(missing_ok=True)  # rebuilt as the search replays
-    points = CsvAppender(folder / POINTS_FILE,
-                         ["point", "stage", *plan.keys, "objective", "runs_complete"])
+    points = RunTable(folder / POINTS_FILE, ["point", "stage", *plan.keys, "objective",
+                                             "runs_complete"]).appender()
     bar = tqdm(total=planned_runs(spec), initial=0, unit="run", desc=spec.name,
                disable=not progress, smoothing=0.1, dynamic_ncols=True)
     evaluator = Evaluator(spec, plan.job(), backend, cache, runs, bar)
@@ -272,7 +278,7 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
                 if key not in history and stage in ("design", "search"):
                     history[key] = (j, moments)
                 done = int(np.sum(np.all(np.isfinite(moments), axis=1)))
-                points.write([str(evaluator.point_id(key)), stage,
+                points.append([str(evaluator.point_id(key)), stage,
                               *(cell(v) for v in values), cell(j), str(done)])
                 out.append(j)
             return out
@@ -297,7 +303,7 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
         evaluated = evaluator.evaluate(flat)
         g_all = jacobian(pairs, evaluated[0::2], evaluated[1::2])
         for values in flat:
-            points.write([str(evaluator.point_id(tuple(values))), "jacobian",
+            points.append([str(evaluator.point_id(tuple(values))), "jacobian",
                           *(cell(v) for v in values), "", ""])
         info = inference(spec, estimate, g_all)
         profiles = _profiles(spec, estimate, evaluate)
@@ -471,7 +477,7 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     """Write the fitted scenario, parameters.csv, moments.csv, jacobian.csv,
     profiles.csv and identification.json (atomically)."""
     spec = plan.spec
-    atomic_write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate))
+    write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate))
     rows: list[list[Any]] = []
     for i, p in enumerate(spec.parameters):
         low, high = p.bounds
@@ -483,7 +489,7 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
                      estimate[i] - 1.96 * se, estimate[i] + 1.96 * se,
                      "yes" if on_bound else "no",
                      "no" if p.key in info.not_identified else "yes"])
-    atomic_write_text(folder / PARAMETERS_FILE, _csv_text(
+    write_text(folder / PARAMETERS_FILE, _csv_text(
         ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
          "on_bound", "identified"], rows))
     mean = mean_moments(moments)
@@ -496,13 +502,13 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
         rows.append([m.name, m.target, float(mean[j]), float(sd[j]), m.se,
                      float((mean[j] - m.target) / m.se), "held out" if m.held_out else "fitted",
                      m.measure.kind, m.source])
-    atomic_write_text(folder / MOMENTS_FILE, _csv_text(
+    write_text(folder / MOMENTS_FILE, _csv_text(
         ["moment", "target", "fitted_mean", "fitted_sd", "se", "t_ratio", "role", "measure",
          "source"], rows))
-    atomic_write_text(folder / JACOBIAN_FILE, _csv_text(
+    write_text(folder / JACOBIAN_FILE, _csv_text(
         ["moment", *plan.keys],
         [[m.name, *map(float, g_all[j])] for j, m in enumerate(spec.moments)]))
-    atomic_write_text(folder / PROFILES_FILE, _csv_text(
+    write_text(folder / PROFILES_FILE, _csv_text(
         ["parameter", "value", "objective"], [list(r) for r in profiles]))
     ident = {"objective": j_best, "estimate": dict(zip(plan.keys, estimate, strict=True)),
              "replicates": spec.estimator.replicates, "rank": info.rank,
@@ -514,4 +520,4 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
              "collinear": [list(c) for c in info.collinear], "warnings": info.warnings,
              "covariance": [[None if math.isnan(x) else float(x) for x in row]
                             for row in info.covariance]}
-    atomic_write_text(folder / IDENTIFICATION_FILE, json.dumps(ident, indent=2) + "\n")
+    write_text(folder / IDENTIFICATION_FILE, json.dumps(ident, indent=2) + "\n")

@@ -39,6 +39,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
+from sim.files import atomic_file, atomic_files
 from sim.output.palette import (
     GENERATED,
     OTHER_FIRMS,
@@ -58,7 +59,6 @@ from sim.output.rundir import (
     MONTH_DATE,
     NAME,
     RunFolder,
-    atomic_files,
     remove_leftovers,
 )
 
@@ -74,12 +74,14 @@ TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
-    """Save a figure as PNG by writing a temporary file and renaming it (``bbox_inches``
+    """Save a figure as PNG atomically (:func:`sim.files.atomic_file`; ``bbox_inches``
     ``"tight"``: nothing drawn outside the axes, such as a legend, is cut off)."""
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_file(path, "the plot") as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+                        metadata={"Software": None})
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -11,7 +11,6 @@ Sobol and Morris sweeps end with their sensitivity indices
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,9 @@ from typing import TYPE_CHECKING, Any, cast
 from tqdm import tqdm
 
 from sim.errors import UserError
+from sim.files import check_new_folder, check_workers, claim_folder
+from sim.files.folders import LOCK_FILE
+from sim.files.provenance import stamp
 from sim.model import TalentMarket
 from sim.scenario import apply_overrides, validate
 from sim.sweeps.analysis import write_sensitivity
@@ -56,8 +58,6 @@ MAX_RUNS = 10_000_000
 MAX_POINTS = 1_000_000
 #: The most design-matrix cells (points x parameters) a sweep may have.
 MAX_DESIGN_CELLS = 10_000_000
-#: The most local worker processes (``--workers``); more machines: use Dask.
-MAX_WORKERS = 1024
 
 
 @dataclass
@@ -234,22 +234,28 @@ def run_sweep(
     check_workers(workers)
     check_dask_target(dask)
     plan = plan_sweep(sweep_file)
-    if out is None:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / "sweeps" / f"{plan.spec.name}-{stamp}"
-    folder = Path(out)
-    check_new_folder(folder)
+    if out is not None:
+        check_new_folder(Path(out), "sweep folder", resume=f"--resume {out}")
     # a bad --dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []
+    folder = Path(out) if out is not None else Path("results") / "sweeps" / plan.spec.name
     try:
         try:
-            for parent in reversed([folder, *folder.parents]):
-                if not parent.exists():
-                    parent.mkdir()
-                    created.append(parent)
-            write_manifest(folder, plan)
-            write_status(folder, SweepState(plan.total, 0, 0, 0, complete=False))
+            if out is None:  # a default folder takes a free name: -2, -3... if it is taken
+                folder = claim_folder(folder.with_name(f"{plan.spec.name}-{stamp()}"))
+                created.append(folder)
+            else:
+                for parent in reversed([folder, *folder.parents]):
+                    if not parent.exists():
+                        parent.mkdir()
+                        created.append(parent)
+            with locked(folder):
+                if any(p.name != LOCK_FILE for p in folder.iterdir()):
+                    raise UserError(f"--out {folder}: another sweep started writing it "
+                                    "meanwhile; choose a new folder")
+                write_manifest(folder, plan)
+                write_status(folder, SweepState(plan.total, 0, 0, 0, complete=False))
         except (OSError, UserError) as err:
             _remove_created(created)
             if isinstance(err, OSError):
@@ -275,24 +281,6 @@ def _remove_created(created: list[Path]) -> None:
                 leftover.unlink()
         with contextlib.suppress(OSError):
             made.rmdir()
-
-
-def check_new_folder(folder: Path, what: str = "sweep folder") -> None:
-    """``--out`` must be a new or empty folder that can be created (``what`` names it in
-    the message: the sweep folder, the calibration folder)."""
-    try:
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
-                            f"continue it with --resume {folder}")
-        existing = next(p for p in [folder, *folder.parents] if p.exists())
-    except OSError as err:
-        raise UserError(f"--out {folder}: cannot use this folder: {err.strerror or err}"
-                        ) from None
-    except ValueError as err:  # e.g. a NUL byte in the path
-        raise UserError(f"--out {folder}: not a usable folder name: {err}") from None
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"--out {folder}: cannot create the {what}: {existing} is not "
-                        "a folder this user can write in")
 
 
 def resume_sweep(
@@ -323,16 +311,6 @@ def resume_sweep(
             raise UserError(f"--resume {folder}: {target} is not a file this user can read "
                             "and write")
     return _execute(plan, folder, workers, dask, progress=progress, retry_failed=retry_failed)
-
-
-def check_workers(workers: object) -> None:
-    """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not)."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
-    if workers > MAX_WORKERS:
-        raise UserError(f"--workers: {workers:,} is more than {MAX_WORKERS:,} worker "
-                        "processes; use fewer (never more workers than runs are used), or a "
-                        "Dask cluster (--dask) for more machines")
 
 
 def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, *,
