@@ -2,8 +2,8 @@
 
 Every command turns bad input (scenario files, command-line values, damaged result
 folders) into one clear message on standard error and exit status 2, never a traceback.
-Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by ``run``, ``plot``,
-``compare`` and ``report`` (the same clean-up, one line, exit status 143).
+Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by every command
+(the same clean-up, one line, exit status 143).
 """
 
 from __future__ import annotations
@@ -18,14 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.errors import InvariantError, UserError
+from sim.errors import InvariantError, Terminated, UserError
 
-SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema"})
+SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema",
+                                  "sweep", "calibrate"})
 """Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every clean-up that handles Ctrl-C runs."""
 
 
 def _non_negative_int(text: str) -> int:
@@ -241,7 +238,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``talentwar sweep``: run a sweep file, or resume a sweep folder.
 
     Exit status 0 (every run done), 1 (finished with failed runs), 2 (bad input, nothing
-    written), 130 (interrupted: says how many runs are recorded and how to resume).
+    written), 130 (interrupted) or 143 (SIGTERM): says how many runs are recorded and how to
+    resume.
     """
     from sim.sweeps.run import SweepInterrupted, resume_sweep, run_sweep
 
@@ -259,9 +257,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
                                 progress=not args.quiet)
     except SweepInterrupted as stop:
-        print(f"\ntalentwar sweep: interrupted; {stop.recorded:,} of {stop.total:,} runs "
+        what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
+        print(f"\ntalentwar sweep: {what}; {stop.recorded:,} of {stop.total:,} runs "
               f"recorded; resume with talentwar sweep --resume {stop.folder}", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
           f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
     print(summary.folder)

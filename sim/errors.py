@@ -23,3 +23,8 @@ class InvariantError(RuntimeError):
         super().__init__(f"month {month}: {what}")
         self.month = month
         self.what = what
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C (by the command line's handler) so that every clean-up
+    that handles Ctrl-C runs."""

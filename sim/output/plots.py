@@ -12,7 +12,6 @@ when it is interrupted, and die with it if it is killed).
 
 from __future__ import annotations
 
-import ctypes
 import math
 import multiprocessing
 import os
@@ -40,6 +39,7 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
 from sim.files import atomic_file, atomic_files
+from sim.files.processes import die_with_parent
 from sim.output.palette import (
     GENERATED,
     OTHER_FIRMS,
@@ -990,17 +990,13 @@ def _draw_chunk(task: tuple[list[str], Path]) -> list[str]:
     return _draw_some(*task)
 
 
-def _drawing_process() -> None:
+def _drawing_process(command: int) -> None:
     """Set up a drawing process: Ctrl-C is the command's to handle (it then terminates
-    this process), SIGTERM ends it, and it dies with the command even if that is killed."""
+    this process), SIGTERM ends it, and it dies with the command (pid ``command``) even if
+    that is killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        try:
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
+    die_with_parent(command)
 
 
 def _draw(run: RunFolder, names: list[str], folder: Path, workers: int) -> None:
@@ -1013,7 +1009,8 @@ def _draw(run: RunFolder, names: list[str], folder: Path, workers: int) -> None:
             _draw_some(names, folder)
             return
         chunks = [names[k::workers] for k in range(workers)]
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_drawing_process)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_drawing_process,
+                                                     initargs=(os.getpid(),))
         try:  # results as they come, so that a failure stops the others at once
             for _ in pool.imap_unordered(_draw_chunk, [(chunk, folder) for chunk in chunks]):
                 pass

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tqdm import tqdm
 
-from sim.errors import UserError
+from sim.errors import Terminated, UserError
 from sim.files import check_new_folder, check_workers, claim_folder
 from sim.files.folders import LOCK_FILE
 from sim.files.provenance import stamp
@@ -76,9 +76,11 @@ class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C (or another interrupt) stopped a sweep; the folder holds ``recorded`` of
     ``total`` runs and continues with ``talentwar sweep --resume FOLDER``."""
 
-    def __init__(self, folder: Path, state: SweepState) -> None:
+    def __init__(self, folder: Path, state: SweepState, cause: BaseException | None = None
+                 ) -> None:
         super().__init__(f"{state.describe()} in {folder}; resume with talentwar sweep "
                          f"--resume {folder}")
+        self.terminated = isinstance(cause, Terminated)  # SIGTERM rather than Ctrl-C
         self.folder = folder
         self.state = state
         self.recorded = state.recorded
@@ -262,10 +264,11 @@ def run_sweep(
                 raise UserError(f"--out {folder}: cannot create the sweep folder: "
                                 f"{err.strerror or err}") from None
             raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         backend.close(cancel=True)
         if (folder / "sweep.json").is_file():
-            raise SweepInterrupted(folder, SweepState(plan.total, 0, 0, 0, False)) from None
+            raise SweepInterrupted(folder, SweepState(plan.total, 0, 0, 0, False), err
+                                   ) from None
         raise
     except BaseException:
         backend.close(cancel=True)
@@ -353,7 +356,8 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
                                complete=True)
             write_status(folder, state)
     except KeyboardInterrupt as err:
-        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state)
+        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state,
+                                                                              err)
         with contextlib.suppress(UserError, KeyboardInterrupt):
             write_status(folder, stop.state)  # the truth: not complete, this many recorded
         raise stop from None
@@ -406,9 +410,9 @@ def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: 
                     failed += 1
                     bar.set_postfix(failed=failed)
                 bar.update(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         raise SweepInterrupted(folder, SweepState(plan.total, done + failed, done, failed,
-                                                  complete=False)) from None
+                                                  complete=False), err) from None
     finally:
         if bar is not None:
             bar.close()
