@@ -42,15 +42,40 @@ def _positive_int(text: str) -> int:
     return value
 
 
+FILE_KINDS = (("calibrate", "a calibration file", ("moments", "estimator")),
+              ("sweep", "a sweep file", ("measures", "design", "parameters", "replicates")))
+"""Keys that only a calibration or a sweep file has (never a scenario), and the command
+that takes such a file."""
+
+
+def _load_scenario(path: Path, overrides: Sequence[str] = ()) -> Any:
+    """The scenario of ``path`` (with ``overrides``); a calibration or sweep file given in its
+    place is named as such, with the command that takes it."""
+    from sim.scenario import load_scenario, parse_toml_file
+
+    try:
+        return load_scenario(path, overrides)
+    except UserError:
+        try:
+            data = parse_toml_file(Path(path), "scenario")
+        except UserError:
+            data = {}
+        for command, what, keys in FILE_KINDS:
+            found = [k for k in keys if k in data]
+            if found:
+                raise UserError(f"{path}: {what} (it has {found[0]!r}), not a scenario; run "
+                                f"it with talentwar {command} {path}") from None
+        raise
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``talentwar run``: run a scenario into a run folder and print its path."""
     from sim.output.run import run_scenario
-    from sim.scenario import load_scenario
 
     overrides = list(args.set)
     if args.months is not None:
         overrides.append(f"months={args.months}")
-    scenario = load_scenario(args.scenario, overrides)
+    scenario = _load_scenario(args.scenario, overrides)
     if args.replicates is not None:
         from sim.sweeps.replicates import run_replicates
 
@@ -89,13 +114,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """``talentwar validate``: check scenario files without running them."""
     from sim.model import check_memory
-    from sim.scenario import load_scenario
     from sim.scenario.advice import scenario_warnings
 
     failed = 0
     for path in args.files:
         try:
-            scenario = load_scenario(path)
+            scenario = _load_scenario(path)
             memory = check_memory(scenario, str(path))
         except UserError as err:
             print(err, file=sys.stderr)
@@ -141,11 +165,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warn_if_leftover(folder: Path) -> None:
+    """Warn that ``folder`` is the hidden folder an interrupted command was writing (its
+    contents may be incomplete), naming the folder it was to become."""
+    from sim.files import LEFTOVER, writer_alive
+
+    found = LEFTOVER.match(folder.name)
+    if found is None:
+        return
+    try:
+        written = folder.stat().st_mtime
+    except OSError:
+        return
+    pid = int(found["pid"])
+    state = ("is still writing it" if writer_alive(pid, written)
+             else "was interrupted before it finished")
+    print(f"talentwar: warning: {folder} is the hidden folder in which process {pid} was "
+          f"writing {found['name']}; that process {state}, so what it holds may be "
+          "incomplete", file=sys.stderr)
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``talentwar plot``: redraw the plots of a run, replicate or sweep folder."""
     from sim.output.replicates import is_replicate_folder, plot_replicates
 
     folder = Path(args.run_dir)
+    _warn_if_leftover(folder)
     if (folder / "sweep.json").is_file():
         from sim.sweeps.plots import plot_sweep
         from sim.sweeps.report import partial_warning
@@ -214,6 +259,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.compare and len(args.paths) > 1:
         raise UserError("several folders given: add --compare to compare runs in one report")
     folders = [Path(p) for p in args.paths]
+    for folder in folders:
+        _warn_if_leftover(folder)
     if len(folders) == 1 and is_calibration(folders[0]):
         print(write_calibration_report(folders[0], args.out))
         return 0
