@@ -87,6 +87,19 @@ class SweepInterrupted(KeyboardInterrupt):
         self.total = state.total
 
 
+class SweepWriteFailed(UserError):
+    """The sweep's tables could not be written (a full disk, a folder gone read-only); the
+    folder holds the runs of ``state`` and continues with ``--resume`` once it can be
+    written."""
+
+    def __init__(self, folder: Path, state: SweepState, err: OSError) -> None:
+        super().__init__(f"{folder}: cannot write the sweep's tables: "
+                         f"{err.strerror or err}; {state.describe()}; make room and "
+                         f"continue with talentwar sweep --resume {folder}")
+        self.folder = folder
+        self.state = state
+
+
 def plan_sweep(path: str | Path) -> Plan:
     """Read a sweep file, build its design and check it before any run.
 
@@ -355,6 +368,10 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
             state = SweepState(state.total, state.recorded, state.done, state.failed,
                                complete=True)
             write_status(folder, state)
+    except SweepWriteFailed as err:
+        with contextlib.suppress(UserError, KeyboardInterrupt):
+            write_status(folder, err.state)  # the truth: not complete, this many recorded
+        raise
     except KeyboardInterrupt as err:
         stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state,
                                                                               err)
@@ -402,7 +419,14 @@ def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: 
                 except Exception as err:  # the run's result never came back
                     result = RunResult(task.run_id, FAILED, f"{type(err).__name__}: {err} "
                                        "(the run's worker failed)", [], 0.0)
-                writer.write(task, result)
+                try:
+                    writer.write(task, result)
+                except OSError as err:  # a full disk: say so once, keep what is recorded
+                    with contextlib.suppress(OSError):
+                        writer.close()
+                    raise SweepWriteFailed(folder, SweepState(plan.total, done + failed, done,
+                                                              failed, complete=False), err
+                                           ) from None
                 ran += 1
                 if result.status == DONE:
                     done += 1

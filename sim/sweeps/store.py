@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sim.errors import UserError
-from sim.files import RunTable, git_commit, lock_folder, versions, write_text
+from sim.files import RunTable, WriteError, git_commit, lock_folder, versions, write_text
 from sim.files.table import Appender, cell, record
 from sim.scenario import validate
 from sim.sweeps.designs import Point, point_count, point_overrides, run_seed, salib_problem
@@ -508,12 +508,29 @@ class SweepState:
 
 def write_status(folder: Path, state: SweepState) -> None:
     """Write ``status.json`` atomically: ``complete`` (true only for a finished, checked
-    sweep), the run counts and the time."""
+    sweep), the run counts and the time.
+
+    If the atomic write fails (a full disk has no room for a second copy), a marker saying
+    "not complete" is written over the old one in place (it takes no more room); a marker
+    damaged by a write cut short counts as not complete (:func:`marked_complete`).
+    """
     data = {"complete": state.complete, "runs": state.total, "recorded": state.recorded,
             "done": state.done, "failed": state.failed,
             "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    write_text(Path(folder) / STATUS_FILE, json.dumps(data, indent=2) + "\n",
-               what="the sweep's status.json")
+    text = json.dumps(data, indent=2) + "\n"
+    path = Path(folder) / STATUS_FILE
+    try:
+        write_text(path, text, what="the sweep's status.json")
+    except WriteError:
+        if state.complete or not path.is_file():
+            raise
+        try:
+            with path.open("r+", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.truncate()
+        except OSError:
+            raise WriteError(path, "no room to update it in place either",
+                             "the sweep's status.json") from None
 
 
 def marked_complete(folder: Path) -> bool:
