@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +65,6 @@ def plot_calibration(folder: Path) -> list[Path]:
         profiles = pd.read_csv(profiles_path)
         params = list(dict.fromkeys(profiles["parameter"]))
         if params:
-            import json
-
             estimate = json.loads((folder / "identification.json").read_text())["estimate"]
             fig, axes = plt.subplots(1, len(params), figsize=(3.2 * len(params), 3),
                                      squeeze=False)

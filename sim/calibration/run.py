@@ -18,9 +18,12 @@ The search (deterministic given the seed, so a resume replays it from the cache)
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import math
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -406,8 +409,6 @@ def profile_warnings(profiles: list[tuple[str, float, float]], j_best: float) ->
 
 def _toml_key(key: str) -> str:
     """A dotted key path written as a TOML key (parts quoted where needed)."""
-    import re
-
     return ".".join(part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
                     for part in key.split("."))
 
@@ -460,9 +461,6 @@ def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str
 
 
 def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
-    import csv
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
