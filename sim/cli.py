@@ -12,7 +12,7 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,13 +48,15 @@ FILE_KINDS = (("calibrate", "a calibration file", ("moments", "estimator")),
 that takes such a file."""
 
 
-def _load_scenario(path: Path, overrides: Sequence[str] = ()) -> Any:
-    """The scenario of ``path`` (with ``overrides``); a calibration or sweep file given in its
-    place is named as such, with the command that takes it."""
-    from sim.scenario import load_scenario, parse_toml_file
+def _load_scenario(path: Path, overrides: Mapping[str, Any] | None = None) -> Any:
+    """The scenario of ``path`` (with ``overrides``, from ``--set``); a calibration or sweep
+    file given in its place is named as such, with the command that takes it."""
+    from sim.scenario import OverrideError, load_scenario, parse_toml_file
 
     try:
-        return load_scenario(path, overrides)
+        return load_scenario(path, overrides or {})
+    except OverrideError as err:
+        raise UserError(f"--set {err.key}: {err.reason}") from None
     except UserError:
         try:
             data = parse_toml_file(Path(path), "scenario")
@@ -71,10 +73,15 @@ def _load_scenario(path: Path, overrides: Sequence[str] = ()) -> Any:
 def cmd_run(args: argparse.Namespace) -> int:
     """``talentwar run``: run a scenario into a run folder and print its path."""
     from sim.output.run import run_scenario
+    from sim.scenario import parse_overrides
 
-    overrides = list(args.set)
+    try:
+        overrides = parse_overrides(args.set)
+    except UserError as err:
+        raise UserError(f"--set {err}") from None
     if args.months is not None:
-        overrides.append(f"months={args.months}")
+        overrides.pop("months", None)
+        overrides["months"] = args.months
     scenario = _load_scenario(args.scenario, overrides)
     if args.replicates is not None:
         from sim.sweeps.replicates import run_replicates

@@ -57,10 +57,10 @@ class Evaluator:
         """The id of a point: the order in which it was first asked for."""
         return self.points.setdefault(values, len(self.points))
 
-    def overrides(self, values: Sequence[float]) -> tuple[str, ...]:
-        """The ``--set`` strings of a point."""
+    def overrides(self, values: Sequence[float]) -> tuple[tuple[str, Any], ...]:
+        """The scenario overrides of a point, ``(key path, value)`` pairs."""
         keys = [p.key for p in self.spec.parameters]
-        return tuple(point_overrides(dict(zip(keys, values, strict=True))))
+        return tuple(point_overrides(dict(zip(keys, values, strict=True))).items())
 
     def evaluate(self, points: Sequence[Sequence[float]]) -> list[np.ndarray]:
         """The moments of each point as an R x M array (NaN rows for failed runs)."""

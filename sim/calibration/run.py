@@ -23,14 +23,15 @@ import io
 import json
 import math
 import os
-import re
 import sys
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import tomli_w
 from tqdm import tqdm
 
 from sim.calibration.estimate import (
@@ -64,9 +65,9 @@ from sim.files import (
     write_text,
 )
 from sim.files.provenance import now, stamp
-from sim.scenario import apply_overrides, parse_override, read_toml, validate
+from sim.scenario import apply_overrides, parse_overrides, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
-from sim.sweeps.designs import design_seed, point_overrides, toml_value
+from sim.sweeps.designs import design_seed, plain_data, point_overrides
 from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
@@ -138,14 +139,14 @@ def check_plan(plan: Plan) -> None:
     spec, path = plan.spec, plan.source
     for k, p in enumerate(spec.parameters):
         for value in p.bounds:
-            override = point_overrides({p.key: value})
             try:
-                validate(apply_overrides(plan.base, override), f"base scenario with {override[0]}")
+                validate(apply_overrides(plan.base, point_overrides({p.key: value})),
+                         f"base scenario with {p.key} = {value!r}")
             except UserError as err:
                 raise UserError(f"{path}: parameters[{k}] (key {p.key!r}): value {value!r} "
                                 f"does not fit the scenario:\n{err}") from None
     scenario = validate(plan.base, path)
-    small = validate(apply_overrides(plan.base, ["market.engineers=50", "months=1"]), path)
+    small = validate(apply_overrides(plan.base, {"market.engineers": 50, "months": 1}), path)
     columns = set(TalentMarket(small, seed=0).market_row)
     tiers = set(scenario.tiers) | {"ai", "non_ai"}
     for k, m in enumerate(spec.moments):
@@ -407,57 +408,49 @@ def profile_warnings(profiles: list[tuple[str, float, float]], j_best: float) ->
     return out
 
 
-def _toml_key(key: str) -> str:
-    """A dotted key path written as a TOML key (parts quoted where needed)."""
-    return ".".join(part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
-                    for part in key.split("."))
-
-
-def toml_inline(value: Any) -> str:
-    """A value as an inline TOML value (tables as ``{ k = v }``, None entries left out)."""
-    if isinstance(value, dict):
-        items = [f"{_toml_key(str(k))} = {toml_inline(v)}" for k, v in value.items()
-                 if v is not None]
-        return "{ " + ", ".join(items) + " }" if items else "{}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
-    return toml_value(value)
+def _nested(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1, "a.c": 2}`` as nested tables, ``{"a": {"b": 1, "c": 2}}``."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        *parents, last = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return out
 
 
 def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str:
-    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates.
+    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates
+    (TOML written by ``tomli_w``).
 
     A key through a list (``generated_firms.0.policy.layoff_rate``) cannot be merged by
     ``extends`` (lists are replaced), so the whole list is written, as the base file has it
     with the overrides applied."""
     base = os.path.relpath(plan.base_path, folder.resolve())
-    lines = [f"# Fitted by talentwar calibrate from {plan.source}",
-             f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "
-             f"replicates a point). Run it with: talentwar run {folder / FITTED_SCENARIO}",
-             f"extends = {json.dumps(base)}",
-             f"name = {json.dumps(plan.spec.name + '_fitted')}", ""]
-    fixed = list(plan.spec.overrides) + ([f"months={plan.spec.months}"]
-                                         if plan.spec.months else [])
-    estimates = point_overrides(dict(zip(plan.keys, estimate, strict=True)))
-    through_lists: list[str] = []
-    for title, texts in (("fixed overrides of the calibration", fixed),
-                         ("estimates", estimates)):
-        if not texts:
-            continue
-        lines.append(f"# {title}")
-        for text in texts:
-            parts, value = parse_override(text)
-            if any(part.isdigit() for part in parts):
-                through_lists.append(parts[0])
-                lines.append(f"# {text} (in the list below)")
-                continue
-            lines.append(f"{_toml_key('.'.join(parts))} = {toml_inline(value)}")
-        lines.append("")
+    fixed = parse_overrides(plan.spec.overrides)
+    if plan.spec.months:
+        fixed.pop("months", None)
+        fixed["months"] = plan.spec.months
+    changes = {**fixed, **point_overrides(dict(zip(plan.keys, estimate, strict=True)))}
+    through_lists = {key.split(".")[0] for key in changes
+                     if any(part.isdigit() for part in key.split("."))}
+    document: dict[str, Any] = {"extends": base, "name": plan.spec.name + "_fitted"}
+    document.update(_nested({k: v for k, v in changes.items()
+                             if k.split(".")[0] not in through_lists}))
     if through_lists:
-        raw = apply_overrides(read_toml(Path(plan.base_path)), [*fixed, *estimates])
-        for top in dict.fromkeys(through_lists):
-            lines.append(f"{_toml_key(top)} = {toml_inline(raw[top])}")
-    return "\n".join(lines) + "\n"
+        raw = apply_overrides(read_toml(Path(plan.base_path)), changes)
+        for top in sorted(through_lists):
+            document[top] = raw[top]
+    header = (f"# Fitted by talentwar calibrate from {plan.source}\n"
+              f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "
+              f"replicates a point). Run it with: talentwar run {folder / FITTED_SCENARIO}\n"
+              "# The calibration's fixed overrides: "
+              + (", ".join(f"{k} = {v!r}" for k, v in fixed.items()) or "none")
+              + "\n# The estimates: "
+              + ", ".join(f"{k} = {v!r}" for k, v in zip(plan.keys, estimate, strict=True))
+              + "\n\n")
+    return header + tomli_w.dumps(plain_data(document))
 
 
 def _csv_text(header: list[str], rows: list[list[Any]]) -> str:

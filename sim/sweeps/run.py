@@ -164,14 +164,14 @@ def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],
     seen: set[str] = set()
     for point in chosen:
         overrides = point_overrides(point)
-        signature = "\n".join(overrides)
+        signature = repr(list(overrides.items()))
         if signature in seen:
             continue
         seen.add(signature)
         for k, p in enumerate(spec.parameters):  # one parameter at a time: name the culprit
             try:
-                validate(apply_overrides(base, [overrides[k]]), f"base scenario with "
-                         f"{overrides[k]}")
+                validate(apply_overrides(base, {p.key: overrides[p.key]}),
+                         f"base scenario with {p.key} = {overrides[p.key]!r}")
             except UserError as err:
                 raise UserError(
                     f"{path}: parameters[{k}] (key {p.key!r}): value {point[p.key]!r} does not "
@@ -179,7 +179,7 @@ def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],
                 ) from None
         try:
             validate(apply_overrides(base, overrides), "base scenario with " + ", ".join(
-                overrides))
+                f"{key} = {value!r}" for key, value in overrides.items()))
         except UserError as err:
             raise UserError(f"{path}: parameters: design point {point} gives an invalid "
                             f"scenario:\n{err}") from None
@@ -191,7 +191,7 @@ def _check_measures(spec: SweepSpec, path: Path, base: dict[str, Any],
     month) and their windows against the shortest run of the sweep."""
     data = apply_overrides(base, point_overrides(point))
     scenario = validate(data, str(path))
-    small = apply_overrides(data, ["market.engineers=50", "months=1"])
+    small = apply_overrides(data, {"market.engineers": 50, "months": 1})
     model = TalentMarket(validate(small, str(path)), seed=0)
     columns = list(model.market_row)
     shortest = scenario.months

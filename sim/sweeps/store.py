@@ -91,7 +91,7 @@ class Plan:
         """The runs in id order, ``run_id = point * replicates + replicate``, minus ``skip``."""
         reps = self.spec.replicates
         for point, values in enumerate(self.points):
-            overrides = tuple(point_overrides(values))
+            overrides = tuple(point_overrides(values).items())
             for rep in range(reps):
                 run_id = point * reps + rep
                 if run_id not in skip:
