@@ -131,15 +131,26 @@ def _ours(folder: Path) -> bool:
 
 
 def remove_leftovers(parent: Path) -> list[Path]:
-    """Remove the ``.<name>.incomplete-<pid>`` folders in ``parent`` that a process killed
-    while writing left behind (its pid no longer runs); return the folders removed.
+    """Remove the ``.<name>.incomplete-<pid>`` folders (and ``.<name>.tmp-<pid>`` files) in
+    ``parent`` that a process killed while writing left behind (its pid no longer runs);
+    return those removed.
 
     Folders of a process that still runs, or holding files the output layer does not write,
     are kept (:func:`sim.files.remove_leftovers`). The name reservations (``.<name>.lock``)
     that no running process holds go too.
     """
-    removed = files.remove_leftovers(parent, lambda path: path.is_dir() and _ours(path))
+    removed = files.remove_leftovers(parent, _removable)
     return removed + files.remove_stale_locks(parent)
+
+
+def _removable(path: Path) -> bool:
+    """Whether a leftover is the output layer's own: a hidden folder holding only what it
+    writes, or the temporary file of one of its files (``.report.html.tmp-<pid>``)."""
+    if path.is_dir():
+        return _ours(path)
+    found = LEFTOVER.match(path.name)
+    return found is not None and (found["name"] in KNOWN_FILES
+                                  or found["name"].endswith(".png"))
 
 
 # --------------------------------------------------------------------------- reading

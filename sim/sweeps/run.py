@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tqdm import tqdm
 
 from sim.errors import Terminated, UserError
-from sim.files import check_new_folder, check_workers, claim_folder
+from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
 from sim.files.folders import LOCK_FILE
 from sim.files.provenance import stamp
 from sim.model import TalentMarket
@@ -339,6 +340,9 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
     state = SweepState(plan.total, 0, 0, 0, complete=False)
     try:
         with locked(folder):
+            for path in remove_leftovers(folder, Path.is_file):  # files a kill left
+                print(f"talentwar: removed {path}, left by an interrupted sweep",
+                      file=sys.stderr)
             scan = scan_store(folder, plan)
             todo_count = plan.total - scan.kept + (scan.recorded.failed if retry_failed else 0)
             if backend is None:

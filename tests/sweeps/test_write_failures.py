@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -61,3 +63,18 @@ def test_plotting_into_a_folder_that_refuses_writes_is_one_clean_error(
     assert sorted(p.name for p in folder.iterdir()) == before  # nothing half-written
 
 
+
+
+def test_temporary_files_a_killed_sweep_left_are_removed_on_resume(
+        tmp_path, monkeypatch, capsys, serial_grid: Path):
+    folder = tmp_path / "sweep"
+    shutil.copytree(serial_grid, folder)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = folder / f".status.json.tmp-{dead.pid}"
+    left.write_text('{"complete": tr')
+    alive = folder / f".runs.csv.tmp-{os.getpid()}"  # a writer that still runs: kept
+    alive.write_text("run_id")
+    assert cli(["sweep", "--resume", str(folder), "--quiet"], monkeypatch) == 0
+    assert f"removed {left}, left by an interrupted sweep" in capsys.readouterr().err
+    assert not left.exists() and alive.exists()
