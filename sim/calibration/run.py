@@ -4,20 +4,15 @@
 written on a bad file) and runs it into a new folder; :func:`resume_calibration` continues a
 folder from its ``calibration.json`` alone, re-using every recorded run.
 
-The search (deterministic given the seed, so a resume replays it from the cache):
-
-1. a global design of ``points`` points in unit coordinates (Latin hypercube or scrambled
-   Sobol, ``scipy.stats.qmc``, seeded from the calibration's seed), plus the ``start`` point
-   if every parameter has one, all evaluated as one batch;
-2. a local optimiser (``scipy.optimize.minimize``, Nelder-Mead or Powell, bounds [0, 1])
-   from the best point so far, on J, up to the budget of runs;
-3. the estimate θ̂ is the evaluated point with the smallest J; then the Jacobian (2k points)
-   and the profiles (k x ``profile_points``), each a batch.
+The estimation is :func:`sim.calibration.estimate.smm`, a pure function of the calibration
+and of a way to evaluate points; this module only wires it to the store (every run recorded
+in ``runs.csv`` as it finishes, every evaluated point in ``points.csv``), the backend (local
+workers or Dask) and the progress bar. The search is deterministic given the seed, so a
+resume replays it from the recorded runs and runs only what is missing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
@@ -36,11 +31,8 @@ from tqdm import tqdm
 
 from sim.calibration.estimate import (
     Inference,
-    inference,
-    jacobian,
-    jacobian_points,
     mean_moments,
-    objective,
+    smm,
 )
 from sim.calibration.execution import Evaluator
 from sim.calibration.spec import CalibrationSpec, parse_calibration, read_calibration_file
@@ -67,7 +59,7 @@ from sim.files import (
 from sim.files.provenance import now, stamp
 from sim.scenario import apply_overrides, parse_overrides, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
-from sim.sweeps.designs import design_seed, plain_data, point_overrides
+from sim.sweeps.designs import plain_data, point_overrides
 from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
@@ -234,22 +226,6 @@ def planned_runs(spec: CalibrationSpec) -> int:
     return est.budget + est.replicates * k * (2 + est.profile_points)
 
 
-def design_units(spec: CalibrationSpec) -> np.ndarray:
-    """The global design in unit coordinates (points x k), from the calibration's seed."""
-    from scipy.stats import qmc
-
-    k, search = len(spec.parameters), spec.estimator.search
-    seed = design_seed(spec.seed)
-    most = max(spec.estimator.budget // spec.estimator.replicates, 1)
-    n = min(search.points, most)
-    if search.design == "sobol":
-        m = max(math.ceil(math.log2(max(n, 1))), 0)
-        while 2**m > most and m > 0:
-            m -= 1
-        return np.asarray(qmc.Sobol(d=k, scramble=True, seed=seed).random_base2(m))
-    return np.asarray(qmc.LatinHypercube(d=k, seed=seed).random(n))
-
-
 def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
              plots: bool) -> CalibrationSummary:
     try:
@@ -262,7 +238,6 @@ def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
 def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
                     plots: bool) -> CalibrationSummary:
     spec = plan.spec
-    est = spec.estimator
     cache = read_runs(folder, plan.keys, plan.names)
     runs = RunTable(folder / RUNS_FILE, run_header(plan.keys, plan.names)).appender()
     (folder / POINTS_FILE).unlink(missing_ok=True)  # rebuilt as the search replays
@@ -271,47 +246,15 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
     bar = tqdm(total=planned_runs(spec), initial=0, unit="run", desc=spec.name,
                disable=not progress, smoothing=0.1, dynamic_ncols=True)
     evaluator = Evaluator(spec, plan.job(), backend, cache, runs, bar)
-    history: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+
+    def observe(stage: str, values: list[float], moments: np.ndarray, j: float) -> None:
+        done = int(np.sum(np.all(np.isfinite(moments), axis=1)))
+        points.append([str(evaluator.point_id(tuple(values))), stage,
+                       *(cell(v) for v in values),
+                       *((cell(j), str(done)) if stage != "jacobian" else ("", ""))])
+
     try:
-        def evaluate(stage: str, batch: list[list[float]]) -> list[float]:
-            results = evaluator.evaluate(batch)
-            out = []
-            for values, moments in zip(batch, results, strict=True):
-                key = tuple(values)
-                j = objective(spec, moments, values)
-                if key not in history and stage in ("design", "search"):
-                    history[key] = (j, moments)
-                done = int(np.sum(np.all(np.isfinite(moments), axis=1)))
-                points.append([str(evaluator.point_id(key)), stage,
-                              *(cell(v) for v in values), cell(j), str(done)])
-                out.append(j)
-            return out
-
-        params = spec.parameters
-
-        def to_values(u: np.ndarray) -> list[float]:
-            return [p.from_unit(float(x)) for p, x in zip(params, u, strict=True)]
-
-        design = [to_values(u) for u in design_units(spec)]
-        if all(p.start is not None for p in params):
-            design.append([float(p.start) for p in params])  # type: ignore[arg-type]
-        evaluate("design", design)
-        used = len(history) * est.replicates
-        if est.search.local != "none" and used < est.budget:
-            _local_search(spec, history, evaluate, to_values, est.budget - used)
-        best = min(history, key=lambda key: (history[key][0], list(history).index(key)))
-        j_best, moments_best = history[best]
-        estimate = list(best)
-        pairs = jacobian_points(spec, estimate)
-        flat = [pt for pair in pairs for pt in pair]
-        evaluated = evaluator.evaluate(flat)
-        g_all = jacobian(pairs, evaluated[0::2], evaluated[1::2])
-        for values in flat:
-            points.append([str(evaluator.point_id(tuple(values))), "jacobian",
-                          *(cell(v) for v in values), "", ""])
-        info = inference(spec, estimate, g_all)
-        profiles = _profiles(spec, estimate, evaluate)
-        info.warnings.extend(profile_warnings(profiles, j_best))
+        fit = smm(spec, lambda batch: evaluator.evaluate(batch), observe)
     except KeyboardInterrupt:
         print(f"\ntalentwar calibrate: interrupted; {len(cache)} runs recorded; continue "
               f"with: talentwar calibrate --resume {folder}", file=sys.stderr)
@@ -320,7 +263,9 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
         bar.close()
         runs.close()
         points.close()
-    write_results(plan, folder, estimate, j_best, moments_best, g_all, info, profiles)
+    estimate, j_best, info = fit.values, fit.objective, fit.inference
+    write_results(plan, folder, estimate, j_best, fit.moments, fit.jacobian, info,
+                  fit.profiles)
     if plots:
         from sim.calibration.plots import plot_calibration
 
@@ -329,83 +274,6 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
         print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
     return CalibrationSummary(folder, dict(zip(plan.keys, estimate, strict=True)), j_best,
                               len(cache), evaluator.ran, evaluator.failed, info.warnings)
-
-
-def _local_search(spec: CalibrationSpec, history: dict[tuple[float, ...], Any],
-                  evaluate: Any, to_values: Any, budget: int) -> None:
-    """scipy.optimize.minimize on J in unit coordinates from the best point so far."""
-    from scipy.optimize import minimize
-
-    est = spec.estimator
-    best = min(history, key=lambda key: history[key][0])
-    x0 = np.array([p.to_unit(v) for p, v in zip(spec.parameters, best, strict=True)])
-    evaluations = max(budget // est.replicates, 1)
-    count = 0
-
-    def f(u: np.ndarray) -> float:
-        nonlocal count
-        count += 1
-        if count > evaluations:
-            raise _Budget
-        return evaluate("search", [to_values(np.clip(u, 0.0, 1.0))])[0]
-
-    k = len(x0)
-    options: dict[str, Any]
-    if est.search.local == "nelder-mead":
-        simplex = [x0]
-        for i in range(k):
-            step = np.zeros(k)
-            step[i] = 0.1 if x0[i] <= 0.9 else -0.1
-            simplex.append(x0 + step)
-        options = {"initial_simplex": np.array(simplex), "xatol": est.search.xatol,
-                   "fatol": est.search.fatol, "maxfev": evaluations}
-        method = "Nelder-Mead"
-    else:
-        options = {"xtol": est.search.xatol, "ftol": est.search.fatol, "maxfev": evaluations}
-        method = "Powell"
-    with contextlib.suppress(_Budget):
-        minimize(f, x0, method=method, bounds=[(0.0, 1.0)] * k, options=options)
-
-
-class _Budget(Exception):
-    """The local search has used its budget of runs."""
-
-
-def _profiles(spec: CalibrationSpec, estimate: list[float], evaluate: Any
-              ) -> list[tuple[str, float, float]]:
-    """J along each parameter around the estimate: (key, value, J) rows."""
-    est = spec.estimator
-    if est.profile_points == 0:
-        return []
-    rows = []
-    for i, p in enumerate(spec.parameters):
-        u0 = p.to_unit(estimate[i])
-        grid = np.clip(np.linspace(u0 - est.profile_width, u0 + est.profile_width,
-                                   est.profile_points), 0.0, 1.0)
-        batch = []
-        for u in dict.fromkeys(float(x) for x in grid):
-            values = list(estimate)
-            values[i] = p.from_unit(u)
-            batch.append(values)
-        for values, j in zip(batch, evaluate("profile", batch), strict=True):
-            rows.append((p.key, values[i], j))
-    return rows
-
-
-def profile_warnings(profiles: list[tuple[str, float, float]], j_best: float) -> list[str]:
-    """A warning for each parameter along whose profile some point has a lower objective
-    than the estimate's J (the local search stopped short of a better point: re-run from
-    it), naming the best such point."""
-    out = []
-    for key in dict.fromkeys(k for k, _, _ in profiles):
-        row = min((r for r in profiles if r[0] == key and math.isfinite(r[2])),
-                  key=lambda r: r[2], default=None)
-        if row is not None and row[2] < j_best:
-            out.append(f"profile of {key}: J = {row[2]:.4g} at {key} = {row[1]:.4g}, below "
-                       f"J = {j_best:.4g} at the estimate; the search stopped at a local "
-                       "minimum or the objective is noisy there (re-run with start = that "
-                       "value, or more replicates)")
-    return out
 
 
 def _nested(overrides: Mapping[str, Any]) -> dict[str, Any]:
