@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.errors import InvariantError, Terminated, UserError
+from sim.errors import InvariantError, Terminated, UserError, forget_interrupt
 
 SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema",
                                   "sweep", "calibrate"})
@@ -521,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "with the scenario and seed); nothing was written", file=sys.stderr)
         return InvariantError.exit_status
     except KeyboardInterrupt as err:
-        _forget_interrupt()
+        forget_interrupt()
         with _quiet_interrupts():
             terminated = isinstance(err, Terminated)
             what = "terminated (SIGTERM)" if terminated else "interrupted"
@@ -531,22 +531,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if previous is not None:
             with _quiet_interrupts():
                 signal.signal(signal.SIGTERM, previous)
-
-
-def _forget_interrupt() -> None:
-    """Make CPython forget a Ctrl-C that the command has handled.
-
-    A Ctrl-C that arrives while C code runs Python text (Cython modules do so while they
-    are imported) makes CPython remember it as unhandled, and at exit the process kills
-    itself with SIGINT even though the command caught it (status -2 instead of 130).
-    Running an empty text through the same C function clears that memory.
-    """
-    try:
-        import ctypes
-
-        ctypes.pythonapi.PyRun_SimpleString(b"")
-    except (ImportError, AttributeError, OSError):
-        pass
 
 
 @contextmanager
