@@ -58,15 +58,15 @@ keep = "series"
 def single_run_times(path: Path) -> list[float]:
     """Time every run of the sweep alone, serially, in this process."""
     from sim.model import TalentMarket
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario, parse_overrides
     from sim.sweeps.run import plan_sweep
 
     plan = plan_sweep(path)
-    fixed = [*plan.spec.overrides, f"months={plan.spec.months}"]
+    fixed = {**parse_overrides(plan.spec.overrides), "months": plan.spec.months}
     times = []
     for task in plan.tasks():
         clock = time.perf_counter()
-        model = TalentMarket(load_scenario(BASE, [*fixed, *task.overrides]), seed=task.seed)
+        model = TalentMarket(load_scenario(BASE, {**fixed, **dict(task.overrides)}), seed=task.seed)
         model.run()
         _ = model.market
         times.append(time.perf_counter() - clock)

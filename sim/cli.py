@@ -2,8 +2,8 @@
 
 Every command turns bad input (scenario files, command-line values, damaged result
 folders) into one clear message on standard error and exit status 2, never a traceback.
-Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by ``run``, ``plot``,
-``compare`` and ``report`` (the same clean-up, one line, exit status 143).
+Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by every command
+(the same clean-up, one line, exit status 143).
 """
 
 from __future__ import annotations
@@ -12,20 +12,17 @@ import argparse
 import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.errors import InvariantError, UserError
+from sim.errors import InvariantError, Terminated, UserError, forget_interrupt
 
-SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema"})
+SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema",
+                                  "sweep", "calibrate"})
 """Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every clean-up that handles Ctrl-C runs."""
 
 
 def _non_negative_int(text: str) -> int:
@@ -45,15 +42,47 @@ def _positive_int(text: str) -> int:
     return value
 
 
+FILE_KINDS = (("calibrate", "a calibration file", ("moments", "estimator")),
+              ("sweep", "a sweep file", ("measures", "design", "parameters", "replicates")))
+"""Keys that only a calibration or a sweep file has (never a scenario), and the command
+that takes such a file."""
+
+
+def _load_scenario(path: Path, overrides: Mapping[str, Any] | None = None) -> Any:
+    """The scenario of ``path`` (with ``overrides``, from ``--set``); a calibration or sweep
+    file given in its place is named as such, with the command that takes it."""
+    from sim.scenario import OverrideError, load_scenario, parse_toml_file
+
+    try:
+        return load_scenario(path, overrides or {})
+    except OverrideError as err:
+        raise UserError(f"--set {err.key}: {err.reason}") from None
+    except UserError:
+        try:
+            data = parse_toml_file(Path(path), "scenario")
+        except UserError:
+            data = {}
+        for command, what, keys in FILE_KINDS:
+            found = [k for k in keys if k in data]
+            if found:
+                raise UserError(f"{path}: {what} (it has {found[0]!r}), not a scenario; run "
+                                f"it with talentwar {command} {path}") from None
+        raise
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``talentwar run``: run a scenario into a run folder and print its path."""
     from sim.output.run import run_scenario
-    from sim.scenario import load_scenario
+    from sim.scenario import parse_overrides
 
-    overrides = list(args.set)
+    try:
+        overrides = parse_overrides(args.set)
+    except UserError as err:
+        raise UserError(f"--set {err}") from None
     if args.months is not None:
-        overrides.append(f"months={args.months}")
-    scenario = load_scenario(args.scenario, overrides)
+        overrides.pop("months", None)
+        overrides["months"] = args.months
+    scenario = _load_scenario(args.scenario, overrides)
     if args.replicates is not None:
         from sim.sweeps.replicates import run_replicates
 
@@ -92,13 +121,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """``talentwar validate``: check scenario files without running them."""
     from sim.model import check_memory
-    from sim.scenario import load_scenario
     from sim.scenario.advice import scenario_warnings
 
     failed = 0
     for path in args.files:
         try:
-            scenario = load_scenario(path)
+            scenario = _load_scenario(path)
             memory = check_memory(scenario, str(path))
         except UserError as err:
             print(err, file=sys.stderr)
@@ -136,12 +164,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
         text = markdown_reference() if args.markdown else json_schema() + "\n"
     if args.out:
-        from sim.output.rundir import atomic_write_text
+        from sim.files import write_text
 
-        atomic_write_text(Path(args.out), text)
+        write_text(Path(args.out), text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _warn_if_leftover(folder: Path) -> None:
+    """Warn that ``folder`` is the hidden folder an interrupted command was writing (its
+    contents may be incomplete), naming the folder it was to become."""
+    from sim.files import LEFTOVER, writer_alive
+
+    found = LEFTOVER.match(folder.name)
+    if found is None:
+        return
+    try:
+        written = folder.stat().st_mtime
+    except OSError:
+        return
+    pid = int(found["pid"])
+    state = ("is still writing it" if writer_alive(pid, written)
+             else "was interrupted before it finished")
+    print(f"talentwar: warning: {folder} is the hidden folder in which process {pid} was "
+          f"writing {found['name']}; that process {state}, so what it holds may be "
+          "incomplete", file=sys.stderr)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -149,6 +197,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from sim.output.replicates import is_replicate_folder, plot_replicates
 
     folder = Path(args.run_dir)
+    _warn_if_leftover(folder)
     if (folder / "sweep.json").is_file():
         from sim.sweeps.plots import plot_sweep
         from sim.sweeps.report import partial_warning
@@ -217,6 +266,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not args.compare and len(args.paths) > 1:
         raise UserError("several folders given: add --compare to compare runs in one report")
     folders = [Path(p) for p in args.paths]
+    for folder in folders:
+        _warn_if_leftover(folder)
     if len(folders) == 1 and is_calibration(folders[0]):
         print(write_calibration_report(folders[0], args.out))
         return 0
@@ -241,7 +292,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``talentwar sweep``: run a sweep file, or resume a sweep folder.
 
     Exit status 0 (every run done), 1 (finished with failed runs), 2 (bad input, nothing
-    written), 130 (interrupted: says how many runs are recorded and how to resume).
+    written), 130 (interrupted) or 143 (SIGTERM): says how many runs are recorded and how to
+    resume.
     """
     from sim.sweeps.run import SweepInterrupted, resume_sweep, run_sweep
 
@@ -259,9 +311,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
                                 progress=not args.quiet)
     except SweepInterrupted as stop:
-        print(f"\ntalentwar sweep: interrupted; {stop.recorded:,} of {stop.total:,} runs "
+        what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
+        print(f"\ntalentwar sweep: {what}; {stop.recorded:,} of {stop.total:,} runs "
               f"recorded; resume with talentwar sweep --resume {stop.folder}", file=sys.stderr)
-        return 130
+        return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
           f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
     print(summary.folder)
@@ -468,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "with the scenario and seed); nothing was written", file=sys.stderr)
         return InvariantError.exit_status
     except KeyboardInterrupt as err:
-        _forget_interrupt()
+        forget_interrupt()
         with _quiet_interrupts():
             terminated = isinstance(err, Terminated)
             what = "terminated (SIGTERM)" if terminated else "interrupted"
@@ -478,22 +531,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if previous is not None:
             with _quiet_interrupts():
                 signal.signal(signal.SIGTERM, previous)
-
-
-def _forget_interrupt() -> None:
-    """Make CPython forget a Ctrl-C that the command has handled.
-
-    A Ctrl-C that arrives while C code runs Python text (Cython modules do so while they
-    are imported) makes CPython remember it as unhandled, and at exit the process kills
-    itself with SIGINT even though the command caught it (status -2 instead of 130).
-    Running an empty text through the same C function clears that memory.
-    """
-    try:
-        import ctypes
-
-        ctypes.pythonapi.PyRun_SimpleString(b"")
-    except (ImportError, AttributeError, OSError):
-        pass
 
 
 @contextmanager

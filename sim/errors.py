@@ -23,3 +23,24 @@ class InvariantError(RuntimeError):
         super().__init__(f"month {month}: {what}")
         self.month = month
         self.what = what
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C (by the command line's handler) so that every clean-up
+    that handles Ctrl-C runs."""
+
+
+def forget_interrupt() -> None:
+    """Make CPython forget a Ctrl-C that the command has handled.
+
+    A Ctrl-C that arrives while C code runs Python text (Cython modules do so while they
+    are imported) makes CPython remember it as unhandled, and at exit the process kills
+    itself with SIGINT even though the command caught it (status -2 instead of 130).
+    Running an empty text through the same C function clears that memory.
+    """
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"")
+    except (ImportError, AttributeError, OSError):
+        pass

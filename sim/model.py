@@ -34,7 +34,6 @@ The model is a thin shell: the market's state is one typed object
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import fields
@@ -164,7 +163,8 @@ class TalentMarket(mesa.Model):
             scenario = load_scenario(scenario)
         if overrides:
             changes = [f"{key.replace('__', '.')}={value!r}" for key, value in overrides.items()]
-            data = apply_overrides(scenario.to_dict(), _as_toml(overrides))
+            data = apply_overrides(scenario.to_dict(), {key.replace("__", "."): value
+                                                        for key, value in overrides.items()})
             scenario = validate(data, f"{scenario.name} (overrides {', '.join(changes)})")
         check_memory(scenario)
         if rng is None:
@@ -497,9 +497,3 @@ def _firm_reporter(key: str) -> Any:
     if key == c.KIND:
         return lambda firm: firm.kind
     return lambda firm: firm.model._firm_records[-1][key][firm.index].item()
-
-
-def _as_toml(overrides: dict[str, Any]) -> list[str]:
-    """Keyword overrides as ``--set`` strings (values written as TOML)."""
-    # JSON spells strings, numbers, booleans and lists as TOML does.
-    return [f"{key.replace('__', '.')}={json.dumps(value)}" for key, value in overrides.items()]

@@ -32,16 +32,29 @@ Identification
     condition number σ_max/σ_min are reported; for each singular value below the threshold
     the parameters with weight ≥ 0.3 in its right singular vector are named (a combination
     of parameters the moments do not pin down).
+
+The search (:func:`smm`, deterministic given the seed, so a resume replays it)
+    a global design of ``points`` points in unit coordinates (Latin hypercube or scrambled
+    Sobol, ``scipy.stats.qmc``, seeded from the calibration's seed), plus the ``start``
+    point if every parameter has one, evaluated as one batch; a local optimiser
+    (``scipy.optimize.minimize``, Nelder-Mead or Powell, bounds [0, 1]) from the best point
+    so far, on J, up to the budget of runs; θ̂ the evaluated point with the smallest J
+    (the first, in order of evaluation, among equals); then the Jacobian (2k points) and the
+    profiles (k x ``profile_points``), each a batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from sim.calibration.spec import CalibrationSpec, EstimatedParameter
+from sim.sweeps.designs import design_seed
 
 PENALTY = 1e12
 """J of a point where a fitted moment is undefined in every replicate."""
@@ -209,3 +222,166 @@ def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarra
                                     f"{value:.2g} SE across the ranges): " + " ".join(terms))
     return Inference(cov, se, scaled, rank, condition, norms, weak_names, collinear,
                      warnings)
+
+
+# --------------------------------------------------------------------------- the search
+
+Evaluate = Callable[[list[list[float]]], list[np.ndarray]]
+"""The moments of each point of a batch, an R x M array each (NaN rows for failed runs)."""
+Observe = Callable[[str, list[float], np.ndarray, float], None]
+"""Told of each evaluation: stage (design, search, jacobian, profile), point, moments, J
+(NaN for the Jacobian's points)."""
+
+
+@dataclass
+class Estimate:
+    """What :func:`smm` found: θ̂ (``values``), J(θ̂), the R x M moments at θ̂, the Jacobian
+    of every moment (M x k), the inference, and the profiles ((key, value, J) rows)."""
+
+    values: list[float]
+    objective: float
+    moments: np.ndarray
+    jacobian: np.ndarray
+    inference: Inference
+    profiles: list[tuple[str, float, float]]
+
+
+def smm(spec: CalibrationSpec, evaluate: Evaluate, observe: Observe | None = None
+        ) -> Estimate:
+    """Estimate the calibration's parameters by the simulated method of moments (the search
+    and the inference of the module docstring), evaluating points with ``evaluate`` alone;
+    ``observe`` is told of every evaluation, in order."""
+    est = spec.estimator
+    params = spec.parameters
+    history: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+
+    def objectives(stage: str, batch: list[list[float]]) -> list[float]:
+        out = []
+        for values, moments in zip(batch, evaluate(batch), strict=True):
+            key = tuple(values)
+            j = objective(spec, moments, values)
+            if key not in history and stage in ("design", "search"):
+                history[key] = (j, moments)
+            if observe is not None:
+                observe(stage, values, moments, j)
+            out.append(j)
+        return out
+
+    def to_values(u: np.ndarray) -> list[float]:
+        return [p.from_unit(float(x)) for p, x in zip(params, u, strict=True)]
+
+    design = [to_values(u) for u in design_units(spec)]
+    if all(p.start is not None for p in params):
+        design.append([float(p.start) for p in params])  # type: ignore[arg-type]
+    objectives("design", design)
+    used = len(history) * est.replicates
+    if est.search.local != "none" and used < est.budget:
+        _local_search(spec, history, objectives, to_values, est.budget - used)
+    order = list(history)
+    best = min(history, key=lambda key: (history[key][0], order.index(key)))
+    j_best, moments_best = history[best]
+    estimate = list(best)
+    pairs = jacobian_points(spec, estimate)
+    flat = [pt for pair in pairs for pt in pair]
+    evaluated = evaluate(flat)
+    g_all = jacobian(pairs, evaluated[0::2], evaluated[1::2])
+    if observe is not None:
+        for values, moments in zip(flat, evaluated, strict=True):
+            observe("jacobian", values, moments, math.nan)
+    info = inference(spec, estimate, g_all)
+    profiles = _profiles(spec, estimate, objectives)
+    info.warnings.extend(profile_warnings(profiles, j_best))
+    return Estimate(estimate, j_best, moments_best, g_all, info, profiles)
+
+
+def design_units(spec: CalibrationSpec) -> np.ndarray:
+    """The global design in unit coordinates (points x k), from the calibration's seed."""
+    from scipy.stats import qmc
+
+    k, search = len(spec.parameters), spec.estimator.search
+    seed = design_seed(spec.seed)
+    most = max(spec.estimator.budget // spec.estimator.replicates, 1)
+    n = min(search.points, most)
+    if search.design == "sobol":
+        m = max(math.ceil(math.log2(max(n, 1))), 0)
+        while 2**m > most and m > 0:
+            m -= 1
+        return np.asarray(qmc.Sobol(d=k, scramble=True, seed=seed).random_base2(m))
+    return np.asarray(qmc.LatinHypercube(d=k, seed=seed).random(n))
+
+
+def _local_search(spec: CalibrationSpec, history: dict[tuple[float, ...], Any],
+                  evaluate: Any, to_values: Any, budget: int) -> None:
+    """scipy.optimize.minimize on J in unit coordinates from the best point so far."""
+    from scipy.optimize import minimize
+
+    est = spec.estimator
+    best = min(history, key=lambda key: history[key][0])
+    x0 = np.array([p.to_unit(v) for p, v in zip(spec.parameters, best, strict=True)])
+    evaluations = max(budget // est.replicates, 1)
+    count = 0
+
+    def f(u: np.ndarray) -> float:
+        nonlocal count
+        count += 1
+        if count > evaluations:
+            raise _Budget
+        return evaluate("search", [to_values(np.clip(u, 0.0, 1.0))])[0]
+
+    k = len(x0)
+    options: dict[str, Any]
+    if est.search.local == "nelder-mead":
+        simplex = [x0]
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = 0.1 if x0[i] <= 0.9 else -0.1
+            simplex.append(x0 + step)
+        options = {"initial_simplex": np.array(simplex), "xatol": est.search.xatol,
+                   "fatol": est.search.fatol, "maxfev": evaluations}
+        method = "Nelder-Mead"
+    else:
+        options = {"xtol": est.search.xatol, "ftol": est.search.fatol, "maxfev": evaluations}
+        method = "Powell"
+    with contextlib.suppress(_Budget):
+        minimize(f, x0, method=method, bounds=[(0.0, 1.0)] * k, options=options)
+
+
+class _Budget(Exception):
+    """The local search has used its budget of runs."""
+
+
+def _profiles(spec: CalibrationSpec, estimate: list[float], evaluate: Any
+              ) -> list[tuple[str, float, float]]:
+    """J along each parameter around the estimate: (key, value, J) rows."""
+    est = spec.estimator
+    if est.profile_points == 0:
+        return []
+    rows = []
+    for i, p in enumerate(spec.parameters):
+        u0 = p.to_unit(estimate[i])
+        grid = np.clip(np.linspace(u0 - est.profile_width, u0 + est.profile_width,
+                                   est.profile_points), 0.0, 1.0)
+        batch = []
+        for u in dict.fromkeys(float(x) for x in grid):
+            values = list(estimate)
+            values[i] = p.from_unit(u)
+            batch.append(values)
+        for values, j in zip(batch, evaluate("profile", batch), strict=True):
+            rows.append((p.key, values[i], j))
+    return rows
+
+
+def profile_warnings(profiles: list[tuple[str, float, float]], j_best: float) -> list[str]:
+    """A warning for each parameter along whose profile some point has a lower objective
+    than the estimate's J (the local search stopped short of a better point: re-run from
+    it), naming the best such point."""
+    out = []
+    for key in dict.fromkeys(k for k, _, _ in profiles):
+        row = min((r for r in profiles if r[0] == key and math.isfinite(r[2])),
+                  key=lambda r: r[2], default=None)
+        if row is not None and row[2] < j_best:
+            out.append(f"profile of {key}: J = {row[2]:.4g} at {key} = {row[1]:.4g}, below "
+                       f"J = {j_best:.4g} at the estimate; the search stopped at a local "
+                       "minimum or the objective is noisy there (re-run with start = that "
+                       "value, or more replicates)")
+    return out

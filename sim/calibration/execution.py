@@ -23,8 +23,9 @@ import numpy as np
 from tqdm import tqdm
 
 from sim.calibration.spec import CalibrationSpec
-from sim.calibration.store import Cache, CsvAppender, run_row
+from sim.calibration.store import Cache, run_row
 from sim.calibration.worker import MomentJob, moment_result
+from sim.files.table import Appender
 from sim.sweeps.backends import Backend, RunFuture
 from sim.sweeps.designs import point_overrides, run_seed
 from sim.sweeps.worker import DONE, RunTask, TaskJob
@@ -43,7 +44,7 @@ class Evaluator:
     """Runs points (R replicates each, common random numbers) and records them."""
 
     def __init__(self, spec: CalibrationSpec, job: MomentJob, backend: Backend,
-                 cache: Cache, runs: CsvAppender, bar: tqdm[Any]) -> None:
+                 cache: Cache, runs: Appender, bar: tqdm[Any]) -> None:
         self.spec, self.job, self.backend = spec, job, backend
         self.cache, self.runs, self.bar = cache, runs, bar
         self.replicates = spec.estimator.replicates
@@ -56,10 +57,10 @@ class Evaluator:
         """The id of a point: the order in which it was first asked for."""
         return self.points.setdefault(values, len(self.points))
 
-    def overrides(self, values: Sequence[float]) -> tuple[str, ...]:
-        """The ``--set`` strings of a point."""
+    def overrides(self, values: Sequence[float]) -> tuple[tuple[str, Any], ...]:
+        """The scenario overrides of a point, ``(key path, value)`` pairs."""
         keys = [p.key for p in self.spec.parameters]
-        return tuple(point_overrides(dict(zip(keys, values, strict=True))))
+        return tuple(point_overrides(dict(zip(keys, values, strict=True))).items())
 
     def evaluate(self, points: Sequence[Sequence[float]]) -> list[np.ndarray]:
         """The moments of each point as an R x M array (NaN rows for failed runs)."""
@@ -103,7 +104,7 @@ class Evaluator:
             for future in sorted(finished, key=lambda f: pending[f][0].run_id):
                 task, values = pending.pop(future)
                 result = moment_result(future.result())
-                self.runs.write(run_row(task, values, result))
+                self.runs.append(run_row(task, values, result))
                 self.cache[(values, task.replicate)] = (result.status, result.values)
                 self.ran += 1
                 if result.status != DONE:

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.calibration.store import POINTS_FILE
+from sim.files import atomic_file
 
 
 def plot_calibration(folder: Path) -> list[Path]:
@@ -63,8 +65,6 @@ def plot_calibration(folder: Path) -> list[Path]:
         profiles = pd.read_csv(profiles_path)
         params = list(dict.fromkeys(profiles["parameter"]))
         if params:
-            import json
-
             estimate = json.loads((folder / "identification.json").read_text())["estimate"]
             fig, axes = plt.subplots(1, len(params), figsize=(3.2 * len(params), 3),
                                      squeeze=False)
@@ -82,9 +82,10 @@ def plot_calibration(folder: Path) -> list[Path]:
 def _save(fig: object, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()  # type: ignore[attr-defined]
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
-    tmp.replace(path)
+    try:
+        fig.tight_layout()  # type: ignore[attr-defined]
+        with atomic_file(path, "the plot") as tmp:
+            fig.savefig(tmp, format="png", dpi=100)  # type: ignore[attr-defined]
+    finally:
+        plt.close(fig)  # type: ignore[arg-type]
     return path

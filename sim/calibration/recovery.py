@@ -10,22 +10,23 @@ those targets into a calibration file. Used by the recovery test and
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomli_w
 
 from sim.calibration.spec import Moment
 from sim.calibration.worker import MomentJob, evaluate_run
 from sim.errors import UserError
+from sim.files import write_text
 from sim.scenario import load_scenario
-from sim.sweeps.designs import point_overrides, run_seed
+from sim.sweeps.designs import plain_data, point_overrides, run_seed
 from sim.sweeps.worker import RunTask
 
 
-def simulate(base: dict[str, Any], moments: Sequence[Any], overrides: Sequence[str],
+def simulate(base: dict[str, Any], moments: Sequence[Any], overrides: Mapping[str, Any],
              seeds: Sequence[int]) -> np.ndarray:
     """The measures (runs x M) of the base scenario with ``overrides`` at each seed."""
     wrapped = tuple(Moment(name=f"m{i}", measure=m, target=0.0, se=1.0, source="synthetic")
@@ -33,7 +34,7 @@ def simulate(base: dict[str, Any], moments: Sequence[Any], overrides: Sequence[s
     job = MomentJob(base, "recovery", wrapped)
     rows = []
     for i, seed in enumerate(seeds):
-        result = evaluate_run(RunTask(i, 0, i, seed, tuple(overrides)), job)
+        result = evaluate_run(RunTask(i, 0, i, seed, tuple(overrides.items())), job)
         if result.status != "done":
             raise UserError(f"recovery run with seed {seed} failed: {result.error}")
         rows.append(result.values)
@@ -57,31 +58,14 @@ def recovery_calibration(path: Path, *, base: Path, fixed: Sequence[str],
                          parameters: Sequence[Mapping[str, Any]],
                          moments: Sequence[Mapping[str, Any]], targets: np.ndarray,
                          ses: np.ndarray, estimator: Mapping[str, Any], seed: int) -> Path:
-    """Write a calibration file of synthetic targets (TOML written as JSON-compatible
-    inline values)."""
-    def value(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, Mapping):
-            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
-        if isinstance(v, list | tuple):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        if isinstance(v, float | np.floating):
-            return repr(float(v))
-        return json.dumps(v)
-
-    lines = ['name = "recovery"', f"base = {json.dumps(str(base))}", f"seed = {seed}",
-             f"set = {value(list(fixed))}", ""]
-    for p in parameters:
-        lines += ["[[parameters]]", *(f"{k} = {value(v)}" for k, v in p.items()), ""]
-    for m, target, se in zip(moments, targets, ses, strict=True):
-        lines += ["[[moments]]", *(f"{k} = {value(v)}" for k, v in m.items()),
-                  f"target = {value(float(target))}", f"se = {value(float(se))}",
-                  'source = "synthetic: one run at the true parameters"', ""]
-    lines += ["[estimator]", *(f"{k} = {value(v)}" for k, v in estimator.items()
-                               if not isinstance(v, Mapping))]
-    for k, v in estimator.items():
-        if isinstance(v, Mapping):
-            lines += ["", f"[estimator.{k}]", *(f"{a} = {value(b)}" for a, b in v.items())]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    """Write a calibration file of synthetic targets (TOML, written by ``tomli_w``)."""
+    document: dict[str, Any] = {
+        "name": "recovery", "base": str(base), "seed": seed, "set": list(fixed),
+        "parameters": [dict(p) for p in parameters],
+        "moments": [{**m, "target": float(target), "se": float(se),
+                     "source": "synthetic: one run at the true parameters"}
+                    for m, target, se in zip(moments, targets, ses, strict=True)],
+        "estimator": dict(estimator),
+    }
+    write_text(path, tomli_w.dumps(plain_data(document)))
     return path

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sim.calibration.store import MANIFEST_FILE
 from sim.errors import UserError
+from sim.files import write_text
 from sim.output.report import (
     DEFAULT_REPORT,
     data_table_html,
@@ -23,7 +24,6 @@ from sim.output.report import (
     pngs_in,
     read_csv,
 )
-from sim.output.rundir import atomic_write_text
 
 
 def is_calibration(folder: Path) -> bool:
@@ -76,4 +76,4 @@ def write_calibration_report(folder: Path, out: Path | None = None) -> Path:
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder")
     target = Path(out) if out is not None else folder / DEFAULT_REPORT
-    return atomic_write_text(target, calibration_report(folder), what="the report")
+    return write_text(target, calibration_report(folder), what="the report")

@@ -4,40 +4,35 @@
 written on a bad file) and runs it into a new folder; :func:`resume_calibration` continues a
 folder from its ``calibration.json`` alone, re-using every recorded run.
 
-The search (deterministic given the seed, so a resume replays it from the cache):
-
-1. a global design of ``points`` points in unit coordinates (Latin hypercube or scrambled
-   Sobol, ``scipy.stats.qmc``, seeded from the calibration's seed), plus the ``start`` point
-   if every parameter has one, all evaluated as one batch;
-2. a local optimiser (``scipy.optimize.minimize``, Nelder-Mead or Powell, bounds [0, 1])
-   from the best point so far, on J, up to the budget of runs;
-3. the estimate θ̂ is the evaluated point with the smallest J; then the Jacobian (2k points)
-   and the profiles (k x ``profile_points``), each a batch.
+The estimation is :func:`sim.calibration.estimate.smm`, a pure function of the calibration
+and of a way to evaluate points; this module only wires it to the store (every run recorded
+in ``runs.csv`` as it finishes, every evaluated point in ``points.csv``), the backend (local
+workers or Dask) and the progress bar. The search is deterministic given the seed, so a
+resume replays it from the recorded runs and runs only what is missing.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
+import csv
+import io
 import json
 import math
 import os
 import sys
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import tomli_w
 from tqdm import tqdm
 
 from sim.calibration.estimate import (
     Inference,
-    inference,
-    jacobian,
-    jacobian_points,
     mean_moments,
-    objective,
+    smm,
 )
 from sim.calibration.execution import Evaluator
 from sim.calibration.spec import CalibrationSpec, parse_calibration, read_calibration_file
@@ -45,7 +40,6 @@ from sim.calibration.store import (
     MANIFEST_FILE,
     POINTS_FILE,
     RUNS_FILE,
-    CsvAppender,
     cell,
     locked,
     read_runs,
@@ -53,11 +47,19 @@ from sim.calibration.store import (
 )
 from sim.calibration.worker import MomentJob
 from sim.errors import UserError
-from sim.output.rundir import atomic_write_text, git_commit, versions
-from sim.scenario import apply_overrides, parse_override, read_toml, validate
+from sim.files import (
+    RunTable,
+    check_new_folder,
+    check_workers,
+    claim_folder,
+    git_commit,
+    versions,
+    write_text,
+)
+from sim.files.provenance import now, stamp
+from sim.scenario import apply_overrides, parse_overrides, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
-from sim.sweeps.designs import design_seed, point_overrides, toml_value
-from sim.sweeps.run import check_new_folder, check_workers
+from sim.sweeps.designs import plain_data, point_overrides
 from sim.sweeps.spec import load_base
 
 if TYPE_CHECKING:
@@ -129,14 +131,14 @@ def check_plan(plan: Plan) -> None:
     spec, path = plan.spec, plan.source
     for k, p in enumerate(spec.parameters):
         for value in p.bounds:
-            override = point_overrides({p.key: value})
             try:
-                validate(apply_overrides(plan.base, override), f"base scenario with {override[0]}")
+                validate(apply_overrides(plan.base, point_overrides({p.key: value})),
+                         f"base scenario with {p.key} = {value!r}")
             except UserError as err:
                 raise UserError(f"{path}: parameters[{k}] (key {p.key!r}): value {value!r} "
                                 f"does not fit the scenario:\n{err}") from None
     scenario = validate(plan.base, path)
-    small = validate(apply_overrides(plan.base, ["market.engineers=50", "months=1"]), path)
+    small = validate(apply_overrides(plan.base, {"market.engineers": 50, "months": 1}), path)
     columns = set(TalentMarket(small, seed=0).market_row)
     tiers = set(scenario.tiers) | {"ai", "non_ai"}
     for k, m in enumerate(spec.moments):
@@ -174,20 +176,20 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
     """
     check_workers(workers)
     plan = plan_calibration(calibration_file)
-    if out is None:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / "calibrations" / f"{plan.spec.name}-{stamp}"
-    folder = Path(out)
-    check_new_folder(folder, "calibration folder")
+    if out is not None:
+        check_new_folder(Path(out), "calibration folder", resume=f"--resume {out}")
     backend = make_backend(workers, dask)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        if out is None:  # a default folder takes a free name: -2, -3... if it is taken
+            folder = claim_folder(Path("results") / "calibrations" / f"{plan.spec.name}-"
+                                  f"{stamp()}")
+        else:
+            folder = Path(out)
+            folder.mkdir(parents=True, exist_ok=True)
         manifest = {"calibration_file": plan.source, "calibration": plan.raw,
                     "base_path": plan.base_path, "base": plan.base, "versions": versions(),
-                    "git_commit": git_commit(),
-                    "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-        atomic_write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2,
-                                                              default=str) + "\n")
+                    "git_commit": git_commit(), "created": now().isoformat(timespec="seconds")}
+        write_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2, default=str) + "\n")
     except BaseException:
         backend.close(cancel=True)
         raise
@@ -224,22 +226,6 @@ def planned_runs(spec: CalibrationSpec) -> int:
     return est.budget + est.replicates * k * (2 + est.profile_points)
 
 
-def design_units(spec: CalibrationSpec) -> np.ndarray:
-    """The global design in unit coordinates (points x k), from the calibration's seed."""
-    from scipy.stats import qmc
-
-    k, search = len(spec.parameters), spec.estimator.search
-    seed = design_seed(spec.seed)
-    most = max(spec.estimator.budget // spec.estimator.replicates, 1)
-    n = min(search.points, most)
-    if search.design == "sobol":
-        m = max(math.ceil(math.log2(max(n, 1))), 0)
-        while 2**m > most and m > 0:
-            m -= 1
-        return np.asarray(qmc.Sobol(d=k, scramble=True, seed=seed).random_base2(m))
-    return np.asarray(qmc.LatinHypercube(d=k, seed=seed).random(n))
-
-
 def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
              plots: bool) -> CalibrationSummary:
     try:
@@ -252,56 +238,23 @@ def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
 def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
                     plots: bool) -> CalibrationSummary:
     spec = plan.spec
-    est = spec.estimator
     cache = read_runs(folder, plan.keys, plan.names)
-    runs = CsvAppender(folder / RUNS_FILE, run_header(plan.keys, plan.names))
+    runs = RunTable(folder / RUNS_FILE, run_header(plan.keys, plan.names)).appender()
     (folder / POINTS_FILE).unlink(missing_ok=True)  # rebuilt as the search replays
-    points = CsvAppender(folder / POINTS_FILE,
-                         ["point", "stage", *plan.keys, "objective", "runs_complete"])
+    points = RunTable(folder / POINTS_FILE, ["point", "stage", *plan.keys, "objective",
+                                             "runs_complete"]).appender()
     bar = tqdm(total=planned_runs(spec), initial=0, unit="run", desc=spec.name,
                disable=not progress, smoothing=0.1, dynamic_ncols=True)
     evaluator = Evaluator(spec, plan.job(), backend, cache, runs, bar)
-    history: dict[tuple[float, ...], tuple[float, np.ndarray]] = {}
+
+    def observe(stage: str, values: list[float], moments: np.ndarray, j: float) -> None:
+        done = int(np.sum(np.all(np.isfinite(moments), axis=1)))
+        points.append([str(evaluator.point_id(tuple(values))), stage,
+                       *(cell(v) for v in values),
+                       *((cell(j), str(done)) if stage != "jacobian" else ("", ""))])
+
     try:
-        def evaluate(stage: str, batch: list[list[float]]) -> list[float]:
-            results = evaluator.evaluate(batch)
-            out = []
-            for values, moments in zip(batch, results, strict=True):
-                key = tuple(values)
-                j = objective(spec, moments, values)
-                if key not in history and stage in ("design", "search"):
-                    history[key] = (j, moments)
-                done = int(np.sum(np.all(np.isfinite(moments), axis=1)))
-                points.write([str(evaluator.point_id(key)), stage,
-                              *(cell(v) for v in values), cell(j), str(done)])
-                out.append(j)
-            return out
-
-        params = spec.parameters
-
-        def to_values(u: np.ndarray) -> list[float]:
-            return [p.from_unit(float(x)) for p, x in zip(params, u, strict=True)]
-
-        design = [to_values(u) for u in design_units(spec)]
-        if all(p.start is not None for p in params):
-            design.append([float(p.start) for p in params])  # type: ignore[arg-type]
-        evaluate("design", design)
-        used = len(history) * est.replicates
-        if est.search.local != "none" and used < est.budget:
-            _local_search(spec, history, evaluate, to_values, est.budget - used)
-        best = min(history, key=lambda key: (history[key][0], list(history).index(key)))
-        j_best, moments_best = history[best]
-        estimate = list(best)
-        pairs = jacobian_points(spec, estimate)
-        flat = [pt for pair in pairs for pt in pair]
-        evaluated = evaluator.evaluate(flat)
-        g_all = jacobian(pairs, evaluated[0::2], evaluated[1::2])
-        for values in flat:
-            points.write([str(evaluator.point_id(tuple(values))), "jacobian",
-                          *(cell(v) for v in values), "", ""])
-        info = inference(spec, estimate, g_all)
-        profiles = _profiles(spec, estimate, evaluate)
-        info.warnings.extend(profile_warnings(profiles, j_best))
+        fit = smm(spec, lambda batch: evaluator.evaluate(batch), observe)
     except KeyboardInterrupt:
         print(f"\ntalentwar calibrate: interrupted; {len(cache)} runs recorded; continue "
               f"with: talentwar calibrate --resume {folder}", file=sys.stderr)
@@ -310,7 +263,9 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
         bar.close()
         runs.close()
         points.close()
-    write_results(plan, folder, estimate, j_best, moments_best, g_all, info, profiles)
+    estimate, j_best, info = fit.values, fit.objective, fit.inference
+    write_results(plan, folder, estimate, j_best, fit.moments, fit.jacobian, info,
+                  fit.profiles)
     if plots:
         from sim.calibration.plots import plot_calibration
 
@@ -321,142 +276,52 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
                               len(cache), evaluator.ran, evaluator.failed, info.warnings)
 
 
-def _local_search(spec: CalibrationSpec, history: dict[tuple[float, ...], Any],
-                  evaluate: Any, to_values: Any, budget: int) -> None:
-    """scipy.optimize.minimize on J in unit coordinates from the best point so far."""
-    from scipy.optimize import minimize
-
-    est = spec.estimator
-    best = min(history, key=lambda key: history[key][0])
-    x0 = np.array([p.to_unit(v) for p, v in zip(spec.parameters, best, strict=True)])
-    evaluations = max(budget // est.replicates, 1)
-    count = 0
-
-    def f(u: np.ndarray) -> float:
-        nonlocal count
-        count += 1
-        if count > evaluations:
-            raise _Budget
-        return evaluate("search", [to_values(np.clip(u, 0.0, 1.0))])[0]
-
-    k = len(x0)
-    options: dict[str, Any]
-    if est.search.local == "nelder-mead":
-        simplex = [x0]
-        for i in range(k):
-            step = np.zeros(k)
-            step[i] = 0.1 if x0[i] <= 0.9 else -0.1
-            simplex.append(x0 + step)
-        options = {"initial_simplex": np.array(simplex), "xatol": est.search.xatol,
-                   "fatol": est.search.fatol, "maxfev": evaluations}
-        method = "Nelder-Mead"
-    else:
-        options = {"xtol": est.search.xatol, "ftol": est.search.fatol, "maxfev": evaluations}
-        method = "Powell"
-    with contextlib.suppress(_Budget):
-        minimize(f, x0, method=method, bounds=[(0.0, 1.0)] * k, options=options)
-
-
-class _Budget(Exception):
-    """The local search has used its budget of runs."""
-
-
-def _profiles(spec: CalibrationSpec, estimate: list[float], evaluate: Any
-              ) -> list[tuple[str, float, float]]:
-    """J along each parameter around the estimate: (key, value, J) rows."""
-    est = spec.estimator
-    if est.profile_points == 0:
-        return []
-    rows = []
-    for i, p in enumerate(spec.parameters):
-        u0 = p.to_unit(estimate[i])
-        grid = np.clip(np.linspace(u0 - est.profile_width, u0 + est.profile_width,
-                                   est.profile_points), 0.0, 1.0)
-        batch = []
-        for u in dict.fromkeys(float(x) for x in grid):
-            values = list(estimate)
-            values[i] = p.from_unit(u)
-            batch.append(values)
-        for values, j in zip(batch, evaluate("profile", batch), strict=True):
-            rows.append((p.key, values[i], j))
-    return rows
-
-
-def profile_warnings(profiles: list[tuple[str, float, float]], j_best: float) -> list[str]:
-    """A warning for each parameter along whose profile some point has a lower objective
-    than the estimate's J (the local search stopped short of a better point: re-run from
-    it), naming the best such point."""
-    out = []
-    for key in dict.fromkeys(k for k, _, _ in profiles):
-        row = min((r for r in profiles if r[0] == key and math.isfinite(r[2])),
-                  key=lambda r: r[2], default=None)
-        if row is not None and row[2] < j_best:
-            out.append(f"profile of {key}: J = {row[2]:.4g} at {key} = {row[1]:.4g}, below "
-                       f"J = {j_best:.4g} at the estimate; the search stopped at a local "
-                       "minimum or the objective is noisy there (re-run with start = that "
-                       "value, or more replicates)")
+def _nested(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"a.b": 1, "a.c": 2}`` as nested tables, ``{"a": {"b": 1, "c": 2}}``."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        *parents, last = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
     return out
 
 
-def _toml_key(key: str) -> str:
-    """A dotted key path written as a TOML key (parts quoted where needed)."""
-    import re
-
-    return ".".join(part if re.fullmatch(r"[A-Za-z0-9_-]+", part) else json.dumps(part)
-                    for part in key.split("."))
-
-
-def toml_inline(value: Any) -> str:
-    """A value as an inline TOML value (tables as ``{ k = v }``, None entries left out)."""
-    if isinstance(value, dict):
-        items = [f"{_toml_key(str(k))} = {toml_inline(v)}" for k, v in value.items()
-                 if v is not None]
-        return "{ " + ", ".join(items) + " }" if items else "{}"
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_inline(v) for v in value) + "]"
-    return toml_value(value)
-
-
 def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str:
-    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates.
+    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates
+    (TOML written by ``tomli_w``).
 
     A key through a list (``generated_firms.0.policy.layoff_rate``) cannot be merged by
     ``extends`` (lists are replaced), so the whole list is written, as the base file has it
     with the overrides applied."""
     base = os.path.relpath(plan.base_path, folder.resolve())
-    lines = [f"# Fitted by talentwar calibrate from {plan.source}",
-             f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "
-             f"replicates a point). Run it with: talentwar run {folder / FITTED_SCENARIO}",
-             f"extends = {json.dumps(base)}",
-             f"name = {json.dumps(plan.spec.name + '_fitted')}", ""]
-    fixed = list(plan.spec.overrides) + ([f"months={plan.spec.months}"]
-                                         if plan.spec.months else [])
-    estimates = point_overrides(dict(zip(plan.keys, estimate, strict=True)))
-    through_lists: list[str] = []
-    for title, texts in (("fixed overrides of the calibration", fixed),
-                         ("estimates", estimates)):
-        if not texts:
-            continue
-        lines.append(f"# {title}")
-        for text in texts:
-            parts, value = parse_override(text)
-            if any(part.isdigit() for part in parts):
-                through_lists.append(parts[0])
-                lines.append(f"# {text} (in the list below)")
-                continue
-            lines.append(f"{_toml_key('.'.join(parts))} = {toml_inline(value)}")
-        lines.append("")
+    fixed = parse_overrides(plan.spec.overrides)
+    if plan.spec.months:
+        fixed.pop("months", None)
+        fixed["months"] = plan.spec.months
+    changes = {**fixed, **point_overrides(dict(zip(plan.keys, estimate, strict=True)))}
+    through_lists = {key.split(".")[0] for key in changes
+                     if any(part.isdigit() for part in key.split("."))}
+    document: dict[str, Any] = {"extends": base, "name": plan.spec.name + "_fitted"}
+    document.update(_nested({k: v for k, v in changes.items()
+                             if k.split(".")[0] not in through_lists}))
     if through_lists:
-        raw = apply_overrides(read_toml(Path(plan.base_path)), [*fixed, *estimates])
-        for top in dict.fromkeys(through_lists):
-            lines.append(f"{_toml_key(top)} = {toml_inline(raw[top])}")
-    return "\n".join(lines) + "\n"
+        raw = apply_overrides(read_toml(Path(plan.base_path)), changes)
+        for top in sorted(through_lists):
+            document[top] = raw[top]
+    header = (f"# Fitted by talentwar calibrate from {plan.source}\n"
+              f"# ({plan.spec.name}; seed {plan.spec.seed}, {plan.spec.estimator.replicates} "
+              f"replicates a point). Run it with: talentwar run {folder / FITTED_SCENARIO}\n"
+              "# The calibration's fixed overrides: "
+              + (", ".join(f"{k} = {v!r}" for k, v in fixed.items()) or "none")
+              + "\n# The estimates: "
+              + ", ".join(f"{k} = {v!r}" for k, v in zip(plan.keys, estimate, strict=True))
+              + "\n\n")
+    return header + tomli_w.dumps(plain_data(document))
 
 
 def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
-    import csv
-    import io
-
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -471,7 +336,7 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     """Write the fitted scenario, parameters.csv, moments.csv, jacobian.csv,
     profiles.csv and identification.json (atomically)."""
     spec = plan.spec
-    atomic_write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate))
+    write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate))
     rows: list[list[Any]] = []
     for i, p in enumerate(spec.parameters):
         low, high = p.bounds
@@ -483,7 +348,7 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
                      estimate[i] - 1.96 * se, estimate[i] + 1.96 * se,
                      "yes" if on_bound else "no",
                      "no" if p.key in info.not_identified else "yes"])
-    atomic_write_text(folder / PARAMETERS_FILE, _csv_text(
+    write_text(folder / PARAMETERS_FILE, _csv_text(
         ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
          "on_bound", "identified"], rows))
     mean = mean_moments(moments)
@@ -496,13 +361,13 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
         rows.append([m.name, m.target, float(mean[j]), float(sd[j]), m.se,
                      float((mean[j] - m.target) / m.se), "held out" if m.held_out else "fitted",
                      m.measure.kind, m.source])
-    atomic_write_text(folder / MOMENTS_FILE, _csv_text(
+    write_text(folder / MOMENTS_FILE, _csv_text(
         ["moment", "target", "fitted_mean", "fitted_sd", "se", "t_ratio", "role", "measure",
          "source"], rows))
-    atomic_write_text(folder / JACOBIAN_FILE, _csv_text(
+    write_text(folder / JACOBIAN_FILE, _csv_text(
         ["moment", *plan.keys],
         [[m.name, *map(float, g_all[j])] for j, m in enumerate(spec.moments)]))
-    atomic_write_text(folder / PROFILES_FILE, _csv_text(
+    write_text(folder / PROFILES_FILE, _csv_text(
         ["parameter", "value", "objective"], [list(r) for r in profiles]))
     ident = {"objective": j_best, "estimate": dict(zip(plan.keys, estimate, strict=True)),
              "replicates": spec.estimator.replicates, "rank": info.rank,
@@ -514,4 +379,4 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
              "collinear": [list(c) for c in info.collinear], "warnings": info.warnings,
              "covariance": [[None if math.isnan(x) else float(x) for x in row]
                             for row in info.covariance]}
-    atomic_write_text(folder / IDENTIFICATION_FILE, json.dumps(ident, indent=2) + "\n")
+    write_text(folder / IDENTIFICATION_FILE, json.dumps(ident, indent=2) + "\n")

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from sim.calibration.moments import MEASURES, AnyMeasure
 from sim.errors import UserError
 from sim.scenario import format_validation_error, parse_toml_file
-from sim.scenario.schema import Strict
+from sim.scenario.schema import Name, Strict
 from sim.sweeps.spec import Parameter
 
 
@@ -155,7 +155,9 @@ class Estimator(Strict):
 class CalibrationSpec(Strict):
     """A whole calibration file."""
 
-    name: str = Field("calibration", description="Short name; the folder is named after it.")
+    name: Name = Field("calibration", description="Short name; the folder is named after it: "
+                       "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or "
+                       "digit (as scenario names).")
     description: str = Field("", description="What the calibration estimates.")
     base: str = Field(description="Base scenario file, relative to the calibration file.")
     seed: Annotated[int, Field(ge=0)] = Field(

@@ -9,27 +9,25 @@
     one row per evaluated point: point, stage, parameter values, objective J, runs complete (every
     moment defined).
 
-Rows are written with the ``csv`` module (quoted where needed) and flushed one by one. A
-run counts as recorded once its row is complete; on resume :func:`read_runs` drops a
-half-written last line, and the rows read back are the cache of the estimation, which
-replays deterministically (the same points in the same order) and runs only what is missing.
-Floats are written with ``repr``, so they read back bit for bit.
+Both are :class:`sim.files.RunTable` tables, with their damage rule: a run counts as
+recorded once its row is complete; on resume :func:`read_runs` drops a torn last record
+(and says so) and refuses any other damage, naming the file and the line. The rows read
+back are the cache of the estimation, which replays deterministically (the same points in
+the same order) and runs only what is missing. Floats are written with ``repr``, so they
+read back bit for bit.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import math
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Final, TextIO
+from typing import Final
 
 from sim.calibration.worker import MomentResult
-from sim.errors import UserError
-from sim.output.rundir import atomic_write_text
-from sim.sweeps.store import locked as lock_folder
+from sim.files import RunTable, TableDamage, lock_folder
 from sim.sweeps.worker import RunTask
 
 MANIFEST_FILE: Final = "calibration.json"
@@ -57,27 +55,6 @@ def locked(folder: Path) -> Iterator[None]:
         yield
 
 
-class CsvAppender:
-    """Appends rows to a CSV file, one ``write`` and flush per row (header if new)."""
-
-    def __init__(self, path: Path, header: Sequence[str]) -> None:
-        new = not path.is_file() or path.stat().st_size == 0
-        self.handle: TextIO = path.open("a", newline="", encoding="utf-8")
-        if new:
-            self.write(header)
-
-    def write(self, row: Sequence[str]) -> None:
-        """Write one row as one ``write`` call, then flush."""
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerow(row)
-        self.handle.write(buffer.getvalue())
-        self.handle.flush()
-
-    def close(self) -> None:
-        """Close the file."""
-        self.handle.close()
-
-
 def run_header(keys: Sequence[str], moments: Sequence[str]) -> list[str]:
     """Columns of ``runs.csv``."""
     return [*RUN_COLUMNS, *keys, *RUN_TAIL, *moments]
@@ -96,38 +73,25 @@ Cache = dict[tuple[tuple[float, ...], int], tuple[str, tuple[float, ...]]]
 
 
 def read_runs(folder: Path, keys: Sequence[str], moments: Sequence[str]) -> Cache:
-    """The complete rows of ``runs.csv`` as a cache, and the file rewritten with those rows
-    only (a half-written last line or a row of another shape is dropped)."""
-    path = folder / RUNS_FILE
-    header = run_header(keys, moments)
+    """The records of ``runs.csv`` as a cache.
+
+    A torn last record is dropped (a warning on standard error says so, and the file is
+    rewritten without it); any other damage, a record whose cells are not numbers where
+    numbers belong included, is refused with :class:`sim.files.TableDamage`.
+    """
+    table = RunTable(folder / RUNS_FILE, run_header(keys, moments))
     cache: Cache = {}
-    if not path.is_file():
-        return cache
-    text = path.read_text(encoding="utf-8")
-    if text and not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]  # a killed write leaves a partial last line
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        return cache
-    if rows[0] != header:
-        raise UserError(f"{path}: its columns are not those of this calibration; it was "
-                        "written by another calibration file or version")
-    kept = [header]
     k = len(keys)
     first = len(RUN_COLUMNS)
-    for row in rows[1:]:
-        if len(row) != len(header):
-            continue
+    for line, row in table.rows():
         try:
             point = tuple(float(x) for x in row[first:first + k])
             replicate = int(row[2])
-            status = row[first + k]
             values = tuple(number(x) for x in row[first + k + len(RUN_TAIL):])
-        except ValueError:
-            continue
-        cache[(point, replicate)] = (status, values)
-        kept.append(row)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(kept)
-    atomic_write_text(path, buffer.getvalue(), what="the runs table")
+        except ValueError as err:
+            raise TableDamage(table.path, line, f"not a run record ({err})") from None
+        cache[(point, replicate)] = (row[first + k], values)
+    if table.dropped:
+        print(f"talentwar: warning: {table.dropped}", file=sys.stderr)
+        table.rewrite(lambda row: True)
     return cache

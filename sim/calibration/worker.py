@@ -55,7 +55,7 @@ def evaluate_run(task: RunTask, job: MomentJob) -> MomentResult:
     try:
         from sim.model import TalentMarket  # the model: imported when a run starts
 
-        scenario = validate(apply_overrides(job.base, task.overrides), job.source)
+        scenario = validate(apply_overrides(job.base, dict(task.overrides)), job.source)
         model = TalentMarket(scenario, seed=task.seed)
         try:
             model.run()

@@ -32,6 +32,7 @@ from matplotlib.artist import Artist
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
+from sim.files import atomic_files
 from sim.output.palette import GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL
 from sim.output.plots import (
     TOP_SHARE_NOTE,
@@ -45,7 +46,7 @@ from sim.output.plots import (
     save,
     top_shares,
 )
-from sim.output.rundir import RunFolder, atomic_files, csv_cell, remove_leftovers
+from sim.output.rundir import RunFolder, csv_cell, remove_leftovers
 
 DIFFERENCES = "differences.csv"
 DIFF_PREFIX = "Δ "

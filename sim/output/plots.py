@@ -12,11 +12,8 @@ when it is interrupted, and die with it if it is killed).
 
 from __future__ import annotations
 
-import ctypes
 import math
-import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +36,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
+from sim.files import atomic_file, atomic_files
 from sim.output.palette import (
     GENERATED,
     OTHER_FIRMS,
@@ -46,6 +44,7 @@ from sim.output.palette import (
     firm_colours,
     named_firms,
 )
+from sim.output.pool import forked_each
 from sim.output.rundir import (
     DEALS,
     ENGINEER_PAY,
@@ -58,7 +57,6 @@ from sim.output.rundir import (
     MONTH_DATE,
     NAME,
     RunFolder,
-    atomic_files,
     remove_leftovers,
 )
 
@@ -74,12 +72,14 @@ TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
-    """Save a figure as PNG by writing a temporary file and renaming it (``bbox_inches``
+    """Save a figure as PNG atomically (:func:`sim.files.atomic_file`; ``bbox_inches``
     ``"tight"``: nothing drawn outside the axes, such as a legend, is cut off)."""
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        with atomic_file(path, "the plot") as tmp:
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+                        metadata={"Software": None})
+    finally:
+        plt.close(fig)
     return path
 
 
@@ -967,62 +967,14 @@ def check_scenario_parts(scenario: dict[str, object], path: Path) -> None:
                             f"got {months!r:.40}")
 
 
-_RUN: RunFolder | None = None
-"""The run being drawn: read and checked before the drawing processes are forked."""
-
-
-def _draw_some(names: list[str], folder: Path) -> list[str]:
-    """Draw the named plots of :data:`_RUN` into ``folder`` (in a drawing process)."""
-    if _RUN is None:
-        raise RuntimeError("no run to draw")
+def _draw_some(run: RunFolder, names: list[str], folder: Path) -> None:
+    """Draw the named plots of ``run`` into ``folder``; stop if the command is gone (in a
+    drawing process whose command was killed)."""
     parent = os.getppid()
     for name in names:
-        if os.getppid() != parent:  # the command is gone: stop drawing
+        if os.getppid() != parent:
             break
-        save(RUN_PLOTS[name](_RUN), folder / f"{name}.png")
-    return names
-
-
-def _draw_chunk(task: tuple[list[str], Path]) -> list[str]:
-    """:func:`_draw_some` of one ``(names, folder)`` task."""
-    return _draw_some(*task)
-
-
-def _drawing_process() -> None:
-    """Set up a drawing process: Ctrl-C is the command's to handle (it then terminates
-    this process), SIGTERM ends it, and it dies with the command even if that is killed."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if sys.platform.startswith("linux"):
-        try:
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-
-
-def _draw(run: RunFolder, names: list[str], folder: Path, workers: int) -> None:
-    """Draw ``names`` into ``folder`` in up to ``workers`` processes (forked, so they share
-    the tables read); terminate them if anything goes wrong or the command is interrupted."""
-    global _RUN
-    _RUN = run
-    try:
-        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-            _draw_some(names, folder)
-            return
-        chunks = [names[k::workers] for k in range(workers)]
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_drawing_process)
-        try:  # results as they come, so that a failure stops the others at once
-            for _ in pool.imap_unordered(_draw_chunk, [(chunk, folder) for chunk in chunks]):
-                pass
-        except BaseException:
-            pool.terminate()
-            pool.join()
-            raise
-        pool.close()
-        pool.join()
-    finally:
-        _RUN = None
+        save(RUN_PLOTS[name](run), folder / f"{name}.png")
 
 
 def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
@@ -1051,5 +1003,6 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
         print(f"talentwar: removed {path}, left by an interrupted command", file=sys.stderr)
     workers = min(workers or 2, os.cpu_count() or 1, len(names))
     with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
-        _draw(run, names, stage, workers)
+        chunks = [names[k::workers] for k in range(workers)]
+        forked_each(lambda chunk: _draw_some(run, chunk, stage), chunks, workers)
     return [run.dir / f"{name}.png" for name in names]

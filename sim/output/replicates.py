@@ -36,6 +36,7 @@ from scipy import stats
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
+from sim.files import atomic_files
 from sim.output.compare import key_measures, label_runs
 from sim.output.plots import (
     PLOTS_STAGE,
@@ -58,7 +59,6 @@ from sim.output.rundir import (
     MARKET,
     NAME,
     RunFolder,
-    atomic_files,
     csv_cell,
     remove_leftovers,
 )

@@ -39,6 +39,7 @@ import pandas as pd
 
 from sim import columns as col
 from sim.errors import UserError
+from sim.files import write_text
 from sim.output.compare import (
     default_compare_dir,
     difference_table,
@@ -66,7 +67,7 @@ from sim.output.replicates import (
     is_replicate_folder,
     paired_differences,
 )
-from sim.output.rundir import RunFolder, atomic_write_text
+from sim.output.rundir import RunFolder
 from sim.output.scenario_diff import scenario_differences
 
 DEFAULT_REPORT = "report.html"
@@ -740,4 +741,4 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
         text = (replicate_compare_report(folders) if replicated[0]
                 else compare_report(folders))
         target = Path(out) if out is not None else default_compare_dir() / DEFAULT_REPORT
-    return atomic_write_text(target, text, what="the report")
+    return write_text(target, text, what="the report")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import os
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,8 @@ import tqdm as tqdm_module
 from tqdm import tqdm
 
 from sim.errors import UserError
+from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
+from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
 from sim.output.rundir import (
     DEAL_TEAMS,
@@ -32,11 +33,7 @@ from sim.output.rundir import (
     MANIFEST,
     MARKET,
     Manifest,
-    atomic_directory,
-    git_commit,
-    new_run_dir,
     remove_leftovers,
-    versions,
     write_csv_gz,
     write_manifest,
 )
@@ -89,19 +86,24 @@ def run_scenario(
     if engineers == "parquet" and importlib.util.find_spec("pyarrow") is None:
         raise UserError("--engineers parquet: writing Parquet needs pyarrow "
                         "(pip install 'talentwar[parquet]')")
-    started = dt.datetime.now(dt.UTC)
-    stamp = started.strftime("%Y%m%d-%H%M%S")
-    final = Path(out) if out is not None else new_run_dir(Path("results") / scenario.name,
-                                                          stamp, seed)
-    if final.exists():
-        raise UserError(f"--out {final}: that folder exists already; choose a new one")
-    blocking = next((p for p in final.parents if p.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise UserError(f"--out {final}: {blocking} is a file, not a folder")
-    if blocking is not None and not os.access(blocking, os.W_OK):
-        raise UserError(f"--out {final}: cannot write in {blocking}")
+    started = now()
+    if out is None:  # a default folder takes a free name: -2, -3... if it is taken
+        final = Path("results") / scenario.name / f"{stamp(started)}-seed{seed}"
+    else:
+        final = Path(out)
+        check_new_folder(final, "run folder", empty_ok=False)
     for path in remove_leftovers(final.parent):
         print(f"talentwar: removed {path}, left by an interrupted run", file=sys.stderr)
+    with reserved(final, unique=out is None) as final:
+        _run_into(scenario, final, seed, started, engineers, plots, progress, check,
+                  command)
+    return final
+
+
+def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
+              engineers: EngineerFormat, plots: bool, progress: bool, check: bool,
+              command: list[str] | None) -> None:
+    """Run the model and write its folder ``final`` (whose name is reserved)."""
     clock = time.perf_counter()
     model = TalentMarket(scenario, seed=seed, check=check)
     with tqdm(total=model.months, desc=scenario.name, unit="month", disable=not progress,
@@ -129,10 +131,9 @@ def run_scenario(
             from sim.output.plots import plot_run
 
             plot_run(folder)
-        finished = dt.datetime.now(dt.UTC)
+        finished = now()
         manifest["finished"] = finished.isoformat(timespec="seconds")
         manifest["wall_time_seconds"] = round(time.perf_counter() - clock, 3)
         manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
         write_manifest(folder, manifest)
-    return final
 

@@ -3,35 +3,27 @@
 A run folder holds ``manifest.json``, ``market.csv``, ``firms.csv``, ``flows.csv``,
 ``deals.csv``, the final engineer table (``engineers.csv.gz`` by default; ``engineers.csv``
 or ``engineers.parquet`` on request) and the plots. This module is the one
-owner of that format: the file names, the atomic writers (a run appears complete or not at
-all; a set of plots is added whole or not at all), the removal of what an interrupted
-process left behind, the manifest and the tables' formats, and :class:`RunFolder`, the
+owner of that format: the file names, which leftovers of an interrupted process are its
+own to remove, the manifest and the tables' formats, and :class:`RunFolder`, the
 reader of a finished run that plots, comparisons and reports share. A damaged folder is
 refused by :class:`RunFolder` with one :class:`UserError` naming the file and what is wrong,
 before anything reads its values. The names of the tables' columns are declared in
-:mod:`sim.columns`.
+:mod:`sim.columns`; the atomic writers (a run appears complete or not at all; a set of
+plots is added whole or not at all) are :mod:`sim.files`'.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import io
 import json
 import math
-import os
-import platform
 import re
-import shutil
-import signal
-import subprocess
 import zlib
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypedDict, cast
 
@@ -39,7 +31,9 @@ import numpy as np
 import pandas as pd
 
 from sim import columns as col
+from sim import files
 from sim.errors import UserError
+from sim.files import LEFTOVER
 from sim.scenario.schema import NAME_PATTERN
 
 MANIFEST = "manifest.json"
@@ -63,9 +57,6 @@ ENGINEER_TIER = "tier"
 ENGINEER_FIRM = "firm"
 DEAL_REASON = "reason"
 
-INCOMPLETE = ".incomplete-"
-"""A folder being written is hidden and named ``.<final name>.incomplete-<pid>``."""
-LEFTOVER = re.compile(r"^\.(?P<name>.+)\.incomplete-(?P<pid>[0-9]{1,10})$")
 KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, DEAL_TEAMS,
                          *ENGINEER_FILES.values(),
                          "differences.csv", "report.html"})
@@ -99,148 +90,10 @@ class Manifest(TypedDict, total=False):
 # --------------------------------------------------------------------------- writing
 
 
-def versions() -> dict[str, str]:
-    """Versions of the package, Python and the libraries that shape results."""
-    out = {"python": platform.python_version()}
-    for dist in ("talentwar", "mesa", "numpy", "pandas", "pydantic", "matplotlib", "SALib"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
-
-
-def git_commit() -> str | None:
-    """The commit of the source tree the package runs from, if it is a git checkout."""
-    here = Path(__file__).resolve().parent
-    try:
-        result = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return result.stdout.strip() if result.returncode == 0 else None
-
-
-@contextmanager
-def signals_held() -> Iterator[None]:
-    """Hold Ctrl-C (SIGINT) and SIGTERM back while the block runs (a clean-up that must
-    finish); a signal that arrives meanwhile is delivered when the block ends."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    try:
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    except (AttributeError, OSError, ValueError):  # no POSIX signal masks here
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def incomplete(final: Path) -> Path:
-    """The hidden folder in which ``final`` is written: ``.<name>.incomplete-<pid>``."""
-    return final.parent / f".{final.name}{INCOMPLETE}{os.getpid()}"
-
-
-def _fresh_folder(folder: Path, what: Path) -> None:
-    """Create ``folder`` empty (removing one left by an earlier process with our pid)."""
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        if folder.exists():
-            shutil.rmtree(folder)
-        folder.mkdir()
-    except OSError as err:
-        raise UserError(f"{what}: cannot create the folder: {err.strerror or err}") from None
-
-
-@contextmanager
-def atomic_directory(final: Path) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``final`` only if the block completes.
-
-    The temporary folder sits beside ``final`` (same file system, so the rename is atomic)
-    and is removed if the block raises or is interrupted.
-    """
-    tmp = incomplete(final)
-    _fresh_folder(tmp, final)
-    try:
-        yield tmp
-        with signals_held():
-            tmp.rename(final)
-    except BaseException as err:
-        with signals_held():
-            shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(err, OSError):
-            raise UserError(f"{final}: cannot write the results: {err}") from None
-        raise
-
-
-@contextmanager
-def atomic_files(final: Path, stage: Path | None = None) -> Iterator[Path]:
-    """Yield a temporary folder whose files are added to ``final`` only if the block
-    completes, as a set; if it raises or is interrupted, ``final`` is left as it was.
-
-    ``stage`` is the temporary folder: by default ``.<name>.incomplete-<pid>`` beside
-    ``final``. When the block completes, a ``final`` that does not exist yet is the stage
-    renamed (atomic); into an existing ``final`` each file is moved by a rename (files of
-    the same names are replaced), with Ctrl-C and SIGTERM held back until all are moved.
-    """
-    final = Path(final)
-    if final.exists() and not final.is_dir():
-        raise UserError(f"{final}: not a folder")
-    stage = incomplete(final) if stage is None else stage
-    _fresh_folder(stage, final)
-    try:
-        yield stage
-        with signals_held():
-            if not final.exists():
-                stage.rename(final)
-            else:
-                for path in sorted(stage.iterdir()):
-                    path.replace(final / path.name)
-                stage.rmdir()
-    except BaseException as err:
-        with signals_held():
-            shutil.rmtree(stage, ignore_errors=True)
-        if isinstance(err, OSError):
-            raise UserError(f"{final}: cannot write into it: {err.strerror or err}") from None
-        raise
-
-
-def atomic_write_text(path: Path, text: str, what: str = "it") -> Path:
-    """Write a text file (creating its folder) by writing a temporary file beside it and
-    renaming it; a :class:`UserError` saying it cannot write ``what`` if that fails."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot write {what}: {err.strerror or err}") from None
-    except BaseException:
-        with signals_held(), contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def csv_cell(text: str) -> str:
     """``text`` made safe for a CSV cell: a leading ``'`` if a spreadsheet would otherwise
     run it as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a return)."""
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
-
-
-def new_run_dir(root: Path, stamp: str, seed: int) -> Path:
-    """``root/<stamp>-seed<seed>``, with a numeric suffix if that folder exists already."""
-    base = f"{stamp}-seed{seed}"
-    candidate, k = root / base, 1
-    while candidate.exists():
-        k += 1
-        candidate = root / f"{base}-{k}"
-    return candidate
 
 
 def write_csv_gz(table: pd.DataFrame, path: Path, level: int = 1) -> None:
@@ -264,38 +117,6 @@ def write_manifest(folder: Path, manifest: Manifest) -> None:
 # --------------------------------------------------------------------------- leftovers
 
 
-def _process_start(pid: int) -> float | None:
-    """When process ``pid`` started (seconds since the epoch), where ``/proc`` tells."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        boot = next(line for line in Path("/proc/stat").read_text().splitlines()
-                    if line.startswith("btime "))
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])
-        return int(boot.split()[1]) + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
-        return None
-
-
-def writer_alive(pid: int, written: float) -> bool:
-    """Whether the process that last wrote a leftover at time ``written`` may still run.
-
-    Process ``pid`` must exist, and (where ``/proc`` tells when it started) have started
-    before the leftover was written: a process started later only reuses the number.
-    """
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, run by someone else
-    except (OverflowError, OSError):
-        return False
-    started = _process_start(pid)
-    return started is None or started <= written + 2.0
-
-
 def _ours(folder: Path) -> bool:
     """Whether a hidden folder holds only what the output layer writes (so is safe to
     remove): tables, manifest, plots, reports and hidden temporary files or folders."""
@@ -312,32 +133,26 @@ def _ours(folder: Path) -> bool:
 
 
 def remove_leftovers(parent: Path) -> list[Path]:
-    """Remove the ``.<name>.incomplete-<pid>`` folders in ``parent`` that a process killed
-    while writing left behind (its pid no longer runs); return the folders removed.
+    """Remove the ``.<name>.incomplete-<pid>`` folders (and ``.<name>.tmp-<pid>`` files) in
+    ``parent`` that a process killed while writing left behind (its pid no longer runs);
+    return those removed.
 
     Folders of a process that still runs, or holding files the output layer does not write,
-    are kept.
+    are kept (:func:`sim.files.remove_leftovers`). The name reservations (``.<name>.lock``)
+    that no running process holds go too.
     """
-    removed: list[Path] = []
-    try:
-        entries = sorted(Path(parent).iterdir())
-    except OSError:
-        return removed
-    for path in entries:
-        found = LEFTOVER.match(path.name)
-        if found is None or path.is_symlink() or not path.is_dir():
-            continue
-        try:
-            written = path.stat().st_mtime
-        except OSError:
-            continue
-        if writer_alive(int(found["pid"]), written) or not _ours(path):
-            continue
-        with signals_held():
-            shutil.rmtree(path, ignore_errors=True)
-        if not path.exists():
-            removed.append(path)
-    return removed
+    removed = files.remove_leftovers(parent, _removable)
+    return removed + files.remove_stale_locks(parent)
+
+
+def _removable(path: Path) -> bool:
+    """Whether a leftover is the output layer's own: a hidden folder holding only what it
+    writes, or the temporary file of one of its files (``.report.html.tmp-<pid>``)."""
+    if path.is_dir():
+        return _ours(path)
+    found = LEFTOVER.match(path.name)
+    return found is not None and (found["name"] in KNOWN_FILES
+                                  or found["name"].endswith(".png"))
 
 
 # --------------------------------------------------------------------------- reading

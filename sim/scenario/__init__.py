@@ -3,12 +3,15 @@ and ``--set`` (:mod:`sim.scenario.loading`) and the generated reference
 (:mod:`sim.scenario.reference`)."""
 
 from sim.scenario.loading import (
+    OverrideError,
+    Overrides,
     apply_overrides,
     deep_merge,
     format_validation_error,
     json_schema,
     load_scenario,
     parse_override,
+    parse_overrides,
     parse_toml_file,
     read_toml,
     validate,
@@ -16,6 +19,8 @@ from sim.scenario.loading import (
 from sim.scenario.schema import Scenario
 
 __all__ = [
+    "OverrideError",
+    "Overrides",
     "Scenario",
     "apply_overrides",
     "deep_merge",
@@ -23,6 +28,7 @@ __all__ = [
     "json_schema",
     "load_scenario",
     "parse_override",
+    "parse_overrides",
     "parse_toml_file",
     "read_toml",
     "validate",

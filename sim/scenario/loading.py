@@ -93,62 +93,86 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return merged
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """Parse ``a.b.c=value``: the value is read as TOML (``20000``, ``0.5``, ``true``,
+Overrides = Mapping[str, Any]
+"""Overrides of scenario data: ``{key path: value}``, e.g. ``{"market.engineers": 20000}``.
+A numeric part of a path indexes a list; a leading ``+`` adds an entry
+(:func:`apply_overrides`)."""
+
+
+class OverrideError(UserError):
+    """An override that does not fit the data: its ``key`` (path) and the ``reason``."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``(key, value)`` of ``KEY=VALUE`` as a person types it (``--set``, a sweep or
+    calibration file's ``set``): the value is read as TOML (``20000``, ``0.5``, ``true``,
     ``[1, 2]``, ``"text"``), and taken as a bare string if it is not valid TOML. A leading
-    ``+`` (``+firms.NewLab.gpus=5``) is kept on the first part of the key: it allows adding
-    an entry (see :func:`apply_overrides`)."""
+    ``+`` (``+firms.NewLab.gpus=5``) is kept on the key: it allows adding an entry."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     bare = key.removeprefix("+")
     if not sep or not bare or any(not part for part in bare.split(".")):
-        raise UserError(f"--set {text!r}: expected KEY=VALUE, e.g. market.engineers=20000")
+        raise UserError(f"{text!r}: expected KEY=VALUE, e.g. market.engineers=20000")
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw.strip()
     except RecursionError:
-        raise UserError(f"--set {text!r}: value nested too deeply") from None
-    parts = bare.split(".")
-    if key.startswith("+"):
-        parts[0] = "+" + parts[0]
-    return parts, value
+        raise UserError(f"{text!r}: value nested too deeply") from None
+    return key, value
 
 
-def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
-    """Apply ``--set KEY=VALUE`` overrides (dotted key paths) to scenario data.
+def parse_overrides(texts: Iterable[str]) -> dict[str, Any]:
+    """The overrides of ``KEY=VALUE`` texts (:func:`parse_override`), in order: a key given
+    twice takes its last value, at its last place."""
+    out: dict[str, Any] = {}
+    for text in texts:
+        key, value = parse_override(text)
+        out.pop(key, None)
+        out[key] = value
+    return out
 
-    A numeric part indexes a list: ``generated_firms.0.outreach=5``. An override changes
+
+def apply_overrides(data: dict[str, Any], overrides: Overrides) -> dict[str, Any]:
+    """Scenario data with ``overrides`` (``{key path: value}``) applied, in order; ``data``
+    itself is not changed.
+
+    A numeric part indexes a list: ``generated_firms.0.outreach``. An override changes
     what exists: a firm or tier the data does not have is an error (a typo), unless the key
-    starts with ``+`` (``--set +firms.NewLab.kind=frontier_lab``), which adds it."""
+    starts with ``+`` (``+firms.NewLab.kind``), which adds it. Errors are
+    :class:`OverrideError` naming the key."""
     data = copy.deepcopy(data)
-    for text in overrides:
-        path, value = parse_override(text)
-        adding = path[0].startswith("+")
-        path[0] = path[0].removeprefix("+")
+    for key, value in overrides.items():
+        adding = key.startswith("+")
+        bare = key.removeprefix("+")
+        path = bare.split(".")
+        if not bare or any(not part for part in path):
+            raise OverrideError(key, "expected a key path such as market.engineers")
         if (len(path) > 1 and path[0] in ADDED_TABLES and not adding
                 and path[1] not in (data.get(path[0]) or {})):
             known = ", ".join(list(data.get(path[0]) or {})[:20]) or "none"
-            raise UserError(
-                f"--set {text!r}: {path[0]}.{path[1]}: no such {path[0][:-1]} (the "
-                f"{path[0]} are: {known}); to add one, write --set +{text.lstrip('+')}")
+            raise OverrideError(
+                key, f"{path[0]}.{path[1]}: no such {path[0][:-1]} (the {path[0]} are: "
+                f"{known}); to add one, start the key with +: +{bare}")
         node: Any = data
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
             index: int | str = part
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise UserError(
-                        f"--set {text!r}: {'.'.join(path[:depth])} is a list of "
-                        f"{len(node)}; expected an index 0..{len(node) - 1}, got {part!r}"
-                    )
+                    raise OverrideError(
+                        key, f"{'.'.join(path[:depth])} is a list of {len(node)}; expected an "
+                        f"index 0..{len(node) - 1}, got {part!r}")
                 index = int(part)
             elif not isinstance(node, dict):
-                raise UserError(
-                    f"--set {text!r}: {'.'.join(path[:depth])} is a value, not a table"
-                )
+                raise OverrideError(key, f"{'.'.join(path[:depth])} is a value, not a table")
             if last:
-                node[index] = value
+                node[index] = copy.deepcopy(value)
             else:
                 if isinstance(node, dict):
                     node.setdefault(index, {})
@@ -223,14 +247,19 @@ def name_from_stem(stem: str) -> str:
     return name or "scenario"
 
 
-def load_scenario(path: str | Path, overrides: Iterable[str] = ()) -> Scenario:
-    """Load, merge (``extends``), override (``--set``) and validate a scenario file."""
+def load_scenario(path: str | Path, overrides: Overrides | Iterable[str] = ()) -> Scenario:
+    """Load, merge (``extends``), override and validate a scenario file.
+
+    ``overrides``: ``{key path: value}``, or ``KEY=VALUE`` texts as a person types them
+    (``["market.engineers=20000"]``, read by :func:`parse_overrides`).
+    """
     path = Path(path)
     data = read_toml(path)
     data.setdefault("name", name_from_stem(path.stem))
-    overrides = list(overrides)
-    data = apply_overrides(data, overrides)
-    source = str(path) + (" (with --set overrides)" if overrides else "")
+    changes = (overrides if isinstance(overrides, Mapping)
+               else parse_overrides(overrides))
+    data = apply_overrides(data, changes)
+    source = str(path) + (" (with overrides)" if changes else "")
     return validate(data, source)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sim.errors import UserError
 
 # sim.output.run's writers move to sim.output.rundir (issue 8).
-from sim.output.rundir import atomic_write_text
+from sim.files import write_text
 from sim.sweeps.designs import design_seed, salib_problem
 from sim.sweeps.store import (
     MEASURES_FILE,
@@ -182,7 +182,7 @@ def write_sensitivity(folder: Path) -> Path:
     folder = Path(folder)
     table = sensitivity(folder)
     path = folder / SENSITIVITY_FILE
-    atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+    write_text(path, table.to_csv(index=False, lineterminator="\n"))
     for warning in noise_warnings(folder, table):
         print(f"talentwar: warning: {warning}", file=sys.stderr)
     return path

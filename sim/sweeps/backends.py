@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import signal
 from collections import deque
 from concurrent.futures import Future
@@ -20,6 +21,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Protocol, cast
 
 from sim.errors import UserError
+from sim.files.processes import die_with_parent
 from sim.sweeps.worker import FAILED, Job, RunResult, RunTask, TaskJob, run_task
 
 if TYPE_CHECKING:
@@ -68,11 +70,22 @@ class SerialBackend:
         pass
 
 
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, inherited: list[Connection], parent: int) -> None:
     """A local worker process: run each ``(task, job)`` received, send back its result; stop
-    at ``None`` or when the sweep process goes away. Ctrl-C is left to the sweep process,
-    which ends its workers."""
+    at ``None`` or when the sweep process (pid ``parent``) goes away. Ctrl-C is left to the
+    sweep process, which ends its workers, and so is SIGTERM (sent to the whole process
+    group, it must not cost the runs in flight).
+
+    A forked worker closes the sweep process's ends of the pipes it inherited (its own and
+    the other workers'), so that its ``recv`` sees the end of the file when the sweep
+    process ends, and dies with the sweep process even while it runs
+    (:func:`sim.files.processes.die_with_parent`).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for end in inherited:
+        end.close()
+    die_with_parent(parent)
     while True:
         try:
             message = conn.recv()
@@ -139,7 +152,10 @@ class LocalBackend:
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker_main, args=(child,), daemon=True)
+        forked = self._context.get_start_method() == "fork"
+        inherited = [parent, *(w.conn for w in self._workers)] if forked else []
+        process = self._context.Process(target=_worker_main,
+                                        args=(child, inherited, os.getpid()), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)

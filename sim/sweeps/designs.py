@@ -16,7 +16,6 @@ workers, their order nor on a resume. Random designs draw from ``SeedSequence(R)
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -153,21 +152,24 @@ def design_points(spec: SweepSpec, matrix: np.ndarray | None = None) -> list[Poi
             for row in matrix]
 
 
-def toml_value(value: Any) -> str:
-    """A Python value written as a TOML value (for ``--set KEY=VALUE``)."""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        if not math.isfinite(value):
-            return {math.inf: "inf", -math.inf: "-inf"}.get(value, "nan")
-        return repr(value)
-    return json.dumps(value)
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (other values as they are)."""
+    if isinstance(value, np.bool_ | np.integer | np.floating):
+        return value.item()
+    return value
 
 
-def point_overrides(point: Point) -> list[str]:
-    """A design point as ``--set`` strings."""
-    return [f"{key}={toml_value(value)}" for key, value in point.items()]
+def plain_data(value: Any) -> Any:
+    """Data with numpy scalars as Python values and ``None`` entries of tables left out
+    (what a TOML writer can write)."""
+    if isinstance(value, dict):
+        return {str(k): plain_data(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple):
+        return [plain_data(v) for v in value]
+    return plain(value)
+
+
+def point_overrides(point: Point) -> dict[str, Any]:
+    """A design point as scenario overrides, ``{key path: value}`` (plain Python values)."""
+    return {key: plain(value) for key, value in point.items()}
 

@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.files import write_text
 from sim.output.plots import save
-from sim.output.rundir import atomic_write_text
 from sim.sweeps.analysis import point_means, read_tables, run_scalars, sensitivity
 from sim.sweeps.spec import Measure, Parameter
 from sim.sweeps.store import SENSITIVITY_FILE, Plan, load_plan, sweep_state
@@ -243,7 +243,7 @@ def plot_sweep(sweep_dir: Path) -> list[Path]:
         else:  # written by the sweep when it completes; until then computed, not kept
             table = sensitivity(folder, plan)
             if sweep_state(folder, plan).complete:
-                atomic_write_text(path, table.to_csv(index=False, lineterminator="\n"))
+                write_text(path, table.to_csv(index=False, lineterminator="\n"))
         for m in plan.spec.measures:
             if (table["measure"] == m.out).any():
                 written.append(save(plot_indices(plan, table, m),

@@ -23,14 +23,20 @@ from typing import TYPE_CHECKING, Any
 from tqdm import tqdm
 
 from sim.errors import UserError
+from sim.files import (
+    atomic_directory,
+    check_new_folder,
+    check_workers,
+    git_commit,
+    reserved,
+    versions,
+)
+from sim.files.provenance import now, stamp
 from sim.output.replicates import KIND, replicate_name, write_summary
 from sim.output.run import EngineerFormat
 from sim.output.rundir import (
     MANIFEST,
-    atomic_directory,
-    git_commit,
     remove_leftovers,
-    versions,
 )
 from sim.scenario import Scenario, validate
 from sim.sweeps.backends import RunFuture, check_dask_target, make_backend
@@ -101,18 +107,28 @@ def run_replicates(
     if not isinstance(replicates, int) or not 2 <= replicates <= MAX_REPLICATES:
         raise UserError(f"--replicates: expected a whole number from 2 to {MAX_REPLICATES:,}, "
                         f"got {replicates!r}")
-    if workers < 1:
-        raise UserError(f"--workers: expected a whole number >= 1, got {workers}")
+    check_workers(workers)
     check_dask_target(dask)
     root = scenario.seed if seed is None else seed
-    started = dt.datetime.now(dt.UTC)
-    stamp = started.strftime("%Y%m%d-%H%M%S")
-    final = (Path(out) if out is not None else
-             Path("results") / scenario.name / f"{stamp}-seed{root}-x{replicates}")
-    if final.exists():
-        raise UserError(f"--out {final}: that folder exists already; choose a new one")
+    started = now()
+    if out is None:  # a default folder takes a free name: -2, -3... if it is taken
+        final = Path("results") / scenario.name / f"{stamp(started)}-seed{root}-x{replicates}"
+    else:
+        final = Path(out)
+        check_new_folder(final, "replicate folder", empty_ok=False)
     for path in remove_leftovers(final.parent):
         print(f"talentwar: removed {path}, left by an interrupted run", file=sys.stderr)
+    with reserved(final, unique=out is None) as final:
+        _replicate_into(scenario, final, root, replicates, started, workers, dask,
+                        engineers, plots, progress, command)
+    return final
+
+
+def _replicate_into(scenario: Scenario, final: Path, root: int, replicates: int,
+                    started: dt.datetime, workers: int, dask: str | Client | None,
+                    engineers: EngineerFormat, plots: bool, progress: bool,
+                    command: list[str] | None) -> None:
+    """Run the replicates and write their folder ``final`` (whose name is reserved)."""
     seeds = replicate_seeds(root, replicates)
     command = command if command is not None else sys.argv
     clock = time.perf_counter()
@@ -134,11 +150,10 @@ def run_replicates(
             "git_commit": git_commit(),
             "command": command,
             "started": started.isoformat(timespec="seconds"),
-            "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "finished": now().isoformat(timespec="seconds"),
             "wall_time_seconds": round(time.perf_counter() - clock, 3),
         }
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    return final
 
 
 def _execute(tasks: list[RunTask], job: ReplicateJob, workers: int,

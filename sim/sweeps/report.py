@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import UserError
+from sim.files import write_text
 from sim.output.report import (
     DEFAULT_REPORT,
     data_table_html,
@@ -26,7 +27,6 @@ from sim.output.report import (
     pngs_in,
     read_csv,
 )
-from sim.output.rundir import atomic_write_text
 from sim.sweeps.analysis import read_tables
 from sim.sweeps.store import (
     MEASURES_FILE,
@@ -145,4 +145,4 @@ def write_sweep_report(folder: Path, out: Path | None = None) -> Path:
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder")
     target = Path(out) if out is not None else folder / DEFAULT_REPORT
-    return atomic_write_text(target, sweep_report(folder), what="the report")
+    return write_text(target, sweep_report(folder), what="the report")

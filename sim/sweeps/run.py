@@ -11,15 +11,18 @@ Sobol and Morris sweeps end with their sensitivity indices
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from tqdm import tqdm
 
-from sim.errors import UserError
+from sim.errors import Terminated, UserError
+from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
+from sim.files.folders import LOCK_FILE
+from sim.files.provenance import stamp
 from sim.model import TalentMarket
 from sim.scenario import apply_overrides, validate
 from sim.sweeps.analysis import write_sensitivity
@@ -56,8 +59,6 @@ MAX_RUNS = 10_000_000
 MAX_POINTS = 1_000_000
 #: The most design-matrix cells (points x parameters) a sweep may have.
 MAX_DESIGN_CELLS = 10_000_000
-#: The most local worker processes (``--workers``); more machines: use Dask.
-MAX_WORKERS = 1024
 
 
 @dataclass
@@ -76,13 +77,28 @@ class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C (or another interrupt) stopped a sweep; the folder holds ``recorded`` of
     ``total`` runs and continues with ``talentwar sweep --resume FOLDER``."""
 
-    def __init__(self, folder: Path, state: SweepState) -> None:
+    def __init__(self, folder: Path, state: SweepState, cause: BaseException | None = None
+                 ) -> None:
         super().__init__(f"{state.describe()} in {folder}; resume with talentwar sweep "
                          f"--resume {folder}")
+        self.terminated = isinstance(cause, Terminated)  # SIGTERM rather than Ctrl-C
         self.folder = folder
         self.state = state
         self.recorded = state.recorded
         self.total = state.total
+
+
+class SweepWriteFailed(UserError):
+    """The sweep's tables could not be written (a full disk, a folder gone read-only); the
+    folder holds the runs of ``state`` and continues with ``--resume`` once it can be
+    written."""
+
+    def __init__(self, folder: Path, state: SweepState, err: OSError) -> None:
+        super().__init__(f"{folder}: cannot write the sweep's tables: "
+                         f"{err.strerror or err}; {state.describe()}; make room and "
+                         f"continue with talentwar sweep --resume {folder}")
+        self.folder = folder
+        self.state = state
 
 
 def plan_sweep(path: str | Path) -> Plan:
@@ -149,14 +165,14 @@ def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],
     seen: set[str] = set()
     for point in chosen:
         overrides = point_overrides(point)
-        signature = "\n".join(overrides)
+        signature = repr(list(overrides.items()))
         if signature in seen:
             continue
         seen.add(signature)
         for k, p in enumerate(spec.parameters):  # one parameter at a time: name the culprit
             try:
-                validate(apply_overrides(base, [overrides[k]]), f"base scenario with "
-                         f"{overrides[k]}")
+                validate(apply_overrides(base, {p.key: overrides[p.key]}),
+                         f"base scenario with {p.key} = {overrides[p.key]!r}")
             except UserError as err:
                 raise UserError(
                     f"{path}: parameters[{k}] (key {p.key!r}): value {point[p.key]!r} does not "
@@ -164,7 +180,7 @@ def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],
                 ) from None
         try:
             validate(apply_overrides(base, overrides), "base scenario with " + ", ".join(
-                overrides))
+                f"{key} = {value!r}" for key, value in overrides.items()))
         except UserError as err:
             raise UserError(f"{path}: parameters: design point {point} gives an invalid "
                             f"scenario:\n{err}") from None
@@ -176,7 +192,7 @@ def _check_measures(spec: SweepSpec, path: Path, base: dict[str, Any],
     month) and their windows against the shortest run of the sweep."""
     data = apply_overrides(base, point_overrides(point))
     scenario = validate(data, str(path))
-    small = apply_overrides(data, ["market.engineers=50", "months=1"])
+    small = apply_overrides(data, {"market.engineers": 50, "months": 1})
     model = TalentMarket(validate(small, str(path)), seed=0)
     columns = list(model.market_row)
     shortest = scenario.months
@@ -234,32 +250,39 @@ def run_sweep(
     check_workers(workers)
     check_dask_target(dask)
     plan = plan_sweep(sweep_file)
-    if out is None:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-        out = Path("results") / "sweeps" / f"{plan.spec.name}-{stamp}"
-    folder = Path(out)
-    check_new_folder(folder)
+    if out is not None:
+        check_new_folder(Path(out), "sweep folder", resume=f"--resume {out}")
     # a bad --dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []
+    folder = Path(out) if out is not None else Path("results") / "sweeps" / plan.spec.name
     try:
         try:
-            for parent in reversed([folder, *folder.parents]):
-                if not parent.exists():
-                    parent.mkdir()
-                    created.append(parent)
-            write_manifest(folder, plan)
-            write_status(folder, SweepState(plan.total, 0, 0, 0, complete=False))
+            if out is None:  # a default folder takes a free name: -2, -3... if it is taken
+                folder = claim_folder(folder.with_name(f"{plan.spec.name}-{stamp()}"))
+                created.append(folder)
+            else:
+                for parent in reversed([folder, *folder.parents]):
+                    if not parent.exists():
+                        parent.mkdir()
+                        created.append(parent)
+            with locked(folder):
+                if any(p.name != LOCK_FILE for p in folder.iterdir()):
+                    raise UserError(f"--out {folder}: another sweep started writing it "
+                                    "meanwhile; choose a new folder")
+                write_manifest(folder, plan)
+                write_status(folder, SweepState(plan.total, 0, 0, 0, complete=False))
         except (OSError, UserError) as err:
             _remove_created(created)
             if isinstance(err, OSError):
                 raise UserError(f"--out {folder}: cannot create the sweep folder: "
                                 f"{err.strerror or err}") from None
             raise
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         backend.close(cancel=True)
         if (folder / "sweep.json").is_file():
-            raise SweepInterrupted(folder, SweepState(plan.total, 0, 0, 0, False)) from None
+            raise SweepInterrupted(folder, SweepState(plan.total, 0, 0, 0, False), err
+                                   ) from None
         raise
     except BaseException:
         backend.close(cancel=True)
@@ -275,24 +298,6 @@ def _remove_created(created: list[Path]) -> None:
                 leftover.unlink()
         with contextlib.suppress(OSError):
             made.rmdir()
-
-
-def check_new_folder(folder: Path, what: str = "sweep folder") -> None:
-    """``--out`` must be a new or empty folder that can be created (``what`` names it in
-    the message: the sweep folder, the calibration folder)."""
-    try:
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise UserError(f"--out {folder}: exists and is not empty; choose a new folder or "
-                            f"continue it with --resume {folder}")
-        existing = next(p for p in [folder, *folder.parents] if p.exists())
-    except OSError as err:
-        raise UserError(f"--out {folder}: cannot use this folder: {err.strerror or err}"
-                        ) from None
-    except ValueError as err:  # e.g. a NUL byte in the path
-        raise UserError(f"--out {folder}: not a usable folder name: {err}") from None
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UserError(f"--out {folder}: cannot create the {what}: {existing} is not "
-                        "a folder this user can write in")
 
 
 def resume_sweep(
@@ -325,16 +330,6 @@ def resume_sweep(
     return _execute(plan, folder, workers, dask, progress=progress, retry_failed=retry_failed)
 
 
-def check_workers(workers: object) -> None:
-    """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not)."""
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UserError(f"--workers: expected a whole number >= 1, got {workers!r}")
-    if workers > MAX_WORKERS:
-        raise UserError(f"--workers: {workers:,} is more than {MAX_WORKERS:,} worker "
-                        "processes; use fewer (never more workers than runs are used), or a "
-                        "Dask cluster (--dask) for more machines")
-
-
 def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, *,
              progress: bool, retry_failed: bool = False,
              backend: Backend | None = None) -> SweepSummary:
@@ -345,6 +340,9 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
     state = SweepState(plan.total, 0, 0, 0, complete=False)
     try:
         with locked(folder):
+            for path in remove_leftovers(folder, Path.is_file):  # files a kill left
+                print(f"talentwar: removed {path}, left by an interrupted sweep",
+                      file=sys.stderr)
             scan = scan_store(folder, plan)
             todo_count = plan.total - scan.kept + (scan.recorded.failed if retry_failed else 0)
             if backend is None:
@@ -374,8 +372,13 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
             state = SweepState(state.total, state.recorded, state.done, state.failed,
                                complete=True)
             write_status(folder, state)
+    except SweepWriteFailed as err:
+        with contextlib.suppress(UserError, KeyboardInterrupt):
+            write_status(folder, err.state)  # the truth: not complete, this many recorded
+        raise
     except KeyboardInterrupt as err:
-        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state)
+        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state,
+                                                                              err)
         with contextlib.suppress(UserError, KeyboardInterrupt):
             write_status(folder, stop.state)  # the truth: not complete, this many recorded
         raise stop from None
@@ -420,7 +423,14 @@ def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: 
                 except Exception as err:  # the run's result never came back
                     result = RunResult(task.run_id, FAILED, f"{type(err).__name__}: {err} "
                                        "(the run's worker failed)", [], 0.0)
-                writer.write(task, result)
+                try:
+                    writer.write(task, result)
+                except OSError as err:  # a full disk: say so once, keep what is recorded
+                    with contextlib.suppress(OSError):
+                        writer.close()
+                    raise SweepWriteFailed(folder, SweepState(plan.total, done + failed, done,
+                                                              failed, complete=False), err
+                                           ) from None
                 ran += 1
                 if result.status == DONE:
                     done += 1
@@ -428,9 +438,9 @@ def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: 
                     failed += 1
                     bar.set_postfix(failed=failed)
                 bar.update(1)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         raise SweepInterrupted(folder, SweepState(plan.total, done + failed, done, failed,
-                                                  complete=False)) from None
+                                                  complete=False), err) from None
     finally:
         if bar is not None:
             bar.close()

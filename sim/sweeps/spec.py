@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import UserError
-from sim.scenario import format_validation_error, load_scenario, parse_toml_file
+from sim.scenario import format_validation_error, load_scenario, parse_overrides, parse_toml_file
 from sim.scenario.schema import NAME_PATTERN, Strict
 
 Scalar = bool | int | float | str
@@ -275,8 +275,11 @@ def load_base(path: Path, base: str, overrides: Sequence[str], months: int | Non
     if not found:
         raise UserError(f"{path}: base: no such scenario file {base} (looked at "
                         f"{base_path})")
-    fixed = list(overrides) + ([f"months={months}"] if months else [])
     try:
+        fixed = parse_overrides(overrides)
+        if months:
+            fixed.pop("months", None)
+            fixed["months"] = months
         return load_scenario(base_path, fixed).to_dict()
     except UserError as err:
         raise UserError(f"{path}: base/set: the base scenario with the {what}'s fixed "

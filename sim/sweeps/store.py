@@ -34,24 +34,17 @@ a folder (:func:`locked`).
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
-import fcntl
-import io
 import json
-import math
-import os
 import sys
-from collections.abc import Callable, Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Any, BinaryIO, Final, TextIO
+from typing import Any, Final
 
 from sim.errors import UserError
-
-# sim.output.run's writers and version stamps move to sim.output.rundir (issue 8).
-from sim.output.rundir import atomic_write_text, git_commit, versions
+from sim.files import RunTable, WriteError, git_commit, lock_folder, versions, write_text
+from sim.files.table import Appender, cell, record
 from sim.scenario import validate
 from sim.sweeps.designs import Point, point_count, point_overrides, run_seed, salib_problem
 from sim.sweeps.spec import SweepSpec, parse_sweep
@@ -61,7 +54,6 @@ RUNS_FILE: Final = "runs.csv"
 MEASURES_FILE: Final = "measures.csv"
 SWEEP_FILE: Final = "sweep.json"
 SENSITIVITY_FILE: Final = "sensitivity.csv"
-LOCK_FILE: Final = ".lock"
 STATUS_FILE: Final = "status.json"
 
 #: Codes of a run's state in a :class:`Recorded` table (one byte per run of the design).
@@ -99,7 +91,7 @@ class Plan:
         """The runs in id order, ``run_id = point * replicates + replicate``, minus ``skip``."""
         reps = self.spec.replicates
         for point, values in enumerate(self.points):
-            overrides = tuple(point_overrides(values))
+            overrides = tuple(point_overrides(values).items())
             for rep in range(reps):
                 run_id = point * reps + rep
                 if run_id not in skip:
@@ -108,10 +100,7 @@ class Plan:
 
     def manifest(self) -> dict[str, Any]:
         """What ``sweep.json`` records."""
-        found = versions()
-        for dist in ("SALib", "tqdm", "dask", "distributed"):
-            with contextlib.suppress(Exception):
-                found[dist] = metadata.version(dist)
+        found = versions(extra=("tqdm", "dask", "distributed"))
         return {
             "sweep_file": self.source,
             "sweep": self.raw,
@@ -138,8 +127,8 @@ class Plan:
 
 def write_manifest(folder: Path, plan: Plan) -> None:
     """Write ``sweep.json`` (:meth:`Plan.manifest`) atomically."""
-    atomic_write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n",
-                      what="the sweep's sweep.json")
+    write_text(folder / SWEEP_FILE, json.dumps(plan.manifest(), indent=2) + "\n",
+               what="the sweep's sweep.json")
 
 
 def _field(table: Mapping[str, Any], key: str, kind: type, path: Path, where: str,
@@ -252,31 +241,6 @@ def _check_points(path: Path, spec: SweepSpec, points: list[Any]) -> None:
 # --------------------------------------------------------------------------- CSV files
 
 
-def _format(value: Any) -> str:
-    """A cell as text: None and NaN empty, booleans true/false, floats by ``repr``."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return "" if math.isnan(value) else repr(value)
-    return str(value)
-
-
-def _csv_line(values: Sequence[Any]) -> str:
-    """One CSV record (newline-terminated) of the cells ``values``, quoted by the ``csv``
-    module: commas, quotes and newlines stay inside their cell. A record with a carriage
-    return in a cell is quoted in full (the minimal quoting of a ``\\n``-terminated writer
-    would leave it bare, and a reader would end the record there)."""
-    cells = [_format(v) for v in values]
-    buffer = io.StringIO()
-    if any("\r" in c for c in cells):
-        csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL).writerow(cells)
-    else:
-        csv.writer(buffer, lineterminator="\n").writerow(cells)
-    return buffer.getvalue()
-
-
 def runs_header(plan: Plan) -> list[str]:
     """Columns of ``runs.csv``."""
     return ["run_id", "point", "replicate", "seed", *plan.keys, "status", "wall_time",
@@ -288,81 +252,13 @@ def measures_header(plan: Plan) -> list[str]:
     return ["run_id", "month", *(m.out for m in plan.spec.measures)]
 
 
-class CsvTable:
-    """Reads one table of the store record by record, with the ``csv`` module.
-
-    The file is split into complete lines (a last line without its newline is the torn
-    tail of a write that was cut short, and is dropped), and the lines are parsed as CSV, so
-    a quoted cell may span lines. A record still inside a quoted cell at the end of the file
-    is torn in the same way and is dropped too. Anything else that does not parse (a bad
-    quote, a record of the wrong number of cells, bytes that are not UTF-8) is damage: a
-    :class:`UserError` naming the file and the line.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.header: list[str] | None = None
-        self.torn = False  # set while reading: a torn last record was dropped
-        self.records = 0  # complete records after the header, counted while reading
-
-    def _lines(self, handle: BinaryIO) -> Iterator[str]:
-        for number, raw in enumerate(handle, 1):
-            if not raw.endswith(b"\n"):
-                self.torn = True  # only the last line can lack its newline
-                return
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise UserError(f"{self.path}: line {number}: not UTF-8 text (byte "
-                                f"{err.start}); the table is damaged") from None
-
-    def rows(self, header: Sequence[str] | None = None) -> Iterator[tuple[int, list[str]]]:
-        """Yield ``(line, cells)`` of each complete record after the header.
-
-        ``header``: the columns the file must have (a :class:`UserError` otherwise). A
-        missing or empty file has no rows.
-        """
-        try:
-            handle = self.path.open("rb")
-        except FileNotFoundError:
-            return
-        except OSError as err:
-            raise UserError(f"{self.path}: cannot read it: {err.strerror or err}") from None
-        with handle:
-            reader = csv.reader(self._lines(handle), strict=True)
-            try:
-                first = next(reader, None)
-                if first is None:
-                    return
-                self.header = first
-                if header is not None and first != list(header):
-                    raise UserError(f"{self.path}: columns {first} do not match the sweep's "
-                                    f"{list(header)}; the table is damaged or belongs to "
-                                    "another sweep")
-                width = len(first)
-                for row in reader:
-                    if len(row) != width:
-                        raise UserError(f"{self.path}: line {reader.line_num}: {len(row)} "
-                                        f"cells, expected {width}; the table is damaged")
-                    self.records += 1
-                    yield reader.line_num, row
-            except csv.Error as err:
-                if "unexpected end of data" in str(err):
-                    self.torn = True  # the last record stops inside a quoted cell
-                    return
-                raise UserError(f"{self.path}: line {reader.line_num}: not a readable CSV "
-                                f"record ({err}); the table is damaged") from None
-            except OSError as err:
-                raise UserError(f"{self.path}: cannot read it: {err.strerror or err}") from None
-
-
-def _int(cell: str, path: Path, line: int, column: str) -> int:
+def _int(text: str, path: Path, line: int, column: str) -> int:
     """A whole-number cell, or a :class:`UserError` naming the file, line and column."""
     try:
-        return int(cell)
+        return int(text)
     except ValueError:
         raise UserError(f"{path}: line {line}: {column}: expected a whole number, got "
-                        f"{cell[:40]!r}; the table is damaged") from None
+                        f"{text[:40]!r}; the table is damaged") from None
 
 
 class Recorded(Mapping[int, Status]):
@@ -462,11 +358,10 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
     reps = plan.spec.replicates
     recorded = Recorded(total)
     scan = StoreScan(recorded)
-    runs = CsvTable(folder / RUNS_FILE)
-    header = runs_header(plan)
+    runs = RunTable(folder / RUNS_FILE, runs_header(plan))
     keys = plan.keys
     times = bytearray(total)  # records of each run (capped at 2)
-    for line, row in runs.rows(header):
+    for line, row in runs.rows():
         run_id = _int(row[0], runs.path, line, "run_id")
         if not 0 <= run_id < total:
             raise UserError(f"{runs.path}: line {line}: run {run_id} is not a run of the "
@@ -475,7 +370,7 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
         point, rep = divmod(run_id, reps)
         values = plan.points[point]
         expected = [str(point), str(rep), str(run_seed(plan.spec.seed, run_id)),
-                    *(_format(values[k]) for k in keys)]
+                    *(cell(values[k]) for k in keys)]
         if row[1:4 + len(keys)] != expected:
             raise UserError(f"{runs.path}: line {line}: run {run_id} has point, replicate, "
                             f"seed and parameters {row[1:4 + len(keys)]}, but the design in "
@@ -491,16 +386,16 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
         else:
             scan.redo.add(run_id)
     scan.runs_records = runs.records
-    if runs.torn:
-        scan.torn.append(RUNS_FILE)
+    if runs.dropped:
+        scan.torn.append(runs.dropped)
     twice = set(scan.redo)
     if twice:
         scan.problems.append(f"{runs.path}: run(s) {_describe(twice)} recorded more than "
                              "once")
-    measures = CsvTable(folder / MEASURES_FILE)
+    measures = RunTable(folder / MEASURES_FILE, measures_header(plan))
     blocks = bytearray(total)  # separate blocks of rows of each run (capped at 2)
     last = -1
-    for line, row in measures.rows(measures_header(plan)):
+    for line, row in measures.rows():
         run_id = _int(row[0], measures.path, line, "run_id")
         _int(row[1], measures.path, line, "month")
         if not 0 <= run_id < total:
@@ -513,8 +408,8 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
         if recorded.codes[run_id] != _DONE:
             scan.stray += 1
     scan.measures_records = measures.records
-    if measures.torn:
-        scan.torn.append(MEASURES_FILE)
+    if measures.dropped:
+        scan.torn.append(measures.dropped)
     scan.headers = runs.header is not None and measures.header is not None
     split = {k for k, code in enumerate(recorded.codes) if code == _DONE and blocks[k] > 1}
     empty = {k for k, code in enumerate(recorded.codes) if code == _DONE and not blocks[k]}
@@ -526,29 +421,6 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
                              f"done in {RUNS_FILE} but have no measure rows")
     scan.redo |= split | empty
     return scan
-
-
-def _rewrite(path: Path, header: list[str], keep: Callable[[list[str]], bool]) -> None:
-    """Rewrite a table with its header and the complete records ``keep`` accepts
-    (streaming into a temporary file beside it, then an atomic rename)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("w", newline="", encoding="utf-8") as out:
-            out.write(_csv_line(header))
-            for _, row in CsvTable(path).rows(header):
-                if keep(row):
-                    out.write(_csv_line(row))
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
-    except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise UserError(f"{path}: cannot write it: {err.strerror or err}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise
 
 
 def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
@@ -569,6 +441,8 @@ def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
     for problem in scan.problems:
         print(f"talentwar: warning: {problem}: those runs are dropped and run again",
               file=sys.stderr)
+    for dropped in scan.torn:
+        print(f"talentwar: warning: {dropped}", file=sys.stderr)
     for run_id in scan.redo:
         recorded.drop(run_id)
     dropped_failed = False
@@ -588,16 +462,16 @@ def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
         seen[run_id] = 1
         return True
 
-    _rewrite(folder / RUNS_FILE, runs_header(plan), first_record)
-    _rewrite(folder / MEASURES_FILE, measures_header(plan),
-             lambda row: codes[int(row[0])] == _DONE)
+    RunTable(folder / RUNS_FILE, runs_header(plan)).rewrite(first_record)
+    RunTable(folder / MEASURES_FILE, measures_header(plan)).rewrite(
+        lambda row: codes[int(row[0])] == _DONE)
     return recorded
 
 
 def read_recorded(folder: Path) -> dict[int, Status]:
     """Recorded runs of a sweep folder, ``{run_id: status}``, from the complete records of
     its ``runs.csv`` (read as it is, without the design: for watching a running sweep)."""
-    table = CsvTable(Path(folder) / RUNS_FILE)
+    table = RunTable(Path(folder) / RUNS_FILE)
     out: dict[int, Status] = {}
     status_col = -1
     for _, row in table.rows():
@@ -634,12 +508,29 @@ class SweepState:
 
 def write_status(folder: Path, state: SweepState) -> None:
     """Write ``status.json`` atomically: ``complete`` (true only for a finished, checked
-    sweep), the run counts and the time."""
+    sweep), the run counts and the time.
+
+    If the atomic write fails (a full disk has no room for a second copy), a marker saying
+    "not complete" is written over the old one in place (it takes no more room); a marker
+    damaged by a write cut short counts as not complete (:func:`marked_complete`).
+    """
     data = {"complete": state.complete, "runs": state.total, "recorded": state.recorded,
             "done": state.done, "failed": state.failed,
             "updated": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    atomic_write_text(Path(folder) / STATUS_FILE, json.dumps(data, indent=2) + "\n",
-                      what="the sweep's status.json")
+    text = json.dumps(data, indent=2) + "\n"
+    path = Path(folder) / STATUS_FILE
+    try:
+        write_text(path, text, what="the sweep's status.json")
+    except WriteError:
+        if state.complete or not path.is_file():
+            raise
+        try:
+            with path.open("r+", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.truncate()
+        except OSError:
+            raise WriteError(path, "no room to update it in place either",
+                             "the sweep's status.json") from None
 
 
 def marked_complete(folder: Path) -> bool:
@@ -676,55 +567,25 @@ class SweepWriter:
 
     def __init__(self, folder: Path, plan: Plan) -> None:
         self.plan = plan
-        try:
-            self.runs: TextIO = (folder / RUNS_FILE).open("a", newline="", encoding="utf-8")
-            self.measures: TextIO = (folder / MEASURES_FILE).open("a", newline="",
-                                                                  encoding="utf-8")
-        except OSError as err:
-            raise UserError(f"{folder}: cannot write the sweep's tables: "
-                            f"{err.strerror or err}") from None
+        self.runs = Appender(folder / RUNS_FILE)
+        self.measures = Appender(folder / MEASURES_FILE)
 
     def write(self, task: RunTask, result: RunResult) -> None:
         """Record one finished run: its measure rows first, then its runs.csv row."""
         if result.rows:
-            self.measures.write("".join(_csv_line([task.run_id, *row])
-                                        for row in result.rows))
-            self.measures.flush()
+            self.measures.write("".join(record([task.run_id, *row]) for row in result.rows))
         point = self.plan.points[task.point]
-        row = [task.run_id, task.point, task.replicate, task.seed,
-               *(point[k] for k in self.plan.keys), result.status,
-               round(result.wall_time, 4), result.error]
-        self.runs.write(_csv_line(row))
-        self.runs.flush()
+        self.runs.append([task.run_id, task.point, task.replicate, task.seed,
+                          *(point[k] for k in self.plan.keys), result.status,
+                          round(result.wall_time, 4), result.error])
 
     def close(self) -> None:
         """Flush to disk and close both files."""
-        for handle in (self.measures, self.runs):
-            if handle.closed:
-                continue
-            handle.flush()
-            os.fsync(handle.fileno())
-            handle.close()
+        self.measures.close()
+        self.runs.close()
 
 
-@contextlib.contextmanager
-def locked(folder: Path, what: str = "sweep") -> Iterator[None]:
-    """Hold an exclusive lock on a sweep (or calibration: ``what``) folder (a POSIX record
-    lock: released when this process ends, however it ends, and not inherited by forked
-    workers)."""
-    try:
-        handle = (folder / LOCK_FILE).open("w")
-    except OSError as err:
-        raise UserError(f"{folder}: cannot write in this folder: {err.strerror or err}") from None
-    try:
-        fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        handle.close()
-        raise UserError(f"{folder}: another {what} process is writing this folder") from None
-    try:
-        yield
-    finally:
-        fcntl.lockf(handle, fcntl.LOCK_UN)
-        handle.close()
-        with contextlib.suppress(OSError):
-            (folder / LOCK_FILE).unlink()
+def locked(folder: Path, what: str = "sweep") -> contextlib.AbstractContextManager[None]:
+    """Hold the lock of a sweep (or calibration: ``what``) folder: one process at a time
+    writes it (:func:`sim.files.lock_folder`)."""
+    return lock_folder(folder, what)

@@ -44,7 +44,8 @@ class RunTask:
     point: int
     replicate: int
     seed: int
-    overrides: tuple[str, ...]
+    overrides: tuple[tuple[str, Any], ...]
+    """The scenario overrides of the run's design point: ``(key path, value)`` pairs."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
             RUN_HOOK(task)
         from sim.model import TalentMarket  # the model: imported when a run starts
 
-        scenario = validate(apply_overrides(job.base, task.overrides), job.source)
+        scenario = validate(apply_overrides(job.base, dict(task.overrides)), job.source)
         model = TalentMarket(scenario, seed=task.seed)
         try:
             model.run()

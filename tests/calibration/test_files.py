@@ -45,6 +45,8 @@ BAD = {
                      "min = 0.01\nmax = 0.05\n[[moments]]"), "at least as many"),
     "no base": (GOOD.replace(str(TEXTBOOK), "nowhere.toml"), "no such scenario file"),
     "not toml": ("base = ", "not valid TOML"),
+    "name a path": ('name = "../../escape"\n' + GOOD, "name"),
+    "name absolute": ('name = "/tmp/x"\n' + GOOD, "name"),
 }
 
 
@@ -58,6 +60,7 @@ def test_bad_files_exit_2_and_write_nothing(tmp_path, capsys, case):
     err = capsys.readouterr().err
     assert str(path) in err or "nowhere" in err, err
     assert expected in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]  # nothing written
     assert "Traceback" not in err
     assert not out.exists()
 

@@ -62,7 +62,7 @@ local = "none"
 
 
 def test_a_profile_point_below_the_estimate_is_warned_about():
-    from sim.calibration.run import profile_warnings
+    from sim.calibration.estimate import profile_warnings
 
     profiles = [("a", 0.1, 7.0), ("a", 0.2, 6.0), ("a", 0.3, 6.5),
                 ("b", 1.0, 5.5), ("b", 2.0, 6.0), ("b", 3.0, float("nan"))]

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from sim import cli
-from sim.output.rundir import remove_leftovers, writer_alive
+from sim.files import writer_alive
+from sim.output.rundir import remove_leftovers
 from tests.conftest import TWO_TIER_SCENARIO
 from tests.output.folders import run_cli
 
@@ -135,12 +136,14 @@ def test_sigkill_leaves_a_leftover_that_the_next_run_removes(scenario, tmp_path)
     proc.communicate(timeout=60)
     # The drawing processes die with the command: nothing keeps drawing into the folder.
     assert wait_until(lambda: group_processes(proc.pid) == [], 10), group_processes(proc.pid)
-    left = [p.name for p in parent.iterdir()]
-    assert left == [f".run.incomplete-{proc.pid}"]
+    left = sorted(p.name for p in parent.iterdir())
+    # the hidden folder it was writing, and the reservation of the name it was writing
+    assert left == [f".run.incomplete-{proc.pid}", ".run.lock"]
     outcome = run_cli(["run", scenario, "--out", parent / "next", "--quiet", "--no-plots",
                        "--months", "2"], tmp_path)
     assert outcome.status == 0, outcome.err
     assert f"removed {parent / left[0]}" in outcome.err
+    assert f"removed {parent / left[1]}" in outcome.err
     assert [p.name for p in parent.iterdir()] == ["next"]
 
 

@@ -123,8 +123,8 @@ def test_set_refuses_a_typo_in_a_firm_or_tier_and_adds_with_a_plus(tmp_path):
 
 def test_set_on_plain_data_follows_the_same_rule():
     with pytest.raises(UserError, match="no such firm"):
-        apply_overrides({"firms": {"A": {}}}, ["firms.B.gpus=1"])
-    assert apply_overrides({"firms": {"A": {}}}, ["+firms.B.gpus=1"])["firms"]["B"] == {
+        apply_overrides({"firms": {"A": {}}}, {"firms.B.gpus": 1})
+    assert apply_overrides({"firms": {"A": {}}}, {"+firms.B.gpus": 1})["firms"]["B"] == {
         "gpus": 1}
 
 

@@ -74,7 +74,7 @@ def test_extends_merges_tables_and_set_overrides(tmp_path):
 
 
 def test_bad_override_names_the_key():
-    with pytest.raises(UserError, match=r"--set overrides\): choice.noise: .*greater"):
+    with pytest.raises(UserError, match=r"with overrides\): choice.noise: .*greater"):
         load_scenario(SCENARIOS / "textbook_job_ladder.toml", ["choice.noise=-1"])
 
 

@@ -109,7 +109,9 @@ def test_a_run_recorded_twice_is_dropped_and_run_again_loudly(
     (lambda t: t.replace(",done,", ",dome,", 1), "status 'dome'"),
     (lambda t: t.replace("\n0,", '\n0",', 1), "runs.csv: line 2"),
     (lambda t: t.replace("\n1,", "\n1,extra,", 1), "cells, expected 9"),
-    (lambda t: t.replace("status", "state", 1), "do not match the sweep's"),
+    (lambda t: t.replace("status", "state", 1), "do not match the expected"),
+    (lambda t: "garbage \x01 without a single newline", "no complete header line"),
+    (lambda t: '"' + t, "no complete header line"),  # an open quote swallows the table
 ])
 def test_damaged_or_foreign_runs_are_refused_before_anything_is_written(
         serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

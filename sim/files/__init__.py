@@ -1,0 +1,64 @@
+"""The ground floor of the plumbing: writing files and folders atomically
+(:mod:`~sim.files.atomic`), a resumable table of runs (:mod:`~sim.files.table`), where a
+result came from and its default folder (:mod:`~sim.files.provenance`), and the checks and
+locks of the folders a command writes (:mod:`~sim.files.folders`).
+
+Run folders, sweeps and calibrations all use these; none has a copy of its own.
+"""
+
+from sim.files.atomic import (
+    LEFTOVER,
+    WriteError,
+    atomic_directory,
+    atomic_file,
+    atomic_files,
+    incomplete,
+    leftovers,
+    remove_leftovers,
+    signals_held,
+    write_bytes,
+    write_text,
+    writer_alive,
+)
+from sim.files.folders import (
+    MAX_WORKERS,
+    FolderError,
+    check_new_folder,
+    check_workers,
+    lock_folder,
+    locked,
+    remove_stale_locks,
+    reserved,
+)
+from sim.files.provenance import claim_folder, free_name, git_commit, stamp, versions
+from sim.files.table import RunTable, TableDamage
+
+__all__ = [
+    "LEFTOVER",
+    "MAX_WORKERS",
+    "FolderError",
+    "RunTable",
+    "TableDamage",
+    "WriteError",
+    "atomic_directory",
+    "atomic_file",
+    "atomic_files",
+    "check_new_folder",
+    "check_workers",
+    "claim_folder",
+    "free_name",
+    "git_commit",
+    "incomplete",
+    "leftovers",
+    "lock_folder",
+    "locked",
+    "remove_leftovers",
+    "remove_stale_locks",
+    "reserved",
+    "signals_held",
+    "stamp",
+    "versions",
+    "write_bytes",
+    "write_text",
+    "writer_alive",
+]
