@@ -73,6 +73,8 @@ from sim.market.production import value_to_firm
 from sim.market.state import COUNTER_CODES, MarketState
 from sim.market.utility import amenity_utility, non_pay_utility
 
+MAX_LOG_RATE = 50.0
+"""Bound of the log of a compensating differential (:func:`exchange_rate`)."""
 TIE_BREAK = 1e-9
 """Relative raise by which a winning poacher tops an outside option it matches exactly."""
 
@@ -221,10 +223,14 @@ def non_pay_values(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.
 def exchange_rate(w_pay: np.ndarray, gap: np.ndarray) -> np.ndarray:
     """exp(gap / w_pay): the pay at one job worth as much as one dollar at another whose
     non-pay terms are ``gap`` utility units lower (the compensating differential of log
-    pay); 1 where w_pay = 0 (pay cannot compensate: no auction is held there)."""
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        rate = np.exp(gap / w_pay)
-    return np.where(w_pay > 0, rate, 1.0)
+    pay); 1 where w_pay = 0 (pay cannot compensate: no auction is held there). The exponent
+    is bounded to [-MAX_LOG_RATE, MAX_LOG_RATE]: a factor beyond e^50 in pay compensates
+    nothing any firm can bid, and the bound keeps every bid finite (a tiny pay weight
+    would otherwise overflow to inf, and inf x 0 to NaN)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_rate = np.clip(np.divide(gap, w_pay, out=np.zeros_like(gap, dtype=np.float64),
+                                     where=w_pay > 0), -MAX_LOG_RATE, MAX_LOG_RATE)
+    return np.where(w_pay > 0, np.exp(log_rate), 1.0)
 
 
 def record_outcomes(state: MarketState, choosers: np.ndarray, stayed: np.ndarray,

@@ -339,3 +339,17 @@ def test_between_two_firms_alike_in_every_term_ties_keep_researchers_where_they_
     for firm in ("Alpha", "Beta"):
         assert by_firm(model, "counter_offers_accepted", firm) > 500
     assert between["engineers"].sum() < 0.05 * researchers, between["engineers"].sum()
+
+
+def test_a_tiny_pay_weight_keeps_every_bid_finite():
+    # With a pay weight of 0.001 a GPU gap of 2 utility units is worth e^2000 in pay: the
+    # compensating differential is bounded, so no bid overflows to inf or NaN.
+    data = small_market(months=3, tiers={"researcher": {"weights": {"pay": 0.001, "gpu": 2.0}}},
+                        firms={name: {"policy": {"counter_offer": "match"}}
+                               for name in ("Alpha", "Beta", "Gamma", "Delta")})
+    model = TalentMarket(scenario_of(data))
+    with np.errstate(all="raise"):
+        model.run()
+    assert np.isfinite(model.engineers.pay).all()
+    assert np.isfinite(counteroffers.exchange_rate(np.array([1e-3, 0.0]),
+                                                   np.array([-2.0, 5.0]))).all()
