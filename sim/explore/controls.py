@@ -186,9 +186,14 @@ def make_control(key: str, label: str, value: Any, *, low: float | None = None,
         hi = min(hi, field.high)
     if field.kind == "int":
         lo, hi = math.ceil(lo), math.floor(hi)
-        step: float = 1 if hi - lo <= 10 * SLIDER_STEPS else _nice((hi - lo) / SLIDER_STEPS)
-        return Control(key, label, "int", int(value), lo, hi, step, help=field.description)
-    step = _nice((hi - lo) / SLIDER_STEPS) / 2 if hi > lo else 1.0
+        step: float = 1 if hi - lo <= 10_000 else _nice((hi - lo) / SLIDER_STEPS)
+    else:
+        step = _nice((hi - lo) / SLIDER_STEPS) / 2 if hi > lo else 1.0
+    # A slider snaps to low + k step: put the scenario's value on that grid.
+    lo = v - math.floor((v - lo) / step) * step if lo <= v else lo
+    if field.kind == "int":
+        return Control(key, label, "int", int(value), int(lo), hi, int(step),
+                       help=field.description)
     return Control(key, label, "float", v, lo, hi, step, help=field.description)
 
 
@@ -200,7 +205,7 @@ def scenario_controls(scenario: Scenario) -> list[Control]:
     data = scenario.to_dict()
     top = next(iter(scenario.tiers))
     controls = [
-        make_control("seed", "seed", scenario.seed, low=0, high=max(999, scenario.seed)),
+        make_control("seed", "seed", scenario.seed, low=0, high=max(9_999, 2 * scenario.seed)),
         make_control("market.engineers", "market size (engineers)",
                      scenario.market.engineers, low=1_000,
                      high=max(100_000, scenario.market.engineers)),

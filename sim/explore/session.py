@@ -15,7 +15,13 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
-from sim.explore.controls import Control, apply_settings, live_settings, scenario_controls
+from sim.explore.controls import (
+    Control,
+    apply_settings,
+    live_settings,
+    scenario_controls,
+    value_at,
+)
 from sim.model import TalentMarket
 from sim.output.replicates import ReplicateFolder, paired_differences
 from sim.output.rundir import atomic_write_text
@@ -69,6 +75,10 @@ class Explorer:
     def value(self, control: Control) -> Any:
         """The value of ``control`` now."""
         return self.settings.get(control.key, control.value)
+
+    def current_value(self, key: str) -> Any:
+        """The value of scenario key ``key`` now."""
+        return value_at(self.current.to_dict(), key)
 
     def describe(self) -> str:
         """The settings changed from the start, one ``key = value`` each (or "none")."""

@@ -51,6 +51,8 @@ class RunTables:
         The scenario's GPU threshold (H100s).
     start : str
         Calendar month of month 0, ``YYYY-MM``.
+    months : int
+        The horizon (months the run lasts).
     """
 
     market: pd.DataFrame
@@ -60,6 +62,7 @@ class RunTables:
     labels: FirmLabels
     threshold: float
     start: str
+    months: int
 
     @classmethod
     def from_model(cls, model: TalentMarket) -> RunTables:
@@ -68,7 +71,7 @@ class RunTables:
         named = list(spec.firms)
         return cls(model.market, model.firm_records, model.deals, tuple(spec.tiers),
                    FirmLabels(tuple(named), GENERATED, firm_colours(named)),
-                   float(spec.compute.threshold), spec.start)
+                   float(spec.compute.threshold), spec.start, spec.months)
 
     @property
     def month(self) -> int:
