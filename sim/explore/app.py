@@ -20,177 +20,47 @@ CDN (Solara's Markdown loads KaTeX from one): every file it needs is served by t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
 
-import plotly.graph_objects as go
 import solara
 import solara.lab
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
-from plotly.subplots import make_subplots
 
-from sim import columns as col
 from sim.errors import UserError
+from sim.explore import figures
 from sim.explore.controls import Control, antitrust_range
 from sim.explore.session import ExploreModel, Explorer, compare_with_start, save_scenario
 from sim.output import charts
-from sim.output.palette import UNEMPLOYMENT_LABEL
 from sim.output.replicates import format_differences
 from sim.scenario import Scenario
 
 PLAY_INTERVAL_MS = 10
 """Pause between months while playing (SolaraViz's default, 100 ms, caps play at 10
 months a second before any work is done)."""
-CHART_HEIGHT = 330
-FONT = {"size": 11}
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def _layout(fig: go.Figure, title: str, height: int = CHART_HEIGHT) -> go.Figure:
-    fig.update_layout(title={"text": title, "font": {"size": 13}}, height=height,
-                      margin={"l": 50, "r": 10, "t": 40, "b": 40}, template="plotly_white",
-                      font=FONT, legend={"font": {"size": 9}}, uirevision="keep")
-    return fig
-
-
-def _mode(tables: charts.RunTables) -> str:
-    """Lines, or markers while there is one month (a line of one point is invisible)."""
-    return "lines" if tables.month > 0 else "markers"
-
-
-def tier_share_figure(tables: charts.RunTables) -> go.Figure:
-    """Named firms' share of each tier over time, one panel per tier."""
-    frame = charts.tier_shares(tables)
-    frame = frame[frame[charts.LABEL] != UNEMPLOYMENT_LABEL]
-    tiers = list(tables.tiers)
-    fig = make_subplots(rows=1, cols=len(tiers), subplot_titles=tiers, shared_yaxes=True)
-    for k, tier in enumerate(tiers):
-        part = frame[frame[col.FLOW_TIER] == tier]
-        for label, rows in part.groupby(charts.LABEL, sort=False):
-            fig.add_trace(go.Scatter(
-                x=rows[col.MONTH], y=rows[charts.SHARE], mode=_mode(tables), name=str(label),
-                legendgroup=str(label), showlegend=k == 0,
-                line={"color": tables.labels.colours[str(label)], "width": 1.5},
-                marker={"color": tables.labels.colours[str(label)]}),
-                row=1, col=k + 1)
-    fig.update_yaxes(title_text="share of the tier (%)", row=1, col=1)
-    fig.update_xaxes(range=[0, tables.months])
-    fig.update_xaxes(title_text="month")
-    return _layout(fig, "Share of each tier by firm (all engineers of the tier, employed "
-                   "or not)")
-
-
-def pay_figure(tables: charts.RunTables) -> go.Figure:
-    """Pay of each tier by firm over time, one panel per tier (log scale)."""
-    frame = charts.pay_by_firm(tables)
-    tiers = [t for t in tables.tiers if t in set(frame[col.FLOW_TIER])]
-    titles = [f"{t} ({frame.loc[frame[col.FLOW_TIER] == t, charts.STATISTIC].iloc[0]})"
-              for t in tiers]
-    fig = make_subplots(rows=1, cols=max(len(tiers), 1), subplot_titles=titles)
-    for k, tier in enumerate(tiers):
-        part = frame[frame[col.FLOW_TIER] == tier]
-        for label, rows in part.groupby(charts.LABEL, sort=False):
-            fig.add_trace(go.Scatter(
-                x=rows[col.MONTH], y=rows[charts.PAY], mode=_mode(tables), name=str(label),
-                legendgroup=str(label), showlegend=False,
-                line={"color": tables.labels.colours[str(label)], "width": 1.5},
-                marker={"color": tables.labels.colours[str(label)]}),
-                row=1, col=k + 1)
-    fig.update_yaxes(type="log", tickprefix="$")
-    fig.update_xaxes(range=[0, tables.months])
-    fig.update_xaxes(title_text="month")
-    return _layout(fig, "Pay by firm ($ a year; median, or mean where no median is kept; "
-                   "colours as above)")
-
-
-def gpu_figure(tables: charts.RunTables) -> go.Figure:
-    """GPU stock of each firm against its share of the employed top tier, now, with the
-    GPU threshold (log x; a firm without GPUs at 1)."""
-    frame = charts.gpu_and_top_share(tables)
-    fig = go.Figure()
-    for label, rows in frame.groupby(charts.LABEL, sort=False):
-        named = label != tables.labels.rest
-        fig.add_trace(go.Scatter(
-            x=rows[col.GPUS].clip(lower=1), y=rows[charts.TOP_SHARE], name=str(label),
-            mode="markers+text" if named else "markers",
-            text=rows[col.FIRM] if named else None, textposition="top center",
-            textfont={"size": 9, "color": tables.labels.colours[str(label)]},
-            customdata=rows[[col.FIRM, col.GPUS]],
-            hovertemplate="%{customdata[0]}: %{customdata[1]:,.0f} GPUs, %{y:.1f}%"
-                          "<extra></extra>",
-            marker={"color": tables.labels.colours[str(label)], "size": 9 if named else 6}))
-    fig.add_vline(x=tables.threshold, line_dash="dot", line_color="grey",
-                  annotation_text=f"threshold {tables.threshold:,.0f}",
-                  annotation_font_size=10)
-    fig.update_xaxes(type="log", title_text="GPU stock (H100s, log scale)")
-    fig.update_yaxes(title_text=f"share of employed {tables.tiers[0]} (%)")
-    return _layout(fig, f"GPUs against top-tier share, month {tables.month}")
-
-
-FORM_SYMBOLS = {"acquisition": "circle", "license_and_hire": "square"}
-
-
-def deals_figure(tables: charts.RunTables) -> go.Figure:
-    """Deals by month and buyer: marker shape the form, filled if done, open if blocked;
-    its size grows with the engineers moved."""
-    frame = charts.deal_timeline(tables)
-    fig = go.Figure()
-    for (form, status), rows in frame.groupby([col.DEAL_FORM, charts.STATUS], sort=False):
-        symbol = FORM_SYMBOLS.get(str(form), "diamond") + ("-open" if status == "blocked"
-                                                            else "")
-        fig.add_trace(go.Scatter(
-            x=rows[col.MONTH], y=rows[col.DEAL_BUYER], mode="markers",
-            name=f"{form} ({status})",
-            marker={"symbol": symbol, "size": 8 + 2 * rows[col.DEAL_ENGINEERS_MOVED].clip(
-                upper=50).pow(0.5), "color": [tables.labels.colours.get(
-                    tables.labels.label(b), "#555") for b in rows[col.DEAL_BUYER]]},
-            customdata=rows[[col.DEAL_TARGET, col.DEAL_PRICE, col.DEAL_ENGINEERS_MOVED]],
-            hovertemplate="%{y} takes %{customdata[0]} for $%{customdata[1]:,.0f} "
-                          "(%{customdata[2]} engineers)<extra></extra>"))
-    fig.update_xaxes(title_text="month", range=[0, tables.months + 0.5])
-    title = "Deals (none yet)" if frame.empty else f"Deals ({len(frame)} so far)"
-    return _layout(fig, title, height=260)
-
-
-def counter_offer_rows(tables: charts.RunTables) -> str:
-    """The counter-offers and moves table as HTML rows (one per firm, data-firm=name)."""
-    table = charts.counter_offers_and_moves(tables)
-    head = ("<tr><th>firm</th><th>policy</th><th>counter-offers</th><th>accepted</th>"
-            "<th>retention calls</th><th>kept</th><th>hires</th><th>quits</th>"
-            "<th>headcount</th></tr>")
-    rows = []
-    for label, r in table.iterrows():
-        colour = tables.labels.colours.get(str(label), "#000")
-        cells = "".join(f"<td>{_count(r[c])}</td>" for c in (
-            col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.RETENTION_CALLS,
-            col.RETENTION_KEPT, col.HIRES, col.QUITS, col.HEADCOUNT))
-        rows.append(f'<tr data-firm="{escape(str(label))}"><td style="color:{colour}">'
-                    f"&#9632; {escape(str(label))}</td><td class='policy'>"
-                    f"{escape(str(r[col.COUNTER_OFFER_POLICY]))}</td>{cells}</tr>")
-    return head + "".join(rows)
-
-
-def _count(value: Any) -> str:
-    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else \
-        f"{float(value):,.0f}"
-
-
-# --------------------------------------------------------------------------- components
 
 
 TABLE_STYLE = ("font-size: 12px; border-collapse: collapse; width: 100%;")
 
 
+CHART_HEIGHTS = {"tier_share_figure": 330, "pay_figure": 300, "gpu_figure": 300,
+                 "deals_figure": 260}
+
+
 @solara.component
-def Figure(fig: go.Figure) -> None:
-    """A plotly figure (a Jupyter widget; its JavaScript comes with the plotly package)."""
-    solara.FigurePlotly(fig)
+def Chart(option: figures.Option, height: int) -> Any:
+    """An ECharts chart (its JavaScript is served by ``solara-assets``) under its title,
+    written as text on the page."""
+    heading, drawn = figures.split_title(option)
+    with solara.Column(gap="0px") as column:
+        solara.Text(heading, style="font-weight: bold; font-size: 13px;",
+                    classes=["chart-title"])
+        solara.FigureEcharts(option=drawn, attributes={"style": f"height: {height}px;"},
+                             responsive=True)
+    return column
 
 
 @solara.component
@@ -213,6 +83,11 @@ def ControlInput(control: Control, value: Any, on_value: Callable[[Any], None],
         solara.SliderFloat(control.label, value=float(value), min=float(control.low or 0),
                            max=float(high if high is not None else control.high or 0),
                            step=float(control.step or 0.1), on_value=on_value)
+
+
+def _setter(change: Callable[[str, Any], None], key: str) -> Callable[[Any], None]:
+    """``change(key, value)`` as a function of the value."""
+    return lambda value: change(key, value)
 
 
 @solara.component
@@ -241,13 +116,12 @@ def Controls(explorer: Explorer, model: solara.Reactive[ExploreModel]) -> None:
         for control in explorer.controls:
             if not control.key.startswith("firms."):
                 high = antitrust_range(rule) if control.key == "antitrust.threshold" else None
-                ControlInput(control, explorer.value(control),
-                             lambda v, k=control.key: change(k, v), high)
+                ControlInput(control, explorer.value(control), _setter(change, control.key),
+                             high)
     with solara.Card("Firms: counter-offer policy and outreach"):
         for control in explorer.controls:
             if control.key.startswith("firms."):
-                ControlInput(control, explorer.value(control),
-                             lambda v, k=control.key: change(k, v))
+                ControlInput(control, explorer.value(control), _setter(change, control.key))
 
 
 @solara.component
@@ -261,18 +135,18 @@ def Views(model: ExploreModel, explorer: Explorer, save_dir: Path) -> None:
             f'<b id="talentwar-month">Month {model.steps} of {spec.months}</b> '
             f"({tables.date(model.steps)}) · {spec.market.engineers:,} engineers · seed "
             f"{spec.seed} · changed from the start: {escape(explorer.describe())}"))
-        Figure(tier_share_figure(tables))
+        Chart(figures.tier_share_figure(tables), CHART_HEIGHTS['tier_share_figure'])
         with solara.Columns([1, 1]):
-            Figure(pay_figure(tables))
-            Figure(gpu_figure(tables))
+            Chart(figures.pay_figure(tables), CHART_HEIGHTS['pay_figure'])
+            Chart(figures.gpu_figure(tables), CHART_HEIGHTS['gpu_figure'])
         with solara.Columns([1, 1]):
             with solara.Column():
-                Figure(deals_figure(tables))
+                Chart(figures.deals_figure(tables), CHART_HEIGHTS['deals_figure'])
                 ScenarioActions(explorer, save_dir)
             with solara.Column():
                 solara.Text(f"Counter-offers and moves, months 1-{tables.month} "
                             "(policy: now)", style="font-weight: bold;")
-                solara.HTML(tag="table", unsafe_innerHTML=counter_offer_rows(tables),
+                solara.HTML(tag="table", unsafe_innerHTML=figures.counter_offer_rows(tables),
                             style=TABLE_STYLE, classes=["counter-offers"])
 
 
@@ -315,16 +189,18 @@ def ScenarioActions(explorer: Explorer, save_dir: Path) -> None:
 
 
 def explore_page(explorer: Explorer, save_dir: Path | None = None) -> Any:
-    """The app of one explorer as a Solara element (a page, or a notebook cell's output)."""
-    return ExplorePage(explorer, Path(save_dir) if save_dir is not None else Path.cwd())
+    """The app of one explorer as a Solara element for a notebook cell (in Solara's app
+    layout, which the server adds to a page by itself)."""
+    page = ExplorePage(explorer, Path(save_dir) if save_dir is not None else Path.cwd())
+    return solara.AppLayout(children=[page])
 
 
 @solara.component
 def ExplorePage(explorer: Explorer, save_dir: Path) -> None:
     """The app: SolaraViz's model controller (step, play, reset; play and render
     intervals) and the scenario's controls in the sidebar, the views beside them."""
-    first = solara.use_memo(lambda: ExploreModel(explorer), [])
-    model = solara.use_reactive(first)
+    first: ExploreModel = solara.use_memo(lambda: ExploreModel(explorer), [])
+    model: solara.Reactive[ExploreModel] = solara.use_reactive(first)
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
     render_interval = solara.use_reactive(1)
     threads = solara.use_reactive(False)

@@ -161,7 +161,7 @@ def firm_cell(driver: Any, firm: str, column: int) -> str | None:
 
 def test_the_app_in_a_browser_offline(app: tuple[str, subprocess.Popen[str], Path],
                                       browser: Any, tmp_path: Path) -> None:
-    url, process, saves = app
+    url, _process, saves = app
     driver = browser
     driver.get(url)
 
@@ -170,8 +170,8 @@ def test_the_app_in_a_browser_offline(app: tuple[str, subprocess.Popen[str], Pat
     wait_for("the controls", lambda: "Scenario settings" in body(driver)
              and "GPU threshold (H100s)" in body(driver) and f"{FIRM}: counter-offers"
              in body(driver))
-    wait_for("five charts", lambda: len(driver.find_elements(
-        By.CSS_SELECTOR, ".js-plotly-plot .main-svg")) >= 4 * 2)
+    wait_for("the four charts", lambda: len(driver.find_elements(
+        By.CSS_SELECTOR, ".solara-echarts canvas")) >= 4)
     titles = body(driver)
     for title in ("Share of each tier by firm", "Pay by firm", "GPUs against top-tier share",
                   "Deals", "Counter-offers and moves"):
