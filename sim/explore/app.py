@@ -34,13 +34,15 @@ from sim.errors import UserError
 from sim.explore import figures
 from sim.explore.controls import Control, antitrust_range
 from sim.explore.session import ExploreModel, Explorer, compare_with_start, save_scenario
-from sim.output import charts
 from sim.output.replicates import format_differences
 from sim.scenario import Scenario
 
 PLAY_INTERVAL_MS = 10
-"""Pause between months while playing (SolaraViz's default, 100 ms, caps play at 10
-months a second before any work is done)."""
+"""Pause between redraws while playing (SolaraViz's default, 100 ms, caps play at 10
+redraws a second before any work is done)."""
+REDRAW_MONTHS = 3
+"""Months between redraws while playing (SolaraViz's render interval): drawing the views
+costs several months of the model (benchmarks/bench_explore.py)."""
 
 
 TABLE_STYLE = ("font-size: 12px; border-collapse: collapse; width: 100%;")
@@ -128,7 +130,7 @@ def Controls(explorer: Explorer, model: solara.Reactive[ExploreModel]) -> None:
 def Views(model: ExploreModel, explorer: Explorer, save_dir: Path) -> None:
     """What the model shows now: the month, the five views, the scenario's actions."""
     update_counter.get()  # drawn again after every step SolaraViz's controller makes
-    tables = charts.RunTables.from_model(model)
+    tables = model.tables()
     spec = model.spec
     with solara.Column(style="padding: 8px;"):
         solara.HTML(tag="div", unsafe_innerHTML=(
@@ -202,7 +204,7 @@ def ExplorePage(explorer: Explorer, save_dir: Path) -> None:
     first: ExploreModel = solara.use_memo(lambda: ExploreModel(explorer), [])
     model: solara.Reactive[ExploreModel] = solara.use_reactive(first)
     play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
-    render_interval = solara.use_reactive(1)
+    render_interval = solara.use_reactive(REDRAW_MONTHS)
     threads = solara.use_reactive(False)
     with solara.AppBar():
         solara.AppBarTitle(f"talentwar explore: {explorer.base.name}")

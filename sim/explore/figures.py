@@ -103,7 +103,7 @@ def pay_figure(tables: charts.RunTables) -> Option:
              for t in tiers]
     option = _base("Pay by firm ($ a year, log scale; median, or mean where no median is "
                    "kept)")
-    _panels(option, names, tables.months, left=8.0, type="log", logBase=10)
+    _panels(option, names, tables.months, left=11.0, type="log", logBase=10)
     option["series"] = [s for k, tier in enumerate(tiers)
                         for s in _lines(frame[frame[col.FLOW_TIER] == tier], charts.PAY,
                                         tables, k)]

@@ -7,6 +7,7 @@ Nothing here needs the ``explore`` extra: the page (:mod:`sim.explore.app`) only
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from sim.explore.controls import (
     value_at,
 )
 from sim.model import TalentMarket
+from sim.output.charts import RunTables
 from sim.output.replicates import ReplicateFolder, paired_differences
 from sim.output.rundir import atomic_write_text
 from sim.scenario import Scenario, load_scenario
@@ -95,6 +97,18 @@ class ExploreModel(TalentMarket):
     def __init__(self, explorer: Explorer) -> None:
         super().__init__(explorer.current)
         self.explorer = explorer
+        self.lock = threading.Lock()
+
+    def step(self) -> None:
+        """One month, while no view reads the records (SolaraViz plays in a thread of its
+        own, and the page may be drawn from another)."""
+        with self.lock:
+            super().step()
+
+    def tables(self) -> RunTables:
+        """The records as they stand, read between months."""
+        with self.lock:
+            return RunTables.from_model(self)
 
 
 def _plain(value: Any) -> Any:

@@ -86,11 +86,11 @@ def test_the_components_render_in_a_notebook_without_a_server(tmp_path: Path) ->
     solara = pytest.importorskip("solara", reason="the explore extra is not installed")
     import ipyvuetify as v
 
-    from sim.explore.app import explore_page
+    from sim.explore.app import REDRAW_MONTHS, explore_page
     from sim.explore.session import Explorer
 
     explorer = Explorer.load(FLAGSHIP)
-    box, rc = solara.render(explore_page(explorer, tmp_path), handle_error=False)
+    _box, rc = solara.render(explore_page(explorer, tmp_path), handle_error=False)
 
     def month() -> str:
         texts = [str(w.unsafe_innerHTML) for w in rc.find(solara.widgets.HTML).widgets
@@ -101,7 +101,7 @@ def test_the_components_render_in_a_notebook_without_a_server(tmp_path: Path) ->
     assert month() == "0"
     assert len(rc.find(solara.widgets.HTML, tag="table").widgets) == 1  # counter-offers
     rc.find(v.Btn, children=["Step"]).widget.click()
-    assert month() == "1"
+    assert month() == str(REDRAW_MONTHS)
     toggle = rc.find(v.BtnToggle, class_="control-firms-Meta-policy-counter_offer").widget
     toggle.v_model = 2  # "beat"
     assert explorer.current.firms["Meta"].policy.counter_offer == "beat"  # type: ignore[attr-defined]

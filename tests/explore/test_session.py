@@ -11,7 +11,7 @@ import pytest
 from sim import columns as col
 from sim.errors import UserError
 from sim.explore import figures
-from sim.explore.controls import apply_settings, scenario_controls, schema_field
+from sim.explore.controls import apply_settings, schema_field
 from sim.explore.session import ExploreModel, Explorer, compare_with_start, save_scenario
 from sim.output import charts
 from sim.output.palette import firm_colours
