@@ -35,6 +35,7 @@ The model is a thin shell: the market's state is one typed object
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import fields
 from pathlib import Path
@@ -61,6 +62,7 @@ from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
 from sim.market.measures import flow_counts, month_measures
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
+from sim.market.production import price_talent
 from sim.market.state import DealRecord, MarketState, MonthLog, Tallies
 from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
@@ -203,13 +205,19 @@ class TalentMarket(mesa.Model):
             values_amenities=bool(engineers.w_safety.any() or engineers.w_openness.any()),
             equity=build_tables(scenario, names, [f.kind for f in firms]),
         )
-        self._place_initial_engineers()
+        team = np.array([s.team or (np.nan,) * n_tiers for s in specs]).reshape(-1, n_tiers)
+        self._place_initial_engineers(team)
         state = self.state
         state.heads = state.headcount()
         for firm in firms:
             firm.initial_heads = state.heads[firm.index].astype(np.float64)
+            if not math.isnan(firm.valuation):
+                price_talent(state, firm)
+        if any(not math.isnan(f.valuation) for f in firms):
+            refresh_table(state, state.table.open)
         state.last_hires = np.zeros_like(state.heads)
         state.last_quits = np.zeros_like(state.heads)
+        state.last_offers = np.zeros_like(state.heads)
         state.employed_at_start = int(np.count_nonzero(state.employed()))
 
         self._firm_records: list[dict[str, np.ndarray]] = []
@@ -224,16 +232,30 @@ class TalentMarket(mesa.Model):
 
     # ------------------------------------------------------------------ set-up
 
-    def _place_initial_engineers(self) -> None:
-        """Month 0: each engineer is employed with chance 1 - initial_unemployment, at a firm
-        hiring its tier drawn in proportion to firm size, paid posted pay x productivity."""
+    def _place_initial_engineers(self, team: np.ndarray) -> None:
+        """Month 0: each engineer is employed with chance 1 - initial_unemployment. A firm
+        that states its team (``team``, firms x tiers, NaN where not stated) gets that many
+        engineers of the tier, drawn at random among the employed; the others go to a firm
+        that exists at the start and hires the tier without a stated team, drawn in
+        proportion to firm size. Each is paid posted pay x productivity."""
         state = self.state
         eng, rng, table = state.engineers, self.rng, state.table
         employed = rng.random(eng.n) >= self.spec.market.initial_unemployment
+        exists = np.array([f.founded <= 0 for f in state.firms])
         for t in range(len(eng.tier_names)):
             block = np.arange(*eng.tier_slice(t).indices(eng.n))
             block = block[employed[block]]
-            weights = table.size * (table.pay[:, t] > 0)
+            stated = np.isfinite(team[:, t])
+            if stated.any() and block.size:
+                block = rng.permutation(block)
+                counts = np.minimum(np.cumsum(np.where(stated, team[:, t], 0)), block.size)
+                starts = np.concatenate([[0], counts[:-1]]).astype(np.int64)
+                for j in np.flatnonzero(stated):
+                    chosen = block[starts[j]:int(counts[j])]
+                    eng.firm[chosen] = j
+                    eng.pay[chosen] = table.pay[j, t] * eng.productivity[chosen]
+                block = np.sort(block[int(counts[-1]):])
+            weights = table.size * (table.pay[:, t] > 0) * exists * ~stated
             if block.size == 0 or weights.sum() == 0:
                 continue
             firm = rng.choice(state.n_firms, size=block.size, p=weights / weights.sum())

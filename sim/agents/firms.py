@@ -75,6 +75,12 @@ class Firm(mesa.Agent):
         Which tiers are AI tiers.
     policy_override : PolicyOverride
         Rules the scenario imposes over the firm's own, whatever they become.
+    founded : int
+        Model month the firm was founded (<= 0: it exists from the start); it hires
+        nobody before then.
+    valuation, headcount : float
+        Reported post-money valuation (dollars) and staff at its date (NaN: none reported;
+        value then follows ``tfp`` and ``expected_growth``).
     """
 
     def __init__(
@@ -97,6 +103,9 @@ class Firm(mesa.Agent):
         tiers: list[str],
         ai_tiers: np.ndarray,
         policy_override: Any,
+        founded: int = 0,
+        valuation: float = math.nan,
+        headcount: float = math.nan,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -120,6 +129,13 @@ class Firm(mesa.Agent):
         self.tiers = list(tiers)
         self.ai_tiers = np.asarray(ai_tiers, dtype=bool)
         self.policy_override = policy_override
+        self.founded = int(founded)
+        self.valuation = float(valuation)
+        self.headcount = float(headcount)
+        self.value_per_output = math.nan
+        """nu_j: what a dollar of the firm's output (at tfp 1) is worth to it, set from its
+        reported valuation per head (sim/market/production.py: price_talent); NaN where
+        no valuation is reported."""
 
     def __repr__(self) -> str:
         return f"Firm({self.name!r}, kind={self.kind!r}, gpus={self.gpus:,.0f})"
@@ -181,7 +197,8 @@ class Firm(mesa.Agent):
         """Tiers the firm hires this month: it pays the tier and is below its target; a
         firm short of runway hires nobody (a hiring freeze), and one under margin pressure
         hires only AI tiers (it cuts the others while it bids for AI talent)."""
-        if not self.active or self.cash <= 0 or self.runway() < self.policy.runway_months:
+        if (not self.active or month < self.founded or self.cash <= 0
+                or self.runway() < self.policy.runway_months):
             return np.zeros(self.pay.size, dtype=bool)
         open_ = (self.pay > 0) & (heads < self.targets(month))
         if self.under_pressure():
@@ -189,16 +206,25 @@ class Firm(mesa.Agent):
         return open_
 
     def plan(self, heads: np.ndarray, hires: np.ndarray, quits: np.ndarray,
-             value_cap: np.ndarray, month: int, on_order: float, gpu_price: float) -> int:
+             offers: np.ndarray, value_cap: np.ndarray, month: int, on_order: float,
+             gpu_price: float) -> int:
         """Adjust posted pay and decide the GPU order; return the H100s to order (0: none).
 
-        Adaptive pay (Policy.pay_policy), the wage-posting response of a firm with
-        monopsony power that cannot fill its vacancies (Burdett and Mortensen 1998; Manning
-        2003): posted pay of tier t rises by raise_rate while the
-        firm is short of people in t (below target, or losing more than it hires), up to
-        ``value_cap[t]`` (the value of a productivity-1 engineer to the firm, when the
-        scenario gives output); it freezes when runway is short and falls by cut_rate when
-        runway is below half of ``runway_months``.
+        Adaptive pay (Policy.pay_policy) answers the market the firm met last month, the
+        wage-posting response of a firm with monopsony power that cannot fill its vacancies
+        (Burdett and Mortensen 1998; Manning 2003). Posted pay of tier t rises while the
+        firm is short of people in t (below target, or, without a target, losing more
+        than it hires) in proportion to the share of its offers that were declined:
+
+            p_t <- min(p_t (1 + raise_rate * d_t), value_cap_t),
+            d_t  = (offers_t - hires_t) / offers_t   (0 if it made no offers),
+
+        never lowering pay. A firm whose offers are all taken, or that made none, has no
+        reason to pay more (its shortfall is one of candidates, not of pay): there is no
+        drift. Pay freezes when runway is short and falls by cut_rate when runway is
+        below half of ``runway_months``. ``offers``, ``hires`` and ``quits`` are last
+        month's, by tier; ``value_cap`` is the value of a productivity-1 engineer to the
+        firm (no cap where 0).
         GPU orders: if gpus + ``on_order`` < gpu_target, order the gap, spending at most
         gpu_budget_share of cash at ``gpu_price``, unless runway is short (whole H100s, at
         least one).
@@ -211,8 +237,10 @@ class Firm(mesa.Agent):
             elif runway >= policy.runway_months:
                 targets = self.targets(month)
                 short = np.where(np.isfinite(targets), heads < targets, quits > hires)
-                raise_ = short & (self.pay > 0)
-                raised = self.pay * (1.0 + policy.raise_rate)
+                declined = np.divide(np.clip(offers - hires, 0.0, None), offers,
+                                     out=np.zeros(self.pay.size), where=offers > 0)
+                raise_ = short & (self.pay > 0) & (declined > 0)
+                raised = self.pay * (1.0 + policy.raise_rate * declined)
                 capped = np.where(value_cap > 0, np.minimum(raised, value_cap), raised)
                 self.pay = np.where(raise_, np.maximum(self.pay, capped), self.pay)
         if policy.gpu_target is not None and runway >= policy.runway_months:
@@ -242,6 +270,11 @@ class FirmSpec:
     tfp: float
     policy: Policy
     amenities: tuple[float, ...]
+    founded: int = 0
+    team: tuple[float, ...] = ()
+    """Initial headcount per tier (NaN: placed by size)."""
+    valuation: float = math.nan
+    headcount: float = math.nan
 
 
 def per_year(scenario: Scenario) -> float:
@@ -263,6 +296,10 @@ def firm_specs(scenario: Scenario, rng: np.random.Generator) -> list[FirmSpec]:
             cash=spec.cash, outreach=spec.outreach, size=spec.size, tfp=spec.tfp,
             policy=_policy(scenario, spec.policy),
             amenities=tuple(getattr(spec.amenities, a) for a in AMENITIES),
+            founded=0 if spec.founded is None else scenario.month_of(spec.founded),
+            team=tuple(float(spec.team.get(t, math.nan)) for t in tiers),
+            valuation=math.nan if spec.valuation is None else spec.valuation,
+            headcount=math.nan if spec.headcount is None else float(spec.headcount),
         ))
     for group in scenario.generated_firms:
         specs.extend(_generate(group, tiers, year, rng, _policy(scenario, group.policy)))
@@ -278,7 +315,8 @@ def create_firms(model: mesa.Model, scenario: Scenario, specs: list[FirmSpec],
              pay=s.pay, hiring_capacity=s.hiring_capacity, cash=s.cash, outreach=s.outreach,
              size=s.size, tfp=s.tfp, policy=s.policy, books=books,
              amenities=np.array(s.amenities), tiers=tiers,
-             ai_tiers=ai_tiers, policy_override=scenario.policy_override)
+             ai_tiers=ai_tiers, policy_override=scenario.policy_override,
+             founded=s.founded, valuation=s.valuation, headcount=s.headcount)
         for index, s in enumerate(specs)
     ]
 

@@ -1,45 +1,59 @@
 """Counter-offers and retention calls: how an employer answers an outside offer.
 
-Wage bargaining with on-the-job search (Postel-Vinay and Robin 2002, "PVR"; Cahuc,
-Postel-Vinay and Robin 2006, "CPR", Econometrica 74(2)). For each employed engineer i
-holding offers, P is the outside firm that values it most (v_iP, the forward value of
-:func:`sim.market.production.value_to_firm`). The auction starts when that *value* beats
-current pay, v_iP > pay_i (not when P's posted offer does). Then, with v_inc = v_ij the
-employer's value and beta_t the tier's bargaining power:
+**Auctions in what each firm can offer.** Firms compete for an engineer in the utility
+they can deliver, not in dollars: pay together with GPU access, mission, amenities, the
+outreach bonus of the poacher's note and the switching cost that favours staying. This is
+the sequential auction of Postel-Vinay and Robin (2002, "PVR") with compensating
+differentials: a firm's non-wage attributes enter the worker's value of the job, so a firm
+with less money but a better offer on the other terms can keep or win a person (on-the-job
+search with amenities: Hwang, Mortensen and Reed 1998; Sorkin 2018; Taber and Vejlin 2020
+estimate a sequential-auction model with non-pecuniary job values).
 
-    outside = max(min(v_inc, v_iP), pay_i)       the lower-value firm's best bid (the
-                                                 worker's outside option; pay is never cut)
-    high    = max(v_inc, v_iP),   S = high - outside      (the surplus)
-    w       = outside + beta_t * S                         (CPR; beta = 0: PVR's wage)
+For engineer i at firm j holding offers, with w_i its pay weight and N the non-pay terms of
+utility (GPU pull, mission fit, amenities; the poacher's outreach bonus o_iP; the
+switching cost s for staying), firm k's best bid delivers B_ik = w_i log v_ik + N_ik, with
+v_ik the most it pays (its value of i, :func:`sim.market.production.value_to_firm`; net
+of the forfeited equity for a poacher). Expressed as pay at the employer, the poacher's
+best bid is worth
 
-- if v_inc >= v_iP the employer keeps the engineer: its pay becomes w (``stay_pay``); P's
-  offer stays at its posted pay (it is not raised to v_iP);
-- if v_inc < v_iP the poacher wins: its offer becomes max(offer, w'), w' = w, or
-  outside x (1 + 1e-9) where w = outside (beta S = 0), so that the higher-value firm wins
-  a tie; the employer's last bid, v_inc, is what the engineer would be paid if it stayed.
+    v'_iP = v_iP exp((N_iP + o_iP - N_ij - s) / w_i)          (the compensating differential)
 
-The firm's policy (Policy.counter_offer) sits on top:
+P is the offering firm with the largest v'_iP. The auction starts when P's best bid beats
+staying at current pay, B_iP > w_i log pay_i + N_ij + s, that is v'_iP > pay_i. Then, in
+pay at the employer (beta_t the tier's bargaining power, a reduced-form share):
 
-- ``never``: no renegotiation (Meta's rule before the talent war): the engineer chooses
-  between the posted offers and its current pay;
-- ``match``: the rule above;
-- ``beat``: as ``match``, and an employer that keeps the engineer adds up to beat_margin x
-  S, never above its own value v_inc and never more than needed to keep the engineer:
+    outside = max(min(v_ij, v'_iP), pay_i)     the loser's best bid (pay is never cut)
+    S       = max(v_ij, v'_iP) - outside,   w = outside + beta_t S
 
-      stay_pay = min(v_inc, clip(needed, w, w + beat_margin * S)),
-      needed   = v_iP * exp((N_iP + o_iP - N_ij - s) / w_pay_i)
+- **the employer keeps the engineer iff v_ij >= v'_iP** (B_ij >= B_iP: a tie goes to the
+  employer, who need not outbid an equal offer); its pay becomes w (``match``), or
+  min(v_ij, w + beat_margin S) (``beat``: a margin of the surplus on top, insurance against
+  the engineer's taste noise); P's offer stays at its posted pay;
+- otherwise P wins and bids w x exp((N_ij + s - N_iP - o_iP) / w_i), the same utility in
+  its own pay (w' = outside (1 + 1e-9) in the employer's pay where beta S = 0, so that the
+  winner strictly beats the loser's bid); the employer's last bid v_ij is what the engineer
+  would be paid if it stayed.
 
-  the pay at which staying is worth as much as P's best bid v_iP (N the non-pay terms of
-  utility, o the outreach bonus of P's offer, s the switching cost; needed = w if
-  w_pay_i = 0).
+With pay the only term of utility (N equal, s = 0) this is the dollar auction of PVR with
+the CPR split (Cahuc, Postel-Vinay and Robin 2006): the higher-value firm wins, and the
+worker gets the lower value plus beta of the difference. **Departures from the
+literature, stated:** wages are a stated reduced form, not values with the option value of
+future offers (which lowers starting wages in PVR and CPR): beta is a reduced-form share
+of the current-period surplus, not CPR's bargaining power, and is not compared with their
+estimates; only the incumbent and the single best poacher bid; an engineer whose pay weight
+is 0 cannot be kept by pay, so it triggers no auction.
+
+The firm's policy (Policy.counter_offer) sits on top: ``never`` renegotiates nothing
+(Meta's rule before the talent war: the engineer chooses between the posted offers and its
+current pay); ``match`` and ``beat`` as above.
 
 With equity (sim/market/equity.py) the poacher's value v_iP is replaced throughout by its
 net bid b_iP = v_iP - U_i / H: to move the engineer it must make whole the unvested equity
-U_i that leaving forfeits, so the threat is b_iP > pay_i, and a poacher that wins makes
-whole in full (sign-on grant U_i) at the bargained pay w'.
+U_i that leaving forfeits, and a poacher that wins makes whole in full (sign-on grant U_i)
+at the bargained pay.
 
-The engineer then chooses by its utility as always (GPU access, mission and the switching
-cost count too), with these pay figures.
+The engineer then chooses by its utility as always, with taste noise, with these pay
+figures.
 
 A retention call (a founder's call, Policy.retention_calls a month, each costing
 retention_call_cost) goes to the most valuable employees holding outside offers and adds
@@ -57,7 +71,7 @@ from sim.market.equity import net_bid
 from sim.market.moves import Offers
 from sim.market.production import value_to_firm
 from sim.market.state import COUNTER_CODES, MarketState
-from sim.market.utility import non_pay_utility
+from sim.market.utility import amenity_utility, non_pay_utility
 
 TIE_BREAK = 1e-9
 """Relative raise by which a winning poacher tops an outside option it matches exactly."""
@@ -76,26 +90,26 @@ class Bids:
 
 
 def bargain(pay: np.ndarray, v_inc: np.ndarray, v_p: np.ndarray, beta: np.ndarray,
-            beat_margin: np.ndarray | float = 0.0,
-            needed: np.ndarray | float = np.inf) -> Bids:
-    """The wage of a counter-offer auction (CPR 2006 with PVR 2002 as beta = 0):
+            beat_margin: np.ndarray | float = 0.0) -> Bids:
+    """The wage of a counter-offer auction, in pay at the employer (``v_p`` is the
+    poacher's best bid as pay at the employer, v'_iP; CPR's split with PVR as beta = 0):
 
         outside = max(min(v_inc, v_p), pay),   S = max(v_inc, v_p) - outside,
         w = outside + beta S;
-        v_inc >= v_p:  stay_pay = min(v_inc, clip(needed, w, w + beat_margin S)),
-                       poacher offer unchanged (NaN);
+        v_inc >= v_p:  stay_pay = min(v_inc, w + beat_margin S), poacher offer unchanged (NaN);
         v_inc <  v_p:  stay_pay = max(pay, v_inc),
                        poacher_pay = w if w > outside else min(v_p, outside (1 + TIE_BREAK)).
 
-    ``beat_margin`` 0 is the ``match`` policy. Call it only where v_p > pay."""
+    A tie (v_inc = v_p) goes to the employer. ``beat_margin`` 0 is the ``match`` policy.
+    Call it only where v_p > pay."""
     low = np.minimum(v_inc, v_p)
     high = np.maximum(v_inc, v_p)
     outside = np.maximum(low, pay)
     surplus = np.maximum(high - outside, 0.0)
     wage = outside + beta * surplus
     keeps = v_inc >= v_p
-    beaten = np.minimum(np.clip(needed, wage, wage + beat_margin * surplus), v_inc)
-    stay_kept = np.maximum(np.maximum(wage, beaten), pay)
+    stay_kept = np.maximum(np.minimum(wage + beat_margin * surplus, np.maximum(v_inc, wage)),
+                           pay)
     stay_pay = np.where(keeps, stay_kept, np.maximum(pay, v_inc))
     win = np.where(wage > outside, wage, np.minimum(v_p, outside * (1.0 + TIE_BREAK)))
     poacher_pay = np.where(keeps, np.nan, win)
@@ -141,28 +155,35 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         # To move the engineer the poacher must cover what it forfeits: its bid is net.
         poacher_value = net_bid(poacher_value, eng.unvested[offers.engineer],
                                 state.spec.economy.match_years)
-    best = best_offer(choosers, offers, poacher_value)
-    # The auction starts when the best poacher's value (not its posted pay) beats pay.
-    threat = employed & (poacher_value[best] > stay_pay)
+    # Each offer's best bid as pay at the engineer's employer: v'_iP (the unemployed have
+    # no employer: their rate is 1, and they hold no auction).
+    stay_terms = np.where(employed, non_pay_values(state, choosers, np.where(
+        employed, incumbent, 0)) + state.spec.choice.switching_cost, 0.0)
+    slot = np.searchsorted(choosers, offers.engineer)
+    offer_terms = (non_pay_values(state, offers.engineer, offers.firm)
+                   + eng.w_outreach[offers.engineer] * offers.outreach)
+    rate = exchange_rate(eng.w_pay[offers.engineer], offer_terms - stay_terms[slot])
+    bid_at_home = poacher_value * rate
+    best = best_offer(choosers, offers, bid_at_home)
+    # The auction starts when the best poacher's bid (not its posted pay) beats staying.
+    threat = employed & (bid_at_home[best] > stay_pay) & (eng.w_pay[choosers] > 0)
     code = state.table.counter_offer[np.where(employed, incumbent, 0)]
     auction = threat & (code > 0)
     if auction.any():
         who = choosers[auction]
         inc = incumbent[auction]
         pick = best[auction]
-        rival = offers.firm[pick]
         v_inc = value_to_firm(state, who, inc)
-        v_p = poacher_value[pick]
         beating = code[auction] == COUNTER_CODES["beat"]
         margin = np.where(beating, state.table.beat_margin[inc], 0.0)
-        needed = np.full(who.size, np.inf)
-        if beating.any():
-            needed = _needed_to_keep(state, who, inc, rival, v_p, offers.outreach[pick])
         current = stay_pay[auction]
-        bids = bargain(current, v_inc, v_p, eng.bargaining[eng.tier[who]], margin, needed)
+        bids = bargain(current, v_inc, bid_at_home[pick], eng.bargaining[eng.tier[who]],
+                       margin)
         stay_pay[auction] = bids.stay_pay
         won = ~bids.keeps
-        offers.pay[pick[won]] = np.maximum(offers.pay[pick[won]], bids.poacher_pay[won])
+        # The winning poacher pays the bargained utility in its own pay: w / rate.
+        offers.pay[pick[won]] = np.maximum(offers.pay[pick[won]],
+                                           bids.poacher_pay[won] / rate[pick[won]])
         if offers.grant is not None:  # a poacher that wins makes the forfeit whole in full
             offers.grant[pick[won]] = eng.unvested[who[won]]
         countered[auction] = stay_pay[auction] > current
@@ -184,24 +205,26 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
     return Negotiation(stay_pay, stay_bonus, countered, called)
 
 
-def _needed_to_keep(state: MarketState, who: np.ndarray, inc: np.ndarray, rival: np.ndarray,
-                    bid: np.ndarray, outreach: np.ndarray) -> np.ndarray:
-    """needed = bid exp((N_iP + o_iP - N_ij - s) / w_pay_i): the pay at which staying at
-    the employer j is worth as much, without noise, as the rival's offer at ``bid``
-    (N the non-pay terms of utility, o the outreach bonus, s the switching cost);
-    0 where w_pay_i = 0 (pay cannot keep the engineer, so `beat` adds nothing)."""
+def non_pay_values(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """N_ij, the terms of V_ij other than pay, outreach and switching:
+    w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|) + sum_k w_ik A_jk (the amenity term only
+    where some engineer values amenities)."""
     eng, table = state.engineers, state.table
+    values = non_pay_utility(eng.w_gpu[who], table.gpu_pull[firm], eng.w_mission[who],
+                             eng.mission[who], table.mission[firm])
+    if state.values_amenities:
+        values += amenity_utility(np.column_stack([eng.w_safety[who], eng.w_openness[who]]),
+                                  table.amenities[firm])
+    return values
 
-    def non_pay(firm: np.ndarray) -> np.ndarray:
-        return non_pay_utility(eng.w_gpu[who], table.gpu_pull[firm], eng.w_mission[who],
-                               eng.mission[who], table.mission[firm])
 
-    gap = (non_pay(rival) + eng.w_outreach[who] * outreach - non_pay(inc)
-           - state.spec.choice.switching_cost)
-    w_pay = eng.w_pay[who]
+def exchange_rate(w_pay: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """exp(gap / w_pay): the pay at one job worth as much as one dollar at another whose
+    non-pay terms are ``gap`` utility units lower (the compensating differential of log
+    pay); 1 where w_pay = 0 (pay cannot compensate: no auction is held there)."""
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        needed = bid * np.exp(gap / w_pay)
-    return np.where(w_pay > 0, needed, 0.0)
+        rate = np.exp(gap / w_pay)
+    return np.where(w_pay > 0, rate, 1.0)
 
 
 def record_outcomes(state: MarketState, choosers: np.ndarray, stayed: np.ndarray,

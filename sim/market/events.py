@@ -1,5 +1,5 @@
 """Applying the scenario's dated timeline: policy changes, funding climates, GPU supply
-shocks, turmoil at a firm, and deals forced at a date.
+shocks, turmoil at a firm, dated funding rounds and GPU stocks, and deals forced at a date.
 
 Events are resolved once, when the model is built (:class:`sim.market.timeline.Timeline`),
 and applied at the start of their month, before anything else happens that month.
@@ -7,8 +7,18 @@ and applied at the start of their month, before anything else happens that month
 
 from __future__ import annotations
 
+import math
+
+from sim.market.production import price_talent
 from sim.market.state import MarketState
-from sim.scenario.schema import AMENITIES, AmenityChange, ForcedDeal, PolicyChange
+from sim.scenario.schema import (
+    AMENITIES,
+    AmenityChange,
+    ForcedDeal,
+    FundingRound,
+    GpuStock,
+    PolicyChange,
+)
 
 
 def apply_events(state: MarketState) -> list[ForcedDeal]:
@@ -17,7 +27,10 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
     Turmoil at firm j multiplies its employees' search rate lambda1 by the event's
     multiplier while the window lasts; a policy change replaces the named rules of the
     firm (or of every firm of a kind) from this month on; an amenity change sets the firm's
-    named amenities from this month on."""
+    named amenities from this month on; a funding round pays its amount from the investors
+    to the firm and, with a reported valuation, re-prices the firm's talent
+    (:func:`sim.market.production.price_talent`); a GPU stock event sets the firm's stock.
+    A firm that has been bought or has exited takes no round and no GPUs."""
     month = state.month
     timeline = state.timeline
     state.search_multiplier[:] = 1.0
@@ -32,6 +45,22 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
                     firm.change_policy(event.policy)
         elif isinstance(event, ForcedDeal):
             deals.append(event)
+        elif isinstance(event, FundingRound):
+            firm = state.firms[state.firm_index(event.firm)]
+            if not firm.active:
+                continue
+            state.ledger.from_outside("investors", firm.index, event.amount)
+            state.log.tallies.funding[firm.index] += event.amount
+            if event.headcount is not None:
+                firm.headcount = float(event.headcount)
+            if event.valuation is not None:
+                firm.valuation = event.valuation
+            if not math.isnan(firm.valuation):
+                price_talent(state, firm)
+        elif isinstance(event, GpuStock):
+            firm = state.firms[state.firm_index(event.firm)]
+            if firm.active:
+                firm.gpus = event.gpus
         elif isinstance(event, AmenityChange):
             firm = state.firms[state.firm_index(event.firm)]
             for k, name in enumerate(AMENITIES):

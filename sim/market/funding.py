@@ -17,13 +17,15 @@ def raise_funding(state: MarketState) -> None:
     round_years x (annual value of its AI team), sum_i v_ij over its AI engineers (forward
     values, :func:`sim.market.production.value_to_firm`: investors fund the growth they
     expect), which grows with its team and, through the compute boost, with its GPUs.
-    Investors pay."""
+    Investors pay. A firm with dated rounds in the scenario (``funding_round`` events)
+    raises only those: its rounds are the record's, not the rule's."""
     economy = state.spec.economy
     chance = min(economy.funding_rate * state.funding_multiplier(), 1.0)
     out = None
     ai = state.engineers.tier_ai
     for firm in state.active_firms():
-        if firm.kind not in ("ai_startup", "frontier_lab"):
+        if firm.kind not in ("ai_startup", "frontier_lab") or (
+                firm.index in state.timeline.funded) or state.month < firm.founded:
             continue
         if firm.runway() >= economy.funding_runway_months or state.rng.random() >= chance:
             continue

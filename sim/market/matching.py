@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
-from sim.market.counteroffers import negotiate, record_outcomes
+from sim.market.counteroffers import negotiate, non_pay_values, record_outcomes
 from sim.market.deals import depart
 from sim.market.equity import make_whole_grant, offer_pay_equivalent
 from sim.market.moves import (
@@ -46,7 +46,7 @@ from sim.market.moves import (
 )
 from sim.market.production import value_to_firm
 from sim.market.state import MarketState
-from sim.market.utility import amenity_utility, choose, non_pay_utility, pay_utility
+from sim.market.utility import choose, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -76,13 +76,20 @@ def sampling_weights(state: MarketState) -> np.ndarray:
     """Chance that a searcher of tier t hears from firm j: a (tiers x firms) array.
 
     Only firms hiring the tier this month are drawn (``FirmTable.open``: active, paying
-    the tier, with a vacancy and the cash to hire).
+    the tier, with a vacancy and the cash to hire), with weights b_jt: 1 (``uniform``),
+    size_j (``size``) or min(vacancies_jt, hiring_capacity_j) (``vacancies``: offers in
+    proportion to hiring plans; size_j where both are unlimited).
     """
     firms = state.table
-    base = np.ones(state.n_firms) if state.spec.choice.firm_sampling == "uniform" else (
-        firms.size
-    )
-    weights = (base[:, None] * firms.open).T
+    mode = state.spec.choice.firm_sampling
+    if mode == "vacancies":
+        # The offers each firm plans in the tier: min(vacancies, hiring capacity); a firm
+        # with neither a target nor a capacity weighs as its size.
+        plan = np.minimum(firms.vacancies, firms.hiring_capacity[:, None])
+        weights = (np.where(np.isfinite(plan), plan, firms.size[:, None]) * firms.open).T
+    else:
+        base = np.ones(state.n_firms) if mode == "uniform" else firms.size
+        weights = (base[:, None] * firms.open).T
     totals = weights.sum(axis=1, keepdims=True)
     return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
 
@@ -222,16 +229,8 @@ def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
                 pay: np.ndarray) -> np.ndarray:
     """V_ij without outreach or switching terms:
     w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|) + sum_k w_ik A_jk
-    (the amenity term only where some engineer values amenities)."""
-    eng = state.engineers
-    table = state.table
-    values = pay_utility(eng.w_pay[who], pay) + non_pay_utility(
-        eng.w_gpu[who], table.gpu_pull[firm], eng.w_mission[who], eng.mission[who],
-        table.mission[firm])
-    if state.values_amenities:
-        values += amenity_utility(np.column_stack([eng.w_safety[who], eng.w_openness[who]]),
-                                  table.amenities[firm])
-    return values
+    (:func:`sim.market.counteroffers.non_pay_values`)."""
+    return pay_utility(state.engineers.w_pay[who], pay) + non_pay_values(state, who, firm)
 
 
 def decide(state: MarketState, offers: Offers) -> Moves:
@@ -277,3 +276,6 @@ def labour_market_month(state: MarketState) -> None:
     decide(state, offers)
     state.log.offers = offers
     state.log.searchers = int(searchers.size)
+    state.last_offers = np.bincount(
+        offers.firm * state.n_tiers + state.engineers.tier[offers.engineer],
+        minlength=state.n_firms * state.n_tiers).reshape(state.n_firms, state.n_tiers)

@@ -125,6 +125,8 @@ def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], Fi
     top = heads[:, 0]
     big = state.table.gpus >= state.spec.compute.threshold
     row[c.TOP_SHARE_ABOVE_THRESHOLD] = top[big].sum() / top.sum() if top.sum() else np.nan
+    # Where researchers go at the margin: top-tier hires by firms below the threshold.
+    row[c.TOP_HIRES_BELOW_THRESHOLD] = int(hires[~big, 0].sum())
     row[c.TOP_HHI] = hhi(top)
     row[c.HHI] = hhi(heads.sum(axis=1))
     ai = np.concatenate(ai_pay) if ai_pay else np.zeros(0)

@@ -38,6 +38,13 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     factor = compute_factor(tfp, pull, spec.economy.compute_boost, tier_ai)
     horizon = horizon_multiplier(rule("expected_growth"), spec.economy.match_years,
                                  spec.economy.discount_rate)
+    # Firms valued by their investors: nu_j (1 + ai_t kappa g_j) instead of F_jt Gamma_j.
+    nu = column("value_per_output")
+    priced = np.isfinite(nu)
+    value_factor = factor * horizon[:, None]
+    if priced.any():
+        boost = 1.0 + spec.economy.compute_boost * np.outer(pull, tier_ai)
+        value_factor[priced] = nu[priced, None] * boost[priced]
     return FirmTable(
         gpus=gpus,
         mission=column("mission"),
@@ -58,7 +65,7 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
         gpu_pull=pull,
         factor=factor,
         horizon=horizon,
-        value_factor=factor * horizon[:, None],
+        value_factor=value_factor,
         make_whole=rule("make_whole"),
     )
 
@@ -77,8 +84,9 @@ def plan_firms(state: MarketState) -> None:
     price = state.spec.compute.gpu_price
     for firm in state.active_firms():
         j = firm.index
-        quantity = firm.plan(heads[j], state.last_hires[j], state.last_quits[j], value_cap[j],
-                             state.month, state.gpus.on_order[j], price)
+        quantity = firm.plan(heads[j], state.last_hires[j], state.last_quits[j],
+                             state.last_offers[j], value_cap[j], state.month,
+                             state.gpus.on_order[j], price)
         if quantity:
             order_gpus(state, j, quantity)
 

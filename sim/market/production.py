@@ -32,12 +32,35 @@ and a firm's valuation (and the size of a funding round) follow the same forward
 
 so a lab that burns cash but expects growth values, raises and bids as its investors do,
 while its revenue, burn, runway and layoffs follow y_ij and cash.
+
+**Value from a reported valuation.** Where a firm reports a post-money valuation Val_j and
+its staff at that date n_j (scenario ``valuation`` and ``headcount``, updated by dated
+``funding_round`` events), what its talent is worth to it is read from what investors paid,
+not from ``tfp`` and ``expected_growth``: the firm's value of a unit of output is
+
+    nu_j = max(Val_j - cash_j, 0) / (valuation_years * n_j * o_j),
+    o_j  = mean over the firm's engineers of 12 a_i q_t (1 + ai_t kappa g(GPU_j))
+           (over the tiers it pays, at a_i = 1, while it has no engineers),
+
+so that valuation_years of the value of a reported team of n_j people like the firm's
+engineers equals the valuation net of cash (V_j = cash_j + valuation_years sum_i v_ij with
+the real team), and
+
+    v_ij = 12 a_i q_t (1 + ai_t kappa g(GPU_j)) * nu_j.
+
+nu_j is set at the start and at each dated round (:func:`price_talent`), and held between
+rounds: investors price the firm's people at each round, not every month. Revenue, burn and
+layoffs still follow tfp_j (cash); only the value of talent (bids, offers ranking, the cap
+of posted pay) follows the valuation. This grounds the ladder of who can outbid whom in
+valuations per head (a firm valued at $29B with 400 staff, against big tech's revenue per
+head), the way investors price acqui-hires by value per employee (Coyle and Polsky 2013).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.firms import Firm
 from sim.market.state import MarketState
 
 
@@ -136,3 +159,25 @@ def valuation(state: MarketState, firm: int, members: np.ndarray) -> float:
     years = state.spec.economy.valuation_years
     team = float(value_to_firm(state, members, np.full(members.size, firm)).sum())
     return float(state.ledger.cash[firm] + years * team)
+
+
+def price_talent(state: MarketState, firm: Firm) -> None:
+    """Set nu_j, the value of a unit of output to firm j, from its reported valuation and
+    staff: nu_j = max(Val_j - cash_j, 0) / (valuation_years n_j o_j), o_j the mean annual
+    output at tfp 1 of the firm's engineers, 12 a_i q_t (1 + ai_t kappa g(GPU_j)) (over the
+    tiers it pays, at a_i = 1, while it has none). The firm table picks it up at its next
+    refresh."""
+    j = firm.index
+    eng = state.engineers
+    members = state.members(j)
+    boost = 1.0 + state.spec.economy.compute_boost * state.table.gpu_pull[j] * eng.tier_ai
+    per_tier = 12.0 * state.tier_output * boost
+    if members.size:
+        mean_output = float(np.mean(eng.productivity[members] * per_tier[eng.tier[members]]))
+    else:
+        paid = firm.pay > 0
+        mean_output = float(per_tier[paid].mean()) if paid.any() else 0.0
+    years = state.spec.economy.valuation_years
+    denominator = years * firm.headcount * mean_output
+    worth = max(firm.valuation - state.ledger.cash[j], 0.0)
+    firm.value_per_output = worth / denominator if denominator > 0 else 0.0

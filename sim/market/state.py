@@ -188,6 +188,8 @@ class MarketState:
     """(firms x tiers) headcounts as the last month ended."""
     last_hires: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     last_quits: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    last_offers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    """(firms x tiers) offers each firm made last month (taken or declined)."""
     employed_at_start: int = 0
     """Engineers employed at the start of the month (the job-to-job rate's base)."""
     pay_base: list[float] = field(default_factory=lambda: [np.nan, np.nan])

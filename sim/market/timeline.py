@@ -14,6 +14,7 @@ from sim.errors import UserError
 from sim.scenario.schema import (
     AnyEvent,
     FundingClimate,
+    FundingRound,
     GpuSupplyShock,
     Scenario,
     Turmoil,
@@ -59,6 +60,8 @@ class Timeline:
         self.funding: list[Window] = []
         self.supply: list[Window] = []
         self.turmoil: list[Window] = []
+        self.funded: set[int] = set()
+        """Firms with dated funding rounds (they raise no rounds by the funding rule)."""
         for event in spec.events:
             month = model_month(spec, event.month)
             self.by_month.setdefault(month, []).append(event)
@@ -66,6 +69,8 @@ class Timeline:
                 self.funding.append(Window(month, event.months, event.multiplier))
             elif isinstance(event, GpuSupplyShock):
                 self.supply.append(Window(month, event.months, event.multiplier))
+            elif isinstance(event, FundingRound):
+                self.funded.add(firm_names.index(event.firm))
             elif isinstance(event, Turmoil):
                 self.turmoil.append(Window(month, event.months, event.search_multiplier,
                                            firm_names.index(event.firm)))

@@ -57,6 +57,8 @@ RUN_TOTALS: dict[str, str] = {
     col.LAYOFFS: "layoffs (total over run)",
     col.COUNTER_OFFERS: "counter-offers (total over run)",
     col.COUNTER_OFFERS_ACCEPTED: "counter-offers accepted (total over run)",
+    col.TOP_HIRES_BELOW_THRESHOLD: "top-tier hires by firms below the GPU threshold (total "
+                                   "over run)",
 }
 
 

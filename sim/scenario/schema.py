@@ -148,13 +148,13 @@ class Tier(Strict):
     bargaining_power: Share = Field(
         0.3,
         description=(
-            "Worker's bargaining power beta in counter-offer auctions (Cahuc, Postel-Vinay "
-            "and Robin 2006): the engineer gets the outside option plus beta x the surplus "
-            "(the higher firm value minus the outside option). 0: the Postel-Vinay-Robin "
-            "wage (the lower value); 1: the whole value. Default 0.3: CPR 2006 find no "
-            "significant bargaining power for low- and intermediate-skilled workers and a "
-            "modestly positive one for the high-skilled (the value is an assumption, see "
-            "docs/calibration.md)."
+            "Share beta of the surplus the engineer gets in a counter-offer auction, a "
+            "reduced form (docs/ODD.md 7.8): the winner pays the loser's best bid, as pay at "
+            "the winner, plus beta x the rest of its own value. 0: the Postel-Vinay-Robin "
+            "wage; 1: the winner's whole value. It splits the current-period surplus, not "
+            "values with the option value of future offers, so it is not the bargaining "
+            "power Cahuc, Postel-Vinay and Robin (2006) estimate. Default 0.3: an "
+            "assumption."
         ),
     )
     mission_preference: Pair = Field(
@@ -202,11 +202,14 @@ class Choice(Strict):
     offers_per_search: Annotated[int, Field(ge=1, le=20)] = Field(
         1, description="Firms a searching engineer hears from in a month."
     )
-    firm_sampling: Literal["uniform", "size"] = Field(
+    firm_sampling: Literal["uniform", "size", "vacancies"] = Field(
         "uniform",
         description=(
             "Which firms a searcher hears from: `uniform` (each firm hiring its tier equally "
-            "likely, the textbook) or `size` (in proportion to the firm's `size`)."
+            "likely, the textbook), `size` (in proportion to the firm's `size`) or "
+            "`vacancies` (in proportion to the offers the firm plans in the tier this month, "
+            "min(vacancies, hiring_capacity); a firm with neither a target nor a capacity "
+            "weighs as its `size`)."
         ),
     )
 
@@ -535,6 +538,30 @@ class Firm(Strict):
     policy: PolicyOverride = Field(  # type: ignore[valid-type]
         default_factory=PolicyOverride, description="Decision rules (see [firm_defaults])."
     )
+    founded: str | None = Field(
+        None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="Calendar month YYYY-MM the firm was founded. A firm founded after the "
+        "start employs nobody in month 0, and hires nobody, raises no funds and cannot be "
+        "bought before that month. Absent: the firm exists from the start.")
+    team: dict[str, Count] = Field(
+        default_factory=dict,
+        description="Initial headcount per tier, in engineers of the model (its reported team "
+        "scaled to the market). A tier given here is not placed by `size`; a tier left out is.")
+    valuation: NonNegative | None = Field(
+        None, description="Reported post-money valuation in dollars at the start (a "
+        "`funding_round` event updates it). With `headcount`, it sets what the firm's "
+        "talent is worth to it (docs/ODD.md 7.2). Absent: value follows `tfp` and "
+        "`expected_growth`.")
+    headcount: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Reported staff (all roles) at the date of `valuation`: valuation "
+        "per head is valuation / headcount.")
+
+    @model_validator(mode="after")
+    def _valued_per_head(self) -> Firm:
+        if self.valuation is not None and self.headcount is None:
+            raise ValueError("a firm with a `valuation` needs its reported `headcount` (staff "
+                             "at the date of the valuation)")
+        return self
 
 
 class GeneratedFirms(Strict):
@@ -658,6 +685,28 @@ class Turmoil(Event):
     months: Annotated[int, Field(ge=1)] = Field(3, description="For how many months.")
 
 
+class FundingRound(Event):
+    """A dated funding round: investors pay ``amount`` to the firm, and its reported
+    valuation becomes ``valuation`` (post-money) from then on."""
+
+    type: Literal["funding_round"]
+    firm: str = Field(description="The firm that raises.")
+    amount: NonNegative = Field(description="Money raised, in dollars.")
+    valuation: NonNegative | None = Field(
+        None, description="Post-money valuation in dollars (absent: unchanged).")
+    headcount: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Reported staff at the date of the round (absent: unchanged).")
+
+
+class GpuStock(Event):
+    """A firm's GPU stock as reported at a date (a cluster coming online, capacity rented
+    from a cloud): the stock becomes ``gpus`` H100 equivalents from this month."""
+
+    type: Literal["gpu_stock"]
+    firm: str = Field(description="The firm.")
+    gpus: NonNegative = Field(description="Its GPU stock from this month, H100 equivalents.")
+
+
 class ForcedDeal(Event):
     """A deal at a date: "firm X hires most of firm Y's team for $Z"."""
 
@@ -682,11 +731,12 @@ class ForcedDeal(Event):
 
 
 AnyEvent = Annotated[
-    PolicyChange | FundingClimate | GpuSupplyShock | Turmoil | ForcedDeal | AmenityChange,
+    PolicyChange | FundingClimate | GpuSupplyShock | Turmoil | ForcedDeal | AmenityChange
+    | FundingRound | GpuStock,
     Field(discriminator="type"),
 ]
 EVENT_TYPES = ("policy_change", "funding_climate", "gpu_supply_shock", "turmoil",
-               "forced_deal", "amenity_change")
+               "forced_deal", "amenity_change", "funding_round", "gpu_stock")
 
 
 # --------------------------------------------------------------------------- scenario
@@ -780,6 +830,16 @@ class Scenario(Strict):
             raise ValueError(f"equity names {bad}: neither a kind of firm "
                              f"{list(get_args(FirmKind))} nor a firm")
         for name, firm in self.firms.items():
+            unknown = set(firm.team) - known
+            if unknown:
+                raise ValueError(
+                    f"firms.{name}.team names unknown tier(s) {sorted(unknown)}; "
+                    f"tiers are {sorted(known)}"
+                )
+            if firm.founded is not None and self.month_of(firm.founded) > 0 and any(
+                    firm.team.values()):
+                raise ValueError(f"firms.{name}: founded {firm.founded}, after the start "
+                                 f"({self.start}), so it has no team in month 0")
             unknown = set(firm.pay) - known
             if unknown:
                 raise ValueError(

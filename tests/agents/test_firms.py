@@ -31,11 +31,11 @@ def test_plan_orders_the_gpu_gap_within_its_budget():
     n_tiers = len(model.engineers.tier_names)
     zeros = np.zeros(n_tiers)
     price = model.spec.compute.gpu_price
-    quantity = firm.plan(zeros, zeros, zeros, zeros, 1, 0.0, price)
+    quantity = firm.plan(zeros, zeros, zeros, zeros, zeros, 1, 0.0, price)
     assert quantity == int(0.2 * 1e9 / price)
     # A firm at its target orders nothing.
     firm.policy = firm.policy.model_copy(update={"gpu_target": firm.gpus})
-    assert firm.plan(zeros, zeros, zeros, zeros, 1, 0.0, price) == 0
+    assert firm.plan(zeros, zeros, zeros, zeros, zeros, 1, 0.0, price) == 0
 
 
 def test_generated_names_that_clash_are_refused():
@@ -46,7 +46,7 @@ def test_generated_names_that_clash_are_refused():
         TalentMarket(scenario_of(data))
 
 
-def test_adaptive_posted_pay_rises_while_short_up_to_the_value_of_talent():
+def test_adaptive_posted_pay_rises_with_the_share_of_offers_declined_up_to_the_value():
     data = small_market(months=1, firms={"Alpha": {"policy": {
         "pay_policy": "adaptive", "raise_rate": 0.05,
         "growth": {"researcher": 0.5, "engineer": 0.5}}}})
@@ -55,14 +55,25 @@ def test_adaptive_posted_pay_rises_while_short_up_to_the_value_of_talent():
     before = firm.pay.copy()
     short = np.zeros(before.size)  # no one employed: far below target
     zeros = np.zeros(before.size)
+    ten = np.full(before.size, 10.0)
     cap = before * 1.03
-    firm.plan(short, zeros, zeros, cap, 1, 0.0, 30_000.0)
-    # Short in every tier: a raise of raise_rate, capped at the value of a unit engineer.
+    # Short, and every offer declined: a raise of raise_rate, capped at the value.
+    firm.plan(short, zeros, zeros, ten, cap, 1, 0.0, 30_000.0)
     assert np.allclose(firm.pay, cap)
-    firm.plan(short, zeros, zeros, before * 10, 2, 0.0, 30_000.0)
+    firm.plan(short, zeros, zeros, ten, before * 10, 2, 0.0, 30_000.0)
     assert np.allclose(firm.pay, cap * 1.05)
-    # A firm at its target keeps its posted pay.
-    full = firm.targets(3) + 1
+    # Half the offers declined: half the raise.
     held = firm.pay.copy()
-    firm.plan(full, zeros, zeros, before * 10, 3, 0.0, 30_000.0)
+    firm.plan(short, np.full(before.size, 5.0), zeros, ten, before * 10, 3, 0.0, 30_000.0)
+    assert np.allclose(firm.pay, held * 1.025)
+    # Short, but every offer taken, or no offer made: no reason to pay more (no drift).
+    held = firm.pay.copy()
+    firm.plan(short, ten, zeros, ten, before * 10, 4, 0.0, 30_000.0)
+    firm.plan(short, zeros, zeros, zeros, before * 10, 5, 0.0, 30_000.0)
     assert np.array_equal(firm.pay, held)
+    # A firm at its target keeps its posted pay, whatever its offers met.
+    full = firm.targets(6) + 1
+    firm.plan(full, zeros, zeros, ten, before * 10, 6, 0.0, 30_000.0)
+    assert np.array_equal(firm.pay, held)
+
+

@@ -39,13 +39,24 @@ def value_at(scenario, key: str) -> float:
     return float(node)
 
 
+STALE_ESTIMATES = {
+    "firm_defaults.raise_rate": "estimated for a fixed monthly drift of posted pay; raises now "
+    "answer the share of offers declined (docs/ODD.md 7.5), so the flagship sets it by hand "
+    "until the next estimate",
+}
+"""Estimates of a rule the model no longer has: the flagship sets another value, said in
+docs/calibration.md. Strict: a flagship that holds the old estimate again fails."""
+
+
 def test_the_flagship_holds_the_estimates():
     params = pd.read_csv(KEPT / "parameters.csv")
     scenario = load_scenario(FLAGSHIP)
     for p in params.itertuples(index=False):
         shipped = value_at(scenario, p.parameter)
         digits = 3 - math.floor(math.log10(abs(p.estimate))) - 1
-        assert shipped == round(p.estimate, digits), (p.parameter, shipped, p.estimate)
+        held = shipped == round(p.estimate, digits)
+        assert held != (p.parameter in STALE_ESTIMATES), (p.parameter, shipped, p.estimate)
+    assert set(STALE_ESTIMATES) <= set(params["parameter"])
 
 
 def test_a_generated_block_is_replaced_only_between_its_markers():

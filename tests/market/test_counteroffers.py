@@ -53,17 +53,19 @@ def test_kept_engineers_pay_rises_to_what_the_offer_was_worth():
     assert mean_pay(match) > 1.05 * mean_pay(never)
 
 
-def test_beating_keeps_more_than_matching_where_the_poacher_is_more_attractive():
+def test_beating_keeps_more_than_matching_where_taste_noise_can_take_the_engineer():
     quits = {}
     for policy in ("match", "beat"):
-        # Alpha values its researchers more than the poachers do (higher tfp), so it keeps
-        # them in the auction; the poachers have the better mission, so matching is not
-        # always enough and beating (up to what keeps the engineer) is.
-        model = run({"firms": {"Alpha": {"tfp": 1.5, "mission": 0.0,
+        # Alpha values its researchers far more than the poachers do (higher tfp), so it
+        # wins the auction even against their better mission; matching leaves the engineer
+        # indifferent but for taste noise (0.3), so it often leaves anyway, while beating
+        # (up to Alpha's own value) keeps more.
+        model = run({"market": {"engineers": 15_000},
+                     "firms": {"Alpha": {"tfp": 2.0, "mission": 0.0,
                                          "policy": {"counter_offer": policy,
                                                     "beat_margin": 1.0}},
                                "Gamma": {"mission": 1.0}, "Delta": {"mission": 1.0}}},
-                    months=36)
+                    months=60)
         quits[policy] = by_firm(model, "quits", "Alpha", "researcher")
     assert quits["match"] - quits["beat"] > 2.5 * np.sqrt(quits["match"] + quits["beat"]), quits
 
@@ -121,23 +123,23 @@ def test_the_worker_gets_the_outside_option_plus_beta_of_the_surplus():
     assert high_pay.poacher_pay[0] == pytest.approx(170e3 + beta * 30e3)
 
 
-def test_beat_adds_surplus_but_never_above_own_value_nor_beyond_what_keeps_the_worker():
+def test_beat_adds_a_margin_of_the_surplus_but_never_above_own_value():
     beta = 0.3
     match = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta)).stay_pay[0]
-    # Needed far above: beat adds beat_margin of the surplus, capped at its own value.
-    beat = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.2, np.inf).stay_pay[0]
+    beat = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.2).stay_pay[0]
     assert beat == pytest.approx(match + 0.2 * 50e3)
-    capped = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 5.0, np.inf).stay_pay[0]
+    capped = bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 5.0).stay_pay[0]
     assert capped == 200e3
-    # What keeps the worker is less than match pays: beat pays what match pays.
-    assert bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.2,
-                   1.0).stay_pay[0] == match
-    # In between: beat pays exactly what is needed.
-    assert bargain(arr(100e3), arr(200e3), arr(150e3), arr(beta), 0.5,
-                   170e3).stay_pay[0] == 170e3
     # An incumbent that values the engineer less never bids above its own value.
-    lost = bargain(arr(100e3), arr(150e3), arr(200e3), arr(beta), 5.0, np.inf)
+    lost = bargain(arr(100e3), arr(150e3), arr(200e3), arr(beta), 5.0)
     assert not lost.keeps.any() and lost.stay_pay[0] == 150e3
+
+
+def test_a_tie_goes_to_the_employer():
+    # Equal best bids: the employer need not outbid an equal offer, and keeps the engineer
+    # at the common value (beta = 0) without raising the poacher's offer.
+    tie = bargain(arr(100e3), arr(150e3), arr(150e3), arr(0.0))
+    assert tie.keeps.all() and tie.stay_pay[0] == 150e3 and np.isnan(tie.poacher_pay[0])
 
 
 def auction_market(beta=0.3, policy="match", switching_cost=0.0):
@@ -230,3 +232,87 @@ def test_the_switching_cost_keeps_an_engineer_from_a_slightly_better_offer():
         decide(model.state, Offers(np.array([i]), np.array([gamma]), np.array([105e3]),
                                    np.array([False])))
         assert (model.engineers.firm[i] == gamma) == moves, cost
+
+
+def two_firm_offer(monkeypatch, values, alpha_firm=None, gamma_firm=None, beta=0.0,
+                   weights=None, switching_cost=0.0):
+    """Engineer i of Alpha (match), paid 100k, holds Gamma's offer at 120k; firms value it
+    at ``values``; ``alpha_firm``/``gamma_firm`` change those firms, ``weights`` the
+    researchers' weights (no noise)."""
+    weights = weights or {"pay": 1.0, "gpu": 0.0, "mission": 0.0, "outreach": 0.0}
+    firms = {"Alpha": {"policy": {"counter_offer": "match"}, **(alpha_firm or {})},
+             "Gamma": gamma_firm or {}}
+    data = small_market(months=1, choice={"noise": 0.0, "switching_cost": switching_cost},
+                        tiers={"researcher": {"weights": weights, "bargaining_power": beta,
+                                              "mission_preference": [1.0, 1.0]}},
+                        firms=firms)
+    model = TalentMarket(scenario_of(data))
+    i = int(np.flatnonzero((model.engineers.firm == model.firm_index("Alpha"))
+                           & (model.engineers.tier == 0))[0])
+    return (model, *one_offer_at(model, monkeypatch, i, values))
+
+
+def one_offer_at(model, monkeypatch, i, values):
+    state = model.state
+    alpha, gamma = model.firm_index("Alpha"), model.firm_index("Gamma")
+    model.engineers.pay[i] = 100e3
+    by_index = {model.firm_index(k): v for k, v in values.items()}
+
+    def value(state, who, firm):
+        return np.array([by_index[int(f)] for f in np.atleast_1d(firm)], dtype=float)
+
+    monkeypatch.setattr(counteroffers, "value_to_firm", value)
+    offers = Offers(np.array([i]), np.array([gamma]), np.array([120e3]), np.array([False]))
+    return state, i, offers, alpha, gamma
+
+
+def test_a_firm_with_less_money_but_a_better_mission_keeps_its_engineer(monkeypatch):
+    # Gamma values the engineer at 400k, Alpha at 150k: in dollars Gamma wins. The engineer
+    # cares for mission (weight 1, preference 1): Alpha's mission 1 against Gamma's 0 is
+    # worth a factor e^1 = 2.7 in pay, so Alpha's best bid (150k e = 408k in Gamma's terms)
+    # delivers more utility, and Alpha keeps the engineer (paid 100k), paying what Gamma's
+    # best bid is worth at Alpha: 400k / e = 147k.
+    weights = {"pay": 1.0, "gpu": 0.0, "mission": 1.0, "outreach": 0.0}
+    model, state, i, offers, alpha, _ = two_firm_offer(
+        monkeypatch, {"Alpha": 150e3, "Gamma": 400e3}, alpha_firm={"mission": 1.0},
+        gamma_firm={"mission": 0.0}, weights=weights)
+    decide(state, offers)
+    assert model.engineers.firm[i] == alpha
+    assert model.engineers.pay[i] == pytest.approx(400e3 / np.e)
+    assert offers.pay[0] == 120e3  # the poacher's offer is not raised
+
+
+def test_a_poacher_with_the_better_offer_wins_and_pays_the_employers_bid_in_its_terms(
+        monkeypatch):
+    # Alpha values 400k, Gamma 300k, but Gamma's mission is worth e^1 in pay: Gamma's best
+    # bid is worth 300k x e = 815k at Alpha, above Alpha's 400k. Gamma wins, paying what
+    # Alpha's best bid (400k) is worth in Gamma's terms, 400k / e = 147k (just above: it
+    # must win), not its own value.
+    weights = {"pay": 1.0, "gpu": 0.0, "mission": 1.0, "outreach": 0.0}
+    model, state, i, offers, _, gamma = two_firm_offer(
+        monkeypatch, {"Alpha": 400e3, "Gamma": 300e3}, alpha_firm={"mission": 0.0},
+        gamma_firm={"mission": 1.0}, weights=weights)
+    decide(state, offers)
+    assert model.engineers.firm[i] == gamma
+    assert model.engineers.pay[i] == pytest.approx(400e3 / np.e, rel=1e-8)
+    assert 400e3 / np.e < model.engineers.pay[i] <= 300e3
+
+
+def test_the_switching_cost_counts_for_the_employer_in_the_auction(monkeypatch):
+    # Equal missions; Gamma values 200k, Alpha 180k. With s = 0.2 Gamma's best bid is worth
+    # 200k e^-0.2 = 164k at Alpha, below Alpha's 180k: Alpha keeps the engineer at 164k.
+    model, state, i, offers, alpha, _ = two_firm_offer(
+        monkeypatch, {"Alpha": 180e3, "Gamma": 200e3}, switching_cost=0.2)
+    decide(state, offers)
+    assert model.engineers.firm[i] == alpha
+    assert model.engineers.pay[i] == pytest.approx(200e3 * np.exp(-0.2))
+
+
+def test_equal_firms_tie_and_the_employer_keeps_the_engineer(monkeypatch):
+    # Alike in value and in every other term (as two big-tech firms often are): the tie goes
+    # to the employer, which keeps the engineer at the common value (beta = 0).
+    model, state, i, offers, alpha, _ = two_firm_offer(
+        monkeypatch, {"Alpha": 200e3, "Gamma": 200e3})
+    decide(state, offers)
+    assert model.engineers.firm[i] == alpha
+    assert model.engineers.pay[i] == 200e3
