@@ -21,7 +21,7 @@ from sim import __version__
 from sim.errors import InvariantError, Terminated, UserError, forget_interrupt
 
 SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema",
-                                  "sweep", "calibrate"})
+                                  "sweep", "calibrate", "explore"})
 """Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
 
 
@@ -32,6 +32,13 @@ def _non_negative_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {value}")
     return value
 
 
@@ -344,6 +351,29 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0 if summary.failed == 0 else 1
 
 
+FLAGSHIP = Path("scenarios") / "ai_talent_war_2024.toml"
+"""The scenario ``talentwar explore`` opens when given none."""
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    """``talentwar explore``: serve the live app on a scenario until Ctrl-C or SIGTERM."""
+    from sim.explore.server import missing_extra  # needs none of the app's packages
+
+    missing = missing_extra()
+    if missing is not None:
+        raise UserError(missing)
+    from sim.explore.server import serve
+
+    scenario = args.scenario if args.scenario is not None else FLAGSHIP
+    if not scenario.is_file():
+        raise UserError(f"{scenario}: no such scenario file"
+                        + (" (the flagship: run from the project folder, or give a "
+                           "scenario file)" if args.scenario is None else ""))
+    serve(scenario, host=args.host, port=args.port, open_browser=args.open,
+          save_dir=args.save_dir)
+    return 0
+
+
 def _workers(text: str | None) -> int:
     """``--workers``: a whole number >= 1 (default: the number of CPUs); the sweep checks
     the upper limit and uses no more workers than it has runs to do."""
@@ -479,6 +509,25 @@ def build_parser() -> argparse.ArgumentParser:
                            help="run on a Dask cluster: tcp://host:8786, or 'local'")
     calibrate.add_argument("--quiet", action="store_true", help="no progress bar")
     calibrate.set_defaults(func=cmd_calibrate)
+
+    explore = commands.add_parser(
+        "explore", help="explore a scenario live in the browser: turn its knobs, step, play",
+        description="Serve a live app (Mesa's SolaraViz) on a scenario: controls for the "
+        "what-if questions, charts that follow the model month by month, save the settings "
+        "as a scenario, compare them with the start. Runs offline; stop it with Ctrl-C. "
+        "Needs the explore extra: pip install 'talentwar[explore]'.")
+    explore.add_argument("scenario", type=Path, nargs="?",
+                         help=f"scenario file (default: the flagship, {FLAGSHIP})")
+    explore.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1, this machine only)")
+    explore.add_argument("--port", type=_port, default=8765,
+                         help="port (default: 8765; 0: a free port)")
+    explore.add_argument("--open", action="store_true",
+                         help="open the app in the default browser")
+    explore.add_argument("--save-dir", type=Path,
+                         help="folder \"Save as scenario\" writes to (default: the current "
+                         "folder)")
+    explore.set_defaults(func=cmd_explore)
     return parser
 
 

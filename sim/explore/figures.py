@@ -1,0 +1,195 @@
+"""The app's charts as ECharts options, each drawn from one chart-data frame
+(:mod:`sim.output.charts`) in the firms' colours of every plot (:mod:`sim.output.palette`).
+
+An option is plain data (a dict the browser's ECharts draws; ``echarts`` is served by
+``solara-assets``). The app redraws every chart after every month, so a chart is cheap to
+build and to send: no per-property validation, no figure object kept in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from sim import columns as col
+from sim.output import charts
+from sim.output.palette import UNEMPLOYMENT_LABEL
+
+Option = dict[str, Any]
+GAP = 4.0
+"""Space between the panels of a chart, in percent of its width."""
+FORM_SYMBOLS = {"acquisition": "circle", "license_and_hire": "rect"}
+
+
+def split_title(option: Option) -> tuple[str, Option]:
+    """The chart's title, and the option without it (to write the title on the page)."""
+    titles = option.get("title")
+    if isinstance(titles, list):
+        return str(titles[0]["text"]), {**option, "title": titles[1:]}
+    if isinstance(titles, dict):
+        rest = {k: v for k, v in option.items() if k != "title"}
+        return str(titles.get("text", "")), rest
+    return "", option
+
+
+def _base(title: str) -> Option:
+    return {"animation": False, "title": {"text": title, "textStyle": {"fontSize": 13}},
+            "tooltip": {"trigger": "item"}, "textStyle": {"fontSize": 11}}
+
+
+def _panels(option: Option, names: list[str], months: int, left: float = 6.0,
+            right: float = 2.0, **yaxis: Any) -> None:
+    """Side-by-side panels (grids), one per name, with the month axis 0..months."""
+    n = max(len(names), 1)
+    width = (100 - left - right - GAP * (n - 1)) / n
+    option["grid"], option["xAxis"], option["yAxis"] = [], [], []
+    option["title"] = [option["title"]]
+    for k, name in enumerate(names):
+        x0 = left + k * (width + GAP)
+        option["grid"].append({"left": f"{x0}%", "width": f"{width}%", "top": 55,
+                               "bottom": 45})
+        option["xAxis"].append({"gridIndex": k, "type": "value", "min": 0, "max": months,
+                                "name": "month", "nameLocation": "middle", "nameGap": 25})
+        option["yAxis"].append({"gridIndex": k, "scale": True, **yaxis})
+        option["title"].append({"text": name, "left": f"{x0 + width / 2}%", "top": 30,
+                                "textAlign": "center", "textStyle": {"fontSize": 11}})
+
+
+def _lines(frame: pd.DataFrame, value: str, tables: charts.RunTables, axis: int
+           ) -> list[Option]:
+    """One line per label of ``frame`` (the tidy frame of one panel) on panel ``axis``."""
+    series = []
+    for label, rows in frame.groupby(charts.LABEL, sort=False):
+        points = [[int(m), None if pd.isna(v) else round(float(v), 4)]
+                  for m, v in zip(rows[col.MONTH], rows[value], strict=True)]
+        series.append({"type": "line", "name": str(label), "data": points,
+                       "xAxisIndex": axis, "yAxisIndex": axis, "showSymbol": len(points) < 2,
+                       "color": tables.labels.colours.get(str(label), "#555555"),
+                       "lineStyle": {"width": 1.5}})
+    return series
+
+
+def _legend(tables: charts.RunTables, names: list[str]) -> Option:
+    return {"data": names, "type": "scroll", "top": 0, "textStyle": {"fontSize": 10},
+            "itemWidth": 14, "itemHeight": 8}
+
+
+def tier_share_figure(tables: charts.RunTables) -> Option:
+    """Named firms' share of each tier over time (:func:`charts.tier_shares`), one panel
+    per tier; unemployment is left out of the drawing."""
+    frame = charts.tier_shares(tables)
+    frame = frame[frame[charts.LABEL] != UNEMPLOYMENT_LABEL]
+    tiers = list(tables.tiers)
+    option = _base("Share of each tier by firm (% of all engineers of the tier, employed "
+                   "or not)")
+    _panels(option, tiers, tables.months, name="%")
+    option["series"] = [s for k, tier in enumerate(tiers)
+                        for s in _lines(frame[frame[col.FLOW_TIER] == tier], charts.SHARE,
+                                        tables, k)]
+    option["legend"] = _legend(tables, list(dict.fromkeys(frame[charts.LABEL])))
+    return option
+
+
+def pay_figure(tables: charts.RunTables) -> Option:
+    """Pay of each tier by firm over time (:func:`charts.pay_by_firm`), one panel per
+    tier, log scale."""
+    frame = charts.pay_by_firm(tables)
+    present = set(frame[col.FLOW_TIER])
+    tiers = [t for t in tables.tiers if t in present]
+    names = [f"{t} ({frame.loc[frame[col.FLOW_TIER] == t, charts.STATISTIC].iloc[0]})"
+             for t in tiers]
+    option = _base("Pay by firm ($ a year, log scale; median, or mean where no median is "
+                   "kept)")
+    _panels(option, names, tables.months, left=11.0, type="log", logBase=10)
+    option["series"] = [s for k, tier in enumerate(tiers)
+                        for s in _lines(frame[frame[col.FLOW_TIER] == tier], charts.PAY,
+                                        tables, k)]
+    option["legend"] = _legend(tables, list(dict.fromkeys(frame[charts.LABEL])))
+    return option
+
+
+def gpu_figure(tables: charts.RunTables) -> Option:
+    """GPU stock of each firm against its share of the employed top tier, now
+    (:func:`charts.gpu_and_top_share`), with the GPU threshold (log x; a firm without
+    GPUs at 1)."""
+    frame = charts.gpu_and_top_share(tables)
+    option = _base(f"GPUs against top-tier share, month {tables.month}")
+    option["grid"] = {"left": 55, "right": 20, "top": 30, "bottom": 45}
+    option["xAxis"] = {"type": "log", "min": 1, "name": "GPU stock (H100s, log scale; 0 "
+                       "shown as 1)", "nameLocation": "middle", "nameGap": 25}
+    option["yAxis"] = {"type": "value", "name": f"% of employed {tables.tiers[0]}"}
+    series = []
+    for label, rows in frame.groupby(charts.LABEL, sort=False):
+        named = label != tables.labels.rest
+        series.append({
+            "type": "scatter", "name": str(label), "symbolSize": 10 if named else 6,
+            "color": tables.labels.colours.get(str(label), "#555555"),
+            "label": {"show": bool(named), "position": "top", "fontSize": 9,
+                      "formatter": "{@[2]}"},
+            "data": [[max(float(g), 1.0), round(float(s), 3), str(f)] for g, s, f in zip(
+                rows[col.GPUS], rows[charts.TOP_SHARE], rows[col.FIRM], strict=True)]})
+    series[0]["markLine"] = {
+        "silent": True, "symbol": "none", "lineStyle": {"type": "dotted", "color": "grey"},
+        "label": {"formatter": f"threshold {tables.threshold:,.0f}", "fontSize": 10},
+        "data": [{"xAxis": tables.threshold}]} if series else {}
+    option["series"] = series
+    return option
+
+
+def deals_figure(tables: charts.RunTables) -> Option:
+    """Deals by month and buyer (:func:`charts.deal_timeline`): the marker's shape is the
+    form (circle: acquisition, square: license-and-hire), filled if done and empty if
+    blocked; its size grows with the engineers moved."""
+    frame = charts.deal_timeline(tables)
+    title = "Deals (none yet)" if frame.empty else f"Deals ({len(frame)} so far)"
+    option = _base(title)
+    buyers = list(dict.fromkeys(frame[col.DEAL_BUYER].astype(str)))
+    option["grid"] = {"left": 110, "right": 20, "top": 20, "bottom": 45}
+    option["xAxis"] = {"type": "value", "min": 0, "max": tables.months, "name": "month",
+                       "nameLocation": "middle", "nameGap": 25}
+    option["yAxis"] = {"type": "category", "data": buyers}
+    series = []
+    for (form, status), rows in frame.groupby([col.DEAL_FORM, charts.STATUS], sort=False):
+        symbol = FORM_SYMBOLS.get(str(form), "diamond")
+        series.append({
+            "type": "scatter", "name": f"{form} ({status})",
+            "symbol": f"empty{symbol.capitalize()}" if status == "blocked" else symbol,
+            "data": [{"value": [int(m), str(b)],
+                      "symbolSize": 8 + 2 * math.sqrt(min(max(float(n), 0.0), 50.0)),
+                      "itemStyle": {"color": tables.labels.colours.get(
+                          tables.labels.label(str(b)), "#555555")},
+                      "name": f"{b} takes {t} for ${float(p):,.0f} ({int(n)} engineers)"}
+                     for m, b, t, p, n in zip(rows[col.MONTH], rows[col.DEAL_BUYER],
+                                              rows[col.DEAL_TARGET], rows[col.DEAL_PRICE],
+                                              rows[col.DEAL_ENGINEERS_MOVED], strict=True)]})
+    option["series"] = series
+    option["tooltip"] = {"trigger": "item", "formatter": "{b}"}
+    return option
+
+
+def counter_offer_rows(tables: charts.RunTables) -> str:
+    """The counter-offers and moves table (:func:`charts.counter_offers_and_moves`) as
+    HTML rows, one per firm (``data-firm`` = its label)."""
+    table = charts.counter_offers_and_moves(tables)
+    head = ("<tr><th>firm</th><th>policy</th><th>counter-offers</th><th>accepted</th>"
+            "<th>retention calls</th><th>kept</th><th>hires</th><th>quits</th>"
+            "<th>headcount</th></tr>")
+    rows = []
+    for label, r in table.iterrows():
+        colour = tables.labels.colours.get(str(label), "#000000")
+        cells = "".join(f"<td>{_count(r[c])}</td>" for c in (
+            col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.RETENTION_CALLS,
+            col.RETENTION_KEPT, col.HIRES, col.QUITS, col.HEADCOUNT))
+        rows.append(f'<tr data-firm="{escape(str(label))}"><td style="color:{colour}">'
+                    f"&#9632; {escape(str(label))}</td><td class='policy'>"
+                    f"{escape(str(r[col.COUNTER_OFFER_POLICY]))}</td>{cells}</tr>")
+    return head + "".join(rows)
+
+
+def _count(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{float(value):,.0f}"

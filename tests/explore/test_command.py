@@ -1,0 +1,111 @@
+"""``talentwar explore`` as a command: its address, bad input, a missing extra, Ctrl-C; and
+the app's components in a notebook (rendered without a server)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SCENARIOS
+
+TALENTWAR = [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())"]
+FLAGSHIP = str(SCENARIOS / "ai_talent_war_2024.toml")
+WITHOUT_SOLARA = """
+import sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("solara", "solara_assets"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, Block())
+from sim.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run(*args: str, code: list[str] = TALENTWAR) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*code, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_without_the_extra_it_says_which_command_installs_it() -> None:
+    result = run("explore", FLAGSHIP, code=[sys.executable, "-c", WITHOUT_SOLARA])
+    assert result.returncode == 2, result.stderr
+    assert "pip install 'talentwar[explore]'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_input_is_refused_before_any_server(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nmonths = 0\n')
+    result = run("explore", str(bad), "--port", "0")
+    assert result.returncode == 2 and "months" in result.stderr, result.stderr
+    result = run("explore", str(tmp_path / "none.toml"), "--port", "0")
+    assert result.returncode == 2 and "no such scenario file" in result.stderr
+    result = run("explore", FLAGSHIP, "--port", "70000")
+    assert result.returncode == 2 and "0 to 65535" in result.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = run("explore", FLAGSHIP, "--port", str(port))
+    assert result.returncode == 2 and f"--port {port}" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_stops_the_server_and_leaves_no_process(tmp_path: Path) -> None:
+    process = subprocess.Popen([*TALENTWAR, "explore", FLAGSHIP, "--port", "0", "--save-dir",
+                                str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert found, line
+        with socket.create_connection(("127.0.0.1", int(found.group(1))), timeout=30):
+            pass  # it listens where it said
+        process.send_signal(signal.SIGINT)
+        status = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    stderr = process.stderr.read() if process.stderr else ""
+    assert status == 128 + signal.SIGINT, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    with pytest.raises(ProcessLookupError):
+        os.killpg(process.pid, 0)  # nothing of its process group is left
+
+
+def test_the_components_render_in_a_notebook_without_a_server(tmp_path: Path) -> None:
+    solara = pytest.importorskip("solara", reason="the explore extra is not installed")
+    import ipyvuetify as v
+
+    from sim.explore.app import REDRAW_MONTHS, explore_page
+    from sim.explore.session import Explorer
+
+    explorer = Explorer.load(FLAGSHIP)
+    _box, rc = solara.render(explore_page(explorer, tmp_path), handle_error=False)
+
+    def month() -> str:
+        texts = [str(w.unsafe_innerHTML) for w in rc.find(solara.widgets.HTML).widgets
+                 if "talentwar-month" in str(w.unsafe_innerHTML)]
+        assert len(texts) == 1
+        return re.search(r"Month (\d+) of", texts[0]).group(1)  # type: ignore[union-attr]
+
+    assert month() == "0"
+    assert len(rc.find(solara.widgets.HTML, tag="table").widgets) == 1  # counter-offers
+    rc.find(v.Btn, children=["Step"]).widget.click()
+    assert month() == str(REDRAW_MONTHS)
+    toggle = rc.find(v.BtnToggle, class_="control-firms-Meta-policy-counter_offer").widget
+    toggle.v_model = 2  # "beat"
+    assert explorer.current.firms["Meta"].policy.counter_offer == "beat"  # type: ignore[attr-defined]
+    assert month() == "0"  # a change starts the model again
+    rc.find(v.Btn, children=["Save as scenario"]).widget.click()
+    assert (tmp_path / "ai_talent_war_2024-explore.toml").is_file()
+    rc.close()
