@@ -862,6 +862,13 @@ class Scenario(Strict):
             if isinstance(event.month, str) and self.month_of(event.month) < 1:
                 raise ValueError(f"events[{k}].month: {event.month} is not after the start "
                                  f"({self.start})")
+            for key in ("firm", "buyer", "target"):
+                founded = getattr(self.firms.get(getattr(event, key, None) or ""),
+                                  "founded", None)
+                if founded is not None and self.month_of(event.month) < self.month_of(founded):
+                    raise ValueError(f"events[{k}].month: {event.month} is before "
+                                     f"{getattr(event, key)} was founded ({founded}; "
+                                     f"events[{k}].{key})")
         bad = sorted(set(self.equity) - seen - set(get_args(FirmKind)))
         if bad:
             raise ValueError(f"equity names {bad}: neither a kind of firm "

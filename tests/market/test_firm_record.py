@@ -177,3 +177,18 @@ def test_top_tier_hires_below_the_threshold_are_counted_where_they_land():
     counted = model.market.set_index("month")["top_hires_below_threshold"]
     assert (counted.to_numpy() == expected.to_numpy()).all()
     assert counted.sum() > 0  # the market makes it bind: small firms do hire researchers
+
+
+@pytest.mark.parametrize("event", [
+    {"type": "funding_round", "month": "2023-03", "firm": "Gamma", "amount": 1e8},
+    {"type": "gpu_stock", "month": 2, "firm": "Gamma", "gpus": 5_000},
+    {"type": "forced_deal", "month": "2023-05", "buyer": "Alpha", "target": "Gamma",
+     "form": "acquisition", "price": 1e8},
+])
+def test_an_event_dated_before_its_firms_founding_is_refused(event):
+    firms = {"Gamma": {"founded": "2023-06", "pay": {"researcher": 3e6, "engineer": 4e5}}}
+    with pytest.raises(UserError, match=r"events\[0\]\.month: .* before Gamma was founded"):
+        scenario_of(small_market(months=8, start="2023-01", firms=firms, events=[event]))
+    # The same event in the founding month is accepted.
+    scenario_of(small_market(months=8, start="2023-01", firms=firms,
+                             events=[{**event, "month": "2023-06"}]))
