@@ -38,6 +38,7 @@ from sim.columns import pay_column, per_tier
 from sim.errors import UserError
 from sim.files import atomic_files
 from sim.output.compare import key_measures, label_runs
+from sim.output.numbers import format_row, measure_kind
 from sim.output.plots import (
     PLOTS_STAGE,
     TOP_SHARE_NOTE,
@@ -207,19 +208,16 @@ def paired_differences(reference: ReplicateFolder, other: ReplicateFolder,
 
 
 def format_differences(table: pd.DataFrame) -> str:
-    """The paired differences as aligned text; measures not distinguishable from zero are
-    marked ``(≈ 0)``."""
-    def num(v: float) -> str:
-        if math.isnan(v):
-            return "n/a"
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
-
+    """The paired differences as aligned text, each row formatted by the kind of its
+    measure (:mod:`sim.output.numbers`); measures not distinguishable from zero are marked
+    ``(≈ 0)``."""
     rows = [["measure", "reference", "other", "Δ mean", "95% interval", ""]]
     for name, r in table.iterrows():
         mark = "" if r["distinguishable"] else "(≈ 0)"
-        rows.append([str(name), num(r["reference_mean"]), num(r["other_mean"]),
-                     num(r["mean_difference"]), f"[{num(r['low'])}, {num(r['high'])}]",
-                     mark])
+        ref, other, diff, low, high = format_row(
+            [r["reference_mean"], r["other_mean"], r["mean_difference"], r["low"], r["high"]],
+            measure_kind(str(name)), [False, False, True, False, False])
+        rows.append([str(name), ref, other, diff, f"[{low}, {high}]", mark])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
