@@ -20,6 +20,7 @@ from __future__ import annotations
 import textwrap
 import warnings
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -41,7 +42,7 @@ MAX_ANNOTATED_CELLS = 120
 LABEL_WIDTH = 42
 """Longest line of an axis label (characters): a longer label is wrapped, so that it stays
 on the figure."""
-PLAIN_TEXT = {"text.parse_math": False}
+PLAIN_TEXT: Any = {"text.parse_math": False}
 """Matplotlib settings of every sweep plot: labels are text, never mathtext."""
 
 

@@ -241,7 +241,7 @@ def display_value(value: object) -> str:
         return str(value).lower()
     if isinstance(value, (int, float)) or hasattr(value, "__float__"):
         try:
-            number = float(value)  # type: ignore[arg-type]
+            number = float(value)
         except (TypeError, ValueError):
             return str(value)
         if not math.isfinite(number):
