@@ -9,10 +9,10 @@
 - Sobol or Morris designs: the indices as bar charts with confidence intervals.
 
 Labels are the sweep file's own text, drawn as text (never as matplotlib mathtext: a
-``$`` in a label is a dollar sign), wrapped to fit the figure; numbers in legends and ticks
-read as numbers (``17,783``, not ``1.778e+04``); the band of a fraction
-(:data:`sim.columns.FRACTIONS`) is clipped to [0, 1]. Every PNG is written atomically
-(temporary file, then rename) into the sweep folder.
+``$`` in a label is a dollar sign, :func:`sim.output.plots.plain_text`), wrapped to fit
+the figure; numbers in legends and ticks read as numbers (``17,783``, not ``1.778e+04``);
+the band of a fraction (:data:`sim.columns.FRACTIONS`) is clipped to [0, 1]. Every PNG is
+written atomically (temporary file, then rename) into the sweep folder.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import textwrap
 import warnings
 from pathlib import Path
-from typing import Any
 
 import matplotlib
 
@@ -42,8 +41,6 @@ MAX_ANNOTATED_CELLS = 120
 LABEL_WIDTH = 42
 """Longest line of an axis label (characters): a longer label is wrapped, so that it stays
 on the figure."""
-PLAIN_TEXT: Any = {"text.parse_math": False}
-"""Matplotlib settings of every sweep plot: labels are text, never mathtext."""
 
 
 def _label(p: Parameter) -> str:
@@ -263,12 +260,7 @@ def plot_sweep(sweep_dir: Path) -> list[Path]:
 
     See the module docstring for what is drawn for which design. Failed runs are left out.
     """
-    with plt.rc_context(PLAIN_TEXT):
-        return _plot_sweep(Path(sweep_dir))
-
-
-def _plot_sweep(folder: Path) -> list[Path]:
-    """:func:`plot_sweep` (in the settings of :data:`PLAIN_TEXT`)."""
+    folder = Path(sweep_dir)
     plan = load_plan(folder)
     scalars = run_scalars(folder, plan)
     written: list[Path] = []

@@ -16,8 +16,9 @@ from matplotlib.collections import PolyCollection
 from scipy import stats
 
 from sim import cli
+from sim.output.plots import plain_text
 from sim.sweeps.analysis import response_table, run_scalars
-from sim.sweeps.plots import PLAIN_TEXT, plot_response, plot_series
+from sim.sweeps.plots import plot_response, plot_series
 from sim.sweeps.report import sweep_report
 from sim.sweeps.store import load_plan
 from tests.conftest import SCENARIOS
@@ -137,6 +138,7 @@ def test_report_has_the_response_table_not_statistics_of_ids(swept):
 
 
 def _drawn(fig: plt.Figure):
+    plain_text(fig)  # as save() draws it
     fig.canvas.draw()
     return fig.canvas.get_renderer()
 
@@ -150,25 +152,24 @@ def test_labels_fit_and_are_text_and_fraction_bands_stay_in_0_1(swept):
     # replicates far apart near 1: the t band of 2 replicates reaches past 1 unless clipped
     scalars["top_share_above_threshold"] = np.tile([0.9, 1.0, 0.2], 2)[:len(scalars)]
     scalars.loc[scalars["replicate"] == 1, "top_share_above_threshold"] = [0.2, 0.5, 1.0]
-    with plt.rc_context(PLAIN_TEXT):
-        fig = plot_response(plan, scalars, p, share)
-        renderer = _drawn(fig)
-        ax = fig.axes[0]
-        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-        assert bands
-        for band in bands:
-            ys = np.concatenate([path.vertices[:, 1] for path in band.get_paths()])
-            assert ys.min() >= 0 and ys.max() <= 1
-        label = ax.yaxis.label
-        assert label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height
-        assert "$ of nothing" in label.get_text().replace("\n", " ")
-        plt.close(fig)
-        fig = plot_series(plan, folder, p, hhi)
-        renderer = _drawn(fig)
-        ax = fig.axes[0]
-        legend = ax.get_legend()
-        texts = [t.get_text() for t in legend.get_texts()]
-        assert any("10,000" in t for t in texts) and not any("e+" in t for t in texts)
-        # beside the axes: it covers no line
-        assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
-        plt.close(fig)
+    fig = plot_response(plan, scalars, p, share)
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert bands
+    for band in bands:
+        ys = np.concatenate([path.vertices[:, 1] for path in band.get_paths()])
+        assert ys.min() >= 0 and ys.max() <= 1
+    label = ax.yaxis.label
+    assert label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height
+    assert "$ of nothing" in label.get_text().replace("\n", " ")
+    plt.close(fig)
+    fig = plot_series(plan, folder, p, hhi)
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert any("10,000" in t for t in texts) and not any("e+" in t for t in texts)
+    # beside the axes: it covers no line
+    assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1
+    plt.close(fig)
