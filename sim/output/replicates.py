@@ -313,11 +313,15 @@ def _series(summary: pd.DataFrame, measure: str, scale: float = 1.0) -> pd.DataF
     return rows[["mean", "ci_low", "ci_high"]].astype(float) * scale
 
 
-def _band(ax: plt.Axes, dates: pd.Index, table: pd.DataFrame, colour: str, label: str) -> None:
-    """A mean line with its 95% band (where the band is known)."""
+def _band(ax: plt.Axes, dates: pd.Index, table: pd.DataFrame, colour: str, label: str,
+          bounds: tuple[float, float] | None = None) -> None:
+    """A mean line with its 95% band (where the band is known), clipped to ``bounds``
+    (a share cannot leave [0, 100]%, whatever the t interval of few replicates says)."""
+    low, high = table["ci_low"], table["ci_high"]
+    if bounds is not None:
+        low, high = low.clip(*bounds), high.clip(*bounds)
     ax.plot(dates, table["mean"], color=colour, label=label, lw=1.4)
-    ax.fill_between(dates, table["ci_low"], table["ci_high"], color=colour, alpha=0.22,
-                    linewidth=0)
+    ax.fill_between(dates, low, high, color=colour, alpha=0.22, linewidth=0)
 
 
 def market_panels(tiers: Sequence[str], measures: set[str]) -> list[tuple[str, str, float]]:
@@ -346,7 +350,8 @@ def plot_market_bands(entries: Sequence[tuple[str, pd.DataFrame, dict[int, pd.Ti
             if table.empty:
                 continue
             _band(ax, table.index.map(dates), table, cycle[k % len(cycle)],
-                  f"{label} (n={count})")
+                  f"{label} (n={count})",
+                  (0.0, scale) if measure in col.FRACTIONS else None)
         if measure.startswith("pay_"):
             log_scale(ax, "y", *(_series(e[1], measure).to_numpy() for e in entries))
             money_axis(ax)
@@ -396,7 +401,7 @@ def plot_top_share_bands(folder: ReplicateFolder) -> plt.Figure:
     fig, axes = figure(nrows, ncols, (3.6 * ncols, 2.6 * nrows))
     for ax, (name, table) in zip(axes.flat, bands.items(), strict=False):
         colour = labels.colours.get(name, "black")
-        _band(ax, table.index.map(dates), table, colour, name)
+        _band(ax, table.index.map(dates), table, colour, name, (0.0, 100.0))
         ax.set_title(name, fontsize=9, color=colour)
         ax.set_ylim(bottom=0)
         date_axis(ax)
