@@ -315,9 +315,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     workers = _workers(args.workers)
     try:
         if args.resume is not None:
-            if args.sweep_file is not None or args.out is not None:
-                raise UserError("--resume DIR continues a sweep folder; give no SWEEP_FILE or "
-                                "--out")
+            if args.sweep_file is not None or args.out is not None or args.set:
+                raise UserError("--resume DIR continues a sweep folder as sweep.json records "
+                                "it; give no SWEEP_FILE, --out or --set")
             summary = resume_sweep(args.resume, workers=workers, dask=args.dask,
                                    progress=not args.quiet, retry_failed=args.retry_failed)
         else:

@@ -128,4 +128,5 @@ def test_sweep_passes_set_to_the_sweep(monkeypatch):
                      "months=4"]) == 2
     assert list(seen["overrides"]) == ["market.engineers=300", "months=4"]
     assert cli.main(["sweep", "x.toml", "--set", "nonsense"]) == 2
+    assert cli.main(["sweep", "--resume", "x", "--set", "months=4"]) == 2  # as recorded
 
