@@ -95,8 +95,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         folder = run_replicates(
             scenario, args.replicates, seed=args.seed, out=args.out,
-            workers=_workers(args.workers) if args.workers is not None or args.dask else 1,
-            dask=args.dask, engineers=args.engineers, plots=args.plots_each,
+            workers=_workers(args.workers), dask=args.dask,
+            engineers=args.engineers or "none", plots=args.plots_each,
             progress=not args.quiet, command=["talentwar", *sys.argv[1:]],
         )
         if not args.no_plots:
@@ -109,11 +109,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"talentwar: warning: plots not drawn: {err} (the replicates are "
                       f"complete; try talentwar plot {folder})", file=sys.stderr)
         print(folder)
+        print(next_line(folder), file=sys.stderr)
         return 0
     if args.workers is not None or args.dask is not None or args.plots_each:
         raise UserError("--workers, --dask and --plots-each go with --replicates N")
     folder = run_scenario(
-        scenario, seed=args.seed, out=args.out, engineers=args.engineers,
+        scenario, seed=args.seed, out=args.out, engineers=args.engineers or "csv.gz",
         plots=not args.no_plots, progress=not args.quiet, check=args.check,
         command=["talentwar", *sys.argv[1:]],
     )
@@ -122,7 +123,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     for warning in load_manifest(folder).get("warnings", []):
         print(f"talentwar: warning: {warning}", file=sys.stderr)
     print(folder)
+    print(next_line(folder), file=sys.stderr)
     return 0
+
+
+def next_line(folder: Path) -> str:
+    """What to do with a new run or replicate folder: the command that puts it on one page
+    (on standard error, so that standard output stays the folder's path alone)."""
+    return f"next: talentwar report {folder}"
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -307,16 +315,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     workers = _workers(args.workers)
     try:
         if args.resume is not None:
-            if args.sweep_file is not None or args.out is not None:
-                raise UserError("--resume DIR continues a sweep folder; give no SWEEP_FILE or "
-                                "--out")
+            if args.sweep_file is not None or args.out is not None or args.set:
+                raise UserError("--resume DIR continues a sweep folder as sweep.json records "
+                                "it; give no SWEEP_FILE, --out or --set")
             summary = resume_sweep(args.resume, workers=workers, dask=args.dask,
                                    progress=not args.quiet, retry_failed=args.retry_failed)
         else:
             if args.sweep_file is None:
                 raise UserError("give a SWEEP_FILE, or --resume DIR")
+            if args.set:
+                from sim.scenario import parse_overrides
+
+                try:
+                    parse_overrides(args.set)
+                except UserError as err:
+                    raise UserError(f"--set {err}") from None
             summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
-                                progress=not args.quiet)
+                                progress=not args.quiet, overrides=args.set)
     except SweepInterrupted as stop:
         what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
         print(f"\ntalentwar sweep: {what}; {stop.recorded:,} of {stop.total:,} runs "
@@ -324,7 +339,22 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
           f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
+    from sim.sweeps.report import noise_warning
+
+    warning = noise_warning(summary.folder)
+    if warning:
+        print(f"talentwar: warning: {warning}", file=sys.stderr)
+    if not args.no_plots and summary.done:
+        from sim.sweeps.plots import plot_sweep
+
+        try:
+            for path in plot_sweep(summary.folder):
+                print(path)
+        except UserError as err:  # the runs are recorded: say so, and why no plots
+            print(f"talentwar: warning: plots not drawn: {err} (the sweep is recorded; "
+                  f"try talentwar plot {summary.folder})", file=sys.stderr)
     print(summary.folder)
+    print(f"next: talentwar report {summary.folder}", file=sys.stderr)
     return 0 if summary.failed == 0 else 1
 
 
@@ -351,6 +381,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0 if summary.failed == 0 else 1
 
 
+WORKERS_HELP = ("local worker processes (default: the number of CPUs this process may "
+                "use, as for run --replicates, sweep and calibrate; never more than the "
+                "runs to do); with --dask local, the number of Dask workers")
+"""The help of ``--workers``, one default for every command that has it."""
+
 FLAGSHIP = Path("scenarios") / "ai_talent_war_2024.toml"
 """The scenario ``talentwar explore`` opens when given none."""
 
@@ -375,10 +410,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
 
 
 def _workers(text: str | None) -> int:
-    """``--workers``: a whole number >= 1 (default: the number of CPUs); the sweep checks
-    the upper limit and uses no more workers than it has runs to do."""
+    """``--workers`` of ``run --replicates``, ``sweep`` and ``calibrate``: a whole number
+    >= 1; by default :func:`sim.files.default_workers` (the CPUs this process may use). The
+    command checks the upper limit and uses no more workers than it has runs to do."""
     if text is None:
-        return max(os.cpu_count() or 1, 1)
+        from sim.files import default_workers
+
+        return default_workers()
     try:
         value = int(text)
     except ValueError:
@@ -397,7 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"talentwar {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run a scenario and write its results and plots")
+    run = commands.add_parser(
+        "run", help="run a scenario and write its results and plots",
+        description="Run a scenario file into a run folder (manifest.json, market.csv, "
+        "firms.csv, flows.csv, deals.csv, the engineer table and the plots; see "
+        "docs/outputs.md) and print its path. With --replicates N, run N replicates "
+        "(seeds from one root seed) into a replicate folder with summary.csv (means and "
+        "95% intervals), which talentwar compare pairs by seed with another's.")
     run.add_argument("scenario", type=Path, help="scenario file (TOML)")
     run.add_argument("--seed", type=_non_negative_int, help="seed (default: the scenario's)")
     run.add_argument("--months", type=_positive_int, help="months to simulate")
@@ -406,16 +450,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                      help="override a scenario value, e.g. market.engineers=20000 (repeatable)")
     run.add_argument("--engineers", choices=["csv.gz", "csv", "parquet", "none"],
-                     default="csv.gz",
                      help="format of the final engineer table: gzip-compressed CSV "
-                     "(engineers.csv.gz, the default), csv, parquet (needs pyarrow) or none")
+                     "(engineers.csv.gz, the default of a run), csv, parquet (needs "
+                     "pyarrow) or none (the default of each replicate with --replicates)")
     run.add_argument("--no-plots", action="store_true", help="write tables only")
     run.add_argument("--replicates", type=_positive_int, metavar="N",
                      help="run N replicates (seeds from one SeedSequence of --seed) into a "
                      "replicate folder with summary.csv (means and 95%% intervals)")
     run.add_argument("--workers", metavar="N",
-                     help="with --replicates: local worker processes (default: 1; "
-                     "the number of CPUs with --dask local)")
+                     help=f"with --replicates: {WORKERS_HELP}")
     run.add_argument("--dask", metavar="ADDRESS",
                      help="with --replicates: run on a Dask cluster: tcp://host:8786, or "
                      "'local' to start one (workers must share the file system)")
@@ -427,8 +470,15 @@ def build_parser() -> argparse.ArgumentParser:
                      "no negative cash, money conserved, finite pay); stop at the first broken")
     run.set_defaults(func=cmd_run)
 
-    validate = commands.add_parser("validate", help="check scenario files without running")
-    validate.add_argument("files", nargs="+", type=Path)
+    validate = commands.add_parser(
+        "validate", help="check scenario files without running",
+        description="Check scenario files without running them: every key, type and value "
+        "against the schema (docs/scenarios.md), after extends. Prints each file's size, "
+        "horizon and the memory a run needs, and warnings (a tier nobody pays, events after "
+        "the horizon...). A sweep or calibration file is named as such, with the command "
+        "that takes it. Exit status 2 if any file is invalid.")
+    validate.add_argument("files", nargs="+", type=Path, metavar="SCENARIO",
+                          help="scenario files (TOML)")
     validate.set_defaults(func=cmd_validate)
 
     schema = commands.add_parser(
@@ -440,18 +490,28 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the reference of every key as Markdown (docs/scenarios.md)")
     schema.set_defaults(func=cmd_schema)
 
-    plot = commands.add_parser("plot", help="(re)draw the plots of a run, replicate or sweep "
-                               "folder")
-    plot.add_argument("run_dir", type=Path, metavar="RUN_REPLICATE_OR_SWEEP_DIR")
+    plot = commands.add_parser(
+        "plot", help="(re)draw the plots of a run, replicate or sweep folder",
+        description="Draw the PNG plots of a folder again from its tables, into the folder, "
+        "and print their paths: a run folder's plots of headcount, pay, moves and deals; a "
+        "replicate folder's means with 95% bands; a sweep folder's measures against its "
+        "parameters (docs/outputs.md, docs/sweeps.md).")
+    plot.add_argument("run_dir", type=Path, metavar="RUN_REPLICATE_OR_SWEEP_DIR",
+                      help="a run, replicate or sweep folder")
     plot.set_defaults(func=cmd_plot)
 
     compare = commands.add_parser(
         "compare", help="draw several runs on shared axes and tabulate their differences",
-        description="Draw the same measures of several runs on shared axes and print the "
-        "key measures at the end of the horizon, with differences from the first run.",
+        description="Compare several runs, or several replicate folders, with the first. "
+        "Replicate folders (talentwar run --replicates N, with the same --seed) are paired "
+        "by seed: replicate i of each uses the same seed, and each key measure's "
+        "difference is its mean over the pairs with a 95% paired t interval. Run folders "
+        "are drawn on shared axes with the differences of one draw each. Prints the table "
+        "and writes differences.csv and the plots.",
     )
-    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
-                         help="run folders (at least two; the first is the reference)")
+    compare.add_argument("run_dirs", nargs="+", type=Path, metavar="DIR",
+                         help="run folders, or replicate folders paired by seed (at least "
+                         "two, all of one kind; the first is the reference)")
     compare.add_argument("--out", type=Path, help="folder for the plots and differences.csv "
                          "(default: results/compare/<timestamp>)")
     compare.set_defaults(func=cmd_compare)
@@ -476,11 +536,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = commands.add_parser(
         "sweep", help="run a parameter sweep (or --resume one) into a sweep folder",
-        description="Run every run of a sweep file into a sweep folder (see docs/sweeps.md).",
+        description="Run every run of a sweep file into a sweep folder (see docs/sweeps.md), "
+        "then draw its plots (unless --no-plots) and print the folder's path; talentwar "
+        "report DIR puts its response table and plots on one page.",
     )
     sweep.add_argument("sweep_file", type=Path, nargs="?", help="sweep file (TOML)")
-    sweep.add_argument("--workers", metavar="N",
-                       help="local worker processes (default: the number of CPUs)")
+    sweep.add_argument("--workers", metavar="N", help=WORKERS_HELP)
     sweep.add_argument("--out", type=Path, help="sweep folder to create "
                        "(default: results/sweeps/<name>-<time>)")
     sweep.add_argument("--resume", type=Path, metavar="DIR",
@@ -489,6 +550,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --resume: also rerun runs recorded as failed")
     sweep.add_argument("--dask", metavar="ADDRESS",
                        help="run on a Dask cluster: tcp://host:8786, or 'local' to start one")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a value of the base scenario in every run, after the "
+                       "sweep file's set (repeatable; recorded in sweep.json)")
+    sweep.add_argument("--no-plots", action="store_true",
+                       help="record the runs only; draw no plots (talentwar plot DIR draws "
+                       "them later)")
     sweep.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep.set_defaults(func=cmd_sweep)
 
@@ -499,8 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     calibrate.add_argument("calibration_file", type=Path, nargs="?",
                            help="calibration file (TOML)")
-    calibrate.add_argument("--workers", metavar="N",
-                           help="local worker processes (default: the number of CPUs)")
+    calibrate.add_argument("--workers", metavar="N", help=WORKERS_HELP)
     calibrate.add_argument("--out", type=Path, help="calibration folder to create "
                            "(default: results/calibrations/<name>-<time>)")
     calibrate.add_argument("--resume", type=Path, metavar="DIR",

@@ -57,6 +57,9 @@ ACTIVE_FIRMS = "active_firms"
 CASH_TOTAL = "cash_total"
 MONEY_TOTAL = "money_total"
 
+FRACTIONS = (UNEMPLOYMENT_RATE, JOB_TO_JOB_RATE, TOP_SHARE_ABOVE_THRESHOLD)
+"""Market columns that are fractions, from 0 to 1 (a band of their mean is clipped there)."""
+
 PAY_STATISTICS = ("mean", "median", "p90", "p99")
 """Pay statistics of the employed, per tier: ``pay_<statistic>_<tier>``."""
 PAY_QUANTILES = {"median": 0.5, "p90": 0.9, "p99": 0.99}

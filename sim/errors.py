@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class UserError(Exception):
     """Bad input from the user: a scenario, sweep file or command-line value.
@@ -44,3 +47,14 @@ def forget_interrupt() -> None:
         ctypes.pythonapi.PyRun_SimpleString(b"")
     except (ImportError, AttributeError, OSError):
         pass
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A hint for a misspelt name: ``"; did you mean 'engineers'?"`` naming the closest
+    candidates (:func:`difflib.get_close_matches`, similarity ratio at least 0.6, at most
+    three), or ``""`` when none is close."""
+    close = difflib.get_close_matches(str(word), sorted({str(c) for c in candidates}), n=3,
+                                      cutoff=0.6)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"

@@ -226,7 +226,7 @@ class TalentMarket(mesa.Model):
         self._record()
         self.datacollector = mesa.DataCollector(
             model_reporters={key: _reporter(key) for key in self.market_row},
-            agent_reporters={key: _firm_reporter(key) for key in FIRM_REPORTERS},
+            agent_reporters={firm_key(key): _firm_reporter(key) for key in FIRM_REPORTERS},
         )
         self.datacollector.collect(self)
 
@@ -487,7 +487,14 @@ def _reporter(key: str) -> Any:
 FIRM_REPORTERS = ("firm", c.KIND, c.HEADCOUNT, c.HIRES, c.QUITS, c.LAYOFFS, c.CASH, c.GPUS,
                   c.REVENUE, c.COUNTER_OFFERS, c.DEALS, c.ACTIVE)
 """Columns of ``firms.csv`` that the DataCollector also reports per firm agent, so
-``mesa.batch_run`` returns firm rows (``AgentID``, then these)."""
+``mesa.batch_run`` returns firm rows (``AgentID``, then these, named by :func:`firm_key`)."""
+
+
+def firm_key(column: str) -> str:
+    """The name of a firm reporter in ``mesa.batch_run`` rows: ``firm`` (the firm's name),
+    else ``firm_<column>`` (``firm_hires``), so that no firm measure overwrites the market
+    measure of the same name (``hires``) in the same row."""
+    return column if column == "firm" else f"firm_{column}"
 
 
 def _firm_reporter(key: str) -> Any:

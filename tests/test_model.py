@@ -179,9 +179,16 @@ def test_mesa_batch_run_returns_firm_rows():
     firms = model.firm_records
     rows = [r for r in results if r.get("firm") == "OpenAI"]
     assert sorted(r["Step"] for r in rows) in ([0, 1], [0, 1, 2])
+    market = model.market.set_index("month")
     for r in rows:
         expected = firms[(firms["firm"] == "OpenAI") & (firms["month"] == r["Step"])].iloc[0]
-        assert r["headcount"] == expected["headcount"] and r["cash"] == expected["cash"]
+        assert r["firm_headcount"] == expected["headcount"]
+        assert r["firm_cash"] == expected["cash"]
+        # firm measures are prefixed, so the market's of the same name are kept
+        for name in ("hires", "layoffs", "revenue", "deals", "counter_offers"):
+            assert r[f"firm_{name}"] == expected[name], name
+            assert r[name] == market.loc[r["Step"], name], name
+    assert any(r["firm_hires"] != r["hires"] for r in rows)  # the two are different measures
     assert len({r["firm"] for r in results if "firm" in r}) == len(model.firms)
 
 

@@ -56,7 +56,7 @@ RUN_FILES = ("manifest.json", "market.csv", "firms.csv", "flows.csv", "deals.csv
 REPLICATE_FILES = ("manifest.json", "summary.csv", "rep-000/market.csv",
                    "rep-002/market.csv")
 SWEEP = "results/tutorial/sweep"
-SWEEP_FILES = ("sweep.json", "runs.csv", "measures.csv", "status.json")
+SWEEP_FILES = ("sweep.json", "runs.csv", "measures.csv", "status.json", "report.html")
 COMPARISONS = ("results/tutorial/cf/compare/differences.csv",
                "results/tutorial/cf/compare_gpu/differences.csv")
 COMPARE_REPORT = "results/tutorial/cf/report.html"
@@ -141,6 +141,27 @@ def test_the_set_up_blocks_only_set_up():
     for body in blocks:
         for line in filter(None, (x.strip() for x in body.splitlines())):
             assert line.startswith(SET_UP), f"not run by the test: {line}"
+
+
+def test_the_tutorial_can_be_run_again(tmp_path):
+    """Its first command moves an earlier tutorial's results aside, into a new folder
+    (nothing deleted, nothing overwritten), and every folder it writes lies under the one
+    it moves, so a second pass finds none of its ``--out`` folders taken."""
+    commands = [s.text for s in steps(TUTORIAL.read_text()) if s.kind == "command"]
+    first = commands[0]
+    outs = [c.split("--out ")[1].split()[0] for c in commands if "--out " in c]
+    assert outs and all(o.startswith("results/tutorial/") for o in outs), outs
+    earlier = tmp_path / "results" / "tutorial" / "flagship"
+    earlier.mkdir(parents=True)
+    (earlier / "market.csv").write_text("kept\n")
+    for _ in range(2):  # with an earlier tutorial, then without
+        done = subprocess.run(["bash", "-c", first], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert not (tmp_path / "results" / "tutorial").exists()
+    kept = list((tmp_path / "results").glob("tutorial-old-*/tutorial/flagship/market.csv"))
+    assert len(kept) == 1 and kept[0].read_text() == "kept\n"
+    assert len(list((tmp_path / "results").iterdir())) == 1  # no empty folder the 2nd time
 
 
 def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):

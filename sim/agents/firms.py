@@ -13,6 +13,7 @@ and its cash with its burn, adjusts posted pay (adaptive pay policy) and orders 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -120,6 +121,9 @@ class Firm(mesa.Agent):
         self.size = float(size)
         self.tfp = float(tfp)
         self.policy = policy
+        self.set_from_python: set[str] = set()
+        """Rules set by :meth:`change_policy` from Python, which a scheduled event would
+        override (with a warning)."""
         self.active = True
         self.initial_heads = np.zeros(self.pay.size)
         self.last_revenue = math.nan
@@ -183,12 +187,25 @@ class Firm(mesa.Agent):
         self.last_revenue = float(revenue)
         self.last_payroll = float(payroll)
 
-    def change_policy(self, override: Mapping[str, Any] | Any) -> None:
-        """Change some decision rules from now on (a ``policy_change`` event, or a user's
-        ``firm.change_policy({"counter_offer": "beat"})``); the scenario's
-        ``policy_override`` still has the last word."""
+    def change_policy(self, override: Mapping[str, Any] | Any, *,
+                      scheduled: str | None = None) -> None:
+        """Change some decision rules from now on (a user's
+        ``firm.change_policy({"counter_offer": "beat"})``, or a ``policy_change`` event,
+        ``scheduled`` naming it); the scenario's ``policy_override`` still has the last
+        word. A scheduled change of a rule set from Python warns (``UserWarning``) that it
+        overrides it."""
         if isinstance(override, Mapping):
             override = PolicyOverride.model_validate(dict(override))
+        keys = {k for k, v in override.model_dump().items() if v is not None}
+        if scheduled is None:
+            self.set_from_python |= keys
+        else:
+            undone = sorted(keys & self.set_from_python)
+            if undone:
+                warnings.warn(f"{scheduled} sets {', '.join(undone)} of {self.name}, "
+                              "overriding what change_policy set from Python",
+                              UserWarning, stacklevel=2)
+                self.set_from_python -= set(undone)
         self.policy = self.policy.updated(override, self.policy_override)
 
     # ------------------------------------------------------------------ the monthly plan

@@ -66,6 +66,19 @@ def check_new_folder(folder: Path, what: str = "folder", *, key: str = "--out",
         raise FolderError(key, folder, f"not a usable folder name: {err}") from None
 
 
+def default_workers() -> int:
+    """The default number of local worker processes of every command that runs several
+    runs (``run --replicates``, ``sweep``, ``calibrate``): the CPUs this process may use
+    (``os.sched_getaffinity``, which a container or ``taskset`` limits; ``os.cpu_count()``
+    where that is not available), at least 1 and at most :data:`MAX_WORKERS`. A command
+    never starts more workers than it has runs to do."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return min(max(cpus, 1), MAX_WORKERS)
+
+
 def check_workers(workers: object, key: str = "--workers") -> None:
     """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:

@@ -42,7 +42,8 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
         if isinstance(event, PolicyChange):
             for firm in state.firms:
                 if firm.name == event.firm or firm.kind == event.kind:
-                    firm.change_policy(event.policy)
+                    firm.change_policy(event.policy, scheduled=f"the policy_change "
+                                       f"event of {event.month}")
         elif isinstance(event, ForcedDeal):
             deals.append(event)
         elif isinstance(event, FundingRound):

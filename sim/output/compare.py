@@ -33,6 +33,7 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
 from sim.files import atomic_files
+from sim.output.numbers import format_row, measure_kind
 from sim.output.palette import GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL
 from sim.output.plots import (
     TOP_SHARE_NOTE,
@@ -192,35 +193,16 @@ def difference_table(runs: Sequence[RunFolder]) -> pd.DataFrame:
     return table
 
 
-def _row_format(values: Sequence[float]) -> str:
-    """A format for one measure: whole numbers with separators, else 3 decimals."""
-    finite = [abs(v) for v in values if not math.isnan(v)]
-    if not finite or max(finite) >= 100 or all(float(v).is_integer() for v in finite):
-        return ",.0f"
-    return ".3f"
-
-
-def format_value(value: float, spec: str = ",.0f", signed: bool = False) -> str:
-    """One table cell: ``n/a`` for NaN, a ``+`` on positive differences."""
-    if value is None or math.isnan(value):
-        return "n/a"
-    text = f"{value:{'+' if signed else ''}{spec}}"
-    return text.lstrip("+-") if float(text.replace(",", "")) == 0 else text
-
-
 def format_cells(table: pd.DataFrame) -> pd.DataFrame:
     """The difference table as display strings, one format per measure.
 
-    Each measure is shown with one format for all runs: whole numbers with thousands
-    separators if its largest value is at least 100 or all its values are whole, else
-    three decimals. Differences carry a sign; missing values read ``n/a``.
+    Each measure is shown with one format for all runs, by its kind
+    (:mod:`sim.output.numbers`): counts as whole numbers, money in dollars, percentages
+    with two decimals. Differences carry a sign; missing values read ``n/a``.
     """
     diffs = [str(c).startswith(DIFF_PREFIX) for c in table.columns]
-    rows = []
-    for _, row in table.iterrows():
-        spec = _row_format([float(v) for v, d in zip(row, diffs, strict=True) if not d])
-        rows.append([format_value(float(v), spec, signed=d)
-                     for v, d in zip(row, diffs, strict=True)])
+    rows = [format_row([float(v) for v in row], measure_kind(str(name)), diffs)
+            for name, row in table.iterrows()]
     return pd.DataFrame(rows, index=table.index, columns=table.columns)
 
 

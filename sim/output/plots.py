@@ -31,6 +31,7 @@ from matplotlib.artist import Artist
 from matplotlib.colors import LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from sim import columns as col
@@ -71,11 +72,26 @@ DEAL_KINDS = ("deal_transfer",)
 TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
 
 
+def plain_text(fig: plt.Figure) -> None:
+    """Make every text of ``fig`` plain text, never matplotlib mathtext: labels hold free
+    text (scenario, folder and firm names, sweep labels), in which ``$`` is a dollar sign,
+    and a pair of them must neither turn the words between into maths nor, if they are not
+    valid mathtext, stop the drawing. A dollar escaped for mathtext (``\\$``) becomes ``$``.
+    (Tick labels made while drawing copy the plain setting of the first tick.)"""
+    for text in fig.findobj(Text):
+        content = text.get_text()
+        if "$" in content:
+            text.set_text(content.replace("\\$", "$"))
+        text.set_parse_math(False)
+
+
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save a figure as PNG atomically (:func:`sim.files.atomic_file`; ``bbox_inches``
-    ``"tight"``: nothing drawn outside the axes, such as a legend, is cut off)."""
+    ``"tight"``: nothing drawn outside the axes, such as a legend, is cut off), with every
+    text as plain text (:func:`plain_text`)."""
     try:
         with atomic_file(path, "the plot") as tmp:
+            plain_text(fig)
             fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
                         metadata={"Software": None})
     finally:

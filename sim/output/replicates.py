@@ -38,6 +38,7 @@ from sim.columns import pay_column, per_tier
 from sim.errors import UserError
 from sim.files import atomic_files
 from sim.output.compare import key_measures, label_runs
+from sim.output.numbers import format_row, measure_kind
 from sim.output.plots import (
     PLOTS_STAGE,
     TOP_SHARE_NOTE,
@@ -207,19 +208,16 @@ def paired_differences(reference: ReplicateFolder, other: ReplicateFolder,
 
 
 def format_differences(table: pd.DataFrame) -> str:
-    """The paired differences as aligned text; measures not distinguishable from zero are
-    marked ``(≈ 0)``."""
-    def num(v: float) -> str:
-        if math.isnan(v):
-            return "n/a"
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
-
+    """The paired differences as aligned text, each row formatted by the kind of its
+    measure (:mod:`sim.output.numbers`); measures not distinguishable from zero are marked
+    ``(≈ 0)``."""
     rows = [["measure", "reference", "other", "Δ mean", "95% interval", ""]]
     for name, r in table.iterrows():
         mark = "" if r["distinguishable"] else "(≈ 0)"
-        rows.append([str(name), num(r["reference_mean"]), num(r["other_mean"]),
-                     num(r["mean_difference"]), f"[{num(r['low'])}, {num(r['high'])}]",
-                     mark])
+        ref, other, diff, low, high = format_row(
+            [r["reference_mean"], r["other_mean"], r["mean_difference"], r["low"], r["high"]],
+            measure_kind(str(name)), [False, False, True, False, False])
+        rows.append([str(name), ref, other, diff, f"[{low}, {high}]", mark])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
@@ -315,11 +313,15 @@ def _series(summary: pd.DataFrame, measure: str, scale: float = 1.0) -> pd.DataF
     return rows[["mean", "ci_low", "ci_high"]].astype(float) * scale
 
 
-def _band(ax: plt.Axes, dates: pd.Index, table: pd.DataFrame, colour: str, label: str) -> None:
-    """A mean line with its 95% band (where the band is known)."""
+def _band(ax: plt.Axes, dates: pd.Index, table: pd.DataFrame, colour: str, label: str,
+          bounds: tuple[float, float] | None = None) -> None:
+    """A mean line with its 95% band (where the band is known), clipped to ``bounds``
+    (a share cannot leave [0, 100]%, whatever the t interval of few replicates says)."""
+    low, high = table["ci_low"], table["ci_high"]
+    if bounds is not None:
+        low, high = low.clip(*bounds), high.clip(*bounds)
     ax.plot(dates, table["mean"], color=colour, label=label, lw=1.4)
-    ax.fill_between(dates, table["ci_low"], table["ci_high"], color=colour, alpha=0.22,
-                    linewidth=0)
+    ax.fill_between(dates, low, high, color=colour, alpha=0.22, linewidth=0)
 
 
 def market_panels(tiers: Sequence[str], measures: set[str]) -> list[tuple[str, str, float]]:
@@ -348,7 +350,8 @@ def plot_market_bands(entries: Sequence[tuple[str, pd.DataFrame, dict[int, pd.Ti
             if table.empty:
                 continue
             _band(ax, table.index.map(dates), table, cycle[k % len(cycle)],
-                  f"{label} (n={count})")
+                  f"{label} (n={count})",
+                  (0.0, scale) if measure in col.FRACTIONS else None)
         if measure.startswith("pay_"):
             log_scale(ax, "y", *(_series(e[1], measure).to_numpy() for e in entries))
             money_axis(ax)
@@ -398,7 +401,7 @@ def plot_top_share_bands(folder: ReplicateFolder) -> plt.Figure:
     fig, axes = figure(nrows, ncols, (3.6 * ncols, 2.6 * nrows))
     for ax, (name, table) in zip(axes.flat, bands.items(), strict=False):
         colour = labels.colours.get(name, "black")
-        _band(ax, table.index.map(dates), table, colour, name)
+        _band(ax, table.index.map(dates), table, colour, name, (0.0, 100.0))
         ax.set_title(name, fontsize=9, color=colour)
         ax.set_ylim(bottom=0)
         date_axis(ax)

@@ -58,6 +58,7 @@ from sim.output.interactive import (
     run_charts,
     run_colours,
 )
+from sim.output.numbers import format_row, measure_kind
 from sim.output.palette import named_firms
 from sim.output.plots import RUN_PLOTS, check_plottable, save
 from sim.output.replicates import (
@@ -635,18 +636,16 @@ def replicate_report(path: Path) -> str:
 def differences_html(table: pd.DataFrame) -> str:
     """Paired differences as a table; rows whose interval holds zero are greyed and
     marked ``≈ 0``."""
-    def num(v: float) -> str:
-        if math.isnan(v):
-            return "n/a"
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
+    def row(name: object, r: pd.Series) -> str:  # one precision a row, by kind
+        ref, other, diff, low, high = format_row(
+            [r["reference_mean"], r["other_mean"], r["mean_difference"], r["low"], r["high"]],
+            measure_kind(str(name)), [False, False, True, False, False])
+        verdict = "differs" if r["distinguishable"] else "≈ 0 (not distinguishable)"
+        return (f'<tr class="{"" if r["distinguishable"] else "same"}"><td>{esc(name)}</td>'
+                f"<td>{ref}</td><td>{other}</td><td>{diff}</td><td>[{low}, {high}]</td>"
+                f"<td>{verdict}</td><td>{int(r['pairs'])}</td></tr>")
 
-    rows = "".join(
-        f'<tr class="{"" if r["distinguishable"] else "same"}"><td>{esc(name)}</td>'
-        f"<td>{num(r['reference_mean'])}</td><td>{num(r['other_mean'])}</td>"
-        f"<td>{num(r['mean_difference'])}</td><td>[{num(r['low'])}, {num(r['high'])}]</td>"
-        f"<td>{'differs' if r['distinguishable'] else '≈ 0 (not distinguishable)'}</td>"
-        f"<td>{int(r['pairs'])}</td></tr>"
-        for name, r in table.iterrows())
+    rows = "".join(row(name, r) for name, r in table.iterrows())
     return table_box(
         '<table class="key"><thead><tr><th>measure</th><th>reference mean</th>'
         "<th>other mean</th><th>Δ mean</th><th>95% interval of Δ</th><th>verdict</th>"

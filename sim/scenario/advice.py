@@ -37,10 +37,14 @@ def _pays(scenario: Scenario, tier: str) -> bool:
     return False
 
 
+SHOWN_LATE_EVENTS = 4
+"""Events after the horizon named in the one warning that sums them up."""
+
+
 def scenario_warnings(scenario: Scenario) -> list[str]:
     """What is odd about a scenario before it runs, one sentence each (empty if nothing):
     a tier no firm pays, a tier that earns nothing, a GPU weight no firm can satisfy,
-    events after the horizon."""
+    and, in one sentence, the events after the horizon (a run shortened with ``--months``)."""
     out = []
     for name, tier in scenario.tiers.items():
         if not _pays(scenario, name):
@@ -56,9 +60,13 @@ def scenario_warnings(scenario: Scenario) -> list[str]:
                        "(compute.threshold): the GPU term "
                        + ("is 0 for every firm" if scenario.compute.response == "sharp"
                           else "barely differs between firms"))
-    for k, event in enumerate(scenario.events):
-        month = scenario.month_of(event.month)
-        if month > scenario.months:
-            out.append(f"events[{k}] ({event.type}, {event.month}) falls after the horizon "
-                       f"(month {month} > months = {scenario.months}): it will not happen")
+    late = [(k, event) for k, event in enumerate(scenario.events)
+            if scenario.month_of(event.month) > scenario.months]
+    if late:
+        shown = ", ".join(f"{e.type} {e.month}" for _, e in late[:SHOWN_LATE_EVENTS])
+        more = f" and {len(late) - SHOWN_LATE_EVENTS} more" if len(late) > SHOWN_LATE_EVENTS else ""
+        what = ("1 dated event falls" if len(late) == 1
+                else f"{len(late)} dated events fall")
+        out.append(f"{what} after the horizon (months = {scenario.months}) and will not "
+                   f"happen: {shown}{more}")
     return out

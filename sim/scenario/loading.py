@@ -19,12 +19,17 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.scenario.schema import EVENT_TYPES, Scenario, Strict
+
+EventOrigins = list[tuple[str, int]]
+"""Where each event of a merged timeline comes from: ``(file, index in that file)``, in
+the merged order (a base's events first)."""
 
 MAX_EXTENDS = 32
 """Longest chain of ``extends``."""
@@ -70,14 +75,23 @@ def parse_toml_file(path: Path, what: str) -> dict[str, Any]:
 def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     """Read a TOML scenario file and resolve its ``extends`` chain (at most
     :data:`MAX_EXTENDS` files deep) into one mapping."""
+    return read_toml_traced(path, _seen)[0]
+
+
+def read_toml_traced(path: Path, _seen: tuple[Path, ...] = ()
+                     ) -> tuple[dict[str, Any], EventOrigins]:
+    """:func:`read_toml`, and where each event of the merged timeline comes from (its file
+    and its index there), so that an error names an event as its file counts it."""
     path = Path(path)
     if len(_seen) >= MAX_EXTENDS:
         raise UserError(f"{path}: extends: the chain of bases is more than {MAX_EXTENDS} files "
                         "deep")
     data = parse_toml_file(path, "scenario")
     base_name = data.pop("extends", None)
+    own = data.get("events")
+    origins = [(str(path), k) for k in range(len(own))] if isinstance(own, list) else []
     if base_name is None:
-        return data
+        return data, origins
     if not isinstance(base_name, str):
         raise UserError(f"{path}: extends: expected a file name (string), got {base_name!r}")
     base_path = (path.parent / base_name).resolve()
@@ -85,12 +99,31 @@ def read_toml(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise UserError(f"{path}: extends: {base_name} extends itself (a cycle)")
     if not base_path.is_file():
         raise UserError(f"{path}: extends: no such file {base_name} (looked at {base_path})")
-    base = read_toml(base_path, (*_seen, path.resolve()))
+    base, base_origins = read_toml_traced(base_path, (*_seen, path.resolve()))
     events = [*base.pop("events", []), *data.pop("events", [])]
     merged = deep_merge(base, data)
     if events:
         merged["events"] = events
-    return merged
+    return merged, [*base_origins, *origins]
+
+
+EVENT_PATH = re.compile(r"events\[(\d+)\]((?:\.[A-Za-z_][\w-]*)*)")
+"""An event's key path in a message: ``events[13].firm``."""
+
+
+def name_events(message: str, source: str, origins: EventOrigins) -> str:
+    """``message`` with each ``events[k]`` of the merged timeline named as its own file
+    counts it: ``events[0]`` for an event of ``source`` itself, ``events[3].firm (an event
+    of base.toml)`` for one of a base (no change where the origin is unknown)."""
+    def rename(match: re.Match[str]) -> str:
+        k = int(match[1])
+        if k >= len(origins):
+            return match[0]
+        file, index = origins[k]
+        where = "" if file == source else f" (an event of {file})"
+        return f"events[{index}]{match[2]}{where}"
+
+    return EVENT_PATH.sub(rename, message)
 
 
 Overrides = Mapping[str, Any]
@@ -155,10 +188,12 @@ def apply_overrides(data: dict[str, Any], overrides: Overrides) -> dict[str, Any
             raise OverrideError(key, "expected a key path such as market.engineers")
         if (len(path) > 1 and path[0] in ADDED_TABLES and not adding
                 and path[1] not in (data.get(path[0]) or {})):
-            known = ", ".join(list(data.get(path[0]) or {})[:20]) or "none"
+            names = list(data.get(path[0]) or {})
+            known = ", ".join(names[:20]) or "none"
             raise OverrideError(
-                key, f"{path[0]}.{path[1]}: no such {path[0][:-1]} (the {path[0]} are: "
-                f"{known}); to add one, start the key with +: +{bare}")
+                key, f"{path[0]}.{path[1]}: no such {path[0][:-1]}"
+                f"{did_you_mean(path[1], names)} (the {path[0]} are: {known}); to add one, "
+                f"start the key with +: +{bare}")
         node: Any = data
         for depth, part in enumerate(path):
             last = depth == len(path) - 1
@@ -203,7 +238,8 @@ def format_validation_error(source: str, err: ValidationError) -> str:
         )
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
-            message = "unknown key (a typo?)"
+            message = "unknown key (a typo?)" + did_you_mean(
+                str(problem["loc"][-1]), keys_at(problem["loc"][:-1]))
         elif problem["type"] == "missing":
             message = "required key is missing"
         got = problem.get("input")
@@ -218,6 +254,63 @@ _TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "function-
               "constrained-float", "constrained-int", "none", "literal", *EVENT_TYPES}
 
 
+def keys_at(loc: tuple[Any, ...], model: type[BaseModel] = Scenario) -> set[str]:
+    """The keys a table at location ``loc`` (a pydantic error location, tags included) may
+    have: the fields of the table classes that can stand there (every key of every table
+    class if the location cannot be followed)."""
+    current: list[Any] = [model]
+    for part in loc:
+        found: list[Any] = []
+        for kind in _flatten(current):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                if isinstance(part, str) and part in kind.model_fields:
+                    found.append(kind.model_fields[part].annotation)
+                elif isinstance(part, str) and kind.__name__ and (
+                        part in _TYPE_TAGS or part in _model_names()):
+                    found.append(kind)  # a union's tag: the location stays on this table
+            elif get_origin(kind) in (list, tuple):
+                if isinstance(part, int):
+                    found.extend(get_args(kind)[:1])
+            elif get_origin(kind) is dict:
+                found.extend(get_args(kind)[1:2])
+        if not found:
+            current = []
+            break
+        current = found
+    keys = {name for kind in _flatten(current)
+            if isinstance(kind, type) and issubclass(kind, BaseModel)
+            for name in kind.model_fields}
+    return keys or {name for cls in _model_classes() for name in cls.model_fields}
+
+
+def _flatten(kinds: list[Any]) -> list[Any]:
+    """The types in ``kinds`` with ``Annotated`` and unions taken apart."""
+    out: list[Any] = []
+    todo = list(kinds)
+    while todo:
+        kind = todo.pop()
+        origin = get_origin(kind)
+        if origin is Annotated:
+            todo.append(get_args(kind)[0])
+        elif origin in (Union, UnionType):
+            todo.extend(get_args(kind))
+        else:
+            out.append(kind)
+    return out
+
+
+def _model_classes() -> list[type[BaseModel]]:
+    """Every table class of the schema."""
+    out: list[type[BaseModel]] = []
+    todo: list[type[BaseModel]] = [Strict]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            out.append(sub)
+            todo.append(sub)
+    return out
+
+
 def _model_names() -> set[str]:
     """Names of the schema's table classes, which pydantic adds to a location in a union
     (``NonNegative | Spread`` adds ``Spread``): not keys, so not shown."""
@@ -230,12 +323,17 @@ def _model_names() -> set[str]:
     return names
 
 
-def validate(data: Mapping[str, Any], source: str) -> Scenario:
-    """Validate scenario data, raising :class:`UserError` naming ``source`` and each key."""
+def validate(data: Mapping[str, Any], source: str,
+             origins: EventOrigins | None = None) -> Scenario:
+    """Validate scenario data, raising :class:`UserError` naming ``source`` and each key;
+    with ``origins`` (:func:`read_toml_traced`), an event is named as its file counts it
+    (:func:`name_events`)."""
     try:
         return Scenario.model_validate(dict(data))
     except ValidationError as err:
-        raise UserError(format_validation_error(source, err)) from None
+        message = format_validation_error(source, err)
+        raise UserError(name_events(message, source.removesuffix(" (with overrides)"),
+                                    origins or [])) from None
     except RecursionError:
         raise UserError(f"{source}: tables or arrays nested too deeply") from None
 
@@ -254,13 +352,13 @@ def load_scenario(path: str | Path, overrides: Overrides | Iterable[str] = ()) -
     (``["market.engineers=20000"]``, read by :func:`parse_overrides`).
     """
     path = Path(path)
-    data = read_toml(path)
+    data, origins = read_toml_traced(path)
     data.setdefault("name", name_from_stem(path.stem))
     changes = (overrides if isinstance(overrides, Mapping)
                else parse_overrides(overrides))
     data = apply_overrides(data, changes)
     source = str(path) + (" (with overrides)" if changes else "")
-    return validate(data, source)
+    return validate(data, source, origins)
 
 
 def json_schema() -> str:

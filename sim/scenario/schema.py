@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.columns import UNEMPLOYMENT_PLACE, tier_column_clashes
+from sim.errors import did_you_mean
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -857,8 +858,8 @@ class Scenario(Strict):
                 name = getattr(event, key, None)
                 if name is not None and name not in seen:
                     shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
-                    raise ValueError(f"events[{k}].{key}: no firm called {name!r}; firms are "
-                                     f"{shown}")
+                    raise ValueError(f"events[{k}].{key}: no firm called {name!r}"
+                                     f"{did_you_mean(name, names)}; firms are {shown}")
             if isinstance(event.month, str) and self.month_of(event.month) < 1:
                 raise ValueError(f"events[{k}].month: {event.month} is not after the start "
                                  f"({self.start})")
@@ -872,13 +873,14 @@ class Scenario(Strict):
         bad = sorted(set(self.equity) - seen - set(get_args(FirmKind)))
         if bad:
             raise ValueError(f"equity names {bad}: neither a kind of firm "
-                             f"{list(get_args(FirmKind))} nor a firm")
+                             f"{list(get_args(FirmKind))} nor a firm"
+                             + did_you_mean(bad[0], [*seen, *get_args(FirmKind)]))
         for name, firm in self.firms.items():
             unknown = set(firm.team) - known
             if unknown:
                 raise ValueError(
-                    f"firms.{name}.team names unknown tier(s) {sorted(unknown)}; "
-                    f"tiers are {sorted(known)}"
+                    f"firms.{name}.team names unknown tier(s) {sorted(unknown)}"
+                    f"{did_you_mean(min(unknown), known)}; tiers are {sorted(known)}"
                 )
             if firm.founded is not None and self.month_of(firm.founded) > 0 and any(
                     firm.team.values()):
@@ -887,8 +889,8 @@ class Scenario(Strict):
             unknown = set(firm.pay) - known
             if unknown:
                 raise ValueError(
-                    f"firms.{name}.pay names unknown tier(s) {sorted(unknown)}; "
-                    f"tiers are {sorted(known)}"
+                    f"firms.{name}.pay names unknown tier(s) {sorted(unknown)}"
+                    f"{did_you_mean(min(unknown), known)}; tiers are {sorted(known)}"
                 )
         policies = [(f"firms.{n}.policy", f.policy) for n, f in self.firms.items()]
         policies += [(f"events[{k}].policy", e.policy) for k, e in enumerate(self.events)
@@ -897,12 +899,14 @@ class Scenario(Strict):
         for where, policy in policies:
             unknown = set(getattr(policy, "growth", None) or {}) - known
             if unknown:
-                raise ValueError(f"{where}.growth names unknown tier(s) {sorted(unknown)}")
+                raise ValueError(f"{where}.growth names unknown tier(s) {sorted(unknown)}"
+                                 f"{did_you_mean(min(unknown), known)}")
         for k, group in enumerate(self.generated_firms):
             unknown = set(group.pay) - known
             if unknown:
                 raise ValueError(
                     f"generated_firms[{k}].pay names unknown tier(s) {sorted(unknown)}"
+                    f"{did_you_mean(min(unknown), known)}"
                 )
         return self
 

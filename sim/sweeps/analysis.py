@@ -112,6 +112,56 @@ def point_means(scalars: pd.DataFrame, measure: str, keys: list[str],
     return out.join(values).reset_index()
 
 
+def _interval(values: pd.Series, conf_level: float) -> tuple[int, float, float, float]:
+    """``(n, mean, low, high)`` of the values: the Student-t interval of the mean,
+    mean ± t_{(1+conf_level)/2, n-1} · s / √n (low = high = NaN when n < 2)."""
+    from scipy import stats
+
+    x = values.dropna().to_numpy(dtype=float)
+    n = len(x)
+    if n == 0:
+        return 0, np.nan, np.nan, np.nan
+    mean = float(x.mean())
+    if n < 2:
+        return n, mean, np.nan, np.nan
+    half = float(stats.t.ppf((1 + conf_level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    return n, mean, mean - half, mean + half
+
+
+RESPONSE_COLUMNS = ["measure", "parameter", "value", "runs", "mean", "ci_low", "ci_high"]
+"""Columns of :func:`response_table` for a grid design (other designs: ``point`` and one
+column per parameter in place of ``parameter`` and ``value``)."""
+
+
+def response_table(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
+    """Each kept measure's mean and confidence interval (the design's ``conf_level``, 95%
+    by default) over the successful runs that share a setting (:func:`_interval`).
+
+    A grid design: one row per measure, varied parameter and value of that parameter,
+    over every run at that value (with two varied parameters, the runs at every value of
+    the other). Other designs (random, Latin hypercube, Sobol, Morris): one row per measure
+    and design point, over the point's replicates, with the point's parameter values."""
+    folder = Path(folder)
+    plan = plan or load_plan(folder)
+    scalars = run_scalars(folder, plan)
+    level = plan.spec.design.conf_level
+    rows: list[list[object]] = []
+    if plan.spec.design.kind == "grid":
+        varied = [p.key for p in plan.spec.parameters
+                  if len({repr(pt[p.key]) for pt in plan.points}) > 1] or plan.keys[:1]
+        for m in plan.spec.measures:
+            for key in varied:
+                for value, group in scalars.groupby(key, sort=True):
+                    rows.append([m.out, key, value, *_interval(group[m.out], level)])
+        return pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    for m in plan.spec.measures:
+        for point, group in scalars.groupby("point", sort=True):
+            values = [group[key].iloc[0] for key in plan.keys]
+            rows.append([m.out, point, *values, *_interval(group[m.out], level)])
+    return pd.DataFrame(rows, columns=["measure", "point", *plan.keys, "runs", "mean",
+                                       "ci_low", "ci_high"])
+
+
 def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
     """Sobol or Morris indices of every kept measure (SALib), with confidence intervals.
 

@@ -8,11 +8,16 @@
   of runs, with binned means);
 - Sobol or Morris designs: the indices as bar charts with confidence intervals.
 
-Every PNG is written atomically (temporary file, then rename) into the sweep folder.
+Labels are the sweep file's own text, drawn as text (never as matplotlib mathtext: a
+``$`` in a label is a dollar sign, :func:`sim.output.plots.plain_text`), wrapped to fit
+the figure; numbers in legends and ticks read as numbers (``17,783``, not ``1.778e+04``);
+the band of a fraction (:data:`sim.columns.FRACTIONS`) is clipped to [0, 1]. Every PNG is
+written atomically (temporary file, then rename) into the sweep folder.
 """
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -23,28 +28,38 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim import columns as col
 from sim.files import write_text
 from sim.output.plots import save
 from sim.sweeps.analysis import point_means, read_tables, run_scalars, sensitivity
 from sim.sweeps.spec import Measure, Parameter
+from sim.sweeps.spec import display_value as _fmt
 from sim.sweeps.store import SENSITIVITY_FILE, Plan, load_plan, sweep_state
 
 MAX_SERIES_LINES = 12
 MAX_ANNOTATED_CELLS = 120
+LABEL_WIDTH = 42
+"""Longest line of an axis label (characters): a longer label is wrapped, so that it stays
+on the figure."""
 
 
 def _label(p: Parameter) -> str:
     return p.label or p.key
 
 
+def _wrap(text: str, width: int = LABEL_WIDTH) -> str:
+    """``text`` wrapped to lines of at most ``width`` characters (an axis label that fits
+    the figure)."""
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _bounds(m: Measure) -> tuple[float, float] | None:
+    """The range of the measure's values: [0, 1] for a fraction, else None."""
+    return (0.0, 1.0) if m.column in col.FRACTIONS else None
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)
-
-
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def _varied(plan: Plan) -> list[Parameter]:
@@ -62,7 +77,12 @@ def plot_response(plan: Plan, scalars: pd.DataFrame, p: Parameter, m: Measure) -
         pos = {v: k for k, v in enumerate(p.values)}
         x = stats[p.key].map(lambda v: pos.get(v, np.nan)).to_numpy(dtype=float)
         xs = scalars[p.key].map(lambda v: pos.get(v, np.nan)).to_numpy(dtype=float)
-        ax.errorbar(x, stats["mean"], yerr=stats["half_width"], fmt="o-", capsize=4,
+        low, high = stats["mean"] - stats["half_width"], stats["mean"] + stats["half_width"]
+        bounds = _bounds(m)
+        if bounds is not None:
+            low, high = low.clip(*bounds), high.clip(*bounds)
+        yerr = np.vstack([stats["mean"] - low, high - stats["mean"]])
+        ax.errorbar(x, stats["mean"], yerr=yerr, fmt="o-", capsize=4,
                     label=f"mean ± {conf:.0%} t-interval")
         ax.set_xticks(range(len(p.values)), [_fmt(v) for v in p.values])
     else:
@@ -70,16 +90,22 @@ def plot_response(plan: Plan, scalars: pd.DataFrame, p: Parameter, m: Measure) -
         x = stats[p.key].to_numpy(dtype=float)
         xs = scalars[p.key].to_numpy(dtype=float)
         ax.plot(x, stats["mean"], "o-", label="mean of replicates")
-        ax.fill_between(x, stats["mean"] - stats["half_width"],
-                        stats["mean"] + stats["half_width"], alpha=0.25,
-                        label=f"{conf:.0%} confidence band (t)")
+        low = stats["mean"] - stats["half_width"]
+        high = stats["mean"] + stats["half_width"]
+        bounds = _bounds(m)
+        if bounds is not None:
+            low, high = low.clip(*bounds), high.clip(*bounds)
+        ax.fill_between(x, low, high, alpha=0.25,
+                        label=f"{conf:.0%} confidence band (t)"
+                        + (" (within [0, 1])" if bounds else ""))
         if p.scale == "log":
             ax.set_xscale("log")
     ax.scatter(xs, scalars[m.out], s=10, color="grey", alpha=0.5, label="replicates", zorder=3)
     reps = int(stats["n"].max()) if len(stats) else 0
-    ax.set_xlabel(_label(p))
-    ax.set_ylabel(m.display)
-    ax.set_title(f"{m.display}\nagainst {_label(p)} ({reps} replicates per point)", fontsize=10)
+    ax.set_xlabel(_wrap(_label(p), 70))
+    ax.set_ylabel(_wrap(m.display))
+    ax.set_title(_wrap(f"{m.display} against {_label(p)} ({reps} replicates per point)", 70),
+                 fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig
@@ -99,12 +125,13 @@ def plot_series(plan: Plan, folder: Path, p: Parameter, m: Measure) -> plt.Figur
     for k, value in enumerate(values):
         rows = table[table[p.key] == value].groupby("month")[m.out].mean()
         ax.plot(rows.index, rows.to_numpy(), color=cmap(k / max(len(values) - 1, 1)),
-                label=f"{_label(p)} = {_fmt(value)}")
+                label=_wrap(f"{_label(p)} = {_fmt(value)}", 36))
     ax.set_xlabel("month of the run")
-    ax.set_ylabel(m.display)
-    ax.set_title(f"{m.display} over time (mean of replicates)", fontsize=10)
+    ax.set_ylabel(_wrap(m.display))
+    ax.set_title(_wrap(f"{m.display} over time (mean of replicates)", 70), fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    # beside the axes, so that it covers no line
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
     return fig
 
 
@@ -118,8 +145,8 @@ def plot_heatmap(plan: Plan, scalars: pd.DataFrame, a: Parameter, b: Parameter,
                       cmap="viridis")
     ax.set_yticks(range(len(grid.index)), [_fmt(v) for v in grid.index])
     ax.set_xticks(range(len(grid.columns)), [_fmt(v) for v in grid.columns], rotation=30)
-    ax.set_ylabel(_label(a))
-    ax.set_xlabel(_label(b))
+    ax.set_ylabel(_wrap(_label(a)))
+    ax.set_xlabel(_wrap(_label(b), 70))
     if grid.size <= MAX_ANNOTATED_CELLS:
         values = grid.to_numpy(dtype=float)
         middle = np.nanmean(values) if np.isfinite(values).any() else 0.0
@@ -127,9 +154,9 @@ def plot_heatmap(plan: Plan, scalars: pd.DataFrame, a: Parameter, b: Parameter,
             if np.isfinite(value):
                 ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=7,
                         color="black" if value > middle else "white")
-    fig.colorbar(image, ax=ax, label=m.display)
+    fig.colorbar(image, ax=ax, label=_wrap(m.display))
     reps = int(stats["n"].max()) if len(stats) else 0
-    ax.set_title(f"{m.display}\nmean of {reps} replicates per cell", fontsize=10)
+    ax.set_title(_wrap(f"{m.display}: mean of {reps} replicates per cell", 70), fontsize=10)
     return fig
 
 
@@ -148,12 +175,12 @@ def plot_scatter(plan: Plan, scalars: pd.DataFrame, m: Measure) -> plt.Figure:
             if p.scale == "log":
                 ax.set_xscale("log")
         ax.scatter(x, scalars[m.out], s=12, alpha=0.6, label="runs")
-        ax.set_xlabel(_label(p))
+        ax.set_xlabel(_wrap(_label(p), 36))
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel(m.display)
+    axes[0][0].set_ylabel(_wrap(m.display))
     axes[0][0].legend(fontsize=8)
-    fig.suptitle(f"{m.display} against each parameter ({plan.spec.design.kind} design)",
-                 fontsize=10)
+    fig.suptitle(_wrap(f"{m.display} against each parameter ({plan.spec.design.kind} "
+                       "design)", 70), fontsize=10)
     return fig
 
 
@@ -177,17 +204,19 @@ def plot_indices(plan: Plan, table: pd.DataFrame, m: Measure) -> plt.Figure:
                label={"S1": "first order S1", "ST": "total order ST",
                       "mu_star": "mu* (mean |elementary effect|)",
                       "sigma": "sigma (spread of effects)"}[index])
-    ax.set_xticks(range(len(names)), labels, rotation=20, ha="right")
+    ax.set_xticks(range(len(names)), [_wrap(t, 30) for t in labels], rotation=20,
+                  ha="right")
     level = plan.spec.design.conf_level
     if kind == "sobol":
         ax.set_ylabel("Sobol index (share of output variance)")
         ax.axhline(0, color="black", lw=0.8)
-        title = f"Sobol indices of {m.display}\nerror bars: {level:.0%} bootstrap intervals"
+        title = (_wrap(f"Sobol indices of {m.display}", 70)
+                 + f"\nerror bars: {level:.0%} bootstrap intervals")
     else:
         ax.set_ylabel(f"elementary effect\n(change in {m.column} per step of the range\n"
                       "scaled to [0, 1]; log ranges in log10)")
-        title = (f"Morris screening of {m.display}\n"
-                 f"error bars: {level:.0%} bootstrap interval of mu*")
+        title = (_wrap(f"Morris screening of {m.display}", 70)
+                 + f"\nerror bars: {level:.0%} bootstrap interval of mu*")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
@@ -210,7 +239,7 @@ def plot_morris(plan: Plan, rows: pd.DataFrame, m: Measure) -> plt.Figure:
     colours = plt.get_cmap("tab10")
     for k, label in enumerate(labels):
         ax.errorbar(x[k], y[k], xerr=conf[k], fmt="o", capsize=4, color=colours(k % 10),
-                    label=label)
+                    label=_wrap(label, 36))
     top = float(np.nanmax(np.r_[x + conf, y, 0.0])) * 1.1 or 1.0
     ax.plot([0, top], [0, top], color="grey", lw=0.8, ls="--", label="sigma = mu*")
     ax.set_xlim(0, top)
@@ -218,8 +247,8 @@ def plot_morris(plan: Plan, rows: pd.DataFrame, m: Measure) -> plt.Figure:
     ax.set_xlabel(f"mu* (mean |elementary effect| on {m.column})")
     ax.set_ylabel("sigma (spread of elementary effects)")
     level = plan.spec.design.conf_level
-    ax.set_title(f"Morris screening of {m.display}\nbars: {level:.0%} bootstrap interval "
-                 "of mu*", fontsize=10)
+    ax.set_title(_wrap(f"Morris screening of {m.display}", 70)
+                 + f"\nbars: {level:.0%} bootstrap interval of mu*", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()

@@ -93,7 +93,7 @@ def run_replicates(
     out: Path | None = None,
     workers: int = 1,
     dask: str | Client | None = None,
-    engineers: EngineerFormat = "csv.gz",
+    engineers: EngineerFormat = "none",
     plots: bool = False,
     progress: bool = True,
     command: list[str] | None = None,
@@ -101,8 +101,10 @@ def run_replicates(
     """Run ``replicates`` replicates of ``scenario`` and write a replicate folder; return it.
 
     ``seed`` is the root seed (default: the scenario's); ``out`` the folder to create (by
-    default ``results/<scenario>/<time>-seed<seed>-x<N>``). Any failed replicate fails the
-    whole: nothing is written, and the error names it.
+    default ``results/<scenario>/<time>-seed<seed>-x<N>``). Each replicate keeps the final
+    engineer table only if ``engineers`` names a format (it is the largest file of a run,
+    and no comparison reads it). Any failed replicate fails the whole: nothing is written,
+    and the error names it.
     """
     if not isinstance(replicates, int) or not 2 <= replicates <= MAX_REPLICATES:
         raise UserError(f"--replicates: expected a whole number from 2 to {MAX_REPLICATES:,}, "
@@ -159,7 +161,7 @@ def _replicate_into(scenario: Scenario, final: Path, root: int, replicates: int,
 def _execute(tasks: list[RunTask], job: ReplicateJob, workers: int,
              dask: str | Client | None, progress: bool, name: str) -> None:
     """Run every task on a backend; a :class:`UserError` naming the first failure."""
-    backend = make_backend(workers, dask)
+    backend = make_backend(max(min(workers, len(tasks)), 1), dask)
     failures: list[tuple[int, str]] = []
     try:
         queue = list(tasks)

@@ -1,10 +1,12 @@
 """One self-contained HTML report of a sweep folder.
 
 ``talentwar report SWEEP_DIR`` writes ``SWEEP_DIR/report.html`` (``--out FILE`` writes
-elsewhere): the sweep's name, a summary and the first rows of ``runs.csv``, the sensitivity
-table, every other table, every plot, and ``sweep.json``. The page is built from the pieces of
-the run report (:mod:`sim.output.report`), so both read alike; like it, the report reads
-result files only and is written atomically.
+elsewhere): the sweep's name, the response table (each measure's mean and 95% interval per
+value of each parameter, or per design point: :func:`sim.sweeps.analysis.response_table`),
+the runs by status and the first rows of ``runs.csv``, the sensitivity table, every other
+table, every plot (or the command that draws them), and ``sweep.json``. The page is built
+from the pieces of the run report (:mod:`sim.output.report`), so both read alike; like it,
+the report reads result files only and is written atomically.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 from sim.errors import UserError
 from sim.files import write_text
+from sim.output.numbers import decimals, format_interval, format_number, measure_kind
 from sim.output.report import (
     DEFAULT_REPORT,
     data_table_html,
@@ -26,8 +29,10 @@ from sim.output.report import (
     page,
     pngs_in,
     read_csv,
+    table_box,
 )
-from sim.sweeps.analysis import read_tables
+from sim.sweeps.analysis import read_tables, response_table
+from sim.sweeps.spec import display_value
 from sim.sweeps.store import (
     MEASURES_FILE,
     RUNS_FILE,
@@ -65,8 +70,60 @@ def partial_warning(folder: Path, state: SweepState | None = None) -> str | None
             f"only. Finish it with: talentwar sweep --resume {folder}")
 
 
+def noise_warning(folder: Path) -> str | None:
+    """The warning for a design with one replicate a point (None otherwise): simulation
+    noise cannot be measured, so no interval can be given and an effect cannot be told from
+    noise."""
+    spec = load_plan(Path(folder)).spec
+    if spec.replicates > 1:
+        return None
+    extra = (" (Morris: sigma mixes interactions with noise)" if spec.design.kind == "morris"
+             else "")
+    return (f"{folder}: one replicate per design point: simulation noise cannot be "
+            f"measured, so the results have no intervals and an effect cannot be told from "
+            f"noise{extra}; set replicates = 2 or more in the sweep file")
+
+
+def response_html(folder: Path, state: SweepState) -> str:
+    """The response table (:func:`sim.sweeps.analysis.response_table`), one table per
+    measure, numbers formatted by the measure's kind at one precision a table."""
+    plan = load_plan(folder)
+    if state.done == 0:
+        return '<p class="note">No successful run yet: no response to show.</p>'
+    table = response_table(folder, plan)
+    level = plan.spec.design.conf_level
+    labels = {p.key: p.label or p.key for p in plan.spec.parameters}
+    grid = plan.spec.design.kind == "grid"
+    out = ['<p class="note">Mean of each measure over the successful runs '
+           + ("at each value of each parameter (with two or more varied parameters, over "
+              "every value of the others)" if grid else "of each design point (its "
+              "replicates)")
+           + f", with the {level:.0%} Student-t interval of the mean (n/a with one run)."
+           "</p>"]
+    for m in plan.spec.measures:
+        rows = table[table["measure"] == m.out]
+        kind = measure_kind(m.column)
+        places = decimals(kind, [*rows["mean"], *rows["ci_low"], *rows["ci_high"]])
+        keys = ["parameter", "value"] if grid else ["point", *plan.keys]
+        head = "".join(f"<th>{esc(labels.get(k, k) if not grid else k)}</th>" for k in keys)
+        body = []
+        for _, r in rows.iterrows():
+            cells = ([esc(labels.get(r["parameter"], r["parameter"])),
+                      esc(display_value(r["value"]))] if grid
+                     else [esc(r["point"]), *(esc(display_value(r[k])) for k in plan.keys)])
+            cells += [f"{int(r['runs']):,}", format_number(r["mean"], kind, places),
+                      format_interval(r["ci_low"], r["ci_high"], kind, places)]
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        out.append(f"<h3>{esc(m.display)}</h3>")
+        out.append(table_box(
+            f'<table class="key"><thead><tr>{head}<th>runs</th><th>mean</th>'
+            f"<th>{level:.0%} interval</th></tr></thead><tbody>{''.join(body)}</tbody>"
+            "</table>"))
+    return "\n".join(out)
+
+
 def table_summary(df: pd.DataFrame) -> str:
-    """Rows and columns of a table, counts of its text columns, statistics of numbers."""
+    """Rows and columns of a table and counts of its text columns (a run's status...)."""
     parts = [f'<p class="note">{len(df):,} rows, {len(df.columns)} columns: '
              f"{esc(', '.join(map(str, df.columns)))}.</p>"]
     for column in df.columns:
@@ -75,10 +132,6 @@ def table_summary(df: pd.DataFrame) -> str:
         if not numeric and 1 < distinct <= 12 and distinct < len(df):
             counts = df[column].value_counts(dropna=False).rename_axis(column)
             parts.append(data_table_html(counts.reset_index(name="rows")))
-    numbers = df.select_dtypes("number")
-    if not numbers.empty:
-        stats = numbers.describe(percentiles=[0.5]).T.reset_index(names="column")
-        parts.append(data_table_html(stats))
     return "\n".join(parts)
 
 
@@ -94,7 +147,8 @@ def sweep_report(sweep_dir: Path) -> str:
         sweep = json.loads((folder / SWEEP_FILE).read_text())
     except json.JSONDecodeError as err:
         raise UserError(f"{folder / SWEEP_FILE}: not valid JSON: {err}") from None
-    name = sweep.get("name", folder.name) if isinstance(sweep, dict) else folder.name
+    spec = sweep.get("sweep") if isinstance(sweep, dict) else None
+    name = spec.get("name", folder.name) if isinstance(spec, dict) else folder.name
     state = folder_state(folder)
     sections = ["<h2>Sweep</h2>"]
     warning = partial_warning(folder, state)
@@ -107,7 +161,13 @@ def sweep_report(sweep_dir: Path) -> str:
                 f"{state.failed:,} failed)",
         "status": "complete" if state.complete else "partial",
     }))
+    noise = noise_warning(folder)
+    if noise:
+        sections.append(f'<p class="note partial"><strong>One replicate.</strong> '
+                        f"{esc(noise)}</p>")
     runs_csv = folder / RUNS_FILE
+    if runs_csv.is_file():
+        sections += ["<h2>Response</h2>", response_html(folder, state)]
     sections.append("<h2>Runs</h2>")
     runs, measures = read_tables(folder)
     if runs_csv.is_file():
@@ -126,7 +186,9 @@ def sweep_report(sweep_dir: Path) -> str:
     pngs = pngs_in(folder)
     sections.append("<h2>Figures</h2>")
     sections.append("\n".join(figure_html(p) for p in pngs) if pngs
-                    else '<p class="note">No plots in this folder.</p>')
+                    else '<p class="note">No plots in this folder: draw them with '
+                    f"<code>talentwar plot {esc(folder)}</code>, then write this report "
+                    "again.</p>")
     sections += [f"<h2>Sweep definition ({SWEEP_FILE})</h2>", json_block(sweep)]
     return page(f"talentwar sweep report: {name}", "", sections)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -34,7 +35,7 @@ from sim.sweeps.designs import (
     point_count,
     point_overrides,
 )
-from sim.sweeps.spec import SweepSpec, load_base, read_sweep_file
+from sim.sweeps.spec import SweepSpec, load_base, parse_sweep, read_sweep_file
 from sim.sweeps.store import (
     Plan,
     SweepState,
@@ -101,8 +102,11 @@ class SweepWriteFailed(UserError):
         self.state = state
 
 
-def plan_sweep(path: str | Path) -> Plan:
+def plan_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Plan:
     """Read a sweep file, build its design and check it before any run.
+
+    ``overrides`` (``KEY=VALUE`` texts, from ``sweep --set``) are added after the file's
+    ``set``, so they win over it, and are recorded with it in ``sweep.json``.
 
     Checks: the sweep file itself; the base scenario with the fixed overrides; every
     design point's overrides against the scenario schema (all points up to
@@ -112,6 +116,10 @@ def plan_sweep(path: str | Path) -> Plan:
     """
     path = Path(path)
     spec, raw = read_sweep_file(path)
+    if overrides:
+        fixed = raw.get("set", [])
+        raw = {**raw, "set": [*(fixed if isinstance(fixed, list) else []), *overrides]}
+        spec = parse_sweep(raw, f"{path} (with --set)")
     _check_size(spec, path)
     source = str(path)
     base_path = path.parent / spec.base
@@ -220,6 +228,7 @@ def run_sweep(
     workers: int = 1,
     dask: str | Client | None = None,
     progress: bool = True,
+    overrides: Sequence[str] = (),
 ) -> SweepSummary:
     """Plan a sweep, create its folder and run every run.
 
@@ -238,6 +247,8 @@ def run_sweep(
         Client.
     progress : bool
         Show a tqdm progress bar (runs done, failed, ETA).
+    overrides : sequence of str
+        ``KEY=VALUE`` overrides of every run (``sweep --set``), after the file's ``set``.
 
     Raises
     ------
@@ -249,7 +260,7 @@ def run_sweep(
     """
     check_workers(workers)
     check_dask_target(dask)
-    plan = plan_sweep(sweep_file)
+    plan = plan_sweep(sweep_file, overrides)
     if out is not None:
         check_new_folder(Path(out), "sweep folder", resume=f"--resume {out}")
     # a bad --dask address fails before anything is written

@@ -234,6 +234,26 @@ class SweepSpec(Strict):
         return self
 
 
+def display_value(value: object) -> str:
+    """A parameter value as a person writes it, in plots and reports: ``17,783``,
+    ``0.05``, ``1e-06``, ``true``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)) or hasattr(value, "__float__"):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return str(value)
+        if not math.isfinite(number):
+            return str(number)
+        if 1_000 <= abs(number) < 1e15:
+            return f"{number:,.0f}"
+        if number == 0 or 1e-3 <= abs(number) < 1_000:
+            return f"{number:.4g}"
+        return f"{number:.3g}"
+    return str(value)
+
+
 def read_sweep_file(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     """Read and validate a sweep file; return the spec and the raw TOML data.
 

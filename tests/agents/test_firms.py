@@ -95,3 +95,26 @@ def test_a_firm_whose_offers_are_declined_raises_pay_faster_than_one_whose_offer
     rise = {"Alpha": pay["Alpha"] / 2_000_000, "Beta": pay["Beta"] / 1_000_000}
     assert rise["Beta"] > 1.0
     assert rise["Beta"] - 1.0 > 2.0 * (rise["Alpha"] - 1.0), rise
+
+
+def test_a_scheduled_event_warns_when_it_overrides_a_policy_set_from_python():
+    data = small_market(months=4, events=[
+        {"type": "policy_change", "month": 2, "firm": "Alpha",
+         "policy": {"counter_offer": "match"}},
+        {"type": "policy_change", "month": 3, "firm": "Beta",
+         "policy": {"counter_offer": "match"}}])
+    model = TalentMarket(scenario_of(data))
+    model.firm("Alpha").change_policy({"counter_offer": "beat"})
+    model.firm("Beta").change_policy({"retention_calls": 2})  # a rule no event sets
+    model.step()
+    with pytest.warns(UserWarning, match="policy_change event of 2 sets counter_offer of "
+                      "Alpha, overriding what change_policy set from Python") as caught:
+        model.step()
+    assert model.firm("Alpha").policy.counter_offer == "match"  # the event still applies
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.step()  # Beta's event sets no rule Beta's user set: no warning
+        model.step()
+    assert len([w for w in caught if issubclass(w.category, UserWarning)]) == 1

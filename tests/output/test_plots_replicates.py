@@ -22,6 +22,7 @@ from sim.output.replicates import (
     mean_interval,
     plot_market_bands,
     plot_replicates,
+    plot_top_share_bands,
     read_summary,
     top_share_bands,
 )
@@ -112,3 +113,25 @@ def test_compare_prints_the_plot_it_wrote_and_no_other(folders, tmp_path):
     assert outcome.status == 0, outcome.err
     printed = [line for line in outcome.out.splitlines() if line.endswith((".png", ".csv"))]
     assert printed == [str(out / f"{COMPARE_BANDS}.png"), str(out / "differences.csv")]
+
+
+def test_bands_of_shares_stay_within_0_and_100_percent(folders):
+    """The t interval of few replicates can pass 0 or 1; a share cannot, so its band is
+    clipped."""
+    reps = ReplicateFolder.open(folders[0])
+    summary = read_summary(reps.dir)
+    first = next(iter(reps.runs.values()))
+    rate = summary["measure"] == "unemployment_rate"
+    summary.loc[rate, "ci_low"] = -0.3
+    summary.loc[rate, "ci_high"] = 1.2
+    fig = plot_market_bands([(reps.label, summary, plots.month_dates(first), first.tiers, 3)])
+    panel = next(ax for ax in fig.axes if ax.get_title().startswith("Unemployment"))
+    band = panel.collections[0].get_paths()[0].vertices[:, 1]
+    assert band.min() == 0 and band.max() == 100
+    plt.close(fig)
+    fig = plot_top_share_bands(reps)
+    for ax in fig.axes:
+        for band in ax.collections:
+            ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+            assert ys.min() >= 0 and ys.max() <= 100
+    plt.close(fig)

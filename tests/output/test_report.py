@@ -102,7 +102,7 @@ def test_run_report(runs):
     market = pd.read_csv(a / "market.csv")
     assert "Key figures at the end of the horizon" in text
     assert "unemployment rate (%)" in text
-    assert f"{100 * market['unemployment_rate'].iloc[-1]:.3f}" in text
+    assert f"{100 * market['unemployment_rate'].iloc[-1]:.2f}" in text
     assert f"{market['pay_median_researcher'].iloc[-1]:,.0f}" in text
     assert f"{market['top_hhi'].iloc[-1]:,.0f}" in text
     # Scenario and manifest, escaped.

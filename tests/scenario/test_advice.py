@@ -6,7 +6,7 @@ import numpy as np
 from sim import TalentMarket
 from sim.cli import main
 from sim.scenario.advice import scenario_warnings
-from tests.conftest import scenario_of, small_market
+from tests.conftest import SCENARIOS, scenario_of, small_market
 
 
 def test_an_unset_output_defaults_to_a_margin_over_posted_pay():
@@ -47,7 +47,8 @@ def test_gpu_weight_without_a_big_enough_firm_and_events_after_the_horizon(tmp_p
         {"type": "funding_climate", "month": 10, "multiplier": 2.0}])
     warnings = scenario_warnings(scenario_of(data))
     assert any("weights.gpu is 2" in w for w in warnings)
-    assert any("events[0]" in w and "after the horizon" in w for w in warnings)
+    assert ("1 dated event falls after the horizon (months = 3) and will not happen: "
+            "funding_climate 10") in warnings
     path = tmp_path / "s.toml"
     path.write_text("name = 'x'\nmonths = 2\n[tiers.a]\nshare = 1.0\n[tiers.b]\nshare = 1.0\n"
                     "[firms.F]\npay = { a = 100.0 }\n")
@@ -80,3 +81,17 @@ def test_an_acquired_start_up_is_not_called_bankrupt():
     model.run()
     assert not model.firm("Gamma").active
     assert not any("Gamma went bankrupt" in w for w in model.warnings())
+
+
+def test_events_cut_off_by_a_shorter_horizon_are_one_warning():
+    from sim.scenario import load_scenario
+    from sim.scenario.advice import SHOWN_LATE_EVENTS
+
+    scenario = load_scenario(SCENARIOS / "ai_talent_war_2024.toml", {"months": 3})
+    late = [e for e in scenario.events if scenario.month_of(e.month) > 3]
+    assert len(late) > SHOWN_LATE_EVENTS
+    warnings = [w for w in scenario_warnings(scenario) if "horizon" in w]
+    assert warnings == [
+        f"{len(late)} dated events fall after the horizon (months = 3) and will not happen: "
+        + ", ".join(f"{e.type} {e.month}" for e in late[:SHOWN_LATE_EVENTS])
+        + f" and {len(late) - SHOWN_LATE_EVENTS} more"]

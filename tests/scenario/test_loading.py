@@ -169,3 +169,14 @@ def test_json_schema_of_sweep_files_accepts_the_shipped_sweeps(capsys):
         errors = list(validator.iter_errors(data))
         assert not errors, (path, errors[0].message)
     assert list(validator.iter_errors({"base": "x.toml", "parameters": "nope"}))
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("counterfactuals/*.toml")),
+                         ids=lambda p: p.stem)
+def test_each_counterfactual_describes_itself(path):
+    """A counterfactual's manifest and report carry its own description, not the
+    flagship's it extends."""
+    flagship = load_scenario(SCENARIOS / "ai_talent_war_2024.toml")
+    scenario = load_scenario(path)
+    assert scenario.description and scenario.description != flagship.description
+    assert scenario.description.startswith("The flagship, with ")

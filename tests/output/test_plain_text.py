@@ -1,0 +1,28 @@
+"""Every saved figure draws its texts as text, never as matplotlib mathtext."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter
+
+from sim.output.plots import save
+
+
+def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_path):
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1], label=r"folder $\frac{a$ (not maths)")
+    ax.set_title("pay from $5 to $10")  # a pair of dollars: maths, unless drawn as text
+    ax.set_ylabel(r"deal value \$1.3B")  # escaped for mathtext by older code
+    ax.set_xticks([0, 1], [r"$\frac{", "b"])
+    ax.legend()
+    texts = [ax.title, ax.yaxis.label, ax.get_legend().get_texts()[0]]
+    path = save(fig, tmp_path / "f.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    # tick labels made while drawing (a formatter of free text) are plain text too
+    fig, ax = plt.subplots()
+    ax.plot(range(10))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: rf"${value:g} \frac{{$"))
+    save(fig, tmp_path / "g.png")
+    assert [t.get_text() for t in texts] == ["pay from $5 to $10", "deal value $1.3B",
+                                             r"folder $\frac{a$ (not maths)"]
+    assert not any(t.get_parse_math() for t in texts)

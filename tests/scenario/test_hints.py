@@ -1,0 +1,69 @@
+"""Errors that help: a did-you-mean for misspelt keys, firm and tier names, and events
+numbered as their own file counts them."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.cli import main
+from sim.errors import UserError, did_you_mean
+from sim.scenario import load_scenario
+from tests.conftest import SCENARIOS
+
+FLAGSHIP = SCENARIOS / "ai_talent_war_2024.toml"
+
+
+def error(tmp_path, text: str, overrides=()) -> str:
+    path = tmp_path / "cf.toml"
+    path.write_text(f'extends = "{FLAGSHIP}"\nname = "cf"\n' + text)
+    with pytest.raises(UserError) as info:
+        load_scenario(path, list(overrides))
+    return str(info.value)
+
+
+def test_did_you_mean_names_close_candidates_only():
+    assert did_you_mean("enginers", ["engineers", "months"]) == "; did you mean 'engineers'?"
+    assert did_you_mean("zzz", ["engineers", "months"]) == ""
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("[market]\nenginers = 5\n", "market.enginers: unknown key (a typo?); did you mean "
+                                 "'engineers'?"),
+    ("[tiers.researcher.weights]\ngpuu = 3.0\n", "did you mean 'gpu'?"),
+    ('[[events]]\ntype = "policy_change"\nmonth = "2024-03"\nfirm = "Anthropc"\n'
+     'policy = { counter_offer = "beat" }\n', "no firm called 'Anthropc'; did you mean "
+                                              "'Anthropic'?"),
+    ("[firms.Meta.pay]\nresearchr = 1.0\n", "did you mean 'researcher'?"),
+])
+def test_misspelt_keys_firms_and_tiers_get_a_hint(tmp_path, text, hint):
+    assert hint in error(tmp_path, text)
+
+
+def test_a_misspelt_key_is_matched_against_the_keys_of_its_own_table(tmp_path):
+    # "seeds" is close to the top-level "seed", but in [market] only market keys count
+    message = error(tmp_path, "[market]\nseeds = 5\n")
+    assert "market.seeds: unknown key" in message and "'seed'" not in message
+
+
+def test_set_of_an_unknown_firm_gets_a_hint(tmp_path):
+    message = error(tmp_path, "", ["firms.Antropic.gpus=5"])
+    assert "no such firm; did you mean 'Anthropic'?" in message
+
+
+def test_an_event_error_is_numbered_as_its_file_counts_events(tmp_path, capsys):
+    text = ('[[events]]\ntype = "policy_change"\nmonth = "2024-03"\nfirm = "Nobody"\n'
+            'policy = { counter_offer = "beat" }\n')
+    message = error(tmp_path, text)
+    assert "events[0].firm: no firm called 'Nobody'" in message
+    assert "events[1" not in message  # the flagship's own events come first when merged
+    assert main(["validate", str(tmp_path / "cf.toml")]) == 2
+    assert "events[0].firm" in capsys.readouterr().err
+    # an event of a base is named with its file, at its index there
+    base = tmp_path / "base.toml"
+    base.write_text(f'extends = "{FLAGSHIP}"\nname = "base"\n' + text.replace(
+        '"2024-03"', '"2024-04"') + text)
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "base.toml"\nname = "child"\n')
+    with pytest.raises(UserError) as info:
+        load_scenario(child)
+    assert f"events[0].firm (an event of {base})" in str(info.value)
