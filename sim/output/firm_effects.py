@@ -122,7 +122,7 @@ def firm_measures(run: RunFolder) -> pd.DataFrame:
     """
     labels = firm_labels(run)
     named = list(labels.named)
-    places = [*named, labels.rest]
+    places = labels.order(run.firms[col.FIRM].astype(str))  # the group only if it has firms
     market = run.market
     rows: list[tuple[str, str, str, float]] = []
     for tier in run.tiers:
@@ -313,8 +313,12 @@ def deal_team_differences(reference: Mapping[int, RunFolder], other: Mapping[int
                     keys.append(tuple(map(str, key)))
     lookup = {side: {s: t.set_index([*DEAL_KEY, col.DEAL_TEAM_TIER, "place"])["engineers"]
                      for s, (t, _) in per_seed.items()} for side, per_seed in sides.items()}
+    firsts = [next(iter(reference.values())), next(iter(other.values()))]
+    tier_rank = {t: k for k, t in enumerate(dict.fromkeys(t for r in firsts for t in r.tiers))}
+    place_rank = {p: k for k, p in enumerate(place_order(firsts))}
     rows = []
-    for key in sorted(keys, key=lambda k: (k[0], k[1], k[2])):
+    for key in sorted(keys, key=lambda k: (k[0], k[1], k[2], tier_rank.get(k[3], 99),
+                                           place_rank.get(k[4], len(place_rank)), k[4])):
         deal = key[:3]
         values: dict[str, np.ndarray] = {}
         outcome: dict[str, str] = {}
