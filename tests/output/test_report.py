@@ -660,4 +660,4 @@ def test_browser_displays_the_effects_and_firm_tables(deal_report, tmp_path):
         assert drawn[name]["traces"] >= 1, name
     classes = [t["cls"] for t in seen["tables"]]
     assert classes.count("key firms") == 2  # one per tier
-    assert "data" in classes  # the deal teams
+    assert "dataframe data" in classes  # the deal teams
