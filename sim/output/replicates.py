@@ -321,8 +321,8 @@ def _tidy(frames: Sequence[pd.DataFrame], labels: Sequence[str], text: Sequence[
     return combined
 
 
-def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
-                              ) -> list[Comparison]:
+def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str,
+                              plots: bool = True) -> list[Comparison]:
     """Compare replicate folders with the first (paired by seed) and write, as a set, into
     ``out_dir``:
 
@@ -334,7 +334,8 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
     - ``effects_over_time.csv``: the paired difference month by month
       (:mod:`sim.output.effects`);
     - ``compare_replicate_bands.png`` (each folder's key series, mean with a 95% band),
-      ``compare_firm_shares.png`` and the effect plots (:data:`EFFECT_PLOTS`).
+      ``compare_firm_shares.png`` and the effect plots (:data:`EFFECT_PLOTS`), unless
+      ``plots`` is false.
 
     Raises
     ------
@@ -365,7 +366,7 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
     dates = month_dates(first)
     places = place_order([next(iter(f.runs.values())) for f in opened])
     colours = place_colours(places)
-    plots = {
+    drawings = {
         COMPARE_BANDS: lambda: plot_market_bands(entries),
         FIRM_SHARES_PLOT: lambda: plot_firm_shares([(r.label, r.firms) for r in results],
                                                    opened[0].label, colours),
@@ -379,7 +380,7 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
         with atomic_files(out) as stage:
             for name, table in tables.items():
                 table.to_csv(stage / name, index=False, lineterminator="\n")
-            for name, draw in plots.items():
+            for name, draw in (drawings.items() if plots else ()):
                 save(draw(), stage / f"{name}.png")
     except UserError as err:
         raise UserError(f"--out {err}") from None
