@@ -5,6 +5,7 @@ replicate folders."""
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -205,3 +206,17 @@ def test_compare_prints_a_three_line_summary_first(deal_replicates, tmp_path, ca
     for name in ("firm_differences.csv", "deal_team_differences.csv",
                  "effects_over_time.csv", "compare_firm_shares.png"):
         assert str(tmp_path / "c" / name) in lines
+
+
+def test_a_damaged_deal_teams_table_is_refused_before_anything_is_written(deal_replicates,
+                                                                          tmp_path, capsys):
+    done, blocked = (shutil.copytree(f, tmp_path / f.name) for f in deal_replicates)
+    path = blocked / "rep-001" / "deal_teams.csv"
+    lines = path.read_text().splitlines()
+    lines[1] = ",".join([*lines[1].split(",")[:-1], "many"])
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "cmp"
+    assert cli.main(["compare", str(done), str(blocked), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: column engineers: expected" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".cmp*"))
