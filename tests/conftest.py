@@ -72,6 +72,8 @@ LONGEST_FIRST = (
     "tests/output/test_run.py",
     "tests/output/test_plots_firms.py",
     "tests/sweeps/test_resume.py",
+    "tests/output/test_firm_effects.py",
+    "tests/test_notebook.py",
 )
 """The test files that take longest (``pytest --durations``), run first. Under ``-n``, each
 worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
