@@ -236,9 +236,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """``talentwar compare``: print the difference table and write the plots."""
     from sim.output.compare import compare_runs, default_compare_dir, format_table
     from sim.output.replicates import (
-        COMPARE_BANDS,
-        compare_replicates,
-        format_differences,
+        compare_replicate_folders,
+        comparison_text,
         is_replicate_folder,
     )
 
@@ -248,17 +247,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if not all(replicated):
             raise UserError("compare: give only replicate folders (talentwar run --replicates "
                             "N) or only run folders, not both")
-        results = compare_replicates(args.run_dirs, out)
-        for label, diffs in results:
-            print(f"Key measures at the end of the horizon: {label} minus "
-                  f"{args.run_dirs[0]}, mean over {int(diffs['pairs'].max())} replicates "
-                  "paired by seed, 95% interval; (≈ 0): not distinguishable from zero")
-            print(format_differences(diffs))
-            print()
-        bands = Path(out) / f"{COMPARE_BANDS}.png"
-        if bands.is_file():
-            print(bands)
-        print(Path(out) / "differences.csv")
+        print(comparison_text(compare_replicate_folders(args.run_dirs, out), args.run_dirs[0],
+                              out))
         return 0
     table, pngs = compare_runs(args.run_dirs, out)
     print(f"Key measures at the end of the horizon (Δ = run minus {table.columns[0]}):")

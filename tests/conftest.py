@@ -72,6 +72,8 @@ LONGEST_FIRST = (
     "tests/output/test_run.py",
     "tests/output/test_plots_firms.py",
     "tests/sweeps/test_resume.py",
+    "tests/output/test_firm_effects.py",
+    "tests/test_notebook.py",
 )
 """The test files that take longest (``pytest --durations``), run first. Under ``-n``, each
 worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
@@ -172,6 +174,32 @@ def two_tier_replicates(tmp_path_factory):
                               progress=False)
 
     return make("base"), make("again"), make("cf", "compute.threshold=30000")
+
+
+FORCED_DEAL = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",
+               "price": 500e6, "review": True, "form": "acquisition"}
+"""Alpha acquires the start-up Gamma in month 2 of :func:`small_market`, under review."""
+
+
+@pytest.fixture(scope="session")
+def deal_replicates(tmp_path_factory):
+    """Two replicate folders of :func:`small_market` (3,000 engineers, 6 months, 3
+    replicates on the same seeds) with Alpha's acquisition of Gamma in month 2: done (no
+    antitrust review), and blocked (a review that blocks any deal giving a buyer more than
+    10% of the top tier). Shared by the firm-level comparison tests."""
+    from sim.sweeps.replicates import run_replicates
+
+    root = tmp_path_factory.mktemp("deal-reps")
+    out = []
+    for name, antitrust in (("done", {"enabled": False}),
+                            ("blocked", {"enabled": True, "rule": "top_share",
+                                         "threshold": 10.0})):
+        scenario = scenario_of(small_market(
+            name=f"deal_{name}", months=6, market={"engineers": 3_000},
+            events=[FORCED_DEAL], firms={"Gamma": {"cash": 50e6}}, antitrust=antitrust))
+        out.append(run_replicates(scenario, 3, out=root / name, engineers="none",
+                                  progress=False))
+    return tuple(out)
 
 
 @pytest.fixture

@@ -60,6 +60,10 @@ SWEEP_FILES = ("sweep.json", "runs.csv", "measures.csv", "status.json", "report.
 COMPARISONS = ("results/tutorial/cf/compare/differences.csv",
                "results/tutorial/cf/compare_gpu/differences.csv")
 COMPARE_REPORT = "results/tutorial/cf/report.html"
+FIRM_FILES = ("firm_differences.csv", "firm_measures.csv", "deal_team_differences.csv",
+              "effects_over_time.csv", "compare_firm_shares.png", "compare_effects_market.png",
+              "compare_effects_top_share.png", "compare_effects_percent.png")
+"""What the tutorial says the comparison of replicate folders writes beside differences.csv."""
 
 
 @dataclass
@@ -210,7 +214,17 @@ def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
     for name in SWEEP_FILES:
         written(f"{SWEEP}/{name}")
     assert list((tmp_path / SWEEP).glob("*.png")), "no plots in the sweep folder"
-    written(COMPARE_REPORT)
+    report = written(COMPARE_REPORT).read_text(encoding="utf-8")
+    assert '<section class="summary"><h2>In three lines</h2>' in report
+    for name in FIRM_FILES:
+        written(f"results/tutorial/cf/compare/{name}")
+    # "for each deal, done or blocked: where the target's engineers work at the end"
+    teams = pd.read_csv(tmp_path / "results/tutorial/cf/compare/deal_team_differences.csv")
+    raw = pd.concat(pd.read_csv(tmp_path / f"{REPLICATES[0]}/{rep}/deal_teams.csv")
+                    for rep in ("rep-000", "rep-001", "rep-002"))
+    assert set(teams["target"]) == set(raw["target"])
+    firms = pd.read_csv(tmp_path / "results/tutorial/cf/compare/firm_differences.csv")
+    assert {"Meta", "OpenAI", "generated firms", "unemployment"} <= set(firms["firm"])
     antitrust, _ = (pd.read_csv(written(path)) for path in COMPARISONS)
     # "the `deals blocked` row is 0 in every pair: screened on real scales, ... none of the
     # dated deals is blocked"

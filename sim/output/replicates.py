@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib
 
@@ -31,13 +31,35 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError
 from sim.files import atomic_files
 from sim.output.compare import key_measures, label_runs
+from sim.output.effects import (
+    EFFECT_PLOTS,
+    EFFECTS,
+    FINAL_MONTH,
+    effect_series,
+    multiple_comparison_note,
+    place_colours,
+    plot_market_effects,
+    plot_percent_effects,
+    plot_top_share_effects,
+    summary_lines,
+)
+from sim.output.firm_effects import (
+    DEAL_TEAM_DIFFERENCES,
+    FIRM_DIFFERENCES,
+    FIRM_SHARES_PLOT,
+    FIRM_VALUE_COLUMNS,
+    FIRM_VALUES,
+    deal_team_differences,
+    paired_firm_differences,
+    place_order,
+    plot_firm_shares,
+)
 from sim.output.numbers import format_row, measure_kind
 from sim.output.plots import (
     PLOTS_STAGE,
@@ -63,41 +85,21 @@ from sim.output.rundir import (
     csv_cell,
     remove_leftovers,
 )
+from sim.output.stats import LEVEL, fdr_verdicts, mean_interval, paired_row
 
 SUMMARY = "summary.csv"
 DIFFERENCES = "differences.csv"
 KIND = "replicates"
 """``manifest.json``'s ``kind`` in a replicate folder."""
-LEVEL = 0.95
 SUMMARY_COLUMNS = ["month", "measure", "replicates", "mean", "std", "ci_low", "ci_high"]
 DIFFERENCE_COLUMNS = ["measure", "reference_mean", "other_mean", "mean_difference", "low",
-                      "high", "distinguishable", "pairs"]
+                      "high", "percent_difference", "p_value", "distinguishable",
+                      "distinguishable_fdr", "pairs"]
 
 
 def replicate_name(index: int) -> str:
     """The folder of replicate ``index``: ``rep-000``."""
     return f"rep-{index:03d}"
-
-
-def mean_interval(values: Sequence[float] | np.ndarray, level: float = LEVEL
-                  ) -> tuple[float, float, float, float]:
-    """``(mean, standard deviation, low, high)`` of ``values``: the Student t interval of
-    the mean, ``mean ± t_{(1+level)/2, n-1} s / sqrt(n)`` (NaN values dropped).
-
-    With fewer than two values the deviation and the interval are NaN; with zero spread
-    the interval is the mean itself.
-    """
-    x = np.asarray(values, dtype=float)
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return math.nan, math.nan, math.nan, math.nan
-    mean = float(x.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf((1 + level) / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, sd, mean - half, mean + half
 
 
 def summary_table(markets: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -193,31 +195,49 @@ def paired_differences(reference: ReplicateFolder, other: ReplicateFolder,
     for name in names:
         a = np.array([m.get(name, math.nan) for m in ref])
         b = np.array([m.get(name, math.nan) for m in oth])
-        diff = b - a
-        mean, _, low, high = mean_interval(diff, level)
-        if not math.isnan(mean) and np.nanstd(diff) == 0:
-            low = high = mean  # identical differences: no spread
-        known = not (math.isnan(low) or math.isnan(high))
-        distinguishable = bool(known and (low > 0 or high < 0))
-        pairs = int(np.sum(~np.isnan(diff)))
-        rows.append([name, float(np.nanmean(a)) if np.any(~np.isnan(a)) else math.nan,
-                     float(np.nanmean(b)) if np.any(~np.isnan(b)) else math.nan,
-                     mean, low, high, distinguishable, pairs])
-    table = pd.DataFrame(rows, columns=DIFFERENCE_COLUMNS).set_index("measure")
-    return table
+        rows.append({"measure": name, **paired_row(a, b, level)})
+    return with_fdr(pd.DataFrame(rows, columns=[c for c in DIFFERENCE_COLUMNS
+                                                if c != "distinguishable_fdr"]),
+                    level).set_index("measure")
+
+
+def with_fdr(table: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+    """``table`` (rows of :func:`sim.output.stats.paired_row`) with ``distinguishable_fdr``
+    after ``distinguishable``: the Benjamini–Hochberg verdict over all the table's rows
+    (:func:`sim.output.stats.fdr_verdicts`)."""
+    out = table.copy()
+    verdict = fdr_verdicts(out["p_value"].to_numpy(dtype=float),
+                           out["distinguishable"].to_numpy(dtype=bool), level)
+    out.insert(int(cast(int, out.columns.get_loc("distinguishable"))) + 1,
+               "distinguishable_fdr", verdict)
+    return out
+
+
+def verdict(row: pd.Series) -> str:
+    """A measure's verdict in words: ``differs`` (its interval excludes 0, also with the
+    false discovery rate controlled), ``differs (not after BH)`` (its own interval excludes
+    0, Benjamini–Hochberg over the table does not confirm it) or ``(≈ 0)``."""
+    if not row["distinguishable"]:
+        return "(≈ 0)"
+    return "differs" if row.get("distinguishable_fdr", True) else "differs (not after BH)"
 
 
 def format_differences(table: pd.DataFrame) -> str:
     """The paired differences as aligned text, each row formatted by the kind of its
-    measure (:mod:`sim.output.numbers`); measures not distinguishable from zero are marked
-    ``(≈ 0)``."""
-    rows = [["measure", "reference", "other", "Δ mean", "95% interval", ""]]
+    measure (:mod:`sim.output.numbers`): means, Δ, its 95% interval, Δ in % of the
+    reference and the verdict (:func:`verdict`); measures not distinguishable from zero
+    are marked ``(≈ 0)``."""
+    def pct(v: float) -> str:
+        return "n/a" if math.isnan(v) else f"{v:+.1f}%"
+
+    rows = [["measure", "reference", "other", "Δ mean", "95% interval", "Δ % of ref",
+             "verdict"]]
     for name, r in table.iterrows():
-        mark = "" if r["distinguishable"] else "(≈ 0)"
         ref, other, diff, low, high = format_row(
             [r["reference_mean"], r["other_mean"], r["mean_difference"], r["low"], r["high"]],
             measure_kind(str(name)), [False, False, True, False, False])
-        rows.append([str(name), ref, other, diff, f"[{low}, {high}]", mark])
+        rows.append([str(name), ref, other, diff, f"[{low}, {high}]",
+                     pct(float(r.get("percent_difference", math.nan))), verdict(r)])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for k, row in enumerate(rows):
@@ -229,12 +249,34 @@ def format_differences(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def compare_replicates(folders: Sequence[Path | str], out_dir: Path | str
-                       ) -> list[tuple[str, pd.DataFrame]]:
-    """Compare replicate folders with the first (paired by seed): write
-    ``differences.csv`` into ``out_dir`` (one block of rows per compared folder, with a
-    ``run`` column) and ``compare_replicate_bands.png`` (each folder's key market series,
-    mean with a 95% band), as a set, and return ``[(label, table), ...]``."""
+@dataclass
+class Comparison:
+    """One replicate folder compared with the reference, paired by seed."""
+
+    label: str
+    """The compared folder's label."""
+    market: pd.DataFrame
+    """The key measures' paired differences (:func:`paired_differences`)."""
+    firms: pd.DataFrame
+    """Each firm's, tier's and measure's paired difference
+    (:func:`sim.output.firm_effects.paired_firm_differences`)."""
+    firm_values: pd.DataFrame
+    """Every paired replicate's firm-level values."""
+    deal_teams: pd.DataFrame
+    """Where deals' teams work at the end, paired
+    (:func:`sim.output.firm_effects.deal_team_differences`)."""
+    effects: pd.DataFrame
+    """The paired difference over time (:func:`sim.output.effects.effect_series`)."""
+
+    @property
+    def summary(self) -> list[str]:
+        """Three lines: what changed distinguishably, what did not
+        (:func:`sim.output.effects.summary_lines`)."""
+        return summary_lines(self.market, self.firms)
+
+
+def open_folders(folders: Sequence[Path | str]) -> list[ReplicateFolder]:
+    """Open replicate folders to compare and give them unique labels."""
     if len(folders) < 2:
         raise UserError(f"compare needs at least 2 folders, got {len(folders)}")
     opened = [ReplicateFolder.open(f) for f in folders]
@@ -243,27 +285,140 @@ def compare_replicates(folders: Sequence[Path | str], out_dir: Path | str
     for i, f in enumerate(opened):
         if labels.count(f.label) > 1:
             f.label = f"{f.label} #{i + 1}"
-    results = [(f.label, paired_differences(opened[0], f)) for f in opened[1:]]
-    frames = []
-    for label, table in results:
-        frame = table.reset_index()
-        frame.insert(0, "run", label)
-        frames.append(frame)
+    return opened
+
+
+def compare_folders(reference: ReplicateFolder, other: ReplicateFolder) -> Comparison:
+    """Every paired comparison of ``other`` with ``reference``: key measures, firms, deal
+    teams, effects over time."""
+    market = paired_differences(reference, other)
+    seeds = [s for s in reference.runs if s in other.runs]
+    ref = {s: reference.runs[s] for s in seeds}
+    oth = {s: other.runs[s] for s in seeds}
+    firms, values = paired_firm_differences(ref, oth)
+    values = values.assign(folder=values["side"].map({"reference": reference.label,
+                                                      "other": other.label}))
+    return Comparison(other.label, market, firms,
+                      values[FIRM_VALUE_COLUMNS], deal_team_differences(ref, oth),
+                      effect_series(ref, oth))
+
+
+def _tidy(frames: Sequence[pd.DataFrame], labels: Sequence[str], text: Sequence[str],
+          index: bool = False) -> pd.DataFrame:
+    """Tables of several comparisons as one, with a ``run`` column first; text columns
+    made safe for spreadsheets (:func:`csv_cell`)."""
+    parts = []
+    for frame, label in zip(frames, labels, strict=True):
+        part = frame.reset_index() if index else frame.copy()
+        if "run" not in part.columns:
+            part.insert(0, "run", label)
+        parts.append(part)
+    combined = pd.concat(parts, ignore_index=True)
+    for column in text:
+        if column in combined.columns:
+            combined[column] = combined[column].map(lambda v: csv_cell(str(v)))
+    return combined
+
+
+def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str,
+                              plots: bool = True) -> list[Comparison]:
+    """Compare replicate folders with the first (paired by seed) and write, as a set, into
+    ``out_dir``:
+
+    - ``differences.csv``: the key measures (one block of rows per compared folder, with a
+      ``run`` column);
+    - ``firm_differences.csv``, ``firm_measures.csv``: by firm and tier
+      (:mod:`sim.output.firm_effects`), and every paired replicate's values;
+    - ``deal_team_differences.csv``: where each deal's team works at the end;
+    - ``effects_over_time.csv``: the paired difference month by month
+      (:mod:`sim.output.effects`);
+    - ``compare_replicate_bands.png`` (each folder's key series, mean with a 95% band),
+      ``compare_firm_shares.png`` and the effect plots (:data:`EFFECT_PLOTS`), unless
+      ``plots`` is false.
+
+    Raises
+    ------
+    UserError
+        Fewer than two folders, a folder that is not a replicate folder or is damaged, or
+        folders sharing fewer than two seeds; nothing is written then.
+    """
+    opened = open_folders(folders)
+    results = [compare_folders(opened[0], f) for f in opened[1:]]
+    labels = [r.label for r in results]
     out = Path(out_dir)
     for path in remove_leftovers(out.parent):
         print(f"talentwar: removed {path}, left by an interrupted command",
               file=sys.stderr)
-    combined = pd.concat(frames, ignore_index=True)
-    for column in ("run", "measure"):
-        combined[column] = combined[column].map(lambda v: csv_cell(str(v)))
+    names = ("run", "measure", "firm", "tier", "folder", col.DEAL_BUYER, col.DEAL_TARGET,
+             col.DEAL_TEAM_FIRM_AT_END)
+    tables = {
+        DIFFERENCES: _tidy([r.market for r in results], labels, names, index=True),
+        FIRM_DIFFERENCES: _tidy([r.firms for r in results], labels, names),
+        FIRM_VALUES: _tidy([r.firm_values for r in results], labels, names),
+        DEAL_TEAM_DIFFERENCES: _tidy([r.deal_teams for r in results], labels, names),
+        EFFECTS: _tidy([r.effects for r in results], labels, names),
+    }
+    tables[FIRM_VALUES] = tables[FIRM_VALUES].drop(columns="run").drop_duplicates(
+        subset=["folder", "seed", "firm", "tier", "measure"])
     entries = [_entry(f, read_summary(f.dir)) for f in opened]
+    first = next(iter(opened[0].runs.values()))
+    dates = month_dates(first)
+    places = place_order([next(iter(f.runs.values())) for f in opened])
+    colours = place_colours(places)
+    drawings = {
+        COMPARE_BANDS: lambda: plot_market_bands(entries),
+        FIRM_SHARES_PLOT: lambda: plot_firm_shares([(r.label, r.firms) for r in results],
+                                                   opened[0].label, colours),
+        EFFECT_PLOTS[0]: lambda: plot_market_effects([(r.label, r.effects) for r in results],
+                                                     dates),
+        EFFECT_PLOTS[1]: lambda: plot_top_share_effects(
+            [(r.label, r.effects) for r in results], dates, first.tiers[0], colours),
+        EFFECT_PLOTS[2]: lambda: plot_percent_effects([(r.label, r.market) for r in results]),
+    }
     try:
         with atomic_files(out) as stage:
-            combined.to_csv(stage / DIFFERENCES, index=False, lineterminator="\n")
-            save(plot_market_bands(entries), stage / f"{COMPARE_BANDS}.png")
+            for name, table in tables.items():
+                table.to_csv(stage / name, index=False, lineterminator="\n")
+            for name, draw in (drawings.items() if plots else ()):
+                save(draw(), stage / f"{name}.png")
     except UserError as err:
         raise UserError(f"--out {err}") from None
     return results
+
+
+def compare_replicates(folders: Sequence[Path | str], out_dir: Path | str
+                       ) -> list[tuple[str, pd.DataFrame]]:
+    """:func:`compare_replicate_folders`, returning ``[(label, key-measure table), ...]``."""
+    return [(r.label, r.market) for r in compare_replicate_folders(folders, out_dir)]
+
+
+def comparison_text(results: Sequence[Comparison], reference: str | Path,
+                    out_dir: Path | str) -> str:
+    """What ``talentwar compare`` prints for replicate folders: for each compared folder,
+    the three-line summary, the key-measure table (:func:`format_differences`) and the
+    note on testing many measures at once; then the files written."""
+    blocks = []
+    for r in results:
+        pairs = int(r.market["pairs"].max()) if len(r.market) else 0
+        blocks += [f"{r.label} minus {reference}, {pairs} replicates paired by seed:",
+                   *(f"  {line}" for line in r.summary), "",
+                   f"Key measures at the end of the horizon: {r.label} minus {reference}, "
+                   f"mean over {pairs} replicates paired by seed, 95% interval; (≈ 0): not "
+                   "distinguishable from zero",
+                   format_differences(r.market),
+                   multiple_comparison_note(int((r.market.index != FINAL_MONTH).sum())),
+                   ""]
+    out = Path(out_dir)
+    written = [*(out / f"{name}.png" for name in (COMPARE_BANDS, FIRM_SHARES_PLOT,
+                                                  *EFFECT_PLOTS)),
+               *(out / name for name in COMPARE_FILES)]
+    blocks += [str(p) for p in written if p.is_file()]
+    return "\n".join(blocks)
+
+
+COMPARE_FILES = (DIFFERENCES, "firm_differences.csv", "firm_measures.csv",
+                 "deal_team_differences.csv", "effects_over_time.csv")
+"""The tables a comparison of replicate folders writes."""
 
 
 # --------------------------------------------------------------------------- plots

@@ -47,6 +47,17 @@ from sim.output.compare import (
     load_runs,
     write_comparison,
 )
+from sim.output.effect_charts import effect_charts, firm_share_chart, firm_table, percent_chart
+from sim.output.effects import (
+    EFFECT_PLOTS,
+    FINAL_MONTH,
+    multiple_comparison_note,
+    place_colours,
+    plot_market_effects,
+    plot_percent_effects,
+    plot_top_share_effects,
+)
+from sim.output.firm_effects import FIRM_SHARES_PLOT, place_order, plot_firm_shares
 from sim.output.interactive import (
     Chart,
     band_charts,
@@ -64,9 +75,11 @@ from sim.output.plots import RUN_PLOTS, check_plottable, save
 from sim.output.replicates import (
     SUMMARY,
     SUMMARY_COLUMNS,
+    Comparison,
     ReplicateFolder,
+    compare_folders,
     is_replicate_folder,
-    paired_differences,
+    open_folders,
 )
 from sim.output.rundir import RunFolder
 from sim.output.scenario_diff import scenario_differences
@@ -115,6 +128,11 @@ table.changes td { text-align: left; min-width: 6rem; max-width: 22rem;
 table.changes td.key { font-family: ui-monospace, monospace; font-size: 0.85rem;
      overflow-wrap: normal; }
 tr.same td { color: #8a94a6; }
+.summary { background: #eef6ff; border: 2px solid #0b3c5d; border-left-width: 8px;
+           padding: 0.4rem 1.2rem; margin: 1rem 0; }
+.summary h2 { border: 0; margin-top: 0.4rem; }
+.summary li { margin: 0.2rem 0; overflow-wrap: anywhere; }
+td.differs { background: #eef6ff; }
 figure { margin: 1.2rem 0; background: #fff; border: 1px solid #d8dde6; padding: 0.6rem; }
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 figcaption { font-size: 0.9rem; color: #4a5568; margin-top: 0.4rem; }
@@ -635,7 +653,17 @@ def replicate_report(path: Path) -> str:
 
 def differences_html(table: pd.DataFrame) -> str:
     """Paired differences as a table; rows whose interval holds zero are greyed and
-    marked ``≈ 0``."""
+    marked ``≈ 0``. Numbers are formatted by the kind of their measure (one precision a
+    row); Δ is also given in % of the reference, and beside the per-measure verdict the
+    verdict with the false discovery rate controlled (Benjamini–Hochberg)."""
+    def pct(v: Any) -> str:
+        return "n/a" if v is None or math.isnan(float(v)) else f"{float(v):+.1f}%"
+
+    def bh(r: pd.Series) -> str:
+        if "distinguishable_fdr" not in r:
+            return "n/a"
+        return "differs" if r["distinguishable_fdr"] else "≈ 0"
+
     def row(name: object, r: pd.Series) -> str:  # one precision a row, by kind
         ref, other, diff, low, high = format_row(
             [r["reference_mean"], r["other_mean"], r["mean_difference"], r["low"], r["high"]],
@@ -643,24 +671,138 @@ def differences_html(table: pd.DataFrame) -> str:
         verdict = "differs" if r["distinguishable"] else "≈ 0 (not distinguishable)"
         return (f'<tr class="{"" if r["distinguishable"] else "same"}"><td>{esc(name)}</td>'
                 f"<td>{ref}</td><td>{other}</td><td>{diff}</td><td>[{low}, {high}]</td>"
-                f"<td>{verdict}</td><td>{int(r['pairs'])}</td></tr>")
+                f"<td>{pct(r.get('percent_difference'))}</td><td>{verdict}</td>"
+                f"<td>{bh(r)}</td><td>{int(r['pairs'])}</td></tr>")
 
     rows = "".join(row(name, r) for name, r in table.iterrows())
     return table_box(
         '<table class="key"><thead><tr><th>measure</th><th>reference mean</th>'
-        "<th>other mean</th><th>Δ mean</th><th>95% interval of Δ</th><th>verdict</th>"
+        "<th>other mean</th><th>Δ mean</th><th>95% interval of Δ</th><th>Δ % of reference"
+        "</th><th>verdict</th><th>verdict, BH (false discovery rate 5%)</th>"
         f"<th>pairs</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def summary_html(comparisons: Sequence[Comparison], reference: str) -> str:
+    """The three-line summary of each comparison, in a box at the top of the page."""
+    items = "".join(
+        f"<li><b>{esc(c.label)} minus {esc(reference)}</b><ul>"
+        + "".join(f"<li>{esc(line)}</li>" for line in c.summary) + "</ul></li>"
+        for c in comparisons)
+    return (f'<section class="summary"><h2>In three lines</h2><ul>{items}</ul>'
+            '<p class="note">Changed: the 95% paired interval excludes 0 and the verdict '
+            "holds with the false discovery rate controlled (Benjamini–Hochberg, 5%) over "
+            "the table's measures.</p></section>")
+
+
+def firm_tables_html(firms: pd.DataFrame) -> str:
+    """Per tier, a table of places (rows) by firm measures (columns), each cell the paired
+    difference ``Δ [95% interval]``; a cell whose interval excludes 0 is bold, and marked
+    ``*`` when the verdict holds with the false discovery rate controlled."""
+    parts = []
+    for tier in dict.fromkeys(firms["tier"]):
+        cells = firm_table(firms, tier)
+        marks = cells.attrs["marks"]
+        head = "".join(f"<th>{esc(c)}</th>" for c in ["firm", *cells.columns])
+        body = "".join(
+            f"<tr><td>{esc(place)}</td>" + "".join(
+                (f'<td class="differs"><b>{esc(v)}{" *" if m == "differs-bh" else ""}</b></td>'
+                 if m else f"<td>{esc(v)}</td>")
+                for v, m in zip(row, marks.loc[place], strict=True)) + "</tr>"
+            for place, row in cells.iterrows())
+        parts.append(f"<h3>{esc(tier)}</h3>" + table_box(
+            f'<table class="key firms"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
+            "</table>"))
+    return "\n".join(parts)
+
+
+def deal_teams_html(teams: pd.DataFrame) -> str:
+    """Where each deal's team works at the end, in both folders (deals tried in at least
+    two paired seeds, places with at least one engineer on either side)."""
+    shown = teams[(teams["pairs"] >= 2)
+                  & ((teams["reference_mean"] > 0) | (teams["other_mean"] > 0))]
+    if shown.empty:
+        return ('<p class="note">No deal was tried in both folders in two or more paired '
+                "seeds.</p>")
+    table = shown.rename(columns={"reference_outcome": "outcome, reference",
+                                  "other_outcome": "outcome, other",
+                                  "firm_at_end": "works at the end at",
+                                  "reference_mean": "engineers, reference",
+                                  "other_mean": "engineers, other",
+                                  "mean_difference": "Δ", "low": "95% low",
+                                  "high": "95% high"})
+    return data_table_html(table)
+
+
+def effects_sections(folders: Sequence[ReplicateFolder], comparisons: Sequence[Comparison]
+                     ) -> list[str]:
+    """The report's sections on effects: over time, in % of the reference, by firm, and
+    where deals' teams end; then the comparison's PNG plots, closed, for printing."""
+    reference = folders[0]
+    first = _first_run(reference)
+    places = place_order([_first_run(f) for f in folders])
+    colours = place_colours(places)
+    timed = [(c.label, c.effects) for c in comparisons]
+    sections = [
+        "<h2>Effects over time: the paired difference and its band</h2>",
+        '<p class="note">Each scenario\'s level with its own band across seeds (the charts '
+        "further down) can overlap while the difference is clearly not 0: the seeds' common "
+        "noise cancels in the difference. These charts draw the difference itself, other − "
+        "reference, month by month: the mean over seeds with its 95% paired t interval. Where "
+        "the band leaves the dotted line, the effect is distinguishable from 0 in that "
+        "month.</p>",
+        charts_html(effect_charts(timed, _dates(reference), colours)),
+        "<h2>Effects in % of the reference</h2>",
+        charts_html([percent_chart([(c.label, c.market) for c in comparisons])]),
+        "<h2>By firm: paired differences at the end</h2>",
+        '<p class="note">For each named firm, the generated firms together and the '
+        "unemployed, per tier: headcount at the end, share of all engineers of the tier (%), "
+        "median pay in the final month, hires and quits over the run, and moves from and to "
+        "other named firms over the run (job-to-job and by deals). Each cell: the mean over "
+        "paired seeds of other − reference, [its 95% interval]; <b>bold</b>: the interval "
+        "excludes 0; *: also with the false discovery rate controlled over the firm table "
+        "(Benjamini–Hochberg, 5%). Every value is in firm_differences.csv; every replicate's "
+        "in firm_measures.csv.</p>",
+    ]
+    share = firm_share_chart([(c.label, c.firms) for c in comparisons], colours)
+    if share is not None:
+        sections.append(charts_html([share]))
+    for c in comparisons:
+        if len(comparisons) > 1:
+            sections.append(f"<h3>{esc(c.label)} minus {esc(reference.label)}</h3>")
+        sections.append(f'<p class="note">{esc(multiple_comparison_note(len(c.firms)))}</p>'
+                        + firm_tables_html(c.firms))
+    sections.append("<h2>Deals: where each target's engineers work at the end</h2>")
+    sections.append('<p class="note">For each deal tried (by date, buyer and target), done '
+                    "or blocked: the engineers of the target's team at the attempt, by where "
+                    "they work when the run ends (deal_teams.csv of each replicate), mean "
+                    "over the paired seeds in which both folders tried it. All rows: "
+                    "deal_team_differences.csv.</p>")
+    for c in comparisons:
+        if len(comparisons) > 1:
+            sections.append(f"<h3>{esc(c.label)} minus {esc(reference.label)}</h3>")
+        sections.append(deal_teams_html(c.deal_teams))
+    with tempfile.TemporaryDirectory() as tmp:
+        stage = Path(tmp)
+        figures = [
+            save(plot_firm_shares([(c.label, c.firms) for c in comparisons], reference.label,
+                                  colours), stage / f"{FIRM_SHARES_PLOT}.png"),
+            save(plot_market_effects(timed, _dates(reference)),
+                 stage / f"{EFFECT_PLOTS[0]}.png"),
+            save(plot_top_share_effects(timed, _dates(reference), first.tiers[0], colours),
+                 stage / f"{EFFECT_PLOTS[1]}.png"),
+            save(plot_percent_effects([(c.label, c.market) for c in comparisons]),
+                 stage / f"{EFFECT_PLOTS[2]}.png")]
+        static = "\n".join(figure_html(p) for p in figures)
+    sections.append('<details class="static"><summary>Static figures of the effects (PNG, '
+                    f"as printed)</summary>{static}</details>")
+    return sections
 
 
 def replicate_compare_report(paths: Sequence[Path]) -> str:
     """The HTML report comparing replicate folders with the first, paired by seed."""
-    folders = [ReplicateFolder.open(p) for p in paths]
-    labels = [f.label for f in folders]
-    for i, f in enumerate(folders):
-        if labels.count(f.label) > 1:
-            f.label = f"{f.label} #{i + 1}"
+    folders = open_folders(paths)
     summaries = [_summary(f) for f in folders]
-    paired = [(f.label, paired_differences(folders[0], f)) for f in folders[1:]]
+    comparisons = [compare_folders(folders[0], f) for f in folders[1:]]
     tiers: list[str] = []
     for f in folders:
         tiers.extend(t for t in _first_run(f).tiers if t not in tiers)
@@ -675,14 +817,18 @@ def replicate_compare_report(paths: Sequence[Path]) -> str:
         changes_html([f.label for f in folders],
                      [_with_seed(f.manifest) for f in folders]),
     ]
-    for label, table in paired:
+    for c in comparisons:
+        table = c.market
+        tested = int((table.index != FINAL_MONTH).sum())
         sections += [
-            f"<h2>Paired differences: {esc(label)} minus {esc(folders[0].label)}</h2>",
+            f"<h2>Paired differences: {esc(c.label)} minus {esc(folders[0].label)}</h2>",
             f'<p class="note">Key measures at the end of the horizon: the mean over '
             f"{int(table['pairs'].max()) if len(table) else 0} replicates paired by seed "
             "(common random numbers) of the difference, with its 95% paired t interval. "
             "Greyed rows, ≈ 0: the interval holds zero, so the runs do not tell the two "
-            "scenarios apart on that measure.</p>", differences_html(table)]
+            "scenarios apart on that measure.</p>", differences_html(table),
+            f'<p class="note">{esc(multiple_comparison_note(tested))}</p>']
+    sections += effects_sections(folders, comparisons)
     sections += [
         "<h2>Charts: every folder's mean and 95% interval</h2>",
         charts_html(band_charts([(f.label, s, _dates(f))
@@ -692,7 +838,8 @@ def replicate_compare_report(paths: Sequence[Path]) -> str:
     return page("talentwar report: comparison of " + ", ".join(f.label for f in folders),
                 f"{len(folders)} replicate folders compared with the first, "
                 f"{folders[0].label}.", sections,
-                alert=warnings_html(warnings, "replicates"), scripts=page_script())
+                alert=summary_html(comparisons, folders[0].label)
+                + warnings_html(warnings, "replicates"), scripts=page_script())
 
 
 # --------------------------------------------------------------------------- writing

@@ -59,7 +59,9 @@ DEAL_REASON = "reason"
 
 KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, DEAL_TEAMS,
                          *ENGINEER_FILES.values(),
-                         "differences.csv", "report.html"})
+                         "differences.csv", "report.html", "firm_differences.csv",
+                         "firm_measures.csv", "deal_team_differences.csv",
+                         "effects_over_time.csv"})
 """Files the output layer writes (with any ``*.png``): a leftover holding anything else is
 not ours and is kept."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -341,6 +343,13 @@ TABLES: dict[str, TableFormat] = {
                                        col.DEAL_FORM, col.DEAL_ORIGIN, DEAL_REASON}),
                        free=frozenset({DEAL_REASON}), dates=frozenset({col.DATE}),
                        flags=frozenset({col.DEAL_BLOCKED}), optional=True),
+    DEAL_TEAMS: TableFormat(required=col.DEAL_TEAM_COLUMNS,
+                            text=frozenset({col.DATE, col.DEAL_BUYER, col.DEAL_TARGET,
+                                            col.DEAL_FORM, col.DEAL_TEAM_TIER,
+                                            col.DEAL_TEAM_FIRM_AT_END}),
+                            dates=frozenset({col.DATE}), flags=frozenset({col.DEAL_BLOCKED}),
+                            counts=frozenset({col.DEAL_TEAM_DEAL, col.DEAL_TEAM_ENGINEERS}),
+                            optional=True),
     ENGINEERS_CSV: TableFormat(text=frozenset({ENGINEER_TIER, ENGINEER_FIRM}),
                                may_be_empty=frozenset({ENGINEER_FIRM}),
                                counts=frozenset(), optional=True),
@@ -591,6 +600,12 @@ class RunFolder:
         return read_table(self.dir, DEALS)
 
     @cached_property
+    def deal_teams(self) -> pd.DataFrame:
+        """``deal_teams.csv``: where each deal attempt's team works at the end, by tier and
+        firm (empty if the run recorded none, or was written before the table existed)."""
+        return read_table(self.dir, DEAL_TEAMS)
+
+    @cached_property
     def engineers(self) -> pd.DataFrame:
         """The final engineer table, from the file of :data:`ENGINEER_FILES` the run wrote
         (empty if it wrote none)."""
@@ -634,6 +649,6 @@ class RunFolder:
 
 
 _PROPERTY = {MARKET: "market", FIRMS: "firms", FLOWS: "flows", DEALS: "deals",
-             ENGINEERS_CSV: "engineers"}
+             DEAL_TEAMS: "deal_teams", ENGINEERS_CSV: "engineers"}
 """The :class:`RunFolder` property of each table."""
 

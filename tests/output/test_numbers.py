@@ -35,7 +35,9 @@ def test_the_kind_of_a_measure_is_read_from_its_name(name, kind):
 
 
 def _table(rows: dict[str, list[float]]) -> pd.DataFrame:
-    return pd.DataFrame([[name, *values, True, 3] for name, values in rows.items()],
+    # name, reference, other, Δ, low, high; then % of reference, p, verdicts and pairs
+    return pd.DataFrame([[name, *values, math.nan, math.nan, True, True, 3]
+                         for name, values in rows.items()],
                         columns=DIFFERENCE_COLUMNS).set_index("measure")
 
 

@@ -112,7 +112,12 @@ def test_compare_prints_the_plot_it_wrote_and_no_other(folders, tmp_path):
     outcome = run_cli(["compare", folders[0], folders[1], "--out", out], tmp_path)
     assert outcome.status == 0, outcome.err
     printed = [line for line in outcome.out.splitlines() if line.endswith((".png", ".csv"))]
-    assert printed == [str(out / f"{COMPARE_BANDS}.png"), str(out / "differences.csv")]
+    written = [f"{COMPARE_BANDS}.png", "compare_firm_shares.png",
+               "compare_effects_market.png", "compare_effects_top_share.png",
+               "compare_effects_percent.png", "differences.csv", "firm_differences.csv",
+               "firm_measures.csv", "deal_team_differences.csv", "effects_over_time.csv"]
+    assert printed == [str(out / name) for name in written]
+    assert all((out / name).is_file() for name in written)
 
 
 def test_bands_of_shares_stay_within_0_and_100_percent(folders):

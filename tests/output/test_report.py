@@ -576,7 +576,9 @@ def test_replicate_comparison_marks_what_is_indistinguishable(replicate_folders,
     assert verdicts["top tier at firms above GPU threshold (%)"][0] == ""
     assert verdicts["final month"][0] == "same"
     assert '<td class="key">compute.<wbr>threshold</td><td>10000</td><td>30000</td>' in text
-    assert chart_names(text)[0] == "band_unemployment_rate"
+    # The paired differences over time come before each folder's levels with their bands.
+    names = chart_names(text)
+    assert names[0] == "effect_0" and "band_unemployment_rate" in names
 
 
 def test_report_refuses_runs_mixed_with_replicates(replicate_folders, runs, tmp_path):
@@ -592,7 +594,9 @@ def test_browser_displays_replicate_reports(replicate_folders, tmp_path):
         seen = render(path, tmp_path)
         assert [c["name"] for c in seen["charts"]] == chart_names(path.read_text())
         for chart in seen["charts"]:
-            assert chart["svgs"] >= 2 and chart["traces"] >= 2, chart  # band and mean
+            # a band and its line; the effects in % and the firm shares: points and bars
+            least = 1 if chart["name"] in ("effect_percent", "firm_shares") else 2
+            assert chart["svgs"] >= 2 and chart["traces"] >= least, chart
         assert seen["pageWidth"] <= seen["viewport"]
         assert_no_script_errors(seen)
 
@@ -611,3 +615,49 @@ def test_printed_report_shows_the_static_figures(runs, tmp_path):
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
     assert pdf.read_bytes().count(b"/Subtype /Image") == len(embedded_pngs(path.read_text()))
+
+
+# --------------------------------------------------------------------------- effects by firm
+
+
+@pytest.fixture(scope="module")
+def deal_report(deal_replicates, tmp_path_factory) -> Path:
+    """The report comparing the acquisition done with it blocked (3 paired replicates)."""
+    return write_report(list(deal_replicates), tmp_path_factory.mktemp("deal") / "deal.html")
+
+
+def test_replicate_comparison_answers_by_firm(deal_report):
+    text = deal_report.read_text()
+    assert_self_contained(text, scripts=True)
+    # The three-line summary comes before the table of contents.
+    box = re.search(r'<section class="summary">(.*?)</section>', text, re.S)
+    assert box and text.index('<section class="summary">') < text.index('<nav class="toc">')
+    lines = re.findall(r"<li>((?:Changed|By firm|Not distinguishable)[^<]*)</li>", box.group(1))
+    assert [line.split(" ")[0] for line in lines] == ["Changed", "By", "Not"]
+    assert "Gamma share of researchers (pp) +" in lines[1]
+    # The key table has Δ in % and the BH verdict beside each measure's verdict.
+    row = re.search(r"<td>deals blocked \(total over run\)</td>(.*?)</tr>", text)
+    assert row and re.findall(r"<td>(.*?)</td>", row.group(1))[-4:] == [
+        "n/a", "differs", "differs", "3"]
+    assert "would read &quot;differs&quot; by chance" in text
+    # Firm tables: Gamma's researcher headcount differs (bold, and * after BH).
+    gamma = re.search(r"<h3>researcher</h3>.*?<tr><td>Gamma</td>(.*?)</tr>", text, re.S)
+    assert gamma and gamma.group(1).startswith('<td class="differs"><b>+')
+    assert " *</b>" in gamma.group(1)
+    # Where the deal's team works at the end, with both outcomes.
+    assert re.search(r"<td>acquisition in 3 of 3</td>\s*<td>blocked in 3 of 3</td>", text)
+    names = chart_names(text)
+    assert {"effect_0", "effect_top_share", "effect_percent", "firm_shares"} <= set(names)
+    assert names.index("effect_0") < names.index("band_unemployment_rate")
+    assert len(embedded_pngs(text)) == 4  # the effect plots, for print
+
+
+def test_browser_displays_the_effects_and_firm_tables(deal_report, tmp_path):
+    browser()
+    seen = assert_displayed(deal_report, tmp_path)
+    drawn = {c["name"]: c for c in seen["charts"]}
+    for name in ("effect_0", "effect_top_share", "effect_percent", "firm_shares"):
+        assert drawn[name]["traces"] >= 1, name
+    classes = [t["cls"] for t in seen["tables"]]
+    assert classes.count("key firms") == 2  # one per tier
+    assert "dataframe data" in classes  # the deal teams
