@@ -45,6 +45,7 @@ from sim.market.moves import (
     to_unemployment,
 )
 from sim.market.production import value_to_firm
+from sim.market.profile import NullClock, PhaseClock
 from sim.market.state import MarketState
 from sim.market.utility import choose, pay_utility
 
@@ -265,17 +266,22 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     return moved
 
 
-def labour_market_month(state: MarketState) -> None:
+def labour_market_month(state: MarketState, clock: PhaseClock | None = None) -> None:
     """Deal leavers and separations, then search, offers, counter-offers and choices: the
-    month of the labour market. Moves, offers and searchers go to the month's log."""
+    month of the labour market. Moves, offers and searchers go to the month's log; the
+    phases' times to ``clock`` (:mod:`sim.market.profile`), if given."""
+    clock = NullClock() if clock is None else clock
     depart(state)
     separates, searching = draw_events(state)
     separate(state, np.flatnonzero(separates))
+    clock.lap("separations")
     searchers = np.flatnonzero(searching)
     offers = gather_offers(state, searchers, searching)
+    clock.lap("search and offers")
     decide(state, offers)
     state.log.offers = offers
     state.log.searchers = int(searchers.size)
     state.last_offers = np.bincount(
         offers.firm * state.n_tiers + state.engineers.tier[offers.engineer],
         minlength=state.n_firms * state.n_tiers).reshape(state.n_firms, state.n_tiers)
+    clock.lap("choices and counter-offers")
