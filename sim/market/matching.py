@@ -61,8 +61,11 @@ def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     eng = state.engineers
     u = state.rng.random(eng.n)
     employed = eng.firm != UNEMPLOYED
-    delta = eng.separation[eng.tier]
-    lam1 = eng.search_employed * state.search_multiplier[eng.firm]
+    delta = np.repeat(eng.separation, np.diff(eng.bounds))  # engineers are sorted by tier
+    if np.all(state.search_multiplier == 1.0):  # no turmoil: lambda1 x 1 is lambda1
+        lam1 = eng.search_employed
+    else:
+        lam1 = eng.search_employed * state.search_multiplier[eng.firm]
     separates = employed & (u < delta)
     searches = np.where(employed, ~separates & (u < delta + lam1), u < eng.search_unemployed)
     return separates, searches
@@ -208,17 +211,20 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     return Offers(who, firm, pay, outreach, grant)
 
 
-def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
+def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray,
+                non_pay: np.ndarray | None = None) -> np.ndarray:
     """Utility of keeping one's current place (job or unemployment), for engineers ``who``
     paid ``pay`` if they stay (their pay, or a counter-offer).
 
     Employed: w_pay log(pay) + w_gpu g(GPU_j) + w_mission fit(m_i, M_j) + s.
     Unemployed: w_pay log(b), with b the unemployment benefit (log 0 = -inf).
+    ``non_pay``: the non-pay terms N_ij at the employer (firm 0 for the unemployed), if
+    already computed (:attr:`sim.market.counteroffers.Negotiation.stay_non_pay`).
     """
     eng = state.engineers
     firm = eng.firm[who]
     employed = firm != UNEMPLOYED
-    current = firm_values(state, who, np.where(employed, firm, 0), pay)
+    current = firm_values(state, who, np.where(employed, firm, 0), pay, non_pay)
     current += state.spec.choice.switching_cost
     # log 0 = -inf whatever the weight (0 * -inf would be NaN).
     idle = eng.w_pay[who] * np.log(state.benefit) if state.benefit > 0 else np.full(
@@ -227,11 +233,14 @@ def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndar
 
 
 def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
-                pay: np.ndarray) -> np.ndarray:
+                pay: np.ndarray, non_pay: np.ndarray | None = None) -> np.ndarray:
     """V_ij without outreach or switching terms:
     w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|) + sum_k w_ik A_jk
-    (:func:`sim.market.counteroffers.non_pay_values`)."""
-    return pay_utility(state.engineers.w_pay[who], pay) + non_pay_values(state, who, firm)
+    (:func:`sim.market.counteroffers.non_pay_values`, or ``non_pay`` if already
+    computed for these pairs)."""
+    if non_pay is None:
+        non_pay = non_pay_values(state, who, firm)
+    return pay_utility(state.engineers.w_pay[who], pay) + non_pay
 
 
 def decide(state: MarketState, offers: Offers) -> Moves:
@@ -243,12 +252,13 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     deal = negotiate(state, choosers, offers)
     offer_pay = offers.pay if offers.grant is None else offer_pay_equivalent(
         offers.pay, offers.grant, eng.unvested[offers.engineer], state.spec.economy.match_years)
-    offer_values = firm_values(state, offers.engineer, offers.firm, offer_pay)
+    offer_values = firm_values(state, offers.engineer, offers.firm, offer_pay,
+                               deal.offer_non_pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
     who = np.concatenate([choosers, offers.engineer])
-    values = np.concatenate([stay_values(state, choosers, deal.stay_pay) + deal.stay_bonus,
-                             offer_values])
+    values = np.concatenate([stay_values(state, choosers, deal.stay_pay, deal.stay_non_pay)
+                             + deal.stay_bonus, offer_values])
     picked = choose(who, values, state.spec.choice.noise, state.rng)
     stayed = picked < choosers.size
     record_outcomes(state, choosers, stayed, deal)
