@@ -166,7 +166,9 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
     # no employer: their rate is 1, and they hold no auction).
     stay_non_pay = non_pay_values(state, choosers, np.where(employed, incumbent, 0))
     stay_terms = np.where(employed, stay_non_pay + state.spec.choice.switching_cost, 0.0)
-    slot = np.searchsorted(choosers, offers.engineer)
+    slot = np.empty(eng.n, dtype=np.int64)  # each offer's chooser, by position in choosers
+    slot[choosers] = np.arange(choosers.size)
+    slot = slot[offers.engineer]
     offer_non_pay = non_pay_values(state, offers.engineer, offers.firm)
     offer_terms = offer_non_pay + eng.w_outreach[offers.engineer] * offers.outreach
     rate = exchange_rate(eng.w_pay[offers.engineer], offer_terms - stay_terms[slot])

@@ -40,6 +40,7 @@ from sim.market.moves import (
     SEPARATION,
     Moves,
     Offers,
+    distinct_engineers,
     move,
     rank_in_groups,
     to_unemployment,
@@ -204,7 +205,7 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     if state.equity is None:
         return Offers(who, firm, pay, outreach)
     # U_i as of now for the engineers holding offers (the only ones whose U_i is read).
-    state.refresh_unvested(np.unique(who))
+    state.refresh_unvested(distinct_engineers(who, eng.n))
     grant = make_whole_grant(firms.make_whole[firm], eng.unvested[who],
                              value_to_firm(state, who, firm), pay,
                              state.spec.economy.match_years)
@@ -248,7 +249,7 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     with offers picks one alternative (its offers or staying) by the logit, and those who
     pick an offer move to the firm at the offered pay."""
     eng = state.engineers
-    choosers = np.unique(offers.engineer)
+    choosers = distinct_engineers(offers.engineer, eng.n)
     deal = negotiate(state, choosers, offers)
     offer_pay = offers.pay if offers.grant is None else offer_pay_equivalent(
         offers.pay, offers.grant, eng.unvested[offers.engineer], state.spec.economy.match_years)
