@@ -10,6 +10,7 @@ months' own seconds, so the phases can be checked to add up to the month. The mo
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 PHASES = ("events", "planning", "separations", "search and offers",
           "choices and counter-offers", "deals", "layoffs", "accounts",
@@ -36,26 +37,33 @@ class PhaseClock:
     time from :meth:`start` to :meth:`stop`, so sum_p seconds[p] <= month_seconds, the
     difference being the time between the last lap and the stop."""
 
-    def __init__(self) -> None:
+    def __init__(self, timer: Callable[[], float] | None = None) -> None:
+        self.timer = timer
+        """The clock read (default: :func:`time.perf_counter`, wall time;
+        :func:`time.process_time` counts this process's CPU time only, steadier on a
+        shared machine)."""
         self.seconds: dict[str, float] = dict.fromkeys(PHASES, 0.0)
         self.months = 0
         self.month_seconds = 0.0
         self._start = 0.0
         self._last = 0.0
 
+    def _now(self) -> float:
+        return self.timer() if self.timer is not None else time.perf_counter()
+
     def start(self) -> None:
         """A month begins."""
-        self._start = self._last = time.perf_counter()
+        self._start = self._last = self._now()
 
     def lap(self, phase: str) -> None:
         """Phase ``phase`` (one of :data:`PHASES`) has just ended."""
-        now = time.perf_counter()
+        now = self._now()
         self.seconds[phase] += now - self._last
         self._last = now
 
     def stop(self) -> None:
         """The month has ended."""
-        self.month_seconds += time.perf_counter() - self._start
+        self.month_seconds += self._now() - self._start
         self.months += 1
 
     def report(self) -> str:
