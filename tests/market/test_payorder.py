@@ -65,3 +65,37 @@ def test_nan_pay_is_not_ordered():
     assert not order.valid
     order.update(firm, np.array([1.0, 5.0, 3.0, 4.0]))
     assert order.valid and np.array_equal(order.sorted[0], [1.0, 3.0, 4.0, 5.0])
+
+
+def test_a_market_s_pay_statistics_equal_those_computed_afresh_every_month():
+    # The benchmark market moves, raises, lays off and trades engineers in deals: after
+    # every month the kept order gives what np.quantile, np.median and the sort by firm give.
+    from sim import columns as c
+    from sim.market.measures import firm_pay_statistics
+    from sim.model import TalentMarket
+    from tests.conftest import ROOT
+
+    model = TalentMarket(ROOT / "benchmarks" / "market_100_firms.toml", months=8,
+                         **{"market.engineers": 6_000})
+    eng = model.engineers
+    levels = list(c.PAY_QUANTILES.values())
+    changed = 0
+    while model.running:
+        before = eng.pay.copy()
+        model.step()
+        changed += int(np.count_nonzero(before != eng.pay))
+        employed = eng.firm != -1
+        row = model.market_row
+        for t, name in enumerate(eng.tier_names):
+            pay = eng.pay[employed & (eng.tier == t)]
+            expected = np.quantile(pay, levels)
+            got = [row[c.pay_column(label, name)] for label in c.PAY_QUANTILES]
+            assert np.array_equal(got, expected), (model.steps, name)
+        ai = eng.tier_ai[eng.tier]
+        assert row[c.AI_PAY_MEDIAN] == np.median(eng.pay[employed & ai])
+        assert row[c.NON_AI_PAY_MEDIAN] == np.median(eng.pay[employed & ~ai])
+        afresh = firm_pay_statistics(model.state)  # sorted afresh, not from the kept order
+        kept = model._firm_records[-1]
+        for key, values in afresh.items():
+            assert np.array_equal(kept[key], values, equal_nan=True), (model.steps, key)
+    assert changed > 1_000  # pay did change: the order was updated, not just built
