@@ -46,7 +46,8 @@ def main() -> None:
 
     scenario = load_scenario(SCENARIO, [f"market.engineers={args.engineers}",
                                         f"months={args.months + 1}"])
-    model = TalentMarket(scenario, profile=args.profile)
+    # (profile only when asked: older versions, timed with --src, do not take it)
+    model = TalentMarket(scenario, **({"profile": True} if args.profile else {}))
     model.step()  # warm-up month (first-touch allocations)
     if args.profile:  # the measured months only, in CPU seconds (steadier when shared)
         from sim.market.profile import PhaseClock
