@@ -90,6 +90,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         overrides.pop("months", None)
         overrides["months"] = args.months
     scenario = _load_scenario(args.scenario, overrides)
+    if args.profile:
+        if args.replicates is not None or args.out is not None:
+            raise UserError("--profile runs the market alone, without --replicates or --out")
+        from sim.model import TalentMarket
+
+        model = TalentMarket(scenario, seed=args.seed, check=args.check, profile=True)
+        model.run()
+        print(model.clock.report())
+        return 0
     if args.replicates is not None:
         from sim.sweeps.replicates import run_replicates
 
@@ -455,6 +464,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--plots-each", action="store_true",
                      help="with --replicates: draw each replicate's plots (slower)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--profile", action="store_true",
+                     help="time each phase of the month and print where the time goes "
+                     "(runs the market only: no run folder is written)")
     run.add_argument("--check", action="store_true",
                      help="check the market's invariants every month (everyone in one place, "
                      "no negative cash, money conserved, finite pay); stop at the first broken")

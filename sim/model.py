@@ -62,6 +62,7 @@ from sim.market.matching import labour_market_month
 from sim.market.measures import flow_counts, month_measures
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
+from sim.market.profile import NullClock, PhaseClock
 from sim.market.state import DealRecord, MarketState, MonthLog, Tallies
 from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
@@ -137,6 +138,9 @@ class TalentMarket(mesa.Model):
         Check the market's invariants after every month
         (:mod:`sim.market.invariants`) and stop with :class:`InvariantError` naming the
         month and what broke.
+    profile : bool
+        Time each phase of every month into ``model.clock``
+        (:class:`sim.market.profile.PhaseClock`; ``model.clock.report()`` is the table).
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -157,6 +161,7 @@ class TalentMarket(mesa.Model):
         seed: int | None = None,
         rng: int | np.random.Generator | None = None,
         check: bool = False,
+        profile: bool = False,
         **overrides: Any,
     ) -> None:
         if not isinstance(scenario, Scenario):
@@ -178,6 +183,7 @@ class TalentMarket(mesa.Model):
         self.spec = scenario
         self.months = scenario.months
         self.check = check
+        self.clock: PhaseClock = PhaseClock() if profile else NullClock()
 
         engineers = Engineers(scenario, self.rng)
         n_tiers = len(scenario.tiers)
@@ -269,7 +275,8 @@ class TalentMarket(mesa.Model):
     def step(self) -> None:
         """One month, one named call per phase: events, firms plan, GPUs arrive, funding,
         vacancies, the labour market, deals, layoffs, accounts, records."""
-        state = self.state
+        state, clock = self.state, self.clock
+        clock.start()
         before = state.engineers.firm.copy() if self.check else None
         state.month = self.steps
         state.employed_at_start = int(np.count_nonzero(state.employed()))
@@ -277,23 +284,30 @@ class TalentMarket(mesa.Model):
         state.log = MonthLog(Tallies.zeros(state.n_firms, state.n_tiers))
 
         forced = apply_events(state)
+        clock.lap("events")
         plan_firms(state)
         deliver_gpus(state)
         raise_funding(state)
         open_vacancies(state)
-        labour_market_month(state)
+        clock.lap("planning")
+        labour_market_month(state, clock)
         for event in forced:
             forced_deal(state, event)
         seek_deals(state, state.headcount())
+        clock.lap("deals")
         layoffs(state, state.headcount())
+        clock.lap("layoffs")
         settle(state)
         state.heads = state.headcount()  # the month's final headcounts, also for the records
         refresh_table(state, state.table.open)
+        clock.lap("accounts")
 
         self._record()
         if before is not None:
             check_month(state, before)
         self.datacollector.collect(self)
+        clock.lap("measures and records")
+        clock.stop()
         if self.steps >= self.months:
             self.running = False
 

@@ -71,7 +71,7 @@ from sim.market.equity import net_bid
 from sim.market.moves import Offers
 from sim.market.production import value_to_firm
 from sim.market.state import COUNTER_CODES, MarketState
-from sim.market.utility import amenity_utility, non_pay_utility
+from sim.market.utility import amenity_utility, choose, non_pay_utility
 
 MAX_LOG_RATE = 50.0
 """Bound of the log of a compensating differential (:func:`exchange_rate`)."""
@@ -126,14 +126,19 @@ class Negotiation:
     stay_bonus: np.ndarray
     countered: np.ndarray
     called: np.ndarray
+    stay_non_pay: np.ndarray | None = None
+    """N_ij of each chooser at its employer (firm 0 for the unemployed), as
+    :func:`non_pay_values` gave it, for the choice to reuse; None if not computed."""
+    offer_non_pay: np.ndarray | None = None
+    """N_ij of each offer (engineer, firm), likewise."""
 
 
 def best_offer(choosers: np.ndarray, offers: Offers, value: np.ndarray) -> np.ndarray:
-    """Index (into ``offers``) of each chooser's offer from the firm valuing it most."""
-    order = np.lexsort((-value, offers.engineer))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = offers.engineer[order][1:] != offers.engineer[order][:-1]
-    best = order[first]
+    """Index (into ``offers``) of each chooser's offer from the firm valuing it most, the
+    first listed among equals: the first of each chooser's offers in
+    ``np.lexsort((-value, offers.engineer))`` (:func:`sim.market.utility.choose` with no
+    noise, which finds the same without sorting by value)."""
+    best = choose(offers.engineer, value, 0.0, None)
     assert np.array_equal(offers.engineer[best], choosers)
     return best
 
@@ -159,11 +164,13 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
                                 state.spec.economy.match_years)
     # Each offer's best bid as pay at the engineer's employer: v'_iP (the unemployed have
     # no employer: their rate is 1, and they hold no auction).
-    stay_terms = np.where(employed, non_pay_values(state, choosers, np.where(
-        employed, incumbent, 0)) + state.spec.choice.switching_cost, 0.0)
-    slot = np.searchsorted(choosers, offers.engineer)
-    offer_terms = (non_pay_values(state, offers.engineer, offers.firm)
-                   + eng.w_outreach[offers.engineer] * offers.outreach)
+    stay_non_pay = non_pay_values(state, choosers, np.where(employed, incumbent, 0))
+    stay_terms = np.where(employed, stay_non_pay + state.spec.choice.switching_cost, 0.0)
+    slot = np.empty(eng.n, dtype=np.int64)  # each offer's chooser, by position in choosers
+    slot[choosers] = np.arange(choosers.size)
+    slot = slot[offers.engineer]
+    offer_non_pay = non_pay_values(state, offers.engineer, offers.firm)
+    offer_terms = offer_non_pay + eng.w_outreach[offers.engineer] * offers.outreach
     rate = exchange_rate(eng.w_pay[offers.engineer], offer_terms - stay_terms[slot])
     bid_at_home = poacher_value * rate
     best = best_offer(choosers, offers, bid_at_home)
@@ -204,7 +211,7 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         stay_bonus[chosen] += eng.w_outreach[choosers[chosen]]
         state.ledger.to_outside(int(j), "engineers", chosen.size * cost[j])
         tallies.retention_calls[j] += chosen.size
-    return Negotiation(stay_pay, stay_bonus, countered, called)
+    return Negotiation(stay_pay, stay_bonus, countered, called, stay_non_pay, offer_non_pay)
 
 
 def non_pay_values(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.ndarray:

@@ -40,11 +40,13 @@ from sim.market.moves import (
     SEPARATION,
     Moves,
     Offers,
+    distinct_engineers,
     move,
     rank_in_groups,
     to_unemployment,
 )
 from sim.market.production import value_to_firm
+from sim.market.profile import NullClock, PhaseClock
 from sim.market.state import MarketState
 from sim.market.utility import choose, pay_utility
 
@@ -60,8 +62,11 @@ def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     eng = state.engineers
     u = state.rng.random(eng.n)
     employed = eng.firm != UNEMPLOYED
-    delta = eng.separation[eng.tier]
-    lam1 = eng.search_employed * state.search_multiplier[eng.firm]
+    delta = np.repeat(eng.separation, np.diff(eng.bounds))  # engineers are sorted by tier
+    if np.all(state.search_multiplier == 1.0):  # no turmoil: lambda1 x 1 is lambda1
+        lam1 = eng.search_employed
+    else:
+        lam1 = eng.search_employed * state.search_multiplier[eng.firm]
     separates = employed & (u < delta)
     searches = np.where(employed, ~separates & (u < delta + lam1), u < eng.search_unemployed)
     return separates, searches
@@ -200,24 +205,27 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     if state.equity is None:
         return Offers(who, firm, pay, outreach)
     # U_i as of now for the engineers holding offers (the only ones whose U_i is read).
-    state.refresh_unvested(np.unique(who))
+    state.refresh_unvested(distinct_engineers(who, eng.n))
     grant = make_whole_grant(firms.make_whole[firm], eng.unvested[who],
                              value_to_firm(state, who, firm), pay,
                              state.spec.economy.match_years)
     return Offers(who, firm, pay, outreach, grant)
 
 
-def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndarray:
+def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray,
+                non_pay: np.ndarray | None = None) -> np.ndarray:
     """Utility of keeping one's current place (job or unemployment), for engineers ``who``
     paid ``pay`` if they stay (their pay, or a counter-offer).
 
     Employed: w_pay log(pay) + w_gpu g(GPU_j) + w_mission fit(m_i, M_j) + s.
     Unemployed: w_pay log(b), with b the unemployment benefit (log 0 = -inf).
+    ``non_pay``: the non-pay terms N_ij at the employer (firm 0 for the unemployed), if
+    already computed (:attr:`sim.market.counteroffers.Negotiation.stay_non_pay`).
     """
     eng = state.engineers
     firm = eng.firm[who]
     employed = firm != UNEMPLOYED
-    current = firm_values(state, who, np.where(employed, firm, 0), pay)
+    current = firm_values(state, who, np.where(employed, firm, 0), pay, non_pay)
     current += state.spec.choice.switching_cost
     # log 0 = -inf whatever the weight (0 * -inf would be NaN).
     idle = eng.w_pay[who] * np.log(state.benefit) if state.benefit > 0 else np.full(
@@ -226,11 +234,14 @@ def stay_values(state: MarketState, who: np.ndarray, pay: np.ndarray) -> np.ndar
 
 
 def firm_values(state: MarketState, who: np.ndarray, firm: np.ndarray,
-                pay: np.ndarray) -> np.ndarray:
+                pay: np.ndarray, non_pay: np.ndarray | None = None) -> np.ndarray:
     """V_ij without outreach or switching terms:
     w_pay log(pay) + w_gpu g(GPU_j) + w_mission (1 - |m_i - M_j|) + sum_k w_ik A_jk
-    (:func:`sim.market.counteroffers.non_pay_values`)."""
-    return pay_utility(state.engineers.w_pay[who], pay) + non_pay_values(state, who, firm)
+    (:func:`sim.market.counteroffers.non_pay_values`, or ``non_pay`` if already
+    computed for these pairs)."""
+    if non_pay is None:
+        non_pay = non_pay_values(state, who, firm)
+    return pay_utility(state.engineers.w_pay[who], pay) + non_pay
 
 
 def decide(state: MarketState, offers: Offers) -> Moves:
@@ -238,16 +249,17 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     with offers picks one alternative (its offers or staying) by the logit, and those who
     pick an offer move to the firm at the offered pay."""
     eng = state.engineers
-    choosers = np.unique(offers.engineer)
+    choosers = distinct_engineers(offers.engineer, eng.n)
     deal = negotiate(state, choosers, offers)
     offer_pay = offers.pay if offers.grant is None else offer_pay_equivalent(
         offers.pay, offers.grant, eng.unvested[offers.engineer], state.spec.economy.match_years)
-    offer_values = firm_values(state, offers.engineer, offers.firm, offer_pay)
+    offer_values = firm_values(state, offers.engineer, offers.firm, offer_pay,
+                               deal.offer_non_pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
     who = np.concatenate([choosers, offers.engineer])
-    values = np.concatenate([stay_values(state, choosers, deal.stay_pay) + deal.stay_bonus,
-                             offer_values])
+    values = np.concatenate([stay_values(state, choosers, deal.stay_pay, deal.stay_non_pay)
+                             + deal.stay_bonus, offer_values])
     picked = choose(who, values, state.spec.choice.noise, state.rng)
     stayed = picked < choosers.size
     record_outcomes(state, choosers, stayed, deal)
@@ -265,17 +277,22 @@ def decide(state: MarketState, offers: Offers) -> Moves:
     return moved
 
 
-def labour_market_month(state: MarketState) -> None:
+def labour_market_month(state: MarketState, clock: PhaseClock | None = None) -> None:
     """Deal leavers and separations, then search, offers, counter-offers and choices: the
-    month of the labour market. Moves, offers and searchers go to the month's log."""
+    month of the labour market. Moves, offers and searchers go to the month's log; the
+    phases' times to ``clock`` (:mod:`sim.market.profile`), if given."""
+    clock = NullClock() if clock is None else clock
     depart(state)
     separates, searching = draw_events(state)
     separate(state, np.flatnonzero(separates))
+    clock.lap("separations")
     searchers = np.flatnonzero(searching)
     offers = gather_offers(state, searchers, searching)
+    clock.lap("search and offers")
     decide(state, offers)
     state.log.offers = offers
     state.log.searchers = int(searchers.size)
     state.last_offers = np.bincount(
         offers.firm * state.n_tiers + state.engineers.tier[offers.engineer],
         minlength=state.n_firms * state.n_tiers).reshape(state.n_firms, state.n_tiers)
+    clock.lap("choices and counter-offers")

@@ -21,6 +21,7 @@ from sim.market.equity import EquityTables, unvested_equity
 from sim.market.gpu_queue import GpuMarket
 from sim.market.ledger import Ledger
 from sim.market.moves import Moves, Offers
+from sim.market.payorder import PayOrder
 from sim.market.timeline import Timeline, calendar_month
 from sim.scenario.schema import Scenario
 
@@ -203,6 +204,9 @@ class MarketState:
     ``deal_records`` (where they work at the end is ``deal_teams.csv``)."""
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
+    pay_order: PayOrder | None = None
+    """The employed engineers' pay kept sorted by tier group for the month's quantiles
+    (:func:`sim.market.measures.pay_order`); None until the first records."""
 
     def refresh_unvested(self, who: np.ndarray | None = None) -> None:
         """Recompute the unvested equity U_i of engineers ``who`` (default: everyone) from
@@ -265,10 +269,13 @@ class MarketState:
     def headcount(self) -> np.ndarray:
         """Employees of each firm by tier now: a (firms x tiers) integer array."""
         eng = self.engineers
-        n_tiers = self.n_tiers
-        code = (eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier
-        counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)
-        return counts.reshape(-1, n_tiers)[1:]
+        # Engineers are sorted by tier: a count of employers (shifted by one, so that the
+        # unemployed count in bin 0) per tier block.
+        counts = np.zeros((self.n_firms, self.n_tiers), dtype=np.int64)
+        for t in range(self.n_tiers):
+            place = eng.firm[eng.tier_slice(t)] + 1
+            counts[:, t] = np.bincount(place, minlength=self.n_firms + 1)[1:]
+        return counts
 
     def employed(self) -> np.ndarray:
         """Mask of the employed engineers."""

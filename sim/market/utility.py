@@ -71,16 +71,22 @@ def logit_probabilities(values: np.ndarray, noise: float) -> np.ndarray:
 
 
 def choose(
-    chooser: np.ndarray, values: np.ndarray, noise: float, rng: np.random.Generator
+    chooser: np.ndarray, values: np.ndarray, noise: float, rng: np.random.Generator | None
 ) -> np.ndarray:
     """Each chooser's pick among its alternatives, by a multinomial logit.
 
     ``chooser[a]`` says whose alternative ``a`` is; the result holds, for each distinct
     chooser (in increasing order), the index of the alternative it picked. The pick is the
     largest V_a + mu * e_a with e_a standard Gumbel (the Gumbel-max form of the logit);
-    with mu = 0 it is the largest V_a, and a tie goes to the alternative listed first.
+    with mu = 0 it is the largest V_a, and a tie goes to the alternative listed first
+    (``rng`` is then not used and may be None).
     """
-    utility = values + noise * rng.gumbel(size=values.size) if noise > 0 else values
+    if noise > 0:
+        if rng is None:
+            raise ValueError("a choice with noise needs a random generator")
+        utility = values + noise * rng.gumbel(size=values.size)
+    else:
+        utility = values
     if np.isnan(utility).any():  # NaN sorts last: the general (slower) path
         order = np.lexsort((-utility, chooser))  # by chooser, best first; stable on ties
         ranked = chooser[order]
