@@ -53,6 +53,11 @@ class Market(Strict):
     engineers: Annotated[int, Field(ge=1, le=20_000_000)] = Field(
         10_000, description="Number of engineers in the market."
     )
+    teams_at: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="Market size (engineers) at which the firms' `team` counts are "
+        "stated. When `engineers` differs (a smaller market to explore or test), each "
+        "stated team is scaled by engineers / teams_at and rounded, so the firms keep their "
+        "shares of each tier. Absent: teams are placed as stated at any size.")
     initial_unemployment: Share = Field(
         0.05, description="Share of engineers without a job in month 0."
     )
@@ -892,6 +897,18 @@ class Scenario(Strict):
                     f"firms.{name}.pay names unknown tier(s) {sorted(unknown)}"
                     f"{did_you_mean(min(unknown), known)}; tiers are {sorted(known)}"
                 )
+        scale = (1.0 if self.market.teams_at is None
+                 else self.market.engineers / self.market.teams_at)
+        for tier, spec in self.tiers.items():
+            stated = sum(round(f.team.get(tier, 0) * scale) for f in self.firms.values())
+            employed = self.market.engineers * spec.share * (1 - self.market.initial_unemployment)
+            if stated > employed:
+                raise ValueError(
+                    f"firms.*.team: the teams stated for tier {tier!r} hold {stated:,} "
+                    f"engineers, more than the {employed:,.0f} the market employs in that "
+                    f"tier at the start (market.engineers = {self.market.engineers:,}); raise "
+                    "market.engineers, or set market.teams_at to the size the teams are "
+                    "stated at, so that they scale with the market")
         policies = [(f"firms.{n}.policy", f.policy) for n, f in self.firms.items()]
         policies += [(f"events[{k}].policy", e.policy) for k, e in enumerate(self.events)
                      if isinstance(e, PolicyChange)]

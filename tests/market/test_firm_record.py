@@ -192,3 +192,28 @@ def test_an_event_dated_before_its_firms_founding_is_refused(event):
     # The same event in the founding month is accepted.
     scenario_of(small_market(months=8, start="2023-01", firms=firms,
                              events=[{**event, "month": "2023-06"}]))
+
+
+def test_teams_stated_at_a_larger_market_scale_with_it():
+    # Gamma's 300 researchers are stated for a market of 60,000 engineers: in a market of
+    # 6,000 it starts with 30 (x 0.1), and the other firms keep the rest of the tier.
+    data = small_market(months=1, market={"engineers": 6_000, "initial_unemployment": 0.0,
+                                          "teams_at": 60_000},
+                        firms={"Gamma": {"team": {"researcher": 300}}})
+    model = TalentMarket(scenario_of(data))
+    eng = model.engineers
+    at_gamma = np.count_nonzero((eng.firm == model.firm_index("Gamma")) & (eng.tier == 0))
+    assert at_gamma == 30
+    assert np.count_nonzero((eng.firm >= 0) & (eng.firm != model.firm_index("Gamma"))
+                            & (eng.tier == 0)) == np.count_nonzero(eng.tier == 0) - 30
+
+
+def test_teams_larger_than_their_tier_are_refused():
+    # 1,300 researchers stated in a market that employs 1,200: without teams_at, an error
+    # that names the tier and the way out (the teams used to fill the tier silently).
+    data = small_market(market={"engineers": 6_000, "initial_unemployment": 0.0},
+                        firms={"Gamma": {"team": {"researcher": 1_300}}})
+    with pytest.raises(UserError, match=r"teams stated for tier 'researcher' hold 1,300"):
+        scenario_of(data)
+    data["market"]["teams_at"] = 60_000  # stated at ten times the size: 130 here
+    scenario_of(data)
