@@ -58,12 +58,13 @@ def _panels(option: Option, names: list[str], months: int, left: float = 6.0,
                                 "textAlign": "center", "textStyle": {"fontSize": 11}})
 
 
-def _lines(frame: pd.DataFrame, value: str, tables: charts.RunTables, axis: int
-           ) -> list[Option]:
-    """One line per label of ``frame`` (the tidy frame of one panel) on panel ``axis``."""
+def _lines(frame: pd.DataFrame, value: str, tables: charts.RunTables, axis: int,
+           unit: float = 1.0) -> list[Option]:
+    """One line per label of ``frame`` (the tidy frame of one panel) on panel ``axis``,
+    values divided by ``unit``."""
     series = []
     for label, rows in frame.groupby(charts.LABEL, sort=False):
-        points = [[int(m), None if pd.isna(v) else round(float(v), 4)]
+        points = [[int(m), None if pd.isna(v) else round(float(v) / unit, 4)]
                   for m, v in zip(rows[col.MONTH], rows[value], strict=True)]
         series.append({"type": "line", "name": str(label), "data": points,
                        "xAxisIndex": axis, "yAxisIndex": axis, "showSymbol": len(points) < 2,
@@ -95,18 +96,19 @@ def tier_share_figure(tables: charts.RunTables) -> Option:
 
 def pay_figure(tables: charts.RunTables) -> Option:
     """Pay of each tier by firm over time (:func:`charts.pay_by_firm`), one panel per
-    tier, log scale."""
+    tier, log scale, in $ millions a year."""
     frame = charts.pay_by_firm(tables)
     present = set(frame[col.FLOW_TIER])
     tiers = [t for t in tables.tiers if t in present]
     names = [f"{t} ({frame.loc[frame[col.FLOW_TIER] == t, charts.STATISTIC].iloc[0]})"
              for t in tiers]
-    option = _base("Pay by firm ($ a year, log scale; median, or mean where no median is "
-                   "kept)")
-    _panels(option, names, tables.months, left=11.0, type="log", logBase=10)
+    option = _base("Pay by firm ($ million a year, log scale; median, or mean where no "
+                   "median is kept)")
+    # In $ millions, the log axis reads 0.1, 1, 10: labels short enough for three panels.
+    _panels(option, names, tables.months, left=6.0, type="log", logBase=10, name="$M")
     option["series"] = [s for k, tier in enumerate(tiers)
                         for s in _lines(frame[frame[col.FLOW_TIER] == tier], charts.PAY,
-                                        tables, k)]
+                                        tables, k, unit=1e6)]
     option["legend"] = _legend(tables, list(dict.fromkeys(frame[charts.LABEL])))
     return option
 

@@ -154,3 +154,16 @@ def test_views_use_the_plots_colours_and_the_threshold() -> None:
     assert gpu["series"][0]["markLine"]["data"] == [{"xAxis": 25_000.0}]
     rows = figures.counter_offer_rows(tables)
     assert rows.count("<tr data-firm=") == len(load_scenario(FLAGSHIP).firms) + 1
+
+
+def test_the_pay_view_draws_the_chart_data_in_millions() -> None:
+    model = ExploreModel(Explorer.load(FLAGSHIP))
+    model.step()
+    tables = charts.RunTables.from_model(model)
+    frame = charts.pay_by_firm(tables)
+    option = figures.pay_figure(tables)
+    tier = next(iter(tables.tiers))
+    rows = frame[(frame[col.FLOW_TIER] == tier) & (frame[charts.LABEL] == "OpenAI")]
+    drawn = next(s for s in option["series"] if s["name"] == "OpenAI" and s["xAxisIndex"] == 0)
+    assert [v for _, v in drawn["data"]] == [round(float(v) / 1e6, 4) for v in rows[charts.PAY]]
+    assert "$ million" in option["title"][0]["text"]
