@@ -226,11 +226,24 @@ def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
     firms = pd.read_csv(tmp_path / "results/tutorial/cf/compare/firm_differences.csv")
     assert {"Meta", "OpenAI", "generated firms", "unemployment"} <= set(firms["firm"])
     antitrust, _ = (pd.read_csv(written(path)) for path in COMPARISONS)
-    # "the `deals blocked` row is 0 in every pair: screened on real scales, ... none of the
-    # dated deals is blocked"
+    # "the `deals blocked` row ... `deals.csv`'s `reason` gives the HHI and its rise": the
+    # row is the paired mean of the replicates' blocked deals, and each deal blocked was
+    # blocked by the US 2023 screen's own numbers.
     blocked = antitrust.set_index("measure").loc["deals blocked (total over run)"]
-    assert blocked["mean_difference"] == 0 and blocked["pairs"] == 3
+    counts = []
     for rep in ("rep-000", "rep-001", "rep-002"):
+        ref = pd.read_csv(written(f"{REPLICATES[0]}/{rep}/deals.csv"))
         deals = pd.read_csv(written(f"{REPLICATES[1]}/{rep}/deals.csv"))
-        assert len(deals) > 0 and not deals["blocked"].any()
+        assert len(deals) > 0
+        counts.append(int(deals["blocked"].sum()) - int(ref["blocked"].sum()))
+        for reason in deals.loc[deals["blocked"], "reason"]:
+            high = re.fullmatch(r"US 2023: top-tier HHI (\d+) above 1800 and a rise of "
+                                r"(\d+) above 100", reason)
+            share = re.fullmatch(r"US 2023: buyer's top-tier share ([\d.]+)% above 30% and "
+                                 r"a rise of (\d+) above 100", reason)
+            assert high or share, reason
+            level, rise = map(float, (high or share).groups())  # type: ignore[union-attr]
+            assert rise > 100 and level > (1800 if high else 30), reason
         written(f"{REPLICATES[1]}/{rep}/deal_teams.csv")
+    assert blocked["pairs"] == 3 and blocked["mean_difference"] == pytest.approx(
+        sum(counts) / 3)
