@@ -387,8 +387,10 @@ def smm(spec: CalibrationSpec, evaluate: Evaluate, observe: Observe | None = Non
             p = params[i]
             fixed[i] = float(p.start) if p.start is not None else estimate[i]
         names = ", ".join(f"{params[i].key} = {fixed[i]:.6g}" for i in info.to_fix)
+        rest = ("the other parameters re-estimated" if len(fixed) < k
+                else "no parameter is left to estimate")
         warnings.append(f"fixed (not identified): {names} (at its start value, else at the "
-                        "estimate); the other parameters re-estimated")
+                        f"estimate); {rest}")
         start = [fixed.get(i, v) for i, v in enumerate(estimate)]
     info.warnings[:0] = warnings
     info.not_identified = [params[i].key for i in sorted(fixed)] + info.not_identified

@@ -96,6 +96,17 @@ def test_a_parameter_not_identified_is_fixed_at_its_start_value():
     assert fit.inference.fixed.tolist() == [False, True]
 
 
+def test_moments_that_move_with_nothing_fix_every_parameter():
+    spec = make_spec([{"key": "x.a", "min": 0.0, "max": 1.0, "start": 0.3},
+                      {"key": "x.b", "min": 0.0, "max": 1.0}], [0.5, 0.5], [0.01, 0.01],
+                     profile_points=3)
+    fit = smm(spec, linear(np.zeros((2, 2))))
+    assert fit.inference.rank == 0 and fit.inference.fixed.all()
+    assert fit.fixed["x.a"] == 0.3 and fit.fixed["x.b"] == fit.values[1]
+    assert np.isnan(fit.inference.se).all() and fit.profiles == []
+    assert "no parameter is left to estimate" in fit.inference.warnings[-1]
+
+
 def test_a_full_rank_problem_fixes_nothing():
     a = np.array([[1.0, 0.5], [0.0, 1.0], [1.0, 1.0]])
     truth = np.array([0.4, 0.2])
