@@ -56,8 +56,10 @@ def calibration_markdown(folder: Path | str) -> str:
     """Markdown of a finished calibration folder: parameters, moments, identification.
 
     The parameters table gives each estimate θ̂_k with its SMM standard error
-    (sandwich, with the simulation-noise factor 1 + 1/R) and the 95% interval
-    θ̂_k ± 1.96 se_k; the moments tables give the target m_j, the mean and spread over
+    (sandwich, with the simulation-noise factor 1 + 1/R) and the 95% interval of
+    ``parameters.csv`` (inside the parameter's range: θ̂_k ± 1.96 se_k on the logit scale
+    of its unit coordinate, or cut at a bound; :mod:`sim.calibration.estimate`); the
+    moments tables give the target m_j, the mean and spread over
     replicates at the estimate, the SE s_j and the t-ratio (m̂_j - m_j) / s_j.
     """
     folder = Path(folder)

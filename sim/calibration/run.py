@@ -32,6 +32,7 @@ from tqdm import tqdm
 from sim.calibration.estimate import (
     Inference,
     mean_moments,
+    on_bound,
     smm,
 )
 from sim.calibration.execution import Evaluator
@@ -288,9 +289,11 @@ def _nested(overrides: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str:
-    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates
-    (TOML written by ``tomli_w``).
+def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float],
+                         not_identified: Mapping[str, float] | None = None) -> str:
+    """The fitted scenario: ``extends`` the base, the fixed overrides, the estimates and the
+    parameters fixed as not identified (``not_identified``, key: value; TOML written by
+    ``tomli_w``).
 
     A key through a list (``generated_firms.0.policy.layoff_rate``) cannot be merged by
     ``extends`` (lists are replaced), so the whole list is written, as the base file has it
@@ -316,7 +319,11 @@ def fitted_scenario_text(plan: Plan, folder: Path, estimate: list[float]) -> str
               "# The calibration's fixed overrides: "
               + (", ".join(f"{k} = {v!r}" for k, v in fixed.items()) or "none")
               + "\n# The estimates: "
-              + ", ".join(f"{k} = {v!r}" for k, v in zip(plan.keys, estimate, strict=True))
+              + ", ".join(f"{k} = {v!r}" for k, v in zip(plan.keys, estimate, strict=True)
+                          if k not in (not_identified or {}))
+              + ("\n# Fixed (not identified by the moments): "
+                 + ", ".join(f"{k} = {v!r}" for k, v in not_identified.items())
+                 if not_identified else "")
               + "\n\n")
     return header + tomli_w.dumps(plain_data(document))
 
@@ -336,21 +343,23 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     """Write the fitted scenario, parameters.csv, moments.csv, jacobian.csv,
     profiles.csv and identification.json (atomically)."""
     spec = plan.spec
-    write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate))
+    fixed = {p.key: estimate[i] for i, p in enumerate(spec.parameters)
+             if info.fixed.size and info.fixed[i]}
+    write_text(folder / FITTED_SCENARIO, fitted_scenario_text(plan, folder, estimate, fixed))
     rows: list[list[Any]] = []
     for i, p in enumerate(spec.parameters):
         low, high = p.bounds
-        u = p.to_unit(estimate[i])
-        edge = spec.estimator.jacobian_step / 2
-        on_bound = u <= edge or u >= 1 - edge
-        se = float(info.se[i])
-        rows.append([p.key, repr(estimate[i]), se, low, high, p.scale,
-                     estimate[i] - 1.96 * se, estimate[i] + 1.96 * se,
-                     "yes" if on_bound else "no",
-                     "no" if p.key in info.not_identified else "yes"])
+        if info.fixed.size and info.fixed[i]:
+            label = "fixed (not identified)"
+        else:
+            label = "yes" if not info.identified.size or info.identified[i] else "no"
+        rows.append([p.key, repr(estimate[i]), float(info.se[i]), low, high, p.scale,
+                     float(info.interval[i, 0]), float(info.interval[i, 1]),
+                     "yes" if on_bound(spec, p, estimate[i]) else "no", label,
+                     info.interval_method[i]])
     write_text(folder / PARAMETERS_FILE, _csv_text(
         ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
-         "on_bound", "identified"], rows))
+         "on_bound", "identified", "ci95_method"], rows))
     mean = mean_moments(moments)
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         # a moment defined in one replicate only (the others failed): its sd is NaN
@@ -372,6 +381,8 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     ident = {"objective": j_best, "estimate": dict(zip(plan.keys, estimate, strict=True)),
              "replicates": spec.estimator.replicates, "rank": info.rank,
              "parameters": len(plan.keys),
+             "free_parameters": int(len(plan.keys) - int(np.sum(info.fixed))),
+             "fixed_not_identified": fixed,
              "condition_number": info.condition if math.isfinite(info.condition) else None,
              "column_norms_in_se": dict(zip(plan.keys, map(float, info.column_norms),
                                             strict=True)),

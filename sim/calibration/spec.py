@@ -136,7 +136,8 @@ class Estimator(Strict):
                            description="The search ([estimator.search]).")
     budget: Annotated[int, Field(ge=1, le=100_000_000)] = Field(
         2_000, description="Most runs of the search (design + local); the Jacobian "
-        "(2kR runs) and the profiles (k x profile_points x R) come on top.")
+        "(2kR runs) and the profiles (k x profile_points x R) come on top, and a refit with "
+        "parameters fixed as not identified may use another budget of runs.")
     jacobian_step: Annotated[float, Field(gt=0, le=0.25)] = Field(
         0.05, description="Central-difference step, in unit coordinates (share of each "
         "parameter's range, in its scale).")
@@ -145,8 +146,10 @@ class Estimator(Strict):
     profile_width: Annotated[float, Field(gt=0, le=1)] = Field(
         0.2, description="Half-width of the profiles, in unit coordinates.")
     identification_threshold: Annotated[float, Field(gt=0)] = Field(
-        1.0, description="A parameter whose move across its whole range shifts the fitted "
-        "moments by less than this many target SEs (norm) is reported as not identified.")
+        1.0, description="Singular values of the scaled Jacobian below this many target SEs "
+        "(a move across the parameters' ranges) are directions the moments do not pin down: "
+        "the parameters that span them are not identified, and as many as the rank lacks "
+        "are fixed (at start, else the estimate) and the others re-estimated.")
     collinearity: Annotated[float, Field(gt=0, lt=1)] = Field(
         0.99, description="Two parameters whose scaled Jacobian columns have |cosine| above "
         "this are reported as near-collinear.")

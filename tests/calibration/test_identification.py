@@ -1,4 +1,4 @@
-"""A parameter that moves no moment is reported as not identified."""
+"""A parameter that moves no moment is fixed as not identified, the other estimated."""
 
 import pandas as pd
 
@@ -11,7 +11,7 @@ def write(path, text):
     return path
 
 
-def test_a_parameter_that_moves_no_moment_is_not_identified(tmp_path, capsys):
+def test_a_parameter_that_moves_no_moment_is_fixed_as_not_identified(tmp_path, capsys):
     # In the textbook scenario every firm has mission 0 and no GPUs: the engineers' weight
     # on mission multiplies zero, so it moves nothing.
     path = write(tmp_path / "c.toml", f"""
@@ -51,8 +51,11 @@ local = "none"
     assert any("not identified: tiers.engineer.weights.mission" in w
                for w in summary.warnings)
     table = pd.read_csv(tmp_path / "out" / "parameters.csv").set_index("parameter")
-    assert table.loc["tiers.engineer.weights.mission", "identified"] == "no"
+    # fixed at the first pass's estimate (no start value) and the other re-estimated alone
+    assert table.loc["tiers.engineer.weights.mission", "identified"] == "fixed (not identified)"
     assert pd.isna(table.loc["tiers.engineer.weights.mission", "se"])
+    assert "Fixed (not identified by the moments): tiers.engineer.weights.mission" in (
+        tmp_path / "out" / "fitted.toml").read_text(encoding="utf-8")
     assert table.loc["tiers.engineer.search_employed", "identified"] == "yes"
     assert table.loc["tiers.engineer.search_employed", "se"] > 0
     jac = pd.read_csv(tmp_path / "out" / "jacobian.csv").set_index("moment")
