@@ -4,7 +4,7 @@ A reader can hover a line for the firm (or run) and the value, zoom by dragging,
 or show a firm by clicking its name in the legend. Every chart is built from the run
 folder's tables (``market.csv``, ``firms.csv``, ``deals.csv``) or a replicate folder's
 ``summary.csv``, never from a model, and written as HTML with no network access:
-:func:`page_script` inlines plotly.js once per page, and :func:`chart_html` writes each
+:func:`page_script` inlines plotly.js once per page, and :func:`plot_div` writes each
 figure as a ``<div>`` and the small script that draws it.
 
 Firms are drawn as the PNG plots draw them (:mod:`sim.output.palette`): a scenario's named
@@ -90,14 +90,12 @@ def page_script() -> str:
             f"<script>{get_plotlyjs()}</script>\n")
 
 
-def chart_html(chart: Chart) -> str:
-    """A chart as a ``<figure class="chart">``: the plot's ``<div>`` and script (plotly.js
-    not included), then the caption."""
-    div = chart.figure.to_html(full_html=False, include_plotlyjs=False,
-                               div_id=f"chart-{chart.name}", config=CONFIG,
-                               default_height=f"{CHART_HEIGHT}px", default_width="100%")
-    return (f'<figure class="chart" data-chart="{escape(chart.name)}">{div}'
-            f"<figcaption>{escape(chart.caption)}</figcaption></figure>")
+def plot_div(chart: Chart) -> str:
+    """A chart's plotly ``<div>`` and script (plotly.js not included); the page kit
+    (:func:`sim.output.pagekit.chart`) puts it in a figure with its caption."""
+    return str(chart.figure.to_html(full_html=False, include_plotlyjs=False,
+                                    div_id=f"chart-{chart.name}", config=CONFIG,
+                                    default_height=f"{CHART_HEIGHT}px", default_width="100%"))
 
 
 def _layout(fig: go.Figure, y_title: str, *, x_title: str = "", hover: str = "x unified",

@@ -5,8 +5,9 @@ elsewhere): the sweep's name, the response table (each measure's mean and 95% in
 value of each parameter, or per design point: :func:`sim.sweeps.analysis.response_table`),
 the runs by status and the first rows of ``runs.csv``, the sensitivity table, every other
 table, every plot (or the command that draws them), and ``sweep.json``. The page is built
-from the pieces of the run report (:mod:`sim.output.report`), so both read alike; like it,
-the report reads result files only and is written atomically.
+with the page kit of every report (:mod:`sim.output.pagekit`: Jinja2 templates with
+autoescape), so all read alike; like the others, the report reads result files only and is
+written atomically.
 """
 
 from __future__ import annotations
@@ -15,21 +16,27 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
 
 from sim.errors import UserError
 from sim.files import write_text
 from sim.output.numbers import decimals, format_interval, format_number, measure_kind
-from sim.output.report import (
+from sim.output.pagekit import (
     DEFAULT_REPORT,
-    data_table_html,
-    esc,
-    facts_html,
-    figure_html,
+    Block,
+    Section,
+    data_table,
+    details,
+    facts,
+    figures,
+    fmt,
+    heading,
     json_block,
     page,
+    para,
     pngs_in,
     read_csv,
-    table_box,
+    table,
 )
 from sim.sweeps.analysis import read_tables, response_table
 from sim.sweeps.spec import display_value
@@ -84,60 +91,58 @@ def noise_warning(folder: Path) -> str | None:
             f"noise{extra}; set replicates = 2 or more in the sweep file")
 
 
-def response_html(folder: Path, state: SweepState) -> str:
+def response_html(folder: Path, state: SweepState) -> list[Block]:
     """The response table (:func:`sim.sweeps.analysis.response_table`), one table per
     measure, numbers formatted by the measure's kind at one precision a table."""
     plan = load_plan(folder)
     if state.done == 0:
-        return '<p class="note">No successful run yet: no response to show.</p>'
-    table = response_table(folder, plan)
+        return [para("No successful run yet: no response to show.")]
+    response = response_table(folder, plan)
     level = plan.spec.design.conf_level
     labels = {p.key: p.label or p.key for p in plan.spec.parameters}
     grid = plan.spec.design.kind == "grid"
-    out = ['<p class="note">Mean of each measure over the successful runs '
-           + ("at each value of each parameter (with two or more varied parameters, over "
-              "every value of the others)" if grid else "of each design point (its "
-              "replicates)")
-           + f", with the {level:.0%} Student-t interval of the mean (n/a with one run)."
-           "</p>"]
+    out: list[Block] = [para(
+        "Mean of each measure over the successful runs "
+        + ("at each value of each parameter (with two or more varied parameters, over every "
+           "value of the others)" if grid else "of each design point (its replicates)")
+        + f", with the {level:.0%} Student-t interval of the mean (n/a with one run).")]
     for m in plan.spec.measures:
-        rows = table[table["measure"] == m.out]
+        rows = response[response["measure"] == m.out]
         kind = measure_kind(m.column)
         places = decimals(kind, [*rows["mean"], *rows["ci_low"], *rows["ci_high"]])
         keys = ["parameter", "value"] if grid else ["point", *plan.keys]
-        head = "".join(f"<th>{esc(labels.get(k, k) if not grid else k)}</th>" for k in keys)
+        head = [labels.get(k, k) if not grid else k for k in keys]
         body = []
         for _, r in rows.iterrows():
-            cells = ([esc(labels.get(r["parameter"], r["parameter"])),
-                      esc(display_value(r["value"]))] if grid
-                     else [esc(r["point"]), *(esc(display_value(r[k])) for k in plan.keys)])
-            cells += [f"{int(r['runs']):,}", format_number(r["mean"], kind, places),
-                      format_interval(r["ci_low"], r["ci_high"], kind, places)]
-            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        out.append(f"<h3>{esc(m.display)}</h3>")
-        out.append(table_box(
-            f'<table class="key"><thead><tr>{head}<th>runs</th><th>mean</th>'
-            f"<th>{level:.0%} interval</th></tr></thead><tbody>{''.join(body)}</tbody>"
-            "</table>"))
-    return "\n".join(out)
+            cells = ([labels.get(r["parameter"], r["parameter"]), display_value(r["value"])]
+                     if grid else [r["point"], *(display_value(r[k]) for k in plan.keys)])
+            body.append([*map(str, cells), f"{int(r['runs']):,}",
+                         format_number(r["mean"], kind, places),
+                         format_interval(r["ci_low"], r["ci_high"], kind, places)])
+        out += [heading(m.display),
+                table([*head, "runs", "mean", f"{level:.0%} interval"], body, "key")]
+    return out
 
 
-def table_summary(df: pd.DataFrame) -> str:
+def table_summary(df: pd.DataFrame) -> list[Block]:
     """Rows and columns of a table and counts of its text columns (a run's status...)."""
-    parts = [f'<p class="note">{len(df):,} rows, {len(df.columns)} columns: '
-             f"{esc(', '.join(map(str, df.columns)))}.</p>"]
+    parts: list[Block] = [para(f"{len(df):,} rows, {len(df.columns)} columns: "
+                               f"{', '.join(map(str, df.columns))}.")]
     for column in df.columns:
         numeric = pd.api.types.is_numeric_dtype(df[column])
         distinct = df[column].nunique()
         if not numeric and 1 < distinct <= 12 and distinct < len(df):
             counts = df[column].value_counts(dropna=False).rename_axis(column)
-            parts.append(data_table_html(counts.reset_index(name="rows")))
-    return "\n".join(parts)
+            parts.append(data_table(counts.reset_index(name="rows")))
+    return parts
 
 
-def _first_rows(df: pd.DataFrame) -> str:
-    return ("<details><summary>First rows</summary>" + data_table_html(df, FIRST_ROWS)
-            + "</details>")
+def _first_rows(df: pd.DataFrame) -> Markup:
+    return details("First rows", data_table(df, FIRST_ROWS))
+
+
+def _partial(headline: str, text: str) -> Markup:
+    return fmt('<p class="note partial"><strong>{}</strong> {}</p>', headline, text)
 
 
 def sweep_report(sweep_dir: Path) -> str:
@@ -150,12 +155,11 @@ def sweep_report(sweep_dir: Path) -> str:
     spec = sweep.get("sweep") if isinstance(sweep, dict) else None
     name = spec.get("name", folder.name) if isinstance(spec, dict) else folder.name
     state = folder_state(folder)
-    sections = ["<h2>Sweep</h2>"]
+    about: list[Block] = []
     warning = partial_warning(folder, state)
     if warning:
-        sections.append(f'<p class="note partial"><strong>Partial sweep: '
-                        f"{esc(state.describe())}.</strong> {esc(warning)}</p>")
-    sections.append(facts_html({
+        about.append(_partial(f"Partial sweep: {state.describe()}.", warning))
+    about.append(facts({
         "folder": str(folder.resolve()), "name": name,
         "runs": f"{state.recorded:,} of {state.total:,} recorded ({state.done:,} done, "
                 f"{state.failed:,} failed)",
@@ -163,33 +167,30 @@ def sweep_report(sweep_dir: Path) -> str:
     }))
     noise = noise_warning(folder)
     if noise:
-        sections.append(f'<p class="note partial"><strong>One replicate.</strong> '
-                        f"{esc(noise)}</p>")
+        about.append(_partial("One replicate.", noise))
+    sections = [Section("Sweep", about)]
     runs_csv = folder / RUNS_FILE
     if runs_csv.is_file():
-        sections += ["<h2>Response</h2>", response_html(folder, state)]
-    sections.append("<h2>Runs</h2>")
+        sections.append(Section("Response", response_html(folder, state)))
     runs, measures = read_tables(folder)
-    if runs_csv.is_file():
-        df = runs
-        sections += [table_summary(df), _first_rows(df)]
-    else:
-        sections.append(f'<p class="note">No {RUNS_FILE} in this folder.</p>')
+    sections.append(Section("Runs", [*table_summary(runs), _first_rows(runs)]
+                            if runs_csv.is_file()
+                            else [para(f"No {RUNS_FILE} in this folder.")]))
     sensitivity = folder / SENSITIVITY_FILE
     if sensitivity.is_file():
-        sections += ["<h2>Sensitivity</h2>", data_table_html(read_csv(sensitivity))]
+        sections.append(Section("Sensitivity", [data_table(read_csv(sensitivity))]))
     for path in sorted(folder.glob("*.csv")):
         if path.name in (RUNS_FILE, SENSITIVITY_FILE) or path.name.startswith("."):
             continue
         df = measures if path.name == MEASURES_FILE else read_csv(path)
-        sections += [f"<h2>Table {esc(path.name)}</h2>", table_summary(df), _first_rows(df)]
+        sections.append(Section(f"Table {path.name}", [*table_summary(df), _first_rows(df)]))
     pngs = pngs_in(folder)
-    sections.append("<h2>Figures</h2>")
-    sections.append("\n".join(figure_html(p) for p in pngs) if pngs
-                    else '<p class="note">No plots in this folder: draw them with '
-                    f"<code>talentwar plot {esc(folder)}</code>, then write this report "
-                    "again.</p>")
-    sections += [f"<h2>Sweep definition ({SWEEP_FILE})</h2>", json_block(sweep)]
+    sections += [
+        Section("Figures", [figures(pngs) if pngs else para(fmt(
+            "No plots in this folder: draw them with <code>talentwar plot {}</code>, then "
+            "write this report again.", folder))]),
+        Section(f"Sweep definition ({SWEEP_FILE})", [json_block(sweep)]),
+    ]
     return page(f"talentwar sweep report: {name}", "", sections)
 
 

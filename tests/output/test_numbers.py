@@ -10,8 +10,8 @@ import pytest
 
 from sim.output.compare import format_cells
 from sim.output.numbers import format_row, measure_kind
+from sim.output.replicate_report import differences_html
 from sim.output.replicates import DIFFERENCE_COLUMNS, format_differences
-from sim.output.report import differences_html
 
 
 @pytest.mark.parametrize(("name", "kind"), [
