@@ -9,6 +9,7 @@ Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by every 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -18,11 +19,53 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.errors import InvariantError, Terminated, UserError, forget_interrupt
+from sim.errors import InvariantError, Resume, Terminated, UserError, forget_interrupt, log
 
 SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema",
                                   "sweep", "calibrate", "explore"})
 """Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
+
+
+def flag(option: str) -> str:
+    """The command-line option of a library argument: ``out`` -> ``--out``,
+    ``save_dir`` -> ``--save-dir``."""
+    return "--" + option.replace("_", "-")
+
+
+def resume_command(resume: Resume) -> str:
+    """The command that continues a folder: ``talentwar sweep --resume FOLDER``."""
+    return f"talentwar {resume.command} --resume {resume.folder}"
+
+
+def say(err: UserError) -> str:
+    """The message of ``err`` in the words of the command line: its option as ``--out``,
+    and the command that continues its folder."""
+    return err.phrase(flag, resume_command)
+
+
+class _Stderr(logging.Handler):
+    """Prints the library's log (:data:`sim.errors.log`) on standard error:
+    ``talentwar: removed ...``, ``talentwar: warning: ...``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        warning = "warning: " if record.levelno >= logging.WARNING else ""
+        print(f"talentwar: {warning}{record.getMessage()}", file=sys.stderr)
+
+
+@contextmanager
+def _library_log() -> Iterator[None]:
+    """Print the library's log messages (INFO and above) on standard error in the block."""
+    handler = _Stderr(logging.INFO)
+    level, propagate = log.level, log.propagate
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+        log.propagate = propagate
 
 
 def _non_negative_int(text: str) -> int:
@@ -85,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         overrides = parse_overrides(args.set)
     except UserError as err:
-        raise UserError(f"--set {err}") from None
+        raise UserError(f"--set {say(err)}") from None
     if args.months is not None:
         overrides.pop("months", None)
         overrides["months"] = args.months
@@ -115,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 for path in plot_replicates(folder):
                     print(path)
             except UserError as err:  # the folder is complete: say so, and why no plots
-                print(f"talentwar: warning: plots not drawn: {err} (the replicates are "
+                print(f"talentwar: warning: plots not drawn: {say(err)} (the replicates are "
                       f"complete; try talentwar plot {folder})", file=sys.stderr)
         print(folder)
         print(next_line(folder), file=sys.stderr)
@@ -153,7 +196,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             scenario = _load_scenario(path)
             memory = check_memory(scenario, str(path))
         except UserError as err:
-            print(err, file=sys.stderr)
+            print(say(err), file=sys.stderr)
             failed += 1
         else:
             for warning in scenario_warnings(scenario):
@@ -328,13 +371,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 try:
                     parse_overrides(args.set)
                 except UserError as err:
-                    raise UserError(f"--set {err}") from None
+                    raise UserError(f"--set {say(err)}") from None
             summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
                                 progress=not args.quiet, overrides=args.set)
     except SweepInterrupted as stop:
         what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
         print(f"\ntalentwar sweep: {what}; {stop.recorded:,} of {stop.total:,} runs "
-              f"recorded; resume with talentwar sweep --resume {stop.folder}", file=sys.stderr)
+              f"recorded; resume with {resume_command(Resume('sweep', stop.folder))}",
+              file=sys.stderr)
         return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
           f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
@@ -350,7 +394,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             for path in plot_sweep(summary.folder):
                 print(path)
         except UserError as err:  # the runs are recorded: say so, and why no plots
-            print(f"talentwar: warning: plots not drawn: {err} (the sweep is recorded; "
+            print(f"talentwar: warning: plots not drawn: {say(err)} (the sweep is recorded; "
                   f"try talentwar plot {summary.folder})", file=sys.stderr)
     print(summary.folder)
     print(f"next: talentwar report {summary.folder}", file=sys.stderr)
@@ -359,20 +403,27 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``talentwar calibrate``: estimate a scenario's parameters, or resume a calibration."""
-    from sim.calibration.run import resume_calibration, run_calibration
+    from sim.calibration.run import CalibrationInterrupted, resume_calibration, run_calibration
 
     workers = _workers(args.workers)
-    if args.resume is not None:
-        if args.calibration_file is not None or args.out is not None:
-            raise UserError("--resume DIR continues a calibration folder; give no "
-                            "CALIBRATION_FILE or --out")
-        summary = resume_calibration(args.resume, workers=workers, dask=args.dask,
-                                     progress=not args.quiet)
-    else:
-        if args.calibration_file is None:
-            raise UserError("give a CALIBRATION_FILE, or --resume DIR")
-        summary = run_calibration(args.calibration_file, out=args.out, workers=workers,
-                                  dask=args.dask, progress=not args.quiet)
+    try:
+        if args.resume is not None:
+            if args.calibration_file is not None or args.out is not None:
+                raise UserError("--resume DIR continues a calibration folder; give no "
+                                "CALIBRATION_FILE or --out")
+            summary = resume_calibration(args.resume, workers=workers, dask=args.dask,
+                                         progress=not args.quiet)
+        else:
+            if args.calibration_file is None:
+                raise UserError("give a CALIBRATION_FILE, or --resume DIR")
+            summary = run_calibration(args.calibration_file, out=args.out, workers=workers,
+                                      dask=args.dask, progress=not args.quiet)
+    except CalibrationInterrupted as stop:
+        print(f"\ntalentwar calibrate: interrupted; {stop.recorded} runs recorded; continue "
+              f"with: {resume_command(Resume('calibrate', stop.folder))}", file=sys.stderr)
+        raise (Terminated() if stop.terminated else KeyboardInterrupt()) from None
+    for warning in summary.warnings:
+        print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
     print(f"{summary.folder}: J = {summary.objective:.4g} at "
           + ", ".join(f"{k} = {v:.4g}" for k, v in summary.estimate.items())
           + f" ({summary.ran} runs now, {summary.failed} failed)", file=sys.stderr)
@@ -629,9 +680,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command in SIGTERM_AS_INTERRUPT:
             previous = _sigterm_as_interrupt()
-        return int(args.func(args))
+        with _library_log():
+            return int(args.func(args))
     except UserError as err:
-        print(f"talentwar: error: {err}", file=sys.stderr)
+        print(f"talentwar: error: {say(err)}", file=sys.stderr)
         return UserError.exit_status
     except InvariantError as err:
         print(f"talentwar: invariant broken in {err} (a bug in the model: please report it "

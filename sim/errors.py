@@ -3,7 +3,45 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger("talentwar")
+"""Where library code says what it did (level INFO: ``removed X, left by an interrupted
+run``) and what looks wrong (WARNING). The command line installs the handler that prints
+these on standard error as ``talentwar: ...`` and ``talentwar: warning: ...``; a program
+using the library decides itself (Python's last-resort handler prints warnings)."""
+
+RESUME = "{resume}"
+"""The place in a :class:`UserError` message where the way to continue its
+:attr:`~UserError.resume` folder goes."""
+
+OTHER_OPTION = re.compile(r"\{option:([a-z_]+)\}")
+"""How a :class:`UserError` message names another argument (``{option:dask}``), phrased
+as its caller names it."""
+
+RESUMERS = {"sweep": "resume_sweep", "calibrate": "resume_calibration"}
+"""The library function that continues a folder of each command (for ``str(err)``)."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A folder that a command continues (``command`` is ``"sweep"`` or ``"calibrate"``):
+    how the user continues it is for the caller to phrase."""
+
+    command: str
+    folder: Path | str
+
+
+def _keyword(option: str) -> str:
+    return option
+
+
+def _call(resume: Resume) -> str:
+    return f"{RESUMERS.get(resume.command, resume.command)}({str(resume.folder)!r})"
 
 
 class UserError(Exception):
@@ -11,9 +49,50 @@ class UserError(Exception):
 
     The message names the file, the key and what was expected. The command line prints it
     and exits with status 2.
+
+    ``option`` names the argument that was given the bad value, as the keyword argument of
+    the library function (``"out"``, ``"workers"``, ``"dask"``), and ``value`` the value
+    (None: the message names it). ``resume`` is a folder that can be continued, whose way to
+    continue goes where the message has :data:`RESUME`; other arguments are named in the
+    message as ``{option:NAME}``. ``str(err)`` phrases all these for a program
+    (``out=results/x: exists already``); the command line with its own options
+    (``--out results/x: exists already``), by :meth:`phrase`.
     """
 
     exit_status = 2
+
+    def __init__(self, message: str = "", *, option: str | None = None,
+                 value: object = None, resume: Resume | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.option = option
+        self.value = value
+        self.resume = resume
+
+    def phrase(self, name: Callable[[str], str] = _keyword,
+               resume: Callable[[Resume], str] = _call, joiner: str = " ") -> str:
+        """The message for a reader who knows the arguments as ``name(option)`` and
+        continues a folder with ``resume(folder)``: headed by the option and its value
+        (joined by ``joiner``) if there is one."""
+        text = OTHER_OPTION.sub(lambda m: name(m.group(1)), self.message)
+        if self.resume is not None:
+            text = text.replace(RESUME, resume(self.resume))
+        if not self.option:
+            return text
+        head = name(self.option)
+        if self.value is not None:
+            head = f"{head}{joiner}{self.value}"
+        return f"{head}: {text}" if text else head
+
+    def __str__(self) -> str:
+        return self.phrase(joiner="=")
+
+    def about(self, option: str) -> UserError:
+        """This error as one about the argument ``option`` (itself if it names one
+        already): ``option`` heads its message."""
+        if self.option:
+            return self
+        return UserError(self.message, option=option, resume=self.resume)
 
 
 class InvariantError(RuntimeError):

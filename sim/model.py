@@ -192,6 +192,7 @@ class TalentMarket(mesa.Model):
         firms = create_firms(self, scenario, specs, ledger, engineers.tier_ai)
         names = [f.name for f in firms]
         heads = np.zeros((len(firms), n_tiers))
+        nobody = np.zeros((len(firms), n_tiers), dtype=np.int64)  # no month before this
         self.state = MarketState(
             spec=scenario,
             rng=self.rng,
@@ -208,6 +209,11 @@ class TalentMarket(mesa.Model):
             firm_names=names,
             search_multiplier=np.ones(len(firms) + 1),
             heads=heads,
+            last_hires=nobody,
+            last_quits=nobody.copy(),
+            last_offers=nobody.copy(),
+            employed_at_start=0,  # nobody is placed yet
+            pay_base=[np.nan, np.nan],
             values_amenities=bool(engineers.w_safety.any() or engineers.w_openness.any()),
             equity=build_tables(scenario, names, [f.kind for f in firms]),
         )
@@ -223,9 +229,6 @@ class TalentMarket(mesa.Model):
                 price_talent(state, firm)
         if any(not math.isnan(f.valuation) for f in firms):
             refresh_table(state, state.table.open)
-        state.last_hires = np.zeros_like(state.heads)
-        state.last_quits = np.zeros_like(state.heads)
-        state.last_offers = np.zeros_like(state.heads)
         state.employed_at_start = int(np.count_nonzero(state.employed()))
 
         self._firm_records: list[dict[str, np.ndarray]] = []

@@ -18,7 +18,6 @@ import io
 import json
 import math
 import os
-import sys
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from sim.calibration.store import (
     run_header,
 )
 from sim.calibration.worker import MomentJob
-from sim.errors import UserError
+from sim.errors import Terminated, UserError
 from sim.files import (
     RunTable,
     check_new_folder,
@@ -97,6 +96,19 @@ class Plan:
     def job(self) -> MomentJob:
         """What every run shares."""
         return MomentJob(self.base, self.source, tuple(self.spec.moments))
+
+
+class CalibrationInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM: ``terminated``) stopped a calibration; its folder holds
+    ``recorded`` runs and continues with :func:`resume_calibration`."""
+
+    def __init__(self, folder: Path, recorded: int, cause: BaseException | None = None
+                 ) -> None:
+        super().__init__(f"{recorded} runs recorded in {folder}; continue it with "
+                         f"resume_calibration({str(folder)!r})")
+        self.terminated = isinstance(cause, Terminated)
+        self.folder = folder
+        self.recorded = recorded
 
 
 @dataclass
@@ -178,7 +190,7 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
     check_workers(workers)
     plan = plan_calibration(calibration_file)
     if out is not None:
-        check_new_folder(Path(out), "calibration folder", resume=f"--resume {out}")
+        check_new_folder(Path(out), "calibration folder", resume="calibrate")
     backend = make_backend(workers, dask)
     try:
         if out is None:  # a default folder takes a free name: -2, -3... if it is taken
@@ -256,10 +268,8 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
 
     try:
         fit = smm(spec, lambda batch: evaluator.evaluate(batch), observe)
-    except KeyboardInterrupt:
-        print(f"\ntalentwar calibrate: interrupted; {len(cache)} runs recorded; continue "
-              f"with: talentwar calibrate --resume {folder}", file=sys.stderr)
-        raise
+    except KeyboardInterrupt as err:
+        raise CalibrationInterrupted(folder, len(cache), err) from err
     finally:
         bar.close()
         runs.close()
@@ -271,8 +281,6 @@ def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: boo
         from sim.calibration.plots import plot_calibration
 
         plot_calibration(folder)
-    for warning in info.warnings:
-        print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
     return CalibrationSummary(folder, dict(zip(plan.keys, estimate, strict=True)), j_best,
                               len(cache), evaluator.ran, evaluator.failed, info.warnings)
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import contextlib
 import math
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
 from sim.calibration.worker import MomentResult
+from sim.errors import log
 from sim.files import RunTable, TableDamage, lock_folder
 from sim.sweeps.worker import RunTask
 
@@ -92,6 +92,6 @@ def read_runs(folder: Path, keys: Sequence[str], moments: Sequence[str]) -> Cach
             raise TableDamage(table.path, line, f"not a run record ({err})") from None
         cache[(point, replicate)] = (row[first + k], values)
     if table.dropped:
-        print(f"talentwar: warning: {table.dropped}", file=sys.stderr)
+        log.warning("%s", table.dropped)
         table.rewrite(lambda row: True)
     return cache

@@ -42,7 +42,8 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as err:
-        raise UserError(f"--host {host}: not an address of this machine ({err})") from None
+        raise UserError(f"not an address of this machine ({err})", option="host",
+                        value=host) from None
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     try:
@@ -51,9 +52,9 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(128)
     except OSError as err:
         sock.close()
-        raise UserError(f"--port {port}: cannot listen on {host}:{port} "
-                        f"({err.strerror or err}); choose another port, or --port 0 for a "
-                        "free one") from None
+        raise UserError(f"cannot listen on {host}:{port} ({err.strerror or err}); choose "
+                        "another port, or {option:port} 0 for a free one", option="port",
+                        value=port) from None
     return sock
 
 
@@ -73,7 +74,7 @@ def serve(scenario: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     explorer = Explorer.load(scenario)  # a bad scenario stops here, before any server
     save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
     if not save_dir.is_dir():
-        raise UserError(f"--save-dir {save_dir}: no such folder")
+        raise UserError("no such folder", option="save_dir", value=save_dir)
     _configure_solara()
     import uvicorn
     from solara.server import settings

@@ -38,6 +38,11 @@ class WriteError(UserError):
         self.reason = reason
         self.what = what
 
+    def about(self, option: str) -> UserError:
+        """This error as one about the argument ``option`` that named the path."""
+        return UserError(f"cannot write {self.what}: {self.reason}", option=option,
+                         value=self.path)
+
 
 def _reason(err: OSError) -> str:
     return err.strerror or str(err)

@@ -13,19 +13,23 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sim.errors import UserError
+from sim.errors import RESUME, Resume, UserError
 
 LOCK_FILE = ".lock"
 MAX_WORKERS = 1024
-"""The most local worker processes (``--workers``); more machines: use Dask."""
+"""The most local worker processes (``workers``); more machines: use Dask."""
 
 
 class FolderError(UserError):
-    """A folder cannot be used: ``key`` (the option or file key that named it), ``path``
-    and ``reason``."""
+    """A folder cannot be used: ``key`` (the argument that named it, the error's
+    :attr:`~UserError.option`; "" for none), ``path`` and ``reason``."""
 
-    def __init__(self, key: str, path: Path, reason: str) -> None:
-        super().__init__(f"{key} {path}: {reason}" if key else f"{path}: {reason}")
+    def __init__(self, key: str, path: Path, reason: str, resume: Resume | None = None
+                 ) -> None:
+        if key:
+            super().__init__(reason, option=key, value=path, resume=resume)
+        else:
+            super().__init__(f"{path}: {reason}", resume=resume)
         self.key = key
         self.path = path
         self.reason = reason
@@ -43,21 +47,24 @@ def _writable_parent(folder: Path, key: str, what: str) -> None:
                           "folder this user can write in")
 
 
-def check_new_folder(folder: Path, what: str = "folder", *, key: str = "--out",
+def check_new_folder(folder: Path, what: str = "folder", *, key: str = "out",
                      empty_ok: bool = True, resume: str = "") -> None:
     """``folder`` must not exist (or, with ``empty_ok``, be an empty folder) and must be
     creatable. A symbolic link counts as what it points to; a dangling one is refused.
-    ``resume`` is the command that continues an existing folder, named in the message."""
+    ``resume`` is the command that continues an existing folder (``"sweep"``), whose way
+    to continue it the message names (:class:`~sim.errors.Resume`); ``key`` the argument
+    that named the folder."""
     try:
         if folder.is_symlink() and not folder.exists():
             raise FolderError(key, folder, f"a symbolic link to {os.readlink(folder)}, "
                               "which does not exist; give a real folder")
         if folder.exists() and not (empty_ok and folder.is_dir()
                                     and not any(folder.iterdir())):
-            hint = f"; choose a new folder or continue it with {resume}" if resume else (
+            hint = f"; choose a new folder or continue it with {RESUME}" if resume else (
                 "; choose a new one")
             state = "exists and is not empty" if empty_ok else "exists already"
-            raise FolderError(key, folder, f"{state}{hint}")
+            raise FolderError(key, folder, f"{state}{hint}",
+                              Resume(resume, folder) if resume else None)
         _writable_parent(folder.resolve(), key, what)
     except OSError as err:
         raise FolderError(key, folder, f"cannot use this folder: {err.strerror or err}"
@@ -79,14 +86,15 @@ def default_workers() -> int:
     return min(max(cpus, 1), MAX_WORKERS)
 
 
-def check_workers(workers: object, key: str = "--workers") -> None:
-    """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not)."""
+def check_workers(workers: object, key: str = "workers") -> None:
+    """``workers`` must be a whole number from 1 to :data:`MAX_WORKERS` (a bool is not);
+    ``key`` is the argument that gave it (the error's :attr:`~UserError.option`)."""
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise UserError(f"{key}: expected a whole number >= 1, got {workers!r}")
+        raise UserError(f"expected a whole number >= 1, got {workers!r}", option=key)
     if workers > MAX_WORKERS:
-        raise UserError(f"{key}: {workers:,} is more than {MAX_WORKERS:,} worker "
-                        "processes; use fewer (never more workers than runs are used), or a "
-                        "Dask cluster (--dask) for more machines")
+        raise UserError(f"{workers:,} is more than {MAX_WORKERS:,} worker processes; use "
+                        "fewer (never more workers than runs are used), or a Dask cluster "
+                        "({option:dask}) for more machines", option=key)
 
 
 def _try_lock(path: Path) -> int | None:
@@ -168,7 +176,7 @@ def _reservation(final: Path) -> Path:
 
 
 @contextlib.contextmanager
-def reserved(final: Path, *, unique: bool, key: str = "--out") -> Iterator[Path]:
+def reserved(final: Path, *, unique: bool, key: str = "out") -> Iterator[Path]:
     """Reserve a folder's name while it is written (a lock on ``.<name>.lock`` beside it)
     and yield the name reserved.
 

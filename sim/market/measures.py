@@ -29,15 +29,6 @@ from sim.market.moves import (
 from sim.market.payorder import PayOrder, linear_quantiles, sorted_median
 from sim.market.state import MarketState, Tallies
 
-FIRM_TALLIES = (c.COUNTER_OFFERS, c.COUNTER_OFFERS_ACCEPTED, c.RETENTION_CALLS,
-                c.RETENTION_KEPT, c.GPU_ORDERED, c.GPU_ARRIVED, c.REVENUE, c.FUNDING, c.DEALS,
-                c.DEALS_BLOCKED, c.EXITS)
-"""Tallies recorded per firm in ``firms.csv``, in column order."""
-COUNT_TALLIES = (c.COUNTER_OFFERS, c.COUNTER_OFFERS_ACCEPTED, c.RETENTION_CALLS,
-                 c.RETENTION_KEPT, c.DEALS, c.DEALS_BLOCKED, c.EXITS)
-"""Tallies summed over firms in ``market.csv`` as whole numbers."""
-AMOUNT_TALLIES = (c.GPU_ORDERED, c.GPU_ARRIVED, c.REVENUE, c.FUNDING, c.PAY_BILL)
-"""Tallies summed over firms in ``market.csv`` as amounts."""
 DENSE_FLOW_CELLS = 1 << 22
 """Most possible flows counted in a dense array (32 MB of counts)."""
 
@@ -52,6 +43,33 @@ class FirmMonth:
     quits: np.ndarray
 
 
+@dataclass(frozen=True)
+class MonthFlows:
+    """The month's moves by kind: masks over the moves, and (firms x tiers) counts."""
+
+    hired: np.ndarray
+    """Hires: from unemployment or job to job."""
+    job_to_job: np.ndarray
+    separated: np.ndarray
+    hires: np.ndarray
+    """(firms x tiers) hires by the hiring firm."""
+    quits: np.ndarray
+    """(firms x tiers) job-to-job moves by the firm left."""
+    separations: np.ndarray
+    """(firms x tiers) separations into unemployment by the firm left."""
+
+    @classmethod
+    def of(cls, state: MarketState, moves: Moves) -> MonthFlows:
+        """Count ``moves`` by firm and tier."""
+        hired = (moves.kind == HIRE_FROM_UNEMPLOYMENT) | (moves.kind == JOB_TO_JOB)
+        j2j = moves.kind == JOB_TO_JOB
+        sep = moves.kind == SEPARATION
+        return cls(hired, j2j, sep,
+                   _by_firm_and_tier(state, moves.destination[hired], moves.engineer[hired]),
+                   _by_firm_and_tier(state, moves.source[j2j], moves.engineer[j2j]),
+                   _by_firm_and_tier(state, moves.source[sep], moves.engineer[sep]))
+
+
 def _by_firm_and_tier(state: MarketState, firm: np.ndarray, who: np.ndarray) -> np.ndarray:
     n_tiers = state.n_tiers
     code = firm.astype(np.int64) * n_tiers + state.engineers.tier[who]
@@ -64,27 +82,67 @@ def _ratio(top: float, bottom: float) -> float:
     return top / bottom if bottom != 0 else np.nan
 
 
-def _tally(tallies: Tallies, key: str) -> np.ndarray:
-    value: np.ndarray = getattr(tallies, key)
-    return value
+def tally_counts(tallies: Tallies) -> dict[str, np.ndarray]:
+    """The tallies that count events (whole numbers), by ``market.csv`` column."""
+    return {c.COUNTER_OFFERS: tallies.counter_offers,
+            c.COUNTER_OFFERS_ACCEPTED: tallies.counter_offers_accepted,
+            c.RETENTION_CALLS: tallies.retention_calls,
+            c.RETENTION_KEPT: tallies.retention_kept,
+            c.DEALS: tallies.deals,
+            c.DEALS_BLOCKED: tallies.deals_blocked,
+            c.EXITS: tallies.exits}
+
+
+def tally_amounts(tallies: Tallies) -> dict[str, np.ndarray]:
+    """The tallies that are amounts (GPUs, dollars), by ``market.csv`` column."""
+    return {c.GPU_ORDERED: tallies.gpu_ordered,
+            c.GPU_ARRIVED: tallies.gpu_arrived,
+            c.REVENUE: tallies.revenue,
+            c.FUNDING: tallies.funding,
+            c.PAY_BILL: tallies.pay_bill}
+
+
+def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
+    """The tallies recorded per firm in ``firms.csv``, by column, in column order (copies)."""
+    t = tallies
+    return {key: value.copy() for key, value in (
+        (c.COUNTER_OFFERS, t.counter_offers),
+        (c.COUNTER_OFFERS_ACCEPTED, t.counter_offers_accepted),
+        (c.RETENTION_CALLS, t.retention_calls),
+        (c.RETENTION_KEPT, t.retention_kept),
+        (c.GPU_ORDERED, t.gpu_ordered),
+        (c.GPU_ARRIVED, t.gpu_arrived),
+        (c.REVENUE, t.revenue),
+        (c.FUNDING, t.funding),
+        (c.DEALS, t.deals),
+        (c.DEALS_BLOCKED, t.deals_blocked),
+        (c.EXITS, t.exits))}
 
 
 def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], FirmMonth]:
-    """The month's market row (``market.csv``) and firm columns (``firms.csv``), from the
-    state and the month's ``moves`` (its log's moves, joined once)."""
+    """The month's market row (``market.csv``, :func:`market_row`) and firm columns
+    (``firms.csv``, :func:`firm_columns`), from the state and the month's ``moves`` (its
+    log's moves, joined once)."""
+    flows = MonthFlows.of(state, moves)
+    order = pay_order(state)
+    row = market_row(state, moves, flows, order)
+    return row, FirmMonth(firm_columns(state, flows, order), flows.hires, flows.quits)
+
+
+def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
+               order: PayOrder) -> dict[str, Any]:
+    """The month's row of ``market.csv``: people and flows, pay by tier, concentration,
+    the pay indexes (which set ``state.pay_base`` at the first month with pay: index =
+    100 x median / base), the tallies summed over firms, GPUs and money.
+
+    Rates: unemployment = (engineers - employed) / engineers; job-to-job = job-to-job
+    moves / employed at the month's start (at least 1)."""
     eng = state.engineers
-    names = eng.tier_names
     log = state.log
     heads = state.heads
-    n_firms = state.n_firms
     tallies = log.tallies
-
-    hired = (moves.kind == HIRE_FROM_UNEMPLOYMENT) | (moves.kind == JOB_TO_JOB)
-    j2j = moves.kind == JOB_TO_JOB
-    sep = moves.kind == SEPARATION
-    hires = _by_firm_and_tier(state, moves.destination[hired], moves.engineer[hired])
-    quits = _by_firm_and_tier(state, moves.source[j2j], moves.engineer[j2j])
-    separations = _by_firm_and_tier(state, moves.source[sep], moves.engineer[sep])
+    kind = moves.kind
+    hires, quits = flows.hires, flows.quits
 
     employed = heads.sum()
     row: dict[str, Any] = {
@@ -96,21 +154,20 @@ def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], Fi
         c.UNEMPLOYMENT_RATE: (eng.n - employed) / eng.n,
         c.SEARCHERS: log.searchers,
         c.OFFERS: int(log.offers.engineer.size),
-        c.HIRES: int(hired.sum()),
-        c.HIRES_FROM_UNEMPLOYMENT: int(np.sum(moves.kind == HIRE_FROM_UNEMPLOYMENT)),
-        c.JOB_TO_JOB: int(j2j.sum()),
-        c.SEPARATIONS: int(sep.sum()),
-        c.JOB_TO_JOB_RATE: j2j.sum() / max(state.employed_at_start, 1),
-        c.DEAL_MOVES: int(np.sum(moves.kind == DEAL_TRANSFER)),
-        c.DEAL_DEPARTURES: int(np.sum(moves.kind == DEAL_DEPARTURE)),
-        c.EXIT_RELEASES: int(np.sum(moves.kind == EXIT)),
+        c.HIRES: int(flows.hired.sum()),
+        c.HIRES_FROM_UNEMPLOYMENT: int(np.sum(kind == HIRE_FROM_UNEMPLOYMENT)),
+        c.JOB_TO_JOB: int(flows.job_to_job.sum()),
+        c.SEPARATIONS: int(flows.separated.sum()),
+        c.JOB_TO_JOB_RATE: flows.job_to_job.sum() / max(state.employed_at_start, 1),
+        c.DEAL_MOVES: int(np.sum(kind == DEAL_TRANSFER)),
+        c.DEAL_DEPARTURES: int(np.sum(kind == DEAL_DEPARTURE)),
+        c.EXIT_RELEASES: int(np.sum(kind == EXIT)),
     }
     layoffs = tallies.layoffs
-    order = pay_order(state)
     ai_pay: list[np.ndarray] = []
     other_pay: list[np.ndarray] = []
     levels = np.array(list(c.PAY_QUANTILES.values()))
-    for t, name in enumerate(names):
+    for t, name in enumerate(eng.tier_names):
         block = eng.tier_slice(t)
         pay = eng.pay[block][eng.firm[block] != UNEMPLOYED]
         row[c.per_tier(c.EMPLOYED, name)] = int(heads[:, t].sum())
@@ -152,28 +209,45 @@ def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], Fi
     row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
     row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
     row[c.LAYOFFS] = int(layoffs.sum())
-    for key in COUNT_TALLIES:
-        row[key] = int(_tally(tallies, key).sum())
-    for key in AMOUNT_TALLIES:
-        row[key] = float(_tally(tallies, key).sum())
+    for key, counts in tally_counts(tallies).items():
+        row[key] = int(counts.sum())
+    for key, amounts in tally_amounts(tallies).items():
+        row[key] = float(amounts.sum())
     row[c.GPU_QUEUE] = state.gpus.queued
     row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
     row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
     row[c.MONEY_TOTAL] = state.ledger.total
+    return row
 
+
+def firm_columns(state: MarketState, flows: MonthFlows,
+                 order: PayOrder) -> dict[str, np.ndarray]:
+    """The month's columns of ``firms.csv`` (an entry per firm): headcounts, hires, quits
+    and separations by tier, offers, outreach, the monthly pay bill (sum of employees'
+    yearly pay / 12), GPUs and GPUs per researcher (GPUs / top-tier heads, NaN for none),
+    cash, posted pay, layoffs, the tallies and pay statistics (:func:`firm_pay_statistics`).
+    """
+    eng = state.engineers
+    names = eng.tier_names
+    heads = state.heads
+    n_firms = state.n_firms
+    tallies = state.log.tallies
+    layoffs = tallies.layoffs
+    hires, quits = flows.hires, flows.quits
+    top = heads[:, 0]
     employed_mask = state.employed()
     paybill = np.bincount(eng.firm[employed_mask], weights=eng.pay[employed_mask],
                           minlength=n_firms)
     table = state.table
-    firm_cols: dict[str, np.ndarray] = {
+    return {
         c.HEADCOUNT: heads.sum(axis=1),
         **{c.per_tier(c.HEADCOUNT, name): heads[:, t] for t, name in enumerate(names)},
         c.HIRES: hires.sum(axis=1),
         **{c.per_tier(c.HIRES, name): hires[:, t] for t, name in enumerate(names)},
         c.QUITS: quits.sum(axis=1),
         **{c.per_tier(c.QUITS, name): quits[:, t] for t, name in enumerate(names)},
-        c.SEPARATIONS: separations.sum(axis=1),
-        c.OFFERS: np.bincount(log.offers.firm, minlength=n_firms),
+        c.SEPARATIONS: flows.separations.sum(axis=1),
+        c.OFFERS: np.bincount(state.log.offers.firm, minlength=n_firms),
         c.OUTREACH_CONTACTS: tallies.outreach_contacts,
         c.OUTREACH_HIRES: tallies.outreach_hires,
         c.PAY_BILL_MONTHLY: paybill / 12.0,
@@ -187,12 +261,11 @@ def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], Fi
            for t, name in enumerate(names)},
         **{c.per_tier(c.LAYOFFS, name): layoffs[:, t].copy() for t, name in enumerate(names)},
         c.LAYOFFS: layoffs.sum(axis=1),
-        **{key: _tally(tallies, key).copy() for key in FIRM_TALLIES},
+        **firm_tallies(tallies),
         c.GPU_ON_ORDER: state.gpus.on_order.copy(),
         c.COUNTER_OFFER_POLICY: np.array([f.policy.counter_offer for f in state.firms]),
         **firm_pay_statistics(state, order),
     }
-    return row, FirmMonth(firm_cols, hires, quits)
 
 
 def pay_order(state: MarketState) -> PayOrder:

@@ -32,7 +32,8 @@ COUNTER_CODES = {"never": 0, "match": 1, "beat": 2}
 @dataclass
 class FirmTable:
     """The firms' state as arrays (index j is firm j), gathered from the Firm agents at the
-    start of each month's market and again at its end (:meth:`MarketState.refresh_table`).
+    start of each month's market and again at its end
+    (:func:`sim.market.planning.refresh_table`).
 
     Cash is not copied here: it is read from the ledger, ``MarketState.ledger.cash``.
     """
@@ -175,28 +176,31 @@ class MarketState:
     timeline: Timeline
     table: FirmTable
     log: MonthLog
-    month: int = 0
-    """The current model month (month 0 is the initial state)."""
-    tier_output: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tier_output: np.ndarray
     """q_t, monthly output of a productivity-1 engineer of each tier."""
-    benefit: float = 0.0
+    benefit: float
     """Unemployment benefit, dollars a year."""
-    firm_names: list[str] = field(default_factory=list)
-    search_multiplier: np.ndarray = field(default_factory=lambda: np.ones(1))
+    firm_names: list[str]
+    search_multiplier: np.ndarray
     """Scale of lambda1 for employees of firm j this month (turmoil); one more entry than
     there are firms, for the unemployed (index -1), always 1."""
-    heads: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    heads: np.ndarray
     """(firms x tiers) headcounts as the last month ended."""
-    last_hires: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    last_quits: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-    last_offers: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    last_hires: np.ndarray
+    """(firms x tiers) hires of each firm last month."""
+    last_quits: np.ndarray
+    """(firms x tiers) job-to-job quits from each firm last month."""
+    last_offers: np.ndarray
     """(firms x tiers) offers each firm made last month (taken or declined)."""
-    employed_at_start: int = 0
+    employed_at_start: int
     """Engineers employed at the start of the month (the job-to-job rate's base)."""
-    pay_base: list[float] = field(default_factory=lambda: [np.nan, np.nan])
-    """AI and non-AI median pay in the first month with data (the pay indexes' 100)."""
-    values_amenities: bool = False
+    pay_base: list[float]
+    """AI and non-AI median pay in the first month with data (the pay indexes' 100); NaN
+    until that month (set by :func:`sim.market.measures.market_row`)."""
+    values_amenities: bool
     """Whether any engineer values a firm amenity (the amenity term is skipped if not)."""
+    month: int = 0
+    """The current model month (month 0 is the initial state)."""
     deal_records: list[DealRecord] = field(default_factory=list)
     departures: list[Departures] = field(default_factory=list)
     deal_teams: list[np.ndarray] = field(default_factory=list)

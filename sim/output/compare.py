@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -31,7 +30,7 @@ from matplotlib.artist import Artist
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import atomic_files
 from sim.output.numbers import format_row, measure_kind
 from sim.output.palette import GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL
@@ -384,7 +383,8 @@ def draw_comparison(runs: Sequence[RunFolder], out_dir: Path) -> list[Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise UserError(f"--out {out_dir}: cannot create the folder: {err.strerror}") from None
+        raise UserError(f"cannot create the folder: {err.strerror}", option="out",
+                        value=out_dir) from None
     pngs = []
     for name, draw in COMPARE_PLOTS.items():
         fig = draw(runs)
@@ -394,7 +394,8 @@ def draw_comparison(runs: Sequence[RunFolder], out_dir: Path) -> list[Path]:
             pngs.append(save(fig, out_dir / f"{name}.png"))
         except OSError as err:
             plt.close(fig)
-            raise UserError(f"--out {out_dir}: cannot write {name}.png: {err.strerror}") from None
+            raise UserError(f"cannot write {name}.png: {err.strerror}", option="out",
+                            value=out_dir) from None
     return pngs
 
 
@@ -413,14 +414,13 @@ def write_comparison(runs: Sequence[RunFolder], out_dir: Path | str
     table = difference_table(runs)
     out = Path(out_dir)
     for path in remove_leftovers(out.parent):
-        print(f"talentwar: removed {path}, left by an interrupted command", file=sys.stderr)
+        log.info("removed %s, left by an interrupted command", path)
     try:
         with atomic_files(out) as stage:
             pngs = draw_comparison(runs, stage)
             (stage / DIFFERENCES).write_text(differences_csv(table), encoding="utf-8")
     except UserError as err:
-        text = str(err)
-        raise UserError(text if text.startswith("--out") else f"--out {text}") from None
+        raise err.about("out") from None
     return table, [out / p.name for p in pngs]
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import atomic_file, atomic_files
 from sim.output.palette import (
     GENERATED,
@@ -1016,7 +1015,7 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
         if target.exists() and not target.is_file():
             raise UserError(f"{target}: not a file; cannot draw the plot there")
     for path in remove_leftovers(run.dir):
-        print(f"talentwar: removed {path}, left by an interrupted command", file=sys.stderr)
+        log.info("removed %s, left by an interrupted command", path)
     workers = min(workers or 2, os.cpu_count() or 1, len(names))
     with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
         chunks = [names[k::workers] for k in range(workers)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ import pandas as pd
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import atomic_files
 from sim.output.compare import key_measures, label_runs
 from sim.output.effects import (
@@ -185,7 +184,7 @@ def paired_differences(reference: ReplicateFolder, other: ReplicateFolder,
     if len(seeds) < 2:
         raise UserError(f"{reference.dir} and {other.dir} share {len(seeds)} replicate "
                         "seed(s); a paired comparison needs at least 2 (run both with the "
-                        "same --seed and --replicates)")
+                        "same {option:seed} and {option:replicates})")
     ref = [key_measures(reference.runs[s]) for s in seeds]
     oth = [key_measures(other.runs[s]) for s in seeds]
     names: list[str] = []
@@ -347,8 +346,7 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
     labels = [r.label for r in results]
     out = Path(out_dir)
     for path in remove_leftovers(out.parent):
-        print(f"talentwar: removed {path}, left by an interrupted command",
-              file=sys.stderr)
+        log.info("removed %s, left by an interrupted command", path)
     names = ("run", "measure", "firm", "tier", "folder", col.DEAL_BUYER, col.DEAL_TARGET,
              col.DEAL_TEAM_FIRM_AT_END)
     tables = {
@@ -382,7 +380,7 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
             for name, draw in (drawings.items() if plots else ()):
                 save(draw(), stage / f"{name}.png")
     except UserError as err:
-        raise UserError(f"--out {err}") from None
+        raise err.about("out") from None
     return results
 
 
@@ -600,7 +598,7 @@ def plot_replicates(folder: Path | str) -> list[Path]:
     replicates = ReplicateFolder.open(folder)
     summary = check_replicates_plottable(replicates)
     for path in remove_leftovers(replicates.dir):
-        print(f"talentwar: removed {path}, left by an interrupted command", file=sys.stderr)
+        log.info("removed %s, left by an interrupted command", path)
     stage = replicates.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}"
     with atomic_files(replicates.dir, stage) as out:
         save(plot_market_bands([_entry(replicates, summary)]), out / f"{REPLICATE_PLOTS[0]}.png")

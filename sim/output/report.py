@@ -318,8 +318,8 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
             raise UserError(f"{folder}: no such folder")
     replicated = [is_replicate_folder(f) for f in folders]
     if any(replicated) and not all(replicated):
-        raise UserError("report: give only replicate folders (talentwar run --replicates N) "
-                        "or only run folders, not both")
+        raise UserError("report: give only replicate folders (of runs with "
+                        "{option:replicates} N) or only run folders, not both")
     if len(folders) == 1:
         folder = folders[0]
         text = replicate_report(folder) if replicated[0] else run_report(folder)

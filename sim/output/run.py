@@ -20,7 +20,7 @@ from typing import Literal
 import tqdm as tqdm_module
 from tqdm import tqdm
 
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
@@ -84,8 +84,8 @@ def run_scenario(
     """
     seed = scenario.seed if seed is None else seed
     if engineers == "parquet" and importlib.util.find_spec("pyarrow") is None:
-        raise UserError("--engineers parquet: writing Parquet needs pyarrow "
-                        "(pip install 'talentwar[parquet]')")
+        raise UserError("writing Parquet needs pyarrow (pip install 'talentwar[parquet]')",
+                        option="engineers", value="parquet")
     started = now()
     if out is None:  # a default folder takes a free name: -2, -3... if it is taken
         final = Path("results") / scenario.name / f"{stamp(started)}-seed{seed}"
@@ -93,7 +93,7 @@ def run_scenario(
         final = Path(out)
         check_new_folder(final, "run folder", empty_ok=False)
     for path in remove_leftovers(final.parent):
-        print(f"talentwar: removed {path}, left by an interrupted run", file=sys.stderr)
+        log.info("removed %s, left by an interrupted run", path)
     with reserved(final, unique=out is None) as final:
         _run_into(scenario, final, seed, started, engineers, plots, progress, check,
                   command)

@@ -7,13 +7,12 @@ and ``series`` measures) or its window mean (``mean`` measures).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.errors import UserError
+from sim.errors import UserError, log
 
 # sim.output.run's writers move to sim.output.rundir (issue 8).
 from sim.files import write_text
@@ -186,8 +185,8 @@ def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
         means = scalars.groupby("point")[m.out].mean().reindex(range(len(plan.points)))
         if means.isna().any():
             missing = int(means.isna().sum())
-            print(f"talentwar: {m.out}: {missing} design point(s) without a successful run; "
-                  f"no sensitivity indices", file=sys.stderr)
+            log.warning("%s: %d design point(s) without a successful run; no sensitivity "
+                        "indices", m.out, missing)
             continue
         y = means.to_numpy(dtype=float)
         seed = design_seed(plan.spec.seed)
@@ -227,14 +226,14 @@ def sensitivity(folder: Path, plan: Plan | None = None) -> pd.DataFrame:
 
 
 def write_sensitivity(folder: Path) -> Path:
-    """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically; print
-    the :func:`noise_warnings` on standard error."""
+    """Compute :func:`sensitivity` and write it to ``sensitivity.csv`` atomically; log
+    the :func:`noise_warnings` (:data:`sim.errors.log`)."""
     folder = Path(folder)
     table = sensitivity(folder)
     path = folder / SENSITIVITY_FILE
     write_text(path, table.to_csv(index=False, lineterminator="\n"))
     for warning in noise_warnings(folder, table):
-        print(f"talentwar: warning: {warning}", file=sys.stderr)
+        log.warning("%s", warning)
     return path
 
 

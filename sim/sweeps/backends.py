@@ -147,8 +147,8 @@ class LocalBackend:
                 self._workers.append(self._start())
         except OSError as err:
             self.close(cancel=True)
-            raise UserError(f"--workers {workers}: cannot start the worker processes: "
-                            f"{err.strerror or err}") from None
+            raise UserError(f"cannot start the worker processes: {err.strerror or err}",
+                            option="workers", value=workers) from None
 
     def _start(self) -> _Worker:
         parent, child = self._context.Pipe()
@@ -250,9 +250,10 @@ class DaskBackend:
 
     def __init__(self, target: str | Client, workers: int) -> None:
         try:
-            import distributed  # heavy and optional: only when --dask is given
+            import distributed  # heavy and optional: only for a Dask backend
         except ImportError:
-            raise UserError("--dask needs Dask: pip install 'talentwar[dask]'") from None
+            raise UserError("needs Dask: pip install 'talentwar[dask]'", option="dask"
+                            ) from None
         self._distributed = distributed
         self.cluster: distributed.LocalCluster | None = None
         self.own_client = True
@@ -266,8 +267,8 @@ class DaskBackend:
             try:
                 self.client = distributed.Client(target, timeout="5s")
             except (OSError, TimeoutError, ValueError, TypeError) as err:
-                raise UserError(f"--dask {target}: cannot reach a Dask scheduler there: "
-                                f"{err}") from None
+                raise UserError(f"cannot reach a Dask scheduler there: {err}", option="dask",
+                                value=target) from None
         n = len(self.client.nthreads())
         self.capacity = max(2 * max(n, 1), 2)
 
@@ -289,7 +290,7 @@ class DaskBackend:
 
 
 def check_dask_target(target: object) -> None:
-    """``--dask``: ``local``, a ``tcp://host:port`` (or ``host:port``) scheduler address, or
+    """``dask``: ``local``, a ``tcp://host:port`` (or ``host:port``) scheduler address, or
     a ``distributed.Client``; anything else is a :class:`UserError` (before anything is
     written or started)."""
     if target is None or target == "local" or not isinstance(target, str):
@@ -298,19 +299,19 @@ def check_dask_target(target: object) -> None:
     if not sep:
         scheme, rest = "tcp", target
     if scheme != "tcp":
-        raise UserError(f"--dask {target[:100]}: {scheme}:// addresses are not supported; "
-                        "give 'local' or a tcp://HOST:PORT scheduler address (a TLS or UCX "
-                        "cluster needs security or transport settings: create a "
-                        "distributed.Client in Python and pass it to run_sweep)")
+        raise UserError(f"{scheme}:// addresses are not supported; give 'local' or a "
+                        "tcp://HOST:PORT scheduler address (a TLS or UCX cluster needs security or "
+                        "transport settings: create a distributed.Client in Python and pass it "
+                        "to run_sweep)", option="dask", value=target[:100])
     host, colon, port = rest.rpartition(":")
     if not colon or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(
             c.isspace() or not c.isprintable() for c in host):
-        raise UserError(f"--dask {target[:100]}: expected 'local' or a scheduler address "
-                        "tcp://HOST:PORT (a port from 1 to 65535)")
+        raise UserError("expected 'local' or a scheduler address tcp://HOST:PORT (a port "
+                        "from 1 to 65535)", option="dask", value=target[:100])
 
 
 def make_backend(workers: int, dask: str | Client | None) -> Backend:
-    """The backend for ``--workers N`` and ``--dask TARGET``: Dask if a target is given (a
+    """The backend for ``workers`` and ``dask``: Dask if a target is given (a
     scheduler address ``tcp://host:8786``, ``"local"`` to start a LocalCluster, or a
     ``distributed.Client``), else serial for one worker, else a local process pool."""
     if dask is not None:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import (
     atomic_directory,
     check_new_folder,
@@ -107,8 +107,8 @@ def run_replicates(
     and the error names it.
     """
     if not isinstance(replicates, int) or not 2 <= replicates <= MAX_REPLICATES:
-        raise UserError(f"--replicates: expected a whole number from 2 to {MAX_REPLICATES:,}, "
-                        f"got {replicates!r}")
+        raise UserError(f"expected a whole number from 2 to {MAX_REPLICATES:,}, got "
+                        f"{replicates!r}", option="replicates")
     check_workers(workers)
     check_dask_target(dask)
     root = scenario.seed if seed is None else seed
@@ -119,7 +119,7 @@ def run_replicates(
         final = Path(out)
         check_new_folder(final, "replicate folder", empty_ok=False)
     for path in remove_leftovers(final.parent):
-        print(f"talentwar: removed {path}, left by an interrupted run", file=sys.stderr)
+        log.info("removed %s, left by an interrupted run", path)
     with reserved(final, unique=out is None) as final:
         _replicate_into(scenario, final, root, replicates, started, workers, dask,
                         engineers, plots, progress, command)

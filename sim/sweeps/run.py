@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tqdm import tqdm
 
-from sim.errors import Terminated, UserError
+from sim.errors import RESUME, Resume, Terminated, UserError, log
 from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
 from sim.files.folders import LOCK_FILE
 from sim.files.provenance import stamp
@@ -76,12 +75,13 @@ class SweepSummary:
 
 class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C (or another interrupt) stopped a sweep; the folder holds ``recorded`` of
-    ``total`` runs and continues with ``talentwar sweep --resume FOLDER``."""
+    ``total`` runs and continues with :func:`resume_sweep`; ``terminated`` if it was
+    SIGTERM."""
 
     def __init__(self, folder: Path, state: SweepState, cause: BaseException | None = None
                  ) -> None:
-        super().__init__(f"{state.describe()} in {folder}; resume with talentwar sweep "
-                         f"--resume {folder}")
+        super().__init__(f"{state.describe()} in {folder}; continue it with "
+                         f"resume_sweep({str(folder)!r})")
         self.terminated = isinstance(cause, Terminated)  # SIGTERM rather than Ctrl-C
         self.folder = folder
         self.state = state
@@ -91,13 +91,13 @@ class SweepInterrupted(KeyboardInterrupt):
 
 class SweepWriteFailed(UserError):
     """The sweep's tables could not be written (a full disk, a folder gone read-only); the
-    folder holds the runs of ``state`` and continues with ``--resume`` once it can be
-    written."""
+    folder holds the runs of ``state`` and continues with :func:`resume_sweep` once it can
+    be written."""
 
     def __init__(self, folder: Path, state: SweepState, err: OSError) -> None:
         super().__init__(f"{folder}: cannot write the sweep's tables: "
                          f"{err.strerror or err}; {state.describe()}; make room and "
-                         f"continue with talentwar sweep --resume {folder}")
+                         f"continue with {RESUME}", resume=Resume("sweep", folder))
         self.folder = folder
         self.state = state
 
@@ -119,7 +119,7 @@ def plan_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Plan:
     if overrides:
         fixed = raw.get("set", [])
         raw = {**raw, "set": [*(fixed if isinstance(fixed, list) else []), *overrides]}
-        spec = parse_sweep(raw, f"{path} (with --set)")
+        spec = parse_sweep(raw, f"{path} (with the added overrides)")
     _check_size(spec, path)
     source = str(path)
     base_path = path.parent / spec.base
@@ -262,8 +262,8 @@ def run_sweep(
     check_dask_target(dask)
     plan = plan_sweep(sweep_file, overrides)
     if out is not None:
-        check_new_folder(Path(out), "sweep folder", resume=f"--resume {out}")
-    # a bad --dask address fails before anything is written
+        check_new_folder(Path(out), "sweep folder", resume="sweep")
+    # a bad Dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []
     folder = Path(out) if out is not None else Path("results") / "sweeps" / plan.spec.name
@@ -279,15 +279,15 @@ def run_sweep(
                         created.append(parent)
             with locked(folder):
                 if any(p.name != LOCK_FILE for p in folder.iterdir()):
-                    raise UserError(f"--out {folder}: another sweep started writing it "
-                                    "meanwhile; choose a new folder")
+                    raise UserError("another sweep started writing it meanwhile; choose "
+                                    "a new folder", option="out", value=folder)
                 write_manifest(folder, plan)
                 write_status(folder, SweepState(plan.total, 0, 0, 0, complete=False))
         except (OSError, UserError) as err:
             _remove_created(created)
             if isinstance(err, OSError):
-                raise UserError(f"--out {folder}: cannot create the sweep folder: "
-                                f"{err.strerror or err}") from None
+                raise UserError(f"cannot create the sweep folder: {err.strerror or err}",
+                                option="out", value=folder) from None
             raise
     except KeyboardInterrupt as err:
         backend.close(cancel=True)
@@ -331,13 +331,14 @@ def resume_sweep(
     folder = Path(folder)
     plan = load_plan(folder)
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(f"--resume {folder}: cannot write in this folder (permission denied)")
+        raise UserError("cannot write in this folder (permission denied)", option="resume",
+                        value=folder)
     for name in ("runs.csv", "measures.csv", "status.json"):
         target = folder / name
         if target.exists() and (not target.is_file() or not os.access(target, os.R_OK
                                                                         | os.W_OK)):
-            raise UserError(f"--resume {folder}: {target} is not a file this user can read "
-                            "and write")
+            raise UserError(f"{target} is not a file this user can read and write",
+                            option="resume", value=folder)
     return _execute(plan, folder, workers, dask, progress=progress, retry_failed=retry_failed)
 
 
@@ -352,8 +353,7 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
     try:
         with locked(folder):
             for path in remove_leftovers(folder, Path.is_file):  # files a kill left
-                print(f"talentwar: removed {path}, left by an interrupted sweep",
-                      file=sys.stderr)
+                log.info("removed %s, left by an interrupted sweep", path)
             scan = scan_store(folder, plan)
             todo_count = plan.total - scan.kept + (scan.recorded.failed if retry_failed else 0)
             if backend is None:
@@ -374,8 +374,8 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
                                     *([f"{missing:,} runs missing"] if missing else [])])
                 raise UserError(f"{folder}: the sweep ended but its tables do not hold each "
                                 f"run of the design once ({detail or 'torn records'}); "
-                                f"nothing is marked complete: repair it with talentwar "
-                                f"sweep --resume {folder}")
+                                f"nothing is marked complete: repair it with {RESUME}",
+                                resume=Resume("sweep", folder))
             state = SweepState(plan.total, len(final.recorded), final.recorded.done,
                                final.recorded.failed, complete=False)
             if plan.spec.design.kind in ("sobol", "morris"):

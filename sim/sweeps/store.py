@@ -36,13 +36,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import RunTable, WriteError, git_commit, lock_folder, versions, write_text
 from sim.files.table import Appender, cell, record
 from sim.scenario import validate
@@ -439,10 +438,9 @@ def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
     scan = scan or scan_store(folder, plan)
     recorded = scan.recorded
     for problem in scan.problems:
-        print(f"talentwar: warning: {problem}: those runs are dropped and run again",
-              file=sys.stderr)
+        log.warning("%s: those runs are dropped and run again", problem)
     for dropped in scan.torn:
-        print(f"talentwar: warning: {dropped}", file=sys.stderr)
+        log.warning("%s", dropped)
     for run_id in scan.redo:
         recorded.drop(run_id)
     dropped_failed = False

@@ -90,7 +90,7 @@ def test_a_torn_record_inside_a_quoted_cell_is_dropped(tmp_path: Path) -> None:
 
 
 def test_a_run_recorded_twice_is_dropped_and_run_again_loudly(
-        serial_grid: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+        serial_grid: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     out = tmp_path / "twice"
     shutil.copytree(serial_grid, out)
     with (out / "runs.csv").open() as handle:
@@ -99,7 +99,7 @@ def test_a_run_recorded_twice_is_dropped_and_run_again_loudly(
         handle.write(lines[3])  # the third record again
     summary = resume_sweep(out, progress=False)
     assert summary.ran == 1
-    assert "recorded more than once" in capsys.readouterr().err
+    assert "recorded more than once" in caplog.text
     same_results(serial_grid, out)
 
 

@@ -103,8 +103,9 @@ def test_cli_run_replicates_draws_the_bands(scenario_file, tmp_path, capsys):
 
 def test_bad_replicate_options(scenario_file, tmp_path, capsys):
     scenario = load_scenario(scenario_file, ["months=2"])
-    with pytest.raises(UserError, match="--replicates"):
+    with pytest.raises(UserError, match="from 2 to") as raised:
         run_replicates(scenario, 1, out=tmp_path / "x", progress=False)
+    assert raised.value.option == "replicates"
     assert cli.main(["run", str(scenario_file), "--workers", "2", "--out",
                      str(tmp_path / "y")]) == 2
     assert "--replicates" in capsys.readouterr().err

@@ -1,0 +1,54 @@
+"""The month's market row and firm columns agree: each count of the market row is the sum of
+the firm columns (or of the tallies they come from), read by attribute."""
+
+from dataclasses import fields
+
+import numpy as np
+
+from sim import TalentMarket
+from sim import columns as c
+from sim.market.measures import (
+    MonthFlows,
+    firm_columns,
+    firm_tallies,
+    market_row,
+    pay_order,
+    tally_amounts,
+    tally_counts,
+)
+from sim.market.state import Tallies
+from tests.conftest import scenario_of, small_market
+
+
+def test_each_tally_column_reads_the_tally_of_its_name():
+    # a distinct value in each tally: a column reading the wrong one shows
+    tallies = Tallies(**{f.name: np.full(2, k) for k, f in enumerate(fields(Tallies))})
+    for columns in (tally_counts(tallies), tally_amounts(tallies), firm_tallies(tallies)):
+        for key, value in columns.items():
+            assert np.array_equal(value, getattr(tallies, key)), key
+    assert list(firm_tallies(tallies)) == [
+        c.COUNTER_OFFERS, c.COUNTER_OFFERS_ACCEPTED, c.RETENTION_CALLS, c.RETENTION_KEPT,
+        c.GPU_ORDERED, c.GPU_ARRIVED, c.REVENUE, c.FUNDING, c.DEALS, c.DEALS_BLOCKED,
+        c.EXITS]
+
+
+def test_the_market_row_sums_the_firm_columns():
+    model = TalentMarket(scenario_of(small_market(months=3)))
+    model.run()
+    state = model.state
+    moves = state.log.all_moves()
+    flows = MonthFlows.of(state, moves)
+    order = pay_order(state)
+    row = market_row(state, moves, flows, order)
+    firms = firm_columns(state, flows, order)
+    assert row[c.HIRES] == firms[c.HIRES].sum() > 0
+    assert row[c.JOB_TO_JOB] == firms[c.QUITS].sum()
+    assert row[c.SEPARATIONS] == firms[c.SEPARATIONS].sum()
+    assert row[c.EMPLOYED] == firms[c.HEADCOUNT].sum()
+    assert row[c.OFFERS] == firms[c.OFFERS].sum()
+    for key in (c.COUNTER_OFFERS, c.RETENTION_CALLS, c.DEALS, c.EXITS):
+        assert row[key] == firms[key].sum()
+    for key in (c.REVENUE, c.FUNDING, c.GPU_ORDERED):
+        assert np.isclose(row[key], firms[key].sum(), rtol=1e-12)
+    assert row[c.REVENUE] > 0
+    assert row == model.market_row  # the same row the model recorded for this month
