@@ -57,7 +57,14 @@ def in_process(*args: str) -> tuple[int, str]:
     return status, err.getvalue()
 
 
-def test_bad_input_is_refused_before_any_server(tmp_path: Path) -> None:
+def test_bad_input_is_refused_before_any_server(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.explore import server
+
+    def no_server(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the input was accepted: a server would start here")
+
+    monkeypatch.setattr(server, "bind", no_server)  # fail, not hang, if the input passes
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\nmonths = 0\n')
     status, stderr = in_process("explore", str(bad), "--port", "0")
