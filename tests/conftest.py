@@ -68,14 +68,25 @@ LONGEST_FIRST = (
     "tests/test_tutorial.py",
     "tests/output/test_fuzz_run_folders.py",
     "tests/output/test_report.py",
-    "tests/sweeps/test_kills.py",
+    "tests/output/test_damaged_folders.py",
+    "tests/output/test_plots_replicates.py",
     "tests/output/test_run.py",
+    "tests/output/test_compare.py",
+    "tests/explore/test_command.py",
     "tests/output/test_plots_firms.py",
-    "tests/sweeps/test_resume.py",
+    "tests/sweeps/test_kills.py",
     "tests/output/test_firm_effects.py",
+    "tests/calibration/test_recovery.py",
+    "tests/explore/test_browser.py",
+    "tests/calibration/test_resume.py",
+    "tests/output/test_replicates.py",
+    "tests/output/test_run_folders.py",
+    "tests/scenario/test_loading.py",
     "tests/test_notebook.py",
+    "tests/sweeps/test_resume.py",
 )
-"""The test files that take longest (``pytest --durations``), run first. Under ``-n``, each
+"""The test files that take longest (CPU seconds per file, measured with ``--durations``
+and the processes' user + system time), run first. Under ``-n``, each
 worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
 pyproject.toml), so a long file collected last would leave one worker running it alone at
 the end."""

@@ -3,6 +3,8 @@ the app's components in a notebook (rendered without a server)."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import signal
@@ -40,15 +42,39 @@ def test_without_the_extra_it_says_which_command_installs_it() -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_bad_input_is_refused_before_any_server(tmp_path: Path) -> None:
+def in_process(*args: str) -> tuple[int, str]:
+    """``talentwar ARGS`` through :func:`sim.cli.main` in this process: exit status and
+    standard error (an exception that escapes ``main`` would be a traceback: it propagates).
+    For input refused before the app's packages are imported or a server started."""
+    from sim.cli import main
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        try:
+            status = main(list(args))
+        except SystemExit as exit_:  # argparse refuses a value this way
+            status = int(exit_.code or 0)
+    return status, err.getvalue()
+
+
+def test_bad_input_is_refused_before_any_server(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim.explore import server
+
+    def no_server(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the input was accepted: a server would start here")
+
+    monkeypatch.setattr(server, "bind", no_server)  # fail, not hang, if the input passes
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\nmonths = 0\n')
-    result = run("explore", str(bad), "--port", "0")
-    assert result.returncode == 2 and "months" in result.stderr, result.stderr
-    result = run("explore", str(tmp_path / "none.toml"), "--port", "0")
-    assert result.returncode == 2 and "no such scenario file" in result.stderr
-    result = run("explore", FLAGSHIP, "--port", "70000")
-    assert result.returncode == 2 and "0 to 65535" in result.stderr
+    status, stderr = in_process("explore", str(bad), "--port", "0")
+    assert status == 2 and "months" in stderr, stderr
+    status, stderr = in_process("explore", str(tmp_path / "none.toml"), "--port", "0")
+    assert status == 2 and "no such scenario file" in stderr, stderr
+    status, stderr = in_process("explore", FLAGSHIP, "--port", "70000")
+    assert status == 2 and "0 to 65535" in stderr, stderr
+    # a port taken by another program is found when binding, after the app's packages are
+    # imported: in a process of its own, so that nothing of the app stays in this one
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)

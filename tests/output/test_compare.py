@@ -32,6 +32,15 @@ def runs(two_tier_runs) -> tuple[Path, Path]:
     return two_tier_runs[:2]
 
 
+@pytest.fixture(scope="module")
+def comparison(runs, tmp_path_factory) -> tuple[pd.DataFrame, list[Path], Path]:
+    """``compare_runs`` of the two runs, done once: its table, the plots it returned and
+    the folder it wrote (read, never changed, by the tests)."""
+    out = tmp_path_factory.mktemp("compare") / "cmp"
+    table, pngs = compare_runs(list(runs), out)
+    return table, pngs, out
+
+
 def final(run: Path, column: str) -> float:
     return float(pd.read_csv(run / "market.csv")[column].iloc[-1])
 
@@ -48,9 +57,9 @@ MEASURES = {  # table row -> (market column, scale)
 }
 
 
-def test_difference_table_is_final_values_and_b_minus_a(runs, tmp_path):
+def test_difference_table_is_final_values_and_b_minus_a(runs, comparison):
     a, b = runs
-    table, _ = compare_runs([a, b], tmp_path / "cmp")
+    table, _, out = comparison
     label_a, label_b, diff = table.columns
     assert label_a == "two_tier_test seed 1"
     assert label_b == "two_tier_test seed 2"
@@ -65,14 +74,14 @@ def test_difference_table_is_final_values_and_b_minus_a(runs, tmp_path):
     # The model's deal and layoff columns are compared too.
     assert any("deal" in row for row in table.index)
     assert any("layoff" in row for row in table.index)
-    saved = pd.read_csv(tmp_path / "cmp" / "differences.csv", index_col="measure")
+    saved = pd.read_csv(out / "differences.csv", index_col="measure")
     pd.testing.assert_frame_equal(saved, table, check_names=False)
 
 
-def test_plots_are_written_and_not_blank(runs, tmp_path):
-    _, pngs = compare_runs(list(runs), tmp_path / "cmp")
+def test_plots_are_written_and_not_blank(comparison):
+    _, pngs, out = comparison
     assert {p.name for p in pngs} == BASE_PLOTS
-    assert {p.name for p in (tmp_path / "cmp").glob("*.png")} == BASE_PLOTS
+    assert {p.name for p in out.glob("*.png")} == BASE_PLOTS
     for path in pngs:
         image = mpimg.imread(path)
         assert image.shape[0] > 200 and image.shape[1] > 400
@@ -136,8 +145,8 @@ def test_labels_are_disambiguated(runs, tmp_path):
     assert labels[2:] == ["two_tier_test seed 1 (same) #1", "two_tier_test seed 1 (same) #2"]
 
 
-def test_format_table_aligns_and_signs(runs, tmp_path):
-    table, _ = compare_runs(list(runs), tmp_path / "cmp")
+def test_format_table_aligns_and_signs(comparison):
+    table, _, _ = comparison
     text = format_table(table)
     lines = text.splitlines()
     assert lines[0].split()[0] == "measure"
