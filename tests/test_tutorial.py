@@ -17,9 +17,9 @@ tutorial's commands run from the repository root), so everything they write stay
 
 The tutorial's market has 5,000 engineers (``--set market.engineers=5000`` on its runs,
 ``engineers = 5_000`` in the file it saves); the test runs every step on a market of
-``TALENTWAR_TUTORIAL_ENGINEERS`` engineers (2,000 unless set; at 1,000 the strict antitrust
-rule blocks no deal, so the tutorial's claim would not bind) and reads the shown output at
-that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly as written.
+``TALENTWAR_TUTORIAL_ENGINEERS`` engineers (2,000 unless set: its cost is mostly fixed per
+command, a fresh ``talentwar`` process each, so a smaller market saves little) and reads the
+shown output at that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly as written.
 """
 
 from __future__ import annotations
