@@ -12,7 +12,10 @@ not facts the scenario fixes in month 0. The measures and tolerances are those o
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.validation import (
@@ -20,6 +23,7 @@ from sim.validation import (
     checks,
     consistent_with_at_least,
     measures,
+    researcher_moves_up_the_gpu_threshold,
     run_scenario,
     within_firm_ratio,
 )
@@ -172,3 +176,26 @@ def test_fact_5s_old_measure_alone_holds_without_a_gpu_preference(broken_measure
     m = broken_measures(*BROKEN["fact_5"][1:3])
     assert m["researcher_hires_above_threshold"] >= 0.7
     assert m["researcher_moves_across_the_threshold"] >= 100   # enough moves to tell
+
+
+def test_moves_up_the_threshold_count_only_researchers_job_to_job_moves_that_cross_it():
+    # Threshold 10: Big has 20 GPUs in month 1 and 5 in month 2 (it sold them), Small 1.
+    firms = pd.DataFrame({"month": [1, 1, 2, 2, 3, 3],
+                          "firm": ["Big", "Small"] * 3, "gpus": [20, 1, 5, 1, 20, 1]})
+    flows = pd.DataFrame([
+        (1, "Small", "Big", "researcher", "job_to_job", 3),       # up
+        (1, "Big", "Small", "researcher", "job_to_job", 1),       # down
+        (1, "Small", "Big", "ml_engineer", "job_to_job", 50),     # not a researcher
+        (1, "unemployment", "Big", "researcher", "hire_from_unemployment", 9),  # not a move
+        (2, "Small", "Big", "researcher", "job_to_job", 7),       # Big below it then: no cross
+        (3, "Small", "Big", "researcher", "job_to_job", 4),       # outside the period
+    ], columns=["month", "source", "destination", "tier", "kind", "engineers"])
+    market = pd.DataFrame({"month": [0, 1, 2, 3],
+                           "date": ["2022-12", "2023-01", "2023-02", "2025-01"]})
+    model = SimpleNamespace(flows=flows, firm_records=firms, market=market,
+                            spec=SimpleNamespace(compute=SimpleNamespace(threshold=10)))
+    share, crossing = researcher_moves_up_the_gpu_threshold(model, ("2023-01", "2024-12"))
+    assert (share, crossing) == (0.75, 4)
+    model.firm_records = firms.assign(gpus=1)                  # nobody above: nothing crosses
+    share, crossing = researcher_moves_up_the_gpu_threshold(model, ("2023-01", "2024-12"))
+    assert np.isnan(share) and crossing == 0
