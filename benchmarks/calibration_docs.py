@@ -10,8 +10,8 @@ Copies the calibration folder's results (``parameters.csv``, ``moments.csv``,
 (:func:`sim.calibration.markdown.calibration_markdown`) into docs/calibration.md's
 generated block ``flagship estimate``. ``tests/calibration/test_docs.py`` checks that the
 block is what the kept folder renders, and that the flagship scenario holds the estimates.
-Run ``benchmarks/calibration_seeds.py --seeds 20 --write-docs`` after it (the flagship's
-pass rates).
+Run ``benchmarks/validation_seeds.py --seeds 20 --write-docs`` after it (the flagship's
+validation pass rates, docs/validation.md).
 """
 
 from __future__ import annotations

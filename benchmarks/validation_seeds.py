@@ -1,0 +1,96 @@
+"""Pass rate of each validation fact of the flagship over many seeds.
+
+Usage::
+
+    python benchmarks/validation_seeds.py --seeds 20               # flagship size
+    python benchmarks/validation_seeds.py --seeds 20 --engineers 50000
+    python benchmarks/validation_seeds.py --seeds 20 --write-docs  # into docs/validation.md
+    python benchmarks/validation_seeds.py --seeds 20 --set firm_defaults.raise_rate=0
+    python benchmarks/validation_seeds.py --seeds 20 \
+        --scenario scenarios/counterfactuals/no_gpu_threshold.toml
+
+Runs ``scenarios/ai_talent_war_2024.toml`` for seeds 1..N (in worker processes), computes
+the measures and checks of :mod:`sim.validation` (one definition, which
+``tests/test_validation.py`` checks), and prints each fact's pass rate and each measure's
+10th, 50th and 90th percentiles over the seeds. The tolerances of docs/validation.md are
+chosen from this spread. Deal prices per engineer depend on the size of the teams, so a
+reduced market (``--engineers``) shifts fact 3. ``--scenario`` and ``--set`` run another
+market (the broken markets of docs/validation.md, on which each fact should fail).
+``--write-docs`` puts the flagship's tables into docs/validation.md's generated block
+``pass rates``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sim.calibration.markdown import splice  # noqa: E402
+from sim.validation import TOLERANCES, checks, measures, run_scenario  # noqa: E402
+
+DOCS = ROOT / "docs" / "validation.md"
+FLAGSHIP = ROOT / "scenarios" / "ai_talent_war_2024.toml"
+
+
+def one(args: tuple[Path, int, int | None, list[str]]
+        ) -> tuple[dict[str, float], dict[str, bool]]:
+    path, seed, engineers, overrides = args
+    m = measures(run_scenario(path, seed, engineers, overrides))
+    return m, checks(m)
+
+
+def tables(results: list[tuple[dict[str, float], dict[str, bool]]], seeds: int,
+           engineers: int | None) -> str:
+    """Markdown: each fact's pass rate, and each measure's spread, over the seeds."""
+    size = f"{engineers:,} engineers" if engineers else "the flagship's size"
+    lines = [f"{seeds} seeds (1-{seeds}), {size} "
+             "(`python benchmarks/validation_seeds.py --seeds "
+             f"{seeds}{f' --engineers {engineers}' if engineers else ''}`).", "",
+             "| fact | tolerance | pass rate |", "|---|---|---|"]
+    for fact, text in TOLERANCES.items():
+        rate = np.mean([ok[fact] for _, ok in results])
+        lines.append(f"| {fact} | {text} | {rate:.0%} |")
+    lines += ["", "| measure | p10 | median | p90 |", "|---|---|---|---|"]
+    for key in results[0][0]:
+        values = np.array([m[key] for m, _ in results], dtype=float)
+        p10, p50, p90 = np.nanpercentile(values, [10, 50, 90])
+        lines.append(f"| {key} | {p10:,.3g} | {p50:,.3g} | {p90:,.3g} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--engineers", type=int, default=None)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--scenario", type=Path, default=FLAGSHIP,
+                        help="another scenario (default: the flagship)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario value (repeatable), as in talentwar run")
+    parser.add_argument("--write-docs", action="store_true",
+                        help="write the tables into docs/validation.md (block 'pass rates')")
+    args = parser.parse_args(argv)
+    if args.write_docs and (args.scenario != FLAGSHIP or args.set):
+        parser.error("--write-docs records the flagship's pass rates: no --scenario or --set")
+    jobs = [(args.scenario, seed, args.engineers, args.set)
+            for seed in range(1, args.seeds + 1)]
+    with ProcessPoolExecutor(args.workers) as pool:
+        results = list(pool.map(one, jobs))
+    text = tables(results, args.seeds, args.engineers)
+    print(text)
+    if args.write_docs:
+        DOCS.write_text(splice(DOCS.read_text(encoding="utf-8"), "pass rates", text),
+                        encoding="utf-8")
+        print(f"wrote {DOCS}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
