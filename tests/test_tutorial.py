@@ -19,7 +19,8 @@ The tutorial's market has 5,000 engineers (``--set market.engineers=5000`` on it
 ``engineers = 5_000`` in the file it saves); the test runs every step on a market of
 ``TALENTWAR_TUTORIAL_ENGINEERS`` engineers (2,000 unless set: its cost is mostly fixed per
 command, a fresh ``talentwar`` process each, so a smaller market saves little) and reads the
-shown output at that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly as written.
+shown output at that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly
+as written.
 """
 
 from __future__ import annotations
