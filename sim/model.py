@@ -218,8 +218,7 @@ class TalentMarket(mesa.Model):
             equity=build_tables(scenario, names, [f.kind for f in firms]),
         )
         team = np.array([s.team or (np.nan,) * n_tiers for s in specs]).reshape(-1, n_tiers)
-        if scenario.market.teams_at is not None:  # teams stated at another market size
-            team = np.rint(team * scenario.market.engineers / scenario.market.teams_at)
+        team = np.rint(team * scenario.team_scale)  # teams stated at another market size
         self._place_initial_engineers(team)
         state = self.state
         state.heads = state.headcount()

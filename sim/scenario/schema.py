@@ -865,16 +865,13 @@ class Scenario(Strict):
                     shown = ", ".join(names[:20]) + (" ..." if len(names) > 20 else "")
                     raise ValueError(f"events[{k}].{key}: no firm called {name!r}"
                                      f"{did_you_mean(name, names)}; firms are {shown}")
+                founded = self.firms[name].founded if name in self.firms else None
+                if founded is not None and self.month_of(event.month) < self.month_of(founded):
+                    raise ValueError(f"events[{k}].month: {event.month} is before {name} was "
+                                     f"founded ({founded}; events[{k}].{key})")
             if isinstance(event.month, str) and self.month_of(event.month) < 1:
                 raise ValueError(f"events[{k}].month: {event.month} is not after the start "
                                  f"({self.start})")
-            for key in ("firm", "buyer", "target"):
-                founded = getattr(self.firms.get(getattr(event, key, None) or ""),
-                                  "founded", None)
-                if founded is not None and self.month_of(event.month) < self.month_of(founded):
-                    raise ValueError(f"events[{k}].month: {event.month} is before "
-                                     f"{getattr(event, key)} was founded ({founded}; "
-                                     f"events[{k}].{key})")
         bad = sorted(set(self.equity) - seen - set(get_args(FirmKind)))
         if bad:
             raise ValueError(f"equity names {bad}: neither a kind of firm "
@@ -897,10 +894,9 @@ class Scenario(Strict):
                     f"firms.{name}.pay names unknown tier(s) {sorted(unknown)}"
                     f"{did_you_mean(min(unknown), known)}; tiers are {sorted(known)}"
                 )
-        scale = (1.0 if self.market.teams_at is None
-                 else self.market.engineers / self.market.teams_at)
         for tier, spec in self.tiers.items():
-            stated = sum(round(f.team.get(tier, 0) * scale) for f in self.firms.values())
+            stated = sum(round(f.team.get(tier, 0) * self.team_scale)
+                         for f in self.firms.values())
             employed = self.market.engineers * spec.share * (1 - self.market.initial_unemployment)
             if stated > employed:
                 raise ValueError(
@@ -944,6 +940,13 @@ class Scenario(Strict):
             return 0.0
         per_year = 12.0 if self.market.pay_period == "month" else 1.0
         return DEFAULT_OUTPUT_MARKUP * sum(pays) / len(pays) * per_year / 12.0
+
+    @property
+    def team_scale(self) -> float:
+        """The factor on every stated ``team``: ``market.engineers / market.teams_at``, or 1
+        where ``teams_at`` is not set (teams as stated)."""
+        teams_at = self.market.teams_at
+        return 1.0 if teams_at is None else self.market.engineers / teams_at
 
     def firm_names(self) -> list[str]:
         """Every firm's name, named firms first, then each generated group, in file order."""
