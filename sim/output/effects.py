@@ -35,7 +35,7 @@ from sim.output.plots import (
     top_shares,
 )
 from sim.output.rundir import RunFolder
-from sim.output.stats import LEVEL, mean_interval, percent_of
+from sim.output.stats import LEVEL, paired_interval, percent_of
 
 EFFECTS = "effects_over_time.csv"
 EFFECT_COLUMNS = ["run", "measure", "month", "date", "reference_mean", "other_mean",
@@ -72,10 +72,8 @@ def _rows(measure: str, months: Sequence[int], dates: Mapping[int, pd.Timestamp]
     out = []
     for k, month in enumerate(months):
         diff = b[k] - a[k]
-        mean, _, low, high = mean_interval(diff, level)
+        mean, low, high = paired_interval(diff, level)
         both = ~np.isnan(diff)
-        if not math.isnan(mean) and np.nanstd(diff) == 0:
-            low = high = mean
         ref = float(np.mean(a[k][both])) if both.any() else math.nan
         out.append({"measure": measure, "month": int(month),
                     "date": dates[month].strftime("%Y-%m") if month in dates else "",

@@ -102,6 +102,17 @@ def percent_of(difference: float, reference: float) -> float:
     return 100.0 * difference / abs(reference)
 
 
+def paired_interval(diff: np.ndarray, level: float = LEVEL) -> tuple[float, float, float]:
+    """The mean of the paired differences ``diff`` (NaN dropped) and its t interval
+    (:func:`mean_interval`). Where two or more differences are all equal the interval is
+    the mean itself (no spread); one difference alone has no interval (NaN), so it is never
+    called distinguishable."""
+    mean, _, low, high = mean_interval(diff, level)
+    if np.count_nonzero(~np.isnan(diff)) >= 2 and np.nanstd(diff) == 0:
+        low = high = mean  # identical differences: no spread
+    return mean, low, high
+
+
 def paired_row(reference: np.ndarray, other: np.ndarray, level: float = LEVEL
                ) -> dict[str, float | bool | int]:
     """The paired comparison of one measure over replicates paired by seed (NaN where a
@@ -115,9 +126,7 @@ def paired_row(reference: np.ndarray, other: np.ndarray, level: float = LEVEL
     a = np.asarray(reference, dtype=float)
     b = np.asarray(other, dtype=float)
     diff = b - a
-    mean, _, low, high = mean_interval(diff, level)
-    if not math.isnan(mean) and np.nanstd(diff) == 0:
-        low = high = mean  # identical differences: no spread
+    mean, low, high = paired_interval(diff, level)
     known = not (math.isnan(low) or math.isnan(high))
     ref_mean = float(np.nanmean(a)) if np.any(~np.isnan(a)) else math.nan
     oth_mean = float(np.nanmean(b)) if np.any(~np.isnan(b)) else math.nan

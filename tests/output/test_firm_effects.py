@@ -220,3 +220,12 @@ def test_a_damaged_deal_teams_table_is_refused_before_anything_is_written(deal_r
     err = capsys.readouterr().err
     assert f"{path}: column engineers: expected" in err and "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".cmp*"))
+
+
+def test_one_pair_alone_is_never_called_distinguishable():
+    # A measure known in one pair only (a firm with nobody of the tier in the other seeds)
+    # has no interval; two or more equal differences have a zero-width one.
+    one = paired_row(np.array([1.0, np.nan, 2.0]), np.array([3.0, 5.0, np.nan]))
+    assert one["pairs"] == 1 and not one["distinguishable"] and math.isnan(one["low"])
+    equal = paired_row(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    assert equal["distinguishable"] and equal["low"] == equal["high"] == 2.0
