@@ -397,7 +397,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             print(f"talentwar: warning: plots not drawn: {say(err)} (the sweep is recorded; "
                   f"try talentwar plot {summary.folder})", file=sys.stderr)
     print(summary.folder)
-    print(f"next: talentwar report {summary.folder}", file=sys.stderr)
+    print(next_line(summary.folder), file=sys.stderr)
     return 0 if summary.failed == 0 else 1
 
 

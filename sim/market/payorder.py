@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-UNEMPLOYED = -1
+from sim.agents.engineers import UNEMPLOYED
+
 """``Engineers.firm`` of an engineer without a job (as :mod:`sim.agents.engineers`)."""
 
 

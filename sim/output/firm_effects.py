@@ -44,7 +44,7 @@ from sim.columns import per_tier
 from sim.output.palette import GENERATED, UNEMPLOYMENT_LABEL, firm_colours, named_firms
 from sim.output.plots import by_label, figure, firm_labels, weighted_by_label
 from sim.output.rundir import RunFolder
-from sim.output.stats import LEVEL, fdr_verdicts, paired_row
+from sim.output.stats import LEVEL, paired_row, with_fdr
 
 HEADCOUNT = "headcount"
 SHARE = "share of the tier (%)"
@@ -60,8 +60,7 @@ KEY = ["firm", "tier", "measure"]
 STAT_COLUMNS = ["reference_mean", "other_mean", "mean_difference", "low", "high",
                 "percent_difference", "p_value", "distinguishable", "distinguishable_fdr",
                 "pairs"]
-FIRM_DIFFERENCE_COLUMNS = ["run", *KEY, *STAT_COLUMNS]
-"""The columns of ``firm_differences.csv``."""
+"""The statistics of each row of ``firm_differences.csv``, after ``run`` and :data:`KEY`."""
 FIRM_VALUE_COLUMNS = ["folder", "seed", *KEY, "value"]
 """The columns of ``firm_measures.csv`` (every replicate's value)."""
 DEAL_KEY = [col.DATE, col.DEAL_BUYER, col.DEAL_TARGET]
@@ -223,12 +222,9 @@ def paired_firm_differences(reference: Mapping[int, RunFolder], other: Mapping[i
             continue
         rows.append({**dict(zip(KEY, cast(tuple[str, str, str], key), strict=True)),
                      **paired_row(a, b, level)})
-    table = pd.DataFrame(rows, columns=[*KEY, *[c for c in STAT_COLUMNS
-                                                if c != "distinguishable_fdr"]])
-    table.insert(int(cast(int, table.columns.get_loc("distinguishable"))) + 1,
-                 "distinguishable_fdr",
-                 fdr_verdicts(table["p_value"].to_numpy(dtype=float),
-                              table["distinguishable"].to_numpy(dtype=bool), level))
+    table = with_fdr(pd.DataFrame(rows, columns=[*KEY, *[c for c in STAT_COLUMNS
+                                                         if c != "distinguishable_fdr"]]),
+                     level)
     firsts = [next(iter(reference.values())), next(iter(other.values()))]
     tiers: list[str] = []
     for run in firsts:

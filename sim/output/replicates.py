@@ -22,7 +22,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import matplotlib
 
@@ -84,7 +84,7 @@ from sim.output.rundir import (
     csv_cell,
     remove_leftovers,
 )
-from sim.output.stats import LEVEL, fdr_verdicts, mean_interval, paired_row
+from sim.output.stats import LEVEL, mean_interval, paired_row, with_fdr
 
 SUMMARY = "summary.csv"
 DIFFERENCES = "differences.csv"
@@ -198,18 +198,6 @@ def paired_differences(reference: ReplicateFolder, other: ReplicateFolder,
     return with_fdr(pd.DataFrame(rows, columns=[c for c in DIFFERENCE_COLUMNS
                                                 if c != "distinguishable_fdr"]),
                     level).set_index("measure")
-
-
-def with_fdr(table: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
-    """``table`` (rows of :func:`sim.output.stats.paired_row`) with ``distinguishable_fdr``
-    after ``distinguishable``: the Benjamini–Hochberg verdict over all the table's rows
-    (:func:`sim.output.stats.fdr_verdicts`)."""
-    out = table.copy()
-    verdict = fdr_verdicts(out["p_value"].to_numpy(dtype=float),
-                           out["distinguishable"].to_numpy(dtype=bool), level)
-    out.insert(int(cast(int, out.columns.get_loc("distinguishable"))) + 1,
-               "distinguishable_fdr", verdict)
-    return out
 
 
 def verdict(row: pd.Series) -> str:
@@ -414,8 +402,7 @@ def comparison_text(results: Sequence[Comparison], reference: str | Path,
     return "\n".join(blocks)
 
 
-COMPARE_FILES = (DIFFERENCES, "firm_differences.csv", "firm_measures.csv",
-                 "deal_team_differences.csv", "effects_over_time.csv")
+COMPARE_FILES = (DIFFERENCES, FIRM_DIFFERENCES, FIRM_VALUES, DEAL_TEAM_DIFFERENCES, EFFECTS)
 """The tables a comparison of replicate folders writes."""
 
 

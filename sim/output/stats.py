@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 LEVEL = 0.95
@@ -138,3 +140,15 @@ def paired_row(reference: np.ndarray, other: np.ndarray, level: float = LEVEL
             "p_value": paired_p_value(diff),
             "distinguishable": bool(known and (low > 0 or high < 0)),
             "pairs": int(np.sum(both))}
+
+
+def with_fdr(table: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+    """``table`` (rows of :func:`paired_row`) with ``distinguishable_fdr``
+    after ``distinguishable``: the Benjamini–Hochberg verdict over all the table's rows
+    (:func:`fdr_verdicts`)."""
+    out = table.copy()
+    verdict = fdr_verdicts(out["p_value"].to_numpy(dtype=float),
+                           out["distinguishable"].to_numpy(dtype=bool), level)
+    out.insert(int(cast(int, out.columns.get_loc("distinguishable"))) + 1,
+               "distinguishable_fdr", verdict)
+    return out

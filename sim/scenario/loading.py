@@ -265,8 +265,7 @@ def keys_at(loc: tuple[Any, ...], model: type[BaseModel] = Scenario) -> set[str]
             if isinstance(kind, type) and issubclass(kind, BaseModel):
                 if isinstance(part, str) and part in kind.model_fields:
                     found.append(kind.model_fields[part].annotation)
-                elif isinstance(part, str) and kind.__name__ and (
-                        part in _TYPE_TAGS or part in _model_names()):
+                elif isinstance(part, str) and (part in _TYPE_TAGS or part in _model_names()):
                     found.append(kind)  # a union's tag: the location stays on this table
             elif get_origin(kind) in (list, tuple):
                 if isinstance(part, int):
