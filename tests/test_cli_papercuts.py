@@ -122,11 +122,17 @@ def test_run_and_validate_name_a_sweep_or_calibration_file(path, command, verb, 
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
-def test_sweep_passes_set_to_the_sweep(monkeypatch):
+def test_sweep_passes_set_to_the_sweep(monkeypatch, capsys):
     seen = _capture(monkeypatch, sim.sweeps.run, "run_sweep")
     assert cli.main(["sweep", "x.toml", "--set", "market.engineers=300", "--set",
                      "months=4"]) == 2
     assert list(seen["overrides"]) == ["market.engineers=300", "months=4"]
+    capsys.readouterr()
+    # A bad --set and --set with --resume are refused before any sweep runs or resumes.
+    seen.clear()
     assert cli.main(["sweep", "x.toml", "--set", "nonsense"]) == 2
+    assert seen == {} and "--set" in capsys.readouterr().err
+    resumed = _capture(monkeypatch, sim.sweeps.run, "resume_sweep")
     assert cli.main(["sweep", "--resume", "x", "--set", "months=4"]) == 2  # as recorded
+    assert resumed == {} and "give no SWEEP_FILE, --out or --set" in capsys.readouterr().err
 

@@ -12,7 +12,11 @@ from tests.conftest import ROOT
 NOTEBOOK = ROOT / "docs" / "notebooks" / "first_look.ipynb"
 
 
-def test_first_look_notebook_runs_and_shows_a_firm_comparison_and_a_plot():
+def test_first_look_notebook_runs_and_shows_a_firm_comparison_and_a_plot(monkeypatch,
+                                                                         tmp_path):
+    # The notebook works in a fresh temporary folder, as a reader's would; here that folder
+    # is made under the test's own, so nothing is left behind (the kernel inherits TMPDIR).
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
     nbclient = pytest.importorskip("nbclient", reason="pip install -e '.[test]'")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     # kept without outputs, so the file shows what the code is, not an old result

@@ -248,3 +248,6 @@ def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
         written(f"{REPLICATES[1]}/{rep}/deal_teams.csv")
     assert blocked["pairs"] == 3 and blocked["mean_difference"] == pytest.approx(
         sum(counts) / 3)
+    # At the tutorial's small sizes the screen binds (a firm's share moves in 2-point
+    # steps), so the reasons above were checked on at least one blocked deal.
+    assert sum(counts) > 0

@@ -166,7 +166,9 @@ def test_the_rise_of_the_within_firm_ratio_is_the_runs_not_the_inputs(flagship, 
     base = measures(flagship)
     m = broken_measures(path, overrides)
     assert m["ratio_within_firms_month_0"] == pytest.approx(base["ratio_within_firms_month_0"])
-    assert base["ratio_within_firms_month_0"] < 1.45        # within fact 1's band at month 0
+    # Month 0 already lies in fact 1's band [1.35, 1.7]: the band alone tests the inputs,
+    # which is why the fact also asks for a rise over the run.
+    assert 1.35 <= base["ratio_within_firms_month_0"] <= 1.7
     assert m["ratio_within_firms"] < base["ratio_within_firms"]
 
 
