@@ -16,6 +16,7 @@ from sim.errors import UserError, log
 
 # sim.output.run's writers move to sim.output.rundir (issue 8).
 from sim.files import write_text
+from sim.output.stats import mean_interval
 from sim.sweeps.designs import design_seed, salib_problem
 from sim.sweeps.store import (
     MEASURES_FILE,
@@ -112,19 +113,10 @@ def point_means(scalars: pd.DataFrame, measure: str, keys: list[str],
 
 
 def _interval(values: pd.Series, conf_level: float) -> tuple[int, float, float, float]:
-    """``(n, mean, low, high)`` of the values: the Student-t interval of the mean,
-    mean ± t_{(1+conf_level)/2, n-1} · s / √n (low = high = NaN when n < 2)."""
-    from scipy import stats
-
-    x = values.dropna().to_numpy(dtype=float)
-    n = len(x)
-    if n == 0:
-        return 0, np.nan, np.nan, np.nan
-    mean = float(x.mean())
-    if n < 2:
-        return n, mean, np.nan, np.nan
-    half = float(stats.t.ppf((1 + conf_level) / 2, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return n, mean, mean - half, mean + half
+    """``(n, mean, low, high)`` of the values: the Student-t interval of the mean
+    (:func:`sim.output.stats.mean_interval`; low = high = NaN when n < 2)."""
+    mean, _, low, high = mean_interval(values.to_numpy(dtype=float), conf_level)
+    return int(values.notna().sum()), mean, low, high
 
 
 RESPONSE_COLUMNS = ["measure", "parameter", "value", "runs", "mean", "ci_low", "ci_high"]
