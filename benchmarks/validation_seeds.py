@@ -33,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.calibration.markdown import splice  # noqa: E402
+from sim.files.atomic import write_text  # noqa: E402
+from sim.files.folders import default_workers  # noqa: E402
 from sim.validation import TOLERANCES, checks, measures, run_scenario  # noqa: E402
 
 DOCS = ROOT / "docs" / "validation.md"
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--engineers", type=int, default=None)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=default_workers(),
+                        help="worker processes (default: the CPUs this process may use)")
     parser.add_argument("--scenario", type=Path, default=FLAGSHIP,
                         help="another scenario (default: the flagship)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -81,13 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--write-docs records the flagship's pass rates: no --scenario or --set")
     jobs = [(args.scenario, seed, args.engineers, args.set)
             for seed in range(1, args.seeds + 1)]
-    with ProcessPoolExecutor(args.workers) as pool:
+    with ProcessPoolExecutor(max(1, min(args.workers, len(jobs)))) as pool:
         results = list(pool.map(one, jobs))
     text = tables(results, args.seeds, args.engineers)
     print(text)
     if args.write_docs:
-        DOCS.write_text(splice(DOCS.read_text(encoding="utf-8"), "pass rates", text),
-                        encoding="utf-8")
+        write_text(DOCS, splice(DOCS.read_text(encoding="utf-8"), "pass rates", text),
+                   "docs/validation.md")
         print(f"wrote {DOCS}")
     return 0
 
