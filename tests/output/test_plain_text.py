@@ -22,7 +22,11 @@ def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_p
     fig, ax = plt.subplots()
     ax.plot(range(10))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: rf"${value:g} \frac{{$"))
-    save(fig, tmp_path / "g.png")
+    save(fig, tmp_path / "g.png")  # mathtext would raise on the unclosed \frac here
+    ticks = [t for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and all(t.get_text().startswith("$") and t.get_text().endswith(r"\frac{$")
+                         for t in ticks)
+    assert not any(t.get_parse_math() for t in ticks)
     assert [t.get_text() for t in texts] == ["pay from $5 to $10", "deal value $1.3B",
                                              r"folder $\frac{a$ (not maths)"]
     assert not any(t.get_parse_math() for t in texts)
