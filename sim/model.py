@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -405,15 +406,24 @@ class TalentMarket(mesa.Model):
                              places[code % places.size], int(count)))
         return pd.DataFrame(rows, columns=list(c.DEAL_TEAM_COLUMNS))
 
-    def engineer_table(self) -> pd.DataFrame:
-        """The final state of every engineer (the run folder's ``engineers.csv.gz``)."""
+    def engineer_table(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """The final state of engineers ``start`` to ``stop`` (all by default): the rows
+        of the run folder's ``engineers.csv.gz``."""
         eng = self.state.engineers
-        cols = eng.columns()
+        rows = slice(start, stop)
+        cols = {name: values[rows] for name, values in eng.columns().items()}
         frame = pd.DataFrame(cols)
         frame["tier"] = np.array(eng.tier_names, dtype=object)[cols["tier"]]
         names = np.array(["", *self.state.firm_names], dtype=object)
         frame["firm"] = names[cols["firm"] + 1]
         return frame
+
+    def engineer_tables(self, rows: int = 100_000) -> Iterator[pd.DataFrame]:
+        """The final engineer table in consecutive blocks of ``rows`` engineers, so that a
+        writer holds one block's text at a time, not the whole table's (at a million
+        engineers the whole table as CSV text is about 200 MB)."""
+        for start in range(0, max(self.state.engineers.n, 1), rows):
+            yield self.engineer_table(start, start + rows)
 
     def warnings(self) -> list[str]:
         """What is odd about the market so far, one sentence each (empty if nothing):

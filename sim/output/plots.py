@@ -49,7 +49,6 @@ from sim.output.rundir import (
     DEALS,
     ENGINEER_PAY,
     ENGINEER_TIER,
-    ENGINEERS_CSV,
     FIRMS,
     FLOWS,
     MANIFEST,
@@ -68,6 +67,9 @@ PLOTS_STAGE = ".plots"
 LEGEND_FONT = 8
 DEAL_KINDS = ("deal_transfer",)
 """Kinds of move (``flows.csv``) that a deal made: outlined in the moves matrix."""
+PAY_PLOT_COLUMNS = (ENGINEER_PAY, ENGINEER_TIER)
+"""The columns of the engineer table the plot of pay reads (only these are read)."""
+PAY_PLOT = "the plot of pay"
 TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
 
 
@@ -329,7 +331,8 @@ def plot_headcount(run: RunFolder) -> plt.Figure:
 
 def plot_pay(run: RunFolder) -> plt.Figure:
     """Pay by tier: the final distribution (histograms) and quantiles over time."""
-    market, engineers = run.market, run.engineers
+    market = run.market
+    engineers = run.engineer_columns(PAY_PLOT_COLUMNS, PAY_PLOT)
     dates = run.dates()
     fig, axes = figure(1, 2, (14, 4.8))
     left, right = axes[0]
@@ -926,7 +929,8 @@ def check_plottable(run: RunFolder) -> None:
     UserError
         Naming the first damaged file and what is wrong.
     """
-    run.check(MARKET, FIRMS, FLOWS, DEALS, ENGINEERS_CSV)
+    run.check(MARKET, FIRMS, FLOWS, DEALS)
+    run.engineer_columns(PAY_PLOT_COLUMNS, PAY_PLOT)
     tiers = run.tiers
     run.require(MARKET, [col.JOB_TO_JOB_RATE, col.AI_PAY_INDEX, col.NON_AI_PAY_INDEX,
                          *(pay_column(s, t) for t in tiers for s in ("median", "p90"))],
@@ -939,7 +943,6 @@ def check_plottable(run: RunFolder) -> None:
     run.require(DEALS, [col.DATE, col.DEAL_BLOCKED, col.DEAL_FORM, col.DEAL_PRICE_PER_ENGINEER,
                         col.DEAL_ENGINEERS_MOVED, col.DEAL_BUYER, col.DEAL_TARGET],
                 "the plots of deals")
-    run.require(ENGINEERS_CSV, [ENGINEER_PAY, ENGINEER_TIER], "the plot of pay")
     if has_manifest(run):
         check_scenario_parts(run.manifest["scenario"], run.dir / MANIFEST)
 

@@ -11,6 +11,7 @@ by the next run into the same parent folder, once that process no longer runs.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib.util
 import sys
 import time
@@ -34,6 +35,7 @@ from sim.output.rundir import (
     MARKET,
     Manifest,
     remove_leftovers,
+    write_csv,
     write_csv_gz,
     write_manifest,
 )
@@ -58,9 +60,10 @@ def write_tables(model: TalentMarket, folder: Path,
         return
     path = folder / ENGINEER_FILES[engineers]
     if engineers == "csv.gz":
-        write_csv_gz(model.engineer_table(), path)
+        write_csv_gz(model.engineer_tables(), path)
     elif engineers == "csv":
-        model.engineer_table().to_csv(path, index=False, lineterminator="\n")
+        with open(path, "wb") as out:
+            write_csv(model.engineer_tables(), out.write)
     else:
         model.engineer_table().to_parquet(path, index=False)
 
@@ -124,6 +127,11 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
             "warnings": model.warnings(),
         }
         if plots:
+            # The plots read the tables just written; the model's memory (a third of a GB
+            # at a million engineers) is given back first, so that the processes forked to
+            # draw them do not hold it too.
+            del model
+            gc.collect()
             # The plots read the scenario (the GPU threshold) from the manifest: a first
             # one is written before them, the whole one after.
             write_manifest(folder, manifest)

@@ -14,15 +14,15 @@ plots is added whole or not at all) are :mod:`sim.files`'.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
-import io
 import json
 import math
 import re
 import zlib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, TypedDict, cast
@@ -98,8 +98,21 @@ def csv_cell(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv_gz(table: pd.DataFrame, path: Path, level: int = 1) -> None:
-    """Write ``table`` as gzip-compressed CSV, the same bytes for the same table.
+def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
+              write: Callable[[bytes], object]) -> None:
+    """Write a table, or the consecutive blocks of one (the header from the first), as
+    UTF-8 CSV through ``write`` (a binary file's ``write``): the same bytes as the whole
+    table's ``to_csv``, holding one block's text at a time."""
+    blocks = [tables] if isinstance(tables, pd.DataFrame) else tables
+    for k, block in enumerate(blocks):
+        write(block.to_csv(index=False, header=k == 0,
+                               lineterminator="\n").encode("utf-8"))
+
+
+def write_csv_gz(tables: pd.DataFrame | Iterable[pd.DataFrame], path: Path,
+                 level: int = 1) -> None:
+    """Write a table, or the consecutive blocks of one (:func:`write_csv`), as
+    gzip-compressed CSV, the same bytes for the same table.
 
     The gzip header holds no time and no file name (``mtime=0``, ``filename=""``), so a run
     repeated with the same seed writes an identical file. Level 1 (the fastest) gives
@@ -108,7 +121,7 @@ def write_csv_gz(table: pd.DataFrame, path: Path, level: int = 1) -> None:
     """
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="",
                                                  mtime=0, compresslevel=level) as out:
-        out.write(table.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+        write_csv(tables, out.write)
 
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
@@ -361,18 +374,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 """Columns a run folder's required tables must have to be read at all."""
 
 
-def _short_last_line(raw: bytes, columns: int) -> int | None:
-    """The number of fields of the last line if it has fewer than ``columns`` (a file cut
-    short), else None."""
-    body = raw.rstrip(b"\r\n")
-    cut = body.rfind(b"\n")
-    if cut < 0:
-        return None  # the header alone
-    line = body[cut + 1:].decode("utf-8", errors="replace")
-    fields = next(csv.reader([line]), [])
-    return len(fields) if len(fields) < columns else None
-
-
 def _check_columns(table: pd.DataFrame, path: Path, fmt: TableFormat) -> None:
     """Raise :class:`UserError` unless ``table`` has ``fmt``'s columns and types."""
     missing = [c for c in fmt.required if c not in table.columns]
@@ -436,12 +437,15 @@ def engineers_file(folder: Path) -> Path:
     return Path(folder) / ENGINEERS_CSV
 
 
-def read_table(folder: Path, name: str) -> pd.DataFrame:
+def read_table(folder: Path, name: str,
+               columns: Collection[str] | None = None) -> pd.DataFrame:
     """A table of a run folder, read and checked against its :data:`TABLES` format.
 
     A missing optional table (and an optional file with no content) is an empty table. The
     engineer table (``name`` is ``engineers.csv``) is read from whichever file of
-    :data:`ENGINEER_FILES` the run wrote (:func:`engineers_file`).
+    :data:`ENGINEER_FILES` the run wrote (:func:`engineers_file`). ``columns``: read only
+    these (those of them the file has), for a reader that needs a few columns of a large
+    table; the whole file is still checked to be UTF-8 CSV that is not cut short.
 
     Raises
     ------
@@ -459,38 +463,120 @@ def read_table(folder: Path, name: str) -> pd.DataFrame:
     if path.name == ENGINEERS_PARQUET:
         if path.is_dir():
             raise UserError(f"{path}: is a folder, not a file")
-        return _read_parquet(path, fmt)
-    raw = _read_bytes(path)
-    if path.name.endswith(".gz") and raw:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as err:
-            raise UserError(f"{path}: not a readable gzip file: {_one_line(err)}") from None
-    if not raw.strip():
+        return _read_parquet(path, fmt, columns)
+    scan = _scan_text(path)
+    if scan.blank:
         if fmt.optional:
             return pd.DataFrame()
         raise UserError(f"{path}: empty file (expected a CSV table with a header line)")
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    try:
-        table = pd.read_csv(io.BytesIO(raw))
+    if scan.bad_byte is not None:
+        raise UserError(f"{path}: not UTF-8 text (byte {scan.bad_byte})")
+    wanted = None if columns is None else set(columns)
+    try:  # read from the file itself (decompressed as it is read): no copy of its text
+        table = pd.read_csv(path, compression="gzip" if path.name.endswith(".gz") else None,
+                            usecols=None if wanted is None else wanted.__contains__)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError,
             csv.Error) as err:
         raise UserError(f"{path}: not a readable CSV table: {_one_line(err)}") from None
-    short = _short_last_line(raw, len(table.columns))
-    if short is not None:
-        raise UserError(f"{path}: cut short: its last line has {short} of "
-                        f"{len(table.columns)} fields")
+    if scan.last_fields is not None and scan.last_fields < scan.header_fields:
+        raise UserError(f"{path}: cut short: its last line has {scan.last_fields} of "
+                        f"{scan.header_fields} fields")
     _check_columns(table, path, fmt)
     return table
 
 
-def _read_parquet(path: Path, fmt: TableFormat) -> pd.DataFrame:
-    """A Parquet table, its empty texts read as missing (as a CSV reader reads them)."""
+SCAN_BLOCK = 1 << 22
+"""Bytes of a table's text read at a time by :func:`_scan_text`."""
+
+
+@dataclass
+class TextScan:
+    """What one pass over a CSV file's text found (:func:`_scan_text`)."""
+
+    blank: bool
+    """Nothing but white space (or nothing)."""
+    bad_byte: int | None
+    """Offset of the first byte that is not UTF-8, in the (decompressed) text."""
+    header_fields: int
+    """Fields of the first line."""
+    last_fields: int | None
+    """Fields of the last line that is not empty; None if it is the first line."""
+
+
+def _fields(line: bytes) -> int:
+    """The number of CSV fields of one line (its commas + 1 if it is not CSV at all)."""
+    text = line.decode("utf-8", errors="replace")
+    try:
+        return len(next(csv.reader([text]), []))
+    except csv.Error:  # a stray return inside the line: the reader refuses it
+        return text.count(",") + 1
+
+
+def _scan_text(path: Path) -> TextScan:
+    """Read a table's file once, block by block (:data:`SCAN_BLOCK`; decompressed as read
+    if its name ends in ``.gz``), holding only a block, the first line and the last one:
+    is it blank, where is its first byte that is not UTF-8, how many fields have its first
+    and last lines (a last line with fewer fields than the header is a file cut short).
+
+    Raises
+    ------
+    UserError
+        Naming the file if it is a folder, cannot be read, or is not readable gzip.
+    """
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file")
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 (closed below, with the gzip reader)
+    except OSError as err:
+        raise UserError(f"{path}: cannot be read: {err.strerror or err}") from None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    blank, bad, offset = True, None, 0
+    head, tail, many_lines = bytearray(), b"", False
+    with raw, (gzip.GzipFile(fileobj=raw, mode="rb") if path.name.endswith(".gz")
+               else raw) as text:
+        while True:
+            try:
+                block = text.read(SCAN_BLOCK)
+            except (OSError, EOFError, zlib.error) as err:
+                if not path.name.endswith(".gz"):
+                    raise UserError(f"{path}: cannot be read: {_one_line(err)}") from None
+                raise UserError(f"{path}: not a readable gzip file: {_one_line(err)}"
+                                ) from None
+            if not block:
+                break
+            blank = blank and block.isspace()
+            if bad is None:
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as err:
+                    bad = offset - pending + err.start
+            if b"\n" not in head:
+                head += block[:SCAN_BLOCK]
+            tail += block
+            end = len(tail.rstrip(b"\r\n"))
+            cut = tail.rfind(b"\n", 0, end)
+            if cut >= 0:
+                tail, many_lines = tail[cut + 1:], True
+            offset += len(block)
+    if bad is None:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as err:
+            bad = offset - len(err.object) + err.start
+    first = bytes(head).split(b"\n", 1)[0].rstrip(b"\r")
+    return TextScan(blank=blank, bad_byte=bad, header_fields=_fields(first),
+                    last_fields=_fields(tail.rstrip(b"\r\n")) if many_lines else None)
+
+
+def _read_parquet(path: Path, fmt: TableFormat,
+                  columns: Collection[str] | None = None) -> pd.DataFrame:
+    """A Parquet table (only ``columns``, those of them it has, if given), its empty texts
+    read as missing (as a CSV reader reads them)."""
     try:
         table = pd.read_parquet(path)
+        if columns is not None:
+            table = table[[c for c in table.columns if c in set(columns)]]
     except Exception as err:  # pyarrow raises its own error types
         raise UserError(f"{path}: not a readable Parquet table: {_one_line(err)}") from None
     for name in fmt.text & set(table.columns):
@@ -520,6 +606,8 @@ class RunFolder:
 
     dir: Path
     label: str = ""
+    _engineer_parts: dict[tuple[str, ...], pd.DataFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def open(cls, run_dir: Path | str) -> RunFolder:
@@ -569,13 +657,33 @@ class RunFolder:
     def require(self, name: str, columns: Iterable[str], why: str) -> None:
         """Raise :class:`UserError` naming the file unless table ``name`` (if it has rows)
         has ``columns``, which ``why`` needs."""
-        table = getattr(self, _PROPERTY[name])
+        self._require(name, getattr(self, _PROPERTY[name]), columns, why)
+
+    def _require(self, name: str, table: pd.DataFrame, columns: Iterable[str],
+                 why: str) -> None:
         if table.empty and TABLES[name].optional:
             return
         missing = [c for c in columns if c not in table.columns]
         if missing:
             shown = engineers_file(self.dir) if name == ENGINEERS_CSV else self.dir / name
             raise UserError(f"{shown}: missing column(s) {', '.join(missing)} ({why})")
+
+    def engineer_columns(self, columns: tuple[str, ...], why: str) -> pd.DataFrame:
+        """Only ``columns`` of the final engineer table (read once per set of columns;
+        empty if the run wrote no table): at a million engineers the whole table takes
+        about 250 MB in memory, two columns a tenth of it.
+
+        Raises
+        ------
+        UserError
+            Naming the file if it is damaged, or has rows but lacks one of ``columns``,
+            which ``why`` needs.
+        """
+        if columns not in self._engineer_parts:
+            table = read_table(self.dir, ENGINEERS_CSV, columns)
+            self._require(ENGINEERS_CSV, table, columns, why)
+            self._engineer_parts[columns] = table
+        return self._engineer_parts[columns]
 
     # Tables, each read and checked once on first use.
 

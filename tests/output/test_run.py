@@ -152,3 +152,24 @@ def test_warnings_of_a_dead_market_reach_the_manifest_and_the_user(tmp_path, cap
     assert "warning: firm F went bankrupt in month" in err
     warnings = json.loads((tmp_path / "r" / "manifest.json").read_text())["warnings"]
     assert any("output is 0" in w for w in warnings)
+
+
+def test_the_engineer_table_is_written_block_by_block_with_the_whole_table_s_bytes(
+        tmp_path, flagship_small):
+    """Writers hold one block of engineers' text at a time (memory), yet the file is the
+    bytes of the whole table's CSV: one header, every row once, in order, including a last
+    block shorter than the others."""
+    from sim.model import TalentMarket
+    from sim.output.rundir import write_csv, write_csv_gz
+
+    model = TalentMarket(flagship_small, seed=3)
+    for _ in range(2):
+        model.step()
+    whole = model.engineer_table().to_csv(index=False, lineterminator="\n").encode()
+    blocks = list(model.engineer_tables(rows=1_500))
+    assert [len(b) for b in blocks] == [1_500, 1_500, 1_000]
+    with open(tmp_path / "e.csv", "wb") as out:
+        write_csv(iter(blocks), out.write)
+    assert (tmp_path / "e.csv").read_bytes() == whole
+    write_csv_gz(iter(blocks), tmp_path / "e.csv.gz")
+    assert gzip.decompress((tmp_path / "e.csv.gz").read_bytes()) == whole
