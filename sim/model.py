@@ -69,11 +69,13 @@ from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
 from sim.scenario.advice import scenario_warnings
 
-BASE_BYTES = 150e6
-"""Memory of Python, numpy, pandas, Mesa and matplotlib once loaded."""
-ENGINEER_BYTES = 400
-"""Peak bytes per engineer: about 160 in a month of the market (measured at 1M and 10M
-engineers) and as much again while the final engineer table is built and written."""
+BASE_BYTES = 350e6
+"""Memory of Python, numpy, pandas, Mesa and matplotlib once loaded, and of the processes
+that draw the plots (measured: ``benchmarks/bench_memory.py``)."""
+ENGINEER_BYTES = 250
+"""Peak bytes per engineer, over the run's processes: the market's month, the engineer
+table written 100,000 engineers at a time, and the plots reading two of its columns
+(measured at 1M and 5M engineers: ``benchmarks/bench_memory.py``)."""
 FIRM_BYTES = 4_000
 """Bytes per firm: the Mesa agent, its policy, its rows of the firm table."""
 FIRM_MONTH_BYTES = 30
@@ -82,9 +84,10 @@ FIRM_MONTH_BYTES = 30
 
 
 def memory_estimate(scenario: Scenario) -> int:
-    """Peak memory of a run, in bytes: B + b_e N + F (b_f + b_m (T + 1) (25 + 5 K)) for N
-    engineers, F firms, T months and K tiers (constants above, measured on this project's
-    machine)."""
+    """Peak memory of a run with its default outputs, in bytes, summed over its processes:
+    B + b_e N + F (b_f + b_m (T + 1) (25 + 5 K)) for N engineers, F firms, T months and K
+    tiers (constants above, measured on this project's machine; without plots or the
+    engineer table a run takes less)."""
     firms = len(scenario.firm_names())
     columns = 25 + 5 * len(scenario.tiers)
     return int(BASE_BYTES + ENGINEER_BYTES * scenario.market.engineers
