@@ -35,6 +35,7 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError, log
 from sim.files import atomic_files
+from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
 from sim.output.compare import key_measures, label_runs
 from sim.output.effects import (
     EFFECT_PLOTS,
@@ -60,21 +61,17 @@ from sim.output.firm_effects import (
     plot_firm_shares,
 )
 from sim.output.numbers import format_row, measure_kind
-from sim.output.plots import (
-    PLOTS_STAGE,
+from sim.output.palette import FirmLabels
+from sim.output.plotkit import (
     TOP_SHARE_NOTE,
-    FirmLabels,
-    check_scenario_parts,
     date_axis,
     figure,
-    firm_labels,
     legend_outside,
     log_scale,
     money_axis,
-    month_dates,
     save,
-    top_shares,
 )
+from sim.output.plots import PLOTS_STAGE, check_scenario_parts
 from sim.output.rundir import (
     FIRMS,
     MANIFEST,
@@ -514,7 +511,7 @@ def top_share_bands(folder: ReplicateFolder) -> tuple[FirmLabels, dict[str, pd.D
     plots name them (named firms, generated firms together, unemployment)."""
     runs = list(folder.runs.values())
     labels = firm_labels(runs[0])
-    shares = [top_shares(run, labels) for run in runs]
+    shares = [top_shares(RunTables.from_run(run, labels)) for run in runs]
     columns = list(dict.fromkeys(c for s in shares for c in s.columns))
     months = sorted(set().union(*(set(s.index) for s in shares)))
     out: dict[str, pd.DataFrame] = {}
