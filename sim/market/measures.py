@@ -2,13 +2,16 @@
 
 :func:`month_measures` turns the month's log (:class:`sim.market.state.MonthLog`) and the
 state into the month's row of ``market.csv`` and its columns of ``firms.csv``;
-:func:`flow_counts` into its rows of ``flows.csv``. Column names come from
+:func:`flow_counts` into its rows of ``flows.csv``. The measures only read the state: what
+they remember from month to month (the pay indexes' base, the sorted pay) is their own
+(:class:`Measures`, which the model keeps). Column names come from
 :mod:`sim.columns`. Concentration is the HHI of :mod:`sim.market.concentration`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -119,21 +122,60 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.EXITS, t.exits))}
 
 
-def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], FirmMonth]:
+@dataclass
+class PayIndex:
+    """The AI and non-AI pay indexes: index_m = 100 x median_m / base, the base being the
+    median in the first month with employed engineers of the kind (NaN until then)."""
+
+    base: list[float] = field(default_factory=lambda: [math.nan, math.nan])
+    """AI, then non-AI median pay at the base month."""
+
+    def index(self, k: int, median: float) -> float:
+        """The index of kind ``k`` (0: AI, 1: non-AI) for this month's ``median`` (which
+        is the base if there is none yet)."""
+        if math.isnan(self.base[k]):
+            self.base[k] = median
+        return _ratio(100 * median, self.base[k])
+
+
+@dataclass
+class Measures:
+    """What the measures remember from month to month (the state is only read): the pay
+    indexes' base and the employed engineers' pay kept sorted by tier group for the
+    month's quantiles (made at the first month measured)."""
+
+    pay_index: PayIndex = field(default_factory=PayIndex)
+    order: PayOrder | None = None
+
+    def pay_order(self, state: MarketState) -> PayOrder:
+        """The sorted pay (:class:`sim.market.payorder.PayOrder`), brought up to date with
+        the state: groups are each tier, then the AI tiers, then the other tiers."""
+        eng = state.engineers
+        if self.order is None:
+            ai = np.asarray(eng.tier_ai, dtype=bool)
+            groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
+            self.order = PayOrder([*groups, ai, ~ai], eng.tier,
+                                  by_firm=[int(t) for t in np.flatnonzero(ai)])
+        self.order.update(eng.firm, eng.pay)
+        return self.order
+
+
+def month_measures(state: MarketState, moves: Moves, measures: Measures
+                   ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
     (``firms.csv``, :func:`firm_columns`), from the state and the month's ``moves`` (its
-    log's moves, joined once)."""
+    log's moves, joined once); ``measures`` is what they remember from earlier months."""
     flows = MonthFlows.of(state, moves)
-    order = pay_order(state)
-    row = market_row(state, moves, flows, order)
+    order = measures.pay_order(state)
+    row = market_row(state, moves, flows, order, measures.pay_index)
     return row, FirmMonth(firm_columns(state, flows, order), flows.hires, flows.quits)
 
 
 def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
-               order: PayOrder) -> dict[str, Any]:
+               order: PayOrder, pay_index: PayIndex) -> dict[str, Any]:
     """The month's row of ``market.csv``: people and flows, pay by tier, concentration,
-    the pay indexes (which set ``state.pay_base`` at the first month with pay: index =
-    100 x median / base), the tallies summed over firms, GPUs and money.
+    the pay indexes (:class:`PayIndex`: index = 100 x median / base), the tallies summed
+    over firms, GPUs and money.
 
     Rates: unemployment = (engineers - employed) / engineers; job-to-job = job-to-job
     moves / employed at the month's start (at least 1)."""
@@ -203,9 +245,7 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     # Pay indexes: 100 at the first month with employed engineers of the kind.
     for k, (median, index) in enumerate(((c.AI_PAY_MEDIAN, c.AI_PAY_INDEX),
                                          (c.NON_AI_PAY_MEDIAN, c.NON_AI_PAY_INDEX))):
-        if np.isnan(state.pay_base[k]):
-            state.pay_base[k] = row[median]
-        row[index] = _ratio(100 * row[median], state.pay_base[k])
+        row[index] = pay_index.index(k, row[median])
     row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
     row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
     row[c.LAYOFFS] = int(layoffs.sum())
@@ -266,19 +306,6 @@ def firm_columns(state: MarketState, flows: MonthFlows,
         c.COUNTER_OFFER_POLICY: np.array([f.policy.counter_offer for f in state.firms]),
         **firm_pay_statistics(state, order),
     }
-
-
-def pay_order(state: MarketState) -> PayOrder:
-    """The state's :class:`sim.market.payorder.PayOrder` (made at its first use), brought
-    up to date: groups are each tier, then the AI tiers, then the other tiers."""
-    eng = state.engineers
-    if state.pay_order is None:
-        ai = np.asarray(eng.tier_ai, dtype=bool)
-        groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
-        state.pay_order = PayOrder([*groups, ai, ~ai], eng.tier,
-                                   by_firm=[int(t) for t in np.flatnonzero(ai)])
-    state.pay_order.update(eng.firm, eng.pay)
-    return state.pay_order
 
 
 def sorted_quantile(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
