@@ -31,6 +31,7 @@ from sim.output.firm_plots import (
     plot_pay_by_firm,
     plot_top_share_by_firm,
 )
+from sim.output.manifest import check_scenario_parts
 from sim.output.market_plots import (
     plot_counter_offers,
     plot_deals,
@@ -49,8 +50,6 @@ from sim.output.rundir import (
     FLOWS,
     MANIFEST,
     MARKET,
-    MONTH_DATE,
-    NAME,
     RunFolder,
     remove_leftovers,
 )
@@ -102,44 +101,6 @@ def check_plottable(run: RunFolder) -> None:
     run.require(ENGINEERS_CSV, [ENGINEER_PAY, ENGINEER_TIER], "the plot of pay")
     if has_manifest(run):
         check_scenario_parts(run.manifest["scenario"], run.dir / MANIFEST)
-
-
-def check_scenario_parts(scenario: dict[str, object], path: Path) -> None:
-    """Check the parts of a manifest's scenario that plots draw: ``firms`` (an object
-    keyed by firm names) and ``events`` (an array of objects, each with a ``type``, a
-    ``month`` (a model month >= 0 or YYYY-MM), names as ``firm``, ``buyer``, ``target``
-    or ``kind``, and a whole ``months`` >= 1 where given).
-
-    Raises
-    ------
-    UserError
-        Naming ``path``, the key and what is wrong.
-    """
-    firms = scenario.get("firms", {})
-    if not isinstance(firms, dict) or any(NAME.match(str(k)) is None for k in firms):
-        raise UserError(f"{path}: scenario.firms: expected an object keyed by firm names")
-    events = scenario.get("events", [])
-    if not isinstance(events, list):
-        raise UserError(f"{path}: scenario.events: expected an array")
-    for k, event in enumerate(events):
-        where = f"{path}: scenario.events[{k}]"
-        if not isinstance(event, dict) or not isinstance(event.get("type"), str) \
-                or NAME.match(event["type"]) is None:
-            raise UserError(f"{where}: expected an object with a type (a name)")
-        month = event.get("month")
-        if not ((isinstance(month, int) and not isinstance(month, bool) and month >= 0)
-                or (isinstance(month, str) and MONTH_DATE.match(month))):
-            raise UserError(f"{where}.month: expected a model month >= 0 or YYYY-MM, "
-                            f"got {month!r:.40}")
-        for key in ("firm", "buyer", "target", "kind"):
-            value = event.get(key)
-            if value is not None and not (isinstance(value, str) and NAME.match(value)):
-                raise UserError(f"{where}.{key}: expected a name, got {value!r:.40}")
-        months = event.get("months")
-        if months is not None and not (isinstance(months, int) and not isinstance(months, bool)
-                                       and 1 <= months <= 100_000):
-            raise UserError(f"{where}.months: expected a whole number from 1 to 100000, "
-                            f"got {months!r:.40}")
 
 
 def _draw_some(run: RunFolder, names: list[str], folder: Path) -> None:

@@ -60,6 +60,7 @@ from sim.output.firm_effects import (
     place_order,
     plot_firm_shares,
 )
+from sim.output.manifest import NAME, check_scenario_parts
 from sim.output.numbers import format_row, measure_kind
 from sim.output.palette import FirmLabels
 from sim.output.plotkit import (
@@ -71,12 +72,11 @@ from sim.output.plotkit import (
     money_axis,
     save,
 )
-from sim.output.plots import PLOTS_STAGE, check_scenario_parts
+from sim.output.plots import PLOTS_STAGE
 from sim.output.rundir import (
     FIRMS,
     MANIFEST,
     MARKET,
-    NAME,
     RunFolder,
     csv_cell,
     remove_leftovers,
