@@ -59,7 +59,7 @@ from sim.market.invariants import check_month
 from sim.market.layoffs import layoffs
 from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
-from sim.market.measures import Measures, flow_counts, month_measures
+from sim.market.measures import PayIndex, flow_counts, month_measures
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
 from sim.market.profile import NullClock, PhaseClock
@@ -229,8 +229,8 @@ class TalentMarket(mesa.Model):
             refresh_table(state, state.table.open)
         state.employed_at_start = int(np.count_nonzero(state.employed()))
 
-        self.measures = Measures()
-        """What the month's measures remember (the pay indexes' base, the sorted pay)."""
+        self.pay_index = PayIndex()
+        """The pay indexes' base, kept by the month's measures."""
         self._firm_records: list[dict[str, np.ndarray]] = []
         self._flow_records: list[np.ndarray] = []
         self.market_row: dict[str, Any] = {}
@@ -329,7 +329,7 @@ class TalentMarket(mesa.Model):
         """Measures of the month just ended: the market row, firm columns and flows."""
         state = self.state
         moves = state.log.all_moves()
-        row, firm_month = month_measures(state, moves, self.measures)
+        row, firm_month = month_measures(state, moves, self.pay_index)
         self.market_row = row
         self._firm_records.append(firm_month.columns)
         state.last_hires = firm_month.hires

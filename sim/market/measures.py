@@ -2,9 +2,9 @@
 
 :func:`month_measures` turns the month's log (:class:`sim.market.state.MonthLog`) and the
 state into the month's row of ``market.csv`` and its columns of ``firms.csv``;
-:func:`flow_counts` into its rows of ``flows.csv``. The measures only read the state: what
-they remember from month to month (the pay indexes' base, the sorted pay) is their own
-(:class:`Measures`, which the model keeps). Column names come from
+:func:`flow_counts` into its rows of ``flows.csv``. The pay indexes' base, which the
+measures remember from month to month, is their own (:class:`PayIndex`, which the model
+keeps), not the state's. Column names come from
 :mod:`sim.columns`. Concentration is the HHI of :mod:`sim.market.concentration`.
 """
 
@@ -138,36 +138,14 @@ class PayIndex:
         return _ratio(100 * median, self.base[k])
 
 
-@dataclass
-class Measures:
-    """What the measures remember from month to month (the state is only read): the pay
-    indexes' base and the employed engineers' pay kept sorted by tier group for the
-    month's quantiles (made at the first month measured)."""
-
-    pay_index: PayIndex = field(default_factory=PayIndex)
-    order: PayOrder | None = None
-
-    def pay_order(self, state: MarketState) -> PayOrder:
-        """The sorted pay (:class:`sim.market.payorder.PayOrder`), brought up to date with
-        the state: groups are each tier, then the AI tiers, then the other tiers."""
-        eng = state.engineers
-        if self.order is None:
-            ai = np.asarray(eng.tier_ai, dtype=bool)
-            groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
-            self.order = PayOrder([*groups, ai, ~ai], eng.tier,
-                                  by_firm=[int(t) for t in np.flatnonzero(ai)])
-        self.order.update(eng.firm, eng.pay)
-        return self.order
-
-
-def month_measures(state: MarketState, moves: Moves, measures: Measures
+def month_measures(state: MarketState, moves: Moves, pay_index: PayIndex
                    ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
     (``firms.csv``, :func:`firm_columns`), from the state and the month's ``moves`` (its
-    log's moves, joined once); ``measures`` is what they remember from earlier months."""
+    log's moves, joined once); ``pay_index`` keeps the pay indexes' base."""
     flows = MonthFlows.of(state, moves)
-    order = measures.pay_order(state)
-    row = market_row(state, moves, flows, order, measures.pay_index)
+    order = pay_order(state)
+    row = market_row(state, moves, flows, order, pay_index)
     return row, FirmMonth(firm_columns(state, flows, order), flows.hires, flows.quits)
 
 
@@ -306,6 +284,19 @@ def firm_columns(state: MarketState, flows: MonthFlows,
         c.COUNTER_OFFER_POLICY: np.array([f.policy.counter_offer for f in state.firms]),
         **firm_pay_statistics(state, order),
     }
+
+
+def pay_order(state: MarketState) -> PayOrder:
+    """The state's :class:`sim.market.payorder.PayOrder` (made at its first use), brought
+    up to date: groups are each tier, then the AI tiers, then the other tiers."""
+    eng = state.engineers
+    if state.pay_order is None:
+        ai = np.asarray(eng.tier_ai, dtype=bool)
+        groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
+        state.pay_order = PayOrder([*groups, ai, ~ai], eng.tier,
+                                   by_firm=[int(t) for t in np.flatnonzero(ai)])
+    state.pay_order.update(eng.firm, eng.pay)
+    return state.pay_order
 
 
 def sorted_quantile(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray,

@@ -13,6 +13,7 @@ from sim.market.measures import (
     firm_columns,
     firm_tallies,
     market_row,
+    pay_order,
     tally_amounts,
     tally_counts,
 )
@@ -38,8 +39,8 @@ def test_the_market_row_sums_the_firm_columns():
     state = model.state
     moves = state.log.all_moves()
     flows = MonthFlows.of(state, moves)
-    order = model.measures.pay_order(state)
-    row = market_row(state, moves, flows, order, model.measures.pay_index)
+    order = pay_order(state)
+    row = market_row(state, moves, flows, order, model.pay_index)
     firms = firm_columns(state, flows, order)
     assert row[c.HIRES] == firms[c.HIRES].sum() > 0
     assert row[c.JOB_TO_JOB] == firms[c.QUITS].sum()
@@ -67,6 +68,6 @@ def test_the_model_keeps_the_pay_index_its_market_rows_use():
     model = TalentMarket(scenario_of(small_market(months=3)))
     model.run()
     market = model.market
-    base = model.measures.pay_index.base
+    base = model.pay_index.base
     assert base == [market[c.AI_PAY_MEDIAN].iloc[0], market[c.NON_AI_PAY_MEDIAN].iloc[0]]
     assert np.allclose(market[c.AI_PAY_INDEX], 100 * market[c.AI_PAY_MEDIAN] / base[0])
