@@ -85,6 +85,22 @@ def _ratio(top: float, bottom: float) -> float:
     return top / bottom if bottom != 0 else np.nan
 
 
+@dataclass
+class PayIndex:
+    """The AI and non-AI pay indexes: index_m = 100 x median_m / base, the base being the
+    median in the first month with employed engineers of the kind (NaN until then)."""
+
+    base: list[float] = field(default_factory=lambda: [math.nan, math.nan])
+    """AI, then non-AI median pay at the base month."""
+
+    def index(self, k: int, median: float) -> float:
+        """The index of kind ``k`` (0: AI, 1: non-AI) for this month's ``median`` (which
+        is the base if there is none yet)."""
+        if math.isnan(self.base[k]):
+            self.base[k] = median
+        return _ratio(100 * median, self.base[k])
+
+
 def tally_counts(tallies: Tallies) -> dict[str, np.ndarray]:
     """The tallies that count events (whole numbers), by ``market.csv`` column."""
     return {c.COUNTER_OFFERS: tallies.counter_offers,
@@ -120,22 +136,6 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.DEALS, t.deals),
         (c.DEALS_BLOCKED, t.deals_blocked),
         (c.EXITS, t.exits))}
-
-
-@dataclass
-class PayIndex:
-    """The AI and non-AI pay indexes: index_m = 100 x median_m / base, the base being the
-    median in the first month with employed engineers of the kind (NaN until then)."""
-
-    base: list[float] = field(default_factory=lambda: [math.nan, math.nan])
-    """AI, then non-AI median pay at the base month."""
-
-    def index(self, k: int, median: float) -> float:
-        """The index of kind ``k`` (0: AI, 1: non-AI) for this month's ``median`` (which
-        is the base if there is none yet)."""
-        if math.isnan(self.base[k]):
-            self.base[k] = median
-        return _ratio(100 * median, self.base[k])
 
 
 def month_measures(state: MarketState, moves: Moves, pay_index: PayIndex
