@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 log = logging.getLogger("talentwar")
 """Where library code says what it did (level INFO: ``removed X, left by an interrupted
@@ -44,7 +45,33 @@ def _call(resume: Resume) -> str:
     return f"{RESUMERS.get(resume.command, resume.command)}({str(resume.folder)!r})"
 
 
-class UserError(Exception):
+E = TypeVar("E", bound=BaseException)
+
+
+def _restored(cls: type[E], args: tuple[Any, ...], fields: dict[str, Any]) -> E:
+    """An error of class ``cls`` rebuilt from its ``args`` and attributes, without calling
+    its ``__init__`` (whose parameters are the error's fields, not its message)."""
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(fields)
+    return err
+
+
+class KeepsFields:
+    """Makes an exception class pickle with its fields (attributes), so that one raised in
+    a worker process reaches the parent whole.
+
+    Python pickles an exception as ``cls(*err.args)``: an error whose ``__init__`` takes
+    its fields (``WriteError(path, reason, what)``) and passes one message up cannot be
+    rebuilt that way. This one is rebuilt from its ``args`` and attributes instead. Put
+    it first among the bases."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        err: BaseException = self  # type: ignore[assignment]
+        return (_restored, (type(self), err.args, dict(vars(err))))
+
+
+class UserError(KeepsFields, Exception):
     """Bad input from the user: a scenario, sweep file or command-line value.
 
     The message names the file, the key and what was expected. The command line prints it
@@ -95,7 +122,7 @@ class UserError(Exception):
         return UserError(self.message, option=option, resume=self.resume)
 
 
-class InvariantError(RuntimeError):
+class InvariantError(KeepsFields, RuntimeError):
     """An invariant of the market broke (``run --check``): a bug in the model, never bad
     input. The command line prints the month and what broke and exits with status 3."""
 
@@ -107,7 +134,7 @@ class InvariantError(RuntimeError):
         self.what = what
 
 
-class Terminated(KeyboardInterrupt):
+class Terminated(KeepsFields, KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C (by the command line's handler) so that every clean-up
     that handles Ctrl-C runs."""
 

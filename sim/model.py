@@ -60,7 +60,7 @@ from sim.market.invariants import check_month
 from sim.market.layoffs import layoffs
 from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
-from sim.market.measures import flow_counts, month_measures
+from sim.market.measures import PayIndex, flow_counts, month_measures
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
 from sim.market.profile import NullClock, PhaseClock
@@ -217,7 +217,6 @@ class TalentMarket(mesa.Model):
             last_quits=nobody.copy(),
             last_offers=nobody.copy(),
             employed_at_start=0,  # nobody is placed yet
-            pay_base=[np.nan, np.nan],
             values_amenities=bool(engineers.w_safety.any() or engineers.w_openness.any()),
             equity=build_tables(scenario, names, [f.kind for f in firms]),
         )
@@ -234,6 +233,8 @@ class TalentMarket(mesa.Model):
             refresh_table(state, state.table.open)
         state.employed_at_start = int(np.count_nonzero(state.employed()))
 
+        self.pay_index = PayIndex()
+        """The pay indexes' base, kept by the month's measures."""
         self._firm_records: list[dict[str, np.ndarray]] = []
         self._flow_records: list[np.ndarray] = []
         self.market_row: dict[str, Any] = {}
@@ -332,7 +333,7 @@ class TalentMarket(mesa.Model):
         """Measures of the month just ended: the market row, firm columns and flows."""
         state = self.state
         moves = state.log.all_moves()
-        row, firm_month = month_measures(state, moves)
+        row, firm_month = month_measures(state, moves, self.pay_index)
         self.market_row = row
         self._firm_records.append(firm_month.columns)
         state.last_hires = firm_month.hires

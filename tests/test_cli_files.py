@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from sim import cli
+from sim.cli.words import warn_if_leftover
 from tests.conftest import SCENARIOS
 from tests.output.folders import run_cli
 
@@ -38,5 +38,5 @@ def test_report_on_an_interrupted_commands_hidden_folder_warns(two_tier_runs, tm
     assert outcome.status == 0, outcome.err
     assert (f"warning: {hidden} is the hidden folder in which process {dead.pid} was "
             "writing run; that process was interrupted") in outcome.err
-    cli._warn_if_leftover(two_tier_runs[0])  # a finished run gets no such warning
+    warn_if_leftover(two_tier_runs[0])  # a finished run gets no such warning
     assert capsys.readouterr().err == ""

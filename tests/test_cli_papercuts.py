@@ -12,6 +12,7 @@ import sim.calibration.run
 import sim.sweeps.replicates
 import sim.sweeps.run
 from sim import cli
+from sim.cli.words import WORKERS_HELP
 from sim.files import default_workers
 from sim.sweeps.replicates import run_replicates as REAL_RUN_REPLICATES
 from tests.conftest import SCENARIOS, TWO_TIER_SCENARIO
@@ -45,7 +46,7 @@ def test_every_command_that_runs_many_runs_has_one_workers_default(monkeypatch, 
     helps = [a.help for command in ("run", "sweep", "calibrate")
              for a in parser._subparsers._group_actions[0].choices[command]._actions
              if "--workers" in a.option_strings]
-    assert len(helps) == 3 and all(cli.WORKERS_HELP in h for h in helps)
+    assert len(helps) == 3 and all(WORKERS_HELP in h for h in helps)
 
 
 def test_default_workers_is_the_cpus_this_process_may_use(monkeypatch):

@@ -14,7 +14,7 @@ from sim import cli
 from sim.errors import Resume, UserError
 
 SIM = Path(__file__).resolve().parent.parent / "sim"
-COMMAND_LINE = {SIM / "cli.py", SIM / "__main__.py"}
+COMMAND_LINE = {*(SIM / "cli").glob("*.py"), SIM / "__main__.py"}
 OPTION = re.compile(r"(?<![\w-])--[a-z]")
 
 SHOWN_TO_THE_READER = {

@@ -46,7 +46,7 @@ from sim.calibration.store import (
     run_header,
 )
 from sim.calibration.worker import MomentJob
-from sim.errors import Terminated, UserError
+from sim.errors import KeepsFields, Terminated, UserError
 from sim.files import (
     RunTable,
     check_new_folder,
@@ -98,7 +98,7 @@ class Plan:
         return MomentJob(self.base, self.source, tuple(self.spec.moments))
 
 
-class CalibrationInterrupted(KeyboardInterrupt):
+class CalibrationInterrupted(KeepsFields, KeyboardInterrupt):
     """Ctrl-C (or SIGTERM: ``terminated``) stopped a calibration; its folder holds
     ``recorded`` runs and continues with :func:`resume_calibration`."""
 

@@ -2,13 +2,16 @@
 
 :func:`month_measures` turns the month's log (:class:`sim.market.state.MonthLog`) and the
 state into the month's row of ``market.csv`` and its columns of ``firms.csv``;
-:func:`flow_counts` into its rows of ``flows.csv``. Column names come from
+:func:`flow_counts` into its rows of ``flows.csv``. The pay indexes' base, which the
+measures remember from month to month, is their own (:class:`PayIndex`, which the model
+keeps), not the state's. Column names come from
 :mod:`sim.columns`. Concentration is the HHI of :mod:`sim.market.concentration`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -82,6 +85,22 @@ def _ratio(top: float, bottom: float) -> float:
     return top / bottom if bottom != 0 else np.nan
 
 
+@dataclass
+class PayIndex:
+    """The AI and non-AI pay indexes: index_m = 100 x median_m / base, the base being the
+    median in the first month with employed engineers of the kind (NaN until then)."""
+
+    base: list[float] = field(default_factory=lambda: [math.nan, math.nan])
+    """AI, then non-AI median pay at the base month."""
+
+    def index(self, k: int, median: float) -> float:
+        """The index of kind ``k`` (0: AI, 1: non-AI) for this month's ``median`` (which
+        is the base if there is none yet)."""
+        if math.isnan(self.base[k]):
+            self.base[k] = median
+        return _ratio(100 * median, self.base[k])
+
+
 def tally_counts(tallies: Tallies) -> dict[str, np.ndarray]:
     """The tallies that count events (whole numbers), by ``market.csv`` column."""
     return {c.COUNTER_OFFERS: tallies.counter_offers,
@@ -119,21 +138,22 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.EXITS, t.exits))}
 
 
-def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], FirmMonth]:
+def month_measures(state: MarketState, moves: Moves, pay_index: PayIndex
+                   ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
     (``firms.csv``, :func:`firm_columns`), from the state and the month's ``moves`` (its
-    log's moves, joined once)."""
+    log's moves, joined once); ``pay_index`` keeps the pay indexes' base."""
     flows = MonthFlows.of(state, moves)
     order = pay_order(state)
-    row = market_row(state, moves, flows, order)
+    row = market_row(state, moves, flows, order, pay_index)
     return row, FirmMonth(firm_columns(state, flows, order), flows.hires, flows.quits)
 
 
 def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
-               order: PayOrder) -> dict[str, Any]:
+               order: PayOrder, pay_index: PayIndex) -> dict[str, Any]:
     """The month's row of ``market.csv``: people and flows, pay by tier, concentration,
-    the pay indexes (which set ``state.pay_base`` at the first month with pay: index =
-    100 x median / base), the tallies summed over firms, GPUs and money.
+    the pay indexes (:class:`PayIndex`: index = 100 x median / base), the tallies summed
+    over firms, GPUs and money.
 
     Rates: unemployment = (engineers - employed) / engineers; job-to-job = job-to-job
     moves / employed at the month's start (at least 1)."""
@@ -203,9 +223,7 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     # Pay indexes: 100 at the first month with employed engineers of the kind.
     for k, (median, index) in enumerate(((c.AI_PAY_MEDIAN, c.AI_PAY_INDEX),
                                          (c.NON_AI_PAY_MEDIAN, c.NON_AI_PAY_INDEX))):
-        if np.isnan(state.pay_base[k]):
-            state.pay_base[k] = row[median]
-        row[index] = _ratio(100 * row[median], state.pay_base[k])
+        row[index] = pay_index.index(k, row[median])
     row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
     row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
     row[c.LAYOFFS] = int(layoffs.sum())

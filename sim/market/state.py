@@ -194,9 +194,6 @@ class MarketState:
     """(firms x tiers) offers each firm made last month (taken or declined)."""
     employed_at_start: int
     """Engineers employed at the start of the month (the job-to-job rate's base)."""
-    pay_base: list[float]
-    """AI and non-AI median pay in the first month with data (the pay indexes' 100); NaN
-    until that month (set by :func:`sim.market.measures.market_row`)."""
     values_amenities: bool
     """Whether any engineer values a firm amenity (the amenity term is skipped if not)."""
     month: int = 0

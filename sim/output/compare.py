@@ -32,19 +32,17 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError, log
 from sim.files import atomic_files
+from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
 from sim.output.numbers import format_row, measure_kind
 from sim.output.palette import GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL
-from sim.output.plots import (
+from sim.output.plotkit import (
     TOP_SHARE_NOTE,
     date_axis,
     figure,
-    firm_labels,
     legend_outside,
     log_scale,
     money_axis,
-    month_dates,
     save,
-    top_shares,
 )
 from sim.output.rundir import RunFolder, csv_cell, remove_leftovers
 
@@ -280,7 +278,7 @@ def plot_top_share(runs: Sequence[RunFolder]) -> plt.Figure | None:
     entries: dict[str, Artist] = {}
     for ax, run in zip(axes.flat, runs, strict=False):
         labels = firm_labels(run, order)
-        shares = top_shares(run, labels).fillna(0.0)
+        shares = top_shares(RunTables.from_run(run, labels)).fillna(0.0)
         dates = month_dates(run)
         areas = ax.stackplot(shares.index.map(dates), shares.to_numpy().T,
                              labels=list(shares.columns),

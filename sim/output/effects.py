@@ -25,15 +25,9 @@ import pandas as pd
 
 from sim import columns as col
 from sim.columns import pay_column
+from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
 from sim.output.palette import GENERATED, UNEMPLOYMENT_LABEL, firm_colours
-from sim.output.plots import (
-    TOP_SHARE_NOTE,
-    date_axis,
-    figure,
-    firm_labels,
-    month_dates,
-    top_shares,
-)
+from sim.output.plotkit import TOP_SHARE_NOTE, date_axis, figure
 from sim.output.rundir import RunFolder
 from sim.output.stats import LEVEL, paired_interval, percent_of
 
@@ -116,7 +110,7 @@ def effect_series(reference: Mapping[int, RunFolder], other: Mapping[int, RunFol
                  for runs in (reference, other)]
         rows += _rows(name, months, dates, sides[0], sides[1], level)
     if first.tiers:
-        shares = {side: [top_shares(runs[s], firm_labels(runs[s])) for s in seeds]
+        shares = {side: [top_shares(RunTables.from_run(runs[s])) for s in seeds]
                   for side, runs in (("reference", reference), ("other", other))}
         named = list(firm_labels(first).named)
         for firm in [*named, GENERATED]:

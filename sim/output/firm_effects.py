@@ -41,8 +41,9 @@ import pandas as pd
 
 from sim import columns as col
 from sim.columns import per_tier
+from sim.output.charts import RunTables, by_label, firm_labels, weighted_by_label
 from sim.output.palette import GENERATED, UNEMPLOYMENT_LABEL, firm_colours, named_firms
-from sim.output.plots import by_label, figure, firm_labels, weighted_by_label
+from sim.output.plotkit import figure
 from sim.output.rundir import RunFolder
 from sim.output.stats import LEVEL, paired_row, with_fdr
 
@@ -120,6 +121,7 @@ def firm_measures(run: RunFolder) -> pd.DataFrame:
     its pay unknown (NaN).
     """
     labels = firm_labels(run)
+    tables = RunTables.from_run(run, labels)
     named = list(labels.named)
     places = labels.order(run.firms[col.FIRM].astype(str))  # the group only if it has firms
     market = run.market
@@ -128,21 +130,21 @@ def firm_measures(run: RunFolder) -> pd.DataFrame:
         heads_column = per_tier(col.HEADCOUNT, tier)
         if heads_column not in run.firms.columns:
             continue
-        heads = _final(by_label(run, labels, heads_column)).reindex(places).fillna(0.0)
+        heads = _final(by_label(tables, heads_column)).reindex(places).fillna(0.0)
         unemployed = float(pd.to_numeric(market[per_tier(col.UNEMPLOYED, tier)],
                                          errors="coerce").iloc[-1]) \
             if per_tier(col.UNEMPLOYED, tier) in market.columns else math.nan
         total = float(heads.sum()) + (0.0 if math.isnan(unemployed) else unemployed)
         stat = next((s for s in ("median", "mean")
                      if per_tier(f"pay_{s}", tier) in run.firms.columns), None)
-        pay = (_final(weighted_by_label(run, labels, per_tier(f"pay_{stat}", tier),
+        pay = (_final(weighted_by_label(tables, per_tier(f"pay_{stat}", tier),
                                         heads_column)).reindex(places)
                if stat else pd.Series(math.nan, index=places))
         flows_of: dict[str, pd.Series] = {}
         for measure, column in ((HIRES, per_tier(col.HIRES, tier)),
                                 (QUITS, per_tier(col.QUITS, tier))):
             if column in run.firms.columns:
-                flows_of[measure] = by_label(run, labels, column).sum().reindex(places
+                flows_of[measure] = by_label(tables, column).sum().reindex(places
                                                                                 ).fillna(0.0)
         into, out = _moves_between_named(run, named, tier)
         for place in places:

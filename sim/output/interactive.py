@@ -26,8 +26,8 @@ from plotly.offline import get_plotlyjs
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
+from sim.output.charts import firm_labels, month_dates
 from sim.output.palette import GENERATED, firm_colours, named_firms
-from sim.output.plots import firm_labels, month_dates
 from sim.output.rundir import RunFolder
 
 RUN_COLOURS: tuple[str, ...] = (
@@ -126,7 +126,7 @@ def run_colours(runs: Sequence[RunFolder]) -> dict[str, str]:
 
 def _grouped(run: RunFolder) -> pd.DataFrame:
     """``firms.csv`` with a ``group`` column (the firm's label in the PNG plots: its name if
-    it is named, else :data:`GENERATED`; :func:`sim.output.plots.firm_labels`) and a
+    it is named, else :data:`GENERATED`; :func:`sim.output.charts.firm_labels`) and a
     ``when`` column (its calendar month)."""
     firms = run.firms.copy()
     firms["group"] = firm_labels(run).labels(firms[col.FIRM])

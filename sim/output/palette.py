@@ -11,7 +11,10 @@ the scenario files (in file order), not by the order a plot happens to draw them
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from sim.columns import UNEMPLOYMENT_PLACE
 
@@ -60,3 +63,45 @@ def firm_colours(named: Iterable[str]) -> dict[str, str]:
     colours[OTHER_FIRMS] = GENERATED_COLOUR
     colours[UNEMPLOYMENT_LABEL] = UNEMPLOYMENT_COLOUR
     return colours
+
+
+@dataclass(frozen=True)
+class FirmLabels:
+    """Which firms a run's plots show by name, the label of all others, and the colours.
+
+    Attributes
+    ----------
+    named : tuple of str
+        Firms drawn by name, in the scenario's order: its named firms (``[firms.NAME]``).
+    rest : str
+        The label of every other firm, drawn as one group: :data:`GENERATED`, or
+        :data:`OTHER_FIRMS` for a run without a manifest.
+    colours : dict of str to str
+        One colour per label (:func:`firm_colours`), the same in every plot.
+    """
+
+    named: tuple[str, ...]
+    rest: str
+    colours: dict[str, str]
+
+    def label(self, firm: str) -> str:
+        """The label of ``firm``: its name if it is named (or unemployment), else ``rest``."""
+        return firm if firm in self.named or firm == UNEMPLOYMENT_LABEL else self.rest
+
+    def labels(self, firms: pd.Series) -> pd.Series:
+        """:meth:`label` of every firm in ``firms``."""
+        mapping = {f: self.label(f) for f in pd.unique(firms.astype(str))}
+        return firms.astype(str).map(mapping)
+
+    def order(self, firms: Iterable[str]) -> list[str]:
+        """The labels drawn: every named firm, then ``rest`` if ``firms`` has any other
+        firm (unemployment aside)."""
+        others = any(f not in self.named and f != UNEMPLOYMENT_LABEL for f in firms)
+        return [*self.named, *([self.rest] if others else [])]
+
+    @property
+    def note(self) -> str:
+        """Legend title saying how the group is made."""
+        if self.rest == GENERATED:
+            return f"firm ({GENERATED}: together)"
+        return f"firm (largest {len(self.named)}; {OTHER_FIRMS}: together)"

@@ -49,7 +49,7 @@ from sim.output.pagekit import (
     table,
     warnings_box,
 )
-from sim.output.plots import save
+from sim.output.plotkit import save
 from sim.output.replicates import (
     SUMMARY,
     SUMMARY_COLUMNS,

@@ -70,7 +70,8 @@ from sim.output.pagekit import (
     warnings_box,
 )
 from sim.output.palette import named_firms
-from sim.output.plots import RUN_PLOTS, check_plottable, save
+from sim.output.plotkit import save
+from sim.output.plots import RUN_PLOTS, check_plottable
 from sim.output.replicate_report import replicate_compare_report, replicate_report
 from sim.output.replicates import is_replicate_folder
 from sim.output.rundir import RunFolder

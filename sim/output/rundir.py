@@ -4,12 +4,13 @@ A run folder holds ``manifest.json``, ``market.csv``, ``firms.csv``, ``flows.csv
 ``deals.csv``, the final engineer table (``engineers.csv.gz`` by default; ``engineers.csv``
 or ``engineers.parquet`` on request) and the plots. This module is the one
 owner of that format: the file names, which leftovers of an interrupted process are its
-own to remove, the manifest and the tables' formats, and :class:`RunFolder`, the
-reader of a finished run that plots, comparisons and reports share. A damaged folder is
-refused by :class:`RunFolder` with one :class:`UserError` naming the file and what is wrong,
-before anything reads its values. The names of the tables' columns are declared in
-:mod:`sim.columns`; the atomic writers (a run appears complete or not at all; a set of
-plots is added whole or not at all) are :mod:`sim.files`'.
+own to remove, the tables' formats (the manifest's: :mod:`sim.output.manifest`), and
+:class:`RunFolder`, the reader of a finished run that plots, comparisons and reports
+share. A damaged folder is refused by :class:`RunFolder` with one :class:`UserError`
+naming the file and what is wrong, before anything reads its values. The names of the
+tables' columns are declared in :mod:`sim.columns`; the atomic writers (a run appears
+complete or not at all; a set of plots is added whole or not at all) are
+:mod:`sim.files`'.
 """
 
 from __future__ import annotations
@@ -17,15 +18,11 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import json
-import math
-import re
 import zlib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -34,9 +31,14 @@ from sim import columns as col
 from sim import files
 from sim.errors import UserError
 from sim.files import LEFTOVER
-from sim.scenario.schema import NAME_PATTERN
+from sim.output.manifest import (
+    MANIFEST,
+    MONTH_DATE,
+    NAME,
+    Manifest,
+    load_manifest,
+)
 
-MANIFEST = "manifest.json"
 MARKET = "market.csv"
 FIRMS = "firms.csv"
 FLOWS = "flows.csv"
@@ -66,27 +68,6 @@ KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, DEAL_TEAMS,
 not ours and is kept."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet run a CSV cell as a formula."""
-
-
-class Manifest(TypedDict, total=False):
-    """``manifest.json``: how a run was made (keys in the order they are written).
-
-    :func:`check_manifest` says which keys a run folder's manifest must have.
-    """
-
-    scenario: dict[str, Any]
-    seed: int
-    months: int
-    engineers: int
-    firms: int
-    versions: dict[str, str]
-    git_commit: str | None
-    command: list[str]
-    started: str
-    warnings: list[str]
-    finished: str
-    wall_time_seconds: float
-    files: list[str]
 
 
 # --------------------------------------------------------------------------- writing
@@ -122,11 +103,6 @@ def write_csv_gz(tables: pd.DataFrame | Iterable[pd.DataFrame], path: Path,
     with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", filename="",
                                                  mtime=0, compresslevel=level) as out:
         write_csv(tables, out.write)
-
-
-def write_manifest(folder: Path, manifest: Manifest) -> None:
-    """Write ``manifest.json`` into ``folder`` (indented JSON, one trailing newline)."""
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 # --------------------------------------------------------------------------- leftovers
@@ -176,138 +152,6 @@ def _removable(path: Path) -> bool:
 def _one_line(err: BaseException) -> str:
     """An exception's message on one line."""
     return " ".join(str(err).split()) or type(err).__name__
-
-
-def _json_type(value: Any) -> str:
-    """What a JSON value is, for messages: ``text 'abc'``, ``number 3``, ``an array``..."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"{str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the text {shown!r}"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
-
-
-NAME = re.compile(NAME_PATTERN)
-MONTH_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
-
-def _whole(value: Any, low: int = 0) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= low
-
-
-def _number(value: Any) -> bool:
-    return (isinstance(value, int | float) and not isinstance(value, bool)
-            and math.isfinite(value) and value >= 0)
-
-
-def check_manifest(data: Any, path: Path) -> Manifest:
-    """Check what the readers of a manifest use; return it, or raise :class:`UserError`.
-
-    Required: ``scenario`` (an object whose ``name`` is a name as in scenario files),
-    ``seed`` (a whole number >= 0; older manifests give it as ``scenario.seed``) and
-    ``months`` (a whole number >= 1). Checked when present: ``scenario.description`` (text),
-    ``scenario.compute.threshold`` (a number >= 0), ``engineers`` and ``firms`` (whole
-    numbers), ``versions`` (an object of texts), ``git_commit`` (text or null), ``command``
-    and ``files`` (arrays of texts), ``started`` and ``finished`` (texts),
-    ``wall_time_seconds`` (a number >= 0).
-    """
-
-    def expect(ok: bool, key: str, what: str, value: Any) -> None:
-        if not ok:
-            where = f"{path}: {key}" if key else str(path)
-            raise UserError(f"{where}: expected {what}, got {_json_type(value)}")
-
-    def missing(key: str, what: str) -> UserError:
-        return UserError(f"{path}: {key}: missing (expected {what})")
-
-    expect(isinstance(data, dict), "", "a JSON object", data)
-    if "scenario" not in data:
-        raise missing("scenario", "an object with the scenario's name")
-    scenario = data["scenario"]
-    expect(isinstance(scenario, dict), "scenario", "an object", scenario)
-    if "name" not in scenario:
-        raise missing("scenario.name", "the scenario's name")
-    name = scenario["name"]
-    expect(isinstance(name, str) and NAME.match(name) is not None, "scenario.name",
-           "a name (a letter or digit, then letters, digits, _ . -; at most 64)", name)
-    if "description" in scenario:
-        expect(isinstance(scenario["description"], str), "scenario.description", "text",
-               scenario["description"])
-    if "compute" in scenario:
-        compute = scenario["compute"]
-        expect(isinstance(compute, dict), "scenario.compute", "an object", compute)
-        if "threshold" in compute:
-            expect(_number(compute["threshold"]), "scenario.compute.threshold",
-                   "a number >= 0", compute["threshold"])
-    if "seed" in data:
-        expect(_whole(data["seed"]), "seed", "a whole number >= 0", data["seed"])
-    elif "seed" in scenario:
-        expect(_whole(scenario["seed"]), "scenario.seed", "a whole number >= 0",
-               scenario["seed"])
-    else:
-        raise missing("seed", "a whole number >= 0")
-    if "months" not in data:
-        raise missing("months", "a whole number >= 1")
-    expect(_whole(data["months"], 1), "months", "a whole number >= 1", data["months"])
-    for key in ("engineers", "firms"):
-        if key in data:
-            expect(_whole(data[key]), key, "a whole number >= 0", data[key])
-    if "versions" in data:
-        found = data["versions"]
-        expect(isinstance(found, dict) and all(isinstance(v, str) for v in found.values()),
-               "versions", "an object of texts", found)
-    if "git_commit" in data:
-        expect(data["git_commit"] is None or isinstance(data["git_commit"], str),
-               "git_commit", "text or null", data["git_commit"])
-    for key in ("command", "files"):
-        if key in data:
-            found = data[key]
-            expect(isinstance(found, list) and all(isinstance(v, str) for v in found), key,
-                   "an array of texts", found)
-    for key in ("started", "finished"):
-        if key in data:
-            expect(isinstance(data[key], str), key, "text", data[key])
-    if "wall_time_seconds" in data:
-        expect(_number(data["wall_time_seconds"]), "wall_time_seconds", "a number >= 0",
-               data["wall_time_seconds"])
-    return cast(Manifest, data)
-
-
-def _read_bytes(path: Path) -> bytes:
-    """A file's bytes, with a :class:`UserError` naming it if it is not a readable file."""
-    if path.is_dir():
-        raise UserError(f"{path}: is a folder, not a file")
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise UserError(f"{path}: cannot be read: {err.strerror or err}") from None
-
-
-def load_manifest(run_dir: Path) -> Manifest:
-    """Read and check a run folder's manifest (:func:`check_manifest`), with a clear
-    :class:`UserError` if it is missing, not UTF-8, not JSON or not a manifest."""
-    path = Path(run_dir) / MANIFEST
-    if not path.exists() and not path.is_symlink():
-        raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
-    raw = _read_bytes(path)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{path}: not UTF-8 text (byte {err.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise UserError(f"{path}: not valid JSON: {err}") from None
-    except RecursionError:
-        raise UserError(f"{path}: not a manifest: nested too deeply") from None
-    return check_manifest(data, path)
 
 
 @dataclass(frozen=True)

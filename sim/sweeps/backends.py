@@ -9,23 +9,27 @@ in flight), ``submit`` (start a run, return a future of its :class:`RunResult`),
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_connections
 from multiprocessing.process import BaseProcess
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files.processes import die_with_parent
 from sim.sweeps.worker import FAILED, Job, RunResult, RunTask, TaskJob, run_task
 
 if TYPE_CHECKING:
     from distributed import Client
+    from distributed import Future as DaskFuture
 
 class RunFuture(Protocol):
     """A run in flight: a ``concurrent.futures.Future`` or a ``distributed.Future``."""
@@ -245,8 +249,67 @@ class LocalBackend:
         self._queue.clear()
 
 
+class _Notices(logging.Handler):
+    """Keeps the records of the library's logger made by one thread (a task's)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.thread = threading.get_ident()
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            attributes = dict(vars(record))
+            attributes.update(msg=record.getMessage(), args=None, exc_info=None)
+            attributes.pop("message", None)
+            self.records.append(attributes)
+
+
+def with_notices(parent: int, fn: Callable[..., Any], *args: Any
+                 ) -> tuple[Any, list[dict[str, Any]]]:
+    """``fn(*args)`` in a Dask worker, and the notices of the library's logger
+    (:data:`sim.errors.log`, INFO and above) it made, as the attributes of their log
+    records, to be handled again in the process that submitted it (pid ``parent``).
+
+    A worker process has no handler for that logger, so its notices would be lost. They
+    are kept only where they would be: in another process than ``parent`` whose logger
+    has no handler (a worker thread of the submitting process, or a forked process that
+    inherited its handler, prints them itself).
+    """
+    if os.getpid() == parent or log.handlers:
+        return fn(*args), []
+    if log.getEffectiveLevel() > logging.INFO:
+        log.setLevel(logging.INFO)
+    notices = _Notices()
+    log.addHandler(notices)
+    try:
+        return fn(*args), notices.records
+    finally:
+        log.removeHandler(notices)
+
+
+class DaskRun:
+    """A call running on a Dask worker (:meth:`DaskBackend.run`): its ``result()`` first
+    hands the notices the call logged there to this process's logger (once)."""
+
+    def __init__(self, future: DaskFuture) -> None:
+        self.future = future
+        self._told = False
+
+    def result(self) -> Any:
+        value, notices = self.future.result()
+        if not self._told:
+            self._told = True
+            for attributes in notices:
+                log.handle(logging.makeLogRecord(attributes))
+        return value
+
+
 class DaskBackend:
-    """A Dask distributed cluster: an address, ``local`` (a new LocalCluster), or a Client."""
+    """A Dask distributed cluster: an address, ``local`` (a new LocalCluster), or a Client.
+
+    The library's notices logged in a worker (a run's ``log.info`` or ``log.warning``)
+    reach this process's logger with the run's result (:func:`with_notices`)."""
 
     def __init__(self, target: str | Client, workers: int) -> None:
         try:
@@ -272,13 +335,17 @@ class DaskBackend:
         n = len(self.client.nthreads())
         self.capacity = max(2 * max(n, 1), 2)
 
+    def run(self, fn: Callable[..., Any], *args: Any) -> DaskRun:
+        """Start ``fn(*args)`` on a worker (:func:`with_notices`)."""
+        return DaskRun(self.client.submit(with_notices, os.getpid(), fn, *args, pure=False))
+
     def submit(self, task: RunTask, job: Job | TaskJob) -> RunFuture:
-        future: RunFuture = self.client.submit(run_task, task, job, pure=False)
-        return future
+        return self.run(run_task, task, job)
 
     def wait_any(self, futures: set[RunFuture]) -> tuple[set[RunFuture], set[RunFuture]]:
-        done, pending = self._distributed.wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(done), set(pending)
+        runs = {cast(DaskRun, f).future: f for f in futures}
+        done, pending = self._distributed.wait(list(runs), return_when="FIRST_COMPLETED")
+        return {runs[f] for f in done}, {runs[f] for f in pending}
 
     def close(self, cancel: bool) -> None:
         if self.own_client:

@@ -9,7 +9,7 @@
 - Sobol or Morris designs: the indices as bar charts with confidence intervals.
 
 Labels are the sweep file's own text, drawn as text (never as matplotlib mathtext: a
-``$`` in a label is a dollar sign, :func:`sim.output.plots.plain_text`), wrapped to fit
+``$`` in a label is a dollar sign, :func:`sim.output.plotkit.plain_text`), wrapped to fit
 the figure; numbers in legends and ticks read as numbers (``17,783``, not ``1.778e+04``);
 the band of a fraction (:data:`sim.columns.FRACTIONS`) is clipped to [0, 1]. Every PNG is
 written atomically (temporary file, then rename) into the sweep folder.
@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim import columns as col
 from sim.files import write_text
-from sim.output.plots import save
+from sim.output.plotkit import save
 from sim.sweeps.analysis import point_means, read_tables, run_scalars, sensitivity
 from sim.sweeps.spec import Measure, Parameter
 from sim.sweeps.spec import display_value as _fmt

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tqdm import tqdm
 
-from sim.errors import RESUME, Resume, Terminated, UserError, log
+from sim.errors import RESUME, KeepsFields, Resume, Terminated, UserError, log
 from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
 from sim.files.folders import LOCK_FILE
 from sim.files.provenance import stamp
@@ -73,7 +73,7 @@ class SweepSummary:
     complete: bool = True
 
 
-class SweepInterrupted(KeyboardInterrupt):
+class SweepInterrupted(KeepsFields, KeyboardInterrupt):
     """Ctrl-C (or another interrupt) stopped a sweep; the folder holds ``recorded`` of
     ``total`` runs and continues with :func:`resume_sweep`; ``terminated`` if it was
     SIGTERM."""

@@ -9,6 +9,7 @@ from sim import TalentMarket
 from sim import columns as c
 from sim.market.measures import (
     MonthFlows,
+    PayIndex,
     firm_columns,
     firm_tallies,
     market_row,
@@ -39,7 +40,7 @@ def test_the_market_row_sums_the_firm_columns():
     moves = state.log.all_moves()
     flows = MonthFlows.of(state, moves)
     order = pay_order(state)
-    row = market_row(state, moves, flows, order)
+    row = market_row(state, moves, flows, order, model.pay_index)
     firms = firm_columns(state, flows, order)
     assert row[c.HIRES] == firms[c.HIRES].sum() > 0
     assert row[c.JOB_TO_JOB] == firms[c.QUITS].sum()
@@ -52,3 +53,21 @@ def test_the_market_row_sums_the_firm_columns():
         assert np.isclose(row[key], firms[key].sum(), rtol=1e-12)
     assert row[c.REVENUE] > 0
     assert row == model.market_row  # the same row the model recorded for this month
+
+
+def test_the_pay_index_is_100_at_the_first_month_with_pay_and_moves_with_the_median():
+    index = PayIndex()
+    assert np.isnan(index.index(0, np.nan))  # nobody employed yet: no base
+    assert index.index(0, 200_000.0) == 100.0
+    assert index.index(0, 250_000.0) == 125.0
+    assert index.index(1, 80_000.0) == 100.0  # each kind has its own base
+    assert index.base == [200_000.0, 80_000.0]
+
+
+def test_the_model_keeps_the_pay_index_its_market_rows_use():
+    model = TalentMarket(scenario_of(small_market(months=3)))
+    model.run()
+    market = model.market
+    base = model.pay_index.base
+    assert base == [market[c.AI_PAY_MEDIAN].iloc[0], market[c.NON_AI_PAY_MEDIAN].iloc[0]]
+    assert np.allclose(market[c.AI_PAY_INDEX], 100 * market[c.AI_PAY_MEDIAN] / base[0])

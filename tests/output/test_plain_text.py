@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
 
-from sim.output.plots import save
+from sim.output.plotkit import save
 
 
 def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_path):

@@ -20,8 +20,10 @@ from matplotlib.text import Text
 
 from sim import load_scenario
 from sim.errors import UserError
-from sim.output import plots
+from sim.output import charts, plots, timeline_plot
+from sim.output.charts import RunTables
 from sim.output.compare import load_runs, plot_top_share
+from sim.output.firm_plots import plot_headcount, plot_moves
 from sim.output.palette import GENERATED, OTHER_FIRMS, firm_colours
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
@@ -123,8 +125,8 @@ def test_legends_lie_outside_every_panel(figures):
 
 
 def test_moves_are_counted_between_named_firms_per_tier(run, figures):
-    labels = plots.firm_labels(run)
-    matrices = plots.move_matrices(run, labels)
+    labels = charts.firm_labels(run)
+    matrices = charts.move_matrices(RunTables.from_run(run), run.flows)
     assert list(matrices) == run.tiers  # researchers first
     flows = run.flows
     for tier, (moves, deals) in matrices.items():
@@ -148,15 +150,16 @@ def test_moves_are_counted_between_named_firms_per_tier(run, figures):
 
 
 def test_pay_by_firm_is_each_named_firms_median_and_the_groups_weighted_mean(run, figures):
-    labels = plots.firm_labels(run)
+    tables = RunTables.from_run(run)
+    labels = tables.labels
     tier = run.tiers[0]
-    table = plots.weighted_by_label(run, labels, f"pay_median_{tier}", f"headcount_{tier}")
+    table = charts.weighted_by_label(tables, f"pay_median_{tier}", f"headcount_{tier}")
     firms = run.firms
     last = firms[firms["month"] == firms["month"].max()]
     openai = last[last["firm"] == "OpenAI"].iloc[0]
     assert table.loc[openai["month"], "OpenAI"] == pytest.approx(openai[f"pay_median_{tier}"])
     tier = run.tiers[1]
-    table = plots.weighted_by_label(run, labels, f"pay_median_{tier}", f"headcount_{tier}")
+    table = charts.weighted_by_label(tables, f"pay_median_{tier}", f"headcount_{tier}")
     rest = last[~last["firm"].isin(labels.named) & (last[f"headcount_{tier}"] > 0)]
     expected = np.average(rest[f"pay_median_{tier}"], weights=rest[f"headcount_{tier}"])
     assert table.loc[last["month"].iloc[0], GENERATED] == pytest.approx(expected)
@@ -165,7 +168,7 @@ def test_pay_by_firm_is_each_named_firms_median_and_the_groups_weighted_mean(run
 
 
 def test_top_tier_shares_add_up_to_100_with_the_unemployed(run):
-    shares = plots.top_shares(run, plots.firm_labels(run))
+    shares = charts.top_shares(RunTables.from_run(run))
     assert list(shares.columns) == [*named(run), GENERATED, "unemployment"]
     assert np.allclose(shares.sum(axis=1), 100.0)
     top = run.tiers[0]
@@ -181,29 +184,29 @@ def test_the_timeline_draws_every_deal_and_every_dated_event(run, figures):
     for _, deal in deals.iterrows():
         assert f"{deal['engineers_moved']} eng." in shown
     first, last = run.dates().iloc[0], run.dates().iloc[-1]
-    events = plots.scenario_events(run, plots.firm_labels(run))
+    events = timeline_plot.scenario_events(run, charts.firm_labels(run))
     inside = [e for e in events if first <= e.date <= last]
     assert {"turmoil", "policy_change", "amenity_change", "funding_climate"} <= {
         e.type for e in inside}
     for event in inside:
         assert event.text in shown
-    assert plots.event_date(3, pd.Timestamp("2023-01-01")) == pd.Timestamp("2023-04-01")
-    assert plots.event_date("2024-05", first) == pd.Timestamp("2024-05-01")
+    assert timeline_plot.event_date(3, pd.Timestamp("2023-01-01")) == pd.Timestamp("2023-04-01")
+    assert timeline_plot.event_date("2024-05", first) == pd.Timestamp("2024-05-01")
 
 
 def test_without_a_manifest_the_largest_firms_are_named(run_dir, tmp_path):
     folder = shutil.copytree(run_dir, tmp_path / "bare")
     (folder / "manifest.json").unlink()
-    labels = plots.firm_labels(RunFolder.open(folder))
-    assert len(labels.named) == plots.MAX_FIRMS_SHOWN and labels.rest == OTHER_FIRMS
+    labels = charts.firm_labels(RunFolder.open(folder))
+    assert len(labels.named) == charts.MAX_FIRMS_SHOWN and labels.rest == OTHER_FIRMS
     firms = pd.read_csv(folder / "firms.csv")
     peak = firms.groupby("firm")["headcount"].max()
     assert peak[list(labels.named)].min() >= peak.drop(list(labels.named)).max()
     kept = list(firms["firm"].drop_duplicates()[:5])
     firms[firms["firm"].isin(kept)].to_csv(folder / "firms.csv", index=False)
-    few = plots.firm_labels(RunFolder.open(folder))
+    few = charts.firm_labels(RunFolder.open(folder))
     assert list(few.named) == kept
-    fig = plots.plot_headcount(RunFolder.open(folder))
+    fig = plot_headcount(RunFolder.open(folder))
     assert set(kept) <= set(texts(fig)) and OTHER_FIRMS not in texts(fig)
     plt.close(fig)
 
@@ -261,10 +264,10 @@ def test_a_run_whose_firms_and_flows_have_no_rows_is_drawn_with_every_named_firm
     paths = plots.plot_run(folder, workers=1)
     assert len(paths) == len(plots.RUN_PLOTS)
     run = RunFolder.open(folder)
-    shares = plots.top_shares(run, plots.firm_labels(run))
+    shares = charts.top_shares(RunTables.from_run(run))
     assert list(shares.columns) == [*named(run), "unemployment"]
     assert np.nansum(shares.drop(columns="unemployment").to_numpy()) == 0
-    fig = plots.plot_moves(run)
+    fig = plot_moves(run)
     assert set(named(run)) <= set(texts(fig))
     plt.close(fig)
 
@@ -278,7 +281,7 @@ def test_the_gpu_threshold_is_drawn_on_the_gpu_plots(run, figures):
 
 
 def test_labels_on_a_timeline_row_do_not_overlap(figures):
-    slots = plots.LabelSlots(days_per_point=1.0)
+    slots = timeline_plot.LabelSlots(days_per_point=1.0)
     day = pd.Timestamp("2024-01-01")
     assert [slots.place("OpenAI", day, "turmoil ×4.0") for _ in range(3)] == [0, 1, 2]
     assert slots.place("OpenAI", day + pd.Timedelta(days=400), "turmoil") == 0

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.errors import UserError
-from sim.output import plots
+from sim.output import charts
 from sim.output.palette import GENERATED
 from sim.output.replicates import (
     COMPARE_BANDS,
@@ -58,7 +58,7 @@ def test_the_market_bands_are_the_summarys_mean_and_95_interval(folders):
     reps = ReplicateFolder.open(folders[0])
     summary = read_summary(reps.dir)
     first = next(iter(reps.runs.values()))
-    fig = plot_market_bands([(reps.label, summary, plots.month_dates(first), first.tiers, 3)])
+    fig = plot_market_bands([(reps.label, summary, charts.month_dates(first), first.tiers, 3)])
     panel = next(ax for ax in fig.axes if ax.get_title().startswith("Unemployment"))
     line = panel.get_lines()[0]
     rows = summary[summary["measure"] == "unemployment_rate"]
@@ -80,7 +80,8 @@ def test_top_share_bands_average_the_replicates_shares(folders):
     labels, bands = top_share_bands(reps)
     assert list(bands)[:len(labels.named)] == list(labels.named)
     assert {GENERATED, "unemployment"} <= set(bands)
-    shares = [plots.top_shares(run, labels) for run in reps.runs.values()]
+    shares = [charts.top_shares(charts.RunTables.from_run(run, labels))
+              for run in reps.runs.values()]
     month = shares[0].index[-1]
     for name in ("OpenAI", GENERATED):
         mean, _, low, high = mean_interval([s.loc[month, name] for s in shares])
@@ -129,7 +130,7 @@ def test_bands_of_shares_stay_within_0_and_100_percent(folders):
     rate = summary["measure"] == "unemployment_rate"
     summary.loc[rate, "ci_low"] = -0.3
     summary.loc[rate, "ci_high"] = 1.2
-    fig = plot_market_bands([(reps.label, summary, plots.month_dates(first), first.tiers, 3)])
+    fig = plot_market_bands([(reps.label, summary, charts.month_dates(first), first.tiers, 3)])
     panel = next(ax for ax in fig.axes if ax.get_title().startswith("Unemployment"))
     band = panel.collections[0].get_paths()[0].vertices[:, 1]
     assert band.min() == 0 and band.max() == 100

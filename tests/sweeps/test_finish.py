@@ -16,7 +16,7 @@ from matplotlib.collections import PolyCollection
 from scipy import stats
 
 from sim import cli
-from sim.output.plots import plain_text
+from sim.output.plotkit import plain_text
 from sim.sweeps.analysis import response_table, run_scalars
 from sim.sweeps.plots import plot_response, plot_series
 from sim.sweeps.report import sweep_report

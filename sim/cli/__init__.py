@@ -1,0 +1,92 @@
+"""The ``talentwar`` command line.
+
+Every command turns bad input (scenario files, command-line values, damaged result
+folders) into one clear message on standard error and exit status 2, never a traceback.
+Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by every command
+(the same clean-up, one line, exit status 143).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sim.cli.parser import build_parser
+from sim.cli.words import library_log, say
+from sim.errors import InvariantError, Terminated, UserError, forget_interrupt
+
+__all__ = ["SIGTERM_AS_INTERRUPT", "UserError", "build_parser", "main", "say"]
+
+SIGTERM_AS_INTERRUPT = frozenset({"run", "plot", "compare", "report", "validate", "schema",
+                                  "sweep", "calibrate", "explore"})
+"""Commands for which SIGTERM is handled like Ctrl-C: clean up, one line, exit 143."""
+
+
+def _sigterm_as_interrupt() -> Any:
+    """Make SIGTERM raise :class:`Terminated` in this process (not in processes it forks,
+    which keep the default: end); return the handler it replaces (None if it cannot)."""
+    main_pid = os.getpid()
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        if os.getpid() != main_pid:  # a forked process: end, as by default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Bad input is one line and status 2; a broken invariant status 3; Ctrl-C one line and
+    status 130, and SIGTERM (for the commands of :data:`SIGTERM_AS_INTERRUPT`) one line and
+    status 143, after the command has removed what it had not finished.
+    """
+    previous: Any = None
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in SIGTERM_AS_INTERRUPT:
+            previous = _sigterm_as_interrupt()
+        with library_log():
+            return int(args.func(args))
+    except UserError as err:
+        print(f"talentwar: error: {say(err)}", file=sys.stderr)
+        return UserError.exit_status
+    except InvariantError as err:
+        print(f"talentwar: invariant broken in {err} (a bug in the model: please report it "
+              "with the scenario and seed); nothing was written", file=sys.stderr)
+        return InvariantError.exit_status
+    except KeyboardInterrupt as err:
+        forget_interrupt()
+        with _quiet_interrupts():
+            terminated = isinstance(err, Terminated)
+            what = "terminated (SIGTERM)" if terminated else "interrupted"
+            print(f"talentwar: {what}; nothing incomplete was left behind", file=sys.stderr)
+        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+    finally:
+        if previous is not None:
+            with _quiet_interrupts():
+                signal.signal(signal.SIGTERM, previous)
+
+
+@contextmanager
+def _quiet_interrupts() -> Iterator[None]:
+    """Ignore a further Ctrl-C while the block (a one-line message) runs."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except (ValueError, OSError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

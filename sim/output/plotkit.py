@@ -1,0 +1,150 @@
+"""The drawing kit of every matplotlib figure: panels, axes, legends and saving.
+
+Every PNG of a run, a comparison, a replicate folder and a sweep is drawn with these
+helpers, so that they look alike: legends outside the data, dates on the x axis, pay in
+dollars, free text as plain text, each file written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+from sim.files import atomic_file
+from sim.output.palette import FirmLabels
+
+LEGEND_FONT = 8
+TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
+
+
+def plain_text(fig: plt.Figure) -> None:
+    """Make every text of ``fig`` plain text, never matplotlib mathtext: labels hold free
+    text (scenario, folder and firm names, sweep labels), in which ``$`` is a dollar sign,
+    and a pair of them must neither turn the words between into maths nor, if they are not
+    valid mathtext, stop the drawing. A dollar escaped for mathtext (``\\$``) becomes ``$``.
+    (Tick labels made while drawing copy the plain setting of the first tick.)"""
+    for text in fig.findobj(Text):
+        content = text.get_text()
+        if "$" in content:
+            text.set_text(content.replace("\\$", "$"))
+        text.set_parse_math(False)
+
+
+def save(fig: plt.Figure, path: Path) -> Path:
+    """Save a figure as PNG atomically (:func:`sim.files.atomic_file`; ``bbox_inches``
+    ``"tight"``: nothing drawn outside the axes, such as a legend, is cut off), with every
+    text as plain text (:func:`plain_text`)."""
+    try:
+        with atomic_file(path, "the plot") as tmp:
+            plain_text(fig)
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+                        metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return path
+
+
+def log_scale(ax: plt.Axes, axis: str, *values: object) -> None:
+    """Put ``axis`` (``"x"`` or ``"y"``) of ``ax`` on a log scale if any of ``values`` is
+    finite and positive; leave it linear otherwise (matplotlib cannot log-scale data that
+    is all missing or <= 0, which a readable but damaged table can hold)."""
+    arrays = [np.asarray(v, dtype=float).ravel() for v in values]
+    data = np.concatenate(arrays) if arrays else np.array([])
+    if np.any(np.isfinite(data) & (data > 0)):
+        (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+
+
+def money(value: float, _pos: int | None = None) -> str:
+    """Tick label for pay: $950k, $1.2M."""
+    if value >= 1e6:
+        return f"${value / 1e6:.4g}M"
+    if value >= 1e3:
+        return f"${value / 1e3:.4g}k"
+    return f"${value:.4g}"
+
+
+def money_text(value: float) -> str:
+    """A price in a label: ``$1.3B``, ``$650M`` (the dollar escaped from mathtext)."""
+    for scale, unit in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return rf"\${value / scale:.3g}{unit}"
+    return rf"\${value:.3g}"
+
+
+def money_axis(ax: plt.Axes) -> None:
+    """Label the y axis of ``ax`` in dollars ($950k, $1.2M); minor ticks too if the data
+    span less than a decade or so (call it once the data are drawn)."""
+    ax.yaxis.set_major_formatter(FuncFormatter(money))
+    low, high = ax.get_ylim()
+    if ax.get_yscale() == "log" and low > 0 and high / low < 15:
+        ax.yaxis.set_minor_formatter(FuncFormatter(money))
+        ax.tick_params(axis="y", which="minor", labelsize=7)
+    else:
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def date_axis(ax: plt.Axes) -> None:
+    """Concise calendar dates on the x axis of ``ax`` (no rotated labels)."""
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def legend_outside(fig: plt.Figure, ax: plt.Axes | None = None, *, title: str | None = None,
+                   handles: Sequence[Artist] | None = None,
+                   labels: Sequence[str] | None = None,
+                   where: Literal["upper", "lower"] = "upper") -> None:
+    """A figure legend to the right of every panel, outside the data (the figure must use
+    the constrained layout); its entries are ``handles``/``labels``, or ``ax``'s."""
+    if handles is None:
+        source = ax if ax is not None else fig.axes[0]
+        found, texts = source.get_legend_handles_labels()
+        handles, labels = found, texts
+    if not handles or labels is None:
+        return
+    loc: Literal["outside right upper", "outside right lower"] = (
+        "outside right upper" if where == "upper" else "outside right lower")
+    fig.legend(handles, labels, loc=loc, fontsize=LEGEND_FONT,
+               title=title, title_fontsize=LEGEND_FONT)
+
+
+def axes_legend_outside(ax: plt.Axes, title: str | None = None) -> None:
+    """The legend of one panel, to its right, outside the data."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+                  fontsize=LEGEND_FONT, title_fontsize=LEGEND_FONT, title=title)
+
+
+def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (10, 4.8),
+           sharex: bool = False, height_ratios: Sequence[float] | None = None
+           ) -> tuple[plt.Figure, np.ndarray]:
+    """A figure of ``nrows`` x ``ncols`` panels (an array, always 2-D) in the constrained
+    layout, which keeps legends outside the panels and nothing clipped."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained",
+                             sharex=sharex, height_ratios=height_ratios)
+    return fig, axes
+
+
+def no_data(ax: plt.Axes, text: str) -> None:
+    """Say in the middle of ``ax`` that there is nothing to draw."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+
+
+def firm_line(ax: plt.Axes, dates: pd.Index, values: pd.Series, label: str,
+              labels: FirmLabels, **kwargs: object) -> None:
+    """One firm's (or the group's) line in its colour; the group dashed."""
+    style = "--" if label == labels.rest else "-"
+    ax.plot(dates, values, color=labels.colours[label], ls=style, label=label,
+            **kwargs)  # type: ignore[arg-type]
