@@ -197,14 +197,17 @@ def _evaluate_point(values: list[float], args: argparse.Namespace) -> np.ndarray
     return evaluator(plan)([values])[0]
 
 
-def linear_one(data: int, plan: Plan, truth: dict[str, float], runs: np.ndarray,
-               at_truth: np.ndarray, g_u: np.ndarray, mean: np.ndarray, se: np.ndarray
+def linear_one(data: int, plan: Plan, truth: dict[str, float], at_truth: np.ndarray,
+               g_u: np.ndarray, mean: np.ndarray, se: np.ndarray, fix_at_truth: bool = False
                ) -> list[dict[str, Any]]:
     """The linearised estimator of data set ``data``: m̂(θ) ≈ m̂(θ*) + G_u (u − u*), J
     minimised over the box u ∈ [0, 1] by bounded least squares (scipy.optimize.lsq_linear)
     on W^½; then the estimator's own inference (:func:`inference`: joint rank, sandwich,
     bounded intervals) with G in the parameters' units at θ̂; parameters the rank does not
-    support are fixed at their value and the others re-solved, as :func:`smm` does."""
+    support are fixed and the others re-solved, as :func:`smm` does: at their value in the
+    solve that found them not identified (as smm does without ``start`` values), or, with
+    ``fix_at_truth``, at θ* (as smm does with the flagship's ``start`` values, which are θ*
+    here: the assumption is then right)."""
     from scipy.optimize import lsq_linear
 
     spec = plan.spec
@@ -228,6 +231,8 @@ def linear_one(data: int, plan: Plan, truth: dict[str, float], runs: np.ndarray,
         if not info.to_fix:
             break
         fixed[info.to_fix] = True
+        if fix_at_truth:
+            u_hat[fixed] = u_star[fixed]
     predicted = at_truth + g_u @ (u_hat - u_star)
     j = float(np.sum((sqrt_w * (predicted - targets)) ** 2))
     rows = []
@@ -291,6 +296,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the linearised estimator: one Jacobian at θ* (2kR runs), "
                         "then each data set by bounded least squares and the estimator's "
                         "inference; seconds instead of hours")
+    parser.add_argument("--fix-at-truth", action="store_true",
+                        help="--linear: fix the parameters the rank does not support at θ* "
+                        "(the flagship's start values), not at their first estimate")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="--linear: keep the truth's moments and the Jacobian in this "
+                        ".npz file, and re-use them when it exists (same options)")
     parser.add_argument("--summarize", type=Path, default=None,
                         help="print the table of a --csv file (finished data sets) and stop")
     args = parser.parse_args(argv)
@@ -303,11 +314,22 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(df))
         return 0
     clock = time.perf_counter()
-    mean, se = truth_moments(args)
+    cached = args.linear and args.cache is not None and args.cache.is_file()
+    mean, se = (np.zeros(0), np.zeros(0)) if cached else truth_moments(args)
     if args.linear:
-        plan, truth, runs, at_truth, g_u = linear_runs(args)
+        if args.cache is not None and args.cache.is_file():
+            saved = np.load(args.cache)
+            mean, se, at_truth, g_u = (saved[k] for k in ("mean", "se", "at_truth", "g_u"))
+            with tempfile.TemporaryDirectory() as tmp:
+                plan = recovery_plan(Path(tmp), args)
+            truth = truth_values(plan)
+        else:
+            plan, truth, _, at_truth, g_u = linear_runs(args)
+            if args.cache is not None:
+                np.savez(args.cache, mean=mean, se=se, at_truth=at_truth, g_u=g_u)
         rows_l = [r for d in range(1, args.datasets + 1)
-                  for r in linear_one(d, plan, truth, runs, at_truth, g_u, mean, se)]
+                  for r in linear_one(d, plan, truth, at_truth, g_u, mean, se,
+                                      args.fix_at_truth)]
         df = pd.DataFrame(rows_l)
         if args.csv is not None:
             df.to_csv(args.csv, index=False)
@@ -315,7 +337,9 @@ def main(argv: list[str] | None = None) -> int:
               f"moments (equalities), linearised estimator (Jacobian at θ*, step "
               f"{plan.spec.estimator.jacobian_step}), {args.engineers:,} engineers, "
               f"{args.months} months, R = {args.replicates}, truth from {args.truth_runs} "
-              f"runs; {time.perf_counter() - clock:.0f} s with {args.processes} processes\n")
+              f"runs, parameters not identified fixed at "
+              f"{'θ*' if args.fix_at_truth else 'their first estimate'}; "
+              f"{time.perf_counter() - clock:.0f} s with {args.processes} processes\n")
         print(summary(df))
         print()
         print("parameters fixed per data set: "
