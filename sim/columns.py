@@ -60,9 +60,11 @@ MONEY_TOTAL = "money_total"
 FRACTIONS = (UNEMPLOYMENT_RATE, JOB_TO_JOB_RATE, TOP_SHARE_ABOVE_THRESHOLD)
 """Market columns that are fractions, from 0 to 1 (a band of their mean is clipped there)."""
 
-PAY_STATISTICS = ("mean", "median", "p90", "p99")
+PAY_STATISTICS = ("mean", "p25", "median", "p75", "p90", "p99")
 """Pay statistics of the employed, per tier: ``pay_<statistic>_<tier>``."""
-PAY_QUANTILES = {"median": 0.5, "p90": 0.9, "p99": 0.99}
+PAY_QUANTILES = {"p25": 0.25, "median": 0.5, "p75": 0.75, "p90": 0.9, "p99": 0.99}
+"""The pay quantiles of ``market.csv`` (label: level). The quartiles are what salary sites
+report as a "most likely range" (Glassdoor: the 25th to the 75th percentile)."""
 
 # firms.csv: one row per firm per month (MONTH, FIRM, KIND, then measures).
 FIRM = "firm"

@@ -2,14 +2,19 @@
 
 Notation: θ the k parameters, m the M fitted targets with standard errors s, m̂(θ) the mean
 of the moments over R runs with the same R seeds at every θ (common random numbers),
-g(θ) = m̂(θ) − m, and W the weighting matrix (diagonal: ``diagonal`` W = diag(1/s²),
-``identity`` W = I, ``relative`` W = diag(1/m²)).
+g(θ) the deviations, and W the weighting matrix (diagonal: ``diagonal`` W = diag(1/s²),
+``identity`` W = I, ``relative`` W = diag(1/m²)). An equality moment has g_j = m̂_j − m_j;
+a bound from a quote (:class:`sim.calibration.spec.Moment`) has the one-sided
+g_j = min(m̂_j − m_j, 0) (``at_least``) or max(m̂_j − m_j, 0) (``at_most``): a penalty that is
+zero while the model keeps to the bound.
 
 Objective
     J(θ) = g(θ)' W g(θ) (+ Σ_i ((x_i − μ_i)/σ_i)² for parameters with a normal prior, x_i
     the parameter in its design space). Replicates whose run failed or whose moment is
     undefined (NaN) are left out of the mean; a fitted moment undefined in every replicate
-    makes J = :data:`PENALTY`.
+    makes J = :data:`PENALTY`. J is a distance between the model and the targets, not a
+    test statistic: Ω holds judgements (and bounds have no χ² limit), so no p-value is
+    reported (:func:`objective_kind`).
 
 Jacobian
     G_ji = (m̂_j(θ + h_i) − m̂_j(θ − h_i)) / (θ_i⁺ − θ_i⁻), central differences at the
@@ -18,7 +23,10 @@ Jacobian
 
 Standard errors (the SMM sandwich; Pakes and Pollard 1989, McFadden 1989)
     Var(θ̂) = (1 + 1/R) (G'WG)⁻¹ G'W Ω W G (G'WG)⁻¹, Ω = diag(s²)
-    (the targets' variances; their covariances are unknown and taken as 0). With the
+    (the targets' variances, each from the data or a judgement, ``Moment.se_basis``; their
+    covariances are unknown and taken as 0). G is the Jacobian of g: the rows of bounds
+    that hold at the estimate (g_j = 0 with the model strictly on the allowed side) are
+    zero, so such a moment pins nothing down; a bound that binds counts as an equality. With the
     default W = Ω⁻¹ it is (1 + 1/R) (G'WG)⁻¹. The factor 1 + 1/R assumes a run's moment
     has the same variance as the target's (one simulated market per observed one).
     A singular G'WG gives NaN standard errors for the parameters it does not pin down.
@@ -89,7 +97,47 @@ def weights(spec: CalibrationSpec) -> np.ndarray:
         return np.ones(len(fitted))
     if kind == "relative":
         return np.array([1.0 / m.target**2 for m in fitted])
-    return np.array([1.0 / m.se**2 for m in fitted])
+    return np.array([1.0 / m.sd**2 for m in fitted])
+
+
+def deviations(spec: CalibrationSpec, mbar: np.ndarray) -> np.ndarray:
+    """g over the fitted moments from their means m̂ (fitted moments only, in order):
+    m̂ − m for equalities, the one-sided deviation for bounds (module docstring)."""
+    return np.array([m.deviation(x) for m, x in zip(spec.fitted, mbar, strict=True)],
+                    dtype=float).reshape(len(spec.fitted))
+
+
+def active(spec: CalibrationSpec, mbar: np.ndarray) -> np.ndarray:
+    """Which fitted moments count in G at m̂ (fitted only): every equality, and each bound
+    the model does not keep strictly (m̂ on the bound or beyond it)."""
+    out = []
+    for m, x in zip(spec.fitted, mbar, strict=True):
+        if m.bound == "at_least":
+            out.append(not x > m.target)
+        elif m.bound == "at_most":
+            out.append(not x < m.target)
+        else:
+            out.append(True)
+    return np.array(out, dtype=bool)
+
+
+def objective_kind(spec: CalibrationSpec) -> str:
+    """How J may be read: always a distance here (no χ² test, no p-value), with the reason:
+    the share of fitted moments whose SE is a judgement, and the bounds."""
+    fitted = spec.fitted
+    judged = sum(m.se_basis == "judgement" for m in fitted)
+    bounds = sum(m.bound != "equal" for m in fitted)
+    why = []
+    if judged:
+        why.append(f"{judged} of {len(fitted)} fitted SEs are judgements, so J scales with "
+                   "them")
+    if bounds:
+        why.append(f"{bounds} fitted moments are one-sided bounds (no χ² limit)")
+    if spec.estimator.weighting != "diagonal":
+        why.append(f"W is {spec.estimator.weighting!r}, not Ω⁻¹")
+    if not why:
+        why.append("even with Ω from the data, the targets' covariances are unknown")
+    return "distance, not a test (no p-value): " + "; ".join(why)
 
 
 def fitted_index(spec: CalibrationSpec) -> np.ndarray:
@@ -112,8 +160,7 @@ def objective(spec: CalibrationSpec, runs: np.ndarray, values: Sequence[float]) 
     mbar = mean_moments(runs)[idx]
     if not np.all(np.isfinite(mbar)):
         return PENALTY
-    target = np.array([m.target for m in spec.fitted])
-    g = mbar - target
+    g = deviations(spec, mbar)
     value = float(g @ (weights(spec) * g))
     for p, v in zip(spec.parameters, values, strict=True):
         if p.prior is not None:
@@ -245,13 +292,18 @@ def bounded_interval(parameter: EstimatedParameter, value: float, se: float,
 
 
 def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarray,
-              fixed: Sequence[bool] | None = None) -> Inference:
+              fixed: Sequence[bool] | None = None, means: np.ndarray | None = None
+              ) -> Inference:
     """The sandwich covariance, the intervals and the identification checks (module
-    docstring), over the parameters not ``fixed``."""
+    docstring), over the parameters not ``fixed``. ``means``: m̂ of every moment at the
+    estimate, which tells the bounds that hold (their rows of G are zero); without it every
+    fitted moment counts."""
     idx = fitted_index(spec)
     g = np.nan_to_num(g_all[idx], nan=0.0)
+    if means is not None:
+        g = g * active(spec, np.asarray(means, dtype=float)[idx])[:, None]
     w = weights(spec)
-    se_targets = np.array([m.se for m in spec.fitted])
+    se_targets = np.array([m.sd for m in spec.fitted])
     omega = se_targets**2
     r = spec.estimator.replicates
     keys = [p.key for p in spec.parameters]
@@ -379,7 +431,7 @@ def smm(spec: CalibrationSpec, evaluate: Evaluate, observe: Observe | None = Non
             for values, point_moments in zip(flat, evaluated, strict=True):
                 observe("jacobian", values, point_moments, math.nan)
         held = [i in fixed for i in range(k)]
-        info = inference(spec, estimate, g_all, held)
+        info = inference(spec, estimate, g_all, held, mean_moments(moments))
         if not info.to_fix:
             break
         warnings.extend(info.warnings)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,17 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=True)
 
 
+OLD_OBJECTIVE = ("distance, not a test (no p-value): the SEs of this calibration are "
+                 "judgements, so J scales with them")
+"""How J reads in a folder written before ``identification.json`` said so itself."""
+
+
+def target_text(row: Mapping[Any, Any]) -> str:
+    """A moment's target as the tables show it: the number, after ≥ or ≤ for a bound."""
+    sign = {"at_least": "≥ ", "at_most": "≤ "}.get(str(row.get("bound", "equal")), "")
+    return sign + number(row["target"])
+
+
 def calibration_markdown(folder: Path | str) -> str:
     """Markdown of a finished calibration folder: parameters, moments, identification.
 
@@ -59,8 +71,10 @@ def calibration_markdown(folder: Path | str) -> str:
     (sandwich, with the simulation-noise factor 1 + 1/R) and the 95% interval of
     ``parameters.csv`` (inside the parameter's range: θ̂_k ± 1.96 se_k on the logit scale
     of its unit coordinate, or cut at a bound; :mod:`sim.calibration.estimate`); the
-    moments tables give the target m_j, the mean and spread over
-    replicates at the estimate, the SE s_j and the t-ratio (m̂_j - m_j) / s_j.
+    moments tables give the target m_j (≥ or ≤ before a bound), the mean and spread over
+    replicates at the estimate, the SE s_j, whether s_j comes from the data or is a
+    judgement, and the deviation in SEs g_j / s_j (m̂_j - m_j for an equality; for a bound 0
+    while the model keeps it). J is reported as a distance (no p-value).
     """
     folder = Path(folder)
     params = _read(folder, "parameters.csv")
@@ -73,7 +87,8 @@ def calibration_markdown(folder: Path | str) -> str:
     out = [f"Objective J = {number(ident['objective'])} at the estimate, "
            f"{ident['replicates']} replicates a point (common random numbers); scaled "
            f"Jacobian of rank {ident['rank']} of {ident['parameters']}, condition number "
-           f"{number(ident['condition_number'])}.", ""]
+           f"{number(ident['condition_number'])}. J is a "
+           f"{ident.get('objective_is', OLD_OBJECTIVE)}.", ""]
     warnings = ident.get("warnings", [])
     out += [f"- **Warning:** {w}" for w in warnings] or ["No identification warning."]
     out += ["", "**Estimates** (`parameters.csv`):", ""]
@@ -91,11 +106,12 @@ def calibration_markdown(folder: Path | str) -> str:
                         ("held out", "Held-out checks (not fitted)")):
         part = moments[moments["role"] == role]
         out += ["", f"**{title}** (`moments.csv`):", ""]
-        rows = [[f"`{m['moment']}`", number(m["target"]), number(m["fitted_mean"]),
-                 number(m["fitted_sd"]), number(m["se"]), number(m["t_ratio"])]
+        rows = [[f"`{m['moment']}`", target_text(m), number(m["fitted_mean"]),
+                 number(m["fitted_sd"]), number(m["se"]), str(m.get("se_basis", "judgement")),
+                 number(m["t_ratio"])]
                 for m in part.to_dict("records")]
         out.append(_table(["moment", "target", "model (mean over replicates)",
-                           "spread (sd)", "SE", "t"], rows))
+                           "spread (sd)", "SE", "SE from", "deviation / SE"], rows))
     return "\n".join(out) + "\n"
 
 

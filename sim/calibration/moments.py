@@ -9,8 +9,12 @@ A measure with nothing to measure (no deal, an empty window) is NaN.
 Registry (:data:`MEASURES`), with the formula of each:
 
 - ``pay_quantile(tier, q, window)``: mean over the window of the q-quantile of the pay of
-  the tier's employed engineers, ``q`` in {0.5, 0.9, 0.99} (``pay_<median|p90|p99>_<tier>``);
+  the tier's employed engineers, ``q`` in {0.25, 0.5, 0.75, 0.9, 0.99}
+  (``pay_<p25|median|p75|p90|p99>_<tier>``, numpy's linear quantile of each month's pay);
   ``tier = "ai"`` / ``"non_ai"`` take the median of all AI / non-AI tiers (q = 0.5 only).
+- ``firm_pay_quantile(firm, tier, q, window)``: mean over the window of the q-quantile
+  (0.5 or 0.9) of the pay of one firm's employed engineers of an AI tier (``firms.csv``
+  ``pay_<median|p90>_<tier>``; months where the firm has nobody of the tier are skipped).
 - ``pay_mean(tier, window)``: mean over the window of the tier's mean pay.
 - ``pay_growth(tier, start, end, q)``: ``pay_q(end) / pay_q(start) - 1`` (q = 0.5: median).
 - ``ai_pay_ratio(window)``: mean over the window of median AI pay / median non-AI pay.
@@ -54,8 +58,10 @@ if TYPE_CHECKING:
 
 MonthRef = int | str
 Window = Annotated[list[MonthRef], Field(min_length=2, max_length=2)]
-QUANTILES = {0.5: "median", 0.9: "p90", 0.99: "p99"}
-"""The pay quantiles market.csv records per tier."""
+QUANTILES = {level: label for label, level in c.PAY_QUANTILES.items()}
+"""The pay quantiles market.csv records per tier (level: label)."""
+FIRM_QUANTILES = {0.5: "median", 0.9: "p90"}
+"""The pay quantiles firms.csv records per firm, for AI tiers (level: label)."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,10 @@ class _Base(Strict):
         """Tier names (or groups) this measure names (checked before any run)."""
         return []
 
+    def firms_used(self) -> list[str]:
+        """Firm names this measure names (checked before any run)."""
+        return []
+
     def windows(self) -> list[MonthRef]:
         """Months this measure names (checked before any run)."""
         window = getattr(self, "window", None)
@@ -121,14 +131,14 @@ class PayQuantile(_Base):
 
     kind: Literal["pay_quantile"]
     tier: str = Field(description="A tier name, or 'ai' / 'non_ai' (q = 0.5 only).")
-    q: float = Field(0.5, description="Quantile: 0.5, 0.9 or 0.99.")
+    q: float = Field(0.5, description="Quantile: 0.25, 0.5, 0.75, 0.9 or 0.99.")
     window: Window = Field(description="[first, last] month, inclusive (int or 'YYYY-MM').")
 
     @model_validator(mode="after")
     def _q(self) -> PayQuantile:
         if self.q not in QUANTILES:
-            raise ValueError(f"q must be one of 0.5, 0.9, 0.99 (the recorded quantiles), "
-                             f"got {self.q}")
+            raise ValueError(f"q must be one of {', '.join(map(str, QUANTILES))} (the "
+                             f"recorded quantiles), got {self.q}")
         return self
 
     def column(self) -> str:
@@ -144,6 +154,39 @@ class PayQuantile(_Base):
 
     def value(self, out: RunOutputs) -> float:
         return _mean(window_rows(out, out.market, self.window)[self.column()])
+
+
+class FirmPayQuantile(_Base):
+    """Mean over ``window`` of the ``q``-quantile (0.5 or 0.9) of the pay of one firm's
+    employed engineers of an AI tier (``firms.csv``); months where the firm has nobody of
+    the tier (NaN) are skipped, and a window with none is NaN."""
+
+    kind: Literal["firm_pay_quantile"]
+    firm: str = Field(description="A firm's name (a named firm of the scenario).")
+    tier: str = Field(description="An AI tier's name (firms.csv records quantiles of AI "
+                      "tiers only).")
+    q: float = Field(0.5, description="Quantile: 0.5 or 0.9.")
+    window: Window = Field(description="[first, last] month, inclusive.")
+
+    @model_validator(mode="after")
+    def _q(self) -> FirmPayQuantile:
+        if self.q not in FIRM_QUANTILES:
+            raise ValueError(f"q must be 0.5 or 0.9 (the quantiles firms.csv records), "
+                             f"got {self.q}")
+        return self
+
+    def tiers_used(self) -> list[str]:
+        return [self.tier]
+
+    def firms_used(self) -> list[str]:
+        return [self.firm]
+
+    def value(self, out: RunOutputs) -> float:
+        rows = window_rows(out, out.firm_records, self.window)
+        column = c.pay_column(FIRM_QUANTILES[self.q], self.tier)
+        if column not in rows.columns:
+            return float("nan")
+        return _mean(rows.loc[rows[c.FIRM] == self.firm, column])
 
 
 class PayMean(_Base):
@@ -167,7 +210,7 @@ class PayGrowth(_Base):
     tier: str = Field(description="A tier name, or 'ai' / 'non_ai'.")
     start: MonthRef = Field(description="First month (int or 'YYYY-MM').")
     end: MonthRef = Field(description="Last month (int or 'YYYY-MM').")
-    q: float = Field(0.5, description="Quantile of pay: 0.5, 0.9 or 0.99.")
+    q: float = Field(0.5, description="Quantile of pay: 0.25, 0.5, 0.75, 0.9 or 0.99.")
 
     def _quantile(self) -> PayQuantile:
         return PayQuantile(kind="pay_quantile", tier=self.tier, q=self.q,
@@ -176,7 +219,8 @@ class PayGrowth(_Base):
     @model_validator(mode="after")
     def _q(self) -> PayGrowth:
         if self.q not in QUANTILES:
-            raise ValueError(f"q must be one of 0.5, 0.9, 0.99, got {self.q}")
+            raise ValueError(f"q must be one of {', '.join(map(str, QUANTILES))}, "
+                             f"got {self.q}")
         return self
 
     def columns(self) -> list[str]:
@@ -440,6 +484,9 @@ class Ratio(_Base):
     def tiers_used(self) -> list[str]:
         return self.numerator.tiers_used() + self.denominator.tiers_used()
 
+    def firms_used(self) -> list[str]:
+        return self.numerator.firms_used() + self.denominator.firms_used()
+
     def windows(self) -> list[MonthRef]:
         return self.numerator.windows() + self.denominator.windows()
 
@@ -461,6 +508,9 @@ class Difference(_Base):
     def tiers_used(self) -> list[str]:
         return self.a.tiers_used() + self.b.tiers_used()
 
+    def firms_used(self) -> list[str]:
+        return self.a.firms_used() + self.b.firms_used()
+
     def windows(self) -> list[MonthRef]:
         return self.a.windows() + self.b.windows()
 
@@ -469,9 +519,10 @@ class Difference(_Base):
 
 
 AnyMeasure = Annotated[
-    PayQuantile | PayMean | PayGrowth | AiPayRatio | JobToJobRate | UnemploymentRate
-    | Layoffs | LayoffRate | LayoffShare | FirmsLayingOff | DealPricePerEngineer | DealCount
-    | TopShareAboveThreshold | TopHhi | Hhi | ShareAboveThreshold | Ratio | Difference,
+    PayQuantile | FirmPayQuantile | PayMean | PayGrowth | AiPayRatio | JobToJobRate
+    | UnemploymentRate | Layoffs | LayoffRate | LayoffShare | FirmsLayingOff
+    | DealPricePerEngineer | DealCount | TopShareAboveThreshold | TopHhi | Hhi
+    | ShareAboveThreshold | Ratio | Difference,
     Field(discriminator="kind"),
 ]
 """Any registered measure, told apart by its ``kind``."""
@@ -481,9 +532,10 @@ Difference.model_rebuild()
 
 MEASURES: dict[str, type[_Base]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in (PayQuantile, PayMean, PayGrowth, AiPayRatio, JobToJobRate, UnemploymentRate,
-                Layoffs, LayoffRate, LayoffShare, FirmsLayingOff, DealPricePerEngineer, DealCount,
-                TopShareAboveThreshold, TopHhi, Hhi, ShareAboveThreshold, Ratio, Difference)
+    for cls in (PayQuantile, FirmPayQuantile, PayMean, PayGrowth, AiPayRatio, JobToJobRate,
+                UnemploymentRate, Layoffs, LayoffRate, LayoffShare, FirmsLayingOff,
+                DealPricePerEngineer, DealCount, TopShareAboveThreshold, TopHhi, Hhi,
+                ShareAboveThreshold, Ratio, Difference)
 }
 """The registry: measure kind -> its class (arguments and formula in the class)."""
 
@@ -492,3 +544,55 @@ def measure_value(measure: Any, out: RunOutputs) -> float:
     """The value of a measure on one run, as a float (NaN when undefined)."""
     value = float(measure.value(out))
     return value if np.isfinite(value) else float("nan")
+
+
+def _window_text(window: Any) -> str:
+    first, last = window
+    return f"{first}" if first == last else f"{first} to {last}"
+
+
+def _tiers_text(group: Any, default: str = "every tier") -> str:
+    if group is None:
+        return default
+    if isinstance(group, list):
+        return ", ".join(group)
+    return {"ai": "AI tiers", "non_ai": "non-AI tiers"}.get(group, group)
+
+
+def describe(measure: Any) -> str:
+    """What a measure computes, in words (the docs' "what the model measures" column;
+    ``tests/calibration/test_moment_definitions.py`` checks docs/calibration.md against it).
+    """
+    kind = measure.kind
+    if kind == "pay_quantile":
+        if measure.tier in ("ai", "non_ai"):
+            who = "AI" if measure.tier == "ai" else "non-AI"
+            return (f"median pay of all employed {who} engineers, mean of the months "
+                    f"{_window_text(measure.window)}")
+        stat = QUANTILES[measure.q]
+        return (f"{stat} of employed {measure.tier}s' pay (market.csv), mean of the months "
+                f"{_window_text(measure.window)}")
+    if kind == "firm_pay_quantile":
+        return (f"{FIRM_QUANTILES[measure.q]} of {measure.firm}'s employed {measure.tier}s' "
+                f"pay (firms.csv), mean of the months {_window_text(measure.window)}")
+    if kind == "ai_pay_ratio":
+        return ("median AI pay / median non-AI pay of the employed, mean of the months "
+                f"{_window_text(measure.window)}")
+    if kind == "job_to_job_rate":
+        who = _tiers_text(measure.tier)
+        return (f"moves to another employer / employed ({who}), months "
+                f"{_window_text(measure.window)}")
+    if kind == "layoffs":
+        return f"layoffs ({_tiers_text(measure.tiers)}), months {_window_text(measure.window)}"
+    if kind == "layoff_rate":
+        return (f"layoffs / mean employed ({_tiers_text(measure.tiers)}), months "
+                f"{_window_text(measure.window)}")
+    if kind == "deal_price_per_engineer":
+        whose = "the model's own deals" if measure.own_only else "every deal"
+        return f"{measure.statistic} price per engineer moved, {whose}"
+    if kind == "ratio":
+        return f"({describe(measure.numerator)}) / ({describe(measure.denominator)})"
+    if kind == "difference":
+        return f"({describe(measure.a)}) - ({describe(measure.b)})"
+    args = ", ".join(f"{k} = {v}" for k, v in measure.model_dump().items() if k != "kind")
+    return f"{kind}({args})"

@@ -48,7 +48,9 @@ def plot_calibration(folder: Path) -> list[Path]:
     if not moments.empty:
         fig, ax = plt.subplots(figsize=(7, 0.4 * len(moments) + 1.5))
         y = np.arange(len(moments))[::-1]
-        z = (moments["fitted_mean"] - moments["target"]) / moments["se"]
+        # the deviation in SEs: m̂ - target, or for a bound zero while the model keeps it
+        z = (moments["t_ratio"] if "t_ratio" in moments
+             else (moments["fitted_mean"] - moments["target"]) / moments["se"])
         band = 2 * moments["fitted_sd"].fillna(0) / moments["se"]
         held = (moments["role"] == "held out").to_numpy()
         ax.axvspan(-2, 2, color="0.9", label="target ± 2 SE")
@@ -56,7 +58,8 @@ def plot_calibration(folder: Path) -> list[Path]:
         ax.errorbar(z[held], y[held], xerr=band[held], fmt="s", label="held out")
         ax.axvline(0, color="black", lw=0.8)
         ax.set_yticks(y, moments["moment"])
-        ax.set_xlabel("(fitted mean − target) / SE; bars: ± 2 SD over replicates")
+        ax.set_xlabel("deviation / SE (fitted mean − target; a bound: 0 while kept); "
+                      "bars: ± 2 SD over replicates", fontsize="small")
         ax.legend(loc="best", fontsize="small")
         ax.set_title("Fit of each moment")
         paths.append(_save(fig, folder / "moments_fit.png"))

@@ -51,6 +51,7 @@ def calibration_report(folder: Path) -> str:
     if ident_path.is_file():
         ident = json.loads(ident_path.read_text(encoding="utf-8"))
         about.append(facts({"objective J": f"{ident['objective']:.4g}",
+                            "J is": ident.get("objective_is", "a distance, not a test"),
                             "replicates per point": ident["replicates"],
                             "rank of the scaled Jacobian":
                             f"{ident['rank']} of {ident['parameters']}",

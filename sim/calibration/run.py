@@ -31,6 +31,7 @@ from tqdm import tqdm
 from sim.calibration.estimate import (
     Inference,
     mean_moments,
+    objective_kind,
     on_bound,
     smm,
 )
@@ -164,6 +165,10 @@ def check_plan(plan: Plan) -> None:
             if tier not in tiers:
                 raise UserError(f"{where}: no tier {tier!r}; expected one of "
                                 f"{', '.join(sorted(tiers))}")
+        for firm in m.measure.firms_used():
+            if firm not in scenario.firms:
+                raise UserError(f"{where}: no firm {firm!r}; expected a named firm: "
+                                f"{', '.join(sorted(scenario.firms))}")
         for when in m.measure.windows():
             try:
                 month = scenario.month_of(when)
@@ -375,18 +380,19 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
         sd = np.nanstd(moments, axis=0, ddof=1) if len(moments) > 1 else np.zeros(len(mean))
     rows = []
     for j, m in enumerate(spec.moments):
-        rows.append([m.name, m.target, float(mean[j]), float(sd[j]), m.se,
-                     float((mean[j] - m.target) / m.se), "held out" if m.held_out else "fitted",
-                     m.measure.kind, m.source])
+        rows.append([m.name, m.target, m.bound, float(mean[j]), float(sd[j]), m.sd,
+                     m.se_basis, float(m.deviation(mean[j]) / m.sd),
+                     "held out" if m.held_out else "fitted", m.measure.kind, m.source])
     write_text(folder / MOMENTS_FILE, _csv_text(
-        ["moment", "target", "fitted_mean", "fitted_sd", "se", "t_ratio", "role", "measure",
-         "source"], rows))
+        ["moment", "target", "bound", "fitted_mean", "fitted_sd", "se", "se_basis", "t_ratio",
+         "role", "measure", "source"], rows))
     write_text(folder / JACOBIAN_FILE, _csv_text(
         ["moment", *plan.keys],
         [[m.name, *map(float, g_all[j])] for j, m in enumerate(spec.moments)]))
     write_text(folder / PROFILES_FILE, _csv_text(
         ["parameter", "value", "objective"], [list(r) for r in profiles]))
-    ident = {"objective": j_best, "estimate": dict(zip(plan.keys, estimate, strict=True)),
+    ident = {"objective": j_best, "objective_is": objective_kind(spec),
+             "estimate": dict(zip(plan.keys, estimate, strict=True)),
              "replicates": spec.estimator.replicates, "rank": info.rank,
              "parameters": len(plan.keys),
              "free_parameters": int(len(plan.keys) - int(np.sum(info.fixed))),

@@ -15,6 +15,7 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.calibration.moments import MEASURES, AnyMeasure
@@ -81,16 +82,85 @@ class EstimatedParameter(Parameter):
         return self.label or self.key
 
 
+class Binomial(Strict):
+    """A share measured on a sample of ``n``: SE = sqrt(p (1 - p) / n), p the target."""
+
+    kind: Literal["binomial"]
+    n: Annotated[int, Field(ge=1)] = Field(description="Sample size (people, firms, answers).")
+
+    def se(self, target: float) -> float:
+        if not 0.0 <= target <= 1.0:
+            raise ValueError(f"a binomial share needs a target in [0, 1], got {target}")
+        return math.sqrt(target * (1.0 - target) / self.n)
+
+
+class PoissonRatio(Strict):
+    """A ratio of two event counts a / b, each Poisson: by the delta method on the log,
+    SE = |target| sqrt(1/a + 1/b)."""
+
+    kind: Literal["poisson_ratio"]
+    numerator: Annotated[float, Field(gt=0)] = Field(description="Count a of the numerator.")
+    denominator: Annotated[float, Field(gt=0)] = Field(
+        description="Count b of the denominator.")
+
+    def se(self, target: float) -> float:
+        return abs(target) * math.sqrt(1.0 / self.numerator + 1.0 / self.denominator)
+
+
+class MeanOf(Strict):
+    """The mean of n published values (months, firms): SE = sd(values, ddof = 1) / sqrt(n),
+    and the target must be their mean."""
+
+    kind: Literal["mean_of"]
+    values: Annotated[list[float], Field(min_length=2)] = Field(
+        description="The published values whose mean is the target.")
+
+    def se(self, target: float) -> float:
+        n = len(self.values)
+        mean = sum(self.values) / n
+        if not math.isclose(target, mean, rel_tol=1e-6, abs_tol=1e-12):
+            raise ValueError(f"the target {target} must be the mean of the values, {mean:.6g}")
+        var = sum((v - mean) ** 2 for v in self.values) / (n - 1)
+        return math.sqrt(var / n)
+
+
+Sampling = Annotated[Binomial | PoissonRatio | MeanOf, Field(discriminator="kind")]
+"""How the sampling variance of a target follows from the data its source gives."""
+
+BOUNDS = ("equal", "at_least", "at_most")
+"""What a moment asks of the model: to equal its target, or one side of it (a bound)."""
+
+
 class Moment(Strict):
-    """A target moment: a measure of the registry, its target, SE and source."""
+    """A target moment: a measure of the registry, its target, SE and source.
+
+    A moment is an equality (``bound = "equal"``: the deviation is m̂ - target) or a bound
+    from a quote ("up to $10M" is ``at_most``, "offers of $5M and more" is ``at_least``):
+    its deviation is min(m̂ - target, 0) for ``at_least`` and max(m̂ - target, 0) for
+    ``at_most``, zero while the model keeps to the bound. Its SE is a judgement (``se``)
+    or follows from the data (``sampling``: a survey size, event counts, published values).
+    """
 
     name: str = Field(description="Short name (a column of the tables), unique.",
                       pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     measure: AnyMeasure = Field(description="The measure: a table with kind = one of the "
                                 "registry's measures, and its arguments.")
-    target: float = Field(description="The target value (from the source).")
-    se: Annotated[float, Field(gt=0)] = Field(
-        description="Standard error (or tolerance) of the target, in its units.")
+    target: float = Field(description="The target value (from the source); for a bound, "
+                          "the bound.")
+    bound: Literal["equal", "at_least", "at_most"] = Field(
+        "equal", description="equal: the model's moment should equal the target (deviation "
+        "m - target); at_least / at_most: a one-sided moment from a quote, whose deviation "
+        "min(m - target, 0) / max(m - target, 0) is zero while the model keeps to the bound.")
+    se: Annotated[float, Field(gt=0)] | None = Field(
+        None, description="Standard error of the target, in its units, set by judgement "
+        "(give se or sampling, not both).")
+    sampling: Sampling | None = Field(
+        None, description="The SE from the data the source gives (instead of se): "
+        "{ kind = 'binomial', n } (a share of a sample of n: sqrt(p(1-p)/n)), "
+        "{ kind = 'poisson_ratio', numerator, denominator } (a ratio of two counts: "
+        "|target| sqrt(1/a + 1/b)) or { kind = 'mean_of', values } (the mean of published "
+        "values: sd / sqrt(n)).")
+    se_note: str = Field("", description="How the SE was set (shown in the tables).")
     source: Annotated[str, Field(min_length=3)] = Field(
         description="Where the target comes from (publication, date): required.")
     held_out: bool = Field(False, description="Computed and reported, not fitted "
@@ -101,7 +171,36 @@ class Moment(Strict):
     def _finite(self) -> Moment:
         if not math.isfinite(self.target):
             raise ValueError("target must be a finite number")
+        if (self.se is None) == (self.sampling is None):
+            raise ValueError("give the standard error either as se (a judgement) or as "
+                             "sampling (from the data), exactly one of them")
+        if self.sampling is not None:
+            se = self.sampling.se(self.target)
+            if not se > 0:
+                raise ValueError(f"sampling gives a standard error of {se}: it must be > 0")
+            object.__setattr__(self, "se", se)
         return self
+
+    @property
+    def sd(self) -> float:
+        """The standard error s (given, or computed from ``sampling``)."""
+        assert self.se is not None  # set by the validator
+        return float(self.se)
+
+    @property
+    def se_basis(self) -> str:
+        """``data`` when the SE follows from the data (``sampling``), else ``judgement``."""
+        return "data" if self.sampling is not None else "judgement"
+
+    def deviation(self, value: float | np.ndarray) -> Any:
+        """g = m - target (equal), min(m - target, 0) (at_least), max(m - target, 0)
+        (at_most)."""
+        g = np.asarray(value, dtype=float) - self.target
+        if self.bound == "at_least":
+            g = np.minimum(g, 0.0)
+        elif self.bound == "at_most":
+            g = np.maximum(g, 0.0)
+        return g
 
 
 class Search(Strict):

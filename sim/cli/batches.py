@@ -90,7 +90,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         raise (Terminated() if stop.terminated else KeyboardInterrupt()) from None
     for warning in summary.warnings:
         print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
-    print(f"{summary.folder}: J = {summary.objective:.4g} at "
+    print(f"{summary.folder}: J = {summary.objective:.4g} (a distance, not a test) at "
           + ", ".join(f"{k} = {v:.4g}" for k, v in summary.estimate.items())
           + f" ({summary.ran} runs now, {summary.failed} failed)", file=sys.stderr)
     print(summary.folder)

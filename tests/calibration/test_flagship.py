@@ -1,5 +1,6 @@
 """The flagship's calibration file: valid, and a tiny smoke calibration of it runs."""
 
+import json
 import tomllib
 
 import pandas as pd
@@ -23,8 +24,17 @@ def test_smoke_calibration_of_the_flagship_file(tmp_path, capsys):
     summary = run_calibration(path, out=tmp_path / "out", progress=False, plots=True)
     assert summary.failed == 0
     moments = pd.read_csv(tmp_path / "out" / "moments.csv")
-    assert len(moments) == 14 and (moments["role"] == "held out").sum() == 3
+    assert len(moments) == 13 and (moments["role"] == "held out").sum() == 3
     assert moments.loc[moments["role"] == "fitted", "fitted_mean"].notna().all()
+    # the file's bounds and its data-based SE reach moments.csv as such
+    by_name = moments.set_index("moment")
+    assert by_name.loc["researcher_p99_at_most_2024", "bound"] == "at_most"
+    assert by_name.loc["job_to_job_rate_2024", "se_basis"] == "data"
+    kept = by_name[(by_name["bound"] == "at_most")
+                   & (by_name["fitted_mean"] <= by_name["target"])]
+    assert (kept["t_ratio"] == 0).all()
+    ident = json.loads((tmp_path / "out" / "identification.json").read_text())
+    assert ident["objective_is"].startswith("distance, not a test")
     # the fitted scenario is loadable by talentwar validate / run
     assert main(["validate", str(tmp_path / "out" / "fitted.toml")]) == 0
     assert main(["report", str(tmp_path / "out")]) == 0
