@@ -1,15 +1,22 @@
 """The live app: Mesa's SolaraViz on the talent market, with controls, views and actions.
 
-Mesa's SolaraViz gives the page its model controller (step, play, pause, reset; a reset
-builds the model class again from its parameters) and its redraw after every step; this
-module adds:
+Mesa's SolaraViz gives the page its redraw signal (``update_counter``, which its
+controllers raise after a step); this module adds:
+
+- the run controller (:func:`RunController`): reset, play and pause, and step, as Mesa's
+  ``ModelController`` has them, but "Step" advances one month whatever the months per redraw
+  (Mesa's steps as many months as it redraws after), and play redraws every
+  ``REDRAW_MONTHS`` months;
 
 - the controls (:mod:`sim.explore.controls`), in the sidebar: a change rebuilds the model
   from the new settings, as a reset does; a value the schema refuses is shown, not used;
 - the views, each drawn from one chart-data function of :mod:`sim.output.charts` in the
   firms' colours of every plot (:mod:`sim.output.palette`): named firms' share of each tier
   over time, pay by firm, GPU stock against top-tier share with the threshold, the deals
-  timeline, counter-offers and moves;
+  timeline, counter-offers and moves. The views of a model
+  (:class:`sim.explore.figures.LiveViews`) compute the chart data of the new months only,
+  and each chart (:class:`ChartWidget`) goes to the browser as one JSON text, drawn at the
+  browser's next frame and only while it is on the screen;
 - "Save as scenario" and "Compare with the start" (:mod:`sim.explore.session`).
 
 The same components render in Jupyter: ``explore_page(Explorer.load(path))`` is a Solara
@@ -20,15 +27,19 @@ CDN (Solara's Markdown loads KaTeX from one): every file it needs is served by t
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
 
+import ipyvuetify
+import reacton.ipyvuetify as rv
 import solara
 import solara.lab
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
+import traitlets
+from mesa.visualization.utils import force_update, update_counter
 
 from sim.errors import UserError
 from sim.explore import figures
@@ -42,27 +53,115 @@ PLAY_INTERVAL_MS = 10
 redraws a second before any work is done)."""
 REDRAW_MONTHS = 3
 """Months between redraws while playing (SolaraViz's render interval): drawing the views
-costs several months of the model (benchmarks/bench_explore.py)."""
+costs more than a month of the model (benchmarks/bench_explore.py). "Step" advances one
+month."""
 
 
 TABLE_STYLE = ("font-size: 12px; border-collapse: collapse; width: 100%;")
+COLUMN_STYLE = "height: 100%; flex-grow: 1; overflow: auto"
 
 
 CHART_HEIGHTS = {"tier_share_figure": 330, "pay_figure": 300, "gpu_figure": 300,
                  "deals_figure": 260}
 
 
-@solara.component
-def Chart(option: figures.Option, height: int) -> Any:
-    """An ECharts chart (its JavaScript is served by ``solara-assets``) under its title,
-    written as text on the page."""
+class ChartWidget(ipyvuetify.VuetifyTemplate):
+    """An ECharts chart under its heading (``chart.vue``), its option as two JSON texts.
+
+    ``layout_json`` is the option without its series (axes, panels, legend),
+    ``series_json`` the series: while the layout stays the same, only the series go to
+    the browser, which replaces the chart's series and keeps the rest. Being text, the
+    option is compared as a string and sent without checking each value; the browser
+    draws it at its next frame, and only while the chart is on the screen (ECharts from
+    ``solara-assets``, as Solara's own chart loads it).
+    """
+
+    template_file = (__file__, "chart.vue")
+    heading = traitlets.Unicode("").tag(sync=True)
+    layout_json = traitlets.Unicode("{}").tag(sync=True)
+    series_json = traitlets.Unicode("[]").tag(sync=True)
+    height = traitlets.Int(300).tag(sync=True)
+    cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+
+    @traitlets.default("cdn")
+    def _cdn(self) -> str | None:
+        """Where ECharts comes from, as Solara's own chart has it: the page's own address
+        when Solara serves its assets (``None``), else Solara's configured CDN."""
+        import solara.settings
+
+        return None if solara.settings.assets.proxy else str(solara.settings.assets.cdn)
+
+
+def chart_traits(option: figures.Option) -> dict[str, str]:
+    """A chart's heading (its title, written on the page), its layout and its series as
+    :class:`ChartWidget` takes them."""
     heading, drawn = figures.split_title(option)
-    with solara.Column(gap="0px") as column:
-        solara.Text(heading, style="font-weight: bold; font-size: 13px;",
-                    classes=["chart-title"])
-        solara.FigureEcharts(option=drawn, attributes={"style": f"height: {height}px;"},
-                             responsive=True)
-    return column
+    layout = {k: v for k, v in drawn.items() if k != "series"}
+    return {"heading": heading, "layout_json": json.dumps(layout, separators=(",", ":")),
+            "series_json": json.dumps(drawn.get("series", []), separators=(",", ":"))}
+
+
+@solara.component
+def RunController(model: solara.Reactive[ExploreModel], explorer: Explorer,
+                  redraw_months: solara.Reactive[int],
+                  play_interval_ms: int = PLAY_INTERVAL_MS) -> None:
+    """Reset, play or pause, and step, as Mesa's ``ModelController`` (and its buttons'
+    labels), except that "Step" advances one month whatever ``redraw_months``.
+
+    Playing runs in a thread: it pauses ``play_interval_ms``, steps ``redraw_months``
+    months (fewer at the horizon, or if paused meanwhile) and redraws the views, until
+    paused or the model stops running. A reset builds the model again from the explorer's
+    settings of now.
+    """
+    playing = solara.use_reactive(False)
+    # The buttons follow the model's running state: this is the last model that stopped,
+    # which changes when a model stops, not on every step (which would render the
+    # controller again each month).
+    stopped: solara.Reactive[ExploreModel | None] = solara.use_reactive(None)
+    running = model.value.running
+    error = solara.use_reactive("")
+
+    def play() -> None:
+        try:
+            while playing.value and model.value.running:
+                time.sleep(play_interval_ms / 1000)
+                current = model.value
+                for _ in range(max(int(redraw_months.value), 1)):
+                    if not (playing.value and current.running):
+                        break
+                    current.step()
+                force_update()
+                if not current.running:
+                    stopped.value = current
+        except Exception as err:  # shown on the page, as Mesa's controller shows it
+            error.value = f"error in step: {err}"
+        playing.value = False
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def step() -> None:
+        current = model.value
+        if current.running:
+            current.step()
+            force_update()
+        if not current.running:
+            stopped.value = current
+
+    def reset() -> None:
+        playing.value = False
+        error.value = ""
+        model.value = ExploreModel(explorer)
+
+    stopped.get()
+    with solara.Row(justify="space-between"):
+        solara.Button(label="Reset", color="primary", on_click=reset)
+        solara.Button(label="❚❚" if playing.value else "▶", color="primary",
+                      on_click=lambda: playing.set(not playing.value),
+                      disabled=not running)
+        solara.Button(label="Step", color="primary", on_click=step,
+                      disabled=playing.value or not running)
+    if error.value:
+        solara.Error(error.value)
 
 
 @solara.component
@@ -126,30 +225,87 @@ def Controls(explorer: Explorer, model: solara.Reactive[ExploreModel]) -> None:
                 ControlInput(control, explorer.value(control), _setter(change, control.key))
 
 
-@solara.component
-def Views(model: ExploreModel, explorer: Explorer, save_dir: Path) -> None:
-    """What the model shows now: the month, the five views, the scenario's actions."""
-    update_counter.get()  # drawn again after every step SolaraViz's controller makes
+def drawing(model: ExploreModel, explorer: Explorer, live: figures.LiveViews
+            ) -> dict[str, Any]:
+    """What the views show of ``model`` now: the month line, each chart's traits
+    (:func:`chart_traits`), the counter-offers table's heading and rows."""
     tables = model.tables()
     spec = model.spec
+    return {
+        "month": (f'<b id="talentwar-month">Month {tables.month} of {spec.months}</b> '
+                  f"({tables.date(tables.month)}) · {spec.market.engineers:,} engineers · "
+                  f"seed {spec.seed} · changed from the start: "
+                  f"{escape(explorer.describe())}"),
+        "tier_share_figure": chart_traits(live.tier_share_figure(tables)),
+        "pay_figure": chart_traits(live.pay_figure(tables)),
+        "gpu_figure": chart_traits(figures.gpu_figure(tables)),
+        "deals_figure": chart_traits(figures.deals_figure(tables)),
+        "table_heading": f"Counter-offers and moves, months 1-{tables.month} (policy: now)",
+        "table": live.counter_offer_rows(tables),
+    }
+
+
+def view_widgets() -> dict[str, Any]:
+    """The widgets the views draw into: the month line, the four charts, the
+    counter-offers table's heading and rows (filled by :func:`redraw`)."""
+    return {
+        "month": solara.widgets.HTML(tag="div"),
+        **{name: ChartWidget(height=height) for name, height in CHART_HEIGHTS.items()},
+        "table_heading": solara.widgets.HTML(tag="div",
+                                             attributes={"style": "font-weight: bold;"}),
+        "table": solara.widgets.HTML(tag="table", attributes={
+            "style": TABLE_STYLE, "class": "counter-offers"}),
+    }
+
+
+def redraw(widgets: dict[str, Any], model: ExploreModel, explorer: Explorer,
+           live: figures.LiveViews) -> None:
+    """Set the views' widgets to what ``model`` shows now (:func:`drawing`); a widget
+    sends the browser only the values that changed."""
+    drawn = drawing(model, explorer, live)
+    widgets["month"].unsafe_innerHTML = drawn["month"]
+    widgets["table_heading"].unsafe_innerHTML = escape(drawn["table_heading"])
+    widgets["table"].unsafe_innerHTML = drawn["table"]
+    for name in CHART_HEIGHTS:
+        with widgets[name].hold_sync():
+            for trait, value in drawn[name].items():
+                setattr(widgets[name], trait, value)
+
+
+@solara.component
+def Views(model: ExploreModel, explorer: Explorer, save_dir: Path) -> None:
+    """What the model shows now: the month, the five views, the scenario's actions.
+
+    The views are widgets of this component's own (:func:`view_widgets`), drawn again
+    after each step the run controller asks for (``update_counter``) by setting their
+    values (:func:`redraw`): no component is rendered again, and only the values that
+    changed go to the browser.
+    """
+    live = solara.use_memo(figures.LiveViews, [model])
+    shown = solara.use_memo(view_widgets, [])
+
+    def connect() -> Callable[[], None]:
+        redraw(shown, model, explorer, live)
+        return update_counter.subscribe(lambda _counter: redraw(shown, model, explorer, live))
+
+    solara.use_effect(connect, [model])
+    def closing() -> Callable[[], None]:
+        def close() -> None:
+            for widget in shown.values():
+                widget.close()
+        return close
+
+    solara.use_effect(closing, [])
     with solara.Column(style="padding: 8px;"):
-        solara.HTML(tag="div", unsafe_innerHTML=(
-            f'<b id="talentwar-month">Month {model.steps} of {spec.months}</b> '
-            f"({tables.date(model.steps)}) · {spec.market.engineers:,} engineers · seed "
-            f"{spec.seed} · changed from the start: {escape(explorer.describe())}"))
-        Chart(figures.tier_share_figure(tables), CHART_HEIGHTS['tier_share_figure'])
-        with solara.Columns([1, 1]):
-            Chart(figures.pay_figure(tables), CHART_HEIGHTS['pay_figure'])
-            Chart(figures.gpu_figure(tables), CHART_HEIGHTS['gpu_figure'])
-        with solara.Columns([1, 1]):
-            with solara.Column():
-                Chart(figures.deals_figure(tables), CHART_HEIGHTS['deals_figure'])
+        solara.Column(children=[shown["month"], shown["tier_share_figure"]], gap="0px")
+        with rv.Row():  # two columns, as solara.Columns lays them out
+            for name in ("pay_figure", "gpu_figure"):
+                rv.Col(style_=COLUMN_STYLE, children=[shown[name]])
+        with rv.Row():
+            with rv.Col(style_=COLUMN_STYLE):
+                solara.Column(children=[shown["deals_figure"]])
                 ScenarioActions(explorer, save_dir)
-            with solara.Column():
-                solara.Text(f"Counter-offers and moves, months 1-{tables.month} "
-                            "(policy: now)", style="font-weight: bold;")
-                solara.HTML(tag="table", unsafe_innerHTML=figures.counter_offer_rows(tables),
-                            style=TABLE_STYLE, classes=["counter-offers"])
+            rv.Col(style_=COLUMN_STYLE, children=[shown["table_heading"], shown["table"]])
 
 
 @solara.component
@@ -199,21 +355,18 @@ def explore_page(explorer: Explorer, save_dir: Path | None = None) -> Any:
 
 @solara.component
 def ExplorePage(explorer: Explorer, save_dir: Path) -> None:
-    """The app: SolaraViz's model controller (step, play, reset; play and render
-    intervals) and the scenario's controls in the sidebar, the views beside them."""
+    """The app: the run controller (step, play, reset; months per redraw while playing)
+    and the scenario's controls in the sidebar, the views beside them."""
     first: ExploreModel = solara.use_memo(lambda: ExploreModel(explorer), [])
     model: solara.Reactive[ExploreModel] = solara.use_reactive(first)
-    play_interval = solara.use_reactive(PLAY_INTERVAL_MS)
-    render_interval = solara.use_reactive(REDRAW_MONTHS)
-    threads = solara.use_reactive(False)
+    redraw_months = solara.use_reactive(REDRAW_MONTHS)
     with solara.AppBar():
         solara.AppBarTitle(f"talentwar explore: {explorer.base.name}")
     with solara.Sidebar(), solara.Column():
         with solara.Card("Run"):
-            ModelController(model, model_parameters={"explorer": explorer},
-                            play_interval=play_interval, render_interval=render_interval,
-                            use_threads=threads)
-            solara.SliderInt("months per redraw", value=render_interval, min=1, max=12)
+            RunController(model, explorer, redraw_months)
+            solara.SliderInt("months per redraw while playing", value=redraw_months, min=1,
+                             max=12)
         Controls(explorer, model)
     Views(model.value, explorer, save_dir)
 

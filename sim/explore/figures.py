@@ -2,13 +2,19 @@
 (:mod:`sim.output.charts`) in the firms' colours of every plot (:mod:`sim.output.palette`).
 
 An option is plain data (a dict the browser's ECharts draws; ``echarts`` is served by
-``solara-assets``). The app redraws every chart after every month, so a chart is cheap to
-build and to send: no per-property validation, no figure object kept in Python.
+``solara-assets``). The app redraws every chart while it plays, so a chart is cheap to
+build and to send: no per-property validation, no figure object kept in Python, and the
+views of a model (:class:`LiveViews`) keep the lines of the months already drawn and
+compute the chart data of the new months only (a month's shares, pay and counts depend on
+that month's records alone).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Iterable
+from dataclasses import replace
 from html import escape
 from typing import Any
 
@@ -58,19 +64,123 @@ def _panels(option: Option, names: list[str], months: int, left: float = 6.0,
                                 "textAlign": "center", "textStyle": {"fontSize": 11}})
 
 
-def _lines(frame: pd.DataFrame, value: str, tables: charts.RunTables, axis: int,
-           unit: float = 1.0) -> list[Option]:
-    """One line per label of ``frame`` (the tidy frame of one panel) on panel ``axis``,
-    values divided by ``unit``."""
-    series = []
-    for label, rows in frame.groupby(charts.LABEL, sort=False):
-        points = [[int(m), None if pd.isna(v) else round(float(v) / unit, 4)]
-                  for m, v in zip(rows[col.MONTH], rows[value], strict=True)]
-        series.append({"type": "line", "name": str(label), "data": points,
-                       "xAxisIndex": axis, "yAxisIndex": axis, "showSymbol": len(points) < 2,
-                       "color": tables.labels.colours.get(str(label), "#555555"),
-                       "lineStyle": {"width": 1.5}})
-    return series
+Point = list[Any]
+"""A point of a line: ``[month, value]`` (value ``None`` where the data has none)."""
+
+
+def _points(frame: pd.DataFrame, value: str, unit: float = 1.0
+            ) -> Iterable[tuple[str, str, Point]]:
+    """``(tier, label, [month, value / unit])`` of every row of a tidy chart frame, value
+    rounded to 4 decimals."""
+    for m, tier, label, v in zip(frame[col.MONTH], frame[col.FLOW_TIER], frame[charts.LABEL],
+                                 frame[value], strict=True):
+        yield str(tier), str(label), [int(m), None if pd.isna(v) else round(float(v) / unit, 4)]
+
+
+def _line(tables: charts.RunTables, label: str, points: list[Point], axis: int) -> Option:
+    """One line of a label on panel ``axis`` (a symbol on each point while it has one)."""
+    return {"type": "line", "name": label, "data": points, "xAxisIndex": axis,
+            "yAxisIndex": axis, "showSymbol": len(points) < 2,
+            "color": tables.labels.colours.get(label, "#555555"), "lineStyle": {"width": 1.5}}
+
+
+class LiveViews:
+    """The views of one model as it runs, kept between redraws.
+
+    Each :meth:`update` computes the chart data (:func:`charts.tier_shares`,
+    :func:`charts.pay_by_firm`, :func:`charts.counter_offers_and_moves`) of the months
+    recorded since the last one only, and adds it to what is kept: the lines' points by
+    tier and label, and the counts summed over months 1 to now (sum over months 1..m =
+    sum over 1..m' + sum over m'+1..m). The figures it draws equal those drawn from all
+    the months at once (``tier_share_figure(tables)`` is a new ``LiveViews`` updated once).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._clear()
+
+    def _clear(self) -> None:
+        self.month = -1
+        self.shares: dict[tuple[str, str], list[Point]] = {}
+        self.pay: dict[tuple[str, str], list[Point]] = {}
+        self.statistic: dict[str, str] = {}
+        self.order: list[str] = []
+        self.counts: pd.DataFrame | None = None
+        self.table: pd.DataFrame | None = None
+
+    def update(self, tables: charts.RunTables) -> LiveViews:
+        """Add the months of ``tables`` after the last one kept (all of them if ``tables``
+        ends before it: another model's records)."""
+        with self._lock:
+            if tables.month < self.month:
+                self._clear()
+            if tables.month == self.month:
+                return self
+            firms = tables.firms[tables.firms[col.MONTH] > self.month]
+            market = tables.market[tables.market[col.MONTH] > self.month]
+            new = replace(tables, firms=firms, market=market)
+            self.order += [label for label in tables.labels.order(
+                pd.unique(firms[col.FIRM].astype(str))) if label not in self.order]
+            for tier, label, point in _points(charts.tier_shares(new), charts.SHARE):
+                if label != UNEMPLOYMENT_LABEL:
+                    self.shares.setdefault((tier, label), []).append(point)
+            pay = charts.pay_by_firm(new)
+            for tier, statistic in zip(pay[col.FLOW_TIER], pay[charts.STATISTIC],
+                                       strict=True):
+                self.statistic.setdefault(str(tier), str(statistic))
+            for tier, label, point in _points(pay, charts.PAY, unit=1e6):
+                self.pay.setdefault((tier, label), []).append(point)
+            table = charts.counter_offers_and_moves(new)
+            counts = list(charts.COUNTER_OFFER_COLUMNS)
+            if self.counts is not None:
+                table[counts] = table[counts] + self.counts.reindex(table.index).fillna(0.0)
+            self.counts, self.table = table[counts], table
+            self.month = tables.month
+            return self
+
+    def _series(self, tables: charts.RunTables, lines: dict[tuple[str, str], list[Point]],
+                tiers: list[str]) -> tuple[list[Option], list[str]]:
+        """The lines of each tier's panel, labels in the plots' order, and the legend's
+        names. Each line gets a copy of its points (later months change no option drawn)."""
+        series = [_line(tables, label, list(lines[tier, label]), k)
+                  for k, tier in enumerate(tiers) for label in self.order
+                  if (tier, label) in lines]
+        names = [label for label in self.order
+                 if any((tier, label) in lines for tier in tiers)]
+        return series, names
+
+    def tier_share_figure(self, tables: charts.RunTables) -> Option:
+        """Named firms' share of each tier over time (:func:`charts.tier_shares`), one
+        panel per tier; unemployment is left out of the drawing."""
+        self.update(tables)
+        tiers = list(tables.tiers)
+        option = _base("Share of each tier by firm (% of all engineers of the tier, employed "
+                       "or not)")
+        _panels(option, tiers, tables.months, name="%")
+        option["series"], names = self._series(tables, self.shares, tiers)
+        option["legend"] = _legend(tables, names)
+        return option
+
+    def pay_figure(self, tables: charts.RunTables) -> Option:
+        """Pay of each tier by firm over time (:func:`charts.pay_by_firm`), one panel per
+        tier, log scale, in $ millions a year."""
+        self.update(tables)
+        tiers = [t for t in tables.tiers if t in self.statistic]
+        option = _base("Pay by firm ($ million a year, log scale; median, or mean where no "
+                       "median is kept)")
+        # In $ millions, the log axis reads 0.1, 1, 10: labels short enough for three panels.
+        _panels(option, [f"{t} ({self.statistic[t]})" for t in tiers], tables.months,
+                left=6.0, type="log", logBase=10, name="$M")
+        option["series"], names = self._series(tables, self.pay, tiers)
+        option["legend"] = _legend(tables, names)
+        return option
+
+    def counter_offer_rows(self, tables: charts.RunTables) -> str:
+        """The counter-offers and moves table (:func:`charts.counter_offers_and_moves`,
+        months 1 to now) as HTML rows, one per firm (``data-firm`` = its label)."""
+        self.update(tables)
+        assert self.table is not None
+        return _rows(tables, self.table)
 
 
 def _legend(tables: charts.RunTables, names: list[str]) -> Option:
@@ -79,38 +189,15 @@ def _legend(tables: charts.RunTables, names: list[str]) -> Option:
 
 
 def tier_share_figure(tables: charts.RunTables) -> Option:
-    """Named firms' share of each tier over time (:func:`charts.tier_shares`), one panel
-    per tier; unemployment is left out of the drawing."""
-    frame = charts.tier_shares(tables)
-    frame = frame[frame[charts.LABEL] != UNEMPLOYMENT_LABEL]
-    tiers = list(tables.tiers)
-    option = _base("Share of each tier by firm (% of all engineers of the tier, employed "
-                   "or not)")
-    _panels(option, tiers, tables.months, name="%")
-    option["series"] = [s for k, tier in enumerate(tiers)
-                        for s in _lines(frame[frame[col.FLOW_TIER] == tier], charts.SHARE,
-                                        tables, k)]
-    option["legend"] = _legend(tables, list(dict.fromkeys(frame[charts.LABEL])))
-    return option
+    """Named firms' share of each tier over time (:meth:`LiveViews.tier_share_figure` of
+    every month at once)."""
+    return LiveViews().tier_share_figure(tables)
 
 
 def pay_figure(tables: charts.RunTables) -> Option:
-    """Pay of each tier by firm over time (:func:`charts.pay_by_firm`), one panel per
-    tier, log scale, in $ millions a year."""
-    frame = charts.pay_by_firm(tables)
-    present = set(frame[col.FLOW_TIER])
-    tiers = [t for t in tables.tiers if t in present]
-    names = [f"{t} ({frame.loc[frame[col.FLOW_TIER] == t, charts.STATISTIC].iloc[0]})"
-             for t in tiers]
-    option = _base("Pay by firm ($ million a year, log scale; median, or mean where no "
-                   "median is kept)")
-    # In $ millions, the log axis reads 0.1, 1, 10: labels short enough for three panels.
-    _panels(option, names, tables.months, left=6.0, type="log", logBase=10, name="$M")
-    option["series"] = [s for k, tier in enumerate(tiers)
-                        for s in _lines(frame[frame[col.FLOW_TIER] == tier], charts.PAY,
-                                        tables, k, unit=1e6)]
-    option["legend"] = _legend(tables, list(dict.fromkeys(frame[charts.LABEL])))
-    return option
+    """Pay of each tier by firm over time (:meth:`LiveViews.pay_figure` of every month at
+    once)."""
+    return LiveViews().pay_figure(tables)
 
 
 def gpu_figure(tables: charts.RunTables) -> Option:
@@ -175,7 +262,11 @@ def deals_figure(tables: charts.RunTables) -> Option:
 def counter_offer_rows(tables: charts.RunTables) -> str:
     """The counter-offers and moves table (:func:`charts.counter_offers_and_moves`) as
     HTML rows, one per firm (``data-firm`` = its label)."""
-    table = charts.counter_offers_and_moves(tables)
+    return _rows(tables, charts.counter_offers_and_moves(tables))
+
+
+def _rows(tables: charts.RunTables, table: pd.DataFrame) -> str:
+    """The rows of a counter-offers and moves table, a header first."""
     head = ("<tr><th>firm</th><th>policy</th><th>counter-offers</th><th>accepted</th>"
             "<th>retention calls</th><th>kept</th><th>hires</th><th>quits</th>"
             "<th>headcount</th></tr>")

@@ -179,9 +179,10 @@ def test_the_app_in_a_browser_offline(app: tuple[str, subprocess.Popen[str], Pat
                   "Deals", "Counter-offers and moves"):
         assert title in titles, title
     assert firm_cell(driver, FIRM, 1) == "beat"
-    # A step advances the month shown (by the months per redraw).
+    # A step advances the month shown by one (the months per redraw apply to play only).
+    assert REDRAW_MONTHS > 1
     click_button(driver, "Step")
-    wait_for(f"month {REDRAW_MONTHS}", lambda: month_shown(driver) == REDRAW_MONTHS)
+    wait_for("month 1", lambda: month_shown(driver) == 1)
 
     # Changing a firm's policy changes that firm's row (and starts again from month 0).
     toggle = driver.find_element(
@@ -192,10 +193,9 @@ def test_the_app_in_a_browser_offline(app: tuple[str, subprocess.Popen[str], Pat
     never.click()
     wait_for(f"{FIRM}'s row to say never", lambda: firm_cell(driver, FIRM, 1) == "never")
     assert month_shown(driver) == 0
-    for k in (1, 2):
+    for k in range(1, 7):
         click_button(driver, "Step")
-        wait_for(f"month {k * REDRAW_MONTHS}",
-                 lambda m=k * REDRAW_MONTHS: month_shown(driver) == m)
+        wait_for(f"month {k}", lambda m=k: month_shown(driver) == m)
     assert firm_cell(driver, FIRM, 2) == "0"  # a firm that never counters made none
     time.sleep(2)  # let the charts finish drawing
     shot = tmp_path / "explore.png"
@@ -215,6 +215,14 @@ def test_the_app_in_a_browser_offline(app: tuple[str, subprocess.Popen[str], Pat
     scenario = load_scenario(saved)
     assert scenario.firms[FIRM].policy.counter_offer == "never"  # type: ignore[attr-defined]
     assert scenario.market.engineers == 10_000
+
+    # Play runs to the horizon, redrawing on the way, and then play and step are off.
+    click_button(driver, "▶")
+    wait_for("month 36", lambda: month_shown(driver) == 36)
+    wait_for("play and step switched off", lambda: not any(
+        b.is_enabled() for b in driver.find_elements(By.TAG_NAME, "button")
+        if b.text.strip() in ("▶", "❚❚", "Step")))
+    assert firm_cell(driver, FIRM, 2) == "0"
 
     # No console errors, and nothing asked of any other address.
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import signal
@@ -112,7 +113,7 @@ def test_the_components_render_in_a_notebook_without_a_server(tmp_path: Path) ->
     solara = pytest.importorskip("solara", reason="the explore extra is not installed")
     import ipyvuetify as v
 
-    from sim.explore.app import REDRAW_MONTHS, explore_page
+    from sim.explore.app import ChartWidget, explore_page
     from sim.explore.session import Explorer
 
     explorer = Explorer.load(FLAGSHIP)
@@ -126,8 +127,16 @@ def test_the_components_render_in_a_notebook_without_a_server(tmp_path: Path) ->
 
     assert month() == "0"
     assert len(rc.find(solara.widgets.HTML, tag="table").widgets) == 1  # counter-offers
+    redraw = rc.find(v.Slider, label="months per redraw while playing").widget
+    redraw.v_model = 4
     rc.find(v.Btn, children=["Step"]).widget.click()
-    assert month() == str(REDRAW_MONTHS)
+    assert month() == "1"  # a step is one month, whatever the months per redraw
+    charts = rc.find(ChartWidget).widgets
+    assert len(charts) == 4
+    share = json.loads(charts[0].series_json)  # the tier shares: months 0 and 1 drawn
+    assert {tuple(p[0] for p in s["data"]) for s in share} == {(0, 1)}
+    assert charts[0].heading.startswith("Share of each tier by firm")
+    assert "xAxis" in json.loads(charts[0].layout_json)
     toggle = rc.find(v.BtnToggle, class_="control-firms-Meta-policy-counter_offer").widget
     toggle.v_model = 2  # "beat"
     assert explorer.current.firms["Meta"].policy.counter_offer == "beat"  # type: ignore[attr-defined]

@@ -167,3 +167,27 @@ def test_the_pay_view_draws_the_chart_data_in_millions() -> None:
     drawn = next(s for s in option["series"] if s["name"] == "OpenAI" and s["xAxisIndex"] == 0)
     assert [v for _, v in drawn["data"]] == [round(float(v) / 1e6, 4) for v in rows[charts.PAY]]
     assert "$ million" in option["title"][0]["text"]
+
+
+def test_live_views_drawn_month_by_month_equal_the_views_of_all_months_at_once() -> None:
+    explorer = Explorer.load(FLAGSHIP)
+    explorer.change("months", 7)
+    model = ExploreModel(explorer)
+    live = figures.LiveViews()
+    drawn = []
+    for step in (1, 2, 1, 3):  # redraws after 1, 3, 4 and 7 months
+        for _ in range(step):
+            model.step()
+        tables = model.tables()
+        option = live.tier_share_figure(tables)
+        drawn.append(option)
+        assert option == figures.tier_share_figure(tables)
+        assert live.pay_figure(tables) == figures.pay_figure(tables)
+        assert live.counter_offer_rows(tables) == figures.counter_offer_rows(tables)
+    # an option drawn earlier keeps its months (the views copy the points they keep)
+    assert {len(s["data"]) for s in drawn[0]["series"]} == {2}
+    assert {len(s["data"]) for s in drawn[-1]["series"]} == {8}
+    # the records of another model, at an earlier month, are drawn from its month 0
+    other = ExploreModel(explorer)
+    other.step()
+    assert live.tier_share_figure(other.tables()) == figures.tier_share_figure(other.tables())
