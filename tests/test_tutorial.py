@@ -11,22 +11,29 @@ The tutorial's conventions, which this test reads:
 - a ```bash block is the one-time set-up (a virtual environment and ``pip install``), which
   this test, running inside an installed environment, does not repeat.
 
-The commands run in order with the folder of this Python's ``talentwar`` first on the
-``PATH``, in a temporary folder holding a copy of the repository's ``scenarios/`` (the
-tutorial's commands run from the repository root), so everything they write stays there.
+The commands run in order, in a temporary folder holding a copy of the repository's
+``scenarios/`` (the tutorial's commands run from the repository root), so everything they
+write stays there. A plain ``talentwar`` command runs in this process through
+:func:`sim.cli.main`, the function the ``talentwar`` script calls (one, ``talentwar
+validate``, runs as the script, from the folder of this Python first on the ``PATH``); a
+Python snippet runs in this process as a script; a command with shell syntax runs in
+``bash``.
 
 The tutorial's market has 5,000 engineers (``--set market.engineers=5000`` on its runs,
 ``engineers = 5_000`` in the file it saves); the test runs every step on a market of
 ``TALENTWAR_TUTORIAL_ENGINEERS`` engineers (2,000 unless set: its cost is mostly fixed per
-command, a fresh ``talentwar`` process each, so a smaller market saves little) and reads the
+command, the plots and pages each draws, so a smaller market saves little) and reads the
 shown output at that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly
 as written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -37,6 +44,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
+from tests.output.folders import run_cli
 
 TUTORIAL = ROOT / "docs" / "tutorial.md"
 BLOCK = re.compile(r"^```(?P<kind>\w+)\n(?P<body>.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -169,6 +177,34 @@ def test_the_tutorial_can_be_run_again(tmp_path):
     assert len(list((tmp_path / "results").iterdir())) == 1  # no empty folder the 2nd time
 
 
+SHELL = re.compile(r"[|&;<>()$`\\\"'*?~!{}\[\]#]")
+"""Characters that make a command line more than a command and its words."""
+
+
+def perform(step: Step, folder: Path, env: dict[str, str], in_a_process: bool = False
+            ) -> subprocess.CompletedProcess[str]:
+    """Do a step in ``folder`` as the reader would, and return what it printed.
+
+    A plain ``talentwar ...`` command (no shell syntax) runs in this process through
+    :func:`sim.cli.main` (the function the ``talentwar`` script calls), unless
+    ``in_a_process``; a Python snippet runs in this process as a script; any other command
+    runs in ``bash`` with ``env``. A fresh ``talentwar`` process costs a second or more of
+    start-up, which the test pays once (``in_a_process``) to check the script on the
+    ``PATH``."""
+    words = shlex.split(step.text) if step.kind == "command" else []
+    if words[:1] == ["talentwar"] and not SHELL.search(step.text) and not in_a_process:
+        outcome = run_cli(words[1:], folder)
+        return subprocess.CompletedProcess(words, outcome.status, outcome.out, outcome.err)
+    if step.kind == "python":
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.chdir(folder), contextlib.redirect_stdout(out), \
+                contextlib.redirect_stderr(err):
+            exec(compile(step.text, "<tutorial>", "exec"), {"__name__": "__main__"})
+        return subprocess.CompletedProcess(step.text, 0, out.getvalue(), err.getvalue())
+    return subprocess.run(["bash", "-c", step.text], cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
 def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
     bin_dir = Path(sys.executable).parent
     if not (bin_dir / "talentwar").is_file():
@@ -186,14 +222,12 @@ def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
     todo = [at_size(s, ENGINEERS) for s in todo]
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    in_a_process = next(s.text for s in todo if s.text.startswith("talentwar validate"))
     for step in todo:
         if step.kind == "file":
             (tmp_path / step.name).write_text(step.text, encoding="utf-8")
             continue
-        argv = (["bash", "-c", step.text] if step.kind == "command"
-                else [sys.executable, "-c", step.text])
-        done = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300)
+        done = perform(step, tmp_path, env, in_a_process=step.text == in_a_process)
         assert done.returncode == 0, (step.text, done.stderr[-2000:])
         printed = re.split(r"[\r\n]+", done.stdout + "\n" + done.stderr)
         for shown in step.shown:

@@ -18,7 +18,6 @@ from sim.output.replicates import (
     COMPARE_BANDS,
     REPLICATE_PLOTS,
     ReplicateFolder,
-    compare_replicates,
     mean_interval,
     plot_market_bands,
     plot_replicates,
@@ -100,17 +99,26 @@ def test_a_damaged_summary_is_refused_and_nothing_drawn(folders, tmp_path):
     assert not list(folder.glob("*.png")) and not list(folder.glob(".*"))
 
 
-def test_a_comparison_of_replicate_folders_draws_a_band_per_folder(folders, tmp_path):
-    compare_replicates(list(folders), tmp_path / "cmp")
-    assert (tmp_path / "cmp" / f"{COMPARE_BANDS}.png").stat().st_size > 0
-    assert (tmp_path / "cmp" / "differences.csv").is_file()
-
-
-def test_compare_prints_the_plot_it_wrote_and_no_other(folders, tmp_path):
-    out = tmp_path / "cmp"
+@pytest.fixture(scope="module")
+def comparison(folders, tmp_path_factory):
+    """``talentwar compare`` of the two folders, into an ``--out`` folder that already
+    held a file ``stale.png``: the folder and what the command did."""
+    root = tmp_path_factory.mktemp("cmp")
+    out = root / "cmp"
     out.mkdir()
     (out / "stale.png").write_bytes(b"")  # a file already in --out is not announced
-    outcome = run_cli(["compare", folders[0], folders[1], "--out", out], tmp_path)
+    return out, run_cli(["compare", folders[0], folders[1], "--out", out], root)
+
+
+def test_a_comparison_of_replicate_folders_draws_a_band_per_folder(comparison):
+    out, outcome = comparison
+    assert outcome.status == 0, outcome.err
+    assert (out / f"{COMPARE_BANDS}.png").stat().st_size > 0
+    assert (out / "differences.csv").is_file()
+
+
+def test_compare_prints_the_plot_it_wrote_and_no_other(comparison):
+    out, outcome = comparison
     assert outcome.status == 0, outcome.err
     printed = [line for line in outcome.out.splitlines() if line.endswith((".png", ".csv"))]
     written = [f"{COMPARE_BANDS}.png", "compare_firm_shares.png",
