@@ -20,7 +20,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.text import Text
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import (
+    FuncFormatter,
+    LogFormatterMathtext,
+    LogFormatterSciNotation,
+    NullFormatter,
+)
 
 from sim.files import atomic_file
 from sim.output.palette import FirmLabels
@@ -29,12 +34,44 @@ LEGEND_FONT = 8
 TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
 
 
+def plain_number(value: float) -> str:
+    """A tick value as plain text: ``1``, ``20``, ``1,000``, ``0.05``."""
+    return f"{value:,.0f}" if value >= 1 and float(value).is_integer() else f"{value:,.4g}"
+
+
+class PlainLogFormatter(LogFormatterSciNotation):
+    """Matplotlib's log-axis tick labels (the same ticks labelled) as plain numbers
+    (``1``, ``100``, ``2,000``) instead of mathtext powers of ten, which a figure drawn as
+    plain text (:func:`plain_text`) would show as raw ``$\\mathdefault{10^{2}}$``."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return plain_number(x) if super().__call__(x, pos) else ""
+
+
+def plain_log_ticks(fig: plt.Figure) -> None:
+    """Give every log axis of ``fig`` (colour bars too) :class:`PlainLogFormatter`s in
+    place of matplotlib's mathtext ones, with the same settings."""
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):
+                old = get()
+                if isinstance(old, LogFormatterMathtext) and not isinstance(
+                        old, PlainLogFormatter):
+                    put(PlainLogFormatter(base=getattr(old, "_base", 10.0),
+                                          labelOnlyBase=old.labelOnlyBase,
+                                          minor_thresholds=old.minor_thresholds,
+                                          linthresh=getattr(old, "_linthresh", None)))
+
+
 def plain_text(fig: plt.Figure) -> None:
     """Make every text of ``fig`` plain text, never matplotlib mathtext: labels hold free
     text (scenario, folder and firm names, sweep labels), in which ``$`` is a dollar sign,
     and a pair of them must neither turn the words between into maths nor, if they are not
     valid mathtext, stop the drawing. A dollar escaped for mathtext (``\\$``) becomes ``$``.
-    (Tick labels made while drawing copy the plain setting of the first tick.)"""
+    Log axes label their ticks as plain numbers (:func:`plain_log_ticks`). (Tick labels made
+    while drawing copy the plain setting of the first tick.)"""
+    plain_log_ticks(fig)
     for text in fig.findobj(Text):
         content = text.get_text()
         if "$" in content:

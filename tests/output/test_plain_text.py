@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.ticker import FuncFormatter
 
 from sim.output.plotkit import save
@@ -30,3 +31,20 @@ def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_p
     assert [t.get_text() for t in texts] == ["pay from $5 to $10", "deal value $1.3B",
                                              r"folder $\frac{a$ (not maths)"]
     assert not any(t.get_parse_math() for t in texts)
+
+
+def test_log_axes_and_log_colour_bars_label_their_ticks_as_plain_numbers(tmp_path):
+    """Matplotlib labels log ticks in mathtext (10^2); drawn as plain text they would read
+    '$\\mathdefault{10^{2}}$'. Saved figures label them 1, 10, 100, 1,000 instead."""
+    from matplotlib.colors import LogNorm
+
+    fig, (ax, heat) = plt.subplots(1, 2)
+    ax.plot([1, 10, 100, 5_000])
+    ax.set_yscale("log")
+    image = heat.imshow(np.array([[1, 20], [300, 4_000]]), norm=LogNorm())
+    bar = fig.colorbar(image, ax=heat)
+    save(fig, tmp_path / "log.png")
+    shown = [t.get_text() for t in (*ax.get_yticklabels(), *bar.ax.get_yticklabels())
+             if t.get_text()]
+    assert shown and not any("$" in t or "mathdefault" in t for t in shown)
+    assert {"1", "10", "100", "1,000"} <= set(shown)
