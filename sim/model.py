@@ -38,7 +38,7 @@ import math
 import os
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mesa
 import numpy as np
@@ -141,6 +141,11 @@ class TalentMarket(mesa.Model):
     profile : bool
         Time each phase of every month into ``model.clock``
         (:class:`sim.market.profile.PhaseClock`; ``model.clock.report()`` is the table).
+    records : {"all", "market"}
+        What the run records: ``"all"`` (the market rows, firm records and flows) or
+        ``"market"`` (the market rows only, as a sweep keeps: ``firm_records``, ``flows``
+        and ``datacollector`` then raise :class:`RuntimeError`). The market itself and
+        its rows are the same either way.
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -162,8 +167,11 @@ class TalentMarket(mesa.Model):
         rng: int | np.random.Generator | None = None,
         check: bool = False,
         profile: bool = False,
+        records: Literal["all", "market"] = "all",
         **overrides: Any,
     ) -> None:
+        if records not in ("all", "market"):
+            raise ValueError(f"records: expected 'all' or 'market', got {records!r}")
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         if overrides:
@@ -183,6 +191,7 @@ class TalentMarket(mesa.Model):
         self.spec = scenario
         self.months = scenario.months
         self.check = check
+        self.records = records
         self.clock: PhaseClock = PhaseClock() if profile else NullClock()
 
         engineers = Engineers(scenario, self.rng)
@@ -232,13 +241,10 @@ class TalentMarket(mesa.Model):
 
         self._firm_records: list[dict[str, np.ndarray]] = []
         self._flow_records: list[np.ndarray] = []
+        self._market_rows: list[dict[str, Any]] = []
+        self._collector: tuple[int, mesa.DataCollector] | None = None
         self.market_row: dict[str, Any] = {}
         self._record()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={key: _reporter(key) for key in self.market_row},
-            agent_reporters={firm_key(key): _firm_reporter(key) for key in FIRM_REPORTERS},
-        )
-        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -309,7 +315,6 @@ class TalentMarket(mesa.Model):
         self._record()
         if before is not None:
             check_month(state, before)
-        self.datacollector.collect(self)
         clock.lap("measures and records")
         clock.stop()
         if self.steps >= self.months:
@@ -325,26 +330,61 @@ class TalentMarket(mesa.Model):
     # ------------------------------------------------------------------ records
 
     def _record(self) -> None:
-        """Measures of the month just ended: the market row, firm columns and flows."""
+        """Measures of the month just ended: the market row, and with ``records="all"``
+        the firm columns and flows."""
         state = self.state
         moves = state.log.all_moves()
-        row, firm_month = month_measures(state, moves)
+        everything = self.records == "all"
+        row, firm_month = month_measures(state, moves, firm_columns=everything)
         self.market_row = row
-        self._firm_records.append(firm_month.columns)
+        self._market_rows.append(row)
         state.last_hires = firm_month.hires
         state.last_quits = firm_month.quits
-        flows = flow_counts(state, moves)
-        if flows is not None:
-            self._flow_records.append(flows)
+        if everything:
+            self._firm_records.append(firm_month.columns)
+            flows = flow_counts(state, moves)
+            if flows is not None:
+                self._flow_records.append(flows)
+
+    def _need_all_records(self, what: str) -> None:
+        if self.records != "all":
+            raise RuntimeError(f"{what}: this model records the market rows only "
+                               "(records='market'); build it with records='all'")
 
     @property
     def market(self) -> pd.DataFrame:
         """Market-wide measures, a row per month (what ``market.csv`` holds)."""
-        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        rows = self._market_rows
+        return pd.DataFrame({key: [row[key] for row in rows] for key in rows[0]})
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """A Mesa ``DataCollector`` holding the months so far, as ``mesa.batch_run`` reads
+        it: model variables (the market rows) and, per firm agent and month, the
+        :data:`FIRM_REPORTERS` (named by :func:`firm_key`). Built from the records when
+        read (the run itself records into plain lists), and rebuilt only after a month."""
+        self._need_all_records("datacollector")
+        months = len(self._market_rows)
+        if self._collector is not None and self._collector[0] == months:
+            return self._collector[1]
+        collector = mesa.DataCollector(
+            model_reporters={key: _reporter(key) for key in self._market_rows[0]},
+            agent_reporters={firm_key(key): _firm_reporter(key) for key in FIRM_REPORTERS},
+        )
+        collector.model_vars = {key: [row[key] for row in self._market_rows]
+                                for key in self._market_rows[0]}
+        collector._agent_records = {
+            step: [(step, firm.unique_id, *(_firm_value(firm, key, record)
+                                            for key in FIRM_REPORTERS))
+                   for firm in self.agents]
+            for step, record in enumerate(self._firm_records)}
+        self._collector = (months, collector)
+        return collector
 
     @property
     def firm_records(self) -> pd.DataFrame:
         """Per-firm measures, a row per firm per month (what ``firms.csv`` holds)."""
+        self._need_all_records("firm_records")
         firms = self.state.firms
         n, months = len(firms), len(self._firm_records)
         columns = {
@@ -363,6 +403,7 @@ class TalentMarket(mesa.Model):
 
         ``source`` and ``destination`` are firm names or ``unemployment``; ``kind`` is one
         of :data:`sim.columns.MOVE_KINDS`."""
+        self._need_all_records("flows")
         columns = list(c.FLOW_COLUMNS)
         if not self._flow_records:
             return pd.DataFrame(columns=columns)
@@ -517,8 +558,14 @@ def firm_key(column: str) -> str:
 
 def _firm_reporter(key: str) -> Any:
     """A DataCollector agent reporter: firm ``key`` of the month's firm columns."""
+    return lambda firm: _firm_value(firm, key, firm.model._firm_records[-1])
+
+
+def _firm_value(firm: Firm, key: str, record: dict[str, np.ndarray]) -> Any:
+    """Firm reporter ``key`` of ``firm`` in a month's firm columns ``record``: its name,
+    its kind, or its entry of the column as a Python number."""
     if key == "firm":
-        return lambda firm: firm.name
+        return firm.name
     if key == c.KIND:
-        return lambda firm: firm.kind
-    return lambda firm: firm.model._firm_records[-1][key][firm.index].item()
+        return firm.kind
+    return record[key][firm.index].item()

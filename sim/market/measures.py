@@ -119,14 +119,17 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.EXITS, t.exits))}
 
 
-def month_measures(state: MarketState, moves: Moves) -> tuple[dict[str, Any], FirmMonth]:
+def month_measures(state: MarketState, moves: Moves, *, firm_columns: bool = True
+                   ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
-    (``firms.csv``, :func:`firm_columns`), from the state and the month's ``moves`` (its
-    log's moves, joined once)."""
+    (``firms.csv``, :func:`firm_columns`; empty with ``firm_columns=False``, when only the
+    market row is kept), from the state and the month's ``moves`` (its log's moves, joined
+    once). Hires and quits by firm and tier are counted either way."""
     flows = MonthFlows.of(state, moves)
-    order = pay_order(state)
+    order = pay_order(state, by_firm=firm_columns)
     row = market_row(state, moves, flows, order)
-    return row, FirmMonth(firm_columns(state, flows, order), flows.hires, flows.quits)
+    columns = _firm_columns(state, flows, order) if firm_columns else {}
+    return row, FirmMonth(columns, flows.hires, flows.quits)
 
 
 def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
@@ -268,15 +271,21 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     }
 
 
-def pay_order(state: MarketState) -> PayOrder:
+_firm_columns = firm_columns  # month_measures's keyword of the same name hides it
+
+
+def pay_order(state: MarketState, by_firm: bool = True) -> PayOrder:
     """The state's :class:`sim.market.payorder.PayOrder` (made at its first use), brought
-    up to date: groups are each tier, then the AI tiers, then the other tiers."""
+    up to date: groups are each tier, then the AI tiers, then the other tiers; with
+    ``by_firm`` (at its first use), the AI tiers' pay is also kept sorted by firm (for
+    :func:`firm_pay_statistics`)."""
     eng = state.engineers
     if state.pay_order is None:
         ai = np.asarray(eng.tier_ai, dtype=bool)
         groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
         state.pay_order = PayOrder([*groups, ai, ~ai], eng.tier,
-                                   by_firm=[int(t) for t in np.flatnonzero(ai)])
+                                   by_firm=[int(t) for t in np.flatnonzero(ai)]
+                                   if by_firm else [])
     state.pay_order.update(eng.firm, eng.pay)
     return state.pay_order
 
@@ -317,7 +326,7 @@ def firm_pay_statistics(state: MarketState,
             total, heads, out=np.full(n_firms, np.nan), where=heads > 0)
         if not eng.tier_ai[t]:
             continue
-        if order is not None and order.valid:  # kept sorted by firm, then pay
+        if order is not None and order.valid and t in order.by_firm:  # sorted by firm, pay
             pay = order.by_firm[t].imag
         else:
             # Sorted by pay, then (stably, a radix sort for small ints) by firm: each

@@ -275,7 +275,7 @@ class MarketState:
         eng = self.engineers
         # Engineers are sorted by tier: a count of employers (shifted by one, so that the
         # unemployed count in bin 0) per tier block.
-        counts = np.zeros((self.n_firms, self.n_tiers), dtype=np.int64)
+        counts = np.empty((self.n_firms, self.n_tiers), dtype=np.int64)
         for t in range(self.n_tiers):
             place = eng.firm[eng.tier_slice(t)] + 1
             counts[:, t] = np.bincount(place, minlength=self.n_firms + 1)[1:]

@@ -138,7 +138,7 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
         from sim.model import TalentMarket  # the model: imported when a run starts
 
         scenario = validate(apply_overrides(job.base, dict(task.overrides)), job.source)
-        model = TalentMarket(scenario, seed=task.seed)
+        model = TalentMarket(scenario, seed=task.seed, records="market")
         try:
             model.run()
             rows = extract_measures(model.market, job.measures)
