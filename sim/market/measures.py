@@ -148,6 +148,10 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     hires, quits = flows.hires, flows.quits
 
     employed = heads.sum()
+    by_kind = np.bincount(kind, minlength=len(MoveKind))  # moves of each kind
+    # Whole-number columns summed over firms once (integers: any order gives the same sums)
+    heads_by_tier, hires_by_tier = heads.sum(axis=0), hires.sum(axis=0)
+    quits_by_tier, layoffs_by_tier = quits.sum(axis=0), tallies.layoffs.sum(axis=0)
     row: dict[str, Any] = {
         c.MONTH: state.month,
         c.DATE: state.date(),
@@ -158,26 +162,28 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
         c.SEARCHERS: log.searchers,
         c.OFFERS: int(log.offers.engineer.size),
         c.HIRES: int(flows.hired.sum()),
-        c.HIRES_FROM_UNEMPLOYMENT: int(np.sum(kind == HIRE_FROM_UNEMPLOYMENT)),
+        c.HIRES_FROM_UNEMPLOYMENT: int(by_kind[HIRE_FROM_UNEMPLOYMENT]),
         c.JOB_TO_JOB: int(flows.job_to_job.sum()),
         c.SEPARATIONS: int(flows.separated.sum()),
         c.JOB_TO_JOB_RATE: flows.job_to_job.sum() / max(state.employed_at_start, 1),
-        c.DEAL_MOVES: int(np.sum(kind == DEAL_TRANSFER)),
-        c.DEAL_DEPARTURES: int(np.sum(kind == DEAL_DEPARTURE)),
-        c.EXIT_RELEASES: int(np.sum(kind == EXIT)),
+        c.DEAL_MOVES: int(by_kind[DEAL_TRANSFER]),
+        c.DEAL_DEPARTURES: int(by_kind[DEAL_DEPARTURE]),
+        c.EXIT_RELEASES: int(by_kind[EXIT]),
     }
     layoffs = tallies.layoffs
     ai_pay: list[np.ndarray] = []
     other_pay: list[np.ndarray] = []
     levels = np.array(list(c.PAY_QUANTILES.values()))
+    employed_rows = eng.firm != UNEMPLOYED
     for t, name in enumerate(eng.tier_names):
         block = eng.tier_slice(t)
-        pay = eng.pay[block][eng.firm[block] != UNEMPLOYED]
-        row[c.per_tier(c.EMPLOYED, name)] = int(heads[:, t].sum())
-        row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start - heads[:, t].sum())
-        row[c.per_tier(c.HIRES, name)] = int(hires[:, t].sum())
-        row[c.per_tier(c.QUITS, name)] = int(quits[:, t].sum())
-        row[c.per_tier(c.LAYOFFS, name)] = int(layoffs[:, t].sum())
+        pay = eng.pay[block][employed_rows[block]]
+        row[c.per_tier(c.EMPLOYED, name)] = int(heads_by_tier[t])
+        row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start
+                                                    - heads_by_tier[t])
+        row[c.per_tier(c.HIRES, name)] = int(hires_by_tier[t])
+        row[c.per_tier(c.QUITS, name)] = int(quits_by_tier[t])
+        row[c.per_tier(c.LAYOFFS, name)] = int(layoffs_by_tier[t])
         row[c.pay_column("mean", name)] = float(pay.mean()) if pay.size else np.nan
         if order.valid:  # the same values as np.quantile, read from the sorted pay
             values = linear_quantiles(order.sorted[t], levels)
