@@ -128,8 +128,9 @@ class PayOrder:
 
     def _rebuild(self, firm: np.ndarray, pay: np.ndarray) -> None:
         employed = firm != UNEMPLOYED
-        self.valid = not bool(np.isnan(pay[employed]).any())
-        self.sorted = [np.sort(pay[employed & group[self.tier]]) for group in self.groups]
+        paid, tier = pay[employed], self.tier[employed]
+        self.valid = not bool(np.isnan(paid).any())
+        self.sorted = [np.sort(paid[group[tier]]) for group in self.groups]
         for t in self.by_firm:
             rows = employed & (self.tier == t)
             self.by_firm[t] = np.sort(firm[rows] + 1j * pay[rows])
