@@ -21,7 +21,6 @@ from sim.market.state import COUNTER_CODES, FirmTable, MarketState
 from sim.market.utility import gpu_pull
 from sim.scenario.schema import Scenario
 
-
 FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
                 "value_per_output", "expected_growth", "beat_margin", "retention_calls",
                 "retention_call_cost", "make_whole")
