@@ -130,7 +130,20 @@ class PayOrder:
         employed = firm != UNEMPLOYED
         paid, tier = pay[employed], self.tier[employed]
         self.valid = not bool(np.isnan(paid).any())
-        self.sorted = [np.sort(paid[group[tier]]) for group in self.groups]
+        # Each tier sorted once; a group of several tiers merges its tiers' sorted runs (a
+        # stable sort finds the runs and merges them; with no NaN and no zero pay, any
+        # sort gives the same array).
+        by_tier: dict[int, np.ndarray] = {}
+        self.sorted = []
+        for group in self.groups:
+            tiers = np.flatnonzero(group)
+            for t in tiers:
+                if int(t) not in by_tier:
+                    by_tier[int(t)] = np.sort(paid[tier == t])
+            runs = [by_tier[int(t)] for t in tiers]
+            self.sorted.append(runs[0] if len(runs) == 1 else
+                               np.sort(np.concatenate(runs) if runs else np.zeros(0),
+                                       kind="stable"))
         for t in self.by_firm:
             rows = employed & (self.tier == t)
             self.by_firm[t] = np.sort(firm[rows] + 1j * pay[rows])
