@@ -354,8 +354,13 @@ class TalentMarket(mesa.Model):
     @property
     def market(self) -> pd.DataFrame:
         """Market-wide measures, a row per month (what ``market.csv`` holds)."""
+        return self.market_columns(list(self._market_rows[0]))
+
+    def market_columns(self, columns: list[str]) -> pd.DataFrame:
+        """The columns ``columns`` of :attr:`market` (the same values and types, without
+        building the others: a sweep keeps a few of a hundred)."""
         rows = self._market_rows
-        return pd.DataFrame({key: [row[key] for row in rows] for key in rows[0]})
+        return pd.DataFrame({key: [row[key] for row in rows] for key in columns})
 
     @property
     def datacollector(self) -> mesa.DataCollector:

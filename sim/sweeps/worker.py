@@ -141,7 +141,8 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
         model = TalentMarket(scenario, seed=task.seed, records="market")
         try:
             model.run()
-            rows = extract_measures(model.market, job.measures)
+            kept = dict.fromkeys(["month", *(m.column for m in job.measures)])
+            rows = extract_measures(model.market_columns(list(kept)), job.measures)
         finally:
             forget_model(model)
         status, error = DONE, ""
