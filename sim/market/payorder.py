@@ -136,11 +136,11 @@ class PayOrder:
         by_tier: dict[int, np.ndarray] = {}
         self.sorted = []
         for group in self.groups:
-            tiers = np.flatnonzero(group)
+            tiers = [int(t) for t in np.flatnonzero(group)]
             for t in tiers:
-                if int(t) not in by_tier:
-                    by_tier[int(t)] = np.sort(paid[tier == t])
-            runs = [by_tier[int(t)] for t in tiers]
+                if t not in by_tier:
+                    by_tier[t] = np.sort(paid[tier == t])
+            runs = [by_tier[t] for t in tiers]
             self.sorted.append(runs[0] if len(runs) == 1 else
                                np.sort(np.concatenate(runs) if runs else np.zeros(0),
                                        kind="stable"))
