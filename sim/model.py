@@ -143,9 +143,9 @@ class TalentMarket(mesa.Model):
         (:class:`sim.market.profile.PhaseClock`; ``model.clock.report()`` is the table).
     records : {"all", "market"}
         What the run records: ``"all"`` (the market rows, firm records and flows) or
-        ``"market"`` (the market rows only, as a sweep keeps: ``firm_records``, ``flows``
-        and ``datacollector`` then raise :class:`RuntimeError`). The market itself and
-        its rows are the same either way.
+        ``"market"`` (the market rows only, as a sweep keeps: ``firm_records``, ``flows``,
+        ``datacollector`` and, after a month, ``warnings()`` then raise
+        :class:`RuntimeError`). The market itself and its rows are the same either way.
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -467,6 +467,8 @@ class TalentMarket(mesa.Model):
         bankrupt within the first six months, tiers left mostly unemployed, no revenue."""
         out = scenario_warnings(self.spec)
         state = self.state
+        if len(self._market_rows) > 1:
+            self._need_all_records("warnings")  # after a month, they read the firm records
         if len(self._firm_records) > 1:
             # Exits of firms that could not pay (an acquired firm also leaves, but is not
             # counted here: its exit is a deal).
