@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Collection
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal
@@ -59,7 +60,7 @@ from sim.market.invariants import check_month
 from sim.market.layoffs import layoffs
 from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
-from sim.market.measures import flow_counts, month_measures
+from sim.market.measures import flow_counts, month_measures, pay_columns
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
 from sim.market.profile import NullClock, PhaseClock
@@ -146,6 +147,10 @@ class TalentMarket(mesa.Model):
         ``"market"`` (the market rows only, as a sweep keeps: ``firm_records``, ``flows``,
         ``datacollector`` and, after a month, ``warnings()`` then raise
         :class:`RuntimeError`). The market itself and its rows are the same either way.
+    keep : collection of str, optional
+        With ``records="market"``: the market columns wanted. Where none of them is about
+        pay (:func:`sim.market.measures.pay_columns`), the rows leave out the pay
+        columns and the pay is not sorted (every other column is the same); None: all.
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -168,10 +173,14 @@ class TalentMarket(mesa.Model):
         check: bool = False,
         profile: bool = False,
         records: Literal["all", "market"] = "all",
+        keep: Collection[str] | None = None,
         **overrides: Any,
     ) -> None:
         if records not in ("all", "market"):
             raise ValueError(f"records: expected 'all' or 'market', got {records!r}")
+        if keep is not None and records != "market":
+            raise ValueError("keep: only with records='market' (a full run keeps every "
+                             "column)")
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         if overrides:
@@ -195,6 +204,8 @@ class TalentMarket(mesa.Model):
         self.clock: PhaseClock = PhaseClock() if profile else NullClock()
 
         engineers = Engineers(scenario, self.rng)
+        self._pay_statistics = keep is None or bool(
+            set(keep) & pay_columns(list(engineers.tier_names)))
         n_tiers = len(scenario.tiers)
         specs = firm_specs(scenario, self.rng)
         ledger = Ledger(np.array([s.cash for s in specs]))
@@ -335,7 +346,8 @@ class TalentMarket(mesa.Model):
         state = self.state
         moves = state.log.all_moves()
         everything = self.records == "all"
-        row, firm_month = month_measures(state, moves, firm_columns=everything)
+        row, firm_month = month_measures(state, moves, firm_columns=everything,
+                                         pay_statistics=self._pay_statistics)
         self.market_row = row
         self._market_rows.append(row)
         state.last_hires = firm_month.hires

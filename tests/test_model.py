@@ -258,3 +258,26 @@ def test_the_datacollector_holds_the_recorded_months():
     model.step()
     assert model.datacollector is not collector
     assert len(model.datacollector.get_model_vars_dataframe()) == 5
+
+
+def test_a_market_only_run_keeping_no_pay_column_skips_only_the_pay_columns():
+    import pandas as pd
+
+    from sim.market.measures import pay_columns
+
+    path = SCENARIOS / "ai_talent_war_2024.toml"
+    full = TalentMarket(path, seed=4, market__engineers=2_000, months=5)
+    lean = TalentMarket(path, seed=4, market__engineers=2_000, months=5, records="market",
+                        keep=["month", "top_hhi"])
+    full.run()
+    lean.run()
+    dropped = pay_columns(list(full.engineers.tier_names))
+    assert "ai_pay_index" in dropped and "pay_p90_" + full.engineers.tier_names[0] in dropped
+    assert set(full.market.columns) - set(lean.market.columns) == dropped
+    pd.testing.assert_frame_equal(lean.market, full.market.drop(columns=sorted(dropped)),
+                                  check_exact=True)
+    paid = TalentMarket(path, seed=4, market__engineers=2_000, months=1, records="market",
+                        keep=["ai_pay_median"])
+    assert dropped <= set(paid.market.columns)
+    with pytest.raises(ValueError, match="keep: only with records='market'"):
+        TalentMarket(path, market__engineers=100, months=1, keep=["top_hhi"])

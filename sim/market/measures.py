@@ -119,24 +119,40 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.EXITS, t.exits))}
 
 
-def month_measures(state: MarketState, moves: Moves, *, firm_columns: bool = True
-                   ) -> tuple[dict[str, Any], FirmMonth]:
+def month_measures(state: MarketState, moves: Moves, *, firm_columns: bool = True,
+                   pay_statistics: bool = True) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
     (``firms.csv``, :func:`firm_columns`; empty with ``firm_columns=False``, when only the
     market row is kept), from the state and the month's ``moves`` (its log's moves, joined
-    once). Hires and quits by firm and tier are counted either way."""
+    once). Hires and quits by firm and tier are counted either way. With
+    ``pay_statistics=False`` (market row only) the row leaves out the columns of
+    :func:`pay_columns` and the pay is not sorted."""
     flows = MonthFlows.of(state, moves)
+    if not pay_statistics and not firm_columns:
+        row = market_row(state, moves, flows, None, pay_statistics=False)
+        return row, FirmMonth({}, flows.hires, flows.quits)
     order = pay_order(state, by_firm=firm_columns)
     row = market_row(state, moves, flows, order)
     columns = _firm_columns(state, flows, order) if firm_columns else {}
     return row, FirmMonth(columns, flows.hires, flows.quits)
 
 
+def pay_columns(tier_names: list[str]) -> set[str]:
+    """The columns of ``market.csv`` about pay: each tier's mean and quantiles, the AI and
+    non-AI medians, their ratio and indexes (what ``pay_statistics=False`` leaves out)."""
+    return {*(c.pay_column(label, name) for name in tier_names
+              for label in ("mean", *c.PAY_QUANTILES)),
+            c.AI_PAY_MEDIAN, c.NON_AI_PAY_MEDIAN, c.AI_PAY_RATIO, c.AI_PAY_INDEX,
+            c.NON_AI_PAY_INDEX}
+
+
 def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
-               order: PayOrder) -> dict[str, Any]:
+               order: PayOrder | None, *, pay_statistics: bool = True) -> dict[str, Any]:
     """The month's row of ``market.csv``: people and flows, pay by tier, concentration,
     the pay indexes (which set ``state.pay_base`` at the first month with pay: index =
-    100 x median / base), the tallies summed over firms, GPUs and money.
+    100 x median / base), the tallies summed over firms, GPUs and money. With
+    ``pay_statistics=False`` the pay columns (:func:`pay_columns`) are left out and
+    ``order`` is not read.
 
     Rates: unemployment = (engineers - employed) / engineers; job-to-job = job-to-job
     moves / employed at the month's start (at least 1)."""
@@ -177,13 +193,15 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     employed_rows = eng.firm != UNEMPLOYED
     for t, name in enumerate(eng.tier_names):
         block = eng.tier_slice(t)
-        pay = eng.pay[block][employed_rows[block]]
         row[c.per_tier(c.EMPLOYED, name)] = int(heads_by_tier[t])
         row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start
                                                     - heads_by_tier[t])
         row[c.per_tier(c.HIRES, name)] = int(hires_by_tier[t])
         row[c.per_tier(c.QUITS, name)] = int(quits_by_tier[t])
         row[c.per_tier(c.LAYOFFS, name)] = int(layoffs_by_tier[t])
+        if order is None or not pay_statistics:
+            continue
+        pay = eng.pay[block][employed_rows[block]]
         row[c.pay_column("mean", name)] = float(pay.mean()) if pay.size else np.nan
         if order.valid:  # the same values as np.quantile, read from the sorted pay
             values = linear_quantiles(order.sorted[t], levels)
@@ -200,6 +218,26 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     row[c.TOP_HIRES_BELOW_THRESHOLD] = int(hires[~big, 0].sum())
     row[c.TOP_HHI] = hhi(top)
     row[c.HHI] = hhi(heads.sum(axis=1))
+    if order is not None and pay_statistics:
+        _pay_summary(state, row, order, ai_pay, other_pay)
+    row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
+    row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
+    row[c.LAYOFFS] = int(layoffs.sum())
+    for key, counts in tally_counts(tallies).items():
+        row[key] = int(counts.sum())
+    for key, amounts in tally_amounts(tallies).items():
+        row[key] = float(amounts.sum())
+    row[c.GPU_QUEUE] = state.gpus.queued
+    row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
+    row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
+    row[c.MONEY_TOTAL] = state.ledger.total
+    return row
+
+
+def _pay_summary(state: MarketState, row: dict[str, Any], order: PayOrder,
+                 ai_pay: list[np.ndarray], other_pay: list[np.ndarray]) -> None:
+    """The AI and non-AI pay medians, their ratio and the pay indexes, into ``row``
+    (``ai_pay`` and ``other_pay``: the tiers' pay where ``order`` is not valid)."""
     if order.valid:
         row[c.AI_PAY_MEDIAN] = sorted_median(order.sorted[-2])
         row[c.NON_AI_PAY_MEDIAN] = sorted_median(order.sorted[-1])
@@ -215,18 +253,6 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
         if np.isnan(state.pay_base[k]):
             state.pay_base[k] = row[median]
         row[index] = _ratio(100 * row[median], state.pay_base[k])
-    row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
-    row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
-    row[c.LAYOFFS] = int(layoffs.sum())
-    for key, counts in tally_counts(tallies).items():
-        row[key] = int(counts.sum())
-    for key, amounts in tally_amounts(tallies).items():
-        row[key] = float(amounts.sum())
-    row[c.GPU_QUEUE] = state.gpus.queued
-    row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
-    row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
-    row[c.MONEY_TOTAL] = state.ledger.total
-    return row
 
 
 def firm_columns(state: MarketState, flows: MonthFlows,
