@@ -36,10 +36,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import mesa
 import numpy as np
@@ -60,7 +60,7 @@ from sim.market.invariants import check_month
 from sim.market.layoffs import layoffs
 from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
-from sim.market.measures import PayIndex, flow_counts, month_measures
+from sim.market.measures import PayIndex, flow_counts, month_measures, pay_columns
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
 from sim.market.profile import NullClock, PhaseClock
@@ -145,6 +145,15 @@ class TalentMarket(mesa.Model):
     profile : bool
         Time each phase of every month into ``model.clock``
         (:class:`sim.market.profile.PhaseClock`; ``model.clock.report()`` is the table).
+    records : {"all", "market"}
+        What the run records: ``"all"`` (the market rows, firm records and flows) or
+        ``"market"`` (the market rows only, as a sweep keeps: ``firm_records``, ``flows``,
+        ``datacollector`` and, after a month, ``warnings()`` then raise
+        :class:`RuntimeError`). The market itself and its rows are the same either way.
+    keep : collection of str, optional
+        With ``records="market"``: the market columns wanted. Where none of them is about
+        pay (:func:`sim.market.measures.pay_columns`), the rows leave out the pay
+        columns and the pay is not sorted (every other column is the same); None: all.
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -166,8 +175,15 @@ class TalentMarket(mesa.Model):
         rng: int | np.random.Generator | None = None,
         check: bool = False,
         profile: bool = False,
+        records: Literal["all", "market"] = "all",
+        keep: Collection[str] | None = None,
         **overrides: Any,
     ) -> None:
+        if records not in ("all", "market"):
+            raise ValueError(f"records: expected 'all' or 'market', got {records!r}")
+        if keep is not None and records != "market":
+            raise ValueError("keep: only with records='market' (a full run keeps every "
+                             "column)")
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         if overrides:
@@ -187,9 +203,12 @@ class TalentMarket(mesa.Model):
         self.spec = scenario
         self.months = scenario.months
         self.check = check
+        self.records = records
         self.clock: PhaseClock = PhaseClock() if profile else NullClock()
 
         engineers = Engineers(scenario, self.rng)
+        self._pay_statistics = keep is None or bool(
+            set(keep) & pay_columns(list(engineers.tier_names)))
         n_tiers = len(scenario.tiers)
         specs = firm_specs(scenario, self.rng)
         ledger = Ledger(np.array([s.cash for s in specs]))
@@ -237,13 +256,10 @@ class TalentMarket(mesa.Model):
         """The pay indexes' base, kept by the month's measures."""
         self._firm_records: list[dict[str, np.ndarray]] = []
         self._flow_records: list[np.ndarray] = []
+        self._market_rows: list[dict[str, Any]] = []
+        self._collector: tuple[int, mesa.DataCollector] | None = None
         self.market_row: dict[str, Any] = {}
         self._record()
-        self.datacollector = mesa.DataCollector(
-            model_reporters={key: _reporter(key) for key in self.market_row},
-            agent_reporters={firm_key(key): _firm_reporter(key) for key in FIRM_REPORTERS},
-        )
-        self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ set-up
 
@@ -314,7 +330,6 @@ class TalentMarket(mesa.Model):
         self._record()
         if before is not None:
             check_month(state, before)
-        self.datacollector.collect(self)
         clock.lap("measures and records")
         clock.stop()
         if self.steps >= self.months:
@@ -330,26 +345,68 @@ class TalentMarket(mesa.Model):
     # ------------------------------------------------------------------ records
 
     def _record(self) -> None:
-        """Measures of the month just ended: the market row, firm columns and flows."""
+        """Measures of the month just ended: the market row, and with ``records="all"``
+        the firm columns and flows."""
         state = self.state
         moves = state.log.all_moves()
-        row, firm_month = month_measures(state, moves, self.pay_index)
+        everything = self.records == "all"
+        row, firm_month = month_measures(state, moves, self.pay_index,
+                                         firm_columns=everything,
+                                         pay_statistics=self._pay_statistics)
         self.market_row = row
-        self._firm_records.append(firm_month.columns)
+        self._market_rows.append(row)
         state.last_hires = firm_month.hires
         state.last_quits = firm_month.quits
-        flows = flow_counts(state, moves)
-        if flows is not None:
-            self._flow_records.append(flows)
+        if everything:
+            self._firm_records.append(firm_month.columns)
+            flows = flow_counts(state, moves)
+            if flows is not None:
+                self._flow_records.append(flows)
+
+    def _need_all_records(self, what: str) -> None:
+        if self.records != "all":
+            raise RuntimeError(f"{what}: this model records the market rows only "
+                               "(records='market'); build it with records='all'")
 
     @property
     def market(self) -> pd.DataFrame:
         """Market-wide measures, a row per month (what ``market.csv`` holds)."""
-        return self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        return self.market_columns(list(self._market_rows[0]))
+
+    def market_columns(self, columns: list[str]) -> pd.DataFrame:
+        """The columns ``columns`` of :attr:`market` (the same values and types, without
+        building the others: a sweep keeps a few of a hundred)."""
+        rows = self._market_rows
+        return pd.DataFrame({key: [row[key] for row in rows] for key in columns})
+
+    @property
+    def datacollector(self) -> mesa.DataCollector:
+        """A Mesa ``DataCollector`` holding the months so far, as ``mesa.batch_run`` reads
+        it: model variables (the market rows) and, per firm agent and month, the
+        :data:`FIRM_REPORTERS` (named by :func:`firm_key`). Built from the records when
+        read (the run itself records into plain lists), and rebuilt only after a month."""
+        self._need_all_records("datacollector")
+        months = len(self._market_rows)
+        if self._collector is not None and self._collector[0] == months:
+            return self._collector[1]
+        collector = mesa.DataCollector(
+            model_reporters={key: _reporter(key) for key in self._market_rows[0]},
+            agent_reporters={firm_key(key): _firm_reporter(key) for key in FIRM_REPORTERS},
+        )
+        collector.model_vars = {key: [row[key] for row in self._market_rows]
+                                for key in self._market_rows[0]}
+        collector._agent_records = {
+            step: [(step, firm.unique_id, *(_firm_value(firm, key, record)
+                                            for key in FIRM_REPORTERS))
+                   for firm in self.agents]
+            for step, record in enumerate(self._firm_records)}
+        self._collector = (months, collector)
+        return collector
 
     @property
     def firm_records(self) -> pd.DataFrame:
         """Per-firm measures, a row per firm per month (what ``firms.csv`` holds)."""
+        self._need_all_records("firm_records")
         firms = self.state.firms
         n, months = len(firms), len(self._firm_records)
         columns = {
@@ -368,6 +425,7 @@ class TalentMarket(mesa.Model):
 
         ``source`` and ``destination`` are firm names or ``unemployment``; ``kind`` is one
         of :data:`sim.columns.MOVE_KINDS`."""
+        self._need_all_records("flows")
         columns = list(c.FLOW_COLUMNS)
         if not self._flow_records:
             return pd.DataFrame(columns=columns)
@@ -435,6 +493,8 @@ class TalentMarket(mesa.Model):
         bankrupt within the first six months, tiers left mostly unemployed, no revenue."""
         out = scenario_warnings(self.spec)
         state = self.state
+        if len(self._market_rows) > 1:
+            self._need_all_records("warnings")  # after a month, they read the firm records
         if len(self._firm_records) > 1:
             # Exits of firms that could not pay (an acquired firm also leaves, but is not
             # counted here: its exit is a deal).
@@ -531,8 +591,14 @@ def firm_key(column: str) -> str:
 
 def _firm_reporter(key: str) -> Any:
     """A DataCollector agent reporter: firm ``key`` of the month's firm columns."""
+    return lambda firm: _firm_value(firm, key, firm.model._firm_records[-1])
+
+
+def _firm_value(firm: Firm, key: str, record: dict[str, np.ndarray]) -> Any:
+    """Firm reporter ``key`` of ``firm`` in a month's firm columns ``record``: its name,
+    its kind, or its entry of the column as a Python number."""
     if key == "firm":
-        return lambda firm: firm.name
+        return firm.name
     if key == c.KIND:
-        return lambda firm: firm.kind
-    return lambda firm: firm.model._firm_records[-1][key][firm.index].item()
+        return firm.kind
+    return record[key][firm.index].item()

@@ -211,3 +211,73 @@ def test_flows_say_what_kind_of_move_each_row_is():
     job_to_job = flows[flows["kind"] == "job_to_job"]
     assert (job_to_job["source"] != "unemployment").all()
     assert (job_to_job["destination"] != "unemployment").all()
+
+
+def test_a_run_that_records_the_market_only_runs_the_same_market():
+    # A sweep's runs keep the market rows only: the market, its rows and every engineer's
+    # end state are those of a run that records everything, bit for bit.
+    import pandas as pd
+
+    path = SCENARIOS / "ai_talent_war_2024.toml"
+    full = TalentMarket(path, seed=11, market__engineers=3_000, months=8)
+    lean = TalentMarket(path, seed=11, market__engineers=3_000, months=8, records="market")
+    full.run()
+    lean.run()
+    assert full.market["hires"].sum() > 0 and full.firm_records["hires"].sum() > 0
+    pd.testing.assert_frame_equal(lean.market, full.market, check_exact=True)
+    pd.testing.assert_frame_equal(lean.engineer_table(), full.engineer_table(),
+                                  check_exact=True)
+    assert lean.market_row == full.market_row
+    for what in ("firm_records", "flows", "datacollector", "warnings"):
+        with pytest.raises(RuntimeError, match=f"{what}: this model records the market"):
+            value = getattr(lean, what)
+            if callable(value):
+                value()
+    with pytest.raises(ValueError, match="records: expected 'all' or 'market'"):
+        TalentMarket(path, market__engineers=100, months=1, records="firms")
+
+
+def test_the_datacollector_holds_the_recorded_months():
+    # Built from the run's records when read: a model variable per market column and month,
+    # a row per firm and month, as Mesa's own collection gave them.
+    model = TalentMarket(scenario_of(small_market(months=3)))
+    model.run()
+    collector = model.datacollector
+    assert collector is model.datacollector  # kept while no month passes
+    frame = collector.get_model_vars_dataframe()
+    assert frame.equals(model.market)
+    agents = collector.get_agent_vars_dataframe().reset_index()
+    firms = model.firm_records
+    assert len(agents) == len(firms) == 4 * len(model.firms)
+    assert agents["Step"].tolist() == firms["month"].tolist()
+    assert agents["firm"].tolist() == firms["firm"].tolist()
+    assert agents["firm_cash"].tolist() == firms["cash"].tolist()
+    assert agents["firm_hires"].tolist() == firms["hires"].tolist()
+    model.running = True
+    model.months += 1
+    model.step()
+    assert model.datacollector is not collector
+    assert len(model.datacollector.get_model_vars_dataframe()) == 5
+
+
+def test_a_market_only_run_keeping_no_pay_column_skips_only_the_pay_columns():
+    import pandas as pd
+
+    from sim.market.measures import pay_columns
+
+    path = SCENARIOS / "ai_talent_war_2024.toml"
+    full = TalentMarket(path, seed=4, market__engineers=2_000, months=5)
+    lean = TalentMarket(path, seed=4, market__engineers=2_000, months=5, records="market",
+                        keep=["month", "top_hhi"])
+    full.run()
+    lean.run()
+    dropped = pay_columns(list(full.engineers.tier_names))
+    assert "ai_pay_index" in dropped and "pay_p90_" + full.engineers.tier_names[0] in dropped
+    assert set(full.market.columns) - set(lean.market.columns) == dropped
+    pd.testing.assert_frame_equal(lean.market, full.market.drop(columns=sorted(dropped)),
+                                  check_exact=True)
+    paid = TalentMarket(path, seed=4, market__engineers=2_000, months=1, records="market",
+                        keep=["ai_pay_median"])
+    assert dropped <= set(paid.market.columns)
+    with pytest.raises(ValueError, match="keep: only with records='market'"):
+        TalentMarket(path, market__engineers=100, months=1, keep=["top_hhi"])

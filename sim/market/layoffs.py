@@ -75,10 +75,14 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
     n_tiers = state.n_tiers
     excess = np.zeros(heads.shape)
     quota = np.zeros(state.n_firms)
-    for firm in state.active_firms():
-        j = firm.index
-        excess[j] = np.maximum(heads[j] - layoff_line(firm.targets(state.month)), 0)
+    active = state.active_firms()
+    if active:  # every active firm's excess at once, element by element as firm by firm
+        rows = np.array([firm.index for firm in active])
+        targets = np.array([firm.targets(state.month) for firm in active])
+        excess[rows] = np.maximum(heads[rows] - layoff_line(targets), 0)
+    for firm in active:
         if firm.under_pressure():
+            j = firm.index
             quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
     acting = np.flatnonzero(excess.any(axis=1) | (quota > 0))
     if acting.size == 0:

@@ -123,6 +123,10 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     return np.concatenate(who), np.concatenate(firm)
 
 
+OUTREACH_BLOCK = 1 << 20
+"""Most outreach keys (firms x top-tier engineers) drawn at once (8 MB)."""
+
+
 def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     """Top-tier engineers each firm's leaders contact this month: (engineer, firm) pairs.
 
@@ -139,15 +143,24 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     if pool.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     log_a = np.log(eng.productivity[pool])
-    for j in np.flatnonzero(capacity):
-        keys = log_a + rng.gumbel(size=pool.size)
-        keys[eng.firm[pool] == j] = -np.inf
-        k = int(min(capacity[j], np.count_nonzero(np.isfinite(keys))))
-        if k == 0:
-            continue
-        chosen = np.argpartition(-keys, k - 1)[:k]
-        who.append(pool[chosen])
-        firm.append(np.full(k, j))
+    employer = eng.firm[pool]
+    reaching = np.flatnonzero(capacity)
+    # Firms in blocks of rows, one Gumbel draw per (firm, engineer) in that order: the same
+    # numbers as a draw of pool.size per firm in turn, with few calls at a small market
+    # and at most OUTREACH_BLOCK keys in memory at a large one.
+    rows = max(OUTREACH_BLOCK // pool.size, 1)
+    for first in range(0, reaching.size, rows):
+        block = reaching[first:first + rows]
+        keys = log_a + rng.gumbel(size=(block.size, pool.size))
+        keys[employer == block[:, None]] = -np.inf
+        candidates = np.count_nonzero(np.isfinite(keys), axis=1)
+        for row, j in enumerate(block):
+            k = int(min(capacity[j], candidates[row]))
+            if k == 0:
+                continue
+            chosen = np.argpartition(-keys[row], k - 1)[:k]
+            who.append(pool[chosen])
+            firm.append(np.full(k, j))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(who), np.concatenate(firm)

@@ -138,22 +138,43 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.EXITS, t.exits))}
 
 
-def month_measures(state: MarketState, moves: Moves, pay_index: PayIndex
+def month_measures(state: MarketState, moves: Moves, pay_index: PayIndex, *,
+                   firm_columns: bool = True, pay_statistics: bool = True
                    ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
-    (``firms.csv``, :func:`firm_columns`), from the state and the month's ``moves`` (its
-    log's moves, joined once); ``pay_index`` keeps the pay indexes' base."""
+    (``firms.csv``, :func:`firm_columns`; empty with ``firm_columns=False``, when only the
+    market row is kept), from the state and the month's ``moves`` (its log's moves, joined
+    once); ``pay_index`` keeps the pay indexes' base. Hires and quits by firm and tier are
+    counted either way. With
+    ``pay_statistics=False`` (market row only) the row leaves out the columns of
+    :func:`pay_columns` and the pay is not sorted."""
     flows = MonthFlows.of(state, moves)
-    order = pay_order(state)
+    if not pay_statistics and not firm_columns:
+        row = market_row(state, moves, flows, None, pay_index, pay_statistics=False)
+        return row, FirmMonth({}, flows.hires, flows.quits)
+    order = pay_order(state, by_firm=firm_columns)
     row = market_row(state, moves, flows, order, pay_index)
-    return row, FirmMonth(firm_columns(state, flows, order), flows.hires, flows.quits)
+    columns = _firm_columns(state, flows, order) if firm_columns else {}
+    return row, FirmMonth(columns, flows.hires, flows.quits)
+
+
+def pay_columns(tier_names: list[str]) -> set[str]:
+    """The columns of ``market.csv`` about pay: each tier's mean and quantiles, the AI and
+    non-AI medians, their ratio and indexes (what ``pay_statistics=False`` leaves out)."""
+    return {*(c.pay_column(label, name) for name in tier_names
+              for label in ("mean", *c.PAY_QUANTILES)),
+            c.AI_PAY_MEDIAN, c.NON_AI_PAY_MEDIAN, c.AI_PAY_RATIO, c.AI_PAY_INDEX,
+            c.NON_AI_PAY_INDEX}
 
 
 def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
-               order: PayOrder, pay_index: PayIndex) -> dict[str, Any]:
+               order: PayOrder | None, pay_index: PayIndex, *,
+               pay_statistics: bool = True) -> dict[str, Any]:
     """The month's row of ``market.csv``: people and flows, pay by tier, concentration,
     the pay indexes (:class:`PayIndex`: index = 100 x median / base), the tallies summed
-    over firms, GPUs and money.
+    over firms, GPUs and money. With
+    ``pay_statistics=False`` the pay columns (:func:`pay_columns`) are left out and
+    ``order`` is not read.
 
     Rates: unemployment = (engineers - employed) / engineers; job-to-job = job-to-job
     moves / employed at the month's start (at least 1)."""
@@ -165,6 +186,10 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     hires, quits = flows.hires, flows.quits
 
     employed = heads.sum()
+    by_kind = np.bincount(kind, minlength=len(MoveKind))  # moves of each kind
+    # Whole-number columns summed over firms once (integers: any order gives the same sums)
+    heads_by_tier, hires_by_tier = heads.sum(axis=0), hires.sum(axis=0)
+    quits_by_tier, layoffs_by_tier = quits.sum(axis=0), tallies.layoffs.sum(axis=0)
     row: dict[str, Any] = {
         c.MONTH: state.month,
         c.DATE: state.date(),
@@ -175,26 +200,30 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
         c.SEARCHERS: log.searchers,
         c.OFFERS: int(log.offers.engineer.size),
         c.HIRES: int(flows.hired.sum()),
-        c.HIRES_FROM_UNEMPLOYMENT: int(np.sum(kind == HIRE_FROM_UNEMPLOYMENT)),
+        c.HIRES_FROM_UNEMPLOYMENT: int(by_kind[HIRE_FROM_UNEMPLOYMENT]),
         c.JOB_TO_JOB: int(flows.job_to_job.sum()),
         c.SEPARATIONS: int(flows.separated.sum()),
         c.JOB_TO_JOB_RATE: flows.job_to_job.sum() / max(state.employed_at_start, 1),
-        c.DEAL_MOVES: int(np.sum(kind == DEAL_TRANSFER)),
-        c.DEAL_DEPARTURES: int(np.sum(kind == DEAL_DEPARTURE)),
-        c.EXIT_RELEASES: int(np.sum(kind == EXIT)),
+        c.DEAL_MOVES: int(by_kind[DEAL_TRANSFER]),
+        c.DEAL_DEPARTURES: int(by_kind[DEAL_DEPARTURE]),
+        c.EXIT_RELEASES: int(by_kind[EXIT]),
     }
     layoffs = tallies.layoffs
     ai_pay: list[np.ndarray] = []
     other_pay: list[np.ndarray] = []
     levels = np.array(list(c.PAY_QUANTILES.values()))
+    employed_rows = eng.firm != UNEMPLOYED
     for t, name in enumerate(eng.tier_names):
         block = eng.tier_slice(t)
-        pay = eng.pay[block][eng.firm[block] != UNEMPLOYED]
-        row[c.per_tier(c.EMPLOYED, name)] = int(heads[:, t].sum())
-        row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start - heads[:, t].sum())
-        row[c.per_tier(c.HIRES, name)] = int(hires[:, t].sum())
-        row[c.per_tier(c.QUITS, name)] = int(quits[:, t].sum())
-        row[c.per_tier(c.LAYOFFS, name)] = int(layoffs[:, t].sum())
+        row[c.per_tier(c.EMPLOYED, name)] = int(heads_by_tier[t])
+        row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start
+                                                    - heads_by_tier[t])
+        row[c.per_tier(c.HIRES, name)] = int(hires_by_tier[t])
+        row[c.per_tier(c.QUITS, name)] = int(quits_by_tier[t])
+        row[c.per_tier(c.LAYOFFS, name)] = int(layoffs_by_tier[t])
+        if order is None or not pay_statistics:
+            continue
+        pay = eng.pay[block][employed_rows[block]]
         row[c.pay_column("mean", name)] = float(pay.mean()) if pay.size else np.nan
         if order.valid:  # the same values as np.quantile, read from the sorted pay
             values = linear_quantiles(order.sorted[t], levels)
@@ -211,6 +240,26 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     row[c.TOP_HIRES_BELOW_THRESHOLD] = int(hires[~big, 0].sum())
     row[c.TOP_HHI] = hhi(top)
     row[c.HHI] = hhi(heads.sum(axis=1))
+    if order is not None and pay_statistics:
+        _pay_summary(row, order, ai_pay, other_pay, pay_index)
+    row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
+    row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
+    row[c.LAYOFFS] = int(layoffs.sum())
+    for key, counts in tally_counts(tallies).items():
+        row[key] = int(counts.sum())
+    for key, amounts in tally_amounts(tallies).items():
+        row[key] = float(amounts.sum())
+    row[c.GPU_QUEUE] = state.gpus.queued
+    row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
+    row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
+    row[c.MONEY_TOTAL] = state.ledger.total
+    return row
+
+
+def _pay_summary(row: dict[str, Any], order: PayOrder, ai_pay: list[np.ndarray],
+                 other_pay: list[np.ndarray], pay_index: PayIndex) -> None:
+    """The AI and non-AI pay medians, their ratio and the pay indexes, into ``row``
+    (``ai_pay`` and ``other_pay``: the tiers' pay where ``order`` is not valid)."""
     if order.valid:
         row[c.AI_PAY_MEDIAN] = sorted_median(order.sorted[-2])
         row[c.NON_AI_PAY_MEDIAN] = sorted_median(order.sorted[-1])
@@ -224,18 +273,6 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     for k, (median, index) in enumerate(((c.AI_PAY_MEDIAN, c.AI_PAY_INDEX),
                                          (c.NON_AI_PAY_MEDIAN, c.NON_AI_PAY_INDEX))):
         row[index] = pay_index.index(k, row[median])
-    row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
-    row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
-    row[c.LAYOFFS] = int(layoffs.sum())
-    for key, counts in tally_counts(tallies).items():
-        row[key] = int(counts.sum())
-    for key, amounts in tally_amounts(tallies).items():
-        row[key] = float(amounts.sum())
-    row[c.GPU_QUEUE] = state.gpus.queued
-    row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
-    row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
-    row[c.MONEY_TOTAL] = state.ledger.total
-    return row
 
 
 def firm_columns(state: MarketState, flows: MonthFlows,
@@ -286,15 +323,21 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     }
 
 
-def pay_order(state: MarketState) -> PayOrder:
+_firm_columns = firm_columns  # month_measures's keyword of the same name hides it
+
+
+def pay_order(state: MarketState, by_firm: bool = True) -> PayOrder:
     """The state's :class:`sim.market.payorder.PayOrder` (made at its first use), brought
-    up to date: groups are each tier, then the AI tiers, then the other tiers."""
+    up to date: groups are each tier, then the AI tiers, then the other tiers; with
+    ``by_firm`` (at its first use), the AI tiers' pay is also kept sorted by firm (for
+    :func:`firm_pay_statistics`)."""
     eng = state.engineers
     if state.pay_order is None:
         ai = np.asarray(eng.tier_ai, dtype=bool)
         groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
         state.pay_order = PayOrder([*groups, ai, ~ai], eng.tier,
-                                   by_firm=[int(t) for t in np.flatnonzero(ai)])
+                                   by_firm=[int(t) for t in np.flatnonzero(ai)]
+                                   if by_firm else [])
     state.pay_order.update(eng.firm, eng.pay)
     return state.pay_order
 
@@ -335,7 +378,7 @@ def firm_pay_statistics(state: MarketState,
             total, heads, out=np.full(n_firms, np.nan), where=heads > 0)
         if not eng.tier_ai[t]:
             continue
-        if order is not None and order.valid:  # kept sorted by firm, then pay
+        if order is not None and order.valid and t in order.by_firm:  # sorted by firm, pay
             pay = order.by_firm[t].imag
         else:
             # Sorted by pay, then (stably, a radix sort for small ints) by firm: each

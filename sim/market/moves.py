@@ -96,12 +96,11 @@ def move(engineers: Engineers, who: np.ndarray, destination: int | np.ndarray,
     ``pay`` with make-whole grant ``grant``, tenure reset to 0; return the record of the
     moves."""
     source = engineers.move(who, destination, pay, grant)
-    return Moves(
-        who,
-        source,
-        np.broadcast_to(np.asarray(destination, dtype=np.int32), who.shape).copy(),
-        np.broadcast_to(np.asarray(kind, dtype=np.int8), who.shape).copy(),
-    )
+    to = np.empty(who.shape, dtype=np.int32)
+    to[...] = destination
+    how = np.empty(who.shape, dtype=np.int8)
+    how[...] = kind
+    return Moves(who, source, to, how)
 
 
 def to_unemployment(engineers: Engineers, who: np.ndarray, kind: int) -> Moves:
@@ -112,8 +111,11 @@ def to_unemployment(engineers: Engineers, who: np.ndarray, kind: int) -> Moves:
 
 def rank_in_groups(keys: np.ndarray) -> np.ndarray:
     """Position of each element within its run of equal ``keys`` (keys sorted)."""
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return np.arange(keys.size) - np.repeat(starts, np.diff(np.r_[starts, keys.size]))
+    index = np.arange(keys.size)
+    starts = np.empty(keys.size, dtype=bool)  # where a run of equal keys starts
+    starts[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+    return index - np.maximum.accumulate(np.where(starts, index, 0))
 
 
 def distinct_engineers(who: np.ndarray, n: int) -> np.ndarray:

@@ -83,6 +83,12 @@ def _insert(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
+REBUILD_BELOW = 50_000
+"""Populations smaller than this are sorted afresh at each update: a sort of a few
+thousand values costs less than the dozens of small calls that find and move the
+changed rows."""
+
+
 class PayOrder:
     """The sorted pay of the employed engineers of each group of tiers.
 
@@ -95,6 +101,9 @@ class PayOrder:
 
     by_firm : list of int
         Tiers whose pay is also kept sorted by firm, then pay.
+    rebuild_below : int
+        Sort afresh at every update while there are fewer engineers than this (the same
+        arrays, found faster at small sizes; :data:`REBUILD_BELOW`).
 
     ``sorted[g]`` is the pay of the employed engineers of group g, in increasing order, as
     of the last :meth:`update`. ``by_firm[t]`` holds, for each tier t of ``by_firm``, the
@@ -106,7 +115,9 @@ class PayOrder:
     """
 
     def __init__(self, groups: list[np.ndarray], tier: np.ndarray,
-                 by_firm: list[int] | None = None) -> None:
+                 by_firm: list[int] | None = None, rebuild_below: int = REBUILD_BELOW
+                 ) -> None:
+        self.rebuild_below = rebuild_below
         self.groups = [np.asarray(g, dtype=bool) for g in groups]
         self.tier = tier
         self.sorted: list[np.ndarray] = []
@@ -117,8 +128,22 @@ class PayOrder:
 
     def _rebuild(self, firm: np.ndarray, pay: np.ndarray) -> None:
         employed = firm != UNEMPLOYED
-        self.valid = not bool(np.isnan(pay[employed]).any())
-        self.sorted = [np.sort(pay[employed & group[self.tier]]) for group in self.groups]
+        paid, tier = pay[employed], self.tier[employed]
+        self.valid = not bool(np.isnan(paid).any())
+        # Each tier sorted once; a group of several tiers merges its tiers' sorted runs (a
+        # stable sort finds the runs and merges them; with no NaN and no zero pay, any
+        # sort gives the same array).
+        by_tier: dict[int, np.ndarray] = {}
+        self.sorted = []
+        for group in self.groups:
+            tiers = [int(t) for t in np.flatnonzero(group)]
+            for t in tiers:
+                if t not in by_tier:
+                    by_tier[t] = np.sort(paid[tier == t])
+            runs = [by_tier[t] for t in tiers]
+            self.sorted.append(runs[0] if len(runs) == 1 else
+                               np.sort(np.concatenate(runs) if runs else np.zeros(0),
+                                       kind="stable"))
         for t in self.by_firm:
             rows = employed & (self.tier == t)
             self.by_firm[t] = np.sort(firm[rows] + 1j * pay[rows])
@@ -128,7 +153,7 @@ class PayOrder:
         """Bring the sorted pay up to date with ``firm`` and ``pay`` (the engineers'
         columns now): rows whose employer or pay changed leave with their old pay (if
         they were employed) and come back with their new pay (if they are employed)."""
-        if not self.valid or firm.shape != self._firm.shape:
+        if not self.valid or firm.shape != self._firm.shape or firm.size < self.rebuild_below:
             self._rebuild(firm, pay)
             return
         changed = np.flatnonzero((firm != self._firm) | (pay != self._pay))

@@ -10,6 +10,8 @@ each hires this month.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from sim.agents.firms import Firm
@@ -19,25 +21,38 @@ from sim.market.state import COUNTER_CODES, FirmTable, MarketState
 from sim.market.utility import gpu_pull
 from sim.scenario.schema import Scenario
 
+FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
+                "value_per_output", "expected_growth", "beat_margin", "retention_calls",
+                "retention_call_cost", "make_whole")
+"""The firm attributes, then the policy rules, that :func:`firm_table` reads as numbers."""
+
 
 def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np.ndarray,
                month: int, hiring: np.ndarray) -> FirmTable:
     """The firms' state as arrays; ``hiring`` (firms x tiers) says which tiers each firm
     hires this month (kept only for active firms), and a hired tier's vacancies are
     ceil(target - heads)."""
-    def column(key: str) -> np.ndarray:
-        return np.array([getattr(f, key) for f in firms], dtype=float)
+    # Every number read from the firms and their rules in one pass: a row per quantity
+    # (rows copied out contiguous, as gathering each alone would give them).
+    values = np.array([(f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
+                        f.value_per_output, f.policy.expected_growth, f.policy.beat_margin,
+                        f.policy.retention_calls, f.policy.retention_call_cost,
+                        f.policy.make_whole) for f in firms],
+                      dtype=float).reshape(len(firms), len(FIRM_NUMBERS)).T.copy()
+    number = dict(zip(FIRM_NUMBERS, values, strict=True))
 
-    def rule(key: str) -> np.ndarray:
-        return np.array([getattr(f.policy, key) for f in firms], dtype=float)
+    def column(key: str) -> np.ndarray:
+        return number[key]
+
+    rule = column
 
     active = np.array([f.active for f in firms])
     open_ = hiring & active[:, None]
     gpus, tfp = column("gpus"), column("tfp")
     pull = gpu_pull(gpus, spec.compute)
     factor = compute_factor(tfp, pull, spec.economy.compute_boost, tier_ai)
-    horizon = horizon_multiplier(rule("expected_growth"), spec.economy.match_years,
-                                 spec.economy.discount_rate)
+    horizon = _horizon(rule("expected_growth").tobytes(), spec.economy.match_years,
+                       spec.economy.discount_rate).copy()
     # Firms valued by their investors: nu_j (1 + ai_t kappa g_j) instead of F_jt Gamma_j.
     nu = column("value_per_output")
     priced = np.isfinite(nu)
@@ -68,6 +83,14 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
         value_factor=value_factor,
         make_whole=rule("make_whole"),
     )
+
+
+@functools.lru_cache(maxsize=8)
+def _horizon(growth: bytes, match_years: float, discount_rate: float) -> np.ndarray:
+    """:func:`sim.market.production.horizon_multiplier` of the growth rates ``growth`` (the
+    bytes of a float64 array), kept: the rules change seldom, the table twice a month."""
+    return horizon_multiplier(np.frombuffer(growth, dtype=np.float64), match_years,
+                              discount_rate)
 
 
 def refresh_table(state: MarketState, hiring: np.ndarray) -> None:

@@ -123,18 +123,11 @@ def unit_values(state: MarketState) -> np.ndarray:
 def monthly_revenue(state: MarketState) -> np.ndarray:
     """R_j for every firm (dollars this month)."""
     eng = state.engineers
-    firms, outputs = [], []
-    for t in range(state.n_tiers):  # engineers are sorted by tier: one block at a time
-        block = eng.tier_slice(t)
-        firm = eng.firm[block]
-        employed = firm != UNEMPLOYED
-        firm = firm[employed]
-        firms.append(firm)
-        outputs.append(eng.productivity[block][employed] * state.tier_output[t]
-                       * state.table.factor[firm, t])
-    # One count over all blocks in engineer order: the same sums, added in the same order.
-    return np.bincount(np.concatenate(firms), weights=np.concatenate(outputs),
-                       minlength=state.n_firms)
+    employed = eng.firm != UNEMPLOYED
+    firm, tier = eng.firm[employed], eng.tier[employed]
+    output = eng.productivity[employed] * state.tier_output[tier] * state.table.factor[firm, tier]
+    # One count in engineer order: each firm's outputs added in that order.
+    return np.bincount(firm, weights=output, minlength=state.n_firms)
 
 
 def output_by_firm_and_tier(state: MarketState) -> np.ndarray:

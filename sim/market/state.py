@@ -270,13 +270,12 @@ class MarketState:
     def headcount(self) -> np.ndarray:
         """Employees of each firm by tier now: a (firms x tiers) integer array."""
         eng = self.engineers
-        # Engineers are sorted by tier: a count of employers (shifted by one, so that the
-        # unemployed count in bin 0) per tier block.
-        counts = np.zeros((self.n_firms, self.n_tiers), dtype=np.int64)
-        for t in range(self.n_tiers):
-            place = eng.firm[eng.tier_slice(t)] + 1
-            counts[:, t] = np.bincount(place, minlength=self.n_firms + 1)[1:]
-        return counts
+        # One count of (place, tier) codes, places shifted by one so that the unemployed
+        # count in the first row, which is dropped.
+        n_tiers = self.n_tiers
+        code = (eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier
+        counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)
+        return counts.reshape(self.n_firms + 1, n_tiers)[1:]
 
     def employed(self) -> np.ndarray:
         """Mask of the employed engineers."""

@@ -138,10 +138,11 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
         from sim.model import TalentMarket  # the model: imported when a run starts
 
         scenario = validate(apply_overrides(job.base, dict(task.overrides)), job.source)
-        model = TalentMarket(scenario, seed=task.seed)
+        kept = list(dict.fromkeys(["month", *(m.column for m in job.measures)]))
+        model = TalentMarket(scenario, seed=task.seed, records="market", keep=kept)
         try:
             model.run()
-            rows = extract_measures(model.market, job.measures)
+            rows = extract_measures(model.market_columns(kept), job.measures)
         finally:
             forget_model(model)
         status, error = DONE, ""

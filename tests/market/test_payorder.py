@@ -29,7 +29,8 @@ def _fresh(firm, pay, tier, tiers):
     return np.sort(pay[employed & np.isin(tier, tiers)])
 
 
-def test_updates_from_the_changed_rows_equal_a_fresh_sort():
+@pytest.mark.parametrize("rebuild_below", [0, 10**9])  # kept up to date, or sorted afresh
+def test_updates_from_the_changed_rows_equal_a_fresh_sort(rebuild_below):
     rng = np.random.default_rng(3)
     n = 5_000
     tier = np.sort(rng.integers(0, 3, n))
@@ -37,7 +38,7 @@ def test_updates_from_the_changed_rows_equal_a_fresh_sort():
     pay = np.round(rng.uniform(1, 50, n)) * 1000.0  # many ties, so repeats are removed right
     groups = [tier_set == np.arange(3) for tier_set in (0, 1, 2)]
     groups += [np.isin(np.arange(3), [0, 1]), np.isin(np.arange(3), [2])]
-    order = PayOrder(groups, tier, by_firm=[0, 1])
+    order = PayOrder(groups, tier, by_firm=[0, 1], rebuild_below=rebuild_below)
     order.update(firm, pay)
     for month in range(12):
         who = rng.choice(n, 400, replace=False)
@@ -55,9 +56,10 @@ def test_updates_from_the_changed_rows_equal_a_fresh_sort():
             assert np.array_equal(order.by_firm[t].imag, pay[rows][lexical])
 
 
-def test_nan_pay_is_not_ordered():
+@pytest.mark.parametrize("rebuild_below", [0, 10**9])
+def test_nan_pay_is_not_ordered(rebuild_below):
     tier = np.zeros(4, dtype=np.int8)
-    order = PayOrder([np.array([True])], tier)
+    order = PayOrder([np.array([True])], tier, rebuild_below=rebuild_below)
     firm = np.zeros(4, dtype=np.int32)
     order.update(firm, np.array([1.0, 2.0, 3.0, 4.0]))
     assert order.valid
