@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import (
     FuncFormatter,
@@ -80,13 +81,16 @@ def plain_text(fig: plt.Figure) -> None:
 
 
 def save(fig: plt.Figure, path: Path) -> Path:
-    """Save a figure as PNG atomically (:func:`sim.files.atomic_file`; ``bbox_inches``
-    ``"tight"``: nothing drawn outside the axes, such as a legend, is cut off), with every
-    text as plain text (:func:`plain_text`)."""
+    """Save a figure as PNG atomically (:func:`sim.files.atomic_file`), with every text as
+    plain text (:func:`plain_text`). A figure in the constrained layout (:func:`figure`)
+    already keeps its legends and labels inside it and is saved as laid out; any other is
+    cut to what it draws (``bbox_inches="tight"``, which costs a second drawing), so that
+    nothing drawn outside the axes, such as a legend, is cut off."""
+    laid_out = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
     try:
         with atomic_file(path, "the plot") as tmp:
             plain_text(fig)
-            fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight",
+            fig.savefig(tmp, format="png", dpi=110, bbox_inches=None if laid_out else "tight",
                         metadata={"Software": None})
     finally:
         plt.close(fig)
@@ -104,7 +108,9 @@ def log_scale(ax: plt.Axes, axis: str, *values: object) -> None:
 
 
 def money(value: float, _pos: int | None = None) -> str:
-    """Tick label for pay: $950k, $1.2M."""
+    """Tick label for pay and prices: $950k, $1.2M, $1.3B."""
+    if value >= 1e9:
+        return f"${value / 1e9:.4g}B"
     if value >= 1e6:
         return f"${value / 1e6:.4g}M"
     if value >= 1e3:
