@@ -7,15 +7,19 @@ inside ``ipyvue``, ``ipyvuetify``, ``anywidget`` and ``plotly``. Solara's usage 
 switched off, and the page uses no component that loads files from elsewhere (see
 :mod:`sim.explore.app`).
 
-Ctrl-C and SIGTERM stop the server cleanly: uvicorn closes the connections and re-raises
-the signal when it has stopped, the command line then ends any worker process of a
-comparison still running.
+Ctrl-C and SIGTERM stop the server cleanly, whenever they come: from before the address is
+printed to the end, a signal only asks the server to stop (uvicorn's own handlers do the
+same while it serves), so no interrupt lands in the middle of the server's start-up or
+shutdown, which could leave its threads running and the process alive. Once the server
+has stopped, the command line ends any worker process of a comparison still running and
+exits as interrupted (130) or terminated (143).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import socket
 import sys
 import threading
@@ -23,7 +27,7 @@ import time
 import webbrowser
 from pathlib import Path
 
-from sim.errors import UserError
+from sim.errors import Terminated, UserError
 
 APP_MODULE = "sim.explore.app"
 DEFAULT_PORT = 8765
@@ -92,14 +96,29 @@ def serve(scenario: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     config = uvicorn.Config("solara.server.starlette:app", log_level="warning",
                             lifespan="on")
     server = uvicorn.Server(config)
-    print(f"talentwar explore: {explorer.base.name} at {url} (Ctrl-C to stop)", flush=True)
-    if open_browser:
-        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    stops: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        """Ask the server to stop (a second Ctrl-C: at once, without waiting)."""
+        server.force_exit = bool(stops) and signum == signal.SIGINT
+        server.should_exit = True
+        stops.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        server.run(sockets=[sock])
+        print(f"talentwar explore: {explorer.base.name} at {url} (Ctrl-C to stop)",
+              flush=True)
+        if open_browser:
+            threading.Thread(target=_open_when_started, args=(server, url),
+                             daemon=True).start()
+        server.run(sockets=[sock])  # uvicorn re-raises its signals here, into stop()
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sock.close()
         stop_workers()
+    if stops:
+        raise Terminated() if stops[0] == signal.SIGTERM else KeyboardInterrupt()
 
 
 def _open_when_started(server: object, url: str) -> None:

@@ -109,6 +109,35 @@ def test_ctrl_c_stops_the_server_and_leaves_no_process(tmp_path: Path) -> None:
         os.killpg(process.pid, 0)  # nothing of its process group is left
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_start_up_asks_the_server_to_stop_and_raises_only_after(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int) -> None:
+    """A signal that comes while the server starts (before uvicorn's own handlers) must
+    not land as an exception inside the start-up, which could leave the server's threads
+    running: it sets ``should_exit``, the server stops in order, and only then does
+    ``serve`` raise (Ctrl-C as KeyboardInterrupt, SIGTERM as Terminated), with the
+    process's handlers back as they were."""
+    uvicorn = pytest.importorskip("uvicorn", reason="the explore extra is not installed")
+    from sim.errors import Terminated
+    from sim.explore import server
+
+    seen: dict[str, object] = {}
+
+    def run(self: object, sockets: object = None) -> None:
+        os.kill(os.getpid(), signum)  # handled at once, in this (the main) thread
+        seen["should_exit"] = self.should_exit  # type: ignore[attr-defined]
+        seen["still starting"] = True  # nothing was raised into the start-up
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    with contextlib.redirect_stdout(io.StringIO()), pytest.raises(
+            Terminated if signum == signal.SIGTERM else KeyboardInterrupt) as raised:
+        server.serve(Path(FLAGSHIP), port=0, save_dir=tmp_path)
+    assert seen == {"should_exit": True, "still starting": True}
+    assert (raised.type is Terminated) == (signum == signal.SIGTERM)
+    assert {s: signal.getsignal(s) for s in before} == before
+
+
 def test_the_components_render_in_a_notebook_without_a_server(tmp_path: Path) -> None:
     solara = pytest.importorskip("solara", reason="the explore extra is not installed")
     import ipyvuetify as v
