@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-import sim.output.rundir as rundir
+import sim.files.textscan as textscan
 from sim.errors import UserError
 from sim.output.rundir import RunFolder, read_table
 
@@ -53,13 +53,13 @@ def test_the_file_is_scanned_block_by_block_with_exact_offsets(bare_copy, monkey
     """The scan holds one block at a time, yet finds a stray byte at its exact offset in
     the decompressed text, accepts a character whose bytes straddle two blocks, and sees a
     last line cut short whatever the block size."""
-    monkeypatch.setattr(rundir, "SCAN_BLOCK", 7)
+    monkeypatch.setattr(textscan, "SCAN_BLOCK", 7)
     path = tmp_path / "t.csv"
     path.write_bytes(b"abcdef" + "\u00e9".encode() * 9 + b"\n1,2\n")  # spans bytes 6-7
-    scan = rundir._scan_text(path)
+    scan = textscan.scan_text(path)
     assert (scan.bad_byte, scan.header_fields, scan.last_fields) == (None, 1, 2)
     path.write_bytes(b"a,b,c\n" + b"1,2,3\n" * 5 + b"\xff,2,3\n4,5\n\r\n")
-    scan = rundir._scan_text(path)
+    scan = textscan.scan_text(path)
     assert (scan.bad_byte, scan.header_fields, scan.last_fields) == (36, 3, 2)
     text = _engineer_text(bare_copy)
     header_end = text.index(b"\n")
