@@ -60,7 +60,13 @@ from sim.market.invariants import check_month
 from sim.market.layoffs import layoffs
 from sim.market.ledger import Ledger
 from sim.market.matching import labour_market_month
-from sim.market.measures import PayIndex, flow_counts, month_measures, pay_columns
+from sim.market.measures import (
+    MeasureMemory,
+    PayIndex,
+    flow_counts,
+    month_measures,
+    pay_columns,
+)
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
 from sim.market.profile import NullClock, PhaseClock
@@ -252,8 +258,9 @@ class TalentMarket(mesa.Model):
             refresh_table(state, state.table.open)
         state.employed_at_start = int(np.count_nonzero(state.employed()))
 
-        self.pay_index = PayIndex()
-        """The pay indexes' base, kept by the month's measures."""
+        self.measures = MeasureMemory()
+        """What the month's measures keep from month to month (the pay indexes' base, the
+        sorted pay)."""
         self._firm_records: list[dict[str, np.ndarray]] = []
         self._flow_records: list[np.ndarray] = []
         self._market_rows: list[dict[str, Any]] = []
@@ -350,7 +357,7 @@ class TalentMarket(mesa.Model):
         state = self.state
         moves = state.log.all_moves()
         everything = self.records == "all"
-        row, firm_month = month_measures(state, moves, self.pay_index,
+        row, firm_month = month_measures(state, moves, self.measures,
                                          firm_columns=everything,
                                          pay_statistics=self._pay_statistics)
         self.market_row = row
@@ -367,6 +374,11 @@ class TalentMarket(mesa.Model):
         if self.records != "all":
             raise RuntimeError(f"{what}: this model records the market rows only "
                                "(records='market'); build it with records='all'")
+
+    @property
+    def pay_index(self) -> PayIndex:
+        """The pay indexes' base, kept by the month's measures."""
+        return self.measures.pay_index
 
     @property
     def market(self) -> pd.DataFrame:

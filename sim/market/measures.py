@@ -138,22 +138,34 @@ def firm_tallies(tallies: Tallies) -> dict[str, np.ndarray]:
         (c.EXITS, t.exits))}
 
 
-def month_measures(state: MarketState, moves: Moves, pay_index: PayIndex, *,
+@dataclass
+class MeasureMemory:
+    """What the month's measures keep from one month to the next, so that they only read
+    the market state: the pay indexes' base and the employed engineers' pay kept sorted
+    (made at the first month measured)."""
+
+    pay_index: PayIndex = field(default_factory=PayIndex)
+    pay_order: PayOrder | None = None
+    """The pay kept sorted by tier group for the month's quantiles (:func:`pay_order`)."""
+
+
+def month_measures(state: MarketState, moves: Moves, memory: MeasureMemory, *,
                    firm_columns: bool = True, pay_statistics: bool = True
                    ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
     (``firms.csv``, :func:`firm_columns`; empty with ``firm_columns=False``, when only the
     market row is kept), from the state and the month's ``moves`` (its log's moves, joined
-    once); ``pay_index`` keeps the pay indexes' base. Hires and quits by firm and tier are
-    counted either way. With
-    ``pay_statistics=False`` (market row only) the row leaves out the columns of
+    once); ``memory`` keeps what the measures carry over (:class:`MeasureMemory`). Hires
+    and quits by firm and tier are counted either way. With ``pay_statistics=False``
+    (market row only) the row leaves out the columns of
     :func:`pay_columns` and the pay is not sorted."""
     flows = MonthFlows.of(state, moves)
     if not pay_statistics and not firm_columns:
-        row = market_row(state, moves, flows, None, pay_index, pay_statistics=False)
+        row = market_row(state, moves, flows, None, memory.pay_index,
+                         pay_statistics=False)
         return row, FirmMonth({}, flows.hires, flows.quits)
-    order = pay_order(state, by_firm=firm_columns)
-    row = market_row(state, moves, flows, order, pay_index)
+    order = pay_order(state, memory, by_firm=firm_columns)
+    row = market_row(state, moves, flows, order, memory.pay_index)
     columns = _firm_columns(state, flows, order) if firm_columns else {}
     return row, FirmMonth(columns, flows.hires, flows.quits)
 
@@ -326,20 +338,20 @@ def firm_columns(state: MarketState, flows: MonthFlows,
 _firm_columns = firm_columns  # month_measures's keyword of the same name hides it
 
 
-def pay_order(state: MarketState, by_firm: bool = True) -> PayOrder:
-    """The state's :class:`sim.market.payorder.PayOrder` (made at its first use), brought
+def pay_order(state: MarketState, memory: MeasureMemory, by_firm: bool = True) -> PayOrder:
+    """``memory``'s :class:`sim.market.payorder.PayOrder` (made at its first use), brought
     up to date: groups are each tier, then the AI tiers, then the other tiers; with
     ``by_firm`` (at its first use), the AI tiers' pay is also kept sorted by firm (for
     :func:`firm_pay_statistics`)."""
     eng = state.engineers
-    if state.pay_order is None:
+    if memory.pay_order is None:
         ai = np.asarray(eng.tier_ai, dtype=bool)
         groups = [np.arange(state.n_tiers) == t for t in range(state.n_tiers)]
-        state.pay_order = PayOrder([*groups, ai, ~ai], eng.tier,
+        memory.pay_order = PayOrder([*groups, ai, ~ai], eng.tier,
                                    by_firm=[int(t) for t in np.flatnonzero(ai)]
                                    if by_firm else [])
-    state.pay_order.update(eng.firm, eng.pay)
-    return state.pay_order
+    memory.pay_order.update(eng.firm, eng.pay)
+    return memory.pay_order
 
 
 def sorted_quantile(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray,

@@ -21,7 +21,6 @@ from sim.market.equity import EquityTables, unvested_equity
 from sim.market.gpu_queue import GpuMarket
 from sim.market.ledger import Ledger
 from sim.market.moves import Moves, Offers
-from sim.market.payorder import PayOrder
 from sim.market.timeline import Timeline, calendar_month
 from sim.scenario.schema import Scenario
 
@@ -205,9 +204,6 @@ class MarketState:
     ``deal_records`` (where they work at the end is ``deal_teams.csv``)."""
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
-    pay_order: PayOrder | None = None
-    """The employed engineers' pay kept sorted by tier group for the month's quantiles
-    (:func:`sim.market.measures.pay_order`); None until the first records."""
 
     def refresh_unvested(self, who: np.ndarray | None = None) -> None:
         """Recompute the unvested equity U_i of engineers ``who`` (default: everyone) from

@@ -39,7 +39,7 @@ def test_the_market_row_sums_the_firm_columns():
     state = model.state
     moves = state.log.all_moves()
     flows = MonthFlows.of(state, moves)
-    order = pay_order(state)
+    order = pay_order(state, model.measures)
     row = market_row(state, moves, flows, order, model.pay_index)
     firms = firm_columns(state, flows, order)
     assert row[c.HIRES] == firms[c.HIRES].sum() > 0
