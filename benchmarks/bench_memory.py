@@ -1,5 +1,5 @@
 """Benchmark: a run's peak memory, summed over its processes, against the estimate that
-``talentwar run`` checks before it starts (:func:`sim.model.memory_estimate`).
+``talentwar run`` checks before it starts (:func:`sim.scenario.resources.memory_estimate`).
 
 Usage::
 
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", type=Path, default=FLAGSHIP)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from sim.model import memory_estimate
     from sim.scenario import load_scenario
+    from sim.scenario.resources import memory_estimate
 
     print("| engineers | estimate (MB) | measured: all processes (MB) | largest process (MB) "
           "| estimate / measured | wall (s) |")

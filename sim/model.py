@@ -35,7 +35,6 @@ The model is a thin shell: the market's state is one typed object
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Collection, Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -48,7 +47,6 @@ import pandas as pd
 from sim import columns as c
 from sim.agents.engineers import Engineers, EngineerView
 from sim.agents.firms import Firm, create_firms, firm_specs, per_year
-from sim.errors import UserError
 from sim.market.accounts import settle
 from sim.market.compute import deliver_gpus
 from sim.market.deals import forced_deal, seek_deals
@@ -74,58 +72,7 @@ from sim.market.state import DealRecord, MarketState, MonthLog, Tallies
 from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
 from sim.scenario.advice import scenario_warnings
-
-BASE_BYTES = 350e6
-"""Memory of Python, numpy, pandas, Mesa and matplotlib once loaded, and of the processes
-that draw the plots (measured: ``benchmarks/bench_memory.py``)."""
-ENGINEER_BYTES = 250
-"""Peak bytes per engineer, over the run's processes: the market's month, the engineer
-table written 100,000 engineers at a time, and the plots reading two of its columns
-(measured at 1M and 5M engineers: ``benchmarks/bench_memory.py``)."""
-FIRM_BYTES = 4_000
-"""Bytes per firm: the Mesa agent, its policy, its rows of the firm table."""
-FIRM_MONTH_BYTES = 30
-"""Bytes per firm, month and column of ``firms.csv``, with the table built at the end
-(measured: about 1.2 kB per firm-month with 3 tiers, 40 columns)."""
-
-
-def memory_estimate(scenario: Scenario) -> int:
-    """Peak memory of a run with its default outputs, in bytes, summed over its processes:
-    B + b_e N + F (b_f + b_m (T + 1) (25 + 5 K)) for N engineers, F firms, T months and K
-    tiers (constants above, measured on this project's machine; without plots or the
-    engineer table a run takes less)."""
-    firms = len(scenario.firm_names())
-    columns = 25 + 5 * len(scenario.tiers)
-    return int(BASE_BYTES + ENGINEER_BYTES * scenario.market.engineers
-               + firms * (FIRM_BYTES + FIRM_MONTH_BYTES * (scenario.months + 1) * columns))
-
-
-def available_memory() -> int:
-    """Memory this process can use now, in bytes (``MemAvailable`` of /proc/meminfo, or
-    the machine's physical memory where that is not readable)."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-
-
-def check_memory(scenario: Scenario, source: str | None = None) -> int:
-    """Refuse (:class:`UserError`) a scenario whose estimated memory
-    (:func:`memory_estimate`) exceeds what this machine has available; return the
-    estimate."""
-    need, have = memory_estimate(scenario), available_memory()
-    if need > have:
-        raise UserError(
-            f"{source or scenario.name}: a run needs about {need / 1e9:,.1f} GB of memory "
-            f"({scenario.market.engineers:,} engineers, {len(scenario.firm_names()):,} "
-            f"firms, {scenario.months:,} months); this machine has {have / 1e9:,.1f} GB "
-            "available. Use fewer engineers, firms or months.")
-    return need
-
+from sim.scenario.resources import check_memory
 
 EARLY_EXIT_MONTHS = 6
 """A firm that exits within this many months is reported (a market that makes no sense)."""

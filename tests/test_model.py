@@ -133,14 +133,14 @@ def test_same_seed_same_market_different_seed_different_market():
 
 
 def test_a_run_too_big_for_the_machine_is_refused_before_it_starts(tmp_path, capsys):
-    from sim import model as model_module
     from sim.cli import main
     from sim.errors import UserError
+    from sim.scenario.resources import memory_estimate
 
     data = small_market(months=100_000, generated_firms=[
         {"count": 20_000, "prefix": "g", "pay": {"engineer": 100_000}}])
     scenario = scenario_of(data)
-    need = model_module.memory_estimate(scenario)
+    need = memory_estimate(scenario)
     assert need > 50e9  # 20,000 firms x 100,000 months of records
     with pytest.raises(UserError, match=r"needs about [\d,.]+ GB of memory .*20,004 firms"):
         TalentMarket(scenario)
@@ -155,7 +155,7 @@ def test_a_run_too_big_for_the_machine_is_refused_before_it_starts(tmp_path, cap
 
 
 def test_the_memory_estimate_grows_with_engineers_firms_and_months():
-    from sim.model import ENGINEER_BYTES, memory_estimate
+    from sim.scenario.resources import ENGINEER_BYTES, memory_estimate
 
     base = scenario_of(small_market())
     more = scenario_of(small_market(market={"engineers": 1_006_000}))

@@ -78,8 +78,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``talentwar validate``: check scenario files without running them."""
-    from sim.model import check_memory
     from sim.scenario.advice import scenario_warnings
+    from sim.scenario.resources import check_memory
 
     failed = 0
     for path in args.files:
