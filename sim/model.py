@@ -359,6 +359,8 @@ class TalentMarket(mesa.Model):
                                             for key in FIRM_REPORTERS))
                    for firm in self.agents]
             for step, record in enumerate(self._firm_records)}
+        if hasattr(collector, "_collection_steps"):  # Mesa >= 3.5: the months collected
+            collector._collection_steps = list(range(months))
         self._collector = (months, collector)
         return collector
 
