@@ -1,7 +1,9 @@
 """Calibration: estimating a scenario's parameters from target moments (SMM), on the
 sweep engine's backends and seeds.
 
-- :mod:`sim.calibration.moments`: the registry of measures over a run's outputs;
+- :mod:`sim.calibration.run_measures`: the measures over a run's outputs (what each reads,
+  its formula);
+- :mod:`sim.calibration.moments`: their registry, the composite measures, descriptions;
 - :mod:`sim.calibration.spec`: the calibration file (schema, reading, reference);
 - :mod:`sim.calibration.worker`: one run, returning its moments;
 - :mod:`sim.calibration.store`: the streamed, resumable ``runs.csv`` and ``points.csv``;
