@@ -56,7 +56,9 @@ import tomli_w
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.calibration.estimate import inference, smm, unit_slopes, weights  # noqa: E402
+from sim.calibration.estimate import smm  # noqa: E402
+from sim.calibration.inference import inference, unit_slopes  # noqa: E402
+from sim.calibration.objective import weights  # noqa: E402
 from sim.calibration.run import Plan, plan_calibration  # noqa: E402
 from sim.calibration.worker import MomentJob, evaluate_run  # noqa: E402
 from sim.sweeps.designs import point_overrides, run_seed  # noqa: E402

@@ -70,7 +70,7 @@ def calibration_markdown(folder: Path | str) -> str:
     The parameters table gives each estimate θ̂_k with its SMM standard error
     (sandwich, with the simulation-noise factor 1 + 1/R) and the 95% interval of
     ``parameters.csv`` (inside the parameter's range: θ̂_k ± 1.96 se_k on the logit scale
-    of its unit coordinate, or cut at a bound; :mod:`sim.calibration.estimate`); the
+    of its unit coordinate, or cut at a bound; :mod:`sim.calibration.inference`); the
     moments tables give the target m_j (≥ or ≤ before a bound), the mean and spread over
     replicates at the estimate, the SE s_j, whether s_j comes from the data or is a
     judgement, and the deviation in SEs g_j / s_j (m̂_j - m_j for an equality; for a bound 0

@@ -28,14 +28,10 @@ import numpy as np
 import tomli_w
 from tqdm import tqdm
 
-from sim.calibration.estimate import (
-    Inference,
-    mean_moments,
-    objective_kind,
-    on_bound,
-    smm,
-)
+from sim.calibration.estimate import smm
 from sim.calibration.execution import Evaluator
+from sim.calibration.inference import Inference, on_bound
+from sim.calibration.objective import mean_moments, objective_kind
 from sim.calibration.spec import CalibrationSpec, parse_calibration, read_calibration_file
 from sim.calibration.store import (
     MANIFEST_FILE,

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.calibration.moments import RunOutputs, measure_value
+from sim.calibration.moments import measure_value
+from sim.calibration.run_measures import RunOutputs
 from sim.calibration.spec import Moment
 from sim.scenario import apply_overrides, validate
 from sim.sweeps.worker import DONE, FAILED, RunResult, RunTask, Status, forget_model

@@ -18,12 +18,11 @@ from sim.errors import UserError, log
 from sim.files import write_text
 from sim.output.stats import mean_interval
 from sim.sweeps.designs import design_seed, salib_problem
+from sim.sweeps.plan import Plan, load_plan
 from sim.sweeps.store import (
     MEASURES_FILE,
     RUNS_FILE,
     SENSITIVITY_FILE,
-    Plan,
-    load_plan,
     measures_header,
     runs_header,
     scan_store,

@@ -32,9 +32,10 @@ from sim import columns as col
 from sim.files import write_text
 from sim.output.plotkit import save
 from sim.sweeps.analysis import point_means, read_tables, run_scalars, sensitivity
+from sim.sweeps.plan import Plan, load_plan
 from sim.sweeps.spec import Measure, Parameter
 from sim.sweeps.spec import display_value as _fmt
-from sim.sweeps.store import SENSITIVITY_FILE, Plan, load_plan, sweep_state
+from sim.sweeps.store import SENSITIVITY_FILE, sweep_state
 
 MAX_SERIES_LINES = 12
 MAX_ANNOTATED_CELLS = 120

@@ -39,14 +39,13 @@ from sim.output.pagekit import (
     table,
 )
 from sim.sweeps.analysis import read_tables, response_table
+from sim.sweeps.plan import SWEEP_FILE, load_plan
 from sim.sweeps.spec import display_value
 from sim.sweeps.store import (
     MEASURES_FILE,
     RUNS_FILE,
     SENSITIVITY_FILE,
-    SWEEP_FILE,
     SweepState,
-    load_plan,
     sweep_state,
 )
 

@@ -34,16 +34,14 @@ from sim.sweeps.designs import (
     point_count,
     point_overrides,
 )
+from sim.sweeps.plan import Plan, load_plan, write_manifest
 from sim.sweeps.spec import SweepSpec, load_base, parse_sweep, read_sweep_file
 from sim.sweeps.store import (
-    Plan,
     SweepState,
     SweepWriter,
     keep_recorded,
-    load_plan,
     locked,
     scan_store,
-    write_manifest,
     write_status,
 )
 from sim.sweeps.worker import DONE, FAILED, RunResult, RunTask

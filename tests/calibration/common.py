@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from sim.calibration.moments import JobToJobRate, PayQuantile, UnemploymentRate
+from sim.calibration.run_measures import JobToJobRate, PayQuantile, UnemploymentRate
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTBOOK = ROOT / "scenarios" / "textbook_job_ladder.toml"

@@ -1,6 +1,6 @@
 """The estimator on synthetic problems with known moments (no model run): only the
 parameters the joint rank supports are estimated, and no interval leaves a parameter's
-range (sim/calibration/estimate.py)."""
+range (sim/calibration/inference.py)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calibration.estimate import (
-    bounded_interval,
-    inference,
-    joint_identification,
-    smm,
-)
+from sim.calibration.estimate import smm
+from sim.calibration.inference import bounded_interval, inference, joint_identification
 from sim.calibration.spec import CalibrationSpec, parse_calibration
 from tests.calibration.common import TEXTBOOK
 

@@ -14,10 +14,12 @@ import pytest
 
 from sim import columns as c
 from sim import load_scenario
-from sim.calibration.estimate import deviations, inference, objective, objective_kind
+from sim.calibration.inference import inference
 from sim.calibration.markdown import calibration_markdown
-from sim.calibration.moments import FirmPayQuantile, PayQuantile, RunOutputs, describe
+from sim.calibration.moments import describe
+from sim.calibration.objective import deviations, objective, objective_kind
 from sim.calibration.run import plan_calibration
+from sim.calibration.run_measures import FirmPayQuantile, PayQuantile, RunOutputs
 from sim.calibration.spec import parse_calibration, read_calibration_file
 from sim.errors import UserError
 from sim.market.payorder import linear_quantiles

@@ -5,7 +5,7 @@ import pytest
 
 from sim import columns as c
 from sim import load_scenario
-from sim.calibration.moments import JobToJobRate, RunOutputs
+from sim.calibration.run_measures import JobToJobRate, RunOutputs
 from tests.conftest import SCENARIOS
 
 

@@ -18,9 +18,9 @@ from scipy import stats
 from sim import cli
 from sim.output.plotkit import plain_text
 from sim.sweeps.analysis import response_table, run_scalars
+from sim.sweeps.plan import load_plan
 from sim.sweeps.plots import plot_response, plot_series
 from sim.sweeps.report import sweep_report
-from sim.sweeps.store import load_plan
 from tests.conftest import SCENARIOS
 
 LONG = ("Share of top-tier engineers at firms above the GPU threshold, at the end of the "

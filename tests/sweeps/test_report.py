@@ -98,8 +98,8 @@ def test_browser_displays_sweep_report(sweep, tmp_path):
 
 
 def test_morris_is_drawn_as_the_mu_star_sigma_plane(sweep):
+    from sim.sweeps.plan import load_plan
     from sim.sweeps.plots import plot_indices
-    from sim.sweeps.store import load_plan
 
     plan = load_plan(sweep)
     table = pd.read_csv(sweep / "sensitivity.csv")
