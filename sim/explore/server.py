@@ -90,9 +90,6 @@ def serve(scenario: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     app.SCENARIO = (explorer.base, str(scenario))
     app.SAVE_DIR = save_dir
 
-    sock = bind(host, port)
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{sock.getsockname()[1]}/"
     config = uvicorn.Config("solara.server.starlette:app", log_level="warning",
                             lifespan="on")
     server = uvicorn.Server(config)
@@ -100,25 +97,31 @@ def serve(scenario: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
 
     def stop(signum: int, _frame: object) -> None:
         """Ask the server to stop (a second Ctrl-C: at once, without waiting)."""
-        server.force_exit = bool(stops) and signum == signal.SIGINT
+        server.force_exit = server.force_exit or (bool(stops) and signum == signal.SIGINT)
         server.should_exit = True
         stops.append(signum)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sock: socket.socket | None = None
     try:
+        sock = bind(host, port)
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{sock.getsockname()[1]}/"
         print(f"talentwar explore: {explorer.base.name} at {url} (Ctrl-C to stop)",
               flush=True)
         if open_browser:
             threading.Thread(target=_open_when_started, args=(server, url),
                              daemon=True).start()
-        server.run(sockets=[sock])  # uvicorn re-raises its signals here, into stop()
+        if not stops:  # a signal before this point: stop without serving
+            server.run(sockets=[sock])  # uvicorn re-raises its signals here, into stop()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        sock.close()
+        if sock is not None:
+            sock.close()
         stop_workers()
-    if stops:
-        raise Terminated() if stops[0] == signal.SIGTERM else KeyboardInterrupt()
+    if stops:  # uvicorn re-raises what it caught last first: SIGTERM wins whenever it came
+        raise Terminated() if signal.SIGTERM in stops else KeyboardInterrupt()
 
 
 def _open_when_started(server: object, url: str) -> None:

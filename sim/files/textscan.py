@@ -13,6 +13,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from sim.errors import UserError
 
 
@@ -21,38 +23,66 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
+NEWLINE, COMMA = ord("\n"), ord(",")
+
 SCAN_BLOCK = 1 << 22
-"""Bytes of a table's text read at a time by :func:`_scan_text`."""
+"""Bytes of a table's text read at a time by :func:`scan_text`."""
 
 
 @dataclass
 class TextScan:
-    """What one pass over a CSV file's text found (:func:`_scan_text`)."""
+    """What one pass over a CSV file's text found (:func:`scan_text`)."""
 
     blank: bool
     """Nothing but white space (or nothing)."""
     bad_byte: int | None
     """Offset of the first byte that is not UTF-8, in the (decompressed) text."""
-    header_fields: int
-    """Fields of the first line."""
+    header: tuple[str, ...]
+    """The fields of the first line that is not blank (the header)."""
     last_fields: int | None
-    """Fields of the last line that is not empty; None if it is the first line."""
+    """Fields of the last line that is not blank; None if it is the header."""
+    most_fields: int
+    """The most fields of any line, counted as commas + 1 (exact where no field is quoted:
+    see :attr:`quoted`)."""
+    quoted: bool
+    """The text holds a double quote, so a comma may sit inside a field and
+    :attr:`most_fields` may overcount."""
+
+    @property
+    def header_fields(self) -> int:
+        """Fields of the header."""
+        return len(self.header)
 
 
-def _fields(line: bytes) -> int:
-    """The number of CSV fields of one line (its commas + 1 if it is not CSV at all)."""
+def _fields(line: bytes) -> list[str]:
+    """The CSV fields of one line (split at its commas if it is not CSV at all)."""
     text = line.decode("utf-8", errors="replace")
     try:
-        return len(next(csv.reader([text]), []))
+        return next(csv.reader([text]), [])
     except csv.Error:  # a stray return inside the line: the reader refuses it
-        return text.count(",") + 1
+        return text.split(",")
+
+
+def _commas_per_line(block: bytes, carry: int) -> tuple[int, int]:
+    """(most commas on a line that ends in ``block``, commas of its unfinished last line),
+    ``carry`` being the commas of the line it continues."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(data == NEWLINE)
+    commas = np.flatnonzero(data == COMMA)
+    if ends.size == 0:
+        return 0, carry + commas.size
+    before = np.searchsorted(commas, ends)  # commas before each line end
+    per_line = np.diff(before, prepend=0)
+    per_line[0] += carry
+    return int(per_line.max()), int(commas.size - before[-1])
 
 
 def scan_text(path: Path) -> TextScan:
     """Read a table's file once, block by block (:data:`SCAN_BLOCK`; decompressed as read
-    if its name ends in ``.gz``), holding only a block, the first line and the last one:
-    is it blank, where is its first byte that is not UTF-8, how many fields have its first
-    and last lines (a last line with fewer fields than the header is a file cut short).
+    if its name ends in ``.gz``), holding a block, the header and the last line: is it
+    blank, where is its first byte that is not UTF-8, what are its header's fields, how
+    many fields have its last line (fewer than the header's: a file cut short) and its
+    longest (more: a damaged line), and does it quote fields.
 
     Raises
     ------
@@ -61,6 +91,7 @@ def scan_text(path: Path) -> TextScan:
     """
     if path.is_dir():
         raise UserError(f"{path}: is a folder, not a file")
+    most, carry, quoted = 0, 0, False
     try:
         raw = open(path, "rb")  # noqa: SIM115 (closed below, with the gzip reader)
     except OSError as err:
@@ -87,10 +118,13 @@ def scan_text(path: Path) -> TextScan:
                     decoder.decode(block)
                 except UnicodeDecodeError as err:
                     bad = offset - pending + err.start
-            if b"\n" not in head:
-                head += block[:SCAN_BLOCK]
+            if not head.strip() or b"\n" not in head.lstrip():
+                head += block
+            quoted = quoted or b'"' in block
+            line_most, carry = _commas_per_line(block, carry)
+            most = max(most, line_most)
             tail += block
-            end = len(tail.rstrip(b"\r\n"))
+            end = len(tail.rstrip())
             cut = tail.rfind(b"\n", 0, end)
             if cut >= 0:
                 tail, many_lines = tail[cut + 1:], True
@@ -100,6 +134,7 @@ def scan_text(path: Path) -> TextScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as err:
             bad = offset - len(err.object) + err.start
-    first = bytes(head).split(b"\n", 1)[0].rstrip(b"\r")
-    return TextScan(blank=blank, bad_byte=bad, header_fields=_fields(first),
-                    last_fields=_fields(tail.rstrip(b"\r\n")) if many_lines else None)
+    first = bytes(head).lstrip().split(b"\n", 1)[0].rstrip(b"\r")
+    return TextScan(blank=blank, bad_byte=bad, header=tuple(_fields(first)),
+                    last_fields=len(_fields(tail.rstrip())) if many_lines else None,
+                    most_fields=max(most, carry) + 1, quoted=quoted)

@@ -287,8 +287,10 @@ def read_table(folder: Path, name: str,
     A missing optional table (and an optional file with no content) is an empty table. The
     engineer table (``name`` is ``engineers.csv``) is read from whichever file of
     :data:`ENGINEER_FILES` the run wrote (:func:`engineers_file`). ``columns``: read only
-    these (those of them the file has), for a reader that needs a few columns of a large
-    table; the whole file is still checked to be UTF-8 CSV that is not cut short.
+    these (those of them the file has; the table keeps a row per line even if it has none
+    of them), for a reader that needs a few columns of a large CSV table: the whole file is
+    still checked (UTF-8, no line longer or a last line shorter than the header). A Parquet
+    table is read whole, then cut to ``columns``.
 
     Raises
     ------
@@ -314,13 +316,20 @@ def read_table(folder: Path, name: str,
         raise UserError(f"{path}: empty file (expected a CSV table with a header line)")
     if scan.bad_byte is not None:
         raise UserError(f"{path}: not UTF-8 text (byte {scan.bad_byte})")
-    wanted = None if columns is None else set(columns)
+    # Only some columns: the parser then skips its check that no line has more fields
+    # than the header, so that is the scan's (exact unless a field is quoted; a file
+    # that quotes, or has a line too long, is parsed whole and so checked by the parser).
+    # The header's first column is always read, so the table keeps a row per line.
+    some = columns is not None and not scan.quoted and scan.most_fields <= scan.header_fields
+    wanted = set(columns or ()) | set(scan.header[:1])
     try:  # read from the file itself (decompressed as it is read): no copy of its text
         table = pd.read_csv(path, compression="gzip" if path.name.endswith(".gz") else None,
-                            usecols=None if wanted is None else wanted.__contains__)
+                            usecols=wanted.__contains__ if some else None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError,
             csv.Error) as err:
         raise UserError(f"{path}: not a readable CSV table: {_one_line(err)}") from None
+    if columns is not None:
+        table = table[[c for c in table.columns if c in set(columns)]]
     if scan.last_fields is not None and scan.last_fields < scan.header_fields:
         raise UserError(f"{path}: cut short: its last line has {scan.last_fields} of "
                         f"{scan.header_fields} fields")
@@ -420,7 +429,7 @@ class RunFolder:
 
     def _require(self, name: str, table: pd.DataFrame, columns: Iterable[str],
                  why: str) -> None:
-        if table.empty and TABLES[name].optional:
+        if len(table.index) == 0 and TABLES[name].optional:  # no rows (or no file)
             return
         missing = [c for c in columns if c not in table.columns]
         if missing:
@@ -430,7 +439,8 @@ class RunFolder:
     def engineer_columns(self, columns: tuple[str, ...], why: str) -> pd.DataFrame:
         """Only ``columns`` of the final engineer table (read once per set of columns;
         empty if the run wrote no table): at a million engineers the whole table takes
-        about 250 MB in memory, two columns a tenth of it.
+        about 250 MB in memory, two columns a tenth of it (read from CSV; a Parquet table
+        is read whole, then cut).
 
         Raises
         ------

@@ -67,3 +67,35 @@ def test_the_file_is_scanned_block_by_block_with_exact_offsets(bare_copy, monkey
     (bare_copy / "engineers.csv.gz").write_bytes(gzip.compress(damaged))
     with pytest.raises(UserError, match=rf"not UTF-8 text \(byte {header_end + 40}\)"):
         read_table(bare_copy, "engineers.csv", ("tier",))
+
+
+def _write_engineers(folder, text: str) -> None:
+    (folder / "engineers.csv.gz").write_bytes(gzip.compress(text.encode()))
+
+
+def test_a_line_with_more_fields_than_the_header_is_refused_when_reading_some_columns(
+        bare_copy):
+    """The parser checks long lines only when it reads every column; the scan checks them
+    when only some are read (a shifted line would put values in the wrong columns)."""
+    _write_engineers(bare_copy, "id,tier,pay\n0,junior,100\n1,junior,200,9\n2,junior,300\n")
+    with pytest.raises(UserError, match="not a readable CSV table"):
+        read_table(bare_copy, "engineers.csv", ("pay", "tier"))
+
+
+def test_quoted_fields_holding_commas_are_read_right_when_reading_some_columns(bare_copy):
+    _write_engineers(bare_copy, 'id,firm,pay\n0,"A, Inc",100\n1,B,200\n')
+    table = read_table(bare_copy, "engineers.csv", ("pay",))
+    assert list(table.columns) == ["pay"] and table["pay"].tolist() == [100, 200]
+
+
+def test_rows_without_any_asked_column_name_the_missing_columns(bare_copy):
+    _write_engineers(bare_copy, "id,wage,grade\n0,100,a\n")
+    with pytest.raises(UserError, match=r"missing column\(s\) pay, tier \(the plot of pay\)"):
+        RunFolder.open(bare_copy).engineer_columns(("pay", "tier"), "the plot of pay")
+
+
+def test_blank_lines_around_the_table_are_not_a_cut(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"\n\na,b\n1,2\n   \n\r\n")
+    scan = textscan.scan_text(path)
+    assert (scan.header, scan.last_fields, scan.most_fields) == (("a", "b"), 2, 2)
