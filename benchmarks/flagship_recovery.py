@@ -56,7 +56,7 @@ import tomli_w
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.calibration.estimate import smm  # noqa: E402
+from sim.calibration.estimate import jacobian_points, smm  # noqa: E402
 from sim.calibration.inference import inference, unit_slopes  # noqa: E402
 from sim.calibration.objective import weights  # noqa: E402
 from sim.calibration.run import Plan, plan_calibration  # noqa: E402
@@ -182,16 +182,12 @@ def linear_runs(args: argparse.Namespace) -> tuple[Plan, dict[str, float], np.nd
     truth = truth_values(plan)
     keys = [p.key for p in spec.parameters]
     theta = [truth[k] for k in keys]
-    h = spec.estimator.jacobian_step
     points = [theta]
-    steps = []
-    for i, p in enumerate(spec.parameters):
-        u = p.to_unit(theta[i])
-        hi, lo = min(u + h, 1.0), max(u - h, 0.0)
-        plus, minus = list(theta), list(theta)
-        plus[i], minus[i] = p.from_unit(hi), p.from_unit(lo)
+    steps = []  # each central difference's width on the unit scale
+    for i, (plus, minus) in enumerate(jacobian_points(spec, theta)):
+        p = spec.parameters[i]
         points += [plus, minus]
-        steps.append(hi - lo)
+        steps.append(p.to_unit(plus[i]) - p.to_unit(minus[i]))
     with ProcessPoolExecutor(args.processes) as pool:
         evaluated = list(pool.map(partial(_evaluate_point, args=args), points))
     means = [np.nanmean(x, axis=0) for x in evaluated]

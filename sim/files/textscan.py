@@ -18,7 +18,7 @@ import numpy as np
 from sim.errors import UserError
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
     """An exception's message on one line."""
     return " ".join(str(err).split()) or type(err).__name__
 
@@ -106,8 +106,8 @@ def scan_text(path: Path) -> TextScan:
                 block = text.read(SCAN_BLOCK)
             except (OSError, EOFError, zlib.error) as err:
                 if not path.name.endswith(".gz"):
-                    raise UserError(f"{path}: cannot be read: {_one_line(err)}") from None
-                raise UserError(f"{path}: not a readable gzip file: {_one_line(err)}"
+                    raise UserError(f"{path}: cannot be read: {one_line(err)}") from None
+                raise UserError(f"{path}: not a readable gzip file: {one_line(err)}"
                                 ) from None
             if not block:
                 break

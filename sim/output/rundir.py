@@ -29,7 +29,7 @@ from sim import columns as col
 from sim import files
 from sim.errors import UserError
 from sim.files import LEFTOVER
-from sim.files.textscan import scan_text
+from sim.files.textscan import one_line, scan_text
 from sim.output.manifest import (
     MANIFEST,
     MONTH_DATE,
@@ -146,11 +146,6 @@ def _removable(path: Path) -> bool:
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _one_line(err: BaseException) -> str:
-    """An exception's message on one line."""
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 @dataclass(frozen=True)
@@ -327,9 +322,10 @@ def read_table(folder: Path, name: str,
                             usecols=wanted.__contains__ if some else None)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError,
             csv.Error) as err:
-        raise UserError(f"{path}: not a readable CSV table: {_one_line(err)}") from None
+        raise UserError(f"{path}: not a readable CSV table: {one_line(err)}") from None
     if columns is not None:
-        table = table[[c for c in table.columns if c in set(columns)]]
+        keep = set(columns)
+        table = table[[c for c in table.columns if c in keep]]
     if scan.last_fields is not None and scan.last_fields < scan.header_fields:
         raise UserError(f"{path}: cut short: its last line has {scan.last_fields} of "
                         f"{scan.header_fields} fields")
@@ -346,7 +342,7 @@ def _read_parquet(path: Path, fmt: TableFormat,
         if columns is not None:
             table = table[[c for c in table.columns if c in set(columns)]]
     except Exception as err:  # pyarrow raises its own error types
-        raise UserError(f"{path}: not a readable Parquet table: {_one_line(err)}") from None
+        raise UserError(f"{path}: not a readable Parquet table: {one_line(err)}") from None
     for name in fmt.text & set(table.columns):
         table[name] = table[name].mask(table[name] == "")
     _check_columns(table, path, fmt)

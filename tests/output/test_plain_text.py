@@ -48,3 +48,29 @@ def test_log_axes_and_log_colour_bars_label_their_ticks_as_plain_numbers(tmp_pat
              if t.get_text()]
     assert shown and not any("$" in t or "mathdefault" in t for t in shown)
     assert {"1", "10", "100", "1,000"} <= set(shown)
+
+
+def test_price_ticks_of_a_billion_and_more_read_in_billions():
+    from sim.output.plotkit import money
+
+    assert [money(v) for v in (950e3, 1.2e6, 1.3e9, 1e10)] == ["$950k", "$1.2M", "$1.3B",
+                                                               "$10B"]
+
+
+def test_laid_out_figures_keep_their_size_and_others_are_cut_to_what_they_draw(tmp_path):
+    """A figure in the constrained layout is saved as laid out (its size x 110 dpi: no
+    second drawing for a tight box); any other is cut to what it draws, so a legend placed
+    outside its axes is kept."""
+    from PIL import Image
+
+    from sim.output.plotkit import figure
+
+    fig, axes = figure(1, 1, (4, 3))
+    axes[0, 0].plot([0, 1], label="a line")
+    save(fig, tmp_path / "laid_out.png")
+    assert Image.open(tmp_path / "laid_out.png").size == (440, 330)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 1], label="a line with a long legend entry")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    save(fig, tmp_path / "tight.png")
+    assert Image.open(tmp_path / "tight.png").size[0] > 440  # widened to the legend
