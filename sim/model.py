@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -65,10 +64,19 @@ from sim.market.measures import (
     month_measures,
     pay_columns,
 )
+from sim.market.placement import place_initial_engineers
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
 from sim.market.production import price_talent
 from sim.market.profile import NullClock, PhaseClock
-from sim.market.state import DealRecord, MarketState, MonthLog, Tallies
+from sim.market.state import MarketState, MonthLog, Tallies
+from sim.market.tables import (
+    collector,
+    deal_frame,
+    deal_team_frame,
+    engineer_frame,
+    firm_frame,
+    flow_frame,
+)
 from sim.market.timeline import Timeline, calendar_month, model_month
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate
 from sim.scenario.advice import scenario_warnings
@@ -194,7 +202,7 @@ class TalentMarket(mesa.Model):
         )
         team = np.array([s.team or (np.nan,) * n_tiers for s in specs]).reshape(-1, n_tiers)
         team = np.rint(team * scenario.team_scale)  # teams stated at another market size
-        self._place_initial_engineers(team)
+        place_initial_engineers(self.state, team, scenario.market.initial_unemployment)
         state = self.state
         state.heads = state.headcount()
         for firm in firms:
@@ -214,40 +222,6 @@ class TalentMarket(mesa.Model):
         self._collector: tuple[int, mesa.DataCollector] | None = None
         self.market_row: dict[str, Any] = {}
         self._record()
-
-    # ------------------------------------------------------------------ set-up
-
-    def _place_initial_engineers(self, team: np.ndarray) -> None:
-        """Month 0: each engineer is employed with chance 1 - initial_unemployment. A firm
-        that states its team (``team``, firms x tiers, NaN where not stated) gets that many
-        engineers of the tier, drawn at random among the employed; the others go to a firm
-        that exists at the start and hires the tier without a stated team, drawn in
-        proportion to firm size. Each is paid posted pay x productivity."""
-        state = self.state
-        eng, rng, table = state.engineers, self.rng, state.table
-        employed = rng.random(eng.n) >= self.spec.market.initial_unemployment
-        exists = np.array([f.founded <= 0 for f in state.firms])
-        for t in range(len(eng.tier_names)):
-            block = np.arange(*eng.tier_slice(t).indices(eng.n))
-            block = block[employed[block]]
-            stated = np.isfinite(team[:, t])
-            if stated.any() and block.size:
-                block = rng.permutation(block)
-                counts = np.minimum(np.cumsum(np.where(stated, team[:, t], 0)), block.size)
-                starts = np.concatenate([[0], counts[:-1]]).astype(np.int64)
-                for j in np.flatnonzero(stated):
-                    chosen = block[starts[j]:int(counts[j])]
-                    eng.firm[chosen] = j
-                    eng.pay[chosen] = table.pay[j, t] * eng.productivity[chosen]
-                block = np.sort(block[int(counts[-1]):])
-            weights = table.size * (table.pay[:, t] > 0) * exists * ~stated
-            if block.size == 0 or weights.sum() == 0:
-                continue
-            firm = rng.choice(state.n_firms, size=block.size, p=weights / weights.sum())
-            eng.firm[block] = firm
-            eng.pay[block] = table.pay[firm, t] * eng.productivity[block]
-        eng.tenure[:] = rng.integers(0, 48, eng.n)
-        state.refresh_unvested()
 
     # ------------------------------------------------------------------ the month
 
@@ -342,42 +316,21 @@ class TalentMarket(mesa.Model):
     def datacollector(self) -> mesa.DataCollector:
         """A Mesa ``DataCollector`` holding the months so far, as ``mesa.batch_run`` reads
         it: model variables (the market rows) and, per firm agent and month, the
-        :data:`FIRM_REPORTERS` (named by :func:`firm_key`). Built from the records when
+        :data:`sim.market.tables.FIRM_REPORTERS` (named by
+        :func:`sim.market.tables.firm_key`). Built from the records when
         read (the run itself records into plain lists), and rebuilt only after a month."""
         self._need_all_records("datacollector")
         months = len(self._market_rows)
-        if self._collector is not None and self._collector[0] == months:
-            return self._collector[1]
-        collector = mesa.DataCollector(
-            model_reporters={key: _reporter(key) for key in self._market_rows[0]},
-            agent_reporters={firm_key(key): _firm_reporter(key) for key in FIRM_REPORTERS},
-        )
-        collector.model_vars = {key: [row[key] for row in self._market_rows]
-                                for key in self._market_rows[0]}
-        collector._agent_records = {
-            step: [(step, firm.unique_id, *(_firm_value(firm, key, record)
-                                            for key in FIRM_REPORTERS))
-                   for firm in self.agents]
-            for step, record in enumerate(self._firm_records)}
-        if hasattr(collector, "_collection_steps"):  # Mesa >= 3.5: the months collected
-            collector._collection_steps = list(range(months))
-        self._collector = (months, collector)
-        return collector
+        if self._collector is None or self._collector[0] != months:
+            self._collector = (months, collector(self._market_rows, self._firm_records,
+                                                 self.agents))
+        return self._collector[1]
 
     @property
     def firm_records(self) -> pd.DataFrame:
         """Per-firm measures, a row per firm per month (what ``firms.csv`` holds)."""
         self._need_all_records("firm_records")
-        firms = self.state.firms
-        n, months = len(firms), len(self._firm_records)
-        columns = {
-            c.MONTH: np.repeat(np.arange(months), n),
-            c.FIRM: np.tile(np.array(self.state.firm_names, dtype=object), months),
-            c.KIND: np.tile(np.array([f.kind for f in firms], dtype=object), months),
-        }
-        for key in self._firm_records[0]:
-            columns[key] = np.concatenate([rec[key] for rec in self._firm_records])
-        return pd.DataFrame(columns)
+        return firm_frame(self.state, self._firm_records)
 
     @property
     def flows(self) -> pd.DataFrame:
@@ -387,59 +340,24 @@ class TalentMarket(mesa.Model):
         ``source`` and ``destination`` are firm names or ``unemployment``; ``kind`` is one
         of :data:`sim.columns.MOVE_KINDS`."""
         self._need_all_records("flows")
-        columns = list(c.FLOW_COLUMNS)
-        if not self._flow_records:
-            return pd.DataFrame(columns=columns)
-        data = np.concatenate(self._flow_records)
-        places = np.array([c.UNEMPLOYMENT_PLACE, *self.state.firm_names], dtype=object)
-        tiers = np.array(self.state.engineers.tier_names, dtype=object)
-        return pd.DataFrame({
-            c.MONTH: data[:, 0],
-            c.FLOW_SOURCE: places[data[:, 1] + 1],
-            c.FLOW_DESTINATION: places[data[:, 2] + 1],
-            c.FLOW_TIER: tiers[data[:, 3]],
-            c.FLOW_KIND: np.array(c.MOVE_KINDS, dtype=object)[data[:, 4]],
-            c.FLOW_ENGINEERS: data[:, 5],
-        }, columns=columns)
+        return flow_frame(self.state, self._flow_records)
 
     @property
     def deals(self) -> pd.DataFrame:
         """Every deal, done or blocked (what ``deals.csv`` holds)."""
-        columns = [f.name for f in fields(DealRecord)]
-        return pd.DataFrame([d.as_row() for d in self.state.deal_records], columns=columns)
+        return deal_frame(self.state)
 
     @property
     def deal_teams(self) -> pd.DataFrame:
         """Where the engineers of each deal attempt (the target's team when the deal was
         tried, done or blocked) work now, by tier and firm (what ``deal_teams.csv`` holds):
         one row per deal, tier and firm (or unemployment) with at least one of them."""
-        state = self.state
-        eng = state.engineers
-        places = np.array([c.UNEMPLOYMENT_PLACE, *state.firm_names], dtype=object)
-        tiers = np.array(eng.tier_names, dtype=object)
-        rows = []
-        for k, (record, team) in enumerate(zip(state.deal_records, state.deal_teams,
-                                               strict=True)):
-            # (tier, place) codes of the team's engineers today; place 0 is unemployment
-            codes = eng.tier[team].astype(np.int64) * places.size + eng.firm[team] + 1
-            found, counts = np.unique(codes, return_counts=True)
-            for code, count in zip(found, counts, strict=True):
-                rows.append((k, record.date, record.buyer, record.target, record.form,
-                             record.blocked, tiers[code // places.size],
-                             places[code % places.size], int(count)))
-        return pd.DataFrame(rows, columns=list(c.DEAL_TEAM_COLUMNS))
+        return deal_team_frame(self.state)
 
     def engineer_table(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
         """The final state of engineers ``start`` to ``stop`` (all by default): the rows
         of the run folder's ``engineers.csv.gz``."""
-        eng = self.state.engineers
-        rows = slice(start, stop)
-        cols = {name: values[rows] for name, values in eng.columns().items()}
-        frame = pd.DataFrame(cols)
-        frame["tier"] = np.array(eng.tier_names, dtype=object)[cols["tier"]]
-        names = np.array(["", *self.state.firm_names], dtype=object)
-        frame["firm"] = names[cols["firm"] + 1]
-        return frame
+        return engineer_frame(self.state, start, stop)
 
     def engineer_tables(self, rows: int = 100_000) -> Iterator[pd.DataFrame]:
         """The final engineer table in consecutive blocks of ``rows`` engineers, so that a
@@ -527,39 +445,3 @@ class TalentMarket(mesa.Model):
     def calendar_month(self, month: int) -> str:
         """The calendar month (YYYY-MM) of model month ``month``."""
         return calendar_month(self.spec.start, month)
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _reporter(key: str) -> Any:
-    """A DataCollector model reporter reading ``key`` of the month's market row."""
-    return lambda model: model.market_row[key]
-
-
-FIRM_REPORTERS = ("firm", c.KIND, c.HEADCOUNT, c.HIRES, c.QUITS, c.LAYOFFS, c.CASH, c.GPUS,
-                  c.REVENUE, c.COUNTER_OFFERS, c.DEALS, c.ACTIVE)
-"""Columns of ``firms.csv`` that the DataCollector also reports per firm agent, so
-``mesa.batch_run`` returns firm rows (``AgentID``, then these, named by :func:`firm_key`)."""
-
-
-def firm_key(column: str) -> str:
-    """The name of a firm reporter in ``mesa.batch_run`` rows: ``firm`` (the firm's name),
-    else ``firm_<column>`` (``firm_hires``), so that no firm measure overwrites the market
-    measure of the same name (``hires``) in the same row."""
-    return column if column == "firm" else f"firm_{column}"
-
-
-def _firm_reporter(key: str) -> Any:
-    """A DataCollector agent reporter: firm ``key`` of the month's firm columns."""
-    return lambda firm: _firm_value(firm, key, firm.model._firm_records[-1])
-
-
-def _firm_value(firm: Firm, key: str, record: dict[str, np.ndarray]) -> Any:
-    """Firm reporter ``key`` of ``firm`` in a month's firm columns ``record``: its name,
-    its kind, or its entry of the column as a Python number."""
-    if key == "firm":
-        return firm.name
-    if key == c.KIND:
-        return firm.kind
-    return record[key][firm.index].item()
