@@ -3,7 +3,8 @@
 :func:`calibration_markdown` renders what ``talentwar calibrate`` wrote
 (``parameters.csv``, ``moments.csv``, ``identification.json``) as Markdown tables: the
 estimates with standard errors and 95% intervals, the fit of every fitted moment, the
-held-out checks and the identification summary. ``benchmarks/calibration_docs.py`` splices
+held-out checks (against the model's 95% prediction intervals, where the folder has them)
+and the identification summary. ``benchmarks/calibration_docs.py`` splices
 it into docs/calibration.md between the markers of :func:`markers`, and a test checks that
 the block there is exactly what this function renders from the folder kept beside it.
 """
@@ -106,6 +107,9 @@ def calibration_markdown(folder: Path | str) -> str:
                         ("held out", "Held-out checks (not fitted)")):
         part = moments[moments["role"] == role]
         out += ["", f"**{title}** (`moments.csv`):", ""]
+        if role == "held out" and "pi95_low" in moments:
+            out.append(_prediction_table(part))
+            continue
         rows = [[f"`{m['moment']}`", target_text(m), number(m["fitted_mean"]),
                  number(m["fitted_sd"]), number(m["se"]), str(m.get("se_basis", "judgement")),
                  number(m["t_ratio"])]
@@ -113,6 +117,27 @@ def calibration_markdown(folder: Path | str) -> str:
         out.append(_table(["moment", "target", "model (mean over replicates)",
                            "spread (sd)", "SE", "SE from", "deviation / SE"], rows))
     return "\n".join(out) + "\n"
+
+
+def _prediction_table(part: pd.DataFrame) -> str:
+    """The held-out moments against the model's 95% prediction intervals
+    (:func:`sim.calibration.inference.predict`): the target (and when it was published),
+    the prediction m̂ with its interval m̂ ± 1.96 sd, the SE of the target, z = (m̂ −
+    target) / sqrt(sd² + SE²) (for a bound only the side that breaks it) and whether
+    |z| ≤ 1.96."""
+    rows = []
+    for m in part.to_dict("records"):
+        z = float(m["z_prediction"])
+        agrees = "-" if not math.isfinite(z) else ("yes" if abs(z) <= 1.96 else "no")
+        published = m.get("published")
+        rows.append([f"`{m['moment']}`", target_text(m),
+                     str(published) if isinstance(published, str) and published else "-",
+                     number(m["fitted_mean"]),
+                     f"[{number(m['pi95_low'])}, {number(m['pi95_high'])}]",
+                     number(m["se"]), f"{z:+.2f}" if math.isfinite(z) else "-", agrees])
+    return _table(["moment", "target", "published", "model's prediction",
+                   "95% prediction interval", "SE of the target", "z", "agrees (|z| ≤ 1.96)"],
+                  rows)
 
 
 def splice(document: str, name: str, block: str) -> str:

@@ -18,7 +18,6 @@ import io
 import json
 import math
 import os
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +29,8 @@ from tqdm import tqdm
 
 from sim.calibration.estimate import smm
 from sim.calibration.execution import Evaluator
-from sim.calibration.inference import Inference, on_bound
-from sim.calibration.objective import mean_moments, objective_kind
+from sim.calibration.inference import Inference, on_bound, predict
+from sim.calibration.objective import objective_kind
 from sim.calibration.spec import CalibrationSpec, parse_calibration, read_calibration_file
 from sim.calibration.store import (
     MANIFEST_FILE,
@@ -369,19 +368,18 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     write_text(folder / PARAMETERS_FILE, _csv_text(
         ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
          "on_bound", "identified", "ci95_method"], rows))
-    mean = mean_moments(moments)
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        # a moment defined in one replicate only (the others failed): its sd is NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        sd = np.nanstd(moments, axis=0, ddof=1) if len(moments) > 1 else np.zeros(len(mean))
+    pred = predict(spec, moments, g_all, info.covariance)
     rows = []
     for j, m in enumerate(spec.moments):
-        rows.append([m.name, m.target, m.bound, float(mean[j]), float(sd[j]), m.sd,
-                     m.se_basis, float(m.deviation(mean[j]) / m.sd),
-                     "held out" if m.held_out else "fitted", m.measure.kind, m.source])
+        rows.append([m.name, m.target, m.bound, float(pred.mean[j]), float(pred.sd_seed[j]),
+                     m.sd, m.se_basis, float(m.deviation(pred.mean[j]) / m.sd),
+                     "held out" if m.held_out else "fitted", m.measure.kind,
+                     m.published or "", float(pred.sd_parameters[j]), float(pred.sd[j]),
+                     float(pred.low[j]), float(pred.high[j]), float(pred.z[j]), m.source])
     write_text(folder / MOMENTS_FILE, _csv_text(
         ["moment", "target", "bound", "fitted_mean", "fitted_sd", "se", "se_basis", "t_ratio",
-         "role", "measure", "source"], rows))
+         "role", "measure", "published", "sd_parameters", "predicted_sd", "pi95_low",
+         "pi95_high", "z_prediction", "source"], rows))
     write_text(folder / JACOBIAN_FILE, _csv_text(
         ["moment", *plan.keys],
         [[m.name, *map(float, g_all[j])] for j, m in enumerate(spec.moments)]))

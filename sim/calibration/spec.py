@@ -166,6 +166,10 @@ class Moment(Strict):
     held_out: bool = Field(False, description="Computed and reported, not fitted "
                            "(an out-of-sample check).")
     label: str | None = Field(default=None, description="Longer description with units.")
+    published: str | None = Field(
+        None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="When the source's figure became known (YYYY-MM): with the "
+        "calibration's `cut`, a fitted moment must be published by the cut.")
 
     @model_validator(mode="after")
     def _finite(self) -> Moment:
@@ -277,6 +281,11 @@ class CalibrationSpec(Strict):
         "as many fitted as parameters.")
     estimator: Estimator = Field(default_factory=Estimator,
                                  description="Estimator settings ([estimator]).")
+    cut: str | None = Field(
+        None, pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        description="The data cut of a backtest (YYYY-MM): every fitted moment states when "
+        "it was published, on or before the cut; a moment published after it must be held "
+        "out, and moments.csv gives its 95% prediction interval.")
 
     @model_validator(mode="after")
     def _consistent(self) -> CalibrationSpec:
@@ -297,6 +306,13 @@ class CalibrationSpec(Strict):
             raise ValueError(f"{len(fitted)} fitted moments cannot pin down "
                              f"{len(self.parameters)} parameters: fit at least as many "
                              "moments as parameters")
+        if self.cut is not None:
+            late = [f"{m.name} ({m.published or 'no date'})" for m in fitted
+                    if m.published is None or m.published > self.cut]
+            if late:
+                raise ValueError(f"cut = {self.cut!r}: a fitted moment must state `published` "
+                                 f"on or before the cut; hold out (held_out = true) or date: "
+                                 + ", ".join(late))
         if self.estimator.weighting == "relative" and any(m.target == 0 for m in fitted):
             raise ValueError("weighting = 'relative' needs non-zero targets")
         return self
