@@ -265,20 +265,29 @@ def counter_offer_rows(tables: charts.RunTables) -> str:
     return _rows(tables, charts.counter_offers_and_moves(tables))
 
 
+TABLE_HEADINGS = ("firm", "policy", "counter-offers", "accepted", "retention calls", "kept",
+                  "hires", "quits", "headcount")
+"""The counter-offers table's headings: two text columns, then counts."""
+TEXT_CELL = "padding: 2px 8px; text-align: left; white-space: nowrap"
+NUMBER_CELL = "padding: 2px 8px; text-align: right; white-space: nowrap"
+"""Cell styles of the counter-offers table: padded, so that its columns do not run into each
+other, and counts aligned on the right."""
+
+
 def _rows(tables: charts.RunTables, table: pd.DataFrame) -> str:
     """The rows of a counter-offers and moves table, a header first."""
-    head = ("<tr><th>firm</th><th>policy</th><th>counter-offers</th><th>accepted</th>"
-            "<th>retention calls</th><th>kept</th><th>hires</th><th>quits</th>"
-            "<th>headcount</th></tr>")
+    head = ("<tr>" + "".join(f'<th style="{TEXT_CELL if n < 2 else NUMBER_CELL}">{name}</th>'
+                             for n, name in enumerate(TABLE_HEADINGS)) + "</tr>")
     rows = []
     for label, r in table.iterrows():
         colour = tables.labels.colours.get(str(label), "#000000")
-        cells = "".join(f"<td>{_count(r[c])}</td>" for c in (
+        cells = "".join(f'<td style="{NUMBER_CELL}">{_count(r[c])}</td>' for c in (
             col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.RETENTION_CALLS,
             col.RETENTION_KEPT, col.HIRES, col.QUITS, col.HEADCOUNT))
-        rows.append(f'<tr data-firm="{escape(str(label))}"><td style="color:{colour}">'
-                    f"&#9632; {escape(str(label))}</td><td class='policy'>"
-                    f"{escape(str(r[col.COUNTER_OFFER_POLICY]))}</td>{cells}</tr>")
+        rows.append(f'<tr data-firm="{escape(str(label))}"><td style="color:{colour}; '
+                    f'{TEXT_CELL}">&#9632; {escape(str(label))}</td><td class="policy" '
+                    f'style="{TEXT_CELL}">{escape(str(r[col.COUNTER_OFFER_POLICY]))}</td>'
+                    f"{cells}</tr>")
     return head + "".join(rows)
 
 

@@ -4,6 +4,7 @@ comparing with the start, and the chart data its views draw."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,9 @@ def test_views_use_the_plots_colours_and_the_threshold() -> None:
     assert gpu["series"][0]["markLine"]["data"] == [{"xAxis": 25_000.0}]
     rows = figures.counter_offer_rows(tables)
     assert rows.count("<tr data-firm=") == len(load_scenario(FLAGSHIP).firms) + 1
+    # every cell is padded, so the columns do not run together ("kepthiresquits")
+    cells = re.findall(r"<t[hd]( [^>]*)?>", rows)
+    assert len(cells) == 9 * rows.count("<tr") and all("padding" in c for c in cells)
 
 
 def test_the_pay_view_draws_the_chart_data_in_millions() -> None:
