@@ -21,11 +21,16 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import log
 from sim.files import atomic_files
-from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
+from sim.output.charts import (
+    TOP_SHARE_NOTE,
+    RunTables,
+    firm_labels,
+    month_dates,
+    top_shares,
+)
 from sim.output.manifest import check_scenario_parts
 from sim.output.palette import FirmLabels
 from sim.output.plotkit import (
-    TOP_SHARE_NOTE,
     date_axis,
     figure,
     legend_outside,
