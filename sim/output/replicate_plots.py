@@ -28,7 +28,8 @@ from sim.output.charts import (
     month_dates,
     top_shares,
 )
-from sim.output.manifest import check_scenario_parts
+from sim.output.formats import FIRMS, MARKET
+from sim.output.manifest import MANIFEST, check_scenario_parts
 from sim.output.palette import FirmLabels
 from sim.output.plotkit import (
     date_axis,
@@ -40,7 +41,7 @@ from sim.output.plotkit import (
 )
 from sim.output.plots import PLOTS_STAGE
 from sim.output.replicate_folder import ReplicateFolder, read_summary
-from sim.output.rundir import FIRMS, MANIFEST, MARKET, remove_leftovers
+from sim.output.rundir import remove_leftovers
 from sim.output.stats import mean_interval
 
 REPLICATE_PLOTS = ("replicate_market", "replicate_top_share")
