@@ -16,7 +16,6 @@ get the run folder's name (and then a number) appended.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +30,7 @@ from matplotlib.artist import Artist
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError, log
-from sim.files import atomic_files
+from sim.files import atomic_files, free_name, stamp
 from sim.output.charts import (
     TOP_SHARE_NOTE,
     RunTables,
@@ -70,9 +69,10 @@ RUN_TOTALS: dict[str, str] = {
 
 def default_compare_dir() -> Path:
     """``results/compare/<UTC timestamp>``: where ``compare`` (and ``report --compare``)
-    write by default."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / "compare" / stamp
+    write by default; ``-2``, ``-3``... added when the name is taken
+    (:func:`sim.files.free_name`), so a comparison made in the same second as another
+    does not write into its folder."""
+    return free_name(Path("results") / "compare" / stamp())
 
 
 def label_runs(runs: Sequence[RunFolder]) -> None:
