@@ -321,7 +321,7 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
     Run labels may hold a folder's name, which may hold anything: they are HTML-escaped,
     since plotly reads tags (``<b>``, ``<a href>``) in trace names.
     """
-    charts_out = []
+    out = []
     for column, title, fmt in COMPARED_SERIES:
         if any(column in r.market.columns for r in runs):
             fig = go.Figure()
@@ -331,8 +331,8 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
                                              name=escape(run.label), mode="lines",
                                              line={"color": _run_colour(k)}))
             _layout(fig, title, y_format=fmt)
-            charts_out.append(Chart(f"compare_{column}", f"{title[0].upper()}{title[1:]}, all runs",
-                                fig))
+            out.append(Chart(f"compare_{column}", f"{title[0].upper()}{title[1:]}, all runs",
+                             fig))
     tiers: list[str] = []
     for run in runs:
         tiers.extend(t for t in run.tiers if t not in tiers)
@@ -346,9 +346,10 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
                     name=escape(f"{run.label}: {tier}"), legendgroup=run.label,
                     line={"color": _run_colour(k), "dash": DASHES[j % len(DASHES)]}))
     _layout(fig, "median pay ($ a year, log scale)", y_format="$,.0f", log_y=True)
-    charts_out.append(Chart("compare_pay", "Median pay by tier, all runs (one colour per run, "
-                        "one dash per tier)", fig))
-    tables = {run.label: run_tables(run, charts.named_in_runs(runs)) for run in runs}
+    out.append(Chart("compare_pay", "Median pay by tier, all runs (one colour per run, "
+                     "one dash per tier)", fig))
+    order = charts.named_in_runs(runs)
+    tables = {run.label: run_tables(run, order) for run in runs}
     if all(charts.has_top_tier(t) for t in tables.values()):
         shares = charts.top_shares_at_end(tables)
         fig = go.Figure()
@@ -359,9 +360,9 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
         _layout(fig, f"% of the top tier ({TOP_SHARE_NOTE}), final month",
                 hover="x unified", y_format=".1f")
         fig.update_layout(barmode="group")
-        charts_out.append(Chart("compare_top_share_by_firm", "Each firm's share of the top "
-                                "tier at the end (and the tier's unemployed), all runs", fig))
-    return charts_out
+        out.append(Chart("compare_top_share_by_firm", "Each firm's share of the top tier at "
+                         "the end (and the tier's unemployed), all runs", fig))
+    return out
 
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash")

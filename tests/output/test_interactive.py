@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from sim.output import charts
+from sim.output.compare import plot_top_share
 from sim.output.firm_plots import (
     plot_gpu_share,
     plot_headcount,
@@ -19,6 +20,7 @@ from sim.output.firm_plots import (
     plot_top_share_by_firm,
 )
 from sim.output.interactive import (
+    compare_charts,
     firm_pay_charts,
     gpu_top_share_chart,
     headcount_chart,
@@ -110,3 +112,22 @@ def test_gpu_points_are_the_png_points(run):
     last = run.firms[run.firms["month"] == run.firms["month"].max()]
     assert len(drawn) == len(png) == len(pd.unique(last["firm"]))
     assert sorted(map(tuple, drawn)) == sorted(map(tuple, np.asarray(png, dtype=float)))
+
+
+def test_compared_final_shares_are_the_last_month_of_each_runs_stack(two_tier_runs):
+    runs = [RunFolder.finished(d) for d in two_tier_runs[:2]]
+    runs[1].label = "second"
+    chart = {c.name: c for c in compare_charts(runs)}["compare_top_share_by_firm"]
+    fig = plot_top_share(runs)  # the PNG: one stack per run
+    try:
+        stacked = [t.get_text() for t in fig.legends[0].get_texts()]
+    finally:
+        plt.close(fig)
+    order = charts.named_in_runs(runs)
+    assert [t.name for t in chart.figure.data] == [r.label for r in runs]
+    for trace, run in zip(chart.figure.data, runs, strict=True):
+        last = charts.top_shares(run_tables(run, order)).iloc[-1].fillna(0.0)
+        drawn = pd.Series(np.asarray(trace.y, dtype=float), index=list(trace.x))
+        assert list(drawn.index) == stacked  # the PNG's legend: the same places, in order
+        np.testing.assert_array_equal(drawn[list(last.index)].to_numpy(), last.to_numpy())
+        assert drawn.sum() == pytest.approx(100.0)
