@@ -279,7 +279,7 @@ class TalentMarket(mesa.Model):
         moves = state.log.all_moves()
         everything = self.records == "all"
         row, firm_month = month_measures(state, moves, self.measures,
-                                         firm_columns=everything,
+                                         by_firm=everything,
                                          pay_statistics=self._pay_statistics)
         self.market_row = row
         self._market_rows.append(row)

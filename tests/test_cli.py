@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+import tomllib
+from importlib import metadata
 
 from sim import __version__
 from sim.cli import main
@@ -14,6 +16,12 @@ def test_version(capsys):
     except SystemExit as stop:
         assert stop.code == 0
     assert capsys.readouterr().out.strip() == f"talentwar {__version__}"
+
+
+def test_the_version_is_kept_in_one_place():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert "version" not in project and "version" in project["dynamic"]
+    assert metadata.version("talentwar") == __version__
 
 
 def test_the_command_line_starts_without_loading_the_model():

@@ -56,7 +56,7 @@ from sim.files.provenance import now, stamp
 from sim.scenario import apply_overrides, parse_overrides, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
 from sim.sweeps.designs import plain_data, point_overrides
-from sim.sweeps.spec import load_base
+from sim.sweeps.spec import SpecPlan, load_base
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -70,19 +70,9 @@ IDENTIFICATION_FILE = "identification.json"
 
 
 @dataclass
-class Plan:
-    """A validated calibration ready to run."""
-
-    spec: CalibrationSpec
-    raw: dict[str, Any]
-    source: str
-    base_path: str
-    base: dict[str, Any]
-
-    @property
-    def keys(self) -> list[str]:
-        """Parameter keys, in file order."""
-        return [p.key for p in self.spec.parameters]
+class Plan(SpecPlan[CalibrationSpec]):
+    """A validated calibration ready to run (the calibration file's parts,
+    :class:`~sim.sweeps.spec.SpecPlan`)."""
 
     @property
     def names(self) -> list[str]:

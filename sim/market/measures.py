@@ -150,23 +150,23 @@ class MeasureMemory:
 
 
 def month_measures(state: MarketState, moves: Moves, memory: MeasureMemory, *,
-                   firm_columns: bool = True, pay_statistics: bool = True
+                   by_firm: bool = True, pay_statistics: bool = True
                    ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
-    (``firms.csv``, :func:`firm_columns`; empty with ``firm_columns=False``, when only the
+    (``firms.csv``, :func:`firm_columns`; empty with ``by_firm=False``, when only the
     market row is kept), from the state and the month's ``moves`` (its log's moves, joined
     once); ``memory`` keeps what the measures carry over (:class:`MeasureMemory`). Hires
     and quits by firm and tier are counted either way. With ``pay_statistics=False``
     (market row only) the row leaves out the columns of
     :func:`pay_columns` and the pay is not sorted."""
     flows = MonthFlows.of(state, moves)
-    if not pay_statistics and not firm_columns:
+    if not pay_statistics and not by_firm:
         row = market_row(state, moves, flows, None, memory.pay_index,
                          pay_statistics=False)
         return row, FirmMonth({}, flows.hires, flows.quits)
-    order = pay_order(state, memory, by_firm=firm_columns)
+    order = pay_order(state, memory, by_firm=by_firm)
     row = market_row(state, moves, flows, order, memory.pay_index)
-    columns = _firm_columns(state, flows, order) if firm_columns else {}
+    columns = firm_columns(state, flows, order) if by_firm else {}
     return row, FirmMonth(columns, flows.hires, flows.quits)
 
 
@@ -335,7 +335,6 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     }
 
 
-_firm_columns = firm_columns  # month_measures's keyword of the same name hides it
 
 
 def pay_order(state: MarketState, memory: MeasureMemory, by_firm: bool = True) -> PayOrder:

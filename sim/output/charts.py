@@ -14,7 +14,7 @@ firm per month) and ``deals`` (one row per deal), with the column names of
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -40,6 +40,8 @@ LABEL = "label"
 PAY = "pay"
 STATISTIC = "statistic"
 TOP_SHARE = "top_share"
+TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
+"""What :func:`top_shares` divides by, for the charts' axis titles."""
 STATUS = "status"
 HEADCOUNT = "headcount"
 ALL_ENGINEERS = "all engineers"
@@ -231,12 +233,48 @@ def tier_shares(tables: RunTables, tiers: Sequence[str] | None = None) -> pd.Dat
     return pd.concat(parts, ignore_index=True)
 
 
+def has_top_tier(tables: RunTables) -> bool:
+    """Whether the firm table records each firm's headcount of the top tier (the first
+    tier), which the charts of the top tier's shares need."""
+    return bool(tables.tiers) and per_tier(col.HEADCOUNT, tables.tiers[0]) in tables.firms.columns
+
+
 def top_shares(tables: RunTables) -> pd.DataFrame:
     """:func:`tier_shares` of the top tier as a table: a row per month, a column per label
     (named firms, the group, unemployment); the shares of a month add up to 100."""
     top = tables.tiers[0]
     frame = tier_shares(tables, [top])
     return wide(frame, SHARE, list(dict.fromkeys(frame[LABEL])))
+
+
+def top_shares_at_end(runs: Mapping[str, RunTables]) -> pd.DataFrame:
+    """Each label's share (%) of the top tier in the last month of each run
+    (:func:`top_shares`' last row): a row per label, a column per run (the keys of
+    ``runs``, in order); a label a run lacks has 0.
+
+    Rows: the runs' named firms (first run first), their groups, then unemployment.
+    """
+    columns = {name: top_shares(tables).iloc[-1] for name, tables in runs.items()}
+    table = pd.DataFrame(columns).fillna(0.0)
+    order = union([list(t.labels.named) for t in runs.values()])
+    order += [g for g in (GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL) if g not in order]
+    table = table.reindex([g for g in order if g in table.index])
+    table.index.name = LABEL
+    return table.astype(float)
+
+
+def union(lists: Iterable[Sequence[str]]) -> list[str]:
+    """The names of ``lists`` in order of first appearance, each once."""
+    out: list[str] = []
+    for items in lists:
+        out.extend(i for i in items if i not in out)
+    return out
+
+
+def named_in_runs(runs: Sequence[RunFolder]) -> list[str]:
+    """Every firm the runs draw by name (:func:`firm_labels`), first run first: the order
+    that fixes the firms' colours on a page of several runs."""
+    return union([list(firm_labels(r).named) for r in runs])
 
 
 def pay_by_firm(tables: RunTables) -> pd.DataFrame:
@@ -285,21 +323,39 @@ def gpu_and_top_share(tables: RunTables) -> pd.DataFrame:
     })
 
 
+UNKNOWN_ORIGIN = "unknown"
+"""The origin of a deal in a deal table written before deals recorded it."""
+
+
+def blocked_deals(deals: pd.DataFrame) -> pd.Series:
+    """Whether each deal of a deal table was blocked (False where the table has no
+    ``blocked`` column); the column's text ``True``/``1`` counts as blocked."""
+    if col.DEAL_BLOCKED not in deals.columns:
+        return pd.Series(False, index=deals.index)
+    return deals[col.DEAL_BLOCKED].astype(str).str.lower().isin(["true", "1", "1.0"])
+
+
+def deal_origins(deals: pd.DataFrame) -> pd.Series:
+    """Each deal's origin, ``scheduled`` or ``model`` (:data:`UNKNOWN_ORIGIN` for a deal
+    table written before deals recorded it)."""
+    if col.DEAL_ORIGIN not in deals.columns:
+        return pd.Series(UNKNOWN_ORIGIN, index=deals.index)
+    return deals[col.DEAL_ORIGIN].astype(str)
+
+
 def deal_timeline(tables: RunTables) -> pd.DataFrame:
     """Every deal so far, by month: ``month, date, buyer, target, form, price,
     engineers_moved, price_per_engineer, origin, status`` (origin ``scheduled`` or
-    ``model``, ``model`` where the table does not record it; status ``done`` or
-    ``blocked``)."""
+    ``model``, :func:`deal_origins`; status ``done`` or ``blocked``,
+    :func:`blocked_deals`)."""
     keep = [col.MONTH, col.DATE, col.DEAL_BUYER, col.DEAL_TARGET, col.DEAL_FORM,
             col.DEAL_PRICE, col.DEAL_ENGINEERS_MOVED, col.DEAL_PRICE_PER_ENGINEER]
     deals = tables.deals
     if deals.empty:
         return pd.DataFrame(columns=[*keep, col.DEAL_ORIGIN, STATUS])
     frame = deals[keep].copy()
-    frame[col.DEAL_ORIGIN] = (deals[col.DEAL_ORIGIN].astype(str)
-                              if col.DEAL_ORIGIN in deals.columns else "model")
-    frame[STATUS] = deals[col.DEAL_BLOCKED].astype(bool).map({True: "blocked",
-                                                              False: "done"})
+    frame[col.DEAL_ORIGIN] = deal_origins(deals)
+    frame[STATUS] = blocked_deals(deals).map({True: "blocked", False: "done"})
     return frame.reset_index(drop=True)
 
 

@@ -16,7 +16,6 @@ get the run folder's name (and then a number) appended.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,12 +30,19 @@ from matplotlib.artist import Artist
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError, log
-from sim.files import atomic_files
-from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
+from sim.files import atomic_files, free_name, stamp
+from sim.output.charts import (
+    TOP_SHARE_NOTE,
+    RunTables,
+    firm_labels,
+    month_dates,
+    named_in_runs,
+    top_shares,
+    union,
+)
 from sim.output.numbers import format_row, measure_kind
 from sim.output.palette import GENERATED, OTHER_FIRMS, UNEMPLOYMENT_LABEL
 from sim.output.plotkit import (
-    TOP_SHARE_NOTE,
     date_axis,
     figure,
     legend_outside,
@@ -63,9 +69,10 @@ RUN_TOTALS: dict[str, str] = {
 
 def default_compare_dir() -> Path:
     """``results/compare/<UTC timestamp>``: where ``compare`` (and ``report --compare``)
-    write by default."""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / "compare" / stamp
+    write by default; ``-2``, ``-3``... added when the name is taken
+    (:func:`sim.files.free_name`), so a comparison made in the same second as another
+    does not write into its folder."""
+    return free_name(Path("results") / "compare" / stamp())
 
 
 def label_runs(runs: Sequence[RunFolder]) -> None:
@@ -227,16 +234,9 @@ def _colours(n: int) -> list[str]:
     return [cycle[i % len(cycle)] for i in range(n)]
 
 
-def _union(lists: Sequence[Sequence[str]]) -> list[str]:
-    out: list[str] = []
-    for items in lists:
-        out.extend(i for i in items if i not in out)
-    return out
-
-
 def plot_pay(runs: Sequence[RunFolder]) -> plt.Figure | None:
     """Median pay of every tier over time, one panel per tier, all runs on shared axes."""
-    tiers = _union([r.tiers for r in runs])
+    tiers = union([r.tiers for r in runs])
     tiers = [t for t in tiers if any(pay_column("median", t) in r.market.columns for r in runs)]
     if not tiers:
         return None
@@ -271,7 +271,7 @@ def plot_top_share(runs: Sequence[RunFolder]) -> plt.Figure | None:
             and per_tier(col.HEADCOUNT, r.tiers[0]) in r.firms.columns]
     if not runs:
         return None
-    order = _union([list(firm_labels(r).named) for r in runs])
+    order = named_in_runs(runs)
     ncols = min(len(runs), 2)
     nrows = math.ceil(len(runs) / ncols)
     fig, axes = figure(nrows, ncols, (6.5 * ncols, 4.5 * nrows))

@@ -25,9 +25,15 @@ import pandas as pd
 
 from sim import columns as col
 from sim.columns import pay_column
-from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
+from sim.output.charts import (
+    TOP_SHARE_NOTE,
+    RunTables,
+    firm_labels,
+    month_dates,
+    top_shares,
+)
 from sim.output.palette import GENERATED, UNEMPLOYMENT_LABEL, firm_colours
-from sim.output.plotkit import TOP_SHARE_NOTE, date_axis, figure
+from sim.output.plotkit import date_axis, figure
 from sim.output.rundir import RunFolder
 from sim.output.stats import LEVEL, paired_interval, percent_of
 

@@ -19,9 +19,8 @@ from matplotlib.patches import Rectangle
 
 from sim import columns as col
 from sim.output import charts
-from sim.output.charts import LABEL, RunTables, month_dates
+from sim.output.charts import LABEL, TOP_SHARE_NOTE, RunTables, month_dates
 from sim.output.plotkit import (
-    TOP_SHARE_NOTE,
     date_axis,
     figure,
     firm_line,

@@ -25,9 +25,10 @@ import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
 from sim import columns as col
-from sim.columns import pay_column, per_tier
-from sim.output.charts import firm_labels, month_dates
-from sim.output.palette import GENERATED, firm_colours, named_firms
+from sim.columns import pay_column
+from sim.output import charts
+from sim.output.charts import TOP_SHARE_NOTE, RunTables, firm_labels, month_dates
+from sim.output.palette import FirmLabels
 from sim.output.rundir import RunFolder
 
 RUN_COLOURS: tuple[str, ...] = (
@@ -115,40 +116,34 @@ def _layout(fig: go.Figure, y_title: str, *, x_title: str = "", hover: str = "x 
 # --------------------------------------------------------------------------- one run
 
 
-def run_colours(runs: Sequence[RunFolder]) -> dict[str, str]:
-    """One colour per named firm of the runs (the first run's firms first), as the PNG
-    plots colour them."""
-    names: list[str] = []
-    for run in runs:
-        names.extend(named_firms(run.manifest["scenario"]))
-    return firm_colours(names)
+def run_tables(run: RunFolder, colour_order: Sequence[str] | None = None) -> RunTables:
+    """The run's records for its charts, its firms labelled as the PNG plots label them
+    (:func:`sim.output.charts.firm_labels`); ``colour_order``: the named firms whose order
+    fixes the colours (on a page of several runs, :func:`sim.output.charts.named_in_runs`)."""
+    return RunTables.from_run(run, firm_labels(run, colour_order))
 
 
-def _grouped(run: RunFolder) -> pd.DataFrame:
-    """``firms.csv`` with a ``group`` column (the firm's label in the PNG plots: its name if
-    it is named, else :data:`GENERATED`; :func:`sim.output.charts.firm_labels`) and a
-    ``when`` column (its calendar month)."""
-    firms = run.firms.copy()
-    firms["group"] = firm_labels(run).labels(firms[col.FIRM])
-    firms["when"] = firms[col.MONTH].astype(int).map(month_dates(run))
-    return firms
+def _firm_lines(fig: go.Figure, table: pd.DataFrame, dates: Mapping[int, pd.Timestamp],
+                labels: FirmLabels, **trace: Any) -> None:
+    """One line per column of a chart table (a row per month, a column per label), in the
+    label's colour; a label without any value (a firm with no one of the tier) is left
+    out."""
+    x = table.index.map(dates)
+    for label in table.columns[table.notna().any()]:
+        fig.add_trace(go.Scatter(x=x, y=table[label], name=label, mode="lines",
+                                 line={"color": labels.colours.get(label)}, **trace))
 
 
-def _group_order(run: RunFolder, present: Sequence[str]) -> list[str]:
-    """Named firms in scenario order, then the generated group, keeping those present."""
-    labels = firm_labels(run)
-    return [g for g in (*labels.named, labels.rest) if g in set(present)]
-
-
-def headcount_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart:
-    """Headcount of each named firm and of the generated firms together, by month."""
-    firms = _grouped(run)
-    table = firms.groupby(["when", "group"])[col.HEADCOUNT].sum().unstack("group")
-    table = table.where(table > 0)  # a firm gone (0) has no place on a log scale
+def headcount_chart(run: RunFolder, tables: RunTables | None = None) -> Chart:
+    """Headcount of each named firm and of the generated firms together, by month
+    (:func:`sim.output.charts.headcount_by_firm`, all engineers)."""
+    tables = tables if tables is not None else run_tables(run)
+    frame = charts.headcount_by_firm(tables)
+    order = tables.labels.order(tables.firms[col.FIRM].astype(str))
+    table = charts.wide(frame[frame[col.FLOW_TIER] == charts.ALL_ENGINEERS], charts.HEADCOUNT,
+                        order)
     fig = go.Figure()
-    for group in _group_order(run, list(table.columns)):
-        fig.add_trace(go.Scatter(x=table.index, y=table[group], name=group, mode="lines",
-                                 line={"color": colours.get(group)}))
+    _firm_lines(fig, table.where(table > 0), month_dates(run), tables.labels)  # no 0 on a log
     _layout(fig, "engineers employed (log scale)", y_format=",.0f", log_y=True)
     return Chart("headcount", "Headcount by firm over time (generated firms together), "
                  "log scale", fig)
@@ -171,94 +166,84 @@ def pay_by_tier_chart(run: RunFolder) -> Chart:
                  "(dotted), log scale", fig)
 
 
-def firm_pay_charts(run: RunFolder, colours: Mapping[str, str]) -> list[Chart]:
+def firm_pay_charts(run: RunFolder, tables: RunTables | None = None) -> list[Chart]:
     """Per tier, the pay at each named firm (and the headcount-weighted mean over the
-    generated firms), by month: the firms' median pay where ``firms.csv`` has it (AI
-    tiers), else their mean pay."""
-    firms = _grouped(run)
-    charts = []
-    for tier in run.tiers:
-        stat = next((s for s in ("median", "mean")
-                     if per_tier(f"pay_{s}", tier) in firms.columns), None)
-        heads = per_tier(col.HEADCOUNT, tier)
-        if stat is None or heads not in firms.columns:
-            continue
-        pay = per_tier(f"pay_{stat}", tier)
-        rows = firms[pd.to_numeric(firms[pay], errors="coerce").notna()
-                     & (firms[heads] > 0)]
+    generated firms), by month (:func:`sim.output.charts.pay_by_firm`): the firms' median
+    pay where ``firms.csv`` has it (AI tiers), else their mean pay."""
+    tables = tables if tables is not None else run_tables(run)
+    frame = charts.pay_by_firm(tables)
+    months = pd.Index(np.unique(tables.firms[col.MONTH]), name=col.MONTH)
+    order = tables.labels.order(tables.firms[col.FIRM].astype(str))
+    out = []
+    for tier in tables.tiers:
+        rows = frame[frame[col.FLOW_TIER] == tier]
         if rows.empty:
             continue
+        stat = str(rows[charts.STATISTIC].iloc[0])
         fig = go.Figure()
-        for group in _group_order(run, list(rows["group"].unique())):
-            part = rows[rows["group"] == group]
-            weighted = (part[pay] * part[heads]).groupby(part["when"]).sum()
-            series = weighted / part.groupby("when")[heads].sum()
-            fig.add_trace(go.Scatter(x=series.index, y=series.to_numpy(), name=group,
-                                     mode="lines", line={"color": colours.get(group)}))
+        _firm_lines(fig, charts.wide(rows, charts.PAY, order, months), month_dates(run),
+                    tables.labels)
         _layout(fig, f"{stat} pay, {tier} ($ a year)", y_format="$,.0f")
-        charts.append(Chart(f"firm_pay_{tier}", f"{stat.capitalize()} pay of {tier}s by firm "
-                            f"over time (generated firms: mean of their {stat}s, weighted by "
-                            "headcount)", fig))
-    return charts
+        out.append(Chart(f"firm_pay_{tier}", f"{stat.capitalize()} pay of {tier}s by firm "
+                         f"over time (generated firms: mean of their {stat}s, weighted by "
+                         "headcount)", fig))
+    return out
 
 
-def top_share_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart | None:
-    """Each firm's share of the employed top tier (the first tier), by month."""
-    if not run.tiers or per_tier(col.HEADCOUNT, run.tiers[0]) not in run.firms.columns:
+def top_share_chart(run: RunFolder, tables: RunTables | None = None) -> Chart | None:
+    """Each firm's share of the top tier (the first tier), by month, stacked with the
+    tier's unemployed on top (:func:`sim.output.charts.top_shares`: a month's shares add
+    up to 100%)."""
+    tables = tables if tables is not None else run_tables(run)
+    if not charts.has_top_tier(tables):
         return None
-    top = run.tiers[0]
-    firms = _grouped(run)
-    heads = firms.groupby(["when", "group"])[per_tier(col.HEADCOUNT, top)].sum()
-    share = (heads / heads.groupby("when").transform("sum")).unstack("group")
     fig = go.Figure()
-    for group in _group_order(run, list(share.columns)):
-        fig.add_trace(go.Scatter(x=share.index, y=share[group], name=group, mode="lines",
-                                 line={"color": colours.get(group)}))
-    _layout(fig, f"share of employed {top}s", y_format=".1%")
-    return Chart("top_share", f"Each firm's share of the top tier ({top}) over time", fig)
+    _firm_lines(fig, charts.top_shares(tables).fillna(0.0), month_dates(run), tables.labels,
+                stackgroup="share")
+    top = tables.tiers[0]
+    _layout(fig, f"% of {top} ({TOP_SHARE_NOTE})", y_format=".1f")
+    return Chart("top_share", f"Each firm's share of the top tier ({top}) over time, "
+                 "stacked, the tier's unemployed on top", fig)
 
 
-def gpu_top_share_chart(run: RunFolder, colours: Mapping[str, str]) -> Chart | None:
-    """GPUs against share of the top tier, final month: one point per firm (the
-    generated firms as one grey trace of points, each hover naming the firm and its GPUs).
-    The GPU axis is logarithmic, so a firm with no GPUs is drawn at 1."""
-    if not run.tiers or per_tier(col.HEADCOUNT, run.tiers[0]) not in run.firms.columns:
+def gpu_top_share_chart(run: RunFolder, tables: RunTables | None = None) -> Chart | None:
+    """GPUs against share of the employed top tier, final month: one point per firm
+    (:func:`sim.output.charts.gpu_and_top_share`; the generated firms as one grey trace of
+    points, each hover naming the firm and its GPUs). The GPU axis is logarithmic, so a
+    firm with no GPUs is drawn at 1."""
+    tables = tables if tables is not None else run_tables(run)
+    if not charts.has_top_tier(tables):
         return None
-    top = per_tier(col.HEADCOUNT, run.tiers[0])
-    firms = _grouped(run)
-    last = firms[firms[col.MONTH] == firms[col.MONTH].max()].copy()
-    total = last[top].sum()
-    last["share"] = last[top] / total if total else np.nan
+    frame = charts.gpu_and_top_share(tables)
     fig = go.Figure()
-    for group in _group_order(run, list(last["group"].unique())):
-        part = last[last["group"] == group]
+    for label in tables.labels.order(frame[col.FIRM]):
+        part = frame[frame[charts.LABEL] == label]
         fig.add_trace(go.Scatter(
-            x=np.maximum(part[col.GPUS].to_numpy(dtype=float), 1.0), y=part["share"],
-            name=group, mode="markers", text=part[col.FIRM], customdata=part[col.GPUS],
-            marker={"color": colours.get(group), "size": 10},
-            hovertemplate=("%{text}<br>GPUs %{customdata:,.0f}<br>share %{y:.1%}"
+            x=np.maximum(part[col.GPUS].to_numpy(dtype=float), 1.0), y=part[charts.TOP_SHARE],
+            name=label, mode="markers", text=part[col.FIRM], customdata=part[col.GPUS],
+            marker={"color": tables.labels.colours.get(label), "size": 10},
+            hovertemplate=("%{text}<br>GPUs %{customdata:,.0f}<br>share %{y:.1f}%"
                            "<extra></extra>")))
-    threshold = run.gpu_threshold
-    if threshold:
-        fig.add_vline(x=threshold, line_dash="dash", line_color="#888",
+    if tables.threshold:
+        fig.add_vline(x=tables.threshold, line_dash="dash", line_color="#888",
                       annotation_text="GPU threshold")
-    _layout(fig, f"share of employed {run.tiers[0]}s",
+    _layout(fig, f"share of employed {tables.tiers[0]}s (%)",
             x_title="GPUs (log scale; a firm with none at 1)",
-            hover="closest", y_format=".1%")
+            hover="closest", y_format=".1f")
     fig.update_xaxes(type="log")
     return Chart("gpu_vs_top_share", "GPU stock against share of the top tier, final month",
                  fig)
 
 
 def deals_chart(run: RunFolder) -> Chart | None:
-    """Price per engineer of each deal by date: scheduled deals (diamonds) apart from the
-    model's own (circles); blocked deals hollow."""
-    deals = run.deals
-    if deals.empty or col.DEAL_PRICE_PER_ENGINEER not in deals.columns:
+    """Price per engineer of each deal by date (:func:`sim.output.charts.deal_timeline`):
+    scheduled deals (diamonds) apart from the model's own (circles); blocked deals
+    hollow."""
+    if run.deals.empty or col.DEAL_PRICE_PER_ENGINEER not in run.deals.columns:
         return None
-    deals = deals.copy()
-    deals["when"] = pd.to_datetime(deals[col.DATE], format="%Y-%m", errors="coerce")
-    origin, blocked = deal_origins(deals), blocked_deals(deals)
+    deals = charts.deal_timeline(RunTables.from_run(run))
+    when = pd.to_datetime(deals[col.DATE], format="%Y-%m", errors="coerce")
+    origin, blocked = deals[col.DEAL_ORIGIN], deals[charts.STATUS] == "blocked"
     fig = go.Figure()
     symbols = {"scheduled": "diamond", "model": "circle"}
     colours = {"scheduled": "#d1495b", "model": "#0b3c5d"}
@@ -270,11 +255,10 @@ def deals_chart(run: RunFolder) -> Chart | None:
             if part.empty:
                 continue
             text = [f"{b} → {t} ({f})" for b, t, f in zip(
-                part[col.DEAL_BUYER], part[col.DEAL_TARGET],
-                part.get(col.DEAL_FORM, pd.Series("", index=part.index)), strict=True)]
+                part[col.DEAL_BUYER], part[col.DEAL_TARGET], part[col.DEAL_FORM], strict=True)]
             symbol = symbols.get(name, "square") + ("-open" if is_blocked else "")
             fig.add_trace(go.Scatter(
-                x=part["when"], y=part[col.DEAL_PRICE_PER_ENGINEER], mode="markers",
+                x=when[part.index], y=part[col.DEAL_PRICE_PER_ENGINEER], mode="markers",
                 name=f"{name}{' (blocked)' if is_blocked else ''}",
                 legendgroup=name, text=text,
                 customdata=np.column_stack([part[col.DEAL_PRICE],
@@ -291,21 +275,6 @@ def deals_chart(run: RunFolder) -> Chart | None:
                  "timeline) and the model's own", fig)
 
 
-def blocked_deals(deals: pd.DataFrame) -> pd.Series:
-    """Whether each deal of ``deals.csv`` was blocked (False when the column is missing)."""
-    if col.DEAL_BLOCKED not in deals.columns:
-        return pd.Series(False, index=deals.index)
-    return deals[col.DEAL_BLOCKED].astype(str).str.lower().isin(["true", "1", "1.0"])
-
-
-def deal_origins(deals: pd.DataFrame) -> pd.Series:
-    """Each deal's origin, ``scheduled`` or ``model`` (``unknown`` for a run written
-    before deals recorded it)."""
-    if col.DEAL_ORIGIN not in deals.columns:
-        return pd.Series("unknown", index=deals.index)
-    return deals[col.DEAL_ORIGIN].astype(str)
-
-
 def rates_chart(run: RunFolder) -> Chart:
     """Unemployment rate and job-to-job rate by month."""
     market, dates = run.market, run.dates()
@@ -320,15 +289,16 @@ def rates_chart(run: RunFolder) -> Chart:
     return Chart("rates", "Unemployment and job-to-job rates over time", fig)
 
 
-def run_charts(run: RunFolder, colours: Mapping[str, str] | None = None) -> list[Chart]:
-    """Every interactive chart of one run, in reading order."""
-    colours = colours if colours is not None else run_colours([run])
-    charts: list[Chart | None] = [
-        headcount_chart(run, colours), top_share_chart(run, colours),
-        gpu_top_share_chart(run, colours), pay_by_tier_chart(run),
-        *firm_pay_charts(run, colours), deals_chart(run), rates_chart(run),
+def run_charts(run: RunFolder, colour_order: Sequence[str] | None = None) -> list[Chart]:
+    """Every interactive chart of one run, in reading order; ``colour_order`` as for
+    :func:`run_tables`."""
+    tables = run_tables(run, colour_order)
+    drawn: list[Chart | None] = [
+        headcount_chart(run, tables), top_share_chart(run, tables),
+        gpu_top_share_chart(run, tables), pay_by_tier_chart(run),
+        *firm_pay_charts(run, tables), deals_chart(run), rates_chart(run),
     ]
-    return [c for c in charts if c is not None]
+    return [c for c in drawn if c is not None]
 
 
 # --------------------------------------------------------------------------- comparisons
@@ -351,7 +321,7 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
     Run labels may hold a folder's name, which may hold anything: they are HTML-escaped,
     since plotly reads tags (``<b>``, ``<a href>``) in trace names.
     """
-    charts = []
+    out = []
     for column, title, fmt in COMPARED_SERIES:
         if any(column in r.market.columns for r in runs):
             fig = go.Figure()
@@ -361,8 +331,8 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
                                              name=escape(run.label), mode="lines",
                                              line={"color": _run_colour(k)}))
             _layout(fig, title, y_format=fmt)
-            charts.append(Chart(f"compare_{column}", f"{title[0].upper()}{title[1:]}, all runs",
-                                fig))
+            out.append(Chart(f"compare_{column}", f"{title[0].upper()}{title[1:]}, all runs",
+                             fig))
     tiers: list[str] = []
     for run in runs:
         tiers.extend(t for t in run.tiers if t not in tiers)
@@ -376,21 +346,23 @@ def compare_charts(runs: Sequence[RunFolder]) -> list[Chart]:
                     name=escape(f"{run.label}: {tier}"), legendgroup=run.label,
                     line={"color": _run_colour(k), "dash": DASHES[j % len(DASHES)]}))
     _layout(fig, "median pay ($ a year, log scale)", y_format="$,.0f", log_y=True)
-    charts.append(Chart("compare_pay", "Median pay by tier, all runs (one colour per run, "
-                        "one dash per tier)", fig))
-    shares = _final_top_shares(runs)
-    if shares is not None:
+    out.append(Chart("compare_pay", "Median pay by tier, all runs (one colour per run, "
+                     "one dash per tier)", fig))
+    order = charts.named_in_runs(runs)
+    tables = {run.label: run_tables(run, order) for run in runs}
+    if all(charts.has_top_tier(t) for t in tables.values()):
+        shares = charts.top_shares_at_end(tables)
         fig = go.Figure()
         for k, run in enumerate(runs):
             fig.add_trace(go.Bar(x=shares.index, y=shares[run.label],
                                  name=escape(run.label),
                                  marker_color=_run_colour(k)))
-        _layout(fig, "share of the employed top tier, final month", hover="x unified",
-                y_format=".1%")
+        _layout(fig, f"% of the top tier ({TOP_SHARE_NOTE}), final month",
+                hover="x unified", y_format=".1f")
         fig.update_layout(barmode="group")
-        charts.append(Chart("compare_top_share_by_firm", "Each firm's share of the top tier "
-                            "at the end, all runs", fig))
-    return charts
+        out.append(Chart("compare_top_share_by_firm", "Each firm's share of the top tier at "
+                         "the end (and the tier's unemployed), all runs", fig))
+    return out
 
 
 DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
@@ -398,24 +370,6 @@ DASHES = ("solid", "dash", "dot", "dashdot", "longdash")
 
 def _run_colour(k: int) -> str:
     return RUN_COLOURS[k % len(RUN_COLOURS)]
-
-
-def _final_top_shares(runs: Sequence[RunFolder]) -> pd.DataFrame | None:
-    """Share of the top tier by firm group in the final month: groups (rows) by runs."""
-    columns = {}
-    for run in runs:
-        if not run.tiers or per_tier(col.HEADCOUNT, run.tiers[0]) not in run.firms.columns:
-            return None
-        firms = _grouped(run)
-        last = firms[firms[col.MONTH] == firms[col.MONTH].max()]
-        heads = last.groupby("group")[per_tier(col.HEADCOUNT, run.tiers[0])].sum()
-        columns[run.label] = heads / heads.sum() if heads.sum() else heads * np.nan
-    table = pd.DataFrame(columns).fillna(0.0)
-    order: list[str] = []
-    for run in runs:
-        order.extend(g for g in named_firms(run.manifest["scenario"]) if g not in order)
-    order.append(GENERATED)
-    return table.reindex([g for g in order if g in table.index])
 
 
 # --------------------------------------------------------------------------- replicates
@@ -432,7 +386,7 @@ def band_charts(summaries: Sequence[tuple[str, pd.DataFrame, Mapping[int, Any]]]
     series = [*COMPARED_SERIES,
               *((pay_column("median", t), f"median pay, {t} ($ a year)", "$,.0f")
                 for t in tiers)]
-    charts = []
+    out = []
     for column, title, fmt in series:
         fig = go.Figure()
         for k, (label, summary, dates) in enumerate(summaries):
@@ -455,9 +409,9 @@ def band_charts(summaries: Sequence[tuple[str, pd.DataFrame, Mapping[int, Any]]]
                               f"%{{customdata[1]:{fmt}}}]"))
         if fig.data:
             _layout(fig, title, y_format=fmt)
-            charts.append(Chart(f"band_{column}", f"{title[0].upper()}{title[1:]}: mean over "
+            out.append(Chart(f"band_{column}", f"{title[0].upper()}{title[1:]}: mean over "
                                 "replicates, band: 95% interval of the mean", fig))
-    return charts
+    return out
 
 
 def _transparent(colour: str, alpha: float = 0.2) -> str:

@@ -16,6 +16,7 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.output import charts
 from sim.output.charts import RunTables
+from sim.output.formats import ENGINEER_PAY, ENGINEER_TIER
 from sim.output.plotkit import (
     axes_legend_outside,
     date_axis,
@@ -25,7 +26,7 @@ from sim.output.plotkit import (
     money_axis,
     no_data,
 )
-from sim.output.rundir import ENGINEER_PAY, ENGINEER_TIER, RunFolder
+from sim.output.rundir import RunFolder
 
 PAY_PLOT_COLUMNS = (ENGINEER_PAY, ENGINEER_TIER)
 """The columns of the engineer table the plot of pay reads (only these are read)."""

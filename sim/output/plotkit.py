@@ -32,7 +32,6 @@ from sim.files import atomic_file
 from sim.output.palette import FirmLabels
 
 LEGEND_FONT = 8
-TOP_SHARE_NOTE = "share of all engineers of the tier, employed or not"
 
 
 def plain_number(value: float) -> str:

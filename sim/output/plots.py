@@ -31,7 +31,8 @@ from sim.output.firm_plots import (
     plot_pay_by_firm,
     plot_top_share_by_firm,
 )
-from sim.output.manifest import check_scenario_parts
+from sim.output.formats import DEALS, FIRMS, FLOWS, MARKET
+from sim.output.manifest import MANIFEST, check_scenario_parts
 from sim.output.market_plots import (
     PAY_PLOT,
     PAY_PLOT_COLUMNS,
@@ -43,15 +44,7 @@ from sim.output.market_plots import (
 )
 from sim.output.plotkit import save
 from sim.output.pool import forked_each
-from sim.output.rundir import (
-    DEALS,
-    FIRMS,
-    FLOWS,
-    MANIFEST,
-    MARKET,
-    RunFolder,
-    remove_leftovers,
-)
+from sim.output.rundir import RunFolder, remove_leftovers
 from sim.output.timeline_plot import plot_timeline
 
 PLOTS_STAGE = ".plots"

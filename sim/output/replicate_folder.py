@@ -20,8 +20,9 @@ import pandas as pd
 
 from sim import columns as col
 from sim.errors import UserError
-from sim.output.manifest import NAME
-from sim.output.rundir import MANIFEST, MARKET, RunFolder
+from sim.output.formats import MARKET
+from sim.output.manifest import MANIFEST, NAME
+from sim.output.rundir import RunFolder
 from sim.output.stats import mean_interval
 
 SUMMARY = "summary.csv"

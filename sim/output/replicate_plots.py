@@ -21,11 +21,17 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import log
 from sim.files import atomic_files
-from sim.output.charts import RunTables, firm_labels, month_dates, top_shares
-from sim.output.manifest import check_scenario_parts
+from sim.output.charts import (
+    TOP_SHARE_NOTE,
+    RunTables,
+    firm_labels,
+    month_dates,
+    top_shares,
+)
+from sim.output.formats import FIRMS, MARKET
+from sim.output.manifest import MANIFEST, check_scenario_parts
 from sim.output.palette import FirmLabels
 from sim.output.plotkit import (
-    TOP_SHARE_NOTE,
     date_axis,
     figure,
     legend_outside,
@@ -35,7 +41,7 @@ from sim.output.plotkit import (
 )
 from sim.output.plots import PLOTS_STAGE
 from sim.output.replicate_folder import ReplicateFolder, read_summary
-from sim.output.rundir import FIRMS, MANIFEST, MARKET, remove_leftovers
+from sim.output.rundir import remove_leftovers
 from sim.output.stats import mean_interval
 
 REPLICATE_PLOTS = ("replicate_market", "replicate_top_share")

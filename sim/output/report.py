@@ -36,6 +36,7 @@ from markupsafe import Markup
 from sim import columns as col
 from sim.errors import UserError
 from sim.files import write_text
+from sim.output.charts import blocked_deals, deal_origins, named_in_runs
 from sim.output.compare import (
     default_compare_dir,
     difference_table,
@@ -43,14 +44,7 @@ from sim.output.compare import (
     load_runs,
     write_comparison,
 )
-from sim.output.interactive import (
-    Chart,
-    blocked_deals,
-    compare_charts,
-    deal_origins,
-    run_charts,
-    run_colours,
-)
+from sim.output.interactive import Chart, compare_charts, run_charts
 from sim.output.pagekit import (
     DEFAULT_REPORT,
     Block,
@@ -232,13 +226,13 @@ def _whole(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def run_blocks(run: RunFolder, k: int, colours: dict[str, str]) -> list[Block]:
+def run_blocks(run: RunFolder, k: int, colour_order: Sequence[str]) -> list[Block]:
     """One run's part of a comparison: its facts, charts, deals, scenario and manifest."""
     scenario, manifest = scenario_and_manifest(run)
     deals = deals_blocks(run)
     return [facts(run_facts(run)),
             charts([Chart(f"run{k}-{c.name}", c.caption, c.figure)
-                    for c in run_charts(run, colours)]),
+                    for c in run_charts(run, colour_order)]),
             *([Markup("<h3>Deals</h3>"), *deals] if deals else []),
             details("Scenario and manifest", Markup("\n").join(
                 [Markup("<h3>Scenario</h3>"), *scenario, Markup("<h3>Manifest</h3>"),
@@ -256,7 +250,7 @@ def compare_report(run_dirs: Sequence[Path]) -> str:
                 _whole(r.manifest.get("engineers")), str(r.manifest.get("months")),
                 str(len(r.manifest.get("warnings") or [])), str(r.dir.resolve())]
                for r in runs]
-    colours = run_colours(runs)
+    colour_order = named_in_runs(runs)
     deals = deals_by_origin(runs)
     sections = [
         Section("Runs", [table(
@@ -274,7 +268,7 @@ def compare_report(run_dirs: Sequence[Path]) -> str:
     ]
     if not deals.empty:
         sections.append(Section("Deals by origin, all runs", [data_table(deals)]))
-    sections += [Section(f"Run: {run.label}", run_blocks(run, k, colours))
+    sections += [Section(f"Run: {run.label}", run_blocks(run, k, colour_order))
                  for k, run in enumerate(runs, start=1)]
     return page("talentwar report: comparison of " + ", ".join(r.label for r in runs),
                 f"{len(runs)} runs compared; the first, {runs[0].label}, is the reference.",

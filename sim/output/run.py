@@ -25,18 +25,9 @@ from sim.errors import UserError, log
 from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
+from sim.output.formats import DEAL_TEAMS, DEALS, ENGINEER_FILES, FIRMS, FLOWS, MARKET
 from sim.output.manifest import MANIFEST, Manifest, write_manifest
-from sim.output.rundir import (
-    DEAL_TEAMS,
-    DEALS,
-    ENGINEER_FILES,
-    FIRMS,
-    FLOWS,
-    MARKET,
-    remove_leftovers,
-    write_csv,
-    write_csv_gz,
-)
+from sim.output.rundir import remove_leftovers, write_csv, write_csv_gz
 from sim.scenario import Scenario
 
 EngineerFormat = Literal["csv.gz", "csv", "parquet", "none"]

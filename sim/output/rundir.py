@@ -3,8 +3,9 @@
 A run folder holds ``manifest.json``, ``market.csv``, ``firms.csv``, ``flows.csv``,
 ``deals.csv``, the final engineer table (``engineers.csv.gz`` by default; ``engineers.csv``
 or ``engineers.parquet`` on request) and the plots. This module is the one
-owner of that format: the file names, which leftovers of an interrupted process are its
-own to remove, the tables' formats (the manifest's: :mod:`sim.output.manifest`), and
+owner of that folder: which leftovers of an interrupted process are its own to remove,
+reading its tables (:func:`read_table`; the file names and each table's format are
+:mod:`sim.output.formats`', the manifest's :mod:`sim.output.manifest`'), and
 :class:`RunFolder`, the reader of a finished run that plots, comparisons and reports
 share. A damaged folder is refused by :class:`RunFolder` with one :class:`UserError`
 naming the file and what is wrong, before anything reads its values. The names of the
@@ -22,7 +23,6 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sim import columns as col
@@ -30,33 +30,20 @@ from sim import files
 from sim.errors import UserError
 from sim.files import LEFTOVER
 from sim.files.textscan import one_line, scan_text
-from sim.output.manifest import (
-    MANIFEST,
-    MONTH_DATE,
-    NAME,
-    Manifest,
-    load_manifest,
+from sim.output.formats import (
+    DEAL_TEAMS,
+    DEALS,
+    ENGINEER_FILES,
+    ENGINEERS_CSV,
+    ENGINEERS_PARQUET,
+    FIRMS,
+    FLOWS,
+    MARKET,
+    TABLES,
+    TableFormat,
+    check_columns,
 )
-
-MARKET = "market.csv"
-FIRMS = "firms.csv"
-FLOWS = "flows.csv"
-DEALS = "deals.csv"
-DEAL_TEAMS = "deal_teams.csv"
-ENGINEERS_CSV = "engineers.csv"
-ENGINEERS_CSV_GZ = "engineers.csv.gz"
-ENGINEERS_PARQUET = "engineers.parquet"
-ENGINEER_FILES: dict[str, str] = {"csv.gz": ENGINEERS_CSV_GZ, "csv": ENGINEERS_CSV,
-                                  "parquet": ENGINEERS_PARQUET}
-"""The file of the final engineer table in each format a run may write it in (``--engineers``),
-the default first: gzip-compressed CSV, less than half the size of the CSV, written the same
-way by every installation (no optional dependency) and read by any CSV reader that
-decompresses (pandas, R, ``zcat``)."""
-# Columns of the final engineer table, written by the model.
-ENGINEER_PAY = "pay"
-ENGINEER_TIER = "tier"
-ENGINEER_FIRM = "firm"
-DEAL_REASON = "reason"
+from sim.output.manifest import MANIFEST, Manifest, load_manifest
 
 KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, DEAL_TEAMS,
                          *ENGINEER_FILES.values(),
@@ -148,123 +135,6 @@ def _removable(path: Path) -> bool:
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass(frozen=True)
-class TableFormat:
-    """What a table of a run folder must hold to be read.
-
-    Every column not declared as text must hold numbers (or True/False); missing numbers
-    are allowed (a pay median of a tier nobody is employed in), infinite ones are not.
-    """
-
-    required: tuple[str, ...] = ()
-    """Columns every reader needs."""
-    text: frozenset[str] = frozenset()
-    """Columns of text. Unless free or dates, they hold names (firms, tiers, kinds), which
-    must be names as in scenario files: safe in plot labels, CSV cells and HTML."""
-    free: frozenset[str] = frozenset()
-    """Text columns of any text, possibly empty (a deal's reason)."""
-    dates: frozenset[str] = frozenset()
-    """Text columns of calendar months, ``YYYY-MM``."""
-    may_be_empty: frozenset[str] = frozenset()
-    """Name columns that may be empty (an unemployed engineer's firm)."""
-    counts: frozenset[str] = frozenset({col.MONTH})
-    """Columns of whole numbers >= 0, none missing."""
-    flags: frozenset[str] = frozenset()
-    """Columns of True / False."""
-    optional: bool = False
-    """Whether a run may lack the file (a run that did not record it); an optional file
-    with no content is an empty table."""
-    tier_columns: bool = False
-    """Whether the tiers are read from the table's ``employed_<tier>`` columns (at least
-    one is required)."""
-
-
-TABLES: dict[str, TableFormat] = {
-    MARKET: TableFormat(required=(col.MONTH, col.DATE, col.UNEMPLOYMENT_RATE),
-                        text=frozenset({col.DATE}), dates=frozenset({col.DATE}),
-                        tier_columns=True),
-    FIRMS: TableFormat(required=(col.MONTH, col.FIRM, col.KIND, col.HEADCOUNT, col.GPUS),
-                       text=frozenset({col.FIRM, col.KIND, col.COUNTER_OFFER_POLICY})),
-    FLOWS: TableFormat(required=(col.MONTH, col.FLOW_SOURCE, col.FLOW_DESTINATION,
-                                 col.FLOW_TIER, col.FLOW_ENGINEERS),
-                       text=frozenset({col.FLOW_SOURCE, col.FLOW_DESTINATION, col.FLOW_TIER,
-                                       col.FLOW_KIND}),
-                       counts=frozenset({col.MONTH, col.FLOW_ENGINEERS}), optional=True),
-    DEALS: TableFormat(text=frozenset({col.DATE, col.DEAL_BUYER, col.DEAL_TARGET,
-                                       col.DEAL_FORM, col.DEAL_ORIGIN, DEAL_REASON}),
-                       free=frozenset({DEAL_REASON}), dates=frozenset({col.DATE}),
-                       flags=frozenset({col.DEAL_BLOCKED}), optional=True),
-    DEAL_TEAMS: TableFormat(required=col.DEAL_TEAM_COLUMNS,
-                            text=frozenset({col.DATE, col.DEAL_BUYER, col.DEAL_TARGET,
-                                            col.DEAL_FORM, col.DEAL_TEAM_TIER,
-                                            col.DEAL_TEAM_FIRM_AT_END}),
-                            dates=frozenset({col.DATE}), flags=frozenset({col.DEAL_BLOCKED}),
-                            counts=frozenset({col.DEAL_TEAM_DEAL, col.DEAL_TEAM_ENGINEERS}),
-                            optional=True),
-    ENGINEERS_CSV: TableFormat(text=frozenset({ENGINEER_TIER, ENGINEER_FIRM}),
-                               may_be_empty=frozenset({ENGINEER_FIRM}),
-                               counts=frozenset(), optional=True),
-}
-"""The format of each table of a run folder."""
-
-REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    name: fmt.required for name, fmt in TABLES.items() if not fmt.optional}
-"""Columns a run folder's required tables must have to be read at all."""
-
-
-def _check_columns(table: pd.DataFrame, path: Path, fmt: TableFormat) -> None:
-    """Raise :class:`UserError` unless ``table`` has ``fmt``'s columns and types."""
-    missing = [c for c in fmt.required if c not in table.columns]
-    if missing:
-        raise UserError(f"{path}: missing column(s) {', '.join(missing)}")
-    if fmt.tier_columns:
-        prefix = col.per_tier(col.EMPLOYED, "")
-        tiers = [str(c).removeprefix(prefix) for c in table.columns
-                 if str(c).startswith(prefix)]
-        if not tiers:
-            raise UserError(f"{path}: no {prefix}<tier> columns (one per tier)")
-        bad = [t for t in tiers if NAME.match(t) is None]
-        if bad:
-            raise UserError(f"{path}: column {prefix}{bad[0]}: {bad[0]!r} is not a tier name "
-                            "(letters, digits, _ . -)")
-    if table.empty:
-        return
-    for name in table.columns:
-        column = table[name]
-        where = f"{path}: column {name}"
-        if name in fmt.text:
-            if name in fmt.free:
-                continue
-            present = column.dropna()
-            if len(present) < len(column) and name not in fmt.may_be_empty:
-                row = int(np.flatnonzero(column.isna().to_numpy())[0])
-                raise UserError(f"{where}: empty in data row {row + 1}")
-            values = pd.unique(present.astype(str))
-            pattern = MONTH_DATE if name in fmt.dates else NAME
-            bad = [v for v in values if pattern.match(v) is None]
-            if bad:
-                what = ("a month as YYYY-MM" if name in fmt.dates
-                        else "a name (letters, digits, _ . -)")
-                raise UserError(f"{where}: expected {what}, got {bad[0][:40]!r}")
-        elif name in fmt.flags:
-            if not pd.api.types.is_bool_dtype(column):
-                raise UserError(f"{where}: expected True or False in every row")
-        elif pd.api.types.is_bool_dtype(column):
-            continue  # True / False are numbers too
-        elif not pd.api.types.is_numeric_dtype(column):
-            numbers = pd.to_numeric(column, errors="coerce")
-            bad_value = column[numbers.isna() & column.notna()]
-            shown = str(bad_value.iloc[0])[:40] if len(bad_value) else ""
-            raise UserError(f"{where}: expected numbers, got {shown!r}")
-        else:
-            values = column.to_numpy(dtype=float)
-            if np.isinf(values).any():
-                raise UserError(f"{where}: expected finite numbers, got an infinite one")
-            if name in fmt.counts and (np.isnan(values).any() or (values < 0).any()
-                                       or not np.all(values == np.floor(values))):
-                raise UserError(f"{where}: expected whole numbers >= 0 in every row")
-
-
 def engineers_file(folder: Path) -> Path:
     """The file holding a run's final engineer table: the first of :data:`ENGINEER_FILES`
     present in ``folder`` (``engineers.csv`` if none is)."""
@@ -329,7 +199,7 @@ def read_table(folder: Path, name: str,
     if scan.last_fields is not None and scan.last_fields < scan.header_fields:
         raise UserError(f"{path}: cut short: its last line has {scan.last_fields} of "
                         f"{scan.header_fields} fields")
-    _check_columns(table, path, fmt)
+    check_columns(table, path, fmt)
     return table
 
 
@@ -345,7 +215,7 @@ def _read_parquet(path: Path, fmt: TableFormat,
         raise UserError(f"{path}: not a readable Parquet table: {one_line(err)}") from None
     for name in fmt.text & set(table.columns):
         table[name] = table[name].mask(table[name] == "")
-    _check_columns(table, path, fmt)
+    check_columns(table, path, fmt)
     return table
 
 

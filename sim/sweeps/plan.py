@@ -22,28 +22,20 @@ from sim.errors import UserError
 from sim.files import git_commit, versions, write_text
 from sim.scenario import validate
 from sim.sweeps.designs import Point, point_count, point_overrides, run_seed, salib_problem
-from sim.sweeps.spec import SweepSpec, parse_sweep
+from sim.sweeps.spec import SpecPlan, SweepSpec, parse_sweep
 from sim.sweeps.worker import Job, RunTask
 
 SWEEP_FILE: Final = "sweep.json"
 
 
 @dataclass
-class Plan:
-    """A validated sweep ready to run: spec, base scenario, design points and runs."""
+class Plan(SpecPlan[SweepSpec]):
+    """A validated sweep ready to run: the sweep file's parts (:class:`SpecPlan`), its
+    design points and runs (``matrix``: a sampled design's sample matrix in design space,
+    :func:`~sim.sweeps.designs.design_matrix`; ``None`` for a grid)."""
 
-    spec: SweepSpec
-    raw: dict[str, Any]
-    source: str
-    base_path: str
-    base: dict[str, Any]
     points: list[Point]
     matrix: list[list[float]] | None
-
-    @property
-    def keys(self) -> list[str]:
-        """Parameter keys, in sweep-file order."""
-        return [p.key for p in self.spec.parameters]
 
     @property
     def total(self) -> int:

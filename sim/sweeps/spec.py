@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -304,3 +305,46 @@ def load_base(path: Path, base: str, overrides: Sequence[str], months: int | Non
     except UserError as err:
         raise UserError(f"{path}: base/set: the base scenario with the {what}'s fixed "
                         f"overrides is invalid:\n{err}") from None
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+class _WithParameters(Protocol):
+    @property
+    def parameters(self) -> Sequence[_Keyed]: ...
+
+
+SpecT = TypeVar("SpecT", bound=_WithParameters)
+
+
+@dataclass
+class SpecPlan(Generic[SpecT]):
+    """What a validated sweep or calibration file gives to run: the parts both share.
+
+    Attributes
+    ----------
+    spec : SweepSpec or CalibrationSpec
+        The file, validated.
+    raw : dict
+        The file's table as read (recorded in the run's manifest).
+    source : str
+        The file's path.
+    base_path : str
+        The base scenario's file (:func:`load_base`).
+    base : dict
+        The base scenario with the file's fixed overrides and horizon, as plain data.
+    """
+
+    spec: SpecT
+    raw: dict[str, Any]
+    source: str
+    base_path: str
+    base: dict[str, Any]
+
+    @property
+    def keys(self) -> list[str]:
+        """Parameter keys, in file order."""
+        return [p.key for p in self.spec.parameters]

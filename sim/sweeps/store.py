@@ -287,20 +287,6 @@ def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
     return recorded
 
 
-def read_recorded(folder: Path) -> dict[int, Status]:
-    """Recorded runs of a sweep folder, ``{run_id: status}``, from the complete records of
-    its ``runs.csv`` (read as it is, without the design: for watching a running sweep)."""
-    table = RunTable(Path(folder) / RUNS_FILE)
-    out: dict[int, Status] = {}
-    status_col = -1
-    for _, row in table.rows():
-        if status_col < 0:
-            status_col = (table.header or []).index("status")
-        with contextlib.suppress(ValueError):
-            out[int(row[0])] = DONE if row[status_col] == DONE else FAILED
-    return out
-
-
 # --------------------------------------------------------------------------- completion
 
 

@@ -12,9 +12,11 @@ import pytest
 
 from sim import cli
 from sim.errors import UserError
+from sim.output import compare as compare_module
 from sim.output.compare import (
     DIFF_PREFIX,
     compare_runs,
+    default_compare_dir,
     format_table,
     load_runs,
 )
@@ -186,3 +188,15 @@ def test_cli_prints_table_and_exits_2_on_bad_input(runs, tmp_path, monkeypatch, 
     assert "at least 2 run folders" in capsys.readouterr().err
     assert cli.main(["compare", str(a), str(tmp_path), "--out", str(tmp_path / "c3")]) == 2
     assert "not a run folder" in capsys.readouterr().err
+
+
+def test_comparisons_made_in_the_same_second_get_folders_of_their_own(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(compare_module, "stamp", lambda: "20240501-120000")
+    first = default_compare_dir()
+    assert first == Path("results/compare/20240501-120000")
+    first.mkdir(parents=True)
+    second = default_compare_dir()
+    assert second == Path("results/compare/20240501-120000-2")
+    second.mkdir()
+    assert default_compare_dir() == Path("results/compare/20240501-120000-3")

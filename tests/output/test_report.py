@@ -148,7 +148,7 @@ def test_run_report_has_interactive_charts_and_plotly_once(runs):
 def test_charts_draw_named_firms_by_name_and_generated_firms_together(runs):
     run = RunFolder.finished(runs[0])
     colours = firm_colours(["Lab", "BigCo"])
-    chart = headcount_chart(run, colours)
+    chart = headcount_chart(run)
     names = [trace.name for trace in chart.figure.data]
     assert names == ["Lab", "BigCo", GENERATED]
     assert [trace.line.color for trace in chart.figure.data] == [
@@ -158,21 +158,23 @@ def test_charts_draw_named_firms_by_name_and_generated_firms_together(runs):
     total = firms.groupby("month")["headcount"].sum().to_numpy()
     drawn = np.nansum([np.asarray(t.y, dtype=float) for t in chart.figure.data], axis=0)
     assert drawn == pytest.approx(total)
-    # The top tier's shares add up to one in every month.
-    share = top_share_chart(run, colours)
+    # The top tier's shares (%), with its unemployed, add up to 100 in every month.
+    share = top_share_chart(run)
     assert share is not None
+    assert [t.name for t in share.figure.data] == ["Lab", "BigCo", GENERATED, "unemployment"]
     assert np.nansum([np.asarray(t.y, dtype=float) for t in share.figure.data], axis=0) \
-        == pytest.approx(1.0)
+        == pytest.approx(100.0)
     # The pay of the named firms per tier is their own pay_median_<tier>.
-    pay = {c.name: c for c in firm_pay_charts(run, colours)}["firm_pay_researcher"]
+    pay = {c.name: c for c in firm_pay_charts(run)}["firm_pay_researcher"]
     lab = firms[(firms["firm"] == "Lab") & (firms["headcount_researcher"] > 0)]
-    assert np.asarray(pay.figure.data[0].y, dtype=float) == pytest.approx(
+    lab_drawn = np.asarray(pay.figure.data[0].y, dtype=float)
+    assert lab_drawn[~np.isnan(lab_drawn)] == pytest.approx(
         lab["pay_median_researcher"].to_numpy())
 
 
 def test_every_firm_is_a_point_of_the_gpu_chart_even_without_gpus(runs):
     run = RunFolder.finished(runs[0])
-    chart = gpu_top_share_chart(run, firm_colours(["Lab", "BigCo"]))
+    chart = gpu_top_share_chart(run)
     assert chart is not None
     firms = pd.read_csv(runs[0] / "firms.csv")
     last = firms[firms["month"] == firms["month"].max()]

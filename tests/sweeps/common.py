@@ -3,6 +3,7 @@ helpers to write them, run the command line and compare sweep folders."""
 
 from __future__ import annotations
 
+import contextlib
 import tomllib
 from pathlib import Path
 
@@ -10,7 +11,10 @@ import pandas as pd
 import pytest
 
 import sim.cli
+from sim.files import RunTable
 from sim.sweeps.spec import SweepSpec, parse_sweep
+from sim.sweeps.store import RUNS_FILE
+from sim.sweeps.worker import DONE, FAILED, Status
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "sweeps" / "small_market.toml"
@@ -103,3 +107,17 @@ def same_results(a: Path, b: Path) -> None:
 def spec(text: str) -> SweepSpec:
     """The validated spec of sweep-file text."""
     return parse_sweep(tomllib.loads(text), "test")
+
+
+def read_recorded(folder: Path) -> dict[int, Status]:
+    """Recorded runs of a sweep folder, ``{run_id: status}``, from the complete records of
+    its ``runs.csv`` (read as it is, without the design: for watching a running sweep)."""
+    table = RunTable(Path(folder) / RUNS_FILE)
+    out: dict[int, Status] = {}
+    status_col = -1
+    for _, row in table.rows():
+        if status_col < 0:
+            status_col = (table.header or []).index("status")
+        with contextlib.suppress(ValueError):
+            out[int(row[0])] = DONE if row[status_col] == DONE else FAILED
+    return out

@@ -17,9 +17,8 @@ import sim.sweeps.run as sweep_run
 from sim.errors import UserError
 from sim.sweeps import worker
 from sim.sweeps.run import MAX_RUNS, plan_sweep, resume_sweep, run_sweep
-from sim.sweeps.store import read_recorded
 from sim.sweeps.worker import RunTask
-from tests.sweeps.common import GRID, HEADER, MEASURES, cli, same_results, write
+from tests.sweeps.common import GRID, HEADER, MEASURES, cli, read_recorded, same_results, write
 
 #: GRID with a string parameter whose values hold a newline, a comma and quotes.
 NEWLINES = GRID.replace('key = "compute.response"\nvalues = ["sharp", "smooth"]',

@@ -18,9 +18,8 @@ import pandas as pd
 
 from sim.sweeps import worker
 from sim.sweeps.run import resume_sweep, run_sweep
-from sim.sweeps.store import read_recorded
 from tests.sweeps import killable
-from tests.sweeps.common import GRID, ROOT, same_results, write
+from tests.sweeps.common import GRID, ROOT, read_recorded, same_results, write
 
 KILL_SWEEP = GRID.replace("market.engineers=400", "market.engineers=5000").replace(
     "replicates = 2", "replicates = 10").replace(

@@ -15,12 +15,12 @@ import pytest
 
 from sim.sweeps import worker
 from sim.sweeps.run import resume_sweep, run_sweep
-from sim.sweeps.store import read_recorded
 from sim.sweeps.worker import RunTask
 from tests.sweeps.common import (
     GRID,
     ROOT,
     cli,
+    read_recorded,
     same_results,
     write,
 )

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from sim.files import RunTable
-from sim.sweeps.store import read_recorded
-from tests.sweeps.common import GRID, ROOT, write
+from tests.sweeps.common import GRID, ROOT, read_recorded, write
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc to find the worker processes")

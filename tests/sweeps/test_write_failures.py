@@ -15,8 +15,7 @@ from matplotlib.figure import Figure
 
 from sim.files import RunTable
 from sim.files.table import Appender
-from sim.sweeps.store import read_recorded
-from tests.sweeps.common import GRID, cli, same_results, write
+from tests.sweeps.common import GRID, cli, read_recorded, same_results, write
 
 
 def test_a_full_disk_during_a_sweep_is_one_clean_error(tmp_path, monkeypatch, capsys,
