@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
@@ -67,11 +67,6 @@ class RunResult:
     error: str
     rows: list[MeasureRow]
     wall_time: float
-
-
-#: Test hook: called with each :class:`RunTask` before its model is built (serial runs, or
-#: worker processes forked after it is set). Not for production use.
-RUN_HOOK: Callable[[RunTask], None] | None = None
 
 
 def extract_measures(market: pd.DataFrame, measures: Sequence[Measure]) -> list[MeasureRow]:
@@ -133,8 +128,6 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
     rows: list[MeasureRow]
     status: Status
     try:
-        if RUN_HOOK is not None:
-            RUN_HOOK(task)
         from sim.model import TalentMarket  # the model: imported when a run starts
 
         scenario = validate(apply_overrides(job.base, dict(task.overrides)), job.source)

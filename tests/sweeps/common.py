@@ -1,17 +1,23 @@
 """Shared by the sweep tests: tiny sweep files (400 engineers, 8 months keep them fast) and
-helpers to write them, run the command line and compare sweep folders."""
+helpers to write them, run the command line, compare sweep folders and make chosen runs
+fail."""
 
 from __future__ import annotations
 
 import contextlib
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 import sim.cli
+import sim.model
 from sim.files import RunTable
+from sim.model import TalentMarket
+from sim.sweeps.designs import run_seed
 from sim.sweeps.spec import SweepSpec, parse_sweep
 from sim.sweeps.store import RUNS_FILE
 from sim.sweeps.worker import DONE, FAILED, Status
@@ -19,9 +25,12 @@ from sim.sweeps.worker import DONE, FAILED, Status
 ROOT = Path(__file__).resolve().parents[2]
 BASE = ROOT / "scenarios" / "sweeps" / "small_market.toml"
 
+#: The root seed of the sweep files below.
+SEED = 42
+
 HEADER = f'''
 base = "{BASE}"
-seed = 42
+seed = {SEED}
 months = 8
 set = ["market.engineers=400"]
 '''
@@ -121,3 +130,34 @@ def read_recorded(folder: Path) -> dict[int, Status]:
         with contextlib.suppress(ValueError):
             out[int(row[0])] = DONE if row[status_col] == DONE else FAILED
     return out
+
+
+def failing_model(hook: Callable[[int], None], root_seed: int = SEED, runs: int = 1000
+                  ) -> Callable[..., TalentMarket]:
+    """The model class, but calling ``hook(run_id)`` before each model of a sweep run is built
+    (``hook`` raises to make that run fail, or interrupts, or kills its process).
+
+    A sweep run builds ``TalentMarket(scenario, seed=run_seed(root_seed, run_id), ...)``; the
+    run is found from its seed among the first ``runs`` runs of a sweep with root seed
+    ``root_seed`` (their seeds are distinct). A model with another seed is built as it is.
+    """
+    ids = {run_seed(root_seed, run_id): run_id for run_id in range(runs)}
+    assert len(ids) == runs, "two runs share a seed"
+
+    def build(*args: Any, seed: int | None = None, **kwargs: Any) -> TalentMarket:
+        if seed in ids:
+            hook(ids[seed])
+        return TalentMarket(*args, seed=seed, **kwargs)
+
+    return build
+
+
+def fail_runs(monkeypatch: pytest.MonkeyPatch, hook: Callable[[int], None] | None) -> None:
+    """Make sweep runs call ``hook(run_id)`` before their model is built (None: no longer).
+
+    A run imports ``sim.model.TalentMarket`` when it starts, so this replaces it with
+    :func:`failing_model`'s wrapper until the test ends: in this process (serial sweeps) and
+    in worker processes forked after it is set.
+    """
+    monkeypatch.setattr(sim.model, "TalentMarket",
+                        TalentMarket if hook is None else failing_model(hook))

@@ -15,10 +15,17 @@ import pytest
 
 import sim.sweeps.run as sweep_run
 from sim.errors import UserError
-from sim.sweeps import worker
 from sim.sweeps.run import MAX_RUNS, plan_sweep, resume_sweep, run_sweep
-from sim.sweeps.worker import RunTask
-from tests.sweeps.common import GRID, HEADER, MEASURES, cli, read_recorded, same_results, write
+from tests.sweeps.common import (
+    GRID,
+    HEADER,
+    MEASURES,
+    cli,
+    fail_runs,
+    read_recorded,
+    same_results,
+    write,
+)
 
 #: GRID with a string parameter whose values hold a newline, a comma and quotes.
 NEWLINES = GRID.replace('key = "compute.response"\nvalues = ["sharp", "smooth"]',
@@ -26,10 +33,10 @@ NEWLINES = GRID.replace('key = "compute.response"\nvalues = ["sharp", "smooth"]'
 assert NEWLINES != GRID
 
 
-def fail_multiline(task: RunTask) -> None:
+def fail_multiline(run_id: int) -> None:
     """Runs 3 and 8 fail with an error of several lines (with a comma, quotes and a CR)."""
-    if task.run_id in (3, 8):
-        raise RuntimeError(f"run {task.run_id} broke:\nsecond line, \"quoted\"\r\nthird")
+    if run_id in (3, 8):
+        raise RuntimeError(f"run {run_id} broke:\nsecond line, \"quoted\"\r\nthird")
 
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
@@ -39,7 +46,7 @@ def snapshot(folder: Path) -> dict[str, bytes | None]:
 
 
 def fresh(tmp_path: Path, text: str, name: str) -> Path:
-    """An uninterrupted serial sweep of ``text`` (with the hook in force)."""
+    """An uninterrupted serial sweep of ``text`` (with the failing runs in force)."""
     out = tmp_path / name
     run_sweep(write(tmp_path, text, f"{name}.toml"), out=out, workers=1, progress=False)
     return out
@@ -48,8 +55,9 @@ def fresh(tmp_path: Path, text: str, name: str) -> Path:
 # --------------------------------------------------------------------------- 1. the store
 
 
-def test_resume_keeps_records_whose_cells_hold_newlines(tmp_path: Path) -> None:
-    worker.RUN_HOOK = fail_multiline
+def test_resume_keeps_records_whose_cells_hold_newlines(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_runs(monkeypatch, fail_multiline)
     out = fresh(tmp_path, NEWLINES, "nl")
     reference = tmp_path / "reference"
     shutil.copytree(out, reference)
@@ -62,16 +70,17 @@ def test_resume_keeps_records_whose_cells_hold_newlines(tmp_path: Path) -> None:
         same_results(reference, out)
 
 
-def test_a_torn_record_inside_a_quoted_cell_is_dropped(tmp_path: Path) -> None:
-    worker.RUN_HOOK = fail_multiline
+def test_a_torn_record_inside_a_quoted_cell_is_dropped(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_runs(monkeypatch, fail_multiline)
     reference = fresh(tmp_path, NEWLINES, "ref")
 
-    def stop(task: RunTask) -> None:
-        if task.run_id == 6:
+    def stop(run_id: int) -> None:
+        if run_id == 6:
             raise KeyboardInterrupt
-        fail_multiline(task)
+        fail_multiline(run_id)
 
-    worker.RUN_HOOK = stop
+    fail_runs(monkeypatch, stop)
     out = tmp_path / "torn"
     with pytest.raises(KeyboardInterrupt):
         run_sweep(write(tmp_path, NEWLINES), out=out, workers=1, progress=False)
@@ -82,7 +91,7 @@ def test_a_torn_record_inside_a_quoted_cell_is_dropped(tmp_path: Path) -> None:
         handle.write("7,0,,0.1,\n7,8,0.5,0.5,0.5\n")
     with (out / "runs.csv").open("a") as handle:
         handle.write('7,3,1,3479688010,10000.0,"two\n')
-    worker.RUN_HOOK = fail_multiline
+    fail_runs(monkeypatch, fail_multiline)
     summary = resume_sweep(out, workers=2, progress=False)
     assert (summary.ran, summary.done, summary.failed) == (6, 10, 2)
     same_results(reference, out)
@@ -132,11 +141,11 @@ def test_damaged_or_foreign_runs_are_refused_before_anything_is_written(
 def test_an_interrupted_sweep_says_it_is_partial(
         serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture) -> None:
-    def interrupt(task: RunTask) -> None:
-        if task.run_id == 5:
+    def interrupt(run_id: int) -> None:
+        if run_id == 5:
             raise KeyboardInterrupt
 
-    worker.RUN_HOOK = interrupt
+    fail_runs(monkeypatch, interrupt)
     out = tmp_path / "partial"
     assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
                 "--quiet"], monkeypatch) == 130
@@ -150,7 +159,7 @@ def test_an_interrupted_sweep_says_it_is_partial(
     assert cli(["report", str(out)], monkeypatch) == 0
     assert "partial sweep" in capsys.readouterr().err
     assert "Partial sweep: 5 of 12 runs recorded" in (out / "report.html").read_text()
-    worker.RUN_HOOK = None
+    fail_runs(monkeypatch, None)
     assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 0
     assert json.loads((out / "status.json").read_text())["complete"] is True
     capsys.readouterr()
@@ -167,12 +176,12 @@ def test_a_dead_worker_costs_its_run_only(
         capsys: pytest.CaptureFixture) -> None:
     marker = tmp_path / "killed-once"
 
-    def die(task: RunTask) -> None:  # as the out-of-memory killer would, once
-        if task.run_id == 4 and not marker.exists():
+    def die(run_id: int) -> None:  # as the out-of-memory killer would, once
+        if run_id == 4 and not marker.exists():
             marker.write_text("x")
             os.kill(os.getpid(), signal.SIGKILL)
 
-    worker.RUN_HOOK = die  # set before the worker processes fork
+    fail_runs(monkeypatch, die)  # set before the worker processes fork
     out = tmp_path / "dead"
     assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "2",
                 "--quiet"], monkeypatch) == 1

@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from sim.sweeps import worker
 from sim.sweeps.run import resume_sweep, run_sweep
 from tests.sweeps import killable
-from tests.sweeps.common import GRID, ROOT, read_recorded, same_results, write
+from tests.sweeps.common import GRID, ROOT, fail_runs, read_recorded, same_results, write
 
 KILL_SWEEP = GRID.replace("market.engineers=400", "market.engineers=5000").replace(
     "replicates = 2", "replicates = 10").replace(
@@ -47,8 +47,8 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
-def test_kills_and_resumes_lose_nothing(tmp_path: Path) -> None:
-    worker.RUN_HOOK = killable.fail_some  # in force for the reference and the last resume
+def test_kills_and_resumes_lose_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fail_runs(monkeypatch, killable.fail_some)  # in force for the reference and the last resume
     path = write(tmp_path, KILL_SWEEP)
     reference = tmp_path / "reference"
     summary = run_sweep(path, out=reference, workers=2, progress=False)

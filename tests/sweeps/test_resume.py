@@ -13,13 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.sweeps import worker
 from sim.sweeps.run import resume_sweep, run_sweep
-from sim.sweeps.worker import RunTask
 from tests.sweeps.common import (
     GRID,
     ROOT,
     cli,
+    fail_runs,
     read_recorded,
     same_results,
     write,
@@ -27,14 +26,14 @@ from tests.sweeps.common import (
 
 
 def test_resume_after_interrupt_gives_the_uninterrupted_results(
-        serial_grid: Path, tmp_path: Path) -> None:
+        serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "int"
 
-    def interrupt(task: RunTask) -> None:
-        if task.run_id == 5:
+    def interrupt(run_id: int) -> None:
+        if run_id == 5:
             raise KeyboardInterrupt
 
-    worker.RUN_HOOK = interrupt
+    fail_runs(monkeypatch, interrupt)
     with pytest.raises(KeyboardInterrupt):
         run_sweep(write(tmp_path, GRID), out=out, workers=1, progress=False)
     assert sorted(read_recorded(out)) == [0, 1, 2, 3, 4]
@@ -43,7 +42,7 @@ def test_resume_after_interrupt_gives_the_uninterrupted_results(
         handle.write("7,0,0.5,0.5,0.5\n7,1,0.5")
     with (out / "runs.csv").open("a") as handle:
         handle.write("7,3,1,123,1000")
-    worker.RUN_HOOK = None
+    fail_runs(monkeypatch, None)
     summary = resume_sweep(out, workers=2, progress=False)
     assert (summary.ran, summary.done) == (7, 12)
     same_results(serial_grid, out)
@@ -77,11 +76,11 @@ def test_resume_after_kill(serial_grid: Path, tmp_path: Path) -> None:
 
 def test_failed_runs_are_recorded_and_the_sweep_goes_on(
         serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fail(task: RunTask) -> None:
-        if task.run_id in (2, 9):
-            raise RuntimeError(f"boom in run {task.run_id}")
+    def fail(run_id: int) -> None:
+        if run_id in (2, 9):
+            raise RuntimeError(f"boom in run {run_id}")
 
-    worker.RUN_HOOK = fail  # set before the worker processes fork
+    fail_runs(monkeypatch, fail)  # set before the worker processes fork
     out = tmp_path / "failing"
     status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "2",
                   "--quiet"], monkeypatch)
@@ -93,7 +92,7 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     kept = pd.read_csv(out / "measures.csv")
     assert set(kept.run_id) == set(range(12)) - {2, 9}
     # a plain resume keeps failures; --retry-failed reruns them
-    worker.RUN_HOOK = None
+    fail_runs(monkeypatch, None)
     assert resume_sweep(out, progress=False).ran == 0
     assert resume_sweep(out, progress=False, retry_failed=True).ran == 2
     same_results(serial_grid, out)
