@@ -3,6 +3,11 @@ pytest-xdist hands test modules to its workers."""
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -65,28 +70,32 @@ pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_00
 
 
 LONGEST_FIRST = (
+    "tests/output/test_report.py",
     "tests/test_tutorial.py",
     "tests/output/test_fuzz_run_folders.py",
-    "tests/output/test_report.py",
     "tests/output/test_damaged_folders.py",
     "tests/output/test_plots_replicates.py",
-    "tests/output/test_run.py",
-    "tests/output/test_compare.py",
-    "tests/explore/test_command.py",
-    "tests/output/test_plots_firms.py",
-    "tests/sweeps/test_kills.py",
-    "tests/output/test_firm_effects.py",
-    "tests/calibration/test_recovery.py",
-    "tests/explore/test_browser.py",
     "tests/calibration/test_resume.py",
-    "tests/output/test_replicates.py",
+    "tests/calibration/test_flagship.py",
     "tests/output/test_run_folders.py",
+    "tests/output/test_run.py",
+    "tests/explore/test_browser.py",
+    "tests/explore/test_command.py",
+    "tests/output/test_compare.py",
+    "tests/output/test_firm_effects.py",
     "tests/scenario/test_loading.py",
-    "tests/test_notebook.py",
+    "tests/output/test_plots_firms.py",
+    "tests/output/test_replicates.py",
+    "tests/output/test_report_escaping.py",
+    "tests/test_validation.py",
+    "tests/calibration/test_recovery.py",
+    "tests/sweeps/test_kills.py",
     "tests/sweeps/test_resume.py",
+    "tests/test_notebook.py",
 )
-"""The test files that take longest (CPU seconds per file, measured with ``--durations``
-and the processes' user + system time), run first. Under ``-n``, each
+"""The test files that take longest, longest first (the sum of their tests' durations under
+``-n 2``, which counts a test's waits for its processes and the browser as well as its own
+CPU time), run first. Under ``-n``, each
 worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
 pyproject.toml), so a long file collected last would leave one worker running it alone at
 the end."""
@@ -149,42 +158,78 @@ def scenario_of(data: dict):
     return validate(data, "test scenario")
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+               build: Callable[[Path], tuple[Path, ...]]) -> tuple[Path, ...]:
+    """The folders ``build(root)`` writes under a new folder ``root`` (and returns), built
+    once for the whole test session and copied for each process that asks.
+
+    Under pytest-xdist, each worker process has its own session fixtures: the first worker
+    to ask builds the folders, under a file lock, into the session's shared temporary folder
+    (the parent of each worker's own, as pytest-xdist's documentation does it), and every
+    worker, the first too, gets its own copy, made with :func:`shutil.copytree` into a
+    ``tmp_path_factory.mktemp(name)`` folder of its own, at the same paths below it. A test
+    may write into its copy (a report beside a run, say) as it would into folders it built,
+    and never sees another worker's writes. Without xdist, ``build`` writes straight into
+    the session's folder.
+    """
+    root = tmp_path_factory.mktemp(name)
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(root)
+    shared = tmp_path_factory.getbasetemp().parent / f"built-once-{name}"
+    listing = shared / "folders.json"
+    with open(f"{shared}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        if not listing.is_file():  # none yet, or a worker failed building it
+            shutil.rmtree(shared, ignore_errors=True)
+            shared.mkdir()
+            made = build(shared)
+            listing.write_text(json.dumps([str(p.relative_to(shared)) for p in made]))
+    shutil.copytree(shared, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(listing.name))
+    return tuple(root / part for part in json.loads(listing.read_text()))
+
+
 @pytest.fixture(scope="session")
 def two_tier_runs(tmp_path_factory):
     """Tiny runs of the two-tier market: seed 1, seed 2 with a higher GPU threshold, and
-    seed 3 written without plots. Shared by the compare and report tests."""
+    seed 3 written without plots, each with the scenario file beside them (built once per
+    session, :func:`built_once`). Shared by the compare and report tests."""
     from sim.output.run import run_scenario
     from sim.scenario import load_scenario
 
-    root = tmp_path_factory.mktemp("runs")
-    path = root / "two_tier.toml"
-    path.write_text(TWO_TIER_SCENARIO)
-    a = run_scenario(load_scenario(path), seed=1, out=root / "a", progress=False)
-    b = run_scenario(load_scenario(path, ["compute.threshold=30000"]), seed=2,
-                     out=root / "b", progress=False)
-    bare = run_scenario(load_scenario(path), seed=3, out=root / "bare", progress=False,
-                        plots=False)
-    return a, b, bare
+    def build(root: Path) -> tuple[Path, ...]:
+        path = root / "two_tier.toml"
+        path.write_text(TWO_TIER_SCENARIO)
+        a = run_scenario(load_scenario(path), seed=1, out=root / "a", progress=False)
+        b = run_scenario(load_scenario(path, ["compute.threshold=30000"]), seed=2,
+                         out=root / "b", progress=False)
+        bare = run_scenario(load_scenario(path), seed=3, out=root / "bare", progress=False,
+                            plots=False)
+        return a, b, bare
+
+    return built_once(tmp_path_factory, "runs", build)
 
 
 @pytest.fixture(scope="session")
 def two_tier_replicates(tmp_path_factory):
     """Three replicate folders of the two-tier market (3 replicates, 6 months, no engineer
     table): the base, the base again, and a counterfactual with a much higher GPU
-    threshold. Shared by the replicate and report tests."""
+    threshold (built once per session, :func:`built_once`). Shared by the replicate and
+    report tests."""
     from sim.scenario import load_scenario
     from sim.sweeps.replicates import run_replicates
 
-    root = tmp_path_factory.mktemp("reps")
-    path = root / "two_tier.toml"
-    path.write_text(TWO_TIER_SCENARIO)
+    def build(root: Path) -> tuple[Path, ...]:
+        path = root / "two_tier.toml"
+        path.write_text(TWO_TIER_SCENARIO)
 
-    def make(name, *overrides):
-        scenario = load_scenario(path, ["months=6", *overrides])
-        return run_replicates(scenario, 3, out=root / name, engineers="none",
-                              progress=False)
+        def make(name, *overrides):
+            scenario = load_scenario(path, ["months=6", *overrides])
+            return run_replicates(scenario, 3, out=root / name, engineers="none",
+                                  progress=False)
 
-    return make("base"), make("again"), make("cf", "compute.threshold=30000")
+        return make("base"), make("again"), make("cf", "compute.threshold=30000")
+
+    return built_once(tmp_path_factory, "reps", build)
 
 
 FORCED_DEAL = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",
@@ -197,20 +242,23 @@ def deal_replicates(tmp_path_factory):
     """Two replicate folders of :func:`small_market` (3,000 engineers, 6 months, 3
     replicates on the same seeds) with Alpha's acquisition of Gamma in month 2: done (no
     antitrust review), and blocked (a review that blocks any deal giving a buyer more than
-    10% of the top tier). Shared by the firm-level comparison tests."""
+    10% of the top tier), built once per session (:func:`built_once`). Shared by the
+    firm-level comparison tests."""
     from sim.sweeps.replicates import run_replicates
 
-    root = tmp_path_factory.mktemp("deal-reps")
-    out = []
-    for name, antitrust in (("done", {"enabled": False}),
-                            ("blocked", {"enabled": True, "rule": "top_share",
-                                         "threshold": 10.0})):
-        scenario = scenario_of(small_market(
-            name=f"deal_{name}", months=6, market={"engineers": 3_000},
-            events=[FORCED_DEAL], firms={"Gamma": {"cash": 50e6}}, antitrust=antitrust))
-        out.append(run_replicates(scenario, 3, out=root / name, engineers="none",
-                                  progress=False))
-    return tuple(out)
+    def build(root: Path) -> tuple[Path, ...]:
+        out = []
+        for name, antitrust in (("done", {"enabled": False}),
+                                ("blocked", {"enabled": True, "rule": "top_share",
+                                             "threshold": 10.0})):
+            scenario = scenario_of(small_market(
+                name=f"deal_{name}", months=6, market={"engineers": 3_000},
+                events=[FORCED_DEAL], firms={"Gamma": {"cash": 50e6}}, antitrust=antitrust))
+            out.append(run_replicates(scenario, 3, out=root / name, engineers="none",
+                                      progress=False))
+        return tuple(out)
+
+    return built_once(tmp_path_factory, "deal-reps", build)
 
 
 @pytest.fixture

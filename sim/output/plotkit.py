@@ -7,6 +7,7 @@ dollars, free text as plain text, each file written atomically.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import (
@@ -79,17 +81,61 @@ def plain_text(fig: plt.Figure) -> None:
         text.set_parse_math(False)
 
 
+DPI = 110
+"""The resolution of every PNG (dots per inch)."""
+
+
+def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
+    """Apply ``fig``'s constrained layout once, as drawing it at ``dpi`` would, and take
+    the layout engine off, so that saving it draws it once instead of twice.
+
+    ``savefig`` of a figure with a layout engine first draws the whole figure with
+    drawing switched off, only to run the engine (which fixes the panels' positions), then
+    draws it again for the file with the engine off. This does what that first pass does
+    for the layout: at ``dpi``, it applies each panel's aspect (as a drawing does before
+    the layout) and runs the engine, which places the panels; the image saved afterwards
+    is the same, byte for byte. Returns whether the engine was taken off: not if ``fig``
+    is not in the constrained layout or has no panels (nothing is done then), nor if a
+    ``figure.autolayout`` or ``figure.constrained_layout.use`` setting puts an engine back
+    (``savefig`` then lays the figure out again, as it would have).
+    """
+    engine = fig.get_layout_engine()
+    if not isinstance(engine, ConstrainedLayoutEngine) or not fig.axes:
+        return False
+    old_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        for ax in fig.axes:
+            panels = [ax, *(c for c in ax.get_children() if isinstance(c, Axes))]
+            for panel in panels:  # an Axes and the Axes inside it (insets)
+                locator = panel.get_axes_locator()
+                panel.apply_aspect(locator(panel, renderer) if locator is not None else None)
+        with contextlib.suppress(ValueError):  # as Figure.draw: a layout that cannot apply
+            engine.execute(fig)
+    finally:
+        fig.dpi = old_dpi
+    fig.set_layout_engine(None)
+    if fig.get_layout_engine() is not None:  # a layout set by rcParams came back
+        fig.set_layout_engine(engine)
+        return False
+    return True
+
+
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save a figure as PNG atomically (:func:`sim.files.atomic_file`), with every text as
     plain text (:func:`plain_text`). A figure in the constrained layout (:func:`figure`)
-    already keeps its legends and labels inside it and is saved as laid out; any other is
-    cut to what it draws (``bbox_inches="tight"``, which costs a second drawing), so that
-    nothing drawn outside the axes, such as a legend, is cut off."""
+    already keeps its legends and labels inside it and is saved as laid out (laid out once,
+    :func:`lay_out`, then drawn once); any other is cut to what it draws
+    (``bbox_inches="tight"``, which costs a second drawing), so that nothing drawn outside
+    the axes, such as a legend, is cut off."""
     laid_out = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
     try:
         with atomic_file(path, "the plot") as tmp:
             plain_text(fig)
-            fig.savefig(tmp, format="png", dpi=110, bbox_inches=None if laid_out else "tight",
+            if laid_out:
+                lay_out(fig)
+            fig.savefig(tmp, format="png", dpi=DPI, bbox_inches=None if laid_out else "tight",
                         metadata={"Software": None})
     finally:
         plt.close(fig)

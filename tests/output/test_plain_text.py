@@ -74,3 +74,46 @@ def test_laid_out_figures_keep_their_size_and_others_are_cut_to_what_they_draw(t
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0))
     save(fig, tmp_path / "tight.png")
     assert Image.open(tmp_path / "tight.png").size[0] > 440  # widened to the legend
+
+
+def _laid_out_figure() -> plt.Figure:
+    """A figure in the constrained layout with what moves its panels: a figure legend
+    outside them, a colour bar, a square image (fixed aspect), dates, a title over all."""
+    import pandas as pd
+
+    from sim.output.plotkit import date_axis, figure, legend_outside
+
+    fig, axes = figure(2, 2, (8, 5))
+    dates = pd.date_range("2023-01-31", periods=24, freq="ME")
+    for k, ax in enumerate(axes[0]):
+        ax.plot(dates, np.arange(24) ** (k + 1), label=f"firm {k} with a long name")
+        date_axis(ax)
+    image = axes[1, 0].imshow(np.arange(16.0).reshape(4, 4), aspect="equal")
+    fig.colorbar(image, ax=axes[1, 0], label="moves")
+    axes[1, 1].bar(["a", "b"], [3_000, 1_200_000])
+    legend_outside(fig, axes[0, 0], title="firms")
+    fig.suptitle("A title over every panel")
+    return fig
+
+
+def test_laid_out_figures_are_drawn_once_into_the_bytes_of_matplotlibs_two_drawings(
+        tmp_path, monkeypatch):
+    """``savefig`` of a figure in the constrained layout draws it twice (once, with drawing
+    off, to lay it out); :func:`save` lays it out first and draws it once, into the same
+    PNG, byte for byte."""
+    from matplotlib.figure import Figure
+
+    from sim.output.plotkit import plain_text
+
+    reference = _laid_out_figure()
+    plain_text(reference)
+    reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
+                      metadata={"Software": None})
+    plt.close(reference)
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: (draws.append(fig),
+                                                               draw(fig, renderer))[1])
+    save(_laid_out_figure(), tmp_path / "saved.png")
+    assert len(draws) == 1
+    assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "matplotlib.png").read_bytes()
