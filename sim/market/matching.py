@@ -153,16 +153,23 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
         block = reaching[first:first + rows]
         keys = log_a + rng.gumbel(size=(block.size, pool.size))
         keys[employer == block[:, None]] = -np.inf
-        candidates = np.count_nonzero(np.isfinite(keys), axis=1)
-        for row, j in enumerate(block):
-            k = int(min(capacity[j], candidates[row]))
-            if k == 0:
-                continue
-            chosen = np.argpartition(-keys[row], k - 1)[:k]
-            who.append(pool[chosen])
-            firm.append(np.full(k, j))
+        counts = np.minimum(capacity[block], np.count_nonzero(np.isfinite(keys), axis=1)
+                            ).astype(np.int64)
+        # The rows of one count partitioned together (a row's result is the same as its own
+        # partition's), then listed in firm order.
+        picked: list[np.ndarray] = [np.zeros(0, np.int64)] * block.size
+        negated = -keys
+        for k in np.unique(counts[counts > 0]).tolist():
+            rows_k = np.flatnonzero(counts == k)
+            chosen = np.argpartition(negated[rows_k], k - 1, axis=1)[:, :k]
+            for row, part in zip(rows_k.tolist(), chosen, strict=True):
+                picked[row] = part
+        who.append(pool[np.concatenate(picked)])
+        firm.append(np.repeat(block, counts))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(who) == 1:
+        return who[0], firm[0]
     return np.concatenate(who), np.concatenate(firm)
 
 
