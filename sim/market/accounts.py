@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.engineers import UNEMPLOYED
 from sim.market.compute import cancel_orders
 from sim.market.layoffs import lay_off, layoff_order
 from sim.market.moves import EXIT, to_unemployment
@@ -33,9 +34,8 @@ def settle(state: MarketState) -> None:
     revenue = np.where(active, monthly_revenue(state), 0.0)
     ledger.from_outside("customers", np.arange(n_firms), revenue)
     tallies.revenue += revenue
-    employed = state.employed()
-    payroll = np.bincount(eng.firm[employed], weights=eng.pay[employed] / 12.0,
-                          minlength=n_firms)
+    # Places shifted by one: the unemployed count in the first bin, dropped.
+    payroll = np.bincount(eng.firm - UNEMPLOYED, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
     broke = []
     for j in np.flatnonzero(payroll > ledger.cash):
         order = layoff_order(state, state.members(int(j)))[::-1]
