@@ -273,7 +273,9 @@ class MarketState:
         # One count of (place, tier) codes, places shifted by one so that the unemployed
         # count in the first row, which is dropped.
         n_tiers = self.n_tiers
-        code = (eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier
+        code = (eng.firm * n_tiers).astype(np.intp)  # the index type bincount counts in
+        code += eng.tier
+        code += n_tiers
         counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)
         return counts.reshape(self.n_firms + 1, n_tiers)[1:]
 
