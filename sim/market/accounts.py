@@ -32,7 +32,7 @@ def settle(state: MarketState) -> None:
     n_firms = state.n_firms
     active = np.array([f.active for f in state.firms])
     revenue = np.where(active, monthly_revenue(state), 0.0)
-    ledger.from_outside("customers", np.arange(n_firms), revenue)
+    ledger.from_outside("customers", slice(None), revenue)
     tallies.revenue += revenue
     # Places shifted by one: the unemployed count in the first bin, dropped.
     payroll = np.bincount(eng.firm - UNEMPLOYED, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
@@ -46,7 +46,7 @@ def settle(state: MarketState) -> None:
             continue
         lay_off(state, order[~keep])
         payroll[j] = eng.pay[order[keep]].sum() / 12.0
-    ledger.to_outside(np.arange(n_firms), "engineers", payroll)
+    ledger.to_outside(slice(None), "engineers", payroll)
     tallies.pay_bill += payroll
     for firm in state.active_firms():
         firm.remember_month(revenue[firm.index], payroll[firm.index])

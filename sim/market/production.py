@@ -127,7 +127,7 @@ def monthly_revenue(state: MarketState) -> np.ndarray:
     place = eng.firm - UNEMPLOYED  # UNEMPLOYED is -1
     n_tiers = state.n_tiers
     factor = np.concatenate([np.zeros(n_tiers), state.table.factor.ravel()])
-    output = eng.productivity * state.tier_output[eng.tier] * factor[place * n_tiers + eng.tier]
+    output = state.unit_output() * factor[place * n_tiers + eng.tier]
     # One count in engineer order: each firm's outputs added in that order.
     return np.bincount(place, weights=output, minlength=state.n_firms + 1)[1:]
 

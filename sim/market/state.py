@@ -208,6 +208,15 @@ class MarketState:
     ``deal_records`` (where they work at the end is ``deal_teams.csv``)."""
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
+    _unit_output: np.ndarray | None = field(default=None, repr=False)
+
+    def unit_output(self) -> np.ndarray:
+        """a_i q_t, each engineer's monthly output at a factor of 1 (productivity times its
+        tier's output), computed once: neither changes during a run."""
+        if self._unit_output is None:
+            eng = self.engineers
+            self._unit_output = eng.productivity * self.tier_output[eng.tier]
+        return self._unit_output
 
     def refresh_unvested(self, who: np.ndarray | None = None) -> None:
         """Recompute the unvested equity U_i of engineers ``who`` (default: everyone) from
