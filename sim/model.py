@@ -250,12 +250,19 @@ class TalentMarket(mesa.Model):
         labour_market_month(state, clock)
         for event in forced:
             forced_deal(state, event)
-        seek_deals(state, state.headcount())
+        # Headcounts counted again only after a phase has recorded moves (every change of
+        # place is recorded: sim/market/invariants.py checks it).
+        heads, recorded = state.headcount(), len(state.log.moves)
+        seek_deals(state, heads)
         clock.lap("deals")
-        layoffs(state, state.headcount())
+        if len(state.log.moves) != recorded:
+            heads, recorded = state.headcount(), len(state.log.moves)
+        layoffs(state, heads)
         clock.lap("layoffs")
         settle(state)
-        state.heads = state.headcount()  # the month's final headcounts, also for the records
+        if len(state.log.moves) != recorded:
+            heads = state.headcount()
+        state.heads = heads  # the month's final headcounts, also for the records
         refresh_table(state, state.table.open)
         clock.lap("accounts")
 
