@@ -106,21 +106,23 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     """
     eng, rng = state.engineers, state.rng
     k = state.spec.choice.offers_per_search
-    weights = sampling_weights(state)
+    cumulative = np.cumsum(sampling_weights(state), axis=1)  # each tier's running total
     cuts = np.searchsorted(searchers, eng.bounds)
-    who, firm = [], []
-    for t in range(len(eng.tier_names)):
-        block = searchers[cuts[t] : cuts[t + 1]]
-        if block.size == 0 or weights[t].sum() == 0:
-            continue
-        cumulative = np.cumsum(weights[t])
-        draws = rng.random(block.size * k) * cumulative[-1]
-        who.append(np.repeat(block, k))
-        firm.append(np.minimum(np.searchsorted(cumulative, draws, side="right"),
-                               len(cumulative) - 1))
-    if not who:
+    # The tiers with searchers and firms to hear from (weights are >= 0: a total of 0 is
+    # no firm); their draws are one call, in tier order (the same numbers as a call a tier).
+    drawn = np.flatnonzero((np.diff(cuts) > 0) & (cumulative[:, -1] > 0)).tolist()
+    if not drawn:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(who), np.concatenate(firm)
+    blocks = [searchers[cuts[t] : cuts[t + 1]] for t in drawn]
+    sizes = [block.size * k for block in blocks]
+    draws = rng.random(sum(sizes)) * np.repeat(cumulative[drawn, -1], sizes)
+    who = np.repeat(blocks[0] if len(blocks) == 1 else np.concatenate(blocks), k)
+    firm, start = [], 0
+    for t, size in zip(drawn, sizes, strict=True):
+        firm.append(np.searchsorted(cumulative[t], draws[start : start + size], side="right"))
+        start += size
+    n_firms = cumulative.shape[1]
+    return who, np.minimum(np.concatenate(firm), n_firms - 1)
 
 
 OUTREACH_BLOCK = 1 << 20
