@@ -161,7 +161,7 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
         # partition's), then listed in firm order.
         picked: list[np.ndarray] = [np.zeros(0, np.int64)] * block.size
         negated = -keys
-        for k in np.unique(counts[counts > 0]).tolist():
+        for k in sorted(set(counts[counts > 0].tolist())):
             rows_k = np.flatnonzero(counts == k)
             chosen = np.argpartition(negated[rows_k], k - 1, axis=1)[:, :k]
             for row, part in zip(rows_k.tolist(), chosen, strict=True):
