@@ -63,6 +63,7 @@ from sim.market.measures import (
     flow_counts,
     month_measures,
     pay_columns,
+    sections_for,
 )
 from sim.market.placement import place_initial_engineers
 from sim.market.planning import firm_table, open_vacancies, plan_firms, refresh_table
@@ -112,9 +113,11 @@ class TalentMarket(mesa.Model):
         ``datacollector`` and, after a month, ``warnings()`` then raise
         :class:`RuntimeError`). The market itself and its rows are the same either way.
     keep : collection of str, optional
-        With ``records="market"``: the market columns wanted. Where none of them is about
-        pay (:func:`sim.market.measures.pay_columns`), the rows leave out the pay
-        columns and the pay is not sorted (every other column is the same); None: all.
+        With ``records="market"``: the market columns wanted. The rows hold the month, the
+        date and the parts of the row that hold a wanted column
+        (:func:`sim.market.measures.sections_for`, the pay statistics of
+        :func:`sim.market.measures.pay_columns`); where none is about pay, the pay is not
+        sorted. The columns held are the same as in a full run; None: all.
     **overrides
         Scenario values to change, by dotted key path (``**{"market.engineers": 2000}``)
         or with ``__`` for dots (``market__engineers=2000``), as ``mesa.batch_run``
@@ -170,6 +173,7 @@ class TalentMarket(mesa.Model):
         engineers = Engineers(scenario, self.rng)
         self._pay_statistics = keep is None or bool(
             set(keep) & pay_columns(list(engineers.tier_names)))
+        self._sections = None if keep is None else sections_for(keep, list(engineers.tier_names))
         n_tiers = len(scenario.tiers)
         specs = firm_specs(scenario, self.rng)
         ledger = Ledger(np.array([s.cash for s in specs]))
@@ -246,12 +250,19 @@ class TalentMarket(mesa.Model):
         labour_market_month(state, clock)
         for event in forced:
             forced_deal(state, event)
-        seek_deals(state, state.headcount())
+        # Headcounts counted again only after a phase has recorded moves (every change of
+        # place is recorded: sim/market/invariants.py checks it).
+        heads, recorded = state.headcount(), len(state.log.moves)
+        seek_deals(state, heads)
         clock.lap("deals")
-        layoffs(state, state.headcount())
+        if len(state.log.moves) != recorded:
+            heads, recorded = state.headcount(), len(state.log.moves)
+        layoffs(state, heads)
         clock.lap("layoffs")
         settle(state)
-        state.heads = state.headcount()  # the month's final headcounts, also for the records
+        if len(state.log.moves) != recorded:
+            heads = state.headcount()
+        state.heads = heads  # the month's final headcounts, also for the records
         refresh_table(state, state.table.open)
         clock.lap("accounts")
 
@@ -280,7 +291,8 @@ class TalentMarket(mesa.Model):
         everything = self.records == "all"
         row, firm_month = month_measures(state, moves, self.measures,
                                          by_firm=everything,
-                                         pay_statistics=self._pay_statistics)
+                                         pay_statistics=self._pay_statistics,
+                                         sections=self._sections)
         self.market_row = row
         self._market_rows.append(row)
         state.last_hires = firm_month.hires

@@ -260,24 +260,33 @@ def test_the_datacollector_holds_the_recorded_months():
     assert len(model.datacollector.get_model_vars_dataframe()) == 5
 
 
-def test_a_market_only_run_keeping_no_pay_column_skips_only_the_pay_columns():
+def test_a_market_only_run_computes_only_the_parts_of_the_row_holding_kept_columns():
     import pandas as pd
 
-    from sim.market.measures import pay_columns
+    from sim.market.measures import pay_columns, section_columns
 
     path = SCENARIOS / "ai_talent_war_2024.toml"
     full = TalentMarket(path, seed=4, market__engineers=2_000, months=5)
-    lean = TalentMarket(path, seed=4, market__engineers=2_000, months=5, records="market",
-                        keep=["month", "top_hhi"])
     full.run()
-    lean.run()
-    dropped = pay_columns(list(full.engineers.tier_names))
-    assert "ai_pay_index" in dropped and "pay_p90_" + full.engineers.tier_names[0] in dropped
-    assert set(full.market.columns) - set(lean.market.columns) == dropped
-    pd.testing.assert_frame_equal(lean.market, full.market.drop(columns=sorted(dropped)),
-                                  check_exact=True)
+    tiers = list(full.engineers.tier_names)
+    pay = pay_columns(tiers)
+    parts = section_columns(tiers)
+    assert "ai_pay_index" in pay and "pay_p90_" + tiers[0] in pay
+    # Every column of a full row is in exactly one part: month and date, pay, or a section.
+    every = [{"month", "date"}, pay, *parts.values()]
+    assert sum(len(p) for p in every) == len(full.market.columns)
+    assert set().union(*every) == set(full.market.columns)
+    for name, held in parts.items():
+        column = sorted(held)[0]
+        lean = TalentMarket(path, seed=4, market__engineers=2_000, months=5,
+                            records="market", keep=["month", column])
+        lean.run()
+        # Only the kept column's part, with the full run's values bit for bit.
+        assert set(lean.market.columns) == {"month", "date"} | held, name
+        pd.testing.assert_frame_equal(lean.market, full.market[list(lean.market.columns)],
+                                      check_exact=True)
     paid = TalentMarket(path, seed=4, market__engineers=2_000, months=1, records="market",
-                        keep=["ai_pay_median"])
-    assert dropped <= set(paid.market.columns)
+                        keep=["ai_pay_median", "top_hhi"])
+    assert set(paid.market.columns) == {"month", "date"} | pay | parts["concentration"]
     with pytest.raises(ValueError, match="keep: only with records='market'"):
         TalentMarket(path, market__engineers=100, months=1, keep=["top_hhi"])

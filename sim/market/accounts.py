@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.agents.engineers import UNEMPLOYED
 from sim.market.compute import cancel_orders
 from sim.market.layoffs import lay_off, layoff_order
 from sim.market.moves import EXIT, to_unemployment
@@ -31,11 +32,10 @@ def settle(state: MarketState) -> None:
     n_firms = state.n_firms
     active = np.array([f.active for f in state.firms])
     revenue = np.where(active, monthly_revenue(state), 0.0)
-    ledger.from_outside("customers", np.arange(n_firms), revenue)
+    ledger.from_outside("customers", slice(None), revenue)
     tallies.revenue += revenue
-    employed = state.employed()
-    payroll = np.bincount(eng.firm[employed], weights=eng.pay[employed] / 12.0,
-                          minlength=n_firms)
+    # Places shifted by one: the unemployed count in the first bin, dropped.
+    payroll = np.bincount(eng.firm - UNEMPLOYED, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
     broke = []
     for j in np.flatnonzero(payroll > ledger.cash):
         order = layoff_order(state, state.members(int(j)))[::-1]
@@ -46,7 +46,7 @@ def settle(state: MarketState) -> None:
             continue
         lay_off(state, order[~keep])
         payroll[j] = eng.pay[order[keep]].sum() / 12.0
-    ledger.to_outside(np.arange(n_firms), "engineers", payroll)
+    ledger.to_outside(slice(None), "engineers", payroll)
     tallies.pay_bill += payroll
     for firm in state.active_firms():
         firm.remember_month(revenue[firm.index], payroll[firm.index])

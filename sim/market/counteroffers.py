@@ -157,27 +157,28 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
     if choosers.size == 0 or not employed.any():
         return Negotiation(stay_pay, stay_bonus, countered, called)
 
-    poacher_value = value_to_firm(state, offers.engineer, offers.firm)
-    if state.equity is not None:
-        # To move the engineer the poacher must cover what it forfeits: its bid is net.
-        poacher_value = net_bid(poacher_value, eng.unvested[offers.engineer],
-                                state.spec.economy.match_years)
-    # Each offer's best bid as pay at the engineer's employer: v'_iP (the unemployed have
-    # no employer: their rate is 1, and they hold no auction).
     stay_non_pay = non_pay_values(state, choosers, np.where(employed, incumbent, 0))
-    stay_terms = np.where(employed, stay_non_pay + state.spec.choice.switching_cost, 0.0)
-    slot = np.empty(eng.n, dtype=np.int64)  # each offer's chooser, by position in choosers
-    slot[choosers] = np.arange(choosers.size)
-    slot = slot[offers.engineer]
     offer_non_pay = non_pay_values(state, offers.engineer, offers.firm)
-    offer_terms = offer_non_pay + eng.w_outreach[offers.engineer] * offers.outreach
-    rate = exchange_rate(eng.w_pay[offers.engineer], offer_terms - stay_terms[slot])
-    bid_at_home = poacher_value * rate
-    best = best_offer(choosers, offers, bid_at_home)
-    # The auction starts when the best poacher's bid (not its posted pay) beats staying.
-    threat = employed & (bid_at_home[best] > stay_pay) & (eng.w_pay[choosers] > 0)
     code = state.table.counter_offer[np.where(employed, incumbent, 0)]
-    auction = threat & (code > 0)
+    auction = employed & (code > 0)
+    if auction.any():  # the bids matter only where an employer may counter
+        poacher_value = value_to_firm(state, offers.engineer, offers.firm)
+        if state.equity is not None:
+            # To move the engineer the poacher must cover what it forfeits: its bid is net.
+            poacher_value = net_bid(poacher_value, eng.unvested[offers.engineer],
+                                    state.spec.economy.match_years)
+        # Each offer's best bid as pay at the engineer's employer: v'_iP (the unemployed
+        # have no employer: their rate is 1, and they hold no auction).
+        stay_terms = np.where(employed, stay_non_pay + state.spec.choice.switching_cost, 0.0)
+        slot = np.empty(eng.n, dtype=np.int64)  # each offer's chooser, by position
+        slot[choosers] = np.arange(choosers.size)
+        slot = slot[offers.engineer]
+        offer_terms = offer_non_pay + eng.w_outreach[offers.engineer] * offers.outreach
+        rate = exchange_rate(eng.w_pay[offers.engineer], offer_terms - stay_terms[slot])
+        bid_at_home = poacher_value * rate
+        best = best_offer(choosers, offers, bid_at_home)
+        # The auction starts when the best poacher's bid (not its posted pay) beats staying.
+        auction &= (bid_at_home[best] > stay_pay) & (eng.w_pay[choosers] > 0)
     if auction.any():
         who = choosers[auction]
         inc = incumbent[auction]

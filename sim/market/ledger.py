@@ -25,22 +25,30 @@ class Ledger:
         self.outside = dict.fromkeys(OUTSIDE, 0.0)
         self.initial_total = float(self.cash.sum())
 
-    def from_outside(self, source: str, firm: int | np.ndarray,
+    def from_outside(self, source: str, firm: int | np.ndarray | slice,
                      amount: float | np.ndarray) -> None:
-        """An outside account pays firm(s) ``amount`` (revenue, funding)."""
+        """An outside account pays firm(s) ``amount`` (revenue, funding); ``firm`` may be a
+        slice (``slice(None)``: every firm, amounts in firm order)."""
         paid = np.asarray(amount, dtype=np.float64)
-        np.add.at(self.cash, firm, paid)
+        if isinstance(firm, slice):  # each firm once: the same sums as np.add.at
+            self.cash[firm] += paid
+        else:
+            np.add.at(self.cash, firm, paid)
         self.outside[source] -= float(paid.sum())
 
-    def to_outside(self, firm: int | np.ndarray, sink: str,
+    def to_outside(self, firm: int | np.ndarray | slice, sink: str,
                    amount: float | np.ndarray) -> None:
-        """Firm(s) pay an outside account ``amount``; each must have the cash."""
+        """Firm(s) pay an outside account ``amount``; each must have the cash (``firm`` as
+        in :meth:`from_outside`)."""
         asked = np.asarray(amount, dtype=np.float64)
         if np.any(asked > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6):
             raise ValueError(f"payment to {sink} exceeds the firm's cash")
         # Rounding dust aside, a firm pays at most what it has: debit and credit the same.
         paid = np.minimum(asked, self.cash[firm])
-        np.subtract.at(self.cash, firm, paid)
+        if isinstance(firm, slice):
+            self.cash[firm] -= paid
+        else:
+            np.subtract.at(self.cash, firm, paid)
         self.outside[sink] += float(paid.sum())
 
     def between(self, payer: int, payee: int, amount: float) -> None:

@@ -106,21 +106,23 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     """
     eng, rng = state.engineers, state.rng
     k = state.spec.choice.offers_per_search
-    weights = sampling_weights(state)
+    cumulative = np.cumsum(sampling_weights(state), axis=1)  # each tier's running total
     cuts = np.searchsorted(searchers, eng.bounds)
-    who, firm = [], []
-    for t in range(len(eng.tier_names)):
-        block = searchers[cuts[t] : cuts[t + 1]]
-        if block.size == 0 or weights[t].sum() == 0:
-            continue
-        cumulative = np.cumsum(weights[t])
-        draws = rng.random(block.size * k) * cumulative[-1]
-        who.append(np.repeat(block, k))
-        firm.append(np.minimum(np.searchsorted(cumulative, draws, side="right"),
-                               len(cumulative) - 1))
-    if not who:
+    # The tiers with searchers and firms to hear from (weights are >= 0: a total of 0 is
+    # no firm); their draws are one call, in tier order (the same numbers as a call a tier).
+    drawn = np.flatnonzero((np.diff(cuts) > 0) & (cumulative[:, -1] > 0)).tolist()
+    if not drawn:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return np.concatenate(who), np.concatenate(firm)
+    blocks = [searchers[cuts[t] : cuts[t + 1]] for t in drawn]
+    sizes = [block.size * k for block in blocks]
+    draws = rng.random(sum(sizes)) * np.repeat(cumulative[drawn, -1], sizes)
+    who = np.repeat(blocks[0] if len(blocks) == 1 else np.concatenate(blocks), k)
+    firm, start = [], 0
+    for t, size in zip(drawn, sizes, strict=True):
+        firm.append(np.searchsorted(cumulative[t], draws[start : start + size], side="right"))
+        start += size
+    n_firms = cumulative.shape[1]
+    return who, np.minimum(np.concatenate(firm), n_firms - 1)
 
 
 OUTREACH_BLOCK = 1 << 20
@@ -153,16 +155,23 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
         block = reaching[first:first + rows]
         keys = log_a + rng.gumbel(size=(block.size, pool.size))
         keys[employer == block[:, None]] = -np.inf
-        candidates = np.count_nonzero(np.isfinite(keys), axis=1)
-        for row, j in enumerate(block):
-            k = int(min(capacity[j], candidates[row]))
-            if k == 0:
-                continue
-            chosen = np.argpartition(-keys[row], k - 1)[:k]
-            who.append(pool[chosen])
-            firm.append(np.full(k, j))
+        counts = np.minimum(capacity[block], np.count_nonzero(np.isfinite(keys), axis=1)
+                            ).astype(np.int64)
+        # The rows of one count partitioned together (a row's result is the same as its own
+        # partition's), then listed in firm order.
+        picked: list[np.ndarray] = [np.zeros(0, np.int64)] * block.size
+        negated = -keys
+        for k in sorted(set(counts[counts > 0].tolist())):
+            rows_k = np.flatnonzero(counts == k)
+            chosen = np.argpartition(negated[rows_k], k - 1, axis=1)[:, :k]
+            for row, part in zip(rows_k.tolist(), chosen, strict=True):
+                picked[row] = part
+        who.append(pool[np.concatenate(picked)])
+        firm.append(np.repeat(block, counts))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if len(who) == 1:
+        return who[0], firm[0]
     return np.concatenate(who), np.concatenate(firm)
 
 

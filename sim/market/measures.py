@@ -11,6 +11,7 @@ keeps), not the state's. Column names come from
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +151,8 @@ class MeasureMemory:
 
 
 def month_measures(state: MarketState, moves: Moves, memory: MeasureMemory, *,
-                   by_firm: bool = True, pay_statistics: bool = True
+                   by_firm: bool = True, pay_statistics: bool = True,
+                   sections: Collection[str] | None = None
                    ) -> tuple[dict[str, Any], FirmMonth]:
     """The month's market row (``market.csv``, :func:`market_row`) and firm columns
     (``firms.csv``, :func:`firm_columns`; empty with ``by_firm=False``, when only the
@@ -158,14 +160,15 @@ def month_measures(state: MarketState, moves: Moves, memory: MeasureMemory, *,
     once); ``memory`` keeps what the measures carry over (:class:`MeasureMemory`). Hires
     and quits by firm and tier are counted either way. With ``pay_statistics=False``
     (market row only) the row leaves out the columns of
-    :func:`pay_columns` and the pay is not sorted."""
+    :func:`pay_columns` and the pay is not sorted. ``sections``: the other parts of the
+    market row to compute (:data:`MARKET_SECTIONS`; None: all)."""
     flows = MonthFlows.of(state, moves)
     if not pay_statistics and not by_firm:
         row = market_row(state, moves, flows, None, memory.pay_index,
-                         pay_statistics=False)
+                         pay_statistics=False, sections=sections)
         return row, FirmMonth({}, flows.hires, flows.quits)
     order = pay_order(state, memory, by_firm=by_firm)
-    row = market_row(state, moves, flows, order, memory.pay_index)
+    row = market_row(state, moves, flows, order, memory.pay_index, sections=sections)
     columns = firm_columns(state, flows, order) if by_firm else {}
     return row, FirmMonth(columns, flows.hires, flows.quits)
 
@@ -179,14 +182,49 @@ def pay_columns(tier_names: list[str]) -> set[str]:
             c.NON_AI_PAY_INDEX}
 
 
+MARKET_SECTIONS = ("moves", "tiers", "concentration", "books")
+"""The parts of the market row besides the month, the date and the pay statistics
+(:func:`pay_columns`), which :func:`market_row` computes or leaves out together: people
+and moves, the per-tier counts, concentration, and the tallies, GPUs and money."""
+
+
+def section_columns(tier_names: list[str]) -> dict[str, set[str]]:
+    """The ``market.csv`` columns of each of :data:`MARKET_SECTIONS`."""
+    tallies = Tallies.zeros(1, 1)
+    return {
+        "moves": {c.ENGINEERS, c.EMPLOYED, c.UNEMPLOYED, c.UNEMPLOYMENT_RATE, c.SEARCHERS,
+                  c.OFFERS, c.HIRES, c.HIRES_FROM_UNEMPLOYMENT, c.JOB_TO_JOB,
+                  c.SEPARATIONS, c.JOB_TO_JOB_RATE, c.DEAL_MOVES, c.DEAL_DEPARTURES,
+                  c.EXIT_RELEASES},
+        "tiers": {c.per_tier(measure, name) for name in tier_names
+                  for measure in (c.EMPLOYED, c.UNEMPLOYED, c.HIRES, c.QUITS, c.LAYOFFS)},
+        "concentration": {c.TOP_SHARE_ABOVE_THRESHOLD, c.TOP_HIRES_BELOW_THRESHOLD,
+                          c.TOP_HHI, c.HHI},
+        "books": {c.OUTREACH_CONTACTS, c.OUTREACH_HIRES, c.LAYOFFS, *tally_counts(tallies),
+                  *tally_amounts(tallies), c.GPU_QUEUE, c.ACTIVE_FIRMS, c.CASH_TOTAL,
+                  c.MONEY_TOTAL},
+    }
+
+
+def sections_for(columns: Collection[str], tier_names: list[str]) -> frozenset[str]:
+    """The sections of :data:`MARKET_SECTIONS` that hold any of ``columns``."""
+    wanted = set(columns)
+    return frozenset(name for name, held in section_columns(tier_names).items()
+                     if held & wanted)
+
+
 def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
                order: PayOrder | None, pay_index: PayIndex, *,
-               pay_statistics: bool = True) -> dict[str, Any]:
+               pay_statistics: bool = True,
+               sections: Collection[str] | None = None) -> dict[str, Any]:
     """The month's row of ``market.csv``: people and flows, pay by tier, concentration,
     the pay indexes (:class:`PayIndex`: index = 100 x median / base), the tallies summed
     over firms, GPUs and money. With
     ``pay_statistics=False`` the pay columns (:func:`pay_columns`) are left out and
-    ``order`` is not read.
+    ``order`` is not read. ``sections``: the parts of the row besides the month, the date
+    and the pay statistics to compute (:data:`MARKET_SECTIONS`, columns by
+    :func:`section_columns`; None: all); a part left out leaves its columns out, and the
+    others hold the same values.
 
     Rates: unemployment = (engineers - employed) / engineers; job-to-job = job-to-job
     moves / employed at the month's start (at least 1)."""
@@ -194,77 +232,84 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     log = state.log
     heads = state.heads
     tallies = log.tallies
-    kind = moves.kind
     hires, quits = flows.hires, flows.quits
+    wanted = set(MARKET_SECTIONS if sections is None else sections)
+    pay_wanted = order is not None and pay_statistics
 
-    employed = heads.sum()
-    by_kind = np.bincount(kind, minlength=len(MoveKind))  # moves of each kind
-    # Whole-number columns summed over firms once (integers: any order gives the same sums)
-    heads_by_tier, hires_by_tier = heads.sum(axis=0), hires.sum(axis=0)
-    quits_by_tier, layoffs_by_tier = quits.sum(axis=0), tallies.layoffs.sum(axis=0)
-    row: dict[str, Any] = {
-        c.MONTH: state.month,
-        c.DATE: state.date(),
-        c.ENGINEERS: eng.n,
-        c.EMPLOYED: int(employed),
-        c.UNEMPLOYED: int(eng.n - employed),
-        c.UNEMPLOYMENT_RATE: (eng.n - employed) / eng.n,
-        c.SEARCHERS: log.searchers,
-        c.OFFERS: int(log.offers.engineer.size),
-        c.HIRES: int(flows.hired.sum()),
-        c.HIRES_FROM_UNEMPLOYMENT: int(by_kind[HIRE_FROM_UNEMPLOYMENT]),
-        c.JOB_TO_JOB: int(flows.job_to_job.sum()),
-        c.SEPARATIONS: int(flows.separated.sum()),
-        c.JOB_TO_JOB_RATE: flows.job_to_job.sum() / max(state.employed_at_start, 1),
-        c.DEAL_MOVES: int(by_kind[DEAL_TRANSFER]),
-        c.DEAL_DEPARTURES: int(by_kind[DEAL_DEPARTURE]),
-        c.EXIT_RELEASES: int(by_kind[EXIT]),
-    }
+    row: dict[str, Any] = {c.MONTH: state.month, c.DATE: state.date()}
+    if "moves" in wanted:
+        employed = heads.sum()
+        by_kind = np.bincount(moves.kind, minlength=len(MoveKind))  # moves of each kind
+        row.update({
+            c.ENGINEERS: eng.n,
+            c.EMPLOYED: int(employed),
+            c.UNEMPLOYED: int(eng.n - employed),
+            c.UNEMPLOYMENT_RATE: (eng.n - employed) / eng.n,
+            c.SEARCHERS: log.searchers,
+            c.OFFERS: int(log.offers.engineer.size),
+            c.HIRES: int(flows.hired.sum()),
+            c.HIRES_FROM_UNEMPLOYMENT: int(by_kind[HIRE_FROM_UNEMPLOYMENT]),
+            c.JOB_TO_JOB: int(flows.job_to_job.sum()),
+            c.SEPARATIONS: int(flows.separated.sum()),
+            c.JOB_TO_JOB_RATE: flows.job_to_job.sum() / max(state.employed_at_start, 1),
+            c.DEAL_MOVES: int(by_kind[DEAL_TRANSFER]),
+            c.DEAL_DEPARTURES: int(by_kind[DEAL_DEPARTURE]),
+            c.EXIT_RELEASES: int(by_kind[EXIT]),
+        })
     layoffs = tallies.layoffs
     ai_pay: list[np.ndarray] = []
     other_pay: list[np.ndarray] = []
-    levels = np.array(list(c.PAY_QUANTILES.values()))
-    employed_rows = eng.firm != UNEMPLOYED
-    for t, name in enumerate(eng.tier_names):
-        block = eng.tier_slice(t)
-        row[c.per_tier(c.EMPLOYED, name)] = int(heads_by_tier[t])
-        row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start
-                                                    - heads_by_tier[t])
-        row[c.per_tier(c.HIRES, name)] = int(hires_by_tier[t])
-        row[c.per_tier(c.QUITS, name)] = int(quits_by_tier[t])
-        row[c.per_tier(c.LAYOFFS, name)] = int(layoffs_by_tier[t])
-        if order is None or not pay_statistics:
-            continue
-        pay = eng.pay[block][employed_rows[block]]
-        row[c.pay_column("mean", name)] = float(pay.mean()) if pay.size else np.nan
-        if order.valid:  # the same values as np.quantile, read from the sorted pay
-            values = linear_quantiles(order.sorted[t], levels)
-        else:
-            values = np.quantile(pay, levels) if pay.size else np.full(levels.size, np.nan)
-            (ai_pay if eng.tier_ai[t] else other_pay).append(pay)
-        for label, value in zip(c.PAY_QUANTILES, values, strict=True):
-            row[c.pay_column(label, name)] = float(value)
+    if "tiers" in wanted or pay_wanted:
+        # Whole-number columns summed over firms once (integers: any order gives the
+        # same sums)
+        heads_by_tier, hires_by_tier = heads.sum(axis=0), hires.sum(axis=0)
+        quits_by_tier, layoffs_by_tier = quits.sum(axis=0), layoffs.sum(axis=0)
+        levels = np.array(list(c.PAY_QUANTILES.values()))
+        employed_rows = eng.firm != UNEMPLOYED
+        for t, name in enumerate(eng.tier_names):
+            block = eng.tier_slice(t)
+            if "tiers" in wanted:
+                row[c.per_tier(c.EMPLOYED, name)] = int(heads_by_tier[t])
+                row[c.per_tier(c.UNEMPLOYED, name)] = int(block.stop - block.start
+                                                            - heads_by_tier[t])
+                row[c.per_tier(c.HIRES, name)] = int(hires_by_tier[t])
+                row[c.per_tier(c.QUITS, name)] = int(quits_by_tier[t])
+                row[c.per_tier(c.LAYOFFS, name)] = int(layoffs_by_tier[t])
+            if order is None or not pay_statistics:
+                continue
+            pay = eng.pay[block][employed_rows[block]]
+            row[c.pay_column("mean", name)] = float(pay.mean()) if pay.size else np.nan
+            if order.valid:  # the same values as np.quantile, read from the sorted pay
+                values = linear_quantiles(order.sorted[t], levels)
+            else:
+                values = np.quantile(pay, levels) if pay.size else np.full(levels.size,
+                                                                           np.nan)
+                (ai_pay if eng.tier_ai[t] else other_pay).append(pay)
+            for label, value in zip(c.PAY_QUANTILES, values, strict=True):
+                row[c.pay_column(label, name)] = float(value)
 
-    top = heads[:, 0]
-    big = state.table.gpus >= state.spec.compute.threshold
-    row[c.TOP_SHARE_ABOVE_THRESHOLD] = top[big].sum() / top.sum() if top.sum() else np.nan
-    # Where researchers go at the margin: top-tier hires by firms below the threshold.
-    row[c.TOP_HIRES_BELOW_THRESHOLD] = int(hires[~big, 0].sum())
-    row[c.TOP_HHI] = hhi(top)
-    row[c.HHI] = hhi(heads.sum(axis=1))
+    if "concentration" in wanted:
+        top = heads[:, 0]
+        big = state.table.gpus >= state.spec.compute.threshold
+        row[c.TOP_SHARE_ABOVE_THRESHOLD] = top[big].sum() / top.sum() if top.sum() else np.nan
+        # Where researchers go at the margin: top-tier hires by firms below the threshold.
+        row[c.TOP_HIRES_BELOW_THRESHOLD] = int(hires[~big, 0].sum())
+        row[c.TOP_HHI] = hhi(top)
+        row[c.HHI] = hhi(heads.sum(axis=1))
     if order is not None and pay_statistics:
         _pay_summary(row, order, ai_pay, other_pay, pay_index)
-    row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
-    row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
-    row[c.LAYOFFS] = int(layoffs.sum())
-    for key, counts in tally_counts(tallies).items():
-        row[key] = int(counts.sum())
-    for key, amounts in tally_amounts(tallies).items():
-        row[key] = float(amounts.sum())
-    row[c.GPU_QUEUE] = state.gpus.queued
-    row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
-    row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
-    row[c.MONEY_TOTAL] = state.ledger.total
+    if "books" in wanted:
+        row[c.OUTREACH_CONTACTS] = int(tallies.outreach_contacts.sum())
+        row[c.OUTREACH_HIRES] = int(tallies.outreach_hires.sum())
+        row[c.LAYOFFS] = int(layoffs.sum())
+        for key, counts in tally_counts(tallies).items():
+            row[key] = int(counts.sum())
+        for key, amounts in tally_amounts(tallies).items():
+            row[key] = float(amounts.sum())
+        row[c.GPU_QUEUE] = state.gpus.queued
+        row[c.ACTIVE_FIRMS] = int(sum(f.active for f in state.firms))
+        row[c.CASH_TOTAL] = float(state.ledger.cash.sum())
+        row[c.MONEY_TOTAL] = state.ledger.total
     return row
 
 

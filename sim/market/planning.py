@@ -28,10 +28,62 @@ FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
 
 
 def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np.ndarray,
-               month: int, hiring: np.ndarray) -> FirmTable:
+               month: int, hiring: np.ndarray, previous: FirmTable | None = None,
+               targets: np.ndarray | None = None) -> FirmTable:
     """The firms' state as arrays; ``hiring`` (firms x tiers) says which tiers each firm
     hires this month (kept only for active firms), and a hired tier's vacancies are
-    ceil(target - heads)."""
+    ceil(target - heads).
+
+    ``previous``: the table this one replaces. Where the firms' numbers and rules
+    (:data:`FIRM_NUMBERS`, the counter-offer policy) and the scenario's terms they are
+    combined with are those ``previous`` was built from, its arrays of them and of what is
+    derived from them (GPU pull, factors, horizons) are shared, not computed again (no
+    phase changes a table's arrays in place). ``targets``: the firms' target headcounts
+    this month (firms x tiers), if already gathered."""
+    source = (tuple((f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
+                     f.value_per_output, f.policy.expected_growth, f.policy.beat_margin,
+                     f.policy.retention_calls, f.policy.retention_call_cost,
+                     f.policy.make_whole, f.policy.counter_offer) for f in firms),
+              spec.compute.response, spec.compute.threshold, spec.compute.width,
+              spec.economy.compute_boost, spec.economy.match_years,
+              spec.economy.discount_rate, tier_ai.tobytes())
+    if previous is not None and previous.source == source:
+        fixed = previous
+    else:
+        fixed = _fixed_columns(firms, spec, tier_ai)
+    active = np.array([f.active for f in firms])
+    open_ = hiring & active[:, None]
+    if targets is None:
+        targets = firm_targets(firms, month)
+    n_firms = len(firms)
+    return FirmTable(
+        gpus=fixed.gpus,
+        mission=fixed.mission,
+        amenities=np.array([f.amenities for f in firms]).reshape(n_firms, -1),
+        hiring_capacity=fixed.hiring_capacity,
+        outreach=fixed.outreach,
+        size=fixed.size,
+        tfp=fixed.tfp,
+        pay=np.array([f.pay for f in firms]),
+        active=active,
+        open=open_,
+        vacancies=np.where(open_, np.ceil(targets - heads), 0),
+        counter_offer=fixed.counter_offer,
+        beat_margin=fixed.beat_margin,
+        retention_calls=fixed.retention_calls,
+        retention_call_cost=fixed.retention_call_cost,
+        gpu_pull=fixed.gpu_pull,
+        factor=fixed.factor,
+        horizon=fixed.horizon,
+        value_factor=fixed.value_factor,
+        make_whole=fixed.make_whole,
+        source=source,
+    )
+
+
+def _fixed_columns(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray) -> FirmTable:
+    """The columns of :func:`firm_table` read from the firms' numbers and rules (and
+    derived from them), in a table whose other columns are empty."""
     # Every number read from the firms and their rules in one pass: a row per quantity
     # (rows copied out contiguous, as gathering each alone would give them).
     values = np.array([(f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
@@ -46,8 +98,6 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
 
     rule = column
 
-    active = np.array([f.active for f in firms])
-    open_ = hiring & active[:, None]
     gpus, tfp = column("gpus"), column("tfp")
     pull = gpu_pull(gpus, spec.compute)
     factor = compute_factor(tfp, pull, spec.economy.compute_boost, tier_ai)
@@ -60,19 +110,19 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     if priced.any():
         boost = 1.0 + spec.economy.compute_boost * np.outer(pull, tier_ai)
         value_factor[priced] = nu[priced, None] * boost[priced]
+    empty = np.zeros(0)
     return FirmTable(
         gpus=gpus,
         mission=column("mission"),
-        amenities=np.array([f.amenities for f in firms]).reshape(len(firms), -1),
+        amenities=empty,
         hiring_capacity=column("hiring_capacity"),
         outreach=column("outreach"),
         size=column("size"),
         tfp=tfp,
-        pay=np.array([f.pay for f in firms]),
-        active=active,
-        open=open_,
-        vacancies=np.where(
-            open_, np.ceil(np.array([f.targets(month) for f in firms]) - heads), 0),
+        pay=empty,
+        active=empty,
+        open=empty,
+        vacancies=empty,
         counter_offer=np.array([COUNTER_CODES[f.policy.counter_offer] for f in firms]),
         beat_margin=rule("beat_margin"),
         retention_calls=rule("retention_calls"),
@@ -85,6 +135,11 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     )
 
 
+def firm_targets(firms: list[Firm], month: int) -> np.ndarray:
+    """(firms x tiers) target headcounts this month (:meth:`sim.agents.firms.Firm.targets`)."""
+    return np.array([f.targets(month) for f in firms])
+
+
 @functools.lru_cache(maxsize=8)
 def _horizon(growth: bytes, match_years: float, discount_rate: float) -> np.ndarray:
     """:func:`sim.market.production.horizon_multiplier` of the growth rates ``growth`` (the
@@ -93,10 +148,12 @@ def _horizon(growth: bytes, match_years: float, discount_rate: float) -> np.ndar
                               discount_rate)
 
 
-def refresh_table(state: MarketState, hiring: np.ndarray) -> None:
-    """Gather the firms' state again (``state.table``) with the tiers each hires."""
+def refresh_table(state: MarketState, hiring: np.ndarray,
+                  targets: np.ndarray | None = None) -> None:
+    """Gather the firms' state again (``state.table``) with the tiers each hires
+    (``targets``: the firms' target headcounts this month, if already gathered)."""
     state.table = firm_table(state.firms, state.spec, state.engineers.tier_ai, state.heads,
-                             state.month, hiring)
+                             state.month, hiring, previous=state.table, targets=targets)
 
 
 def plan_firms(state: MarketState) -> None:
@@ -116,7 +173,17 @@ def plan_firms(state: MarketState) -> None:
 
 def open_vacancies(state: MarketState) -> None:
     """The firm table of the month's market, with the tiers each firm hires
-    (:meth:`sim.agents.firms.Firm.hiring`)."""
-    heads = state.heads
-    refresh_table(state, np.array([f.hiring(heads[f.index], state.month)
-                                   for f in state.firms]))
+    (:meth:`sim.agents.firms.Firm.hiring`, for all firms at once: a firm hires a tier it
+    pays and is below its target in, unless inactive, not yet founded, out of cash or
+    short of runway; one under pressure only its AI tiers)."""
+    heads, month = state.heads, state.month
+    firms = state.firms
+    targets = firm_targets(firms, month)
+    pay = np.array([f.pay for f in firms])
+    can = np.array([not (not f.active or month < f.founded or f.cash <= 0
+                         or f.runway() < f.policy.runway_months) for f in firms])
+    hiring = (pay > 0) & (heads < targets) & can[:, None]
+    for j in np.flatnonzero(can).tolist():
+        if firms[j].under_pressure():
+            hiring[j] &= firms[j].ai_tiers
+    refresh_table(state, hiring, targets)

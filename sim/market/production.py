@@ -123,11 +123,13 @@ def unit_values(state: MarketState) -> np.ndarray:
 def monthly_revenue(state: MarketState) -> np.ndarray:
     """R_j for every firm (dollars this month)."""
     eng = state.engineers
-    employed = eng.firm != UNEMPLOYED
-    firm, tier = eng.firm[employed], eng.tier[employed]
-    output = eng.productivity[employed] * state.tier_output[tier] * state.table.factor[firm, tier]
+    # Places shifted by one: the unemployed (factor 0) count in the first bin, dropped.
+    place = eng.firm - UNEMPLOYED  # UNEMPLOYED is -1
+    n_tiers = state.n_tiers
+    factor = np.concatenate([np.zeros(n_tiers), state.table.factor.ravel()])
+    output = state.unit_output() * factor[place * n_tiers + eng.tier]
     # One count in engineer order: each firm's outputs added in that order.
-    return np.bincount(firm, weights=output, minlength=state.n_firms)
+    return np.bincount(place, weights=output, minlength=state.n_firms + 1)[1:]
 
 
 def output_by_firm_and_tier(state: MarketState) -> np.ndarray:

@@ -67,6 +67,10 @@ class FirmTable:
     """(firms x tiers) factor of output into the forward value of talent, factor x Gamma_j."""
     make_whole: np.ndarray
     """mw_j, the share of a poached engineer's forfeit the firm's offers make whole."""
+    source: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    """What the firms' numbers, rules and derived columns were computed from
+    (:func:`sim.market.planning.firm_table` shares them with the next table where it is
+    the same)."""
 
 
 @dataclass
@@ -204,6 +208,15 @@ class MarketState:
     ``deal_records`` (where they work at the end is ``deal_teams.csv``)."""
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
+    _unit_output: np.ndarray | None = field(default=None, repr=False)
+
+    def unit_output(self) -> np.ndarray:
+        """a_i q_t, each engineer's monthly output at a factor of 1 (productivity times its
+        tier's output), computed once: neither changes during a run."""
+        if self._unit_output is None:
+            eng = self.engineers
+            self._unit_output = eng.productivity * self.tier_output[eng.tier]
+        return self._unit_output
 
     def refresh_unvested(self, who: np.ndarray | None = None) -> None:
         """Recompute the unvested equity U_i of engineers ``who`` (default: everyone) from
@@ -269,7 +282,9 @@ class MarketState:
         # One count of (place, tier) codes, places shifted by one so that the unemployed
         # count in the first row, which is dropped.
         n_tiers = self.n_tiers
-        code = (eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier
+        code = (eng.firm * n_tiers).astype(np.intp)  # the index type bincount counts in
+        code += eng.tier
+        code += n_tiers
         counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)
         return counts.reshape(self.n_firms + 1, n_tiers)[1:]
 

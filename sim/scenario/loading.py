@@ -171,15 +171,19 @@ def parse_overrides(texts: Iterable[str]) -> dict[str, Any]:
     return out
 
 
-def apply_overrides(data: dict[str, Any], overrides: Overrides) -> dict[str, Any]:
+def apply_overrides(data: dict[str, Any], overrides: Overrides, *,
+                    share: bool = False) -> dict[str, Any]:
     """Scenario data with ``overrides`` (``{key path: value}``) applied, in order; ``data``
-    itself is not changed.
+    itself is not changed. The result is a deep copy, or with ``share=True`` a copy of the
+    tables and lists on the overridden paths only, sharing the rest with ``data`` (for data
+    that is read, not changed, such as what :func:`validate` reads: a sweep's run copies
+    a thousand tables of its base scenario otherwise).
 
     A numeric part indexes a list: ``generated_firms.0.outreach``. An override changes
     what exists: a firm or tier the data does not have is an error (a typo), unless the key
     starts with ``+`` (``+firms.NewLab.kind``), which adds it. Errors are
     :class:`OverrideError` naming the key."""
-    data = copy.deepcopy(data)
+    data = dict(data) if share else copy.deepcopy(data)
     for key, value in overrides.items():
         adding = key.startswith("+")
         bare = key.removeprefix("+")
@@ -211,6 +215,8 @@ def apply_overrides(data: dict[str, Any], overrides: Overrides) -> dict[str, Any
             else:
                 if isinstance(node, dict):
                     node.setdefault(index, {})
+                if share and isinstance(node[index], dict | list):
+                    node[index] = copy.copy(node[index])  # a copy of its own, to change
                 node = node[index]
     return data
 

@@ -130,7 +130,8 @@ def execute_run(task: RunTask, job: Job) -> RunResult:
     try:
         from sim.model import TalentMarket  # the model: imported when a run starts
 
-        scenario = validate(apply_overrides(job.base, dict(task.overrides)), job.source)
+        scenario = validate(apply_overrides(job.base, dict(task.overrides), share=True),
+                            job.source)
         kept = list(dict.fromkeys(["month", *(m.column for m in job.measures)]))
         model = TalentMarket(scenario, seed=task.seed, records="market", keep=kept)
         try:

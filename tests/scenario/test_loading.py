@@ -73,6 +73,25 @@ def test_extends_merges_tables_and_set_overrides(tmp_path):
     assert scenario.firms["A"].pay == {"researcher": 100_000}
 
 
+def test_shared_overrides_copy_only_the_overridden_paths_and_never_change_the_data():
+    import copy
+
+    from sim.scenario import apply_overrides, read_toml
+
+    base = read_toml(SCENARIOS / "ai_talent_war_2024.toml")
+    before = copy.deepcopy(base)
+    overrides = {"market.engineers": 3000, "firms.OpenAI.outreach": 7,
+                 "firms.OpenAI.pay.researcher": 1.0, "+firms.NewLab.kind": "ai_startup"}
+    shared = apply_overrides(base, overrides, share=True)
+    assert shared == apply_overrides(base, overrides)
+    assert base == before  # the data is unchanged
+    assert shared["firms"]["OpenAI"]["outreach"] == 7 and "NewLab" in shared["firms"]
+    # Tables off the overridden paths are shared, those on them are copies.
+    assert shared["tiers"] is base["tiers"]
+    assert shared["firms"]["Meta"] is base["firms"]["Meta"]
+    assert shared["firms"] is not base["firms"] and shared["market"] is not base["market"]
+
+
 def test_bad_override_names_the_key():
     with pytest.raises(UserError, match=r"with overrides\): choice.noise: .*greater"):
         load_scenario(SCENARIOS / "textbook_job_ladder.toml", ["choice.noise=-1"])
