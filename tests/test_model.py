@@ -290,3 +290,16 @@ def test_a_market_only_run_computes_only_the_parts_of_the_row_holding_kept_colum
     assert set(paid.market.columns) == {"month", "date"} | pay | parts["concentration"]
     with pytest.raises(ValueError, match="keep: only with records='market'"):
         TalentMarket(path, market__engineers=100, months=1, keep=["top_hhi"])
+
+
+@pytest.mark.parametrize("name", ["ai_talent_war_2024.toml", "textbook_job_ladder.toml",
+                                  "sweeps/small_market.toml"])
+def test_the_market_columns_are_known_without_running_a_model(name):
+    """market_columns(tiers), which the sweeps check their measures against, is exactly
+    the set of columns a run's market.csv has (its tiers decide them)."""
+    from sim.market.measures import market_columns
+
+    path = SCENARIOS / name
+    model = TalentMarket(path, seed=1, market__engineers=300, months=1)
+    model.run()
+    assert market_columns(list(model.engineers.tier_names)) == set(model.market.columns)

@@ -206,6 +206,14 @@ def section_columns(tier_names: list[str]) -> dict[str, set[str]]:
     }
 
 
+def market_columns(tier_names: list[str]) -> set[str]:
+    """Every column of ``market.csv`` for a market of the tiers ``tier_names``: the month,
+    the date, the pay statistics (:func:`pay_columns`) and the columns of every section
+    (:func:`section_columns`), known without running a model."""
+    return {c.MONTH, c.DATE, *pay_columns(tier_names),
+            *(column for held in section_columns(tier_names).values() for column in held)}
+
+
 def sections_for(columns: Collection[str], tier_names: list[str]) -> frozenset[str]:
     """The sections of :data:`MARKET_SECTIONS` that hold any of ``columns``."""
     wanted = set(columns)

@@ -23,7 +23,7 @@ from sim.errors import RESUME, KeepsFields, Resume, Terminated, UserError, log
 from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
 from sim.files.folders import LOCK_FILE
 from sim.files.provenance import stamp
-from sim.model import TalentMarket
+from sim.market.measures import market_columns
 from sim.scenario import apply_overrides, validate
 from sim.sweeps.analysis import write_sensitivity
 from sim.sweeps.backends import Backend, RunFuture, check_dask_target, make_backend
@@ -194,13 +194,12 @@ def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],
 
 def _check_measures(spec: SweepSpec, path: Path, base: dict[str, Any],
                     point: Point) -> None:
-    """Check the measures' columns against a tiny model of ``point`` (50 engineers, one
-    month) and their windows against the shortest run of the sweep."""
+    """Check the measures' columns against the ``market.csv`` columns of the scenario at
+    ``point`` (:func:`sim.market.measures.market_columns`) and their windows against the
+    shortest run of the sweep."""
     data = apply_overrides(base, point_overrides(point))
     scenario = validate(data, str(path))
-    small = apply_overrides(data, {"market.engineers": 50, "months": 1})
-    model = TalentMarket(validate(small, str(path)), seed=0)
-    columns = list(model.market_row)
+    columns = sorted(market_columns(list(scenario.tiers)))
     shortest = scenario.months
     for p in spec.parameters:
         if p.key == "months":
