@@ -15,9 +15,9 @@ import math
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
-from html import escape
 from typing import Any
 
+import jinja2
 import pandas as pd
 
 from sim import columns as col
@@ -274,21 +274,28 @@ NUMBER_CELL = "padding: 2px 8px; text-align: right; white-space: nowrap"
 other, and counts aligned on the right."""
 
 
+ROWS_TEMPLATE = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined
+                                   ).from_string(
+    "<tr>{% for name in headings %}<th style=\"{{ text if loop.index0 < 2 else number }}\">"
+    "{{ name }}</th>{% endfor %}</tr>"
+    "{% for row in rows %}<tr data-firm=\"{{ row.label }}\">"
+    "<td style=\"color:{{ row.colour }}; {{ text }}\">&#9632; {{ row.label }}</td>"
+    "<td class=\"policy\" style=\"{{ text }}\">{{ row.policy }}</td>"
+    "{% for cell in row.cells %}<td style=\"{{ number }}\">{{ cell }}</td>{% endfor %}"
+    "</tr>{% endfor %}")
+"""The counter-offers table's rows, rendered by Jinja2 with every value escaped."""
+
+
 def _rows(tables: charts.RunTables, table: pd.DataFrame) -> str:
-    """The rows of a counter-offers and moves table, a header first."""
-    head = ("<tr>" + "".join(f'<th style="{TEXT_CELL if n < 2 else NUMBER_CELL}">{name}</th>'
-                             for n, name in enumerate(TABLE_HEADINGS)) + "</tr>")
-    rows = []
-    for label, r in table.iterrows():
-        colour = tables.labels.colours.get(str(label), "#000000")
-        cells = "".join(f'<td style="{NUMBER_CELL}">{_count(r[c])}</td>' for c in (
-            col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.RETENTION_CALLS,
-            col.RETENTION_KEPT, col.HIRES, col.QUITS, col.HEADCOUNT))
-        rows.append(f'<tr data-firm="{escape(str(label))}"><td style="color:{colour}; '
-                    f'{TEXT_CELL}">&#9632; {escape(str(label))}</td><td class="policy" '
-                    f'style="{TEXT_CELL}">{escape(str(r[col.COUNTER_OFFER_POLICY]))}</td>'
-                    f"{cells}</tr>")
-    return head + "".join(rows)
+    """The rows of a counter-offers and moves table, a header first (:data:`ROWS_TEMPLATE`)."""
+    rows = [{"label": str(label), "colour": tables.labels.colours.get(str(label), "#000000"),
+             "policy": str(r[col.COUNTER_OFFER_POLICY]),
+             "cells": [_count(r[c]) for c in (
+                 col.COUNTER_OFFERS, col.COUNTER_OFFERS_ACCEPTED, col.RETENTION_CALLS,
+                 col.RETENTION_KEPT, col.HIRES, col.QUITS, col.HEADCOUNT)]}
+            for label, r in table.iterrows()]
+    return ROWS_TEMPLATE.render(headings=TABLE_HEADINGS, rows=rows, text=TEXT_CELL,
+                                number=NUMBER_CELL)
 
 
 def _count(value: Any) -> str:
