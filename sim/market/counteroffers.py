@@ -12,9 +12,11 @@ estimate a sequential-auction model with non-pecuniary job values).
 For engineer i at firm j holding offers, with w_i its pay weight and N the non-pay terms of
 utility (GPU pull, mission fit, amenities; the poacher's outreach bonus o_iP; the
 switching cost s for staying), firm k's best bid delivers B_ik = w_i log v_ik + N_ik, with
-v_ik the most it pays (its value of i, :func:`sim.market.production.value_to_firm`; net
-of the forfeited equity for a poacher). Expressed as pay at the employer, the poacher's
-best bid is worth
+v_ik the most it pays: its value of i (:func:`sim.market.production.value_to_firm`), at
+most the pay its cash can fund, v_ik = min(value_ik, C_k), C_k = kappa_k cash_k
+(:func:`sim.market.production.bid_value`, :func:`sim.market.production.pay_ceiling`: a
+firm does not commit to pay it cannot fund); net of the forfeited equity for a poacher.
+Expressed as pay at the employer, the poacher's best bid is worth
 
     v'_iP = v_iP exp((N_iP + o_iP - N_ij - s) / w_i)          (the compensating differential)
 
@@ -69,7 +71,7 @@ import numpy as np
 from sim.agents.engineers import UNEMPLOYED
 from sim.market.equity import net_bid
 from sim.market.moves import Offers
-from sim.market.production import value_to_firm
+from sim.market.production import bid_value, pay_ceiling, value_to_firm
 from sim.market.state import COUNTER_CODES, MarketState
 from sim.market.utility import amenity_utility, choose, non_pay_utility
 
@@ -162,7 +164,8 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
     code = state.table.counter_offer[np.where(employed, incumbent, 0)]
     auction = employed & (code > 0)
     if auction.any():  # the bids matter only where an employer may counter
-        poacher_value = value_to_firm(state, offers.engineer, offers.firm)
+        # Bids: each firm's value of the engineer, at most the pay its cash can fund.
+        poacher_value = bid_value(state, offers.engineer, offers.firm)
         if state.equity is not None:
             # To move the engineer the poacher must cover what it forfeits: its bid is net.
             poacher_value = net_bid(poacher_value, eng.unvested[offers.engineer],
@@ -183,7 +186,7 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         who = choosers[auction]
         inc = incumbent[auction]
         pick = best[auction]
-        v_inc = value_to_firm(state, who, inc)
+        v_inc = bid_value(state, who, inc)
         beating = code[auction] == COUNTER_CODES["beat"]
         margin = np.where(beating, state.table.beat_margin[inc], 0.0)
         current = stay_pay[auction]
@@ -191,9 +194,14 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
                        margin)
         stay_pay[auction] = bids.stay_pay
         won = ~bids.keeps
-        # The winning poacher pays the bargained utility in its own pay: w / rate.
-        offers.pay[pick[won]] = np.maximum(offers.pay[pick[won]],
-                                           bids.poacher_pay[won] / rate[pick[won]])
+        # The winning poacher pays the bargained utility in its own pay: w / rate, which
+        # is at most its capped bid (clipped again so that rounding in x rate / rate
+        # cannot lift it over C_P).
+        winner = offers.firm[pick[won]]
+        ceiling = pay_ceiling(state)
+        offers.pay[pick[won]] = np.minimum(
+            np.maximum(offers.pay[pick[won]], bids.poacher_pay[won] / rate[pick[won]]),
+            ceiling[winner])
         if offers.grant is not None:  # a poacher that wins makes the forfeit whole in full
             offers.grant[pick[won]] = eng.unvested[who[won]]
         countered[auction] = stay_pay[auction] > current

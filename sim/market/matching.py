@@ -13,7 +13,10 @@ engineers of their choosing: a contacted searcher gets that firm's offer with an
 bonus; a contacted engineer who was not searching considers it with its responsiveness.
 Each firm makes at most ``hiring_capacity`` offers (outreach first, then the most
 productive candidates). An offer pays the firm's posted pay for the tier times the
-engineer's productivity.
+engineer's productivity, at most the pay the firm's cash can fund, C_j = kappa_j cash_j
+(:func:`sim.market.production.pay_ceiling`):
+
+    p_iP = min(posted_Pt a_i, C_P).
 
 With equity (sim/market/equity.py) an employed engineer forfeits its unvested equity
 U_i by leaving; an offer carries the poacher's make-whole grant G_iP and is valued at the
@@ -45,7 +48,7 @@ from sim.market.moves import (
     rank_in_groups,
     to_unemployment,
 )
-from sim.market.production import value_to_firm
+from sim.market.production import bid_value, pay_ceiling, value_to_firm
 from sim.market.profile import NullClock, PhaseClock
 from sim.market.state import MarketState
 from sim.market.utility import choose, pay_utility
@@ -223,13 +226,15 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
     order = best_first(firm, outreach, value)
     keep = order[rank_in_groups(firm[order]) < firms.hiring_capacity[firm[order]]]
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
-    pay = firms.pay[firm, eng.tier[who]] * eng.productivity[who]
+    # Posted pay for the engineer's productivity, at most what the firm's cash can fund.
+    pay = np.minimum(firms.pay[firm, eng.tier[who]] * eng.productivity[who],
+                     pay_ceiling(state)[firm])
     if state.equity is None:
         return Offers(who, firm, pay, outreach)
     # U_i as of now for the engineers holding offers (the only ones whose U_i is read).
     state.refresh_unvested(distinct_engineers(who, eng.n))
     grant = make_whole_grant(firms.make_whole[firm], eng.unvested[who],
-                             value_to_firm(state, who, firm), pay,
+                             bid_value(state, who, firm), pay,
                              state.spec.economy.match_years)
     return Offers(who, firm, pay, outreach, grant)
 

@@ -2,7 +2,8 @@
 
 At the start of each month every active firm plans (:meth:`sim.agents.firms.Firm.plan`):
 it adjusts its posted pay, capped at what an engineer of productivity 1 is worth to it
-(:func:`sim.market.production.unit_values`), and decides a GPU order, which is placed at
+(:func:`sim.market.production.unit_values`) and at the pay its cash can fund
+(:func:`sim.market.production.pay_ceiling`), and decides a GPU order, which is placed at
 once (:func:`sim.market.compute.order_gpus`). Once GPUs have arrived and funding rounds
 closed, :func:`open_vacancies` gathers the firms into the :class:`FirmTable` with the tiers
 each hires this month.
@@ -16,14 +17,19 @@ import numpy as np
 
 from sim.agents.firms import Firm
 from sim.market.compute import order_gpus
-from sim.market.production import compute_factor, horizon_multiplier, unit_values
+from sim.market.production import (
+    compute_factor,
+    horizon_multiplier,
+    pay_ceiling,
+    unit_values,
+)
 from sim.market.state import COUNTER_CODES, FirmTable, MarketState
 from sim.market.utility import gpu_pull
 from sim.scenario.schema import Scenario
 
 FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
                 "value_per_output", "expected_growth", "beat_margin", "retention_calls",
-                "retention_call_cost", "make_whole")
+                "retention_call_cost", "make_whole", "max_pay_share")
 """The firm attributes, then the policy rules, that :func:`firm_table` reads as numbers."""
 
 
@@ -43,7 +49,8 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     source = (tuple((f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
                      f.value_per_output, f.policy.expected_growth, f.policy.beat_margin,
                      f.policy.retention_calls, f.policy.retention_call_cost,
-                     f.policy.make_whole, f.policy.counter_offer) for f in firms),
+                     f.policy.make_whole, f.policy.max_pay_share, f.policy.counter_offer)
+                    for f in firms),
               spec.compute.response, spec.compute.threshold, spec.compute.width,
               spec.economy.compute_boost, spec.economy.match_years,
               spec.economy.discount_rate, tier_ai.tobytes())
@@ -77,6 +84,7 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
         horizon=fixed.horizon,
         value_factor=fixed.value_factor,
         make_whole=fixed.make_whole,
+        max_pay_share=fixed.max_pay_share,
         source=source,
     )
 
@@ -89,7 +97,7 @@ def _fixed_columns(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray) -> Fi
     values = np.array([(f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
                         f.value_per_output, f.policy.expected_growth, f.policy.beat_margin,
                         f.policy.retention_calls, f.policy.retention_call_cost,
-                        f.policy.make_whole) for f in firms],
+                        f.policy.make_whole, f.policy.max_pay_share) for f in firms],
                       dtype=float).reshape(len(firms), len(FIRM_NUMBERS)).T.copy()
     number = dict(zip(FIRM_NUMBERS, values, strict=True))
 
@@ -132,6 +140,7 @@ def _fixed_columns(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray) -> Fi
         horizon=horizon,
         value_factor=value_factor,
         make_whole=rule("make_whole"),
+        max_pay_share=rule("max_pay_share"),
     )
 
 
@@ -160,7 +169,9 @@ def plan_firms(state: MarketState) -> None:
     """Each active firm adjusts its posted pay from last month's headcount, hires and quits
     and places the GPU order it decides."""
     heads = state.heads  # as last month ended: nobody has moved since
-    value_cap = unit_values(state)
+    # Posted pay at most the value of a productivity-1 engineer and the pay the firm's
+    # cash can fund, min(12 q_t F_jt Gamma_j, C_j).
+    value_cap = np.minimum(unit_values(state), pay_ceiling(state)[:, None])
     price = state.spec.compute.gpu_price
     for firm in state.active_firms():
         j = firm.index

@@ -114,6 +114,32 @@ def value_to_firm(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.n
     )
 
 
+def pay_ceiling(state: MarketState) -> np.ndarray:
+    """C_j = kappa_j max(cash_j, 0) for every firm: the most a year firm j commits to one
+    engineer's pay (kappa_j = ``Policy.max_pay_share``, cash_j its cash now).
+
+    **A firm does not commit to pay it cannot fund.** The value of talent v_ij is
+    forward-looking (a lab valued on what its models will earn bids against that value),
+    but pay is paid from cash every month (:mod:`sim.market.accounts`), so a firm bids at
+    most what its cash can carry: every offer, outreach package, counter-offer and posted
+    pay of firm j is at most C_j a year. All of pay counts, the part paid in stock too: the
+    model's books pay all of p_i from cash, so stock is no second currency a firm could
+    promise unfunded. A make-whole grant G, paid in cash at hire, counts at G / H a year
+    (H = ``economy.match_years``): the firm's bid (:func:`bid_value`) is capped before its
+    net of forfeited equity is taken, so where the firm sets the grant from its bid, p + G/H
+    <= C_j. Pay already above C_j (cash fell since the hire) is not cut by this rule; it
+    only bounds new commitments."""
+    return state.table.max_pay_share * np.maximum(state.ledger.cash, 0.0)
+
+
+def bid_value(state: MarketState, who: np.ndarray, firm: np.ndarray) -> np.ndarray:
+    """min(v_ij, C_j): the most firm j would pay engineer i a year, its value
+    (:func:`value_to_firm`) capped by the pay its cash can fund (:func:`pay_ceiling`),
+    element by element. Bids, counter-offers and make-whole grants use it; the ranking of
+    candidates by what they are worth uses v_ij itself."""
+    return np.minimum(value_to_firm(state, who, firm), pay_ceiling(state)[firm])
+
+
 def unit_values(state: MarketState) -> np.ndarray:
     """(firms x tiers) annual value 12 q_t tfp_j (1 + ai_t kappa g(GPU_j)) Gamma_j of an
     engineer of productivity 1 (the ceiling of adaptive posted pay)."""

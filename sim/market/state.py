@@ -67,6 +67,10 @@ class FirmTable:
     """(firms x tiers) factor of output into the forward value of talent, factor x Gamma_j."""
     make_whole: np.ndarray
     """mw_j, the share of a poached engineer's forfeit the firm's offers make whole."""
+    max_pay_share: np.ndarray
+    """kappa_j, the most of its cash the firm commits to one engineer's annual pay
+    (Policy.max_pay_share; the ceiling C_j = kappa_j cash_j,
+    :func:`sim.market.production.pay_ceiling`)."""
     source: tuple[Any, ...] = field(default=(), repr=False, compare=False)
     """What the firms' numbers, rules and derived columns were computed from
     (:func:`sim.market.planning.firm_table` shares them with the next table where it is

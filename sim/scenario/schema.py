@@ -473,6 +473,14 @@ class Policy(Strict):
     max_price_share: Share = Field(
         0.3, description="Most of its cash a firm spends on one deal."
     )
+    max_pay_share: Share = Field(
+        0.002, description="Most of its cash a firm commits to one engineer's annual pay: "
+        "every offer, outreach package, counter-offer and posted pay of the firm is at most "
+        "C_j = max_pay_share x cash_j a year (all of pay, stock included: the books pay all "
+        "of it from cash; a make-whole grant counts at G / match_years a year). A firm does "
+        "not bid what it cannot fund, however much its talent is worth to it "
+        "(sim/market/production.py, pay_ceiling). 0.002: a $5B lab pays one person at most "
+        "$10M a year, a $500M start-up $1M (docs/ODD.md 7.2b).")
 
     def updated(self, *overrides: BaseModel) -> Policy:
         """These rules with the keys each override sets (later overrides win)."""

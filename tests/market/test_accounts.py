@@ -36,8 +36,11 @@ def test_invariants_every_month_in_a_market_where_every_response_is_certain():
 
 
 def test_a_firm_that_runs_out_of_cash_shrinks_and_exits():
+    # max_pay_share 0.5: a $3M start-up may commit half its cash to one hire's pay (the
+    # default, 0.2%, would keep it from hiring anyone: it would never be short of cash).
     data = small_market(months=12, firms={"Gamma": {"cash": 3e6, "tfp": 0.0,
-                                                    "kind": "ai_startup"}},
+                                                    "kind": "ai_startup",
+                                                    "policy": {"max_pay_share": 0.5}}},
                         economy={"funding_rate": 0.0})
     model = TalentMarket(scenario_of(data))
     j = model.firm_index("Gamma")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket
-from sim.market import counteroffers
+from sim.market import counteroffers, production
 from sim.market.counteroffers import bargain
 from sim.market.matching import decide
 from sim.market.moves import Offers
@@ -166,6 +166,7 @@ def one_offer(model, monkeypatch, pay, posted, values, outreach=False):
         return np.array([by_index[int(f)] for f in np.atleast_1d(firm)], dtype=float)
 
     monkeypatch.setattr(counteroffers, "value_to_firm", value)
+    monkeypatch.setattr(production, "value_to_firm", value)  # read by bid_value
     offers = Offers(np.array([i]), np.array([gamma]), np.array([float(posted)]),
                     np.array([outreach]))
     return state, i, offers, alpha, gamma
@@ -262,6 +263,7 @@ def one_offer_at(model, monkeypatch, i, values):
         return np.array([by_index[int(f)] for f in np.atleast_1d(firm)], dtype=float)
 
     monkeypatch.setattr(counteroffers, "value_to_firm", value)
+    monkeypatch.setattr(production, "value_to_firm", value)  # read by bid_value
     offers = Offers(np.array([i]), np.array([gamma]), np.array([120e3]), np.array([False]))
     return state, i, offers, alpha, gamma
 
@@ -329,7 +331,10 @@ def test_between_two_firms_alike_in_every_term_ties_keep_researchers_where_they_
     # won by the poacher at v, half of some 2,000 auctions would end in a move.
     firms = {name: {"policy": {"counter_offer": "match"}} for name in ("Alpha", "Beta")}
     firms.update({name: {"pay": {"researcher": 0}} for name in ("Gamma", "Delta")})
-    data = small_market(months=12, firms=firms, choice={"switching_cost": 0.0})
+    # No cash limit (max_pay_share 1): the two firms' bids are their (equal) values, not
+    # shares of cash that drift apart as their books do.
+    data = small_market(months=12, firms=firms, choice={"switching_cost": 0.0},
+                        firm_defaults={"max_pay_share": 1.0})
     model = TalentMarket(scenario_of(data))
     researchers = np.count_nonzero((model.engineers.firm >= 0) & (model.engineers.tier == 0))
     model.run()

@@ -15,7 +15,10 @@ DEAL = {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Gamma",
 def market(form, months=3, antitrust=None, **deal):
     changes = {"months": months,
                "events": [{**DEAL, "form": form, **deal}],
-               "firms": {"Gamma": {"cash": 50e6}}}
+               "firms": {"Gamma": {"cash": 50e6}},
+               # Gamma's $50M funds offers of its cash's 0.2% ($100k) only: no cash limit
+               # here, so its team stays as in the deals' tests before the rule.
+               "firm_defaults": {"max_pay_share": 1.0}}
     if antitrust:
         changes["antitrust"] = antitrust
     return TalentMarket(scenario_of(small_market(**changes)))

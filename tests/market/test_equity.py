@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sim import TalentMarket
-from sim.market import counteroffers
+from sim.market import counteroffers, production
 from sim.market.equity import (
     make_whole_grant,
     net_bid,
@@ -150,6 +150,7 @@ def test_in_the_auction_the_poachers_bid_is_net_of_the_forfeit(monkeypatch):
 
     by_index = {model.firm_index(k): v for k, v in values.items()}
     monkeypatch.setattr(counteroffers, "value_to_firm", value)
+    monkeypatch.setattr(production, "value_to_firm", value)  # read by bid_value
     # Gamma values the engineer more than Alpha, but not by the forfeit: Alpha keeps it,
     # at the poacher's net bid 220k - 33.3k plus beta of the surplus.
     decide(model.state, offers_from(model, np.array([i]), "Gamma", 120e3, 220e3))

@@ -119,7 +119,11 @@ def test_a_start_up_valued_highly_per_head_keeps_its_researchers_against_big_tec
                        "headcount": 200, "policy": {"counter_offer": "match"}},
              "Delta": {"kind": "ai_startup", "team": team,
                        "policy": {"counter_offer": "match"}}}
-    model = TalentMarket(scenario_of(small_market(months=12, firms=firms)))
+    # No cash limit (max_pay_share 1): with the default 0.2% Gamma's $1B funds bids of
+    # $2M a year, below what Alpha's GPUs are worth to a researcher, and the valuation
+    # under test would not show.
+    model = TalentMarket(scenario_of(small_market(months=12, firms=firms,
+                                                  firm_defaults={"max_pay_share": 1.0})))
     model.run()
     flows = model.flows
     poached = flows[(flows["kind"] == "job_to_job") & (flows["tier"] == "researcher")

@@ -28,9 +28,12 @@ def test_gamma_is_the_discounted_average_growth_factor_over_the_match():
 
 def growing_alpha(months=1, **changes):
     """Alpha and Beta alike in every term (big tech, 50,000 GPUs, same pay and mission; both
-    match offers), but Alpha expects its engineers' output to grow 100% a year."""
-    firms = {"Alpha": {"policy": {"counter_offer": "match", "expected_growth": 1.0}},
-             "Beta": {"policy": {"counter_offer": "match"}}}
+    match offers), but Alpha expects its engineers' output to grow 100% a year. Alpha and
+    Beta hold $100B: bids up to $200M a year are funded (max_pay_share 0.2%), so bids
+    follow values."""
+    firms = {"Alpha": {"cash": 100e9,
+                       "policy": {"counter_offer": "match", "expected_growth": 1.0}},
+             "Beta": {"cash": 100e9, "policy": {"counter_offer": "match"}}}
     return TalentMarket(scenario_of(small_market(months=months, firms=firms, **changes)))
 
 
