@@ -136,8 +136,8 @@ def _prediction_table(part: pd.DataFrame) -> str:
                      f"[{number(m['pi95_low'])}, {number(m['pi95_high'])}]",
                      number(m["se"]), f"{z:+.2f}" if math.isfinite(z) else "-", agrees])
     return _table(["moment", "target", "published", "model's prediction",
-                   "95% prediction interval", "SE of the target", "z", "agrees (|z| ≤ 1.96)"],
-                  rows)
+                   "95% prediction interval", "SE of the target", "z",
+                   "agrees at 5% (z within ±1.96)"], rows)
 
 
 def splice(document: str, name: str, block: str) -> str:

@@ -25,6 +25,11 @@ def test_docs_tables_are_generated_from_the_kept_calibration():
     document = DOCS.read_text(encoding="utf-8")
     assert generated_block(document, "flagship estimate") == calibration_markdown(KEPT), (
         "regenerate: python benchmarks/calibration_docs.py CALIBRATION_FOLDER")
+    backtest = ROOT / "docs" / "calibration" / "backtest"
+    assert generated_block(document, "backtest") == calibration_markdown(backtest), (
+        "regenerate: python benchmarks/calibration_docs.py --backtest CALIBRATION_FOLDER")
+    # the backtest's predictions are shown against their intervals
+    assert "95% prediction interval" in generated_block(document, "backtest")
 
 
 def value_at(scenario, key: str) -> float:
