@@ -213,7 +213,7 @@ def docs_rows() -> dict[str, list[str]]:
     """The rows of docs/calibration.md's table of moment definitions, by moment name."""
     text = DOCS.read_text(encoding="utf-8")
     section = text.split("### The moments: what the source measures, what the model "
-                         "measures", 1)[1].split("\n## ", 1)[0]
+                         "measures", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     rows = {}
     for line in section.splitlines():
         cells = [x.strip() for x in line.strip().strip("|").split("|")]
