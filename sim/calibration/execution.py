@@ -20,11 +20,11 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
-from tqdm import tqdm
 
 from sim.calibration.spec import CalibrationSpec
 from sim.calibration.store import Cache, run_row
 from sim.calibration.worker import MomentJob, moment_result
+from sim.files.progress import tqdm
 from sim.files.table import Appender
 from sim.sweeps.backends import Backend, RunFuture
 from sim.sweeps.designs import point_overrides, run_seed

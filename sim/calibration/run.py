@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tomli_w
-from tqdm import tqdm
 
 from sim.calibration.estimate import smm
 from sim.calibration.execution import Evaluator
@@ -52,6 +51,7 @@ from sim.files import (
     versions,
     write_text,
 )
+from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.scenario import apply_overrides, parse_overrides, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend

@@ -18,11 +18,9 @@ import time
 from pathlib import Path
 from typing import Literal
 
-import tqdm as tqdm_module
-from tqdm import tqdm
-
 from sim.errors import UserError, log
 from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
+from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
 from sim.output.formats import DEAL_TEAMS, DEALS, ENGINEER_FILES, FIRMS, FLOWS, MARKET
@@ -32,8 +30,6 @@ from sim.scenario import Scenario
 
 EngineerFormat = Literal["csv.gz", "csv", "parquet", "none"]
 """How the final engineer table is written (:data:`ENGINEER_FILES`), or ``none``."""
-# No tqdm monitor thread: plots are drawn in forked processes.
-tqdm_module.tqdm.monitor_interval = 0
 
 
 def write_tables(model: TalentMarket, folder: Path,

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from sim.errors import UserError, log
 from sim.files import (
     atomic_directory,
@@ -31,6 +29,7 @@ from sim.files import (
     reserved,
     versions,
 )
+from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.output.replicates import KIND, replicate_name, write_summary
 from sim.output.run import EngineerFormat

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from tqdm import tqdm
-
 from sim.errors import RESUME, KeepsFields, Resume, Terminated, UserError, log
 from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
 from sim.files.folders import LOCK_FILE
+from sim.files.progress import tqdm
 from sim.files.provenance import stamp
 from sim.market.measures import market_columns
 from sim.scenario import apply_overrides, validate
