@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from sim.calibration.moments import MEASURES, AnyMeasure
 from sim.errors import UserError
-from sim.scenario import format_validation_error, parse_toml_file
+from sim.scenario import SCENARIO_KEYS, format_validation_error, parse_toml_file
 from sim.scenario.schema import Name, Strict
 from sim.sweeps.spec import Parameter
 
@@ -335,10 +335,15 @@ def read_calibration_file(path: str | Path) -> tuple[CalibrationSpec, dict[str, 
 
 def parse_calibration(data: dict[str, Any], source: str) -> CalibrationSpec:
     """Validate calibration data (a parsed TOML table), naming ``source`` in errors."""
+    scenario = [key for key in SCENARIO_KEYS if key in data]
+    if scenario and "base" not in data:
+        raise UserError(f"{source}: a scenario file (it has {scenario[0]!r}), not a calibration "
+                        "file; a calibration file names its scenario as base = \"FILE\" "
+                        "(docs/calibrate.md)")
     try:
         return CalibrationSpec.model_validate(data)
     except ValidationError as err:
-        raise UserError(format_validation_error(source, err)) from None
+        raise UserError(format_validation_error(source, err, CalibrationSpec)) from None
 
 
 def calibration_json_schema() -> str:

@@ -3,6 +3,7 @@ and ``--set`` (:mod:`sim.scenario.loading`) and the generated reference
 (:mod:`sim.scenario.reference`)."""
 
 from sim.scenario.loading import (
+    SCENARIO_KEYS,
     OverrideError,
     Overrides,
     apply_overrides,
@@ -19,6 +20,7 @@ from sim.scenario.loading import (
 from sim.scenario.schema import Scenario
 
 __all__ = [
+    "SCENARIO_KEYS",
     "OverrideError",
     "Overrides",
     "Scenario",

@@ -231,8 +231,16 @@ def _format_location(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def format_validation_error(source: str, err: ValidationError) -> str:
-    """One line per problem: ``source: key.path: what was expected (got value)``."""
+SCENARIO_KEYS = ("tiers", "market", "firms", "generated_firms")
+"""Top-level keys that mark a scenario file (what a sweep or calibration file names as its
+``base``)."""
+
+
+def format_validation_error(source: str, err: ValidationError,
+                            model: type[BaseModel] | None = None) -> str:
+    """One line per problem: ``source: key.path: what was expected (got value)``; an
+    unknown key is told the closest keys of ``model`` (the file's schema: the scenario's
+    if None) at its place."""
     lines = []
     for problem in err.errors():
         # pydantic adds the union member or validator name to a location; keep key names only.
@@ -245,7 +253,7 @@ def format_validation_error(source: str, err: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
             message = "unknown key (a typo?)" + did_you_mean(
-                str(problem["loc"][-1]), keys_at(problem["loc"][:-1]))
+                str(problem["loc"][-1]), keys_at(problem["loc"][:-1], model or Scenario))
         elif problem["type"] == "missing":
             message = "required key is missing"
         got = problem.get("input")

@@ -18,7 +18,13 @@ from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 from pydantic import Field, ValidationError, model_validator
 
 from sim.errors import UserError
-from sim.scenario import format_validation_error, load_scenario, parse_overrides, parse_toml_file
+from sim.scenario import (
+    SCENARIO_KEYS,
+    format_validation_error,
+    load_scenario,
+    parse_overrides,
+    parse_toml_file,
+)
 from sim.scenario.schema import NAME_PATTERN, Strict
 
 Scalar = bool | int | float | str
@@ -267,10 +273,15 @@ def read_sweep_file(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
 
 def parse_sweep(data: dict[str, Any], source: str) -> SweepSpec:
     """Validate sweep data (a parsed TOML table), naming ``source`` in errors."""
+    scenario = [key for key in SCENARIO_KEYS if key in data]
+    if scenario and "base" not in data:
+        raise UserError(f"{source}: a scenario file (it has {scenario[0]!r}), not a sweep "
+                        "file; a sweep file names its scenario as base = \"FILE\" "
+                        "(docs/sweeps.md)")
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise UserError(format_validation_error(source, err)) from None
+        raise UserError(format_validation_error(source, err, SweepSpec)) from None
 
 
 def sweep_json_schema() -> str:

@@ -18,7 +18,8 @@ from tests.sweeps.common import (
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (("replicates = 2", "replicate = 2"), "replicate: unknown key"),
+    (("replicates = 2", "replicate = 2"),
+     "replicate: unknown key (a typo?); did you mean 'replicates'?"),
     (('key = "compute.threshold"', 'key = "compute.treshold"'), "compute.treshold"),
     (('values = ["sharp", "smooth"]', 'values = ["sharp", "blunt"]'), "compute.response"),
     (('column = "top_hhi"', 'column = "top_hhhi"'), "measures[2].column"),
@@ -42,6 +43,23 @@ def test_bad_sweep_files_are_user_errors_and_write_nothing(
     message = capsys.readouterr().err
     assert expected in message and "Traceback" not in message
     assert not out.exists()
+
+
+def test_a_scenario_file_given_as_a_sweep_file_is_named_as_such(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    # a key of scenarios, not of sweep files: no suggestion drawn from the scenario's keys
+    path = write(tmp_path, GRID.replace("replicates = 2", "replicates = 2\nchoice = 1", 1))
+    with pytest.raises(UserError, match="choice: unknown key") as err:
+        plan_sweep(path)
+    assert "did you mean" not in str(err.value)
+    scenario = ROOT / "scenarios" / "sweeps" / "small_market.toml"
+    assert cli(["sweep", str(scenario), "--quiet"], monkeypatch) == 2
+    message = capsys.readouterr().err
+    assert "a scenario file (it has 'tiers'), not a sweep file" in message
+    assert "base = " in message and "did you mean" not in message
+    assert cli(["calibrate", str(ROOT / "scenarios" / "ai_talent_war_2024.toml")],
+               monkeypatch) == 2
+    assert "not a calibration file" in capsys.readouterr().err
 
 
 def test_bad_sobol_samples_and_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
