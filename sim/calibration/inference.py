@@ -268,7 +268,8 @@ Z95 = 1.959963984540054
 
 
 def predict(spec: CalibrationSpec, moments: np.ndarray, g_all: np.ndarray,
-            covariance: np.ndarray) -> Prediction:
+            covariance: np.ndarray, fixed: Sequence[bool] | np.ndarray | None = None
+            ) -> Prediction:
     """The 95% prediction interval of every moment at the estimate.
 
     A moment the fit did not use (held out, or published after the data cut of a backtest)
@@ -283,19 +284,29 @@ def predict(spec: CalibrationSpec, moments: np.ndarray, g_all: np.ndarray,
     The target carries its own SE s_j, so a target agrees with the prediction at the 5%
     level when |z_j| ≤ 1.96, z_j = (m̂_j − target_j) / sqrt(sd_j² + s_j²) (positive: the
     model above the target); for an ``at_most`` bound z_j = max(z_j, 0) (only the model
-    above the bound counts), for ``at_least`` min(z_j, 0)."""
+    above the bound counts), for ``at_least`` min(z_j, 0).
+
+    R counts each moment's defined replicates. The parameters ``fixed`` (as not identified)
+    add nothing; a free parameter without a variance (a singular G'WG) makes
+    ``sd_parameters`` NaN, as does a moment defined in no replicate."""
     moments = np.asarray(moments, dtype=float)
-    r = moments.shape[0]
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+    r = np.count_nonzero(np.isfinite(moments), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # a moment defined in one run only
         mean = np.nanmean(moments, axis=0)
-        sd_seed = (np.nanstd(moments, axis=0, ddof=1) if r > 1
-                   else np.zeros(moments.shape[1]))
-    keep = np.flatnonzero(np.isfinite(np.diag(covariance)))
+        sd_seed = np.where(r > 1, np.nanstd(moments, axis=0, ddof=1), 0.0)
+        noise = sd_seed**2 * (1.0 + 1.0 / r)
+    variances = np.diag(covariance)
+    held = (np.zeros(variances.size, dtype=bool) if fixed is None
+            else np.asarray(fixed, dtype=bool))
+    keep = np.flatnonzero(~held & np.isfinite(variances))
     g = np.nan_to_num(np.asarray(g_all, dtype=float)[:, keep], nan=0.0)
     cov = covariance[np.ix_(keep, keep)]
     var_theta = np.clip(np.einsum("mi,ij,mj->m", g, cov, g), 0.0, None)
-    sd = np.sqrt(var_theta + sd_seed**2 * (1.0 + 1.0 / r))
+    if np.any(~held & ~np.isfinite(variances)):  # a free parameter has no variance
+        var_theta = np.full(var_theta.shape, np.nan)
+    var_theta = np.where(np.isfinite(mean), var_theta, np.nan)
+    sd = np.sqrt(var_theta + noise)
     targets = np.array([m.target for m in spec.moments])
     se = np.array([m.sd for m in spec.moments])
     z = (mean - targets) / np.sqrt(sd**2 + se**2)

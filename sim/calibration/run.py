@@ -53,6 +53,7 @@ from sim.files import (
 )
 from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
+from sim.market.measures import market_columns
 from sim.scenario import apply_overrides, parse_overrides, read_toml, validate
 from sim.sweeps.backends import Backend, make_backend
 from sim.sweeps.designs import plain_data, point_overrides
@@ -124,9 +125,8 @@ def plan_calibration(path: str | Path) -> Plan:
 
 
 def check_plan(plan: Plan) -> None:
-    """Every parameter at its bounds and every moment against the scenario."""
-    from sim.model import TalentMarket
-
+    """Every parameter at its bounds and every moment against the scenario (its
+    ``market.csv`` columns: :func:`sim.market.measures.market_columns`)."""
     spec, path = plan.spec, plan.source
     for k, p in enumerate(spec.parameters):
         for value in p.bounds:
@@ -137,8 +137,7 @@ def check_plan(plan: Plan) -> None:
                 raise UserError(f"{path}: parameters[{k}] (key {p.key!r}): value {value!r} "
                                 f"does not fit the scenario:\n{err}") from None
     scenario = validate(plan.base, path)
-    small = validate(apply_overrides(plan.base, {"market.engineers": 50, "months": 1}), path)
-    columns = set(TalentMarket(small, seed=0).market_row)
+    columns = market_columns(list(scenario.tiers))
     tiers = set(scenario.tiers) | {"ai", "non_ai"}
     for k, m in enumerate(spec.moments):
         where = f"{path}: moments[{k}] ({m.name}).measure"
@@ -358,7 +357,8 @@ def write_results(plan: Plan, folder: Path, estimate: list[float], j_best: float
     write_text(folder / PARAMETERS_FILE, _csv_text(
         ["parameter", "estimate", "se", "min", "max", "scale", "ci95_low", "ci95_high",
          "on_bound", "identified", "ci95_method"], rows))
-    pred = predict(spec, moments, g_all, info.covariance)
+    held = info.fixed if info.fixed.size else None
+    pred = predict(spec, moments, g_all, info.covariance, held)
     rows = []
     for j, m in enumerate(spec.moments):
         rows.append([m.name, m.target, m.bound, float(pred.mean[j]), float(pred.sd_seed[j]),

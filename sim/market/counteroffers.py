@@ -195,15 +195,22 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
         stay_pay[auction] = bids.stay_pay
         won = ~bids.keeps
         # The winning poacher pays the bargained utility in its own pay: w / rate, which
-        # is at most its capped bid (clipped again so that rounding in x rate / rate
-        # cannot lift it over C_P).
+        # is at most its capped bid. It also makes the forfeit whole (grant G = U, worth
+        # U / H a year), and what it commits stays within its cash: p + G / H <= C_P, so
+        # the pay is clipped to C_P - U / H (and the grant to H (C_P - p) where the
+        # forfeit alone passes C_P); the clip also keeps rounding in x rate / rate from
+        # lifting the pay over C_P.
         winner = offers.firm[pick[won]]
-        ceiling = pay_ceiling(state)
-        offers.pay[pick[won]] = np.minimum(
+        ceiling = pay_ceiling(state)[winner]
+        horizon = state.spec.economy.match_years
+        forfeit = eng.unvested[who[won]] if offers.grant is not None else np.zeros(won.sum())
+        pay = np.minimum(
             np.maximum(offers.pay[pick[won]], bids.poacher_pay[won] / rate[pick[won]]),
-            ceiling[winner])
-        if offers.grant is not None:  # a poacher that wins makes the forfeit whole in full
-            offers.grant[pick[won]] = eng.unvested[who[won]]
+            np.maximum(ceiling - forfeit / horizon, 0.0))
+        offers.pay[pick[won]] = pay
+        if offers.grant is not None:  # a poacher that wins makes the forfeit whole
+            offers.grant[pick[won]] = np.minimum(forfeit,
+                                                 horizon * np.maximum(ceiling - pay, 0.0))
         countered[auction] = stay_pay[auction] > current
         tallies.counter_offers += np.bincount(incumbent[countered], minlength=state.n_firms)
 

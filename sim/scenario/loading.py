@@ -270,8 +270,9 @@ _TYPE_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "function-
 
 def keys_at(loc: tuple[Any, ...], model: type[BaseModel] = Scenario) -> set[str]:
     """The keys a table at location ``loc`` (a pydantic error location, tags included) may
-    have: the fields of the table classes that can stand there (every key of every table
-    class if the location cannot be followed)."""
+    have: the fields of the table classes that can stand there (every key of every scenario
+    table class if the location cannot be followed in the scenario; none in another
+    schema)."""
     current: list[Any] = [model]
     for part in loc:
         found: list[Any] = []
@@ -293,7 +294,9 @@ def keys_at(loc: tuple[Any, ...], model: type[BaseModel] = Scenario) -> set[str]
     keys = {name for kind in _flatten(current)
             if isinstance(kind, type) and issubclass(kind, BaseModel)
             for name in kind.model_fields}
-    return keys or {name for cls in _model_classes() for name in cls.model_fields}
+    if keys or model is not Scenario:  # another schema: no scenario key is a suggestion
+        return keys
+    return {name for cls in _model_classes() for name in cls.model_fields}
 
 
 def _flatten(kinds: list[Any]) -> list[Any]:

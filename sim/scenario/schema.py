@@ -473,7 +473,7 @@ class Policy(Strict):
     max_price_share: Share = Field(
         0.3, description="Most of its cash a firm spends on one deal."
     )
-    max_pay_share: Share = Field(
+    max_pay_share: Annotated[float, Field(gt=0, le=1)] = Field(
         0.002, description="Most of its cash a firm commits to one engineer's annual pay: "
         "every offer, outreach package, counter-offer and posted pay of the firm is at most "
         "C_j = max_pay_share x cash_j a year (all of pay, stock included: the books pay all "

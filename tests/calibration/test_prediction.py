@@ -35,7 +35,7 @@ def test_the_interval_adds_the_estimates_spread_and_one_markets_draw():
     runs = np.array([[1.0], [2.0], [3.0], [6.0]])  # R = 4, mean 3, sample var 14/3
     g = np.array([[2.0, 5.0, 7.0]])
     cov = np.array([[0.25, 0.1, np.nan], [0.1, 0.04, np.nan], [np.nan] * 3])
-    out = predict(spec, runs, g, cov)
+    out = predict(spec, runs, g, cov, fixed=[False, False, True])
     var_theta = 4 * 0.25 + 2 * 2 * 5 * 0.1 + 25 * 0.04
     assert out.sd_parameters[0] == pytest.approx(math.sqrt(var_theta))
     assert out.sd_seed[0] == pytest.approx(math.sqrt(14 / 3))
@@ -43,6 +43,14 @@ def test_the_interval_adds_the_estimates_spread_and_one_markets_draw():
     assert out.sd[0] == pytest.approx(sd)
     assert (out.low[0], out.high[0]) == pytest.approx((3 - Z95 * sd, 3 + Z95 * sd))
     assert out.z[0] == pytest.approx((3 - 1) / math.sqrt(sd**2 + 0.25))
+    # a free parameter without a variance (a singular G'WG): the estimate's part is unknown
+    assert math.isnan(predict(spec, runs, g, cov).sd_parameters[0])
+    # R counts the replicates that define the moment; none defined: nothing is predicted
+    failed = np.array([[1.0], [2.0], [3.0], [6.0], [np.nan]])
+    again = predict(spec, failed, g, cov, fixed=[False, False, True])
+    assert again.sd[0] == pytest.approx(sd)
+    undefined = predict(spec, np.full((3, 1), np.nan), g, cov, fixed=[False, False, True])
+    assert math.isnan(undefined.sd_parameters[0]) and math.isnan(undefined.low[0])
 
 
 def test_a_bound_counts_only_the_side_that_breaks_it():

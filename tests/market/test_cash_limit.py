@@ -96,13 +96,14 @@ def test_no_offer_or_counter_offer_raise_exceeds_the_cap_in_a_random_market(
                     10 ** rng.uniform(7.5, 11, size=4), strict=True))
     policies = ("never", "match", "beat", "match")
     firms = {name: {"cash": float(c), "outreach": 20, "hiring_capacity": 200,
-                    "policy": {"counter_offer": p, "pay_policy": "adaptive"}}
+                    "policy": {"counter_offer": p, "pay_policy": "adaptive",
+                               "make_whole": 1.0}}
              for (name, c), p in zip(cash.items(), policies, strict=True)}
     data = small_market(months=8, seed=seed, firms=firms,
                         equity={"big_tech": {"share": 0.4, "schedule": [0.25] * 4}})
     model = TalentMarket(scenario_of(data))
     original = matching.decide
-    checked = {"offers": 0, "raises": 0, "binding": 0}
+    checked = {"offers": 0, "raises": 0, "binding": 0, "grants": 0}
 
     def checked_decide(state, offers):
         ceiling = pay_ceiling(state).copy()
@@ -111,6 +112,10 @@ def test_no_offer_or_counter_offer_raise_exceeds_the_cap_in_a_random_market(
         posted = offers.pay.copy()
         moved = original(state, offers)
         assert np.all(offers.pay <= ceiling[offers.firm] * (1 + 1e-12))
+        if offers.grant is not None:  # a make-whole grant counts as G / H a year
+            committed = offers.pay + offers.grant / state.spec.economy.match_years
+            assert np.all(committed <= ceiling[offers.firm] * (1 + 1e-12))
+            checked["grants"] += int(np.count_nonzero(offers.grant))
         stayed = (eng.firm == before_firm) & (eng.firm >= 0)
         raised = stayed & (eng.pay > before_pay)
         assert np.all(eng.pay[raised] <= ceiling[eng.firm[raised]] * (1 + 1e-12))
@@ -124,3 +129,4 @@ def test_no_offer_or_counter_offer_raise_exceeds_the_cap_in_a_random_market(
     monkeypatch.setattr(matching, "decide", checked_decide)
     model.run()
     assert checked["offers"] > 1000 and checked["raises"] > 0 and checked["binding"] > 0
+    assert checked["grants"] > 0
