@@ -1,9 +1,12 @@
 """The firm table: the tiers firms hire, and the columns it shares with the table before."""
 
+import dataclasses
+
 import numpy as np
 
 from sim import TalentMarket
 from sim.market.planning import firm_table, open_vacancies, refresh_table
+from sim.market.state import FirmTable
 from tests.conftest import SCENARIOS, scenario_of, small_market
 
 
@@ -55,8 +58,8 @@ def test_a_refreshed_table_equals_one_built_afresh_after_firms_change():
         refresh_table(state, before.open)
         fresh = firm_table(state.firms, state.spec, state.engineers.tier_ai, state.heads,
                            state.month, before.open)
-        for column in ("gpus", "mission", "outreach", "tfp", "gpu_pull", "factor",
-                       "horizon", "value_factor", "counter_offer", "make_whole"):
+        for column in (f.name for f in dataclasses.fields(FirmTable)
+                       if f.name != "source"):  # every column of the table
             assert np.array_equal(getattr(state.table, column), getattr(fresh, column)), (
                 name, column)
         assert not np.array_equal(
@@ -69,6 +72,13 @@ def test_a_refreshed_table_equals_one_built_afresh_after_firms_change():
     refresh_table(state, before.open)
     assert state.table.counter_offer[1] == 2 and before.counter_offer[1] != 2
     assert state.table.horizon[1] != before.horizon[1]
+    rules = {"max_pay_share": 0.05, "beat_margin": 0.2, "retention_calls": 3,
+             "retention_call_cost": 12_345.0, "make_whole": 0.7}
+    for rule, value in rules.items():  # each rule the table reads, changed alone
+        before = state.table
+        firm.change_policy({rule: value})
+        refresh_table(state, before.open)
+        assert getattr(state.table, rule)[1] == value != getattr(before, rule)[1], rule
     # Unchanged: the derived columns are the very arrays of the table before.
     again = state.table
     refresh_table(state, again.open)
