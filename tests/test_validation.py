@@ -43,11 +43,7 @@ def flagship_checks(flagship):
     return m, checks(m)
 
 
-NOT_YET_RETUNED: dict[str, str] = {
-    "fact_1": "on the shipped seed the within-firm ratio is 1.73, above the band's 1.7, since "
-    "bids are capped by cash and the flagship re-estimated; fact 1 holds in 13 of seeds 1-20 "
-    "(docs/validation.md), and its mechanism is judged over paired seeds below",
-}
+NOT_YET_RETUNED: dict[str, str] = {}
 """Facts the flagship does not reproduce yet under the new measures (docs/validation.md);
 strict, so a re-tune that fixes one makes its test say so."""
 
