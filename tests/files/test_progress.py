@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.processes import group_processes
 
 SWEEP = """
 name = "tiny"
@@ -25,22 +26,6 @@ values = [1000, 20000]
 [[measures]]
 column = "unemployment_rate"
 """
-
-
-def group_members(group: int) -> list[str]:
-    """The command lines of the processes of process group ``group`` (zombies too)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[2]) == group:
-            found.append(command or stat.split("(", 1)[1].split(")", 1)[0])
-    return found
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
@@ -61,4 +46,4 @@ def test_run_and_sweep_leave_no_process_when_they_end(tmp_path: Path) -> None:
         _, errors = process.communicate(timeout=120)
         assert process.returncode == 0, errors
         # the command has ended: anything of its group still here outlived it
-        assert group_members(process.pid) == [], command[0]
+        assert group_processes(process.pid, zombies=True) == [], command[0]

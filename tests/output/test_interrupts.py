@@ -22,6 +22,7 @@ from sim.files import writer_alive
 from sim.output.rundir import remove_leftovers
 from tests.conftest import TWO_TIER_SCENARIO
 from tests.output.folders import run_cli
+from tests.processes import group_processes
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="reads /proc to find the processes of a group")
@@ -50,19 +51,6 @@ def start_run(scenario: Path, parent: Path) -> subprocess.Popen[str]:
          "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, preexec_fn=interruptible)
-
-
-def group_processes(group: int) -> list[int]:
-    """Live (not zombie) processes of a process group."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
 
 
 def wait_until(condition, seconds: float = 60.0) -> bool:
