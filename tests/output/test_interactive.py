@@ -64,7 +64,15 @@ def test_headcount_is_the_png_headcount(run):
     finally:
         plt.close(fig)
     assert len(expected) >= 3
-    assert_same_lines(plotly_lines(headcount_chart(run).figure), expected)
+    drawn = plotly_lines(headcount_chart(run).figure)
+    assert_same_lines(drawn, expected)
+    # ... and that data is firms.csv's: a named firm's line is its headcount each month
+    firms = run.firms
+    named = [name for name in drawn if name in set(firms["firm"])]
+    assert named
+    for name in named:
+        own = firms[firms["firm"] == name].sort_values("month")["headcount"].to_numpy(float)
+        np.testing.assert_array_equal(drawn[name][: own.size], own, err_msg=name)
 
 
 def test_firm_pay_is_the_png_firm_pay(run):
