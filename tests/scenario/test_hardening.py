@@ -65,6 +65,9 @@ REFUSED = {
     "generated size of 0": (
         GOOD + "\n[[generated_firms]]\ncount = 2\nsize = { min = 0, max = 3 }\n", "size"),
     "tier share of 1e308": (GOOD.replace("share = 1.0", "share = 1e308"), "share"),
+    # 0 would cap every offer at 0 while posted pay read a cap of 0 as none
+    "no pay a firm can fund": (GOOD + "\n[firm_defaults]\nmax_pay_share = 0\n",
+                               "firm_defaults.max_pay_share"),
 }
 
 
