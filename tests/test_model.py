@@ -303,3 +303,41 @@ def test_the_market_columns_are_known_without_running_a_model(name):
     model = TalentMarket(path, seed=1, market__engineers=300, months=1)
     model.run()
     assert market_columns(list(model.engineers.tier_names)) == set(model.market.columns)
+
+
+def test_deals_and_layoffs_see_the_headcounts_of_the_moment(monkeypatch):
+    """The month counts headcounts again only after a phase recorded moves: the deals and
+    the layoffs get the headcounts as they are when each runs (a month with a deal changes
+    them between the two, and the test sees such months)."""
+    import sim.model as model_module
+
+    seen = {"deals": 0, "layoffs": 0, "changed": 0}
+    real_deals, real_layoffs = model_module.seek_deals, model_module.layoffs
+    before_layoffs: dict[int, np.ndarray] = {}
+
+    def deals(state, heads):
+        np.testing.assert_array_equal(heads, state.headcount())
+        seen["deals"] += 1
+        before_layoffs[state.month] = heads.copy()
+        return real_deals(state, heads)
+
+    def layoffs(state, heads):
+        np.testing.assert_array_equal(heads, state.headcount())
+        seen["layoffs"] += 1
+        seen["changed"] += int(not np.array_equal(heads, before_layoffs[state.month]))
+        return real_layoffs(state, heads)
+
+    monkeypatch.setattr(model_module, "seek_deals", deals)
+    monkeypatch.setattr(model_module, "layoffs", layoffs)
+    # An acquisitive lab short of researchers buys the start-up Gamma's team (the model's
+    # own deal, as in tests/market/test_deals.py), so headcounts change between the phases.
+    changes = {"months": 6,
+               "firms": {"Alpha": {"cash": 100e9, "policy": {
+                   "acquisitive": True, "deal_rate": 1.0, "growth": {"researcher": 2.0},
+                   "max_price_share": 1.0, "premium": 1.1}},
+                   "Gamma": {"kind": "ai_startup", "cash": 50e6}}}
+    model = TalentMarket(scenario_of(small_market(**changes)))
+    model.run()
+    assert (model.deals["origin"] == "model").any()
+    assert seen["deals"] == seen["layoffs"] == 6
+    assert seen["changed"] > 0  # deals moved engineers in some month: the rule binds
