@@ -149,6 +149,8 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     log_a = np.log(eng.productivity[pool])
     employer = eng.firm[pool]
+    # each firm's employees in the pool (the unemployed, -1, counted apart)
+    staff = np.bincount(employer + 1, minlength=state.n_firms + 1)[1:]
     reaching = np.flatnonzero(capacity)
     # Firms in blocks of rows, one Gumbel draw per (firm, engineer) in that order: the same
     # numbers as a draw of pool.size per firm in turn, with few calls at a small market
@@ -158,18 +160,19 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
         block = reaching[first:first + rows]
         keys = log_a + rng.gumbel(size=(block.size, pool.size))
         keys[employer == block[:, None]] = -np.inf
-        counts = np.minimum(capacity[block], np.count_nonzero(np.isfinite(keys), axis=1)
-                            ).astype(np.int64)
+        # Keys are finite (productivity > 0) but for its own employees: a firm contacts at
+        # most the pool less its own staff in it
+        counts = np.minimum(capacity[block], pool.size - staff[block]).astype(np.int64)
         # The rows of one count partitioned together (a row's result is the same as its own
-        # partition's), then listed in firm order.
-        picked: list[np.ndarray] = [np.zeros(0, np.int64)] * block.size
+        # partition's), each row's picks written at its place in firm order.
+        ends = np.cumsum(counts)
+        picked = np.empty(int(ends[-1]) if ends.size else 0, np.int64)
         negated = -keys
-        for k in sorted(set(counts[counts > 0].tolist())):
+        for k in np.unique(counts[counts > 0]).tolist():
             rows_k = np.flatnonzero(counts == k)
             chosen = np.argpartition(negated[rows_k], k - 1, axis=1)[:, :k]
-            for row, part in zip(rows_k.tolist(), chosen, strict=True):
-                picked[row] = part
-        who.append(pool[np.concatenate(picked)])
+            picked[(ends[rows_k] - k)[:, None] + np.arange(k)] = chosen
+        who.append(pool[picked])
         firm.append(np.repeat(block, counts))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
