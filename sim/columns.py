@@ -78,6 +78,11 @@ ACTIVE = "active"
 POSTED_PAY = "posted_pay"
 GPU_ON_ORDER = "gpu_on_order"
 COUNTER_OFFER_POLICY = "counter_offer_policy"
+STAYED_TENURE = 24
+"""Months of tenure of ``stayed_24_months``."""
+STAYED_24_MONTHS = f"stayed_{STAYED_TENURE}_months"
+"""Engineers at the firm who joined it exactly 24 months before and have not moved since
+(their tenure is 24): a hiring cohort's stayers, for two-year retention."""
 
 # flows.csv: moves per month, tier, source and destination.
 FLOW_SOURCE = "source"
@@ -147,7 +152,7 @@ FIXED_COLUMNS = frozenset({
     RETENTION_CALLS, RETENTION_KEPT, DEALS, DEALS_BLOCKED, EXITS, GPU_ORDERED, GPU_ARRIVED,
     REVENUE, FUNDING, PAY_BILL, GPU_QUEUE, ACTIVE_FIRMS, CASH_TOTAL, MONEY_TOTAL, FIRM, KIND,
     HEADCOUNT, PAY_BILL_MONTHLY, GPUS, GPUS_PER_RESEARCHER, CASH, ACTIVE, GPU_ON_ORDER,
-    COUNTER_OFFER_POLICY,
+    COUNTER_OFFER_POLICY, STAYED_24_MONTHS,
 })
 """Every column whose name does not depend on a tier."""
 

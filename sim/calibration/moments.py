@@ -37,6 +37,11 @@ Registry (:data:`MEASURES`), with the formula of each:
   of those ``market.csv`` columns.
 - ``share_above_threshold(tier, window)``: mean over the window of the share of the tier's
   employed at firms with at least ``compute.threshold`` GPUs (``firm_records``).
+- ``retention(firm, window)``: of the engineers who moved to the firm 24 months before
+  the months of the window (``flows`` rows with that destination: hires and deals'
+  transfers), the share still there, never having moved, in those months
+  (``firms.csv``'s ``stayed_24_months``, its engineers of tenure 24). The window starts at
+  month 25 or later.
 - ``ratio(numerator, denominator)`` and ``difference(a, b)`` of two measures.
 
 The classes of the measures (what each reads and its ``value``) are
@@ -69,6 +74,7 @@ from sim.calibration.run_measures import (
     PayGrowth,
     PayMean,
     PayQuantile,
+    Retention,
     RunOutputs,
     ShareAboveThreshold,
     TopHhi,
@@ -96,6 +102,9 @@ class Ratio(Measure):
     def windows(self) -> list[MonthRef]:
         return self.numerator.windows() + self.denominator.windows()
 
+    def earliest_month(self) -> int:
+        return max(self.numerator.earliest_month(), self.denominator.earliest_month())
+
     def value(self, out: RunOutputs) -> float:
         den = self.denominator.value(out)
         return self.numerator.value(out) / den if den else float("nan")
@@ -120,6 +129,9 @@ class Difference(Measure):
     def windows(self) -> list[MonthRef]:
         return self.a.windows() + self.b.windows()
 
+    def earliest_month(self) -> int:
+        return max(self.a.earliest_month(), self.b.earliest_month())
+
     def value(self, out: RunOutputs) -> float:
         return self.a.value(out) - self.b.value(out)
 
@@ -128,7 +140,7 @@ AnyMeasure = Annotated[
     PayQuantile | FirmPayQuantile | PayMean | PayGrowth | AiPayRatio | JobToJobRate
     | UnemploymentRate | Layoffs | LayoffRate | LayoffShare | FirmsLayingOff
     | DealPricePerEngineer | DealCount | TopShareAboveThreshold | TopHhi | Hhi
-    | ShareAboveThreshold | Ratio | Difference,
+    | ShareAboveThreshold | Retention | Ratio | Difference,
     Field(discriminator="kind"),
 ]
 """Any registered measure, told apart by its ``kind``."""
@@ -141,7 +153,7 @@ MEASURES: dict[str, type[Measure]] = {
     for cls in (PayQuantile, FirmPayQuantile, PayMean, PayGrowth, AiPayRatio, JobToJobRate,
                 UnemploymentRate, Layoffs, LayoffRate, LayoffShare, FirmsLayingOff,
                 DealPricePerEngineer, DealCount, TopShareAboveThreshold, TopHhi, Hhi,
-                ShareAboveThreshold, Ratio, Difference)
+                ShareAboveThreshold, Retention, Ratio, Difference)
 }
 """The registry: measure kind -> its class (arguments and formula in the class)."""
 
@@ -196,6 +208,9 @@ def describe(measure: Any) -> str:
     if kind == "deal_price_per_engineer":
         whose = "the model's own deals" if measure.own_only else "every deal"
         return f"{measure.statistic} price per engineer moved, {whose}"
+    if kind == "retention":
+        return (f"share of {measure.firm}'s arrivals 24 months before the months "
+                f"{_window_text(measure.window)} still there, never having moved")
     if kind == "ratio":
         return f"({describe(measure.numerator)}) / ({describe(measure.denominator)})"
     if kind == "difference":

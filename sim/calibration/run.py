@@ -162,6 +162,12 @@ def check_plan(plan: Plan) -> None:
             if not 0 <= month <= scenario.months:
                 raise UserError(f"{where}: month {when!r} (model month {month}) is outside "
                                 f"the runs' months 0-{scenario.months}")
+            earliest = m.measure.earliest_month()
+            if month < earliest:
+                raise UserError(f"{where}: month {when!r} (model month {month}) is before "
+                                f"model month {earliest}, the first this measure can read "
+                                f"(a retention's cohort joins 24 months before, in month 1 "
+                                f"or later)")
         window = getattr(m.measure, "window", None)
         if window and scenario.month_of(window[0]) > scenario.month_of(window[1]):
             raise UserError(f"{where}.window: expected [first, last] with first <= last")

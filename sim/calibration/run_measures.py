@@ -96,6 +96,11 @@ class Measure(Strict):
         window = getattr(self, "window", None)
         return list(window) if window else []
 
+    def earliest_month(self) -> int:
+        """The first model month the measure's window may start at (checked before any
+        run)."""
+        return 0
+
 
 class PayQuantile(Measure):
     """Mean over ``window`` of the ``q``-quantile of the tier's pay (employed)."""
@@ -259,6 +264,44 @@ class JobToJobRate(Measure):
                           & (moves[c.FLOW_DESTINATION] != c.UNEMPLOYMENT_PLACE)]
         employed = float(sum(rows[c.per_tier(c.EMPLOYED, t)].sum() for t in names))
         return float(moves[c.FLOW_ENGINEERS].sum()) / employed if employed else float("nan")
+
+
+class Retention(Measure):
+    """Two-year retention of one firm's hires: of the engineers who joined ``firm`` in the
+    months ``window`` - 24, the share still there, never having moved, 24 months later.
+
+    retention = Σ_{t in window} stayed_{j,t} / Σ_{t in window} arrivals_{j,t-24}, with
+    stayed_{j,t} ``firms.csv``'s ``stayed_24_months`` of firm j in month t (its engineers
+    of tenure 24) and arrivals_{j,m} the engineers who moved to j in month m (``flows.csv``
+    rows with destination j: hires from unemployment, job-to-job hires and deals'
+    transfers). ``window`` names the months of the check, so its first month is 25 or
+    later: a cohort hired in month 1 or later, never the engineers placed in month 0.
+    """
+
+    kind: Literal["retention"]
+    firm: str = Field(description="A firm's name (a named firm of the scenario).")
+    window: Window = Field(description="[first, last] month of the check, inclusive: the "
+                           "cohort joined 24 months before each.")
+
+    def firms_used(self) -> list[str]:
+        return [self.firm]
+
+    def earliest_month(self) -> int:
+        return c.STAYED_TENURE + 1
+
+    def value(self, out: RunOutputs) -> float:
+        tenure = c.STAYED_TENURE
+        first, last = (month_of(out.scenario, w) for w in self.window)
+        firms = out.firm_records
+        months = firms[c.MONTH].to_numpy()
+        rows = firms[(months >= first) & (months <= last) & (firms[c.FIRM] == self.firm)]
+        flows = out.flows
+        months = flows[c.MONTH].to_numpy()
+        arrived = flows[(months >= first - tenure) & (months <= last - tenure)
+                        & (flows[c.FLOW_DESTINATION] == self.firm)]
+        hired = float(arrived[c.FLOW_ENGINEERS].sum())
+        stayed = float(rows[c.STAYED_24_MONTHS].sum()) if c.STAYED_24_MONTHS in rows else 0.0
+        return stayed / hired if hired else float("nan")
 
 
 class UnemploymentRate(Measure):

@@ -345,7 +345,9 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     """The month's columns of ``firms.csv`` (an entry per firm): headcounts, hires, quits
     and separations by tier, offers, outreach, the monthly pay bill (sum of employees'
     yearly pay / 12), GPUs and GPUs per researcher (GPUs / top-tier heads, NaN for none),
-    cash, posted pay, layoffs, the tallies and pay statistics (:func:`firm_pay_statistics`).
+    cash, posted pay, layoffs, the tallies, pay statistics (:func:`firm_pay_statistics`),
+    and the stayers of the cohort hired 24 months before: #{i at j : tenure_i = 24} (a move
+    sets tenure to 0, each month adds 1).
     """
     eng = state.engineers
     names = eng.tier_names
@@ -358,6 +360,8 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     employed_mask = state.employed()
     paybill = np.bincount(eng.firm[employed_mask], weights=eng.pay[employed_mask],
                           minlength=n_firms)
+    stayed = np.bincount(eng.firm[employed_mask & (eng.tenure == c.STAYED_TENURE)],
+                         minlength=n_firms)
     table = state.table
     return {
         c.HEADCOUNT: heads.sum(axis=1),
@@ -384,6 +388,7 @@ def firm_columns(state: MarketState, flows: MonthFlows,
         **firm_tallies(tallies),
         c.GPU_ON_ORDER: state.gpus.on_order.copy(),
         c.COUNTER_OFFER_POLICY: np.array([f.policy.counter_offer for f in state.firms]),
+        c.STAYED_24_MONTHS: stayed,
         **firm_pay_statistics(state, order),
     }
 

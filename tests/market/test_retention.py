@@ -1,0 +1,143 @@
+"""Two-year retention: ``firms.csv``'s ``stayed_24_months`` counts a hiring cohort's stayers,
+and the ``retention`` measure divides them by the cohort's arrivals 24 months before."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import TalentMarket
+from sim import columns as c
+from sim import load_scenario
+from sim.calibration.run_measures import Retention, RunOutputs
+from tests.conftest import SCENARIOS
+
+FLAGSHIP = SCENARIOS / "ai_talent_war_2024.toml"
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    """The flagship at 4,000 engineers for 30 months, stepped by hand: each month's moves
+    (engineer, destination) in order, and the firm records. Over months 1-30 it has job-to-
+    job moves, hires from unemployment, layoffs and a deal's transfers (month 6)."""
+    spec = load_scenario(FLAGSHIP, ["market.engineers=4000", "months=30"])
+    model = TalentMarket(spec, seed=3)
+    moves = []
+    while model.running:
+        model.step()
+        m = model.state.log.all_moves()
+        moves.append((m.engineer.copy(), m.destination.copy(), m.kind.copy()))
+    return model, moves
+
+
+def test_stayed_24_months_counts_the_arrivals_of_24_months_before_who_never_moved(stepped):
+    model, moves = stepped
+    firms = model.firm_records
+    names = model.firm_names
+    kinds_seen = set()
+    checked = 0
+    for t in range(25, 31):
+        # who arrived where in month t - 24 (an engineer's last move that month), and who
+        # moved at all in months t - 23 .. t
+        engineer, destination, kind = moves[t - 24 - 1]
+        kinds_seen |= set(kind[destination >= 0].tolist())
+        last = dict(zip(engineer.tolist(), destination.tolist(), strict=True))
+        moved_since = set(np.concatenate([moves[m - 1][0] for m in range(t - 23, t + 1)]
+                                         ).tolist())
+        expected = np.zeros(len(names), dtype=int)
+        for i, j in last.items():
+            if j >= 0 and i not in moved_since:
+                expected[j] += 1
+        got = (firms[firms[c.MONTH] == t].set_index(c.FIRM)
+               .loc[names, c.STAYED_24_MONTHS].to_numpy())
+        np.testing.assert_array_equal(got, expected, err_msg=f"month {t}")
+        checked += int(expected.sum())
+    # the rule binds: many stayers, and some of the cohort moved again (not all stayed)
+    assert checked > 100
+    arrivals = sum(int((moves[t - 25][1] >= 0).sum()) for t in range(25, 31))
+    assert checked < arrivals
+
+
+def test_engineers_placed_in_month_0_reach_tenure_24_before_month_25(stepped):
+    # ... which is why a retention window starts at month 25: placed with tenure 0-47,
+    # some of them have tenure 24 in months 1-24 without having been hired then
+    model, _ = stepped
+    firms = model.firm_records
+    early = firms[(firms[c.MONTH] >= 1) & (firms[c.MONTH] <= 24)][c.STAYED_24_MONTHS]
+    assert early.sum() > 0
+
+
+def test_the_deals_transfers_count_among_the_arrivals(stepped):
+    model, moves = stepped
+    # month 6: Databricks buys MosaicML; its transferred team are arrivals at Databricks
+    engineer, destination, kind = moves[6 - 1]
+    j = model.firm_names.index("Databricks")
+    assert ((kind == 5) & (destination == j)).sum() > 0  # MoveKind.DEAL_TRANSFER
+
+
+def hand_outputs(scenario) -> RunOutputs:
+    """A firm A with arrivals 10, 20, 40 in months 1-3 and stayers 5, 12, 36 in months
+    25-27 (the shares 0.5, 0.6, 0.9), and a firm B arriving and staying elsewhere."""
+    flows = pd.DataFrame({
+        c.MONTH: [1, 1, 2, 3, 3, 4],
+        c.FLOW_SOURCE: ["unemployment", "B", "unemployment", "B", "unemployment", "A"],
+        c.FLOW_DESTINATION: ["A", "A", "A", "A", "B", "A"],
+        c.FLOW_TIER: ["researcher"] * 6,
+        c.FLOW_KIND: ["hire_from_unemployment", "job_to_job", "hire_from_unemployment",
+                      "deal_transfer", "hire_from_unemployment", "job_to_job"],
+        c.FLOW_ENGINEERS: [4, 6, 20, 40, 7, 1000],
+    })
+    firms = pd.DataFrame({
+        c.MONTH: [25, 25, 26, 26, 27, 27, 28],
+        c.FIRM: ["A", "B"] * 3 + ["A"],
+        c.STAYED_24_MONTHS: [5, 3, 12, 0, 36, 7, 999],
+    })
+    return RunOutputs(scenario, pd.DataFrame(), firms, pd.DataFrame(), flows)
+
+
+@pytest.mark.parametrize(("window", "expected"), [
+    ([25, 27], (5 + 12 + 36) / (10 + 20 + 40)),
+    ([25, 25], 5 / 10),
+    ([26, 26], 12 / 20),
+    ([27, 27], 36 / 40),
+])
+def test_retention_divides_the_stayers_by_the_arrivals_24_months_before(window, expected):
+    scenario = load_scenario(FLAGSHIP)
+    out = hand_outputs(scenario)
+    measure = Retention(kind="retention", firm="A", window=window)
+    assert measure.value(out) == pytest.approx(expected)
+
+
+def test_retention_of_a_window_with_no_arrivals_is_undefined():
+    out = hand_outputs(load_scenario(FLAGSHIP))
+    assert math.isnan(Retention(kind="retention", firm="A", window=[29, 30]).value(out))
+
+
+def test_a_retention_window_before_month_25_is_refused_before_any_run(tmp_path):
+    from sim.calibration.run import plan_calibration
+    from sim.errors import UserError
+
+    base = FLAGSHIP.resolve()
+    path = tmp_path / "early.toml"
+    path.write_text(f"""
+base = "{base}"
+[[parameters]]
+key = "firm_defaults.raise_rate"
+min = 0.0
+max = 0.1
+[[moments]]
+name = "retention_early"
+target = 0.7
+se = 0.05
+source = "synthetic"
+measure = {{ kind = "retention", firm = "OpenAI", window = ["2024-12", "2025-02"] }}
+""", encoding="utf-8")
+    with pytest.raises(UserError, match=r"moments\[0\].*'2024-12' \(model month 24\) is "
+                                        r"before model month 25"):
+        plan_calibration(path)
+    path.write_text(path.read_text(encoding="utf-8").replace("2024-12", "2025-01"),
+                    encoding="utf-8")
+    plan_calibration(path)  # month 25: accepted
