@@ -139,8 +139,8 @@ def pay_column(statistic: str, tier: str) -> str:
 MARKET_TIER_MEASURES = (EMPLOYED, UNEMPLOYED, HIRES, QUITS, LAYOFFS,
                         *(f"pay_{s}" for s in PAY_STATISTICS))
 """Measures of ``market.csv`` that have one column per tier."""
-FIRM_TIER_MEASURES = (HEADCOUNT, HIRES, QUITS, POSTED_PAY, LAYOFFS, "pay_mean", "pay_median",
-                      "pay_p90")
+FIRM_TIER_MEASURES = (HEADCOUNT, HIRES, QUITS, POSTED_PAY, LAYOFFS, STAYED_24_MONTHS,
+                      "pay_mean", "pay_median", "pay_p90")
 """Measures of ``firms.csv`` that have one column per tier."""
 FIXED_COLUMNS = frozenset({
     MONTH, DATE, ENGINEERS, EMPLOYED, UNEMPLOYED, UNEMPLOYMENT_RATE, SEARCHERS, OFFERS, HIRES,

@@ -37,12 +37,13 @@ Registry (:data:`MEASURES`), with the formula of each:
   of those ``market.csv`` columns.
 - ``share_above_threshold(tier, window)``: mean over the window of the share of the tier's
   employed at firms with at least ``compute.threshold`` GPUs (``firm_records``).
-- ``retention(firm, window)``: of the engineers who moved to the firm 24 months before
-  the months of the window (``flows`` rows with that destination: hires and deals'
-  transfers), the share still there, never having moved, in those months
-  (``firms.csv``'s ``stayed_24_months``, its engineers of tenure 24). The window starts at
-  month 25 or later.
-- ``ratio(numerator, denominator)`` and ``difference(a, b)`` of two measures.
+- ``retention(firm, tier?, window)``: of the engineers (of the tiers; all by default) who
+  moved to the firm 24 months before the months of the window (``flows`` rows with that
+  destination: hires and deals' transfers), the share still there, never having moved,
+  in those months (``firms.csv``'s ``stayed_24_months_<tier>``, its engineers of tenure
+  24). The window starts at month 25 or later.
+- ``ratio(numerator, denominator)`` and ``difference(a, b)`` of two measures, and
+  ``mean(of)``, the mean of two or more.
 
 The classes of the measures (what each reads and its ``value``) are
 :mod:`sim.calibration.run_measures`; this module holds the composites, the registry and the
@@ -136,24 +137,50 @@ class Difference(Measure):
         return self.a.value(out) - self.b.value(out)
 
 
+class Mean(Measure):
+    """The mean of several measures, (1/n) Σ_k m_k (NaN if any is NaN)."""
+
+    kind: Literal["mean"]
+    of: Annotated[list[AnyMeasure], Field(min_length=2)]
+
+    def columns(self) -> list[str]:
+        return [col for m in self.of for col in m.columns()]
+
+    def tiers_used(self) -> list[str]:
+        return [t for m in self.of for t in m.tiers_used()]
+
+    def firms_used(self) -> list[str]:
+        return [f for m in self.of for f in m.firms_used()]
+
+    def windows(self) -> list[MonthRef]:
+        return [w for m in self.of for w in m.windows()]
+
+    def earliest_month(self) -> int:
+        return max(m.earliest_month() for m in self.of)
+
+    def value(self, out: RunOutputs) -> float:
+        return float(np.mean([m.value(out) for m in self.of]))
+
+
 AnyMeasure = Annotated[
     PayQuantile | FirmPayQuantile | PayMean | PayGrowth | AiPayRatio | JobToJobRate
     | UnemploymentRate | Layoffs | LayoffRate | LayoffShare | FirmsLayingOff
     | DealPricePerEngineer | DealCount | TopShareAboveThreshold | TopHhi | Hhi
-    | ShareAboveThreshold | Retention | Ratio | Difference,
+    | ShareAboveThreshold | Retention | Ratio | Difference | Mean,
     Field(discriminator="kind"),
 ]
 """Any registered measure, told apart by its ``kind``."""
 
 Ratio.model_rebuild()
 Difference.model_rebuild()
+Mean.model_rebuild()
 
 MEASURES: dict[str, type[Measure]] = {
     cls.model_fields["kind"].annotation.__args__[0]: cls  # type: ignore[union-attr]
     for cls in (PayQuantile, FirmPayQuantile, PayMean, PayGrowth, AiPayRatio, JobToJobRate,
                 UnemploymentRate, Layoffs, LayoffRate, LayoffShare, FirmsLayingOff,
                 DealPricePerEngineer, DealCount, TopShareAboveThreshold, TopHhi, Hhi,
-                ShareAboveThreshold, Retention, Ratio, Difference)
+                ShareAboveThreshold, Retention, Ratio, Difference, Mean)
 }
 """The registry: measure kind -> its class (arguments and formula in the class)."""
 
@@ -209,11 +236,20 @@ def describe(measure: Any) -> str:
         whose = "the model's own deals" if measure.own_only else "every deal"
         return f"{measure.statistic} price per engineer moved, {whose}"
     if kind == "retention":
-        return (f"share of {measure.firm}'s arrivals 24 months before the months "
-                f"{_window_text(measure.window)} still there, never having moved")
+        return (f"share of {measure.firm}'s arrivals ({_tiers_text(measure.tier)}) 24 months "
+                f"before the months {_window_text(measure.window)} still there, never having "
+                "moved")
     if kind == "ratio":
         return f"({describe(measure.numerator)}) / ({describe(measure.denominator)})"
     if kind == "difference":
         return f"({describe(measure.a)}) - ({describe(measure.b)})"
+    if kind == "mean":
+        parts = measure.of
+        if all(m.kind == "retention" and (m.tier, m.window) == (parts[0].tier, parts[0].window)
+               for m in parts):
+            return (f"mean over {', '.join(m.firm for m in parts)} of the share of the "
+                    f"firm's arrivals ({_tiers_text(parts[0].tier)}) 24 months before the "
+                    f"months {_window_text(parts[0].window)} still there, never having moved")
+        return "mean of " + "; ".join(f"({describe(m)})" for m in parts)
     args = ", ".join(f"{k} = {v}" for k, v in measure.model_dump().items() if k != "kind")
     return f"{kind}({args})"

@@ -267,21 +267,30 @@ class JobToJobRate(Measure):
 
 
 class Retention(Measure):
-    """Two-year retention of one firm's hires: of the engineers who joined ``firm`` in the
-    months ``window`` - 24, the share still there, never having moved, 24 months later.
+    """Two-year retention of one firm's hires: of the engineers (of ``tier``) who joined
+    ``firm`` in the months ``window`` - 24, the share still there, never having moved, 24
+    months later.
 
     retention = Σ_{t in window} stayed_{j,t} / Σ_{t in window} arrivals_{j,t-24}, with
-    stayed_{j,t} ``firms.csv``'s ``stayed_24_months`` of firm j in month t (its engineers
-    of tenure 24) and arrivals_{j,m} the engineers who moved to j in month m (``flows.csv``
-    rows with destination j: hires from unemployment, job-to-job hires and deals'
-    transfers). ``window`` names the months of the check, so its first month is 25 or
-    later: a cohort hired in month 1 or later, never the engineers placed in month 0.
+    stayed_{j,t} ``firms.csv``'s ``stayed_24_months_<tier>`` of firm j in month t (its
+    engineers of tenure 24) and arrivals_{j,m} the engineers who moved to j in month m
+    (``flows.csv`` rows with destination j: hires from unemployment, job-to-job hires and
+    deals' transfers). ``window`` names the months of the check, so its first month is 25
+    or later: a cohort hired in month 1 or later, never the engineers placed in month 0.
     """
 
     kind: Literal["retention"]
     firm: str = Field(description="A firm's name (a named firm of the scenario).")
+    tier: str | list[str] | None = Field(
+        None, description="A tier name, a list of them, 'ai' or 'non_ai' (default: all "
+                          "engineers).")
     window: Window = Field(description="[first, last] month of the check, inclusive: the "
                            "cohort joined 24 months before each.")
+
+    def tiers_used(self) -> list[str]:
+        if self.tier is None:
+            return []
+        return self.tier if isinstance(self.tier, list) else [self.tier]
 
     def firms_used(self) -> list[str]:
         return [self.firm]
@@ -291,6 +300,7 @@ class Retention(Measure):
 
     def value(self, out: RunOutputs) -> float:
         tenure = c.STAYED_TENURE
+        names = tier_names(out.scenario, self.tier)
         first, last = (month_of(out.scenario, w) for w in self.window)
         firms = out.firm_records
         months = firms[c.MONTH].to_numpy()
@@ -298,10 +308,13 @@ class Retention(Measure):
         flows = out.flows
         months = flows[c.MONTH].to_numpy()
         arrived = flows[(months >= first - tenure) & (months <= last - tenure)
-                        & (flows[c.FLOW_DESTINATION] == self.firm)]
+                        & (flows[c.FLOW_DESTINATION] == self.firm)
+                        & flows[c.FLOW_TIER].isin(names)]
         hired = float(arrived[c.FLOW_ENGINEERS].sum())
-        stayed = float(rows[c.STAYED_24_MONTHS].sum()) if c.STAYED_24_MONTHS in rows else 0.0
-        return stayed / hired if hired else float("nan")
+        columns = [c.per_tier(c.STAYED_24_MONTHS, t) for t in names]
+        if not hired or any(col not in rows.columns for col in columns):
+            return float("nan")
+        return float(rows[columns].to_numpy().sum()) / hired
 
 
 class UnemploymentRate(Measure):

@@ -360,8 +360,8 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     employed_mask = state.employed()
     paybill = np.bincount(eng.firm[employed_mask], weights=eng.pay[employed_mask],
                           minlength=n_firms)
-    stayed = np.bincount(eng.firm[employed_mask & (eng.tenure == c.STAYED_TENURE)],
-                         minlength=n_firms)
+    cohort = np.flatnonzero(employed_mask & (eng.tenure == c.STAYED_TENURE))
+    stayed = _by_firm_and_tier(state, eng.firm[cohort], cohort)
     table = state.table
     return {
         c.HEADCOUNT: heads.sum(axis=1),
@@ -388,7 +388,8 @@ def firm_columns(state: MarketState, flows: MonthFlows,
         **firm_tallies(tallies),
         c.GPU_ON_ORDER: state.gpus.on_order.copy(),
         c.COUNTER_OFFER_POLICY: np.array([f.policy.counter_offer for f in state.firms]),
-        c.STAYED_24_MONTHS: stayed,
+        c.STAYED_24_MONTHS: stayed.sum(axis=1),
+        **{c.per_tier(c.STAYED_24_MONTHS, name): stayed[:, t] for t, name in enumerate(names)},
         **firm_pay_statistics(state, order),
     }
 

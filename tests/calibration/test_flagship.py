@@ -24,7 +24,7 @@ def test_smoke_calibration_of_the_flagship_file(tmp_path, capsys):
     summary = run_calibration(path, out=tmp_path / "out", progress=False, plots=True)
     assert summary.failed == 0
     moments = pd.read_csv(tmp_path / "out" / "moments.csv")
-    assert len(moments) == 13 and (moments["role"] == "held out").sum() == 3
+    assert len(moments) == 15 and (moments["role"] == "held out").sum() == 4
     assert moments.loc[moments["role"] == "fitted", "fitted_mean"].notna().all()
     # the file's bounds and its data-based SE reach moments.csv as such
     by_name = moments.set_index("moment")

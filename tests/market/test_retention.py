@@ -9,9 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import TalentMarket
+from sim import TalentMarket, load_scenario
 from sim import columns as c
-from sim import load_scenario
 from sim.calibration.run_measures import Retention, RunOutputs
 from tests.conftest import SCENARIOS
 
@@ -37,6 +36,7 @@ def test_stayed_24_months_counts_the_arrivals_of_24_months_before_who_never_move
     model, moves = stepped
     firms = model.firm_records
     names = model.firm_names
+    tiers = model.state.engineers.tier_names
     kinds_seen = set()
     checked = 0
     for t in range(25, 31):
@@ -47,15 +47,18 @@ def test_stayed_24_months_counts_the_arrivals_of_24_months_before_who_never_move
         last = dict(zip(engineer.tolist(), destination.tolist(), strict=True))
         moved_since = set(np.concatenate([moves[m - 1][0] for m in range(t - 23, t + 1)]
                                          ).tolist())
-        expected = np.zeros(len(names), dtype=int)
+        tier_of = model.state.engineers.tier
+        expected = np.zeros((len(names), len(tiers)), dtype=int)
         for i, j in last.items():
             if j >= 0 and i not in moved_since:
-                expected[j] += 1
+                expected[j, tier_of[i]] += 1
         got = (firms[firms[c.MONTH] == t].set_index(c.FIRM)
-               .loc[names, c.STAYED_24_MONTHS].to_numpy())
+               .loc[names, [c.per_tier(c.STAYED_24_MONTHS, x) for x in tiers]].to_numpy())
         np.testing.assert_array_equal(got, expected, err_msg=f"month {t}")
         checked += int(expected.sum())
-    # the rule binds: many stayers, and some of the cohort moved again (not all stayed)
+    # the rule binds: the cohorts arrived by hire from unemployment, job to job and a
+    # deal's transfer (MoveKind 1, 2, 5), many stayed, and some moved again
+    assert {1, 2, 5} <= kinds_seen
     assert checked > 100
     arrivals = sum(int((moves[t - 25][1] >= 0).sum()) for t in range(25, 31))
     assert checked < arrivals
@@ -73,47 +76,64 @@ def test_engineers_placed_in_month_0_reach_tenure_24_before_month_25(stepped):
 def test_the_deals_transfers_count_among_the_arrivals(stepped):
     model, moves = stepped
     # month 6: Databricks buys MosaicML; its transferred team are arrivals at Databricks
-    engineer, destination, kind = moves[6 - 1]
+    _, destination, kind = moves[6 - 1]
     j = model.firm_names.index("Databricks")
     assert ((kind == 5) & (destination == j)).sum() > 0  # MoveKind.DEAL_TRANSFER
 
 
 def hand_outputs(scenario) -> RunOutputs:
-    """A firm A with arrivals 10, 20, 40 in months 1-3 and stayers 5, 12, 36 in months
-    25-27 (the shares 0.5, 0.6, 0.9), and a firm B arriving and staying elsewhere."""
+    """Researchers: a firm A with arrivals 10, 20, 40 in months 1-3 and stayers 5, 12, 36
+    in months 25-27 (the shares 0.5, 0.6, 0.9), and a firm B arriving and staying
+    elsewhere. ML engineers: A's arrivals 100 in month 1, stayers 10 in month 25."""
     flows = pd.DataFrame({
-        c.MONTH: [1, 1, 2, 3, 3, 4],
-        c.FLOW_SOURCE: ["unemployment", "B", "unemployment", "B", "unemployment", "A"],
-        c.FLOW_DESTINATION: ["A", "A", "A", "A", "B", "A"],
-        c.FLOW_TIER: ["researcher"] * 6,
+        c.MONTH: [1, 1, 2, 3, 3, 4, 1],
+        c.FLOW_SOURCE: ["unemployment", "B", "unemployment", "B", "unemployment", "A",
+                        "unemployment"],
+        c.FLOW_DESTINATION: ["A", "A", "A", "A", "B", "A", "A"],
+        c.FLOW_TIER: ["researcher"] * 6 + ["ml_engineer"],
         c.FLOW_KIND: ["hire_from_unemployment", "job_to_job", "hire_from_unemployment",
-                      "deal_transfer", "hire_from_unemployment", "job_to_job"],
-        c.FLOW_ENGINEERS: [4, 6, 20, 40, 7, 1000],
+                      "deal_transfer", "hire_from_unemployment", "job_to_job",
+                      "hire_from_unemployment"],
+        c.FLOW_ENGINEERS: [4, 6, 20, 40, 7, 1000, 100],
     })
+    stayed = {"researcher": [5, 3, 12, 0, 36, 7, 999], "ml_engineer": [10, 0, 0, 0, 0, 0, 0],
+              "software_engineer": [0] * 7}
     firms = pd.DataFrame({
         c.MONTH: [25, 25, 26, 26, 27, 27, 28],
         c.FIRM: ["A", "B"] * 3 + ["A"],
-        c.STAYED_24_MONTHS: [5, 3, 12, 0, 36, 7, 999],
+        **{c.per_tier(c.STAYED_24_MONTHS, t): v for t, v in stayed.items()},
     })
     return RunOutputs(scenario, pd.DataFrame(), firms, pd.DataFrame(), flows)
 
 
-@pytest.mark.parametrize(("window", "expected"), [
-    ([25, 27], (5 + 12 + 36) / (10 + 20 + 40)),
-    ([25, 25], 5 / 10),
-    ([26, 26], 12 / 20),
-    ([27, 27], 36 / 40),
+@pytest.mark.parametrize(("tier", "window", "expected"), [
+    ("researcher", [25, 27], (5 + 12 + 36) / (10 + 20 + 40)),
+    ("researcher", [25, 25], 5 / 10),
+    ("researcher", [26, 26], 12 / 20),
+    ("researcher", [27, 27], 36 / 40),
+    ("ml_engineer", [25, 27], 10 / 100),
+    ("ai", [25, 25], (5 + 10) / (10 + 100)),
+    (None, [25, 27], (5 + 12 + 36 + 10) / (10 + 20 + 40 + 100)),
 ])
-def test_retention_divides_the_stayers_by_the_arrivals_24_months_before(window, expected):
+def test_retention_divides_the_stayers_by_the_arrivals_24_months_before(tier, window,
+                                                                        expected):
     scenario = load_scenario(FLAGSHIP)
     out = hand_outputs(scenario)
-    measure = Retention(kind="retention", firm="A", window=window)
+    measure = Retention(kind="retention", firm="A", tier=tier, window=window)
     assert measure.value(out) == pytest.approx(expected)
 
 
 def test_retention_of_a_window_with_no_arrivals_is_undefined():
     out = hand_outputs(load_scenario(FLAGSHIP))
     assert math.isnan(Retention(kind="retention", firm="A", window=[29, 30]).value(out))
+
+
+def test_the_firm_records_split_the_stayers_by_tier(stepped):
+    model, _ = stepped
+    firms = model.firm_records
+    per_tier = [c.per_tier(c.STAYED_24_MONTHS, t) for t in model.state.engineers.tier_names]
+    np.testing.assert_array_equal(firms[per_tier].sum(axis=1), firms[c.STAYED_24_MONTHS])
+    assert (firms[per_tier].sum() > 0).sum() >= 2  # more than one tier has stayers
 
 
 def test_a_retention_window_before_month_25_is_refused_before_any_run(tmp_path):
@@ -141,3 +161,21 @@ measure = {{ kind = "retention", firm = "OpenAI", window = ["2024-12", "2025-02"
     path.write_text(path.read_text(encoding="utf-8").replace("2024-12", "2025-01"),
                     encoding="utf-8")
     plan_calibration(path)  # month 25: accepted
+
+
+def test_a_mean_of_measures_averages_them_and_keeps_their_checks():
+    from sim.calibration.moments import Mean
+
+    out = hand_outputs(load_scenario(FLAGSHIP))
+    parts = [{"kind": "retention", "firm": "A", "tier": "researcher", "window": [25, 25]},
+             {"kind": "retention", "firm": "A", "tier": "researcher", "window": [27, 27]},
+             {"kind": "retention", "firm": "A", "tier": "ml_engineer", "window": [25, 25]}]
+    mean = Mean.model_validate({"kind": "mean", "of": parts})
+    assert mean.value(out) == pytest.approx((0.5 + 0.9 + 0.1) / 3)
+    assert mean.earliest_month() == 25 and mean.firms_used() == ["A"] * 3
+    assert mean.tiers_used() == ["researcher", "researcher", "ml_engineer"]
+    undefined = Mean.model_validate({"kind": "mean", "of": [parts[0], {
+        "kind": "retention", "firm": "A", "window": [29, 30]}]})
+    assert math.isnan(undefined.value(out))
+    with pytest.raises(ValueError, match="at least 2"):
+        Mean.model_validate({"kind": "mean", "of": parts[:1]})
