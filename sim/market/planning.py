@@ -89,6 +89,19 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     )
 
 
+PEOPLE_A_MONTH = ("hiring_capacity", "outreach", "retention_calls")
+"""The firms' numbers that count people a month, stated at ``market.teams_at``."""
+
+
+def at_scale(count: np.ndarray, scale: float) -> np.ndarray:
+    """Counts of people stated at another market size: max(1, rint(count x scale)) where
+    the count is above 0 (a firm that reaches out keeps doing so), 0 stays 0 and an
+    unlimited (inf) count stays unlimited; ``scale`` 1 leaves whole counts as they are."""
+    if scale == 1.0:
+        return count
+    return np.where(count > 0, np.maximum(1.0, np.rint(count * scale)), count)
+
+
 def _fixed_columns(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray) -> FirmTable:
     """The columns of :func:`firm_table` read from the firms' numbers and rules (and
     derived from them), in a table whose other columns are empty."""
@@ -105,6 +118,11 @@ def _fixed_columns(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray) -> Fi
         return number[key]
 
     rule = column
+    # Counts of people a month (hiring capacity, outreach, retention calls) are stated at
+    # market.teams_at, as the teams are: at another size each is scaled as the teams are.
+    scale = spec.team_scale
+    for key in PEOPLE_A_MONTH:
+        number[key] = at_scale(number[key], scale)
 
     gpus, tfp = column("gpus"), column("tfp")
     pull = gpu_pull(gpus, spec.compute)

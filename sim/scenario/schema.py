@@ -54,10 +54,13 @@ class Market(Strict):
         10_000, description="Number of engineers in the market."
     )
     teams_at: Annotated[int, Field(ge=1)] | None = Field(
-        None, description="Market size (engineers) at which the firms' `team` counts are "
-        "stated. When `engineers` differs (a smaller market to explore or test), each "
-        "stated team is scaled by engineers / teams_at and rounded, so the firms keep their "
-        "shares of each tier. Absent: teams are placed as stated at any size.")
+        None, description="Market size (engineers) at which the firms' `team` counts and "
+        "their counts of people a month (`hiring_capacity`, `outreach`, "
+        "`policy.retention_calls`) are stated. When `engineers` differs (a smaller market "
+        "to explore, test or calibrate), each is scaled by engineers / teams_at and rounded "
+        "(a count a month above 0 stays at least 1), so the firms keep their shares of each "
+        "tier and reach the same share of it a month. Absent: all are as stated at any "
+        "size.")
     initial_unemployment: Share = Field(
         0.05, description="Share of engineers without a job in month 0."
     )
