@@ -21,8 +21,9 @@ Simplifications, said in the output and in docs/calibration.md:
   data are numbers, and a bound carries less information, so this is the most the
   flagship's measures can recover;
 - the runs' size and the estimator's effort are set by the options (``--quick``: 3,000
-  engineers, 24 months, the last that the moments read, R = 2, 6 design points, a budget of
-  40 runs). The design's points are the same in every data set (common random numbers: the
+  engineers, R = 2, 6 design points, a budget of 40 runs); runs last until the last month
+  the moments read (29 months: the labs' retention in May 2025) unless ``--months`` says
+  otherwise. The calibration file's fixed values (its ``set``) stay. The design's points are the same in every data set (common random numbers: the
   simulated moments do not depend on the data), so each process keeps one cache of
   evaluated points for all its data sets.
 
@@ -30,7 +31,7 @@ Simplifications, said in the output and in docs/calibration.md:
         --truth-runs 6 --datasets 200 --processes 2 --cache lin.npz      # ~4 min
     python benchmarks/flagship_recovery.py --linear ... --cache lin.npz --fix-at-truth
     python benchmarks/flagship_recovery.py --quick --datasets 20 --processes 2
-    python benchmarks/flagship_recovery.py --datasets 20 --engineers 20000 --months 36 \\
+    python benchmarks/flagship_recovery.py --datasets 20 --engineers 20000 \\
         --replicates 10 --points 32 --budget 1600      # the flagship's own size: days of CPU
 
 Prints the Markdown table pasted into docs/calibration.md ("Recovery Monte Carlo").
@@ -61,6 +62,7 @@ from sim.calibration.inference import inference, unit_slopes  # noqa: E402
 from sim.calibration.objective import weights  # noqa: E402
 from sim.calibration.run import Plan, plan_calibration  # noqa: E402
 from sim.calibration.worker import MomentJob, evaluate_run  # noqa: E402
+from sim.scenario import validate  # noqa: E402
 from sim.sweeps.designs import point_overrides, run_seed  # noqa: E402
 from sim.sweeps.worker import RunTask  # noqa: E402
 
@@ -76,7 +78,8 @@ def recovery_plan(folder: Path, args: argparse.Namespace, targets: list[float] |
     the runs' size and the estimator's effort from ``args``."""
     raw = tomllib.loads(FLAGSHIP.read_text(encoding="utf-8"))
     raw["base"] = str((FLAGSHIP.parent / raw["base"]).resolve())
-    raw["set"] = [f"market.engineers={args.engineers}"]
+    # the file's fixed values stay; the size is the recovery's
+    raw["set"] = [*raw.get("set", []), f"market.engineers={args.engineers}"]
     raw["months"] = args.months
     for p in raw["parameters"]:
         p.pop("start", None)
@@ -94,6 +97,18 @@ def recovery_plan(folder: Path, args: argparse.Namespace, targets: list[float] |
     raw["estimator"].update(replicates=args.replicates, budget=args.budget, profile_points=0)
     raw["estimator"]["search"].update(points=args.points)
     return plan_calibration_from(raw, folder / "recovery.toml")
+
+
+def last_month_read() -> int:
+    """The last model month any moment of the flagship's calibration file reads (the runs
+    need go no further)."""
+    raw = tomllib.loads(FLAGSHIP.read_text(encoding="utf-8"))
+    raw["base"] = str((FLAGSHIP.parent / raw["base"]).resolve())
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = plan_calibration_from(raw, Path(tmp) / "months.toml")
+    scenario = validate(plan.base, str(plan.source))
+    return max(int(scenario.month_of(w)) for m in plan.spec.moments
+               for w in m.measure.windows())
 
 
 def plan_calibration_from(raw: dict[str, Any], path: Path) -> Plan:
@@ -285,12 +300,13 @@ def summary(df: pd.DataFrame) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="3,000 engineers, 24 months, R = 2, 6 design points, budget 40 "
+                        help="3,000 engineers, R = 2, 6 design points, budget 40 "
                         "(the defaults of the other options are the quick ones too)")
     parser.add_argument("--datasets", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--engineers", type=int, default=3000)
-    parser.add_argument("--months", type=int, default=24)
+    parser.add_argument("--months", type=int, default=None,
+                        help="months a run lasts (default: the last month the moments read)")
     parser.add_argument("--replicates", type=int, default=2)
     parser.add_argument("--points", type=int, default=6)
     parser.add_argument("--budget", type=int, default=40)
@@ -311,8 +327,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the table of a --csv file (finished data sets) and stop")
     args = parser.parse_args(argv)
     if args.quick:
-        args.engineers, args.months, args.replicates, args.points, args.budget = \
-            3000, 24, 2, 6, 40
+        args.engineers, args.replicates, args.points, args.budget = 3000, 2, 6, 40
+    if args.months is None:
+        args.months = last_month_read()
     if args.summarize is not None:
         df = pd.read_csv(args.summarize)
         print(f"{df['data'].nunique()} data sets in {args.summarize}\n")
