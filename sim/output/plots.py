@@ -115,8 +115,8 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
     Every file the plots read is checked first (:func:`check_plottable`). The plots are
     drawn into ``.plots.incomplete-<pid>`` inside the folder, by up to ``workers``
     processes (default: :data:`DRAWING_WORKERS`, 2; 1 on a single CPU), and moved into the
-    folder when all are drawn; the result does not depend on the number of workers. Such hidden folders left
-    by a killed command are removed first.
+    folder when all are drawn; the result does not depend on the number of workers. Such
+    hidden folders left by a killed command are removed first.
 
     Raises
     ------
