@@ -112,23 +112,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=key)
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _one_drawing_process_under_xdist():
-    """Under pytest-xdist (``-n``), every CPU already runs a test process: a run's plots
-    drawn in this process cost less CPU than drawn by forked processes (no fork, no pool),
-    and take no longer. Tests of the forked drawing pass ``workers`` to
-    :func:`sim.output.plots.plot_run`; commands run as processes keep the default."""
-    import sim.output.plots
-
-    if "PYTEST_XDIST_WORKER" not in os.environ:
-        yield
-        return
-    default = sim.output.plots.DRAWING_WORKERS
-    sim.output.plots.DRAWING_WORKERS = 1
-    yield
-    sim.output.plots.DRAWING_WORKERS = default
-
-
 def small_market(**changes) -> dict:
     """A small two-tier market as plain scenario data (to tweak, then validate)."""
     data = {

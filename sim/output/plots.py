@@ -47,10 +47,6 @@ from sim.output.pool import forked_each
 from sim.output.rundir import RunFolder, remove_leftovers
 from sim.output.timeline_plot import plot_timeline
 
-DRAWING_WORKERS = 2
-"""How many processes draw a run's plots when :func:`plot_run` is not told (at most one
-per CPU)."""
-
 PLOTS_STAGE = ".plots"
 """The hidden folder (``.plots.incomplete-<pid>``) in which a run's plots are drawn."""
 
@@ -114,9 +110,9 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
 
     Every file the plots read is checked first (:func:`check_plottable`). The plots are
     drawn into ``.plots.incomplete-<pid>`` inside the folder, by up to ``workers``
-    processes (default: :data:`DRAWING_WORKERS`, 2; 1 on a single CPU), and moved into the
-    folder when all are drawn; the result does not depend on the number of workers. Such
-    hidden folders left by a killed command are removed first.
+    processes (default: 2, or 1 on a single CPU), and moved into the folder when all are
+    drawn; the result does not depend on the number of workers. Such hidden folders left
+    by a killed command are removed first.
 
     Raises
     ------
@@ -133,7 +129,7 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
             raise UserError(f"{target}: not a file; cannot draw the plot there")
     for path in remove_leftovers(run.dir):
         log.info("removed %s, left by an interrupted command", path)
-    workers = min(workers or DRAWING_WORKERS, os.cpu_count() or 1, len(names))
+    workers = min(workers or 2, os.cpu_count() or 1, len(names))
     with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
         chunks = [names[k::workers] for k in range(workers)]
         forked_each(lambda chunk: _draw_some(run, chunk, stage), chunks, workers)
