@@ -25,6 +25,13 @@ The tutorial's market has 5,000 engineers (``--set market.engineers=5000`` on it
 command, the plots and pages each draws, so a smaller market saves little) and reads the
 shown output at that size. ``TALENTWAR_TUTORIAL_ENGINEERS=5000`` runs the tutorial exactly
 as written.
+
+Drawing PNG plots is most of the test's cost. The steps whose plots the test looks at (the
+run's, the first comparison's and the sweep's) draw them in full; the others (the replicate
+runs, the second comparison and the comparison's report, :data:`UNREAD_PLOTS`) build every
+figure with the code that draws it, but save each as a blank 1-pixel PNG instead of laying
+it out and rasterizing it (:func:`blank_pngs`): the same figures' layout and rasterization
+are tested in the first comparison here and in tests/output.
 """
 
 from __future__ import annotations
@@ -37,12 +44,16 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
+from sim.output import plotkit
 from tests.conftest import ROOT
 from tests.output.folders import run_cli
 
@@ -73,6 +84,31 @@ FIRM_FILES = ("firm_differences.csv", "firm_measures.csv", "deal_team_difference
               "effects_over_time.csv", "compare_firm_shares.png", "compare_effects_market.png",
               "compare_effects_top_share.png", "compare_effects_percent.png")
 """What the tutorial says the comparison of replicate folders writes beside differences.csv."""
+
+
+UNREAD_PLOTS = ("talentwar run scenarios/ai_talent_war_2024.toml --replicates ",
+                "talentwar run scenarios/counterfactuals/strict_antitrust.toml --replicates ",
+                "talentwar run gpu_hungry.toml --replicates ",
+                "talentwar report --compare ",
+                "talentwar compare results/tutorial/cf/flagship results/tutorial/cf/gpu_hungry ")
+"""How the steps whose PNG plots this test does not open start (see the module's text)."""
+
+
+@contextlib.contextmanager
+def blank_pngs() -> Iterator[None]:
+    """Within: every figure saved by :func:`sim.output.plotkit.save` is built and made plain
+    text as usual, then written as a blank 1-pixel PNG, without the layout and the
+    rasterization."""
+    blank = io.BytesIO()
+    Figure(figsize=(0.01, 0.01)).savefig(blank, format="png", dpi=100)
+
+    def savefig(self: Figure, fname: Any, *args: Any, **kwargs: Any) -> None:
+        Path(fname).write_bytes(blank.getvalue())
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plotkit, "lay_out", lambda fig, dpi=plotkit.DPI: False)
+        patch.setattr(Figure, "savefig", savefig)
+        yield
 
 
 @dataclass
@@ -227,7 +263,8 @@ def test_every_command_of_the_tutorial_runs_and_writes_what_it_says(tmp_path):
         if step.kind == "file":
             (tmp_path / step.name).write_text(step.text, encoding="utf-8")
             continue
-        done = perform(step, tmp_path, env, in_a_process=step.text == in_a_process)
+        with (blank_pngs() if step.text.startswith(UNREAD_PLOTS) else contextlib.nullcontext()):
+            done = perform(step, tmp_path, env, in_a_process=step.text == in_a_process)
         assert done.returncode == 0, (step.text, done.stderr[-2000:])
         printed = re.split(r"[\r\n]+", done.stdout + "\n" + done.stderr)
         for shown in step.shown:
