@@ -243,3 +243,17 @@ def test_fact_3_measures_only_the_model_s_own_deals(flagship, flagship_checks):
     only_dated = {**m, "model_deals": 0.0, "deal_median_per_head": float("nan"),
                   "deals_in_band": 0.0}
     assert not checks(only_dated)["fact_3"]
+
+
+def test_the_model_s_deals_are_priced_at_its_valuation_of_the_team(flagship):
+    # The targets report no valuation (the generated start-ups): the price is the model's
+    # V = cash + valuation_years x the team's annual value, times the buyer's premium (the
+    # recorded premium is price / V, V recomputed when the deal is done).
+    model = flagship.model
+    deals = model.deals
+    own = deals[(deals["origin"] == "model") & ~deals["blocked"].astype(bool)]
+    assert len(own) >= 1 and own["target"].str.startswith("ai_startup_").all()
+    for _, deal in own.iterrows():
+        buyer = model.state.firms[model.state.firm_names.index(deal["buyer"])]
+        assert deal["premium"] == pytest.approx(buyer.policy.premium)
+        assert deal["price"] == pytest.approx(deal["valuation"] * buyer.policy.premium)
