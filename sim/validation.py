@@ -208,11 +208,17 @@ def measures(run: Run) -> dict[str, float]:
             out[f"{key}_in_band_month_0"] = float(np.mean((start >= low) & (start <= high)))
     deals = model.deals
     done = deals[~deals["blocked"].astype(bool)]
-    per_head = done["price_per_engineer"]
-    out["deal_median_per_head"] = float(per_head.median())
-    out["deals_in_band"] = float(np.mean((per_head >= 5e6) & (per_head <= 25e6)))
-    out["deals_done"] = float(len(per_head))
-    out["model_deals"] = float((done["origin"] == "model").sum())
+    own = done[done["origin"] == "model"]  # the model's own deals: priced by the model
+    per_head = own["price_per_engineer"]
+    out["deal_median_per_head"] = float(per_head.median()) if len(own) else float("nan")
+    out["deals_in_band"] = float(np.mean((per_head >= 5e6) & (per_head <= 25e6))) if len(
+        own) else 0.0
+    out["model_deals"] = float(len(own))
+    out["model_deals_blocked"] = float(((deals["origin"] == "model")
+                                        & deals["blocked"].astype(bool)).sum())
+    out["deals_done"] = float(len(done))
+    # The forms of deals are inputs in the flagship (dated deals' forms, buyers' deal_form):
+    # reported, not checked (docs/validation.md, fact 3).
     early, late = done[done["date"] < "2024-01"], done[done["date"] >= "2024-01"]
     out["lah_share_early"] = float(np.mean(early["form"] == "license_and_hire")) if len(
         early) else 0.0
@@ -240,13 +246,13 @@ TOLERANCES = {
               "third of each tier), ML engineers >= 60% in $130k-$240k and researchers "
               ">= 75% in $1M-$10M; all employed ML engineers >= 60% and researchers "
               ">= 80% in band",
-    "fact_3": "price per engineer: median in [$5M, $25M], and a share of deals in it "
-              "consistent with >= 60% (one-sided binomial test at 5% over the run's deals); "
-              "license-and-hire share higher in 2024-25 than in 2023",
+    "fact_3": "price per engineer of the model's own deals (priced by its valuation of "
+              "the team): median in [$5M, $25M], and a share in it consistent with >= 60% "
+              "(one-sided binomial test at 5% over those deals)",
     "fact_4": "2023-24: > 2,000 non-AI layoffs, AI layoffs < 5% of them; Dec 2024 AI pay "
               "index > 101.5 and > non-AI index + 2",
     "fact_5": ">= 70% of researchers' hires in 2023-24 go to firms with 10,000+ H100s, and "
-              ">= 85% of their job-to-job moves across that threshold go up it",
+              ">= 90% of their job-to-job moves across that threshold go up it",
 }
 
 
@@ -272,11 +278,10 @@ def checks(m: dict[str, float]) -> dict[str, bool]:
                    and m["ml_in_band"] >= 0.6 and m["researchers_in_band"] >= 0.8
                    and m["ml_repriced"] >= 1 / 3 and m["researchers_repriced"] >= 1 / 3),
         "fact_3": (5e6 <= m["deal_median_per_head"] <= 25e6
-                   and consistent_with_at_least(m["deals_in_band"], m["deals_done"], 0.6)
-                   and m["lah_share_late"] > m["lah_share_early"]),
+                   and consistent_with_at_least(m["deals_in_band"], m["model_deals"], 0.6)),
         "fact_4": (m["non_ai_layoffs"] > 2_000 and m["ai_layoffs"] < 0.05 * m["non_ai_layoffs"]
                    and m["ai_index_2024_12"] > 101.5
                    and m["ai_index_2024_12"] > m["non_ai_index_2024_12"] + 2),
         "fact_5": (m["researcher_hires_above_threshold"] >= 0.7
-                   and m["researcher_moves_up_the_threshold"] >= 0.85),
+                   and m["researcher_moves_up_the_threshold"] >= 0.9),
     }

@@ -86,8 +86,7 @@ def test_fact_2_needs_the_run_to_have_priced_a_third_of_each_tier():
          "researchers_in_band_market_priced": 0.9}
     base = {"ratio_2024": 1.5, "ratio_within_firms": 1.5, "ratio_within_firms_rise": 0.3,
             "deal_median_per_head": 1e7,
-            "deals_in_band": 1.0, "deals_done": 5, "lah_share_late": 1.0,
-            "lah_share_early": 0.0, "non_ai_layoffs": 3000, "ai_layoffs": 10,
+            "deals_in_band": 1.0, "model_deals": 5, "non_ai_layoffs": 3000, "ai_layoffs": 10,
             "ai_index_2024_12": 103, "non_ai_index_2024_12": 98,
             "researcher_hires_above_threshold": 0.9,
             "researcher_moves_up_the_threshold": 0.9}
@@ -127,13 +126,25 @@ BROKEN = {
                "researchers_in_band_market_priced", 0.75),
     # No researcher weighs GPUs: where they are hired still looks like fact 5 (81% above the
     # threshold: that is where the jobs are), but a quarter of their moves across the
-    # threshold go down it (share up 0.76 against 0.95).
+    # threshold go down it (share up 0.85 against 0.97 on seed 2024; the generated start-ups,
+    # below the threshold, lose researchers upward either way, docs/validation.md).
     "fact_5": ("no GPU weight", SCENARIOS / "counterfactuals" / "no_gpu_threshold.toml", [],
-               "researcher_moves_up_the_threshold", 0.85),
-    # Every deal blocked: no price per engineer to measure.
-    "fact_3": ("every deal blocked", SCENARIOS / "counterfactuals" / "block_acquihires.toml", [],
-               "deals_done", 1),
+               "researcher_moves_up_the_threshold", 0.9),
+    # The model makes no deal of its own (no buyer ever looks: deal rate 0): no price per
+    # engineer of the model's to measure.
+    "fact_3": ("no deals of the model's", FLAGSHIP, ["firm_defaults.deal_rate=0"],
+               "model_deals", 1),
+    # Every deal that moves a top-tier engineer blocked: the model's deals are tried, and
+    # blocked.
+    "fact_3/blocked": ("every deal blocked",
+                       SCENARIOS / "counterfactuals" / "block_acquihires.toml", [],
+                       "model_deals", 1),
+    # Teams valued over 30 years instead of 6: the price the model sets, premium x
+    # (cash + Y sum v), leaves the band (median $67M a head on seed 2024, none in band).
+    "fact_3/horizon": ("valuation over 30 years", FLAGSHIP, ["economy.valuation_years=30"],
+                       "deals_in_band", 0.6),
 }
+"""Broken markets, keyed by fact (``fact_N/label`` for a second market of the same fact)."""
 
 
 @pytest.fixture(scope="module")
@@ -148,10 +159,11 @@ def broken_measures():
     return get
 
 
-@pytest.mark.parametrize("fact", sorted(BROKEN))
+@pytest.mark.parametrize("case", sorted(BROKEN))
 def test_each_fact_fails_where_its_mechanism_is_switched_off(flagship_checks, broken_measures,
-                                                             fact):
-    _, path, overrides, key, bound = BROKEN[fact]
+                                                             case):
+    _, path, overrides, key, bound = BROKEN[case]
+    fact = case.split("/")[0]
     base, ok = flagship_checks
     m = broken_measures(path, overrides)
     # the flagship passes it (a fact not yet re-tuned: its mechanism's measure at least)...
@@ -217,3 +229,31 @@ def test_the_pay_response_raises_the_within_firm_premium_over_seeds():
         for seed in (1, 2, 3, 4, 5)])
     half = 2.776 * diffs.std(ddof=1) / np.sqrt(len(diffs))  # t(0.975, 4 degrees of freedom)
     assert diffs.mean() - half > 0, diffs
+
+
+def test_fact_3_measures_only_the_model_s_own_deals(flagship, flagship_checks):
+    # The dated deals' prices are the scenario's: fact 3 leaves them out, and a run whose
+    # only deals are dated ones has no price of the model's to show.
+    m, _ = flagship_checks
+    deals = flagship.model.deals
+    own = deals[(deals["origin"] == "model") & ~deals["blocked"].astype(bool)]
+    assert (deals["origin"] == "scheduled").sum() == 4 and m["model_deals"] == len(own) >= 1
+    assert m["deal_median_per_head"] == pytest.approx(own["price_per_engineer"].median())
+    assert m["deals_done"] == len(own) + 4
+    only_dated = {**m, "model_deals": 0.0, "deal_median_per_head": float("nan"),
+                  "deals_in_band": 0.0}
+    assert not checks(only_dated)["fact_3"]
+
+
+def test_the_model_s_deals_are_priced_at_its_valuation_of_the_team(flagship):
+    # The targets report no valuation (the generated start-ups): the price is the model's
+    # V = cash + valuation_years x the team's annual value, times the buyer's premium (the
+    # recorded premium is price / V, V recomputed when the deal is done).
+    model = flagship.model
+    deals = model.deals
+    own = deals[(deals["origin"] == "model") & ~deals["blocked"].astype(bool)]
+    assert len(own) >= 1 and own["target"].str.startswith("ai_startup_").all()
+    for _, deal in own.iterrows():
+        buyer = model.state.firms[model.state.firm_names.index(deal["buyer"])]
+        assert deal["premium"] == pytest.approx(buyer.policy.premium)
+        assert deal["price"] == pytest.approx(deal["valuation"] * buyer.policy.premium)
