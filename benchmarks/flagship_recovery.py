@@ -1,8 +1,9 @@
 """Recovery Monte Carlo of the flagship's own estimation design.
 
-At known parameters θ* (the start values of scenarios/calibration/ai_talent_war_2024.toml,
-near the kept estimate), the flagship's fitted moments are simulated: their mean m̄(θ*)
-over ``--truth-runs`` runs (seeds apart from the calibration's), plus noise at the stated
+At known parameters θ* (the kept estimate of scenarios/calibration/ai_talent_war_2024.toml,
+docs/calibration/flagship/parameters.csv; a parameter fixed as not identified at its
+value), the flagship's fitted moments are simulated: their mean m̄(θ*) over
+``--truth-runs`` runs (seeds apart from the calibration's), plus noise at the stated
 Ω, ε_d ~ N(0, diag(s²)) drawn for each data set d. Each synthetic data set is estimated
 by the flagship's estimator (:func:`sim.calibration.estimate.smm`: the global design, the
 local search, the joint-rank check that fixes the parameters the rank does not support and
@@ -23,9 +24,10 @@ Simplifications, said in the output and in docs/calibration.md:
 - the runs' size and the estimator's effort are set by the options (``--quick``: 3,000
   engineers, R = 2, 6 design points, a budget of 40 runs); runs last until the last month
   the moments read (29 months: the labs' retention in May 2025) unless ``--months`` says
-  otherwise. The calibration file's fixed values (its ``set``) stay. The design's points are the same in every data set (common random numbers: the
-  simulated moments do not depend on the data), so each process keeps one cache of
-  evaluated points for all its data sets.
+  otherwise. The calibration file's fixed values (its ``set``) stay. The design's points
+  are the same in every data set (common random numbers: the simulated moments do not
+  depend on the data), so each process keeps one cache of evaluated points for all its
+  data sets.
 
     python benchmarks/flagship_recovery.py --linear --engineers 10000 --replicates 4 \
         --truth-runs 6 --datasets 200 --processes 2 --cache lin.npz      # ~4 min
@@ -67,6 +69,7 @@ from sim.sweeps.designs import point_overrides, run_seed  # noqa: E402
 from sim.sweeps.worker import RunTask  # noqa: E402
 
 FLAGSHIP = ROOT / "scenarios" / "calibration" / "ai_talent_war_2024.toml"
+KEPT_PARAMETERS = ROOT / "docs" / "calibration" / "flagship" / "parameters.csv"
 TRUTH_SEED = 777_001
 """Root of the truth runs' seeds (the calibration's are run_seed(2024, r))."""
 
@@ -146,9 +149,11 @@ def evaluator(plan: Plan):
 
 
 def truth_values(plan: Plan) -> dict[str, float]:
-    """θ*: the flagship calibration file's start values."""
-    raw = tomllib.loads(FLAGSHIP.read_text(encoding="utf-8"))
-    return {p["key"]: float(p["start"]) for p in raw["parameters"]}
+    """θ*: the kept estimate of the flagship (docs/calibration/flagship/parameters.csv:
+    each parameter's estimate, or the value it was fixed at as not identified)."""
+    kept = pd.read_csv(KEPT_PARAMETERS)
+    values = dict(zip(kept["parameter"], kept["estimate"].astype(float), strict=True))
+    return {p.key: values[p.key] for p in plan.spec.parameters}
 
 
 def truth_moments(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
