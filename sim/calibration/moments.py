@@ -103,8 +103,8 @@ class Ratio(Measure):
     def windows(self) -> list[MonthRef]:
         return self.numerator.windows() + self.denominator.windows()
 
-    def earliest_month(self) -> int:
-        return max(self.numerator.earliest_month(), self.denominator.earliest_month())
+    def leaves(self) -> list[Measure]:
+        return self.numerator.leaves() + self.denominator.leaves()
 
     def value(self, out: RunOutputs) -> float:
         den = self.denominator.value(out)
@@ -130,8 +130,8 @@ class Difference(Measure):
     def windows(self) -> list[MonthRef]:
         return self.a.windows() + self.b.windows()
 
-    def earliest_month(self) -> int:
-        return max(self.a.earliest_month(), self.b.earliest_month())
+    def leaves(self) -> list[Measure]:
+        return self.a.leaves() + self.b.leaves()
 
     def value(self, out: RunOutputs) -> float:
         return self.a.value(out) - self.b.value(out)
@@ -155,8 +155,8 @@ class Mean(Measure):
     def windows(self) -> list[MonthRef]:
         return [w for m in self.of for w in m.windows()]
 
-    def earliest_month(self) -> int:
-        return max(m.earliest_month() for m in self.of)
+    def leaves(self) -> list[Measure]:
+        return [leaf for m in self.of for leaf in m.leaves()]
 
     def value(self, out: RunOutputs) -> float:
         return float(np.mean([m.value(out) for m in self.of]))

@@ -62,6 +62,9 @@ from sim.sweeps.spec import SpecPlan, load_base
 if TYPE_CHECKING:
     from distributed import Client
 
+    from sim.calibration.run_measures import Measure
+    from sim.scenario import Scenario
+
 FITTED_SCENARIO = "fitted.toml"
 PARAMETERS_FILE = "parameters.csv"
 MOMENTS_FILE = "moments.csv"
@@ -153,24 +156,31 @@ def check_plan(plan: Plan) -> None:
             if firm not in scenario.firms:
                 raise UserError(f"{where}: no firm {firm!r}; expected a named firm: "
                                 f"{', '.join(sorted(scenario.firms))}")
-        for when in m.measure.windows():
-            try:
-                month = scenario.month_of(when)
-            except (ValueError, AttributeError):
-                raise UserError(f"{where}: month {when!r}: expected a month number or "
-                                "'YYYY-MM'") from None
-            if not 0 <= month <= scenario.months:
-                raise UserError(f"{where}: month {when!r} (model month {month}) is outside "
-                                f"the runs' months 0-{scenario.months}")
-            earliest = m.measure.earliest_month()
-            if month < earliest:
-                raise UserError(f"{where}: month {when!r} (model month {month}) is before "
-                                f"model month {earliest}, the first this measure can read "
-                                f"(a retention's cohort joins 24 months before, in month 1 "
-                                f"or later)")
-        window = getattr(m.measure, "window", None)
-        if window and scenario.month_of(window[0]) > scenario.month_of(window[1]):
-            raise UserError(f"{where}.window: expected [first, last] with first <= last")
+        for leaf in m.measure.leaves():  # each part of a composite with its own windows
+            _check_months(scenario, where, leaf)
+
+
+def _check_months(scenario: Scenario, where: str, measure: Measure) -> None:
+    """A measure's months: each a month of the runs and not before the first the measure
+    can read (:meth:`earliest_month`), its window [first, last] in order."""
+    for when in measure.windows():
+        try:
+            month = scenario.month_of(when)
+        except (ValueError, AttributeError):
+            raise UserError(f"{where}: month {when!r}: expected a month number or "
+                            "'YYYY-MM'") from None
+        if not 0 <= month <= scenario.months:
+            raise UserError(f"{where}: month {when!r} (model month {month}) is outside "
+                            f"the runs' months 0-{scenario.months}")
+        earliest = measure.earliest_month()
+        if month < earliest:
+            raise UserError(f"{where}: month {when!r} (model month {month}) is before "
+                            f"model month {earliest}, the first this measure can read "
+                            f"(a retention's cohort joins 24 months before, in month 1 "
+                            f"or later)")
+    window = getattr(measure, "window", None)
+    if window and scenario.month_of(window[0]) > scenario.month_of(window[1]):
+        raise UserError(f"{where}.window: expected [first, last] with first <= last")
 
 
 def run_calibration(calibration_file: str | Path, *, out: str | Path | None = None,

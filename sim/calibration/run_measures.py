@@ -101,6 +101,11 @@ class Measure(Strict):
         run)."""
         return 0
 
+    def leaves(self) -> list[Measure]:
+        """The measures this one is made of, itself if it is not a composite (each is
+        checked with its own windows)."""
+        return [self]
+
 
 class PayQuantile(Measure):
     """Mean over ``window`` of the ``q``-quantile of the tier's pay (employed)."""

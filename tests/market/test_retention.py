@@ -161,6 +161,23 @@ measure = {{ kind = "retention", firm = "OpenAI", window = ["2024-12", "2025-02"
     path.write_text(path.read_text(encoding="utf-8").replace("2024-12", "2025-01"),
                     encoding="utf-8")
     plan_calibration(path)  # month 25: accepted
+    text = path.read_text(encoding="utf-8")
+    retention = ('{ kind = "retention", firm = "OpenAI", window = ["2025-01", "2025-02"] }')
+    # in a composite, each part keeps its own earliest month: an early window of another
+    # measure beside a retention is fine...
+    ratio = ('{ kind = "ratio", numerator = ' + retention + ', denominator = { kind = '
+             '"unemployment_rate", window = ["2023-03", "2023-04"] } }')
+    measure_line = next(line for line in text.splitlines() if line.startswith("measure"))
+    path.write_text(text.replace(measure_line, f"measure = {ratio}"), encoding="utf-8")
+    plan_calibration(path)
+    # ... a retention's early window inside it is not, nor a window out of order
+    for inner, message in ((retention.replace("2025-01", "2024-06"), "before model month 25"),
+                           (retention.replace('"2025-01", "2025-02"', '"2025-03", "2025-02"'),
+                            r"measure\.window: expected \[first, last\]")):
+        mean = '{ kind = "mean", of = [' + retention + ", " + inner + "] }"
+        path.write_text(text.replace(measure_line, f"measure = {mean}"), encoding="utf-8")
+        with pytest.raises(UserError, match=message):
+            plan_calibration(path)
 
 
 def test_a_mean_of_measures_averages_them_and_keeps_their_checks():
@@ -172,7 +189,8 @@ def test_a_mean_of_measures_averages_them_and_keeps_their_checks():
              {"kind": "retention", "firm": "A", "tier": "ml_engineer", "window": [25, 25]}]
     mean = Mean.model_validate({"kind": "mean", "of": parts})
     assert mean.value(out) == pytest.approx((0.5 + 0.9 + 0.1) / 3)
-    assert mean.earliest_month() == 25 and mean.firms_used() == ["A"] * 3
+    assert [m.earliest_month() for m in mean.leaves()] == [25] * 3
+    assert mean.firms_used() == ["A"] * 3
     assert mean.tiers_used() == ["researcher", "researcher", "ml_engineer"]
     undefined = Mean.model_validate({"kind": "mean", "of": [parts[0], {
         "kind": "retention", "firm": "A", "window": [29, 30]}]})
