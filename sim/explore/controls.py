@@ -232,11 +232,15 @@ def scenario_controls(scenario: Scenario) -> list[Control]:
                      scenario.antitrust.eu_high_delta, low=0, high=10_000),
     ]
     defaults = scenario.firm_defaults
+    # counts of people a month are stated at market.teams_at and scaled to the market
+    stated_at = ("" if scenario.market.teams_at is None
+                 else f" (at {scenario.market.teams_at:,} engineers)")
     for name, firm in scenario.firms.items():
         policy = value_at(data, f"firms.{name}.policy.counter_offer") or defaults.counter_offer
         controls.append(make_control(f"firms.{name}.policy.counter_offer",
                                      f"{name}: counter-offers", policy))
-        controls.append(make_control(f"firms.{name}.outreach", f"{name}: outreach a month",
+        controls.append(make_control(f"firms.{name}.outreach",
+                                     f"{name}: outreach a month{stated_at}",
                                      firm.outreach, low=0, high=max(50, 2 * firm.outreach)))
     return controls
 
