@@ -260,3 +260,28 @@ def test_a_buyer_pays_no_more_than_the_target_is_worth_to_it():
     # years: at a reported $100B, Beta could pay the price but does not.
     assert seeker(valuation=100e9, months=6).empty
     assert not seeker(valuation=200e6, months=6).empty
+
+
+def test_the_model_values_a_team_as_its_cash_and_years_of_its_output(monkeypatch):
+    # Without a reported valuation, V = cash_t + valuation_years x 12 sum_t F_tt' out_tt'
+    # (the target's own value factors), recomputed here from the state the deal is done in.
+    import sim.market.deals as deals_module
+    from sim.market.production import output_by_firm_and_tier, team_value
+
+    seen = []
+    original = deals_module.execute
+
+    def watch(state, buyer, target, form, price, review_it, hire_share=None, origin="model"):
+        out = output_by_firm_and_tier(state)
+        years = state.spec.economy.valuation_years
+        value = state.ledger.cash[target] + team_value(state.table.value_factor[target],
+                                                       out[target], years)
+        seen.append((price, value * state.firms[buyer].policy.premium))
+        return original(state, buyer, target, form, price, review_it, hire_share, origin)
+
+    monkeypatch.setattr(deals_module, "execute", watch)
+    deal = seeker().iloc[0]
+    assert len(seen) == 1 and seen[0][0] == pytest.approx(seen[0][1], rel=1e-12)
+    assert deal["price"] == pytest.approx(seen[0][1])
+    # the team is most of the value (cash is $50M): the years of output count
+    assert seen[0][1] / 1.1 > 3 * 50e6
