@@ -162,7 +162,8 @@ def researcher_moves_up_the_gpu_threshold(model: TalentMarket,
 
     Where researchers work at the start is an input (the firms' reported teams); which way
     they cross the threshold when they move is their choice. Without a GPU weight in their
-    utility, moves across it follow pay and mission alone and about a quarter go down.
+    utility, moves across it follow pay and mission alone and about an eighth to a sixth go
+    down (seeds 1-20).
     """
     flows = model.flows
     moves = flows[(flows["kind"] == "job_to_job") & (flows["tier"] == "researcher")]
