@@ -84,24 +84,29 @@ from sim.calibration.run_measures import (
 )
 
 
-class Ratio(Measure):
+class Composite(Measure):
+    """A measure made of others: what it reads and names is what its parts
+    (:meth:`leaves`) read and name."""
+
+    def columns(self) -> list[str]:
+        return [col for leaf in self.leaves() for col in leaf.columns()]
+
+    def tiers_used(self) -> list[str]:
+        return [tier for leaf in self.leaves() for tier in leaf.tiers_used()]
+
+    def firms_used(self) -> list[str]:
+        return [firm for leaf in self.leaves() for firm in leaf.firms_used()]
+
+    def windows(self) -> list[MonthRef]:
+        return [when for leaf in self.leaves() for when in leaf.windows()]
+
+
+class Ratio(Composite):
     """``numerator / denominator`` of two measures."""
 
     kind: Literal["ratio"]
     numerator: AnyMeasure
     denominator: AnyMeasure
-
-    def columns(self) -> list[str]:
-        return self.numerator.columns() + self.denominator.columns()
-
-    def tiers_used(self) -> list[str]:
-        return self.numerator.tiers_used() + self.denominator.tiers_used()
-
-    def firms_used(self) -> list[str]:
-        return self.numerator.firms_used() + self.denominator.firms_used()
-
-    def windows(self) -> list[MonthRef]:
-        return self.numerator.windows() + self.denominator.windows()
 
     def leaves(self) -> list[Measure]:
         return self.numerator.leaves() + self.denominator.leaves()
@@ -111,24 +116,12 @@ class Ratio(Measure):
         return self.numerator.value(out) / den if den else float("nan")
 
 
-class Difference(Measure):
+class Difference(Composite):
     """``a - b`` of two measures."""
 
     kind: Literal["difference"]
     a: AnyMeasure
     b: AnyMeasure
-
-    def columns(self) -> list[str]:
-        return self.a.columns() + self.b.columns()
-
-    def tiers_used(self) -> list[str]:
-        return self.a.tiers_used() + self.b.tiers_used()
-
-    def firms_used(self) -> list[str]:
-        return self.a.firms_used() + self.b.firms_used()
-
-    def windows(self) -> list[MonthRef]:
-        return self.a.windows() + self.b.windows()
 
     def leaves(self) -> list[Measure]:
         return self.a.leaves() + self.b.leaves()
@@ -137,23 +130,11 @@ class Difference(Measure):
         return self.a.value(out) - self.b.value(out)
 
 
-class Mean(Measure):
+class Mean(Composite):
     """The mean of several measures, (1/n) Σ_k m_k (NaN if any is NaN)."""
 
     kind: Literal["mean"]
     of: Annotated[list[AnyMeasure], Field(min_length=2)]
-
-    def columns(self) -> list[str]:
-        return [col for m in self.of for col in m.columns()]
-
-    def tiers_used(self) -> list[str]:
-        return [t for m in self.of for t in m.tiers_used()]
-
-    def firms_used(self) -> list[str]:
-        return [f for m in self.of for f in m.firms_used()]
-
-    def windows(self) -> list[MonthRef]:
-        return [w for m in self.of for w in m.windows()]
 
     def leaves(self) -> list[Measure]:
         return [leaf for m in self.of for leaf in m.leaves()]

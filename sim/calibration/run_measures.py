@@ -68,6 +68,13 @@ def tier_names(scenario: Scenario, group: str | list[str] | None) -> list[str]:
     return [group]
 
 
+def named_tiers(group: str | list[str] | None) -> list[str]:
+    """The tier names or groups a measure's ``tier`` argument names: none, one or a list."""
+    if group is None:
+        return []
+    return group if isinstance(group, list) else [group]
+
+
 def finite_mean(values: Any) -> float:
     """The mean of the finite values (NaN if none)."""
     arr = np.asarray(values, dtype=float)
@@ -251,9 +258,7 @@ class JobToJobRate(Measure):
         return [c.JOB_TO_JOB_RATE] if self.tier is None else []
 
     def tiers_used(self) -> list[str]:
-        if self.tier is None:
-            return []
-        return self.tier if isinstance(self.tier, list) else [self.tier]
+        return named_tiers(self.tier)
 
     def value(self, out: RunOutputs) -> float:
         rows = window_rows(out, out.market, self.window)
@@ -293,9 +298,7 @@ class Retention(Measure):
                            "cohort joined 24 months before each.")
 
     def tiers_used(self) -> list[str]:
-        if self.tier is None:
-            return []
-        return self.tier if isinstance(self.tier, list) else [self.tier]
+        return named_tiers(self.tier)
 
     def firms_used(self) -> list[str]:
         return [self.firm]
@@ -352,9 +355,7 @@ class _Layoffs(Measure):
         return tier_names(out.scenario, self.tiers)
 
     def tiers_used(self) -> list[str]:
-        if self.tiers is None:
-            return []
-        return self.tiers if isinstance(self.tiers, list) else [self.tiers]
+        return named_tiers(self.tiers)
 
     def _sum(self, out: RunOutputs, names: list[str]) -> float:
         rows = window_rows(out, out.market, self.window)
