@@ -130,7 +130,7 @@ BROKEN = {
                                       "tiers.ml_engineer.bargaining_power=1"],
                "researchers_in_band_market_priced", 0.75),
     # No researcher weighs GPUs: where they are hired still looks like fact 5 (81% above the
-    # threshold: that is where the jobs are), but a quarter of their moves across the
+    # threshold: that is where the jobs are), but an eighth of their moves across the
     # threshold go down it (share up 0.875 against 0.986 on seed 2024; the generated
     # start-ups, below the threshold, lose researchers upward either way: the bound of 90% is
     # a threshold placed between the two over seeds 1-20, docs/validation.md).
