@@ -13,6 +13,7 @@ import pytest
 
 from sim import load_scenario
 from sim.calibration.markdown import calibration_markdown, generated_block, markers, splice
+from sim.calibration.spec import read_calibration_file
 from sim.errors import UserError
 from tests.calibration.common import ROOT
 
@@ -61,6 +62,17 @@ def test_the_flagship_holds_the_estimates():
             held = shipped == round(p.estimate, digits)
         assert held != (p.parameter in STALE_ESTIMATES), (p.parameter, shipped, p.estimate)
     assert set(STALE_ESTIMATES) <= set(params["parameter"])
+
+
+def test_the_flagship_holds_the_calibrations_fixed_values():
+    """What the estimate held fixed (the calibration file's ``set``, but for the market's
+    size) is what the flagship ships: the estimate is conditional on those values."""
+    spec, _ = read_calibration_file(ROOT / "scenarios" / "calibration" / "ai_talent_war_2024.toml")
+    scenario = load_scenario(FLAGSHIP)
+    fixed = [item.split("=", 1) for item in spec.overrides if not item.startswith("market.engineers")]
+    assert len(fixed) >= 4
+    for key, value in fixed:
+        assert value_at(scenario, key) == float(value), (key, value_at(scenario, key), value)
 
 
 def test_a_generated_block_is_replaced_only_between_its_markers():
