@@ -43,9 +43,14 @@ def flagship_checks(flagship):
     return m, checks(m)
 
 
-NOT_YET_RETUNED: dict[str, str] = {}
-"""Facts the flagship does not reproduce yet under the new measures (docs/validation.md);
-strict, so a re-tune that fixes one makes its test say so."""
+NOT_YET_RETUNED: dict[str, str] = {
+    "fact_1": "on the shipped seed 2024 the re-estimated flagship's within-firm ratio at the "
+              "end is 1.703, above the band's 1.7; it passes fact 1 in 16 of seeds 1-20 "
+              "(80%, docs/validation.md)",
+}
+"""Facts the flagship's shipped seed does not reproduce (each fact's pass rate over seeds
+1-20 is in docs/validation.md); strict, so a change that makes one pass makes its test say
+so."""
 
 
 @pytest.mark.parametrize("fact", [

@@ -40,7 +40,10 @@ Intervals that respect the bounds
     the parameter space), and the interval is the Wald interval cut at the bounds,
     [max(min, θ̂ − 1.96 se), min(max, θ̂ + 1.96 se)], the inversion of the equal-tailed test
     under that limit: coverage at least 95% (97.5% with the true value on the bound), one
-    parameter at a time (the others' intervals ignore a neighbour on its bound).
+    parameter at a time (the others' intervals ignore a neighbour on its bound). A free
+    parameter whose interval is its whole range, [min, max], passes the rank but is not
+    pinned down: the inference warns ("not pinned down"), and the parameter should be fixed
+    at a stated value or a moment added that moves it.
 """
 
 from __future__ import annotations
@@ -212,6 +215,14 @@ def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarra
     interval = np.array([[lo, hi] for lo, hi, _ in bounds_rows]).reshape(k, 2)
     methods = [m for _, _, m in bounds_rows]
     warnings = []
+    unpinned = [keys[i] for i in kept
+                if np.isfinite(interval[i]).all()
+                and tuple(interval[i]) == tuple(spec.parameters[i].bounds)]
+    if unpinned:
+        warnings.append(
+            "not pinned down: " + ", ".join(unpinned) + " (identified by the joint rank, but "
+            "the 95% interval covers the whole range: the moments rule out none of it; fix "
+            "it at a stated value, or add a moment that moves it)")
     not_identified = [keys[i] for i in free if not identified[i]]
     weak_names = [keys[i] for i in free if weak[i]]
     if weak_names:

@@ -200,3 +200,23 @@ def test_a_true_parameter_on_its_bound_is_covered():
         at_bound += fit.values[0] < 1e-3
     assert covered / 200 >= 0.95
     assert 0.4 <= at_bound / 200 <= 0.6  # about half the estimates sit on the bound
+
+
+def test_a_parameter_whose_interval_is_its_whole_range_is_reported_not_pinned_down():
+    # m = (a, b) with SEs 0.01 and 0.8 on [0, 1]: both columns pass the rank (b's moves its
+    # moment by 1.25 SE across the range, above the threshold of 1), but b's interval,
+    # 0.5 +- 1.96 x 0.8 sqrt(1.5), is the whole range, and a's is not.
+    spec = make_spec([{"key": "x.a", "min": 0.0, "max": 1.0},
+                      {"key": "x.b", "min": 0.0, "max": 1.0}], [0.5, 0.5], [0.01, 0.8])
+    fit = smm(spec, linear(np.eye(2)))
+    info = fit.inference
+    assert info.identified.tolist() == [True, True]
+    assert info.interval[1] == pytest.approx([0.0, 1.0])
+    assert info.interval[0][1] - info.interval[0][0] < 0.1
+    unpinned = [w for w in info.warnings if w.startswith("not pinned down")]
+    assert len(unpinned) == 1 and "x.b" in unpinned[0] and "x.a" not in unpinned[0]
+    # with b's SE small enough for its interval to leave part of the range out: no warning
+    spec = make_spec([{"key": "x.a", "min": 0.0, "max": 1.0},
+                      {"key": "x.b", "min": 0.0, "max": 1.0}], [0.5, 0.5], [0.01, 0.1])
+    assert not [w for w in smm(spec, linear(np.eye(2))).inference.warnings
+                if w.startswith("not pinned down")]

@@ -67,9 +67,11 @@ def test_the_flagship_holds_the_estimates():
 def test_the_flagship_holds_the_calibrations_fixed_values():
     """What the estimate held fixed (the calibration file's ``set``, but for the market's
     size) is what the flagship ships: the estimate is conditional on those values."""
-    spec, _ = read_calibration_file(ROOT / "scenarios" / "calibration" / "ai_talent_war_2024.toml")
+    spec, _ = read_calibration_file(ROOT / "scenarios" / "calibration"
+                                    / "ai_talent_war_2024.toml")
     scenario = load_scenario(FLAGSHIP)
-    fixed = [item.split("=", 1) for item in spec.overrides if not item.startswith("market.engineers")]
+    fixed = [item.split("=", 1) for item in spec.overrides
+             if not item.startswith("market.engineers")]
     assert len(fixed) >= 4
     for key, value in fixed:
         assert value_at(scenario, key) == float(value), (key, value_at(scenario, key), value)
