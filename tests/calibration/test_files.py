@@ -76,7 +76,7 @@ def test_schema_kind_calibration_validates_the_shipped_files(capsys):
     for path in sorted((ROOT / "scenarios" / "calibration").glob("*.toml")):
         spec, raw = read_calibration_file(path)
         jsonschema.validate(raw, schema)
-        assert len(spec.parameters) >= 5
+        assert 1 <= len(spec.parameters) <= len(spec.fitted)  # the order condition
         assert len(spec.moments) >= 10
         assert sum(m.held_out for m in spec.moments) >= 3
         assert all(m.source.strip() for m in spec.moments)
