@@ -220,9 +220,9 @@ def inference(spec: CalibrationSpec, estimate: Sequence[float], g_all: np.ndarra
                 and tuple(interval[i]) == tuple(spec.parameters[i].bounds)]
     if unpinned:
         warnings.append(
-            "not pinned down: " + ", ".join(unpinned) + " (identified by the joint rank, but "
-            "the 95% interval covers the whole range: the moments rule out none of it; fix "
-            "it at a stated value, or add a moment that moves it)")
+            "not pinned down: " + ", ".join(unpinned) + " (its 95% interval is its whole "
+            "range: the sandwich interval excludes none of it; fix it at a stated value, add "
+            "a moment that moves it, or check by a recovery Monte Carlo)")
     not_identified = [keys[i] for i in free if not identified[i]]
     weak_names = [keys[i] for i in free if weak[i]]
     if weak_names:

@@ -70,11 +70,15 @@ def test_the_flagship_holds_the_calibrations_fixed_values():
     spec, _ = read_calibration_file(ROOT / "scenarios" / "calibration"
                                     / "ai_talent_war_2024.toml")
     scenario = load_scenario(FLAGSHIP)
-    fixed = [item.split("=", 1) for item in spec.overrides
-             if not item.startswith("market.engineers")]
+    fixed = [[part.strip() for part in item.split("=", 1)] for item in spec.overrides
+             if not item.strip().startswith("market.engineers")]
     assert len(fixed) >= 4
     for key, value in fixed:
         assert value_at(scenario, key) == float(value), (key, value_at(scenario, key), value)
+    # the backtest holds the same values fixed
+    backtest, _ = read_calibration_file(ROOT / "scenarios" / "calibration"
+                                        / "backtest_mid2024.toml")
+    assert backtest.overrides == spec.overrides
 
 
 def test_a_generated_block_is_replaced_only_between_its_markers():
