@@ -238,45 +238,108 @@ class Firm(mesa.Agent):
              gpu_price: float) -> int:
         """Adjust posted pay and decide the GPU order; return the H100s to order (0: none).
 
-        Adaptive pay (Policy.pay_policy) answers the market the firm met last month, the
-        wage-posting response of a firm with monopsony power that cannot fill its vacancies
-        (Burdett and Mortensen 1998; Manning 2003). Posted pay of tier t rises while the
-        firm is short of people in t (below target, or, without a target, losing more
-        than it hires) in proportion to the share of its offers that were declined:
+        The rules of :func:`plan_pay_and_orders` (one row: this firm); ``offers``,
+        ``hires`` and ``quits`` are last month's, by tier; ``value_cap`` is the value of a
+        productivity-1 engineer to the firm (no cap where 0)."""
+        pay, quantity = plan_pay_and_orders(
+            self.pay[None], heads[None], hires[None], quits[None], offers[None],
+            value_cap[None], self.targets(month)[None], np.array([self.runway()]),
+            policy_arrays((self.policy,)), np.array([self.gpus]), np.array([on_order]),
+            np.array([self.cash]), gpu_price)
+        self.pay = pay[0]
+        return int(quantity[0])
 
-            p_t <- min(p_t (1 + raise_rate * d_t), value_cap_t),
-            d_t  = (offers_t - hires_t) / offers_t   (0 if it made no offers),
 
-        never lowering pay. A firm whose offers are all taken, or that made none, has no
-        reason to pay more (its shortfall is one of candidates, not of pay): there is no
-        drift. Pay freezes when runway is short and falls by cut_rate when runway is
-        below half of ``runway_months``. ``offers``, ``hires`` and ``quits`` are last
-        month's, by tier; ``value_cap`` is the value of a productivity-1 engineer to the
-        firm (no cap where 0).
-        GPU orders: if gpus + ``on_order`` < gpu_target, order the gap, spending at most
-        gpu_budget_share of cash at ``gpu_price``, unless runway is short (whole H100s, at
-        least one).
-        """
-        policy = self.policy
-        runway = self.runway()
-        if policy.pay_policy == "adaptive":
-            if runway < policy.runway_months / 2:
-                self.pay *= 1.0 - policy.cut_rate
-            elif runway >= policy.runway_months:
-                targets = self.targets(month)
-                short = np.where(np.isfinite(targets), heads < targets, quits > hires)
-                declined = np.divide(np.clip(offers - hires, 0.0, None), offers,
-                                     out=np.zeros(self.pay.size), where=offers > 0)
-                raise_ = short & (self.pay > 0) & (declined > 0)
-                raised = self.pay * (1.0 + policy.raise_rate * declined)
-                capped = np.where(value_cap > 0, np.minimum(raised, value_cap), raised)
-                self.pay = np.where(raise_, np.maximum(self.pay, capped), self.pay)
-        if policy.gpu_target is not None and runway >= policy.runway_months:
-            gap = policy.gpu_target - self.gpus - on_order
-            quantity = min(gap, policy.gpu_budget_share * self.cash / gpu_price)
-            if quantity >= 1:
-                return math.floor(quantity)
-        return 0
+@dataclass(frozen=True)
+class PolicyArrays:
+    """The rules :func:`plan_pay_and_orders` reads, one entry per firm (NaN: no GPU
+    target)."""
+
+    adaptive: np.ndarray
+    runway_months: np.ndarray
+    cut_rate: np.ndarray
+    raise_rate: np.ndarray
+    gpu_target: np.ndarray
+    gpu_budget_share: np.ndarray
+
+
+_POLICY_ARRAYS: dict[tuple[int, ...], tuple[tuple[Policy, ...], PolicyArrays]] = {}
+"""The last few policy tuples' arrays, by the policies' identities (a policy is replaced,
+not changed in place, when it changes); the tuple is kept so that no identity is reused."""
+
+
+def policy_arrays(policies: tuple[Policy, ...]) -> PolicyArrays:
+    """:class:`PolicyArrays` of ``policies`` (kept while the same policy objects are
+    asked for again: the rules change seldom, the plan runs every month)."""
+    key = tuple(id(p) for p in policies)
+    hit = _POLICY_ARRAYS.get(key)
+    if hit is not None:
+        return hit[1]
+    out = PolicyArrays(
+        adaptive=np.array([p.pay_policy == "adaptive" for p in policies], dtype=bool),
+        runway_months=np.array([p.runway_months for p in policies], dtype=np.float64),
+        cut_rate=np.array([p.cut_rate for p in policies], dtype=np.float64),
+        raise_rate=np.array([p.raise_rate for p in policies], dtype=np.float64),
+        gpu_target=np.array([math.nan if p.gpu_target is None else p.gpu_target
+                             for p in policies], dtype=np.float64),
+        gpu_budget_share=np.array([p.gpu_budget_share for p in policies], dtype=np.float64))
+    if len(_POLICY_ARRAYS) >= 16:
+        _POLICY_ARRAYS.clear()
+    _POLICY_ARRAYS[key] = (policies, out)
+    return out
+
+
+def plan_pay_and_orders(pay: np.ndarray, heads: np.ndarray, hires: np.ndarray,
+                        quits: np.ndarray, offers: np.ndarray, value_cap: np.ndarray,
+                        targets: np.ndarray, runway: np.ndarray, policies: PolicyArrays,
+                        gpus: np.ndarray, on_order: np.ndarray, cash: np.ndarray,
+                        gpu_price: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's posted pay after this month's plan, and the H100s it orders (firms x
+    tiers arrays: pay, heads, last month's hires, quits and offers, the value caps and
+    targets; one value a firm: runway, GPUs, GPUs on order, cash).
+
+    Adaptive pay (Policy.pay_policy) answers the market the firm met last month, the
+    wage-posting response of a firm with monopsony power that cannot fill its vacancies
+    (Burdett and Mortensen 1998; Manning 2003). Posted pay of tier t rises while the
+    firm is short of people in t (below target, or, without a target, losing more
+    than it hires) in proportion to the share of its offers that were declined:
+
+        p_t <- min(p_t (1 + raise_rate * d_t), value_cap_t),
+        d_t  = (offers_t - hires_t) / offers_t   (0 if it made no offers),
+
+    never lowering pay. A firm whose offers are all taken, or that made none, has no
+    reason to pay more (its shortfall is one of candidates, not of pay): there is no
+    drift. Pay freezes when runway is short and falls by cut_rate when runway is
+    below half of ``runway_months``; no cap where ``value_cap`` is 0.
+    GPU orders: if gpus + ``on_order`` < gpu_target, order the gap, spending at most
+    gpu_budget_share of cash at ``gpu_price``, unless runway is short (whole H100s, at
+    least one; 0: no order).
+    """
+    months = policies.runway_months
+    cut = policies.adaptive & (runway < months / 2)
+    respond = policies.adaptive & ~cut & (runway >= months)
+    out = pay.copy()
+    if cut.any():
+        out[cut] = pay[cut] * (1.0 - policies.cut_rate[cut, None])
+    if respond.any():
+        p = pay[respond]
+        short = np.where(np.isfinite(targets[respond]), heads[respond] < targets[respond],
+                         quits[respond] > hires[respond])
+        made = offers[respond]
+        declined = np.divide(np.clip(made - hires[respond], 0.0, None), made,
+                             out=np.zeros(p.shape), where=made > 0)
+        raise_ = short & (p > 0) & (declined > 0)
+        raised = p * (1.0 + policies.raise_rate[respond, None] * declined)
+        cap = value_cap[respond]
+        capped = np.where(cap > 0, np.minimum(raised, cap), raised)
+        out[respond] = np.where(raise_, np.maximum(p, capped), p)
+    quantity = np.zeros(pay.shape[0])
+    order = np.isfinite(policies.gpu_target) & (runway >= months)
+    if order.any():
+        gap = policies.gpu_target[order] - gpus[order] - on_order[order]
+        wanted = np.minimum(gap, policies.gpu_budget_share[order] * cash[order] / gpu_price)
+        quantity[order] = np.where(wanted >= 1, np.floor(wanted), 0.0)
+    return out, quantity
 
 
 # ---------------------------------------------------------------------- creation

@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from sim.agents.firms import Firm
+from sim.agents.firms import Firm, plan_pay_and_orders, policy_arrays
 from sim.market.compute import order_gpus
 from sim.market.production import (
     compute_factor,
@@ -190,14 +190,24 @@ def plan_firms(state: MarketState) -> None:
     # Posted pay at most the value of a productivity-1 engineer and the pay the firm's
     # cash can fund, min(12 q_t F_jt Gamma_j, C_j).
     value_cap = np.minimum(unit_values(state), pay_ceiling(state)[:, None])
-    price = state.spec.compute.gpu_price
-    for firm in state.active_firms():
-        j = firm.index
-        quantity = firm.plan(heads[j], state.last_hires[j], state.last_quits[j],
-                             state.last_offers[j], value_cap[j], state.month,
-                             state.gpus.on_order[j], price)
-        if quantity:
-            order_gpus(state, j, quantity)
+    firms = state.active_firms()
+    if not firms:
+        return
+    # The rules of Firm.plan, for every active firm at once (sim/agents/firms.py:
+    # plan_pay_and_orders); a firm's order changes only its own cash and queue.
+    j = np.array([f.index for f in firms])
+    runway = np.array([f.runway() for f in firms])
+    pay, quantity = plan_pay_and_orders(
+        np.array([f.pay for f in firms]), heads[j], state.last_hires[j],
+        state.last_quits[j], state.last_offers[j], value_cap[j],
+        firm_targets(firms, state.month), runway,
+        policy_arrays(tuple(f.policy for f in firms)),
+        np.array([f.gpus for f in firms]), state.gpus.on_order[j],
+        state.ledger.cash[j], state.spec.compute.gpu_price)
+    for firm, row in zip(firms, pay, strict=True):
+        firm.pay = row
+    for k in np.flatnonzero(quantity).tolist():
+        order_gpus(state, int(j[k]), int(quantity[k]))
 
 
 def open_vacancies(state: MarketState) -> None:

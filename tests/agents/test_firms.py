@@ -118,3 +118,60 @@ def test_a_scheduled_event_warns_when_it_overrides_a_policy_set_from_python():
         model.step()  # Beta's event sets no rule Beta's user set: no warning
         model.step()
     assert len([w for w in caught if issubclass(w.category, UserWarning)]) == 1
+
+def test_pay_is_cut_below_half_the_runway_and_frozen_below_the_runway():
+    data = small_market(months=1, firms={"Alpha": {"cash": 1e6, "policy": {
+        "pay_policy": "adaptive", "raise_rate": 0.05, "cut_rate": 0.02, "runway_months": 12,
+        "growth": {"researcher": 0.5, "engineer": 0.5}}}})
+    model = TalentMarket(scenario_of(data))
+    firm = model.firm("Alpha")
+    before = firm.pay.copy()
+    zeros, ten = np.zeros(before.size), np.full(before.size, 10.0)
+    # burn 1e5 a month: a runway of 10 months, below 12 and above 6: pay frozen
+    firm.remember_month(revenue=0.0, payroll=1e5)
+    firm.plan(zeros, zeros, zeros, ten, before * 10, 1, 0.0, 30_000.0)
+    assert np.array_equal(firm.pay, before)
+    # burn 2.5e5: 4 months, below half of 12: pay cut by cut_rate, whatever the offers met
+    firm.remember_month(revenue=0.0, payroll=2.5e5)
+    firm.plan(zeros, zeros, zeros, ten, before * 10, 2, 0.0, 30_000.0)
+    assert np.allclose(firm.pay, before * 0.98)
+    # no burn: the raise answers the declined offers again
+    firm.remember_month(revenue=1e6, payroll=0.0)
+    firm.plan(zeros, zeros, zeros, ten, before * 10, 3, 0.0, 30_000.0)
+    assert np.allclose(firm.pay, before * 0.98 * 1.05)
+
+
+def test_the_plan_of_many_firms_at_once_is_each_firms_own():
+    # plan_pay_and_orders over firms in every branch (cut, frozen, raised, capped, at
+    # target, no target, GPU order or none) gives each firm what its one-row plan gives.
+    from sim.agents.firms import plan_pay_and_orders, policy_arrays
+    from sim.scenario.schema import Policy
+
+    rng = np.random.default_rng(7)
+    n, t = 40, 3
+    policies = tuple(Policy(pay_policy="adaptive" if k % 5 else "fixed",
+                            raise_rate=0.01 * (k % 4), cut_rate=0.03, runway_months=12,
+                            gpu_target=None if k % 3 == 0 else 5e4, gpu_budget_share=0.1)
+                     for k in range(n))
+    pay = rng.uniform(0, 3e5, (n, t)) * (rng.random((n, t)) > 0.1)
+    heads = rng.integers(0, 20, (n, t)).astype(float)
+    hires, quits = rng.integers(0, 5, (n, t)).astype(float), rng.integers(0, 5, (n, t))
+    offers = hires + rng.integers(0, 5, (n, t))
+    cap = np.where(rng.random((n, t)) > 0.3, pay * rng.uniform(0.9, 1.2, (n, t)), 0.0)
+    targets = np.where(rng.random((n, t)) > 0.3, rng.uniform(0, 25, (n, t)), np.inf)
+    runway = rng.choice([2.0, 8.0, 30.0, np.inf], n)
+    gpus, on_order = rng.uniform(0, 6e4, n), rng.uniform(0, 1e4, n)
+    cash = rng.uniform(0, 1e10, n)
+    all_pay, all_q = plan_pay_and_orders(pay, heads, hires, quits, offers, cap, targets,
+                                         runway, policy_arrays(policies), gpus, on_order,
+                                         cash, 30_000.0)
+    branches = set()
+    for k in range(n):
+        one_pay, one_q = plan_pay_and_orders(
+            pay[k:k + 1], heads[k:k + 1], hires[k:k + 1], quits[k:k + 1], offers[k:k + 1],
+            cap[k:k + 1], targets[k:k + 1], runway[k:k + 1], policy_arrays((policies[k],)),
+            gpus[k:k + 1], on_order[k:k + 1], cash[k:k + 1], 30_000.0)
+        assert np.array_equal(one_pay[0], all_pay[k]) and one_q[0] == all_q[k]
+        branches.add((bool((all_pay[k] < pay[k]).any()), bool((all_pay[k] > pay[k]).any()),
+                      bool(all_q[k] > 0)))
+    assert {(True, False, False), (False, True, False), (False, False, True)} <= branches
