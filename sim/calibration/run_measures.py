@@ -9,6 +9,7 @@ measures (``ratio``, ``difference``) are :mod:`sim.calibration.moments`. Windows
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -40,6 +41,26 @@ class RunOutputs:
     firm_records: pd.DataFrame
     deals: pd.DataFrame
     flows: pd.DataFrame
+
+    @functools.cached_property
+    def arrivals(self) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``flows`` by destination: each firm's (month, tier, engineers) arrays, split
+        once a run for every measure of arrivals."""
+        if self.flows.empty:
+            return {}
+        months = self.flows[c.MONTH].to_numpy()
+        tiers = self.flows[c.FLOW_TIER].to_numpy(dtype=object)
+        engineers = self.flows[c.FLOW_ENGINEERS].to_numpy()
+        return {str(k): (months[v], tiers[v], engineers[v]) for k, v in
+                self.flows.groupby(c.FLOW_DESTINATION, sort=False).indices.items()}
+
+    @functools.cached_property
+    def firm_rows(self) -> dict[str, np.ndarray]:
+        """Row positions of ``firm_records`` by firm, split once a run."""
+        if self.firm_records.empty:
+            return {}
+        return {str(k): np.asarray(v) for k, v in
+                self.firm_records.groupby(c.FIRM, sort=False).indices.items()}
 
 
 def month_of(scenario: Scenario, when: MonthRef) -> int:
@@ -310,19 +331,18 @@ class Retention(Measure):
         tenure = c.STAYED_TENURE
         names = tier_names(out.scenario, self.tier)
         first, last = (month_of(out.scenario, w) for w in self.window)
-        firms = out.firm_records
-        months = firms[c.MONTH].to_numpy()
-        rows = firms[(months >= first) & (months <= last) & (firms[c.FIRM] == self.firm)]
-        flows = out.flows
-        months = flows[c.MONTH].to_numpy()
-        arrived = flows[(months >= first - tenure) & (months <= last - tenure)
-                        & (flows[c.FLOW_DESTINATION] == self.firm)
-                        & flows[c.FLOW_TIER].isin(names)]
-        hired = float(arrived[c.FLOW_ENGINEERS].sum())
+        empty = np.zeros(0, dtype=np.int64)
+        month, tier, engineers = out.arrivals.get(self.firm, (empty, empty, empty))
+        arrived = (month >= first - tenure) & (month <= last - tenure) & np.isin(tier, names)
+        hired = float(engineers[arrived].sum())
         columns = [c.per_tier(c.STAYED_24_MONTHS, t) for t in names]
-        if not hired or any(col not in rows.columns for col in columns):
+        firms = out.firm_records
+        if not hired or any(col not in firms.columns for col in columns):
             return float("nan")
-        return float(rows[columns].to_numpy().sum()) / hired
+        rows = out.firm_rows.get(self.firm, empty)
+        months = firms[c.MONTH].to_numpy()[rows]
+        rows = rows[(months >= first) & (months <= last)]
+        return float(firms[columns].to_numpy()[rows].sum()) / hired
 
 
 class UnemploymentRate(Measure):
