@@ -116,11 +116,13 @@ def build_tables(spec: Scenario, names: list[str], kinds: list[str]) -> EquityTa
     share = np.zeros(n + 1)
     unvested = np.zeros((n + 1, period + 12))
     vesting = np.zeros((n + 1, period + 12))
+    rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # firms of one kind share terms
     for j, v in terms.items():
         share[j] = v.share
         # Beyond 12 Y_j the terms are periodic; tabulate one period from P on exactly.
-        unvested[j] = unvested_years(v, months)
-        vesting[j] = 1.0 - vested_share(v.schedule, months)
+        if id(v) not in rows:
+            rows[id(v)] = (unvested_years(v, months), 1.0 - vested_share(v.schedule, months))
+        unvested[j], vesting[j] = rows[id(v)]
     return EquityTables(share, unvested, vesting, period)
 
 
