@@ -8,6 +8,7 @@ CDN fails to load, and the test also checks that the browser asked for nothing e
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -25,13 +26,14 @@ import pytest
 from sim.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
-pytest.importorskip("solara", reason="the explore extra is not installed")
+# The app runs in a process of its own: this one imports it (and Solara, a second or
+# more) only in the test that reads it, not in every worker that collects this file.
+if importlib.util.find_spec("solara") is None:
+    pytest.skip("the explore extra is not installed", allow_module_level=True)
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-
-from sim.explore.app import REDRAW_MONTHS  # noqa: E402
 
 FIRM = "Google_DeepMind"
 """The firm whose policy the test changes (it answers offers with "beat" in the
@@ -180,6 +182,8 @@ def test_the_app_in_a_browser_offline(app: tuple[str, subprocess.Popen[str], Pat
         assert title in titles, title
     assert firm_cell(driver, FIRM, 1) == "beat"
     # A step advances the month shown by one (the months per redraw apply to play only).
+    from sim.explore.app import REDRAW_MONTHS
+
     assert REDRAW_MONTHS > 1
     click_button(driver, "Step")
     wait_for("month 1", lambda: month_shown(driver) == 1)

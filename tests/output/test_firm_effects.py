@@ -13,8 +13,8 @@ import pytest
 from scipy import stats
 
 from sim import cli
+from sim.output import replicates
 from sim.output.effects import TOP_SHARE_PREFIX
-from sim.output.replicates import compare_replicate_folders
 from sim.output.stats import (
     benjamini_hochberg,
     fdr_verdicts,
@@ -22,6 +22,7 @@ from sim.output.stats import (
     paired_p_value,
     paired_row,
 )
+from tests.output.folders import run_cli
 
 REPS = [f"rep-{i:03d}" for i in range(3)]
 
@@ -80,12 +81,31 @@ def test_paired_p_value_is_the_paired_t_test_and_agrees_with_the_interval():
 
 
 @pytest.fixture(scope="module")
-def compared(deal_replicates, tmp_path_factory):
-    """The comparison of the deal done (reference) and blocked, written to a folder."""
+def compare_command(deal_replicates, tmp_path_factory):
+    """``talentwar compare`` of the deal done (reference) and blocked, into a folder: the
+    two folders, the output folder, the comparison the command made and what it printed."""
     done, blocked = deal_replicates
-    out = tmp_path_factory.mktemp("firm-cmp") / "cmp"
-    (result,) = compare_replicate_folders([done, blocked], out)
-    return done, blocked, out, result
+    root = tmp_path_factory.mktemp("firm-cmp")
+    out = root / "cmp"
+    made = []
+    real = replicates.compare_replicate_folders
+
+    def spy(*args, **kwargs):
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(replicates, "compare_replicate_folders", spy)
+        outcome = run_cli(["compare", done, blocked, "--out", out], root)
+    assert outcome.status == 0, outcome.err
+    [(result,)] = made
+    return done, blocked, out, result, outcome.out
+
+
+@pytest.fixture(scope="module")
+def compared(compare_command):
+    """The comparison of the deal done (reference) and blocked, written to a folder."""
+    return compare_command[:4]
 
 
 def final_firms(folder, rep):
@@ -191,10 +211,9 @@ def test_effects_over_time_start_at_zero_and_end_at_the_firm_difference(compared
         assert (out / f"{png}.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_compare_prints_a_three_line_summary_first(deal_replicates, tmp_path, capsys):
-    done, blocked = deal_replicates
-    assert cli.main(["compare", str(done), str(blocked), "--out", str(tmp_path / "c")]) == 0
-    lines = capsys.readouterr().out.splitlines()
+def test_compare_prints_a_three_line_summary_first(compare_command):
+    *_, out, _, printed = compare_command
+    lines = printed.splitlines()
     assert lines[0].endswith("3 replicates paired by seed:")
     changed, by_firm, same = lines[1:4]
     assert changed.strip().startswith("Changed (95% interval excludes 0, false discovery")
@@ -205,7 +224,7 @@ def test_compare_prints_a_three_line_summary_first(deal_replicates, tmp_path, ca
     assert "verdict" in text and "Δ % of ref" in text and "Benjamini–Hochberg" in text
     for name in ("firm_differences.csv", "deal_team_differences.csv",
                  "effects_over_time.csv", "compare_firm_shares.png"):
-        assert str(tmp_path / "c" / name) in lines
+        assert str(out / name) in lines
 
 
 def test_a_damaged_deal_teams_table_is_refused_before_anything_is_written(deal_replicates,

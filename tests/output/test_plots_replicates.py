@@ -25,23 +25,16 @@ from sim.output.replicates import (
     read_summary,
     top_share_bands,
 )
-from sim.scenario import load_scenario
-from sim.sweeps.replicates import run_replicates
-from tests.conftest import SCENARIOS
 from tests.output.folders import run_cli
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory):
-    """Two replicate folders of a small flagship market (3 replicates, 8 months each)."""
-    root = tmp_path_factory.mktemp("reps")
-
-    def make(name, *overrides):
-        scenario = load_scenario(SCENARIOS / "ai_talent_war_2024.toml",
-                                 ["market.engineers=2000", "months=8", *overrides])
-        return run_replicates(scenario, 3, out=root / name, engineers="none", progress=False)
-
-    return make("base"), make("cf", "compute.threshold=100000")
+def folders(two_tier_replicates):
+    """Two replicate folders of the two-tier market (3 replicates, 6 months each): the base
+    and a counterfactual with a much higher GPU threshold (the session's, shared with the
+    replicate and report tests)."""
+    base, _, cf = two_tier_replicates
+    return base, cf
 
 
 def test_plot_of_a_replicate_folder_draws_its_plots_and_nothing_else(folders, tmp_path):
@@ -82,7 +75,7 @@ def test_top_share_bands_average_the_replicates_shares(folders):
     shares = [charts.top_shares(charts.RunTables.from_run(run, labels))
               for run in reps.runs.values()]
     month = shares[0].index[-1]
-    for name in ("OpenAI", GENERATED):
+    for name in (labels.named[0], GENERATED):
         mean, _, low, high = mean_interval([s.loc[month, name] for s in shares])
         assert bands[name].loc[month].tolist() == pytest.approx([mean, low, high],
                                                                 nan_ok=True)

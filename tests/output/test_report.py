@@ -22,7 +22,8 @@ from plotly.offline import get_plotlyjs
 
 from sim import cli
 from sim.errors import UserError
-from sim.output.compare import compare_runs, format_cells
+from sim.output import report as report_module
+from sim.output.compare import format_cells
 from sim.output.interactive import (
     compare_charts,
     deals_chart,
@@ -259,6 +260,17 @@ def test_run_without_plots_draws_them_without_touching_the_folder(runs, tmp_path
 def test_compare_report(runs, tmp_path, monkeypatch):
     a, b, _ = runs
     monkeypatch.chdir(tmp_path)
+    # The comparison the report draws (the one `talentwar compare` writes), seen as it is
+    # made: the runs compared, the difference table and the plots.
+    compared: list[tuple[list[Path], pd.DataFrame, list[Path]]] = []
+    real = report_module.write_comparison
+
+    def spy(opened, out_dir):
+        table, pngs = real(opened, out_dir)
+        compared.append(([run.dir for run in opened], table, pngs))
+        return table, pngs
+
+    monkeypatch.setattr(report_module, "write_comparison", spy)
     path = write_report([a, b])
     # The default is results/compare/<UTC timestamp>/report.html, as for compare.
     assert re.fullmatch(r"results/compare/\d{8}-\d{6}/report\.html", path.as_posix())
@@ -277,8 +289,10 @@ def test_compare_report(runs, tmp_path, monkeypatch):
     assert '<tr><td class="key">seed</td><td>1</td><td>2</td></tr>' in text
     assert "<code>compute.threshold</code>: 10000 → 30000" in text
     assert '<td class="key">description</td>' not in text
-    # The static figures are the comparison's (each run's own are in its own report).
-    table, compare_pngs = compare_runs([a, b], tmp_path / "cmp")
+    # The static figures are the comparison's of a with b (each run's own are in its own
+    # report): as many as it drew.
+    [(compared_dirs, table, compare_pngs)] = compared
+    assert [d.resolve() for d in compared_dirs] == [a.resolve(), b.resolve()]
     assert len(embedded_pngs(text)) == len(compare_pngs) > 0
     # Every cell of the difference table appears as a cell of the HTML table.
     cells = format_cells(table)
@@ -541,9 +555,23 @@ def replicate_folders(two_tier_replicates) -> tuple[Path, Path]:
     return base, cf
 
 
-def test_replicate_report_shows_means_and_intervals(replicate_folders, tmp_path):
+@pytest.fixture(scope="module")
+def replicate_report(replicate_folders) -> Path:
+    """The report of the base replicate folder, at its default place (written once, read
+    by the page and browser tests)."""
+    return write_report(replicate_folders[0])
+
+
+@pytest.fixture(scope="module")
+def replicate_comparison_report(replicate_folders, tmp_path_factory) -> Path:
+    """The report comparing the two replicate folders (written once, read by the page and
+    browser tests)."""
+    return write_report(list(replicate_folders), tmp_path_factory.mktemp("reps") / "reps.html")
+
+
+def test_replicate_report_shows_means_and_intervals(replicate_folders, replicate_report):
     base = replicate_folders[0]
-    path = write_report(base)
+    path = replicate_report
     assert path == base / "report.html"
     text = path.read_text()
     assert_self_contained(text, scripts=True)
@@ -562,9 +590,10 @@ def test_replicate_report_shows_means_and_intervals(replicate_folders, tmp_path)
     assert f"<tr><th>seeds</th><td>{', '.join(map(str, seeds))}</td></tr>" in text
 
 
-def test_replicate_comparison_marks_what_is_indistinguishable(replicate_folders, tmp_path):
+def test_replicate_comparison_marks_what_is_indistinguishable(replicate_folders,
+                                                             replicate_comparison_report):
     base, cf = replicate_folders
-    text = write_report([base, cf], tmp_path / "reps.html").read_text()
+    text = replicate_comparison_report.read_text()
     assert_self_contained(text, scripts=True)
     table = paired_differences(ReplicateFolder.open(base), ReplicateFolder.open(cf))
     rows = re.findall(r'<tr class="(same|)"><td>([^<]*)</td>(.*?)</tr>', text)
@@ -589,10 +618,10 @@ def test_report_refuses_runs_mixed_with_replicates(replicate_folders, runs, tmp_
     assert not (tmp_path / "x.html").exists()
 
 
-def test_browser_displays_replicate_reports(replicate_folders, tmp_path):
+def test_browser_displays_replicate_reports(replicate_report, replicate_comparison_report,
+                                           tmp_path):
     browser()
-    for paths, name in ((replicate_folders[0], "one.html"), (replicate_folders, "two.html")):
-        path = write_report(paths, tmp_path / name)
+    for path in (replicate_report, replicate_comparison_report):
         seen = render(path, tmp_path)
         assert [c["name"] for c in seen["charts"]] == chart_names(path.read_text())
         for chart in seen["charts"]:
