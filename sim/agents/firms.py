@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -263,19 +263,9 @@ class PolicyArrays:
     gpu_budget_share: np.ndarray
 
 
-_POLICY_ARRAYS: dict[tuple[int, ...], tuple[tuple[Policy, ...], PolicyArrays]] = {}
-"""The last few policy tuples' arrays, by the policies' identities (a policy is replaced,
-not changed in place, when it changes); the tuple is kept so that no identity is reused."""
-
-
-def policy_arrays(policies: tuple[Policy, ...]) -> PolicyArrays:
-    """:class:`PolicyArrays` of ``policies`` (kept while the same policy objects are
-    asked for again: the rules change seldom, the plan runs every month)."""
-    key = tuple(id(p) for p in policies)
-    hit = _POLICY_ARRAYS.get(key)
-    if hit is not None:
-        return hit[1]
-    out = PolicyArrays(
+def policy_arrays(policies: Sequence[Policy]) -> PolicyArrays:
+    """:class:`PolicyArrays` of ``policies``, one entry per firm."""
+    return PolicyArrays(
         adaptive=np.array([p.pay_policy == "adaptive" for p in policies], dtype=bool),
         runway_months=np.array([p.runway_months for p in policies], dtype=np.float64),
         cut_rate=np.array([p.cut_rate for p in policies], dtype=np.float64),
@@ -283,10 +273,6 @@ def policy_arrays(policies: tuple[Policy, ...]) -> PolicyArrays:
         gpu_target=np.array([math.nan if p.gpu_target is None else p.gpu_target
                              for p in policies], dtype=np.float64),
         gpu_budget_share=np.array([p.gpu_budget_share for p in policies], dtype=np.float64))
-    if len(_POLICY_ARRAYS) >= 16:
-        _POLICY_ARRAYS.clear()
-    _POLICY_ARRAYS[key] = (policies, out)
-    return out
 
 
 def plan_pay_and_orders(pay: np.ndarray, heads: np.ndarray, hires: np.ndarray,

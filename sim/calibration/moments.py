@@ -85,8 +85,15 @@ from sim.calibration.run_measures import (
 
 
 class Composite(Measure):
-    """A measure made of others: what it reads and names is what its parts
-    (:meth:`leaves`) read and name."""
+    """A measure made of others (:meth:`parts`): what it reads and names is what their
+    leaves read and name."""
+
+    def parts(self) -> list[Measure]:
+        """The measures this one combines, in order."""
+        raise NotImplementedError
+
+    def leaves(self) -> list[Measure]:
+        return [leaf for part in self.parts() for leaf in part.leaves()]
 
     def columns(self) -> list[str]:
         return [col for leaf in self.leaves() for col in leaf.columns()]
@@ -108,8 +115,8 @@ class Ratio(Composite):
     numerator: AnyMeasure
     denominator: AnyMeasure
 
-    def leaves(self) -> list[Measure]:
-        return self.numerator.leaves() + self.denominator.leaves()
+    def parts(self) -> list[Measure]:
+        return [self.numerator, self.denominator]
 
     def value(self, out: RunOutputs) -> float:
         den = self.denominator.value(out)
@@ -123,8 +130,8 @@ class Difference(Composite):
     a: AnyMeasure
     b: AnyMeasure
 
-    def leaves(self) -> list[Measure]:
-        return self.a.leaves() + self.b.leaves()
+    def parts(self) -> list[Measure]:
+        return [self.a, self.b]
 
     def value(self, out: RunOutputs) -> float:
         return self.a.value(out) - self.b.value(out)
@@ -136,8 +143,8 @@ class Mean(Composite):
     kind: Literal["mean"]
     of: Annotated[list[AnyMeasure], Field(min_length=2)]
 
-    def leaves(self) -> list[Measure]:
-        return [leaf for m in self.of for leaf in m.leaves()]
+    def parts(self) -> list[Measure]:
+        return list(self.of)
 
     def value(self, out: RunOutputs) -> float:
         return float(np.mean([m.value(out) for m in self.of]))

@@ -201,7 +201,7 @@ def plan_firms(state: MarketState) -> None:
         np.array([f.pay for f in firms]), heads[j], state.last_hires[j],
         state.last_quits[j], state.last_offers[j], value_cap[j],
         firm_targets(firms, state.month), runway,
-        policy_arrays(tuple(f.policy for f in firms)),
+        policy_arrays([f.policy for f in firms]),
         np.array([f.gpus for f in firms]), state.gpus.on_order[j],
         state.ledger.cash[j], state.spec.compute.gpu_price)
     for firm, row in zip(firms, pay, strict=True):
