@@ -87,11 +87,16 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
     acting = np.flatnonzero(excess.any(axis=1) | (quota > 0))
     if acting.size == 0:
         return
-    ordered = layoff_order(state, np.flatnonzero(np.isin(eng.firm, acting)))
+    # The employees of the acting firms: a lookup by employer (the unemployed, -1, at 0).
+    acts = np.zeros(state.n_firms + 1, dtype=bool)
+    acts[acting + 1] = True
+    ordered = layoff_order(state, np.flatnonzero(acts[eng.firm + 1]))
     # Engineers who joined by a deal this month are not laid off in the same month.
     joined = state.log.moved_by(DEAL_TRANSFER)
     if joined.size:
-        ordered = ordered[~np.isin(ordered, joined)]
+        kept = np.ones(eng.n, dtype=bool)
+        kept[joined] = False
+        ordered = ordered[kept[ordered]]
     firm = eng.firm[ordered].astype(np.int64)
     tier = eng.tier[ordered]
     # Pressure cuts fall on the tiers the firm is not hiring this month.

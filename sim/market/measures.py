@@ -36,6 +36,10 @@ from sim.market.state import MarketState, Tallies
 DENSE_FLOW_CELLS = 1 << 22
 """Most possible flows counted in a dense array (32 MB of counts)."""
 
+DENSE_FLOW_RATIO = 2
+"""Most possible flows per move of the month counted in a dense array: a pass over the
+dense array costs about as much as a sort of the moves at a ratio of 2 to 3."""
+
 
 @dataclass
 class FirmMonth:
@@ -473,9 +477,12 @@ def flow_counts(state: MarketState, moves: Moves) -> np.ndarray | None:
     indices with -1 for unemployment, kinds as :class:`sim.market.moves.MoveKind` codes
     (None if nobody moved).
 
-    Beyond :data:`DENSE_FLOW_CELLS` possible flows ((firms + 1)^2 x tiers x kinds) they are
-    counted sparsely (a sort of the month's moves), so memory grows with the moves, not with
-    the square of the number of firms."""
+    They are counted in a dense array of every possible flow ((firms + 1)^2 x tiers x
+    kinds) only where there are at most :data:`DENSE_FLOW_RATIO` times as many possible
+    flows as moves (a pass over the flows then costs less than a sort of the moves) and at
+    most :data:`DENSE_FLOW_CELLS`; otherwise sparsely (a sort of the month's moves), so
+    memory grows with the moves, not with the square of the number of firms. Both give the
+    same rows."""
     if not moves.engineer.size:
         return None
     n_tiers = state.n_tiers
@@ -484,7 +491,7 @@ def flow_counts(state: MarketState, moves: Moves) -> np.ndarray | None:
     code = ((moves.source + 1).astype(np.int64) * size + moves.destination + 1)
     code = (code * n_tiers + state.engineers.tier[moves.engineer]) * n_kinds + moves.kind
     cells = size * size * n_tiers * n_kinds
-    if cells <= DENSE_FLOW_CELLS:  # a count per possible flow is cheap: no sort needed
+    if cells <= min(DENSE_FLOW_CELLS, DENSE_FLOW_RATIO * code.size):  # a count per flow: no sort
         dense = np.bincount(code, minlength=cells)
         nonzero = np.flatnonzero(dense)
         counts = dense[nonzero]

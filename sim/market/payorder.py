@@ -83,7 +83,7 @@ def _insert(ordered: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-REBUILD_BELOW = 50_000
+REBUILD_BELOW = 5_000
 """Populations smaller than this are sorted afresh at each update: a sort of a few
 thousand values costs less than the dozens of small calls that find and move the
 changed rows."""

@@ -41,9 +41,10 @@ def test_firm_pay_columns_are_each_firms_own_pay():
 def test_flows_counted_sparsely_match_the_dense_count(monkeypatch):
     from sim.market import measures
 
+    # Every month counted densely (however few the moves), then sparsely.
+    monkeypatch.setattr(measures, "DENSE_FLOW_RATIO", 10**9)
     dense = TalentMarket(scenario_of(small_market(months=4)))
     dense.run()
-    # The same market with the dense count switched off: every month counted sparsely.
     monkeypatch.setattr(measures, "DENSE_FLOW_CELLS", 0)
     sparse = TalentMarket(scenario_of(small_market(months=4)))
     sparse.run()
