@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import re
-from collections.abc import Callable, Iterable
+import signal
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -137,6 +139,62 @@ class InvariantError(KeepsFields, RuntimeError):
 class Terminated(KeepsFields, KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C (by the command line's handler) so that every clean-up
     that handles Ctrl-C runs."""
+
+
+_NOTED = False
+"""Whether a Ctrl-C reached the command (:func:`interrupts_noted`)."""
+
+
+def _note_interrupt(signum: int, frame: Any) -> None:
+    """The Ctrl-C handler of :func:`interrupts_noted`: note it, then raise
+    KeyboardInterrupt as Python's own handler does."""
+    global _NOTED
+    _NOTED = True
+    signal.default_int_handler(signum, frame)
+
+
+@contextlib.contextmanager
+def interrupts_noted() -> Iterator[None]:
+    """Note every Ctrl-C (SIGINT) that arrives while the block runs, besides raising
+    KeyboardInterrupt as usual (:func:`interrupted` says whether one came).
+
+    Library code can swallow the KeyboardInterrupt: a module that runs Python text from C
+    while it is imported prints it and carries on, and Python 3.11 turns one raised while
+    a class is created into a RuntimeError that a library may catch. The note outlives
+    the exception, so that the command can still stop (:func:`stop_if_interrupted`)
+    instead of finishing as if nothing had been pressed. Outside the main thread, and in
+    a process that ignores Ctrl-C (started in the background of a script), the block runs
+    without it."""
+    global _NOTED
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        yield
+        return
+    try:
+        previous = signal.signal(signal.SIGINT, _note_interrupt)
+    except (ValueError, OSError):  # not the main thread
+        yield
+        return
+    _NOTED = False
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None
+                      else previous)
+        _NOTED = False
+
+
+def interrupted() -> bool:
+    """Whether a Ctrl-C has reached the block of :func:`interrupts_noted` now running
+    (whatever became of its KeyboardInterrupt)."""
+    return _NOTED
+
+
+def stop_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if a Ctrl-C reached the command (:func:`interrupted`):
+    called before a result is made final, so that one whose KeyboardInterrupt library
+    code swallowed still stops the command."""
+    if _NOTED:
+        raise KeyboardInterrupt
 
 
 def forget_interrupt() -> None:

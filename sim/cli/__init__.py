@@ -17,7 +17,14 @@ from typing import Any
 
 from sim.cli.parser import build_parser
 from sim.cli.words import library_log, say
-from sim.errors import InvariantError, Terminated, UserError, forget_interrupt
+from sim.errors import (
+    InvariantError,
+    Terminated,
+    UserError,
+    forget_interrupt,
+    interrupted,
+    interrupts_noted,
+)
 
 __all__ = ["SIGTERM_AS_INTERRUPT", "UserError", "build_parser", "main", "say"]
 
@@ -51,31 +58,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     status 130, and SIGTERM (for the commands of :data:`SIGTERM_AS_INTERRUPT`) one line and
     status 143, after the command has removed what it had not finished.
     """
+    with interrupts_noted():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    """:func:`main` within :func:`sim.errors.interrupts_noted`: a Ctrl-C whose
+    KeyboardInterrupt library code turned into another exception, or swallowed while the
+    command went on to finish, still ends it as interrupted (status 130)."""
     previous: Any = None
     try:
         args = build_parser().parse_args(argv)
         if args.command in SIGTERM_AS_INTERRUPT:
             previous = _sigterm_as_interrupt()
         with library_log():
-            return int(args.func(args))
-    except UserError as err:
-        print(f"talentwar: error: {say(err)}", file=sys.stderr)
-        return UserError.exit_status
-    except InvariantError as err:
-        print(f"talentwar: invariant broken in {err} (a bug in the model: please report it "
-              "with the scenario and seed); nothing was written", file=sys.stderr)
-        return InvariantError.exit_status
+            status = int(args.func(args))
+        if status == 0 and interrupted():
+            return _interrupted(terminated=False)
+        return status
     except KeyboardInterrupt as err:
-        forget_interrupt()
-        with _quiet_interrupts():
-            terminated = isinstance(err, Terminated)
-            what = "terminated (SIGTERM)" if terminated else "interrupted"
-            print(f"talentwar: {what}; nothing incomplete was left behind", file=sys.stderr)
-        return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+        return _interrupted(isinstance(err, Terminated))
+    except Exception as err:
+        if interrupted():  # e.g. Python 3.11's RuntimeError around one in a class's creation
+            return _interrupted(terminated=False)
+        if isinstance(err, UserError):
+            print(f"talentwar: error: {say(err)}", file=sys.stderr)
+            return UserError.exit_status
+        if isinstance(err, InvariantError):
+            print(f"talentwar: invariant broken in {err} (a bug in the model: please report "
+                  "it with the scenario and seed); nothing was written", file=sys.stderr)
+            return InvariantError.exit_status
+        raise
     finally:
         if previous is not None:
             with _quiet_interrupts():
                 signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(terminated: bool) -> int:
+    """Say that the command was interrupted (Ctrl-C) or terminated (SIGTERM); its status."""
+    forget_interrupt()
+    with _quiet_interrupts():
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        print(f"talentwar: {what}; nothing incomplete was left behind", file=sys.stderr)
+    return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 
 @contextmanager

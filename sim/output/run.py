@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-from sim.errors import UserError, log
+from sim.errors import UserError, log, stop_if_interrupted
 from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
 from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
@@ -129,4 +129,7 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         manifest["wall_time_seconds"] = round(time.perf_counter() - clock, 3)
         manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
         write_manifest(folder, manifest)
+        # A Ctrl-C whose KeyboardInterrupt library code swallowed (while matplotlib
+        # loaded, say) still stops the run before its folder appears.
+        stop_if_interrupted()
 

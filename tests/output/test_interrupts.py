@@ -197,3 +197,61 @@ def test_sigterm_handling_ends_with_the_command(scenario, tmp_path):
     assert run_cli(["validate", scenario], tmp_path).status == 0
     assert signal.getsignal(signal.SIGTERM) is before
     assert {"run", "plot", "compare", "report"} <= cli.SIGTERM_AS_INTERRUPT
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raising KeyboardInterrupt in this process, as in a terminal (a test runner
+    started in the background may ignore it), for the test's duration."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def swallowed_ctrl_c() -> None:
+    """Ctrl-C to this process, its KeyboardInterrupt swallowed (as a module that runs Python
+    text from C while it is imported does)."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)  # the handler runs at the next instruction; never reached
+    except KeyboardInterrupt:
+        pass
+
+
+def ctrl_c_as_runtime_error() -> None:
+    """Ctrl-C to this process turned into another exception (as Python 3.11 does with one
+    raised while a class is created)."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(1)
+    except KeyboardInterrupt as err:
+        raise RuntimeError("Error calling __set_name__") from err
+
+
+@pytest.mark.parametrize("library", [swallowed_ctrl_c, ctrl_c_as_runtime_error])
+def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
+        scenario, tmp_path, monkeypatch, ctrl_c_raises, capsys, library):
+    """While the run writes its tables, a Ctrl-C arrives and library code swallows its
+    KeyboardInterrupt or turns it into another exception: the run still ends as
+    interrupted (status 130, one line, no traceback) and leaves nothing."""
+    from sim.output import run as run_module
+
+    write_tables = run_module.write_tables
+
+    def interrupted_while_writing(*args, **kwargs):
+        write_tables(*args, **kwargs)
+        library()
+
+    monkeypatch.setattr(run_module, "write_tables", interrupted_while_writing)
+    parent = tmp_path / "parent"
+    status = cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
+                       "--no-plots"])
+    err = capsys.readouterr().err
+    assert status == 130, err
+    assert_one_line(err, "talentwar: interrupted")
+    assert not parent.exists() or list(parent.iterdir()) == [], list(parent.iterdir())
+    # The note does not outlive the command: the same run without a Ctrl-C completes.
+    monkeypatch.setattr(run_module, "write_tables", write_tables)
+    assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
+                     "--no-plots"]) == 0
+    assert (parent / "run" / "market.csv").is_file()
