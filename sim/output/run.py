@@ -36,11 +36,11 @@ def write_tables(model: TalentMarket, folder: Path,
                  engineers: EngineerFormat = "csv.gz") -> None:
     """Write the model's result tables into ``folder``; the engineer table in the format
     ``engineers`` (gzip-compressed CSV by default, see :data:`ENGINEER_FILES`)."""
-    model.market.to_csv(folder / MARKET, index=False, lineterminator="\n")
-    model.firm_records.to_csv(folder / FIRMS, index=False, lineterminator="\n")
-    model.flows.to_csv(folder / FLOWS, index=False, lineterminator="\n")
-    model.deals.to_csv(folder / DEALS, index=False, lineterminator="\n")
-    model.deal_teams.to_csv(folder / DEAL_TEAMS, index=False, lineterminator="\n")
+    for name, table in ((MARKET, model.market), (FIRMS, model.firm_records),
+                        (FLOWS, model.flows), (DEALS, model.deals),
+                        (DEAL_TEAMS, model.deal_teams)):
+        with open(folder / name, "wb") as out:
+            write_csv(table, out.write)
     if engineers == "none":
         return
     path = folder / ENGINEER_FILES[engineers]

@@ -181,3 +181,33 @@ def test_the_engineer_table_is_written_block_by_block_with_the_whole_table_s_byt
     assert (tmp_path / "e.csv").read_bytes() == whole
     write_csv_gz(iter(blocks), tmp_path / "e.csv.gz")
     assert gzip.decompress((tmp_path / "e.csv.gz").read_bytes()) == whole
+
+
+@pytest.mark.parametrize("cells", [100_000, 999])
+def test_floats_are_written_as_pandas_writes_them(tmp_path, monkeypatch, cells):
+    """The tables' float columns are turned into text before pandas writes them
+    (sim.output.rundir.float_text), a few rows at a time: the same bytes as pandas' own
+    ``to_csv``, for the numbers where formats differ (NaN, infinities, -0, exponents at
+    both ends of the plain range, the smallest subnormal, integers held as floats) and
+    random magnitudes; in one part, or in parts of 499 rows (``cells`` floats a part)."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.output import rundir
+    from sim.output.rundir import write_csv
+
+    monkeypatch.setattr(rundir, "TEXT_CELLS", cells)
+
+    rng = np.random.default_rng(7)
+    edges = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, 2.5, 1e16, 9999999999999998.0,
+             1e-4, 9.999e-5, 1e-5, 5e-324, 1.7976931348623157e308, 123456789.0, 0.1 + 0.2]
+    random = rng.lognormal(0.0, 3.0, 2_000) * rng.choice([-1.0, 1.0], 2_000)
+    scaled = rng.uniform(-1, 1, 2_000) * 10.0 ** rng.integers(-30, 30, 2_000)
+    column = np.concatenate([edges, random, scaled])
+    table = pd.DataFrame({"x": column, "n": np.arange(column.size), "s": "a,b",
+                          "y": np.concatenate([edges[::-1], np.round(random, 3),
+                                               np.round(scaled, 3)])})
+    with open(tmp_path / "t.csv", "wb") as out:
+        write_csv(table, out.write)
+    assert (tmp_path / "t.csv").read_bytes() == table.to_csv(
+        index=False, lineterminator="\n").encode()
