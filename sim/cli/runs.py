@@ -19,7 +19,6 @@ from sim.errors import UserError
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``talentwar run``: run a scenario into a run folder and print its path."""
-    from sim.output.run import run_scenario
     from sim.scenario import parse_overrides
 
     try:
@@ -62,6 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     if args.workers is not None or args.dask is not None or args.plots_each:
         raise UserError("--workers, --dask and --plots-each go with --replicates N")
+    from sim.output.run import run_scenario  # the model's modules (Mesa's are slow to load)
+
     folder = run_scenario(
         scenario, seed=args.seed, out=args.out, engineers=args.engineers or "csv.gz",
         plots=not args.no_plots, progress=not args.quiet, check=args.check,

@@ -50,6 +50,11 @@ from sim.output.timeline_plot import plot_timeline
 PLOTS_STAGE = ".plots"
 """The hidden folder (``.plots.incomplete-<pid>``) in which a run's plots are drawn."""
 
+DRAWING_PROCESSES = 2
+"""How many processes :func:`plot_run` draws a run's plots in when not told (fewer on a
+machine with fewer CPUs). The test suite sets it to 1 (tests/conftest.py): its pytest-xdist
+workers already keep every CPU busy."""
+
 
 RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {
     "headcount": plot_headcount,
@@ -110,9 +115,9 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
 
     Every file the plots read is checked first (:func:`check_plottable`). The plots are
     drawn into ``.plots.incomplete-<pid>`` inside the folder, by up to ``workers``
-    processes (default: 2, or 1 on a single CPU), and moved into the folder when all are
-    drawn; the result does not depend on the number of workers. Such hidden folders left
-    by a killed command are removed first.
+    processes (default: :data:`DRAWING_PROCESSES`; at most one per CPU), and moved into the
+    folder when all are drawn; the result does not depend on the number of workers. Such
+    hidden folders left by a killed command are removed first.
 
     Raises
     ------
@@ -129,7 +134,7 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
             raise UserError(f"{target}: not a file; cannot draw the plot there")
     for path in remove_leftovers(run.dir):
         log.info("removed %s, left by an interrupted command", path)
-    workers = min(workers or 2, os.cpu_count() or 1, len(names))
+    workers = min(workers or DRAWING_PROCESSES, os.cpu_count() or 1, len(names))
     with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
         chunks = [names[k::workers] for k in range(workers)]
         forked_each(lambda chunk: _draw_some(run, chunk, stage), chunks, workers)
