@@ -30,6 +30,7 @@ from matplotlib.ticker import (
     LogFormatterSciNotation,
     NullFormatter,
 )
+from matplotlib.transforms import Bbox
 
 from sim.files import atomic_file
 from sim.output.palette import FirmLabels
@@ -150,20 +151,42 @@ def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
     return True
 
 
+def tight_box(fig: plt.Figure, dpi: float = DPI) -> Bbox:
+    """The box, in inches, to which ``savefig(bbox_inches="tight")`` cuts ``fig`` at
+    ``dpi`` (``fig``'s tight box, as drawing it at ``dpi`` gives it, padded by
+    ``rcParams["savefig.pad_inches"]`` on every side), found without drawing ``fig``.
+
+    ``savefig`` finds this box by first drawing the whole figure with drawing switched off,
+    then asking it for its tight box; the tight box alone does what that drawing does for
+    it (each panel's aspect is applied, each axis places its ticks and their labels), so
+    that the image saved with this box is the same, byte for byte, for one drawing less.
+    """
+    old_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        box = fig.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    finally:
+        fig.dpi = old_dpi
+    pad = float(matplotlib.rcParams["savefig.pad_inches"])
+    return box.padded(pad, pad)
+
+
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save a figure as PNG atomically (:func:`sim.files.atomic_file`), with every text as
     plain text (:func:`plain_text`). A figure in the constrained layout (:func:`figure`)
     already keeps its legends and labels inside it and is saved as laid out (laid out once,
-    :func:`lay_out`, then drawn once); any other is cut to what it draws
-    (``bbox_inches="tight"``, which costs a second drawing), so that nothing drawn outside
-    the axes, such as a legend, is cut off."""
-    laid_out = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    :func:`lay_out`, then drawn once); one with no layout engine is cut to what it draws,
+    as ``bbox_inches="tight"`` cuts it (:func:`tight_box`, then drawn once), so that
+    nothing drawn outside the axes, such as a legend, is cut off; any other is cut by
+    ``bbox_inches="tight"`` (which draws it twice)."""
+    engine = fig.get_layout_engine()
+    laid_out = isinstance(engine, ConstrainedLayoutEngine)
     try:
         with atomic_file(path, "the plot") as tmp, plain_text(fig):
             if laid_out:
                 lay_out(fig)
-            fig.savefig(tmp, format="png", dpi=DPI,
-                        bbox_inches=None if laid_out else "tight",
+            box = None if laid_out else tight_box(fig) if engine is None else "tight"
+            fig.savefig(tmp, format="png", dpi=DPI, bbox_inches=box,
                         metadata={"Software": None})
     finally:
         plt.close(fig)
