@@ -413,9 +413,9 @@ def move_places(tables: RunTables, flows: pd.DataFrame) -> list[str]:
     """The firm labels of the moves chart: named firms, then the group if the run has other
     firms (in the firm table or ``flows``)."""
     names = set(tables.firms[col.FIRM].astype(str))
-    if not flows.empty:
-        names |= set(flows[col.FLOW_SOURCE].astype(str))
-        names |= set(flows[col.FLOW_DESTINATION].astype(str))
+    if not flows.empty:  # each place once, before the text of each (many rows hold one)
+        names |= set(flows[col.FLOW_SOURCE].drop_duplicates().astype(str))
+        names |= set(flows[col.FLOW_DESTINATION].drop_duplicates().astype(str))
     return tables.labels.order(names)
 
 

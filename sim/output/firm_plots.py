@@ -122,7 +122,7 @@ def plot_moves(run: RunFolder) -> plt.Figure:
                              gridspec_kw={"hspace": 0.22, "wspace": 0.12, "left": 0.06,
                                           "right": 0.99, "top": 0.93, "bottom": 0.07})
     for ax, (tier, (moves, deals)) in zip(axes.flat, matrices.items(), strict=False):
-        data = moves.to_numpy()
+        data, by_deal = moves.to_numpy(), deals.to_numpy()
         shown = np.where(data > 0, data, np.nan)
         top = float(np.nanmax(shown)) if np.isfinite(shown).any() else 1.0
         image = ax.imshow(shown, norm=LogNorm(vmin=1, vmax=max(top, 1.0)), cmap="viridis")
@@ -130,7 +130,7 @@ def plot_moves(run: RunFolder) -> plt.Figure:
         ax.set_xticks(range(len(places)), places, rotation=90, fontsize=7)
         ax.set_yticks(range(len(places)), places, fontsize=7)
         for i, j in zip(*np.nonzero(data), strict=True):
-            value, by_deals = int(data[i, j]), int(deals.to_numpy()[i, j])
+            value, by_deals = int(data[i, j]), int(by_deal[i, j])
             light = np.log(max(value, 1)) < 0.6 * np.log(max(top, 2.0))
             text = f"{value:,}" + (f"\nd {by_deals:,}" if by_deals else "")
             ax.text(j, i, text, ha="center", va="center", fontsize=6.5,

@@ -8,7 +8,7 @@ dollars, free text as plain text, each file written atomically.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import (
@@ -29,6 +30,7 @@ from matplotlib.ticker import (
     LogFormatterSciNotation,
     NullFormatter,
 )
+from matplotlib.transforms import Bbox
 
 from sim.files import atomic_file
 from sim.output.palette import FirmLabels
@@ -66,19 +68,46 @@ def plain_log_ticks(fig: plt.Figure) -> None:
                                           linthresh=getattr(old, "_linthresh", None)))
 
 
-def plain_text(fig: plt.Figure) -> None:
-    """Make every text of ``fig`` plain text, never matplotlib mathtext: labels hold free
-    text (scenario, folder and firm names, sweep labels), in which ``$`` is a dollar sign,
-    and a pair of them must neither turn the words between into maths nor, if they are not
-    valid mathtext, stop the drawing. A dollar escaped for mathtext (``\\$``) becomes ``$``.
-    Log axes label their ticks as plain numbers (:func:`plain_log_ticks`). (Tick labels made
-    while drawing copy the plain setting of the first tick.)"""
+def _texts(fig: plt.Figure) -> Iterator[Text]:
+    """Every text ``fig`` holds, as ``fig.findobj(Text)`` finds them, except that of an
+    axis only the label, the offset text and the ticks it has already made are walked:
+    ``Axis.get_children`` would first make a tick for every place its locator gives (a
+    costly step that drawing repeats anyway)."""
+    stack: list[Artist] = [fig]
+    while stack:
+        artist = stack.pop()
+        if isinstance(artist, Text):
+            yield artist
+        if isinstance(artist, Axis):  # ticks are made on first use (lazily) by matplotlib
+            made = vars(artist)
+            stack += [artist.label, artist.offsetText, *made.get("majorTicks", ()),
+                      *made.get("minorTicks", ())]
+        else:
+            stack += artist.get_children()
+
+
+@contextlib.contextmanager
+def plain_text(fig: plt.Figure) -> Iterator[None]:
+    """Draw every text of ``fig`` as plain text, never matplotlib mathtext, while in this
+    context (draw or save ``fig`` in it): labels hold free text (scenario, folder and firm
+    names, sweep labels), in which ``$`` is a dollar sign, and a pair of them must neither
+    turn the words between into maths nor, if they are not valid mathtext, stop the
+    drawing. A dollar escaped for mathtext (``\\$``) becomes ``$``. Log axes label their
+    ticks as plain numbers (:func:`plain_log_ticks`).
+
+    The texts ``fig`` holds are made plain on entry (``set_parse_math(False)``); those
+    made while drawing in the context (the labels of ticks an axis makes for its tick
+    places) are made plain by ``rcParams["text.parse_math"] = False``, from which a text
+    takes its setting when it is made.
+    """
     plain_log_ticks(fig)
-    for text in fig.findobj(Text):
+    for text in _texts(fig):
         content = text.get_text()
         if "$" in content:
             text.set_text(content.replace("\\$", "$"))
         text.set_parse_math(False)
+    with matplotlib.rc_context({"text.parse_math": False}):
+        yield
 
 
 DPI = 110
@@ -122,20 +151,42 @@ def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
     return True
 
 
+def tight_box(fig: plt.Figure, dpi: float = DPI) -> Bbox:
+    """The box, in inches, to which ``savefig(bbox_inches="tight")`` cuts ``fig`` at
+    ``dpi`` (``fig``'s tight box, as drawing it at ``dpi`` gives it, padded by
+    ``rcParams["savefig.pad_inches"]`` on every side), found without drawing ``fig``.
+
+    ``savefig`` finds this box by first drawing the whole figure with drawing switched off,
+    then asking it for its tight box; the tight box alone does what that drawing does for
+    it (each panel's aspect is applied, each axis places its ticks and their labels), so
+    that the image saved with this box is the same, byte for byte, for one drawing less.
+    """
+    old_dpi = fig.dpi
+    fig.dpi = dpi
+    try:
+        box = fig.get_tightbbox(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+    finally:
+        fig.dpi = old_dpi
+    pad = float(matplotlib.rcParams["savefig.pad_inches"])
+    return box.padded(pad, pad)
+
+
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save a figure as PNG atomically (:func:`sim.files.atomic_file`), with every text as
     plain text (:func:`plain_text`). A figure in the constrained layout (:func:`figure`)
     already keeps its legends and labels inside it and is saved as laid out (laid out once,
-    :func:`lay_out`, then drawn once); any other is cut to what it draws
-    (``bbox_inches="tight"``, which costs a second drawing), so that nothing drawn outside
-    the axes, such as a legend, is cut off."""
-    laid_out = isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    :func:`lay_out`, then drawn once); one with no layout engine is cut to what it draws,
+    as ``bbox_inches="tight"`` cuts it (:func:`tight_box`, then drawn once), so that
+    nothing drawn outside the axes, such as a legend, is cut off; any other is cut by
+    ``bbox_inches="tight"`` (which draws it twice)."""
+    engine = fig.get_layout_engine()
+    laid_out = isinstance(engine, ConstrainedLayoutEngine)
     try:
-        with atomic_file(path, "the plot") as tmp:
-            plain_text(fig)
+        with atomic_file(path, "the plot") as tmp, plain_text(fig):
             if laid_out:
                 lay_out(fig)
-            fig.savefig(tmp, format="png", dpi=DPI, bbox_inches=None if laid_out else "tight",
+            box = None if laid_out else tight_box(fig) if engine is None else "tight"
+            fig.savefig(tmp, format="png", dpi=DPI, bbox_inches=box,
                         metadata={"Software": None})
     finally:
         plt.close(fig)

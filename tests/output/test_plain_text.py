@@ -33,6 +33,25 @@ def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_p
     assert not any(t.get_parse_math() for t in texts)
 
 
+
+def test_ticks_an_axis_makes_while_the_figure_is_laid_out_and_drawn_are_plain_text(tmp_path):
+    """The layout widens this panel, so that its axis makes more ticks while the figure is
+    drawn than it has places for before: their labels (free text from a formatter, here
+    invalid mathtext between two dollars) are plain text too, and the drawing goes on."""
+    from sim.output.plotkit import figure
+
+    fig, axes = figure(1, 1, (4, 3))
+    ax = axes[0, 0]
+    ax.plot([0, 7], [0, 7])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: rf"${value:g} \frac{{$"))
+    places_before = len(ax.xaxis.get_majorticklocs())
+    save(fig, tmp_path / "wide.png")  # mathtext would raise on the unclosed \frac here
+    ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+    assert len(ticks) > places_before  # ticks were made while drawing
+    assert all(t.get_text().endswith(r"\frac{$") for t in ticks)
+    assert not any(t.get_parse_math() for t in ticks)
+
+
 def test_log_axes_and_log_colour_bars_label_their_ticks_as_plain_numbers(tmp_path):
     """Matplotlib labels log ticks in mathtext (10^2); drawn as plain text they would read
     '$\\mathdefault{10^{2}}$'. Saved figures label them 1, 10, 100, 1,000 instead."""
@@ -106,9 +125,9 @@ def test_laid_out_figures_are_drawn_once_into_the_bytes_of_matplotlibs_two_drawi
     from sim.output.plotkit import plain_text
 
     reference = _laid_out_figure()
-    plain_text(reference)
-    reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
-                      metadata={"Software": None})
+    with plain_text(reference):
+        reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
+                          metadata={"Software": None})
     plt.close(reference)
     draws = []
     draw = Figure.draw
@@ -117,3 +136,47 @@ def test_laid_out_figures_are_drawn_once_into_the_bytes_of_matplotlibs_two_drawi
     save(_laid_out_figure(), tmp_path / "saved.png")
     assert len(draws) == 1
     assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "matplotlib.png").read_bytes()
+
+
+def _cut_figure() -> plt.Figure:
+    """A figure with no layout engine and what lies outside its panels: a legend to the
+    right, rotated tick labels, colour bars, square images (fixed aspect), a title over
+    all that reaches past the panels."""
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.5),
+                             gridspec_kw={"left": 0.05, "right": 0.99, "top": 0.9})
+    for k, ax in enumerate(axes):
+        image = ax.imshow(np.arange(9.0).reshape(3, 3) + k, aspect="equal")
+        ax.set_xticks(range(3), ["a firm with a long name", "b", "unemployment"],
+                      rotation=90)
+        fig.colorbar(image, ax=ax, label="moves", shrink=0.8)
+    axes[1].plot([0, 2], [0, 2], label="a line with a long legend entry")
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.3, 1.0))
+    fig.suptitle("A title over every panel, longer than the figure is wide, "
+                 "so that it reaches past both sides", y=1.02)
+    return fig
+
+
+def test_cut_figures_are_drawn_once_into_the_bytes_of_matplotlibs_tight_box(
+        tmp_path, monkeypatch):
+    """``savefig(bbox_inches="tight")`` draws a figure twice (once, with drawing off, to
+    find the box that holds all it draws); :func:`save` finds the box without drawing and
+    draws once, into the same PNG, byte for byte."""
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from sim.output.plotkit import plain_text
+
+    reference = _cut_figure()
+    with plain_text(reference):
+        reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
+                          bbox_inches="tight", metadata={"Software": None})
+    plt.close(reference)
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: (draws.append(fig),
+                                                               draw(fig, renderer))[1])
+    save(_cut_figure(), tmp_path / "saved.png")
+    assert len(draws) == 1
+    assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "matplotlib.png").read_bytes()
+    width, height = Image.open(tmp_path / "saved.png").size
+    assert width > 7 * 110 and height > 3.5 * 110  # the box holds what lies outside

@@ -138,8 +138,8 @@ def test_report_has_the_response_table_not_statistics_of_ids(swept):
 
 
 def _drawn(fig: plt.Figure):
-    plain_text(fig)  # as save() draws it
-    fig.canvas.draw()
+    with plain_text(fig):  # as save() draws it
+        fig.canvas.draw()
     return fig.canvas.get_renderer()
 
 
