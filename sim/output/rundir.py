@@ -90,7 +90,9 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
     blocks = [tables] if isinstance(tables, pd.DataFrame) else tables
     header = True
     for block in blocks:
-        floats = [name for name, kind in block.dtypes.items() if kind == np.float64]
+        # (a column whose name is not text is left to pandas: the same cells, slower)
+        floats = [name for name, kind in block.dtypes.items()
+                  if kind == np.float64 and isinstance(name, str)]
         # At most TEXT_CELLS floats as text at a time (a Python string each).
         rows = max(TEXT_CELLS // max(len(floats), 1), 1)
         for start in range(0, max(len(block), 1), rows):
