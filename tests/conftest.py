@@ -116,21 +116,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=key)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def plots_drawn_in_the_test_process():
-    """Within the test processes, :func:`sim.output.plots.plot_run` draws a run's plots in
-    the calling process unless told otherwise (:data:`sim.output.plots.DRAWING_PROCESSES`
-    is 1): under pytest-xdist every CPU already runs a test, and forking two drawing
-    processes per run only costs CPU time. The tests of the forked drawing ask for it
-    (``plot_run(..., workers=2)``), and every ``talentwar`` command a test starts as a
-    process of its own draws as a user's does."""
-    import sim.output.plots
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sim.output.plots, "DRAWING_PROCESSES", 1)
-        yield
-
-
 def small_market(**changes) -> dict:
     """A small two-tier market as plain scenario data (to tweak, then validate)."""
     data = {
