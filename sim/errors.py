@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import logging
+import os
 import re
 import signal
 from collections.abc import Callable, Iterable, Iterator
@@ -162,25 +163,37 @@ def interrupts_noted() -> Iterator[None]:
     while it is imported prints it and carries on, and Python 3.11 turns one raised while
     a class is created into a RuntimeError that a library may catch. The note outlives
     the exception, so that the command can still stop (:func:`stop_if_interrupted`)
-    instead of finishing as if nothing had been pressed. Outside the main thread, and in
-    a process that ignores Ctrl-C (started in the background of a script), the block runs
-    without it."""
+    instead of finishing as if nothing had been pressed.
+
+    The handler is put in place only where Ctrl-C has Python's own handler: a process that
+    ignores it (started in the background of a script), a program that handles it itself
+    and a thread other than the main one run the block without it (so does a block inside
+    another: the outer block's note holds a Ctrl-C that reaches either). The note ends with
+    the block; a process forked meanwhile starts without one.
+    """
     global _NOTED
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        yield
-        return
     try:
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            raise ValueError("Ctrl-C is handled otherwise")
         previous = signal.signal(signal.SIGINT, _note_interrupt)
-    except (ValueError, OSError):  # not the main thread
+    except (ValueError, OSError):  # not the main thread, or not Python's own handler
         yield
         return
     _NOTED = False
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None
-                      else previous)
+        signal.signal(signal.SIGINT, previous)
         _NOTED = False
+
+
+def _forget_note() -> None:
+    """In a process just forked: no Ctrl-C has reached it yet."""
+    global _NOTED
+    _NOTED = False
+
+
+os.register_at_fork(after_in_child=_forget_note)
 
 
 def interrupted() -> bool:

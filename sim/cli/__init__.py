@@ -73,8 +73,8 @@ def _main(argv: Sequence[str] | None) -> int:
             previous = _sigterm_as_interrupt()
         with library_log():
             status = int(args.func(args))
-        if status == 0 and interrupted():
-            return _interrupted(terminated=False)
+        if status == 0 and interrupted():  # as it finished: what it wrote is whole
+            return _interrupted(terminated=False, finished=True)
         return status
     except KeyboardInterrupt as err:
         return _interrupted(isinstance(err, Terminated))
@@ -95,12 +95,15 @@ def _main(argv: Sequence[str] | None) -> int:
                 signal.signal(signal.SIGTERM, previous)
 
 
-def _interrupted(terminated: bool) -> int:
-    """Say that the command was interrupted (Ctrl-C) or terminated (SIGTERM); its status."""
+def _interrupted(terminated: bool, finished: bool = False) -> int:
+    """Say that the command was interrupted (Ctrl-C) or terminated (SIGTERM), or that a
+    Ctrl-C reached it as it ``finished`` (library code had swallowed it); its status."""
     forget_interrupt()
     with _quiet_interrupts():
         what = "terminated (SIGTERM)" if terminated else "interrupted"
-        print(f"talentwar: {what}; nothing incomplete was left behind", file=sys.stderr)
+        print(f"talentwar: {what}; " + ("it had finished: what it wrote is complete"
+                                        if finished else "nothing incomplete was left behind"),
+              file=sys.stderr)
     return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 

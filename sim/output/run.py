@@ -99,6 +99,7 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         model.run(progress=bar)
     with atomic_directory(final) as folder:
         write_tables(model, folder, engineers)
+        stop_if_interrupted()  # (see below)
         manifest: Manifest = {
             "scenario": scenario.to_dict(),
             "seed": seed,
@@ -123,6 +124,7 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
             # Imported here for start-up speed: plotting loads matplotlib.
             from sim.output.plots import plot_run
 
+            stop_if_interrupted()
             plot_run(folder)
         finished = now()
         manifest["finished"] = finished.isoformat(timespec="seconds")

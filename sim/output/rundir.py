@@ -90,16 +90,16 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
     blocks = [tables] if isinstance(tables, pd.DataFrame) else tables
     header = True
     for block in blocks:
-        # (a column whose name is not text is left to pandas: the same cells, slower)
-        floats = [name for name, kind in block.dtypes.items()
-                  if kind == np.float64 and isinstance(name, str)]
+        # The float columns by position (names may repeat).
+        floats = [k for k, kind in enumerate(block.dtypes) if kind == np.float64]
         # At most TEXT_CELLS floats as text at a time (a Python string each).
         rows = max(TEXT_CELLS // max(len(floats), 1), 1)
         for start in range(0, max(len(block), 1), rows):
             part = block.iloc[start:start + rows]
             if floats:
-                part = part.assign(**{name: float_text(part[name].to_numpy())
-                                      for name in floats})
+                part = part.copy()
+                for k in floats:
+                    part.isetitem(k, float_text(part.iloc[:, k].to_numpy()))
             write(part.to_csv(index=False, header=header,
                               lineterminator="\n").encode("utf-8"))
             header = False

@@ -251,3 +251,35 @@ def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
     assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
                      "--no-plots"]) == 0
     assert (parent / "run" / "market.csv").is_file()
+
+
+def test_the_note_of_a_ctrl_c_is_the_command_s_own(ctrl_c_raises):
+    """interrupts_noted notes a Ctrl-C only where Python's own handler would have handled
+    it (a program's own handler is left in place), keeps a note made in a block inside it
+    until it ends, and a process forked after a note starts without it."""
+    from sim import errors
+
+    def own_handler(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, own_handler)
+    with errors.interrupts_noted():
+        assert signal.getsignal(signal.SIGINT) is own_handler
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with errors.interrupts_noted():
+        assert not errors.interrupted()
+        with errors.interrupts_noted():
+            swallowed_ctrl_c()
+            assert errors.interrupted()
+        assert errors.interrupted()  # kept by the outer block
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the forked process says whether it holds a note, and ends
+            os.write(write, b"1" if errors.interrupted() else b"0")
+            os._exit(0)
+        os.waitpid(child, 0)
+        assert os.read(read, 1) == b"0"
+        os.close(read)
+        os.close(write)
+    assert not errors.interrupted()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -207,6 +207,8 @@ def test_floats_are_written_as_pandas_writes_them(tmp_path, monkeypatch, cells):
     table = pd.DataFrame({"x": column, "n": np.arange(column.size), "s": "a,b",
                           "y": np.concatenate([edges[::-1], np.round(random, 3),
                                                np.round(scaled, 3)])})
+    # and two float columns of the same name, one named by a number
+    table = pd.concat([table, table[["x"]], table[["y"]].set_axis([3], axis=1)], axis=1)
     with open(tmp_path / "t.csv", "wb") as out:
         write_csv(table, out.write)
     assert (tmp_path / "t.csv").read_bytes() == table.to_csv(
