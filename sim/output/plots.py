@@ -52,8 +52,7 @@ PLOTS_STAGE = ".plots"
 
 DRAWING_PROCESSES = 2
 """How many processes :func:`plot_run` draws a run's plots in when not told (fewer on a
-machine with fewer CPUs). The test suite sets it to 1 (tests/conftest.py): its pytest-xdist
-workers already keep every CPU busy."""
+machine with fewer CPUs)."""
 
 
 RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {
