@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
@@ -115,27 +117,35 @@ def _laid_out_figure() -> plt.Figure:
     return fig
 
 
-def test_laid_out_figures_are_drawn_once_into_the_bytes_of_matplotlibs_two_drawings(
-        tmp_path, monkeypatch):
-    """``savefig`` of a figure in the constrained layout draws it twice (once, with drawing
-    off, to lay it out); :func:`save` lays it out first and draws it once, into the same
-    PNG, byte for byte."""
+def _saved_once_as_matplotlib_saves_it(make, tmp_path, monkeypatch, **savefig) -> Path:
+    """Save a figure of ``make()`` with :func:`save`, and another with matplotlib's own
+    ``savefig(**savefig)`` (as plain text, at 110 dpi); check that :func:`save` drew it
+    once, into the same bytes; return the path it saved."""
     from matplotlib.figure import Figure
 
     from sim.output.plotkit import plain_text
 
-    reference = _laid_out_figure()
+    reference = make()
     with plain_text(reference):
         reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
-                          metadata={"Software": None})
+                          metadata={"Software": None}, **savefig)
     plt.close(reference)
     draws = []
     draw = Figure.draw
     monkeypatch.setattr(Figure, "draw", lambda fig, renderer: (draws.append(fig),
                                                                draw(fig, renderer))[1])
-    save(_laid_out_figure(), tmp_path / "saved.png")
+    save(make(), tmp_path / "saved.png")
     assert len(draws) == 1
     assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "matplotlib.png").read_bytes()
+    return tmp_path / "saved.png"
+
+
+def test_laid_out_figures_are_drawn_once_into_the_bytes_of_matplotlibs_two_drawings(
+        tmp_path, monkeypatch):
+    """``savefig`` of a figure in the constrained layout draws it twice (once, with drawing
+    off, to lay it out); :func:`save` lays it out first and draws it once, into the same
+    PNG, byte for byte."""
+    _saved_once_as_matplotlib_saves_it(_laid_out_figure, tmp_path, monkeypatch)
 
 
 def _cut_figure() -> plt.Figure:
@@ -161,22 +171,9 @@ def test_cut_figures_are_drawn_once_into_the_bytes_of_matplotlibs_tight_box(
     """``savefig(bbox_inches="tight")`` draws a figure twice (once, with drawing off, to
     find the box that holds all it draws); :func:`save` finds the box without drawing and
     draws once, into the same PNG, byte for byte."""
-    from matplotlib.figure import Figure
     from PIL import Image
 
-    from sim.output.plotkit import plain_text
-
-    reference = _cut_figure()
-    with plain_text(reference):
-        reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
-                          bbox_inches="tight", metadata={"Software": None})
-    plt.close(reference)
-    draws = []
-    draw = Figure.draw
-    monkeypatch.setattr(Figure, "draw", lambda fig, renderer: (draws.append(fig),
-                                                               draw(fig, renderer))[1])
-    save(_cut_figure(), tmp_path / "saved.png")
-    assert len(draws) == 1
-    assert (tmp_path / "saved.png").read_bytes() == (tmp_path / "matplotlib.png").read_bytes()
-    width, height = Image.open(tmp_path / "saved.png").size
+    saved = _saved_once_as_matplotlib_saves_it(_cut_figure, tmp_path, monkeypatch,
+                                               bbox_inches="tight")
+    width, height = Image.open(saved).size
     assert width > 7 * 110 and height > 3.5 * 110  # the box holds what lies outside
