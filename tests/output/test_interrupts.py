@@ -283,3 +283,47 @@ def test_the_note_of_a_ctrl_c_is_the_command_s_own(ctrl_c_raises):
         os.close(write)
     assert not errors.interrupted()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_swallowed_ctrl_c_stops_the_run_before_its_plots(
+        scenario, tmp_path, monkeypatch, ctrl_c_raises, capsys):
+    """A Ctrl-C swallowed while the tables are written stops the run before any plot is
+    drawn, not only before its folder appears."""
+    from sim.output import plots as plots_module
+    from sim.output import run as run_module
+
+    write_tables, drawn = run_module.write_tables, []
+
+    def interrupted_while_writing(*args, **kwargs):
+        write_tables(*args, **kwargs)
+        swallowed_ctrl_c()
+
+    monkeypatch.setattr(run_module, "write_tables", interrupted_while_writing)
+    monkeypatch.setattr(plots_module, "plot_run", lambda folder, *a, **k: drawn.append(folder))
+    parent = tmp_path / "parent"
+    assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet"]) == 130
+    assert drawn == []
+    assert_one_line(capsys.readouterr().err, "talentwar: interrupted")
+
+
+def test_a_ctrl_c_swallowed_as_a_command_finishes_says_its_output_is_complete(
+        scenario, tmp_path, monkeypatch, ctrl_c_raises, capsys):
+    """A Ctrl-C swallowed after the run folder appeared: status 130, and the one line says
+    that what the command wrote is complete (it is)."""
+    from sim.cli import runs
+
+    next_line = runs.next_line
+
+    def interrupted_at_the_end(folder):
+        swallowed_ctrl_c()
+        return next_line(folder)
+
+    monkeypatch.setattr(runs, "next_line", interrupted_at_the_end)
+    parent = tmp_path / "parent"
+    assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
+                     "--no-plots"]) == 130
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        "talentwar: interrupted; it had finished: what it wrote is complete"), err
+    assert (parent / "run" / "market.csv").is_file()
