@@ -25,7 +25,15 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sim.errors import UserError, log
 from sim.files.processes import die_with_parent
-from sim.sweeps.worker import FAILED, Job, RunResult, RunTask, TaskJob, run_task
+from sim.sweeps.worker import (
+    FAILED,
+    Job,
+    RunResult,
+    RunTask,
+    TaskJob,
+    release_memory,
+    run_task,
+)
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -83,7 +91,9 @@ def _worker_main(conn: Connection, inherited: list[Connection], parent: int) -> 
     A forked worker closes the sweep process's ends of the pipes it inherited (its own and
     the other workers'), so that its ``recv`` sees the end of the file when the sweep
     process ends, and dies with the sweep process even while it runs
-    (:func:`sim.files.processes.die_with_parent`).
+    (:func:`sim.files.processes.die_with_parent`). After each run it frees what the run
+    left (:func:`sim.sweeps.worker.release_memory`), so that its memory does not grow with
+    the number of runs.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -102,6 +112,8 @@ def _worker_main(conn: Connection, inherited: list[Connection], parent: int) -> 
             conn.send(run_task(task, job))
         except (BrokenPipeError, OSError):
             return
+        del message, task, job  # the run's own objects: garbage before the collection
+        release_memory()
 
 
 def _death(exitcode: int | None) -> str:

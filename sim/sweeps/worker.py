@@ -9,6 +9,7 @@ processes or Dask workers; the model is imported only when a run starts.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 import traceback
@@ -117,6 +118,25 @@ def forget_model(model: TalentMarket) -> None:
     ids = getattr(mesa.Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
+
+
+def release_memory() -> None:
+    """Free what the last run left, as a worker process does after each run: a collection
+    of the cyclic garbage (``gc.collect()``), then ``gc.freeze()`` of what survives it.
+
+    A finished model is a cycle (Mesa's agents and the model refer to each other), so
+    reference counting does not free it. Python's collector frees it only at its next full
+    collection, which comes when the objects that survived the last one have grown by a
+    quarter: in a worker, after a hundred runs or more, so that its memory grew with the
+    number of runs (standard run: +10% from run 50 to run 500). Collecting after each run
+    frees each model at once; freezing moves what is left (modules, the worker's own
+    state) out of the collector's view, so that the next collection looks at the next
+    run's objects only (0.3 ms a run instead of ~70 ms for the whole heap). What is frozen
+    is never collected: call it where nothing but a run's garbage comes and goes (a worker
+    process between runs), not in a program that holds other cyclic structures.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def execute_run(task: RunTask, job: Job) -> RunResult:

@@ -1,16 +1,26 @@
-"""One run in a worker: finished models are not kept."""
+"""One run in a worker: finished models are not kept, and a worker process frees each
+run's memory before the next."""
+
 
 from __future__ import annotations
 
+import gc
+import subprocess
+import sys
+import weakref
 from pathlib import Path
+from typing import ClassVar
 
 from sim.model import TalentMarket
+from sim.sweeps.backends import LocalBackend
 from sim.sweeps.run import plan_sweep
-from sim.sweeps.worker import execute_run
+from sim.sweeps.worker import DONE, RunResult, RunTask, execute_run
 from tests.sweeps.common import (
     GRID,
     write,
 )
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_workers_do_not_keep_finished_models(tmp_path: Path) -> None:
@@ -31,3 +41,76 @@ def test_workers_do_not_keep_finished_models(tmp_path: Path) -> None:
         assert execute_run(task, job).status == "done"
     assert live_models() == before
     assert len(getattr(mesa.Agent, "_ids", {})) == registered
+
+
+class Cycle:
+    """An object in a reference cycle (it refers to itself), counted while alive."""
+
+    alive: ClassVar[weakref.WeakSet[Cycle]] = weakref.WeakSet()
+
+    def __init__(self) -> None:
+        self.me = self
+        Cycle.alive.add(self)
+
+
+class CycleJob:
+    """A job whose runs each leave one cycle behind, as a finished model does, and report
+    in their error text how many earlier runs' cycles are still alive. The automatic
+    collector is switched off in the worker process (it has its own): in a worker with a
+    large heap it comes only every hundred runs or so, and here it must not come at all,
+    so that what frees a run's cycles is the worker's own collection."""
+
+    def execute(self, task: RunTask) -> RunResult:
+        gc.disable()
+        alive = len(Cycle.alive)
+        Cycle()
+        return RunResult(task.run_id, DONE, str(alive), [], 0.0)
+
+
+def test_a_worker_process_frees_each_run_before_the_next() -> None:
+    """A finished model is a reference cycle, freed only by a full collection, which in a
+    worker process came after a hundred runs or more (its memory grew with the number of
+    runs): each worker process frees each run's cycles before it takes the next run."""
+    backend = LocalBackend(1)
+    try:
+        reports = []
+        for k in range(4):  # one run at a time, as a worker takes them
+            pending = {backend.submit(RunTask(k, 0, k, k, ()), CycleJob())}
+            while pending:
+                done, pending = backend.wait_any(pending)
+            reports.append(done.pop().result().error)
+    finally:
+        backend.close(cancel=False)
+    assert reports == ["0", "0", "0", "0"]
+
+
+def test_release_memory_frees_a_finished_model_and_later_ones(tmp_path: Path) -> None:
+    """After :func:`release_memory`, no finished model is alive, the first one (whose
+    collection is the whole heap's) and the next (in the frozen heap), checked in a
+    process of its own, as freezing the heap is for a worker process, not for pytest's."""
+    script = f"""
+import sys, weakref
+sys.path.insert(0, {str(ROOT)!r})
+from sim.model import TalentMarket
+from sim.sweeps.run import plan_sweep
+from sim.sweeps.worker import execute_run, release_memory
+models = weakref.WeakSet()
+init = TalentMarket.__init__
+def tracked(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    models.add(self)
+TalentMarket.__init__ = tracked
+plan = plan_sweep(sys.argv[1])
+job = plan.job()
+alive = []
+for task in list(plan.tasks())[:3]:
+    assert execute_run(task, job).status == "done"
+    before = len(models)
+    release_memory()
+    alive.append((before, len(models)))
+print(alive)
+"""
+    done = subprocess.run([sys.executable, "-c", script, str(write(tmp_path, GRID))],
+                          capture_output=True, text=True, check=True)
+    # each finished model is alive (a cycle) until release_memory frees it
+    assert done.stdout.strip() == "[(1, 0), (1, 0), (1, 0)]"
