@@ -317,6 +317,11 @@ class DaskRun:
         return value
 
 
+DASK_CONNECT_TIMEOUT = "5s"
+"""How long a sweep tries to reach a Dask scheduler at an address before it gives up (a
+Dask duration)."""
+
+
 class DaskBackend:
     """A Dask distributed cluster: an address, ``local`` (a new LocalCluster), or a Client.
 
@@ -340,7 +345,7 @@ class DaskBackend:
             self.client = distributed.Client(self.cluster)
         else:
             try:
-                self.client = distributed.Client(target, timeout="5s")
+                self.client = distributed.Client(target, timeout=DASK_CONNECT_TIMEOUT)
             except (OSError, TimeoutError, ValueError, TypeError) as err:
                 raise UserError(f"cannot reach a Dask scheduler there: {err}", option="dask",
                                 value=target) from None

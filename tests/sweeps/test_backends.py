@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.sweeps import backends
 from sim.sweeps.run import run_sweep
 from tests.sweeps.common import (
     GRID,
@@ -36,6 +37,9 @@ def test_dask_local_cluster_gives_the_serial_results(
 def test_unreachable_dask_scheduler_is_a_user_error(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     pytest.importorskip("distributed")
+    # nothing listens on port 9: the connection is refused at once, then retried until
+    # the timeout (5 s for a user; shorter here, for the same error)
+    monkeypatch.setattr(backends, "DASK_CONNECT_TIMEOUT", "0.5s")
     out = tmp_path / "out"
     status = cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--quiet",
                   "--dask", "tcp://127.0.0.1:9"], monkeypatch)
