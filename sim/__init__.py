@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sim.deferred import defer_submodules
+
 __version__ = "0.2.0"
 __all__ = ["Scenario", "TalentMarket", "__version__", "load_scenario"]
+
+MESA_DEFERRED = ("discrete_space", "experimental", "space")
+"""Mesa's subpackages that the model does not use, imported when first used instead of with
+Mesa (:mod:`sim.deferred`): Mesa 3.3 starts 0.55 s faster without them."""
+defer_submodules("mesa", MESA_DEFERRED)
 
 if TYPE_CHECKING:
     from sim.model import TalentMarket
