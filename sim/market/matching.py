@@ -31,6 +31,8 @@ G(w) = F(w) / (1 + kappa (1 - F(w))), kappa = lambda1 / delta (see :mod:`sim.mar
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
@@ -65,13 +67,13 @@ def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     eng = state.engineers
     u = state.rng.random(eng.n)
     employed = eng.firm != UNEMPLOYED
-    delta = np.repeat(eng.separation, np.diff(eng.bounds))  # engineers are sorted by tier
-    if np.all(state.search_multiplier == 1.0):  # no turmoil: lambda1 x 1 is lambda1
-        lam1 = eng.search_employed
-    else:
-        lam1 = eng.search_employed * state.search_multiplier[eng.firm]
+    delta, delta_lam1 = eng.event_thresholds()
+    if not (state.search_multiplier == 1.0).all():
+        # turmoil: lambda1 scaled at some firms (with none, lambda1 x 1 is lambda1, and
+        # the cut-off delta + lambda1 is the one kept from month to month)
+        delta_lam1 = delta + eng.search_employed * state.search_multiplier[eng.firm]
     separates = employed & (u < delta)
-    searches = np.where(employed, ~separates & (u < delta + lam1), u < eng.search_unemployed)
+    searches = np.where(employed, ~separates & (u < delta_lam1), u < eng.search_unemployed)
     return separates, searches
 
 
@@ -142,37 +144,47 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     """
     eng, rng = state.engineers, state.rng
     firms = state.table
-    pool = np.arange(*eng.tier_slice(0).indices(eng.n))
+    # The pool is the top tier, a contiguous block of engineers [low, high): sliced, not
+    # gathered (pool[k] is engineer low + k).
+    low, high = int(eng.bounds[0]), int(eng.bounds[1])
+    size = high - low
+    if size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     capacity = np.where(firms.open[:, 0], firms.outreach, 0)
     who, firm = [], []
-    if pool.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    log_a = np.log(eng.productivity[pool])
-    employer = eng.firm[pool]
+    # -log(a_i): the keys are negated below, so that the largest keys come first in an
+    # ascending partition (-(x + e) and -x - e are the same number: negation is exact).
+    minus_log_a = -np.log(eng.productivity[low:high])
+    employer = eng.firm[low:high]
     # each firm's employees in the pool (the unemployed, -1, counted apart)
     staff = np.bincount(employer + 1, minlength=state.n_firms + 1)[1:]
     reaching = np.flatnonzero(capacity)
     # Firms in blocks of rows, one Gumbel draw per (firm, engineer) in that order: the same
-    # numbers as a draw of pool.size per firm in turn, with few calls at a small market
-    # and at most OUTREACH_BLOCK keys in memory at a large one.
-    rows = max(OUTREACH_BLOCK // pool.size, 1)
+    # numbers as a draw of the pool's size per firm in turn, with few calls at a small
+    # market and at most OUTREACH_BLOCK keys in memory at a large one.
+    rows = max(OUTREACH_BLOCK // size, 1)
     for first in range(0, reaching.size, rows):
         block = reaching[first:first + rows]
-        keys = log_a + rng.gumbel(size=(block.size, pool.size))
-        keys[employer == block[:, None]] = -np.inf
+        negated = rng.gumbel(size=(block.size, size))
+        np.subtract(minus_log_a, negated, out=negated)  # -(log a_i + e_ij)
+        negated[employer == block[:, None]] = np.inf
         # Keys are finite (productivity > 0) but for its own employees: a firm contacts at
         # most the pool less its own staff in it
-        counts = np.minimum(capacity[block], pool.size - staff[block]).astype(np.int64)
+        counts = np.minimum(capacity[block], size - staff[block]).astype(np.int64).tolist()
         # The rows of one count partitioned together (a row's result is the same as its own
-        # partition's), each row's picks written at its place in firm order.
-        ends = np.cumsum(counts)
-        picked = np.empty(int(ends[-1]) if ends.size else 0, np.int64)
-        negated = -keys
-        for k in np.unique(counts[counts > 0]).tolist():
-            rows_k = np.flatnonzero(counts == k)
-            chosen = np.argpartition(negated[rows_k], k - 1, axis=1)[:, :k]
-            picked[(ends[rows_k] - k)[:, None] + np.arange(k)] = chosen
-        who.append(pool[picked])
+        # partition's), each row's picks written at its place in firm order. The rows are
+        # grouped by count in Python: there are as many as firms reaching out.
+        ends = list(itertools.accumulate(counts))
+        picked = np.empty(ends[-1] if ends else 0, np.int64)
+        rows_of: dict[int, list[int]] = {}
+        for row, k in enumerate(counts):
+            if k > 0:
+                rows_of.setdefault(k, []).append(row)
+        for k, rows_k in rows_of.items():
+            chosen = np.argpartition(negated[rows_k], k - 1, axis=1)
+            for row, picks in zip(rows_k, chosen, strict=True):
+                picked[ends[row] - k:ends[row]] = picks[:k]
+        who.append(picked + low)
         firm.append(np.repeat(block, counts))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -193,6 +205,20 @@ def best_first(group: np.ndarray, outreach: np.ndarray, value: np.ndarray) -> np
     return by_value[np.argsort(key, kind="stable")]
 
 
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """The index of the first occurrence of each distinct key, by key ascending:
+    ``np.unique(keys, return_index=True)[1]``, without its wrapper's checks.
+
+    A stable sort lists each key's occurrences in index order, so the first of each run of
+    equal sorted keys is its first occurrence (whichever stable sort numpy picks)."""
+    order = np.argsort(keys, kind="stable")
+    ranked = keys[order]
+    starts = np.empty(ranked.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=starts[1:])
+    return order[starts]
+
+
 def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarray) -> Offers:
     """All offers of the month, within each firm's hiring capacity.
 
@@ -211,11 +237,12 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
 
     who = np.concatenate([o_who, r_who])
     firm = np.concatenate([o_firm, r_firm])
-    outreach = np.concatenate([np.ones(o_who.size, bool), np.zeros(r_who.size, bool)])
+    outreach = np.zeros(who.size, bool)
+    outreach[:o_who.size] = True
     keep = eng.firm[who] != firm
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
     # One offer per (engineer, firm); outreach ones listed first, so they are the ones kept.
-    _, first = np.unique(who * state.n_firms + firm, return_index=True)
+    first = first_of_each(who * state.n_firms + firm)
     who, firm, outreach = who[first], firm[first], outreach[first]
 
     # Vacancies, then hiring capacity: each firm keeps its best candidates, outreach first,
