@@ -15,7 +15,7 @@ import functools
 
 import numpy as np
 
-from sim.agents.firms import Firm, plan_pay_and_orders, policy_arrays
+from sim.agents.firms import Firm, plan_pay_and_orders
 from sim.market.compute import order_gpus
 from sim.market.production import (
     compute_factor,
@@ -195,19 +195,21 @@ def plan_firms(state: MarketState) -> None:
         return
     # The rules of Firm.plan, for every active firm at once (sim/agents/firms.py:
     # plan_pay_and_orders); a firm's order changes only its own cash and queue.
-    j = np.array([f.index for f in firms])
+    # The active firms' rows (all rows, as views, where every firm is active: the
+    # function reads its arrays and returns new ones).
+    j: slice | np.ndarray = (slice(None) if len(firms) == state.n_firms
+                             else np.array([f.index for f in firms]))
     runway = np.array([f.runway() for f in firms])
     pay, quantity = plan_pay_and_orders(
         np.array([f.pay for f in firms]), heads[j], state.last_hires[j],
         state.last_quits[j], state.last_offers[j], value_cap[j],
-        firm_targets(firms, state.month), runway,
-        policy_arrays([f.policy for f in firms]),
+        firm_targets(firms, state.month), runway, state.policy_arrays(firms),
         np.array([f.gpus for f in firms]), state.gpus.on_order[j],
         state.ledger.cash[j], state.spec.compute.gpu_price)
     for firm, row in zip(firms, pay, strict=True):
         firm.pay = row
     for k in np.flatnonzero(quantity).tolist():
-        order_gpus(state, int(j[k]), int(quantity[k]))
+        order_gpus(state, firms[k].index, int(quantity[k]))
 
 
 def open_vacancies(state: MarketState) -> None:
