@@ -112,19 +112,24 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     eng, rng = state.engineers, state.rng
     k = state.spec.choice.offers_per_search
     cumulative = np.cumsum(sampling_weights(state), axis=1)  # each tier's running total
-    cuts = np.searchsorted(searchers, eng.bounds)
+    cuts = np.searchsorted(searchers, eng.bounds).tolist()
+    totals = cumulative[:, -1].tolist()
     # The tiers with searchers and firms to hear from (weights are >= 0: a total of 0 is
-    # no firm); their draws are one call, in tier order (the same numbers as a call a tier).
-    drawn = np.flatnonzero((np.diff(cuts) > 0) & (cumulative[:, -1] > 0)).tolist()
+    # no firm); their draws are one call, in tier order (the same numbers as a call a
+    # tier). A handful of tiers: found in Python.
+    drawn = [t for t, total in enumerate(totals) if cuts[t + 1] > cuts[t] and total > 0]
     if not drawn:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     blocks = [searchers[cuts[t] : cuts[t + 1]] for t in drawn]
     sizes = [block.size * k for block in blocks]
-    draws = rng.random(sum(sizes)) * np.repeat(cumulative[drawn, -1], sizes)
+    draws = rng.random(sum(sizes))
     who = np.repeat(blocks[0] if len(blocks) == 1 else np.concatenate(blocks), k)
     firm, start = [], 0
     for t, size in zip(drawn, sizes, strict=True):
-        firm.append(np.searchsorted(cumulative[t], draws[start : start + size], side="right"))
+        # u x the tier's total weight (a float64 scalar times each u: the same products
+        # as an array of the totals repeated)
+        scaled = draws[start : start + size] * totals[t]
+        firm.append(np.searchsorted(cumulative[t], scaled, side="right"))
         start += size
     n_firms = cumulative.shape[1]
     return who, np.minimum(np.concatenate(firm), n_firms - 1)
