@@ -53,7 +53,7 @@ from sim.market.moves import (
 from sim.market.production import bid_value, pay_ceiling, value_to_firm
 from sim.market.profile import NullClock, PhaseClock
 from sim.market.state import MarketState
-from sim.market.utility import choose, pay_utility
+from sim.market.utility import choose_stay_or_offer, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -349,10 +349,14 @@ def decide(state: MarketState, offers: Offers) -> Moves:
                                deal.offer_non_pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
-    who = np.concatenate([choosers, offers.engineer])
     values = np.concatenate([stay_values(state, choosers, deal.stay_pay, deal.stay_non_pay)
                              + deal.stay_bonus, offer_values])
-    picked = choose(who, values, state.spec.choice.noise, state.rng)
+    # Each offer's chooser by its position among the choosers (who are sorted): the
+    # choice of sim.market.utility.choose among [choosers, offers.engineer], unsorted.
+    slot = np.empty(eng.n, dtype=np.intp)
+    slot[choosers] = np.arange(choosers.size)
+    picked = choose_stay_or_offer(values, slot[offers.engineer], state.spec.choice.noise,
+                                  state.rng)
     stayed = picked < choosers.size
     record_outcomes(state, choosers, stayed, deal)
     taken = offers.take(picked[~stayed] - choosers.size)
