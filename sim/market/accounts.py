@@ -37,7 +37,7 @@ def settle(state: MarketState) -> None:
     # Places shifted by one: the unemployed count in the first bin, dropped.
     payroll = np.bincount(eng.firm - UNEMPLOYED, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
     broke = []
-    for j in np.flatnonzero(payroll > ledger.cash):
+    for j in (payroll > ledger.cash).nonzero()[0]:
         order = layoff_order(state, state.members(int(j)))[::-1]
         keep = _affordable(eng.pay[order] / 12.0, ledger.cash[j])
         if not keep.any():

@@ -216,7 +216,7 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
 
     calls = state.table.retention_calls
     cost = state.table.retention_call_cost
-    for j in np.flatnonzero(calls):
+    for j in calls.nonzero()[0]:
         candidates = np.flatnonzero(employed & (incumbent == j))
         affordable = int(min(calls[j], state.ledger.cash[j] // max(cost[j], 1.0)))
         if candidates.size == 0 or affordable == 0:

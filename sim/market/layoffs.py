@@ -84,7 +84,7 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
         if firm.under_pressure():
             j = firm.index
             quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
-    acting = np.flatnonzero(excess.any(axis=1) | (quota > 0))
+    acting = (excess.any(axis=1) | (quota > 0)).nonzero()[0]
     if acting.size == 0:
         return
     # The employees of the acting firms: a lookup by employer (the unemployed, -1, at 0).

@@ -111,8 +111,8 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     """
     eng, rng = state.engineers, state.rng
     k = state.spec.choice.offers_per_search
-    cumulative = np.cumsum(sampling_weights(state), axis=1)  # each tier's running total
-    cuts = np.searchsorted(searchers, eng.bounds).tolist()
+    cumulative = sampling_weights(state).cumsum(axis=1)  # each tier's running total
+    cuts = searchers.searchsorted(eng.bounds).tolist()
     totals = cumulative[:, -1].tolist()
     # The tiers with searchers and firms to hear from (weights are >= 0: a total of 0 is
     # no firm); their draws are one call, in tier order (the same numbers as a call a
@@ -123,13 +123,13 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     blocks = [searchers[cuts[t] : cuts[t + 1]] for t in drawn]
     sizes = [block.size * k for block in blocks]
     draws = rng.random(sum(sizes))
-    who = np.repeat(blocks[0] if len(blocks) == 1 else np.concatenate(blocks), k)
+    who = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)).repeat(k)
     firm, start = [], 0
     for t, size in zip(drawn, sizes, strict=True):
         # u x the tier's total weight (a float64 scalar times each u: the same products
         # as an array of the totals repeated)
         scaled = draws[start : start + size] * totals[t]
-        firm.append(np.searchsorted(cumulative[t], scaled, side="right"))
+        firm.append(cumulative[t].searchsorted(scaled, side="right"))
         start += size
     n_firms = cumulative.shape[1]
     return who, np.minimum(np.concatenate(firm), n_firms - 1)
@@ -163,7 +163,7 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     employer = eng.firm[low:high]
     # each firm's employees in the pool (the unemployed, -1, counted apart)
     staff = np.bincount(employer + 1, minlength=state.n_firms + 1)[1:]
-    reaching = np.flatnonzero(capacity)
+    reaching = capacity.nonzero()[0]
     # Firms in blocks of rows, one Gumbel draw per (firm, engineer) in that order: the same
     # numbers as a draw of the pool's size per firm in turn, with few calls at a small
     # market and at most OUTREACH_BLOCK keys in memory at a large one.
@@ -186,11 +186,11 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
             if k > 0:
                 rows_of.setdefault(k, []).append(row)
         for k, rows_k in rows_of.items():
-            chosen = np.argpartition(negated[rows_k], k - 1, axis=1)
+            chosen = negated[rows_k].argpartition(k - 1, axis=1)
             for row, picks in zip(rows_k, chosen, strict=True):
                 picked[ends[row] - k:ends[row]] = picks[:k]
         who.append(picked + low)
-        firm.append(np.repeat(block, counts))
+        firm.append(block.repeat(counts))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if len(who) == 1:
@@ -203,11 +203,11 @@ def best_first(group: np.ndarray, outreach: np.ndarray, value: np.ndarray) -> np
     by ``value`` from highest, ties in listing order: ``np.lexsort((-value, ~outreach,
     group))``, as two stable sorts (by value, then by one small-integer key, which numpy
     sorts by radix when it fits in 16 bits)."""
-    by_value = np.argsort(-value, kind="stable")
+    by_value = (-value).argsort(kind="stable")
     key = group[by_value].astype(np.int64) * 2 + ~outreach[by_value]
     if key.size and int(key.max()) <= np.iinfo(np.uint16).max:
         key = key.astype(np.uint16)
-    return by_value[np.argsort(key, kind="stable")]
+    return by_value[key.argsort(kind="stable")]
 
 
 def first_of_each(keys: np.ndarray) -> np.ndarray:
@@ -216,7 +216,7 @@ def first_of_each(keys: np.ndarray) -> np.ndarray:
 
     A stable sort lists each key's occurrences in index order, so the first of each run of
     equal sorted keys is its first occurrence (whichever stable sort numpy picks)."""
-    order = np.argsort(keys, kind="stable")
+    order = keys.argsort(kind="stable")
     ranked = keys[order]
     starts = np.empty(ranked.size, dtype=bool)
     starts[:1] = True
@@ -255,7 +255,7 @@ def select_offers(firm: np.ndarray, tier: np.ndarray, outreach: np.ndarray,
     slot = firm * n_tiers + tier
     if (np.bincount(slot, minlength=vacancies.size) <= vacancies.ravel()).all() and (
             np.bincount(firm, minlength=capacity.size) <= capacity).all():
-        by_tier = np.argsort(tier, kind="stable")
+        by_tier = tier.argsort(kind="stable")
         return by_tier[best_first(firm[by_tier], outreach[by_tier], value[by_tier])]
     return select_offers_in_two_passes(firm, tier, outreach, value, vacancies, capacity)
 
@@ -380,9 +380,9 @@ def labour_market_month(state: MarketState, clock: PhaseClock | None = None) -> 
     clock = NullClock() if clock is None else clock
     depart(state)
     separates, searching = draw_events(state)
-    separate(state, np.flatnonzero(separates))
+    separate(state, separates.nonzero()[0])
     clock.lap("separations")
-    searchers = np.flatnonzero(searching)
+    searchers = searching.nonzero()[0]
     offers = gather_offers(state, searchers, searching)
     clock.lap("search and offers")
     decide(state, offers)

@@ -124,4 +124,4 @@ def distinct_engineers(who: np.ndarray, n: int) -> np.ndarray:
     hash, which cost more for the month's hundred thousand offers)."""
     seen = np.zeros(n, dtype=bool)
     seen[who] = True
-    return np.flatnonzero(seen)
+    return seen.nonzero()[0]

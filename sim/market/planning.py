@@ -208,7 +208,7 @@ def plan_firms(state: MarketState) -> None:
         state.ledger.cash[j], state.spec.compute.gpu_price)
     for firm, row in zip(firms, pay, strict=True):
         firm.pay = row
-    for k in np.flatnonzero(quantity).tolist():
+    for k in quantity.nonzero()[0].tolist():
         order_gpus(state, firms[k].index, int(quantity[k]))
 
 
@@ -224,7 +224,7 @@ def open_vacancies(state: MarketState) -> None:
     can = np.array([not (not f.active or month < f.founded or f.cash <= 0
                          or f.runway() < f.policy.runway_months) for f in firms])
     hiring = (pay > 0) & (heads < targets) & can[:, None]
-    for j in np.flatnonzero(can).tolist():
+    for j in can.nonzero()[0].tolist():
         if firms[j].under_pressure():
             hiring[j] &= firms[j].ai_tiers
     refresh_table(state, hiring, targets)

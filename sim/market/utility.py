@@ -139,7 +139,7 @@ def choose_stay_or_offer(values: np.ndarray, rank: np.ndarray, noise: float,
     stay, offered = utility[:n], utility[n:]
     best = stay.copy()
     np.maximum.at(best, rank, offered)
-    reaching = np.flatnonzero(offered == best[rank])
+    reaching = (offered == best[rank]).nonzero()[0]
     first = np.full(n, rank.size, dtype=np.intp)  # rank.size: no offer reaches
     np.minimum.at(first, rank[reaching], reaching)
     return np.where(stay == best, np.arange(n), n + first)
