@@ -48,8 +48,9 @@ def settle(state: MarketState) -> None:
         payroll[j] = eng.pay[order[keep]].sum() / 12.0
     ledger.to_outside(slice(None), "engineers", payroll)
     tallies.pay_bill += payroll
+    revenues, payrolls = revenue.tolist(), payroll.tolist()  # the same values, as floats
     for firm in state.active_firms():
-        firm.remember_month(revenue[firm.index], payroll[firm.index])
+        firm.remember_month(revenues[firm.index], payrolls[firm.index])
     for j in broke:
         exit_firm(state, int(j))
 

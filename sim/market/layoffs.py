@@ -77,9 +77,10 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
     quota = np.zeros(state.n_firms)
     active = state.active_firms()
     if active:  # every active firm's excess at once, element by element as firm by firm
-        rows = np.array([firm.index for firm in active])
         targets = np.array([firm.targets(state.month) for firm in active])
-        excess[rows] = np.maximum(heads[rows] - layoff_line(targets), 0)
+        if not (targets == np.inf).all():  # an infinite target (none) has no excess
+            rows = np.array([firm.index for firm in active])
+            excess[rows] = np.maximum(heads[rows] - layoff_line(targets), 0)
     for firm in active:
         if firm.under_pressure():
             j = firm.index

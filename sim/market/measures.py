@@ -314,7 +314,8 @@ def market_row(state: MarketState, moves: Moves, flows: MonthFlows,
     if "concentration" in wanted:
         top = heads[:, 0]
         big = state.table.gpus >= state.spec.compute.threshold
-        row[c.TOP_SHARE_ABOVE_THRESHOLD] = top[big].sum() / top.sum() if top.sum() else np.nan
+        top_total = top.sum()
+        row[c.TOP_SHARE_ABOVE_THRESHOLD] = top[big].sum() / top_total if top_total else np.nan
         # Where researchers go at the margin: top-tier hires by firms below the threshold.
         row[c.TOP_HIRES_BELOW_THRESHOLD] = int(hires[~big, 0].sum())
         row[c.TOP_HHI] = hhi(top)
