@@ -12,6 +12,7 @@ each hires this month.
 from __future__ import annotations
 
 import functools
+import operator
 
 import numpy as np
 
@@ -32,6 +33,14 @@ FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
                 "retention_call_cost", "make_whole", "max_pay_share")
 """The firm attributes, then the policy rules, that :func:`firm_table` reads as numbers."""
 
+_SOURCE = operator.attrgetter(
+    "gpus", "mission", "hiring_capacity", "outreach", "size", "tfp", "value_per_output",
+    *(f"policy.{rule}" for rule in ("expected_growth", "beat_margin", "retention_calls",
+                                    "retention_call_cost", "make_whole", "max_pay_share",
+                                    "counter_offer")))
+"""A firm's numbers and rules that its table's fixed columns come from, as one tuple
+(:data:`FIRM_NUMBERS` and the counter-offer policy; read in C by ``attrgetter``)."""
+
 
 def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np.ndarray,
                month: int, hiring: np.ndarray, previous: FirmTable | None = None,
@@ -46,11 +55,7 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     derived from them (GPU pull, factors, horizons) are shared, not computed again (no
     phase changes a table's arrays in place). ``targets``: the firms' target headcounts
     this month (firms x tiers), if already gathered."""
-    source = (tuple((f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
-                     f.value_per_output, f.policy.expected_growth, f.policy.beat_margin,
-                     f.policy.retention_calls, f.policy.retention_call_cost,
-                     f.policy.make_whole, f.policy.max_pay_share, f.policy.counter_offer)
-                    for f in firms),
+    source = (tuple(map(_SOURCE, firms)),
               spec.compute.response, spec.compute.threshold, spec.compute.width,
               spec.economy.compute_boost, spec.economy.match_years,
               spec.economy.discount_rate, tier_ai.tobytes())
