@@ -226,10 +226,10 @@ def open_vacancies(state: MarketState) -> None:
     firms = state.firms
     targets = firm_targets(firms, month)
     pay = np.array([f.pay for f in firms])
-    can = np.array([not (not f.active or month < f.founded or f.cash <= 0
-                         or f.runway() < f.policy.runway_months) for f in firms])
-    hiring = (pay > 0) & (heads < targets) & can[:, None]
-    for j in can.nonzero()[0].tolist():
-        if firms[j].under_pressure():
-            hiring[j] &= firms[j].ai_tiers
+    can = [not (not f.active or month < f.founded or f.cash <= 0
+                or f.runway() < f.policy.runway_months) for f in firms]
+    hiring = (pay > 0) & (heads < targets) & np.array(can)[:, None]
+    for firm, hires in zip(firms, can, strict=True):
+        if hires and firm.under_pressure():
+            hiring[firm.index] &= firm.ai_tiers
     refresh_table(state, hiring, targets)
