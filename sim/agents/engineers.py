@@ -152,7 +152,10 @@ class Engineers:
                 columns[f"w_{w}"].append(
                     spread_lognormal(mean, spec.weights.dispersion, count, rng) if mean > 0
                     else np.zeros(count))
-        joined = {key: np.concatenate(parts).astype(np.float64) for key, parts in columns.items()}
+        # float64 columns (concatenate makes a new array: converted, not copied again,
+        # where it is float64 already)
+        joined = {key: np.concatenate(parts).astype(np.float64, copy=False)
+                  for key, parts in columns.items()}
         self.productivity: np.ndarray = joined["productivity"]
         self.mission: np.ndarray = joined["mission"]
         self.responsiveness: np.ndarray = joined["responsiveness"]
