@@ -137,9 +137,9 @@ class Firm(mesa.Agent):
         self.valuation = float(valuation)
         self.headcount = float(headcount)
         self.value_per_output = math.nan
+        self._growth: tuple[tuple[int, float, float], ...] = ()
         self._targets_key: tuple[int, Policy, np.ndarray] | None = None
         self._targets = np.zeros(0)
-        self._growth: tuple[tuple[int, float, float], ...] = ()
         """nu_j: what a dollar of the firm's output (at tfp 1) is worth to it, set from its
         reported valuation per head (sim/market/production.py: price_talent); NaN where
         no valuation is reported."""

@@ -157,8 +157,9 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     capacity = np.where(firms.open[:, 0], firms.outreach, 0)
     who, firm = [], []
-    # -log(a_i): the keys are negated below, so that the largest keys come first in an
-    # ascending partition (-(x + e) and -x - e are the same number: negation is exact).
+    # -log(a_i): the keys are negated, so that the largest come first in an ascending
+    # partition; (-x) - e is the same number as -(x + e) (negation is exact and rounding
+    # to nearest is symmetric about 0).
     minus_log_a = -np.log(eng.productivity[low:high])
     employer = eng.firm[low:high]
     # each firm's employees in the pool (the unemployed, -1, counted apart)
