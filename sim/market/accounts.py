@@ -31,11 +31,12 @@ def settle(state: MarketState) -> None:
     tallies = state.log.tallies
     n_firms = state.n_firms
     active = np.array([f.active for f in state.firms])
-    revenue = np.where(active, monthly_revenue(state), 0.0)
+    # Places shifted by one: the unemployed count in the first bin, dropped.
+    place = eng.firm - UNEMPLOYED
+    revenue = np.where(active, monthly_revenue(state, place), 0.0)
     ledger.from_outside("customers", slice(None), revenue)
     tallies.revenue += revenue
-    # Places shifted by one: the unemployed count in the first bin, dropped.
-    payroll = np.bincount(eng.firm - UNEMPLOYED, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
+    payroll = np.bincount(place, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
     broke = []
     for j in (payroll > ledger.cash).nonzero()[0]:
         order = layoff_order(state, state.members(int(j)))[::-1]

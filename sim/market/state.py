@@ -304,7 +304,8 @@ class MarketState:
         # One count of (place, tier) codes, places shifted by one so that the unemployed
         # count in the first row, which is dropped.
         n_tiers = self.n_tiers
-        code = (eng.firm * n_tiers).astype(np.intp)  # the index type bincount counts in
+        # in the index type bincount counts in, in one pass
+        code = np.multiply(eng.firm, n_tiers, dtype=np.intp)
         code += eng.tier
         code += n_tiers
         counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)
