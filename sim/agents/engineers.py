@@ -152,7 +152,10 @@ class Engineers:
                 columns[f"w_{w}"].append(
                     spread_lognormal(mean, spec.weights.dispersion, count, rng) if mean > 0
                     else np.zeros(count))
-        joined = {key: np.concatenate(parts).astype(np.float64) for key, parts in columns.items()}
+        # float64 columns (concatenate makes a new array: converted, not copied again,
+        # where it is float64 already)
+        joined = {key: np.concatenate(parts).astype(np.float64, copy=False)
+                  for key, parts in columns.items()}
         self.productivity: np.ndarray = joined["productivity"]
         self.mission: np.ndarray = joined["mission"]
         self.responsiveness: np.ndarray = joined["responsiveness"]
@@ -170,6 +173,23 @@ class Engineers:
         self.tenure: np.ndarray = np.zeros(n, dtype=np.int32)
         self.sign_on: np.ndarray = np.zeros(n)
         self.unvested: np.ndarray = np.zeros(n)
+        self._thresholds: tuple[object, object, np.ndarray, np.ndarray] | None = None
+
+    def event_thresholds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each engineer's delta_i and delta_i + lambda1_i (its tier's separation rate, and
+        that plus its own search rate when employed): the cut-offs of the month's one
+        uniform draw (:func:`sim.market.matching.draw_events`).
+
+        Kept from month to month: neither rate changes during a run (a new array of
+        ``separation`` or ``search_employed`` is noticed and the cut-offs made again).
+        The same numbers as computed each month: the same additions, element by
+        element."""
+        key = self._thresholds
+        if key is None or key[0] is not self.separation or key[1] is not self.search_employed:
+            delta = np.repeat(self.separation, np.diff(self.bounds))  # sorted by tier
+            key = (self.separation, self.search_employed, delta, delta + self.search_employed)
+            self._thresholds = key
+        return key[2], key[3]
 
     def move(self, who: np.ndarray, destination: int | np.ndarray,
              pay: float | np.ndarray, grant: float | np.ndarray = 0.0) -> np.ndarray:

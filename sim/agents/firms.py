@@ -137,6 +137,7 @@ class Firm(mesa.Agent):
         self.valuation = float(valuation)
         self.headcount = float(headcount)
         self.value_per_output = math.nan
+        self._growth: tuple[tuple[int, float, float], ...] = ()
         self._targets_key: tuple[int, Policy, np.ndarray] | None = None
         self._targets = np.zeros(0)
         """nu_j: what a dollar of the firm's output (at tfp 1) is worth to it, set from its
@@ -157,18 +158,22 @@ class Firm(mesa.Agent):
         """Target headcount per tier: max(H_t(0), 1) (1 + growth_t)^(month / 12), inf
         without a growth rate (a tier empty at month 0 starts from a target of 1)."""
         # Read several times a month: kept for the month, policy and initial heads it was
-        # computed for (each is replaced, not changed in place, when it changes).
+        # computed for (each is replaced, not changed in place, when it changes); without
+        # a growth rate the targets are the same every month.
+        policy, initial = self.policy, self.initial_heads
         key = self._targets_key
-        if key is not None and key[0] == month and key[1] is self.policy \
-                and key[2] is self.initial_heads:
+        if key is None or key[1] is not policy or key[2] is not initial:
+            # (tier, max(H_t(0), 1), 1 + growth_t) of the tiers with a growth rate
+            self._growth = tuple((t, max(initial[t], 1.0), 1.0 + growth)
+                                 for t, name in enumerate(self.tiers)
+                                 if (growth := policy.growth.get(name)) is not None)
+        elif key[0] == month or not self._growth:
             return self._targets
         out = np.full(self.pay.size, np.inf)
-        for t, name in enumerate(self.tiers):
-            growth = self.policy.growth.get(name)
-            if growth is not None:
-                out[t] = max(self.initial_heads[t], 1.0) * (1.0 + growth) ** (month / 12.0)
+        for t, base, factor in self._growth:
+            out[t] = base * factor ** (month / 12.0)
         out.flags.writeable = False  # shared by every caller this month
-        self._targets_key = (month, self.policy, self.initial_heads)
+        self._targets_key = (month, policy, initial)
         self._targets = out
         return out
 

@@ -31,13 +31,14 @@ def settle(state: MarketState) -> None:
     tallies = state.log.tallies
     n_firms = state.n_firms
     active = np.array([f.active for f in state.firms])
-    revenue = np.where(active, monthly_revenue(state), 0.0)
+    # Places shifted by one: the unemployed count in the first bin, dropped.
+    place = eng.firm - UNEMPLOYED
+    revenue = np.where(active, monthly_revenue(state, place), 0.0)
     ledger.from_outside("customers", slice(None), revenue)
     tallies.revenue += revenue
-    # Places shifted by one: the unemployed count in the first bin, dropped.
-    payroll = np.bincount(eng.firm - UNEMPLOYED, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
+    payroll = np.bincount(place, weights=eng.pay / 12.0, minlength=n_firms + 1)[1:]
     broke = []
-    for j in np.flatnonzero(payroll > ledger.cash):
+    for j in (payroll > ledger.cash).nonzero()[0]:
         order = layoff_order(state, state.members(int(j)))[::-1]
         keep = _affordable(eng.pay[order] / 12.0, ledger.cash[j])
         if not keep.any():
@@ -48,8 +49,9 @@ def settle(state: MarketState) -> None:
         payroll[j] = eng.pay[order[keep]].sum() / 12.0
     ledger.to_outside(slice(None), "engineers", payroll)
     tallies.pay_bill += payroll
+    revenues, payrolls = revenue.tolist(), payroll.tolist()  # the same values, as floats
     for firm in state.active_firms():
-        firm.remember_month(revenue[firm.index], payroll[firm.index])
+        firm.remember_month(revenues[firm.index], payrolls[firm.index])
     for j in broke:
         exit_firm(state, int(j))
 

@@ -17,4 +17,4 @@ def hhi(counts: np.ndarray) -> float:
     if total == 0:
         return 0.0
     shares = 100.0 * counts / total
-    return float(np.sum(shares**2))
+    return float((shares**2).sum())

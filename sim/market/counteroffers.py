@@ -159,9 +159,10 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
     if choosers.size == 0 or not employed.any():
         return Negotiation(stay_pay, stay_bonus, countered, called)
 
-    stay_non_pay = non_pay_values(state, choosers, np.where(employed, incumbent, 0))
+    employer = np.where(employed, incumbent, 0)  # firm 0 standing in for the unemployed
+    stay_non_pay = non_pay_values(state, choosers, employer)
     offer_non_pay = non_pay_values(state, offers.engineer, offers.firm)
-    code = state.table.counter_offer[np.where(employed, incumbent, 0)]
+    code = state.table.counter_offer[employer]
     auction = employed & (code > 0)
     if auction.any():  # the bids matter only where an employer may counter
         # Bids: each firm's value of the engineer, at most the pay its cash can fund.
@@ -216,7 +217,7 @@ def negotiate(state: MarketState, choosers: np.ndarray, offers: Offers) -> Negot
 
     calls = state.table.retention_calls
     cost = state.table.retention_call_cost
-    for j in np.flatnonzero(calls):
+    for j in calls.nonzero()[0]:
         candidates = np.flatnonzero(employed & (incumbent == j))
         affordable = int(min(calls[j], state.ledger.cash[j] // max(cost[j], 1.0)))
         if candidates.size == 0 or affordable == 0:

@@ -77,14 +77,15 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
     quota = np.zeros(state.n_firms)
     active = state.active_firms()
     if active:  # every active firm's excess at once, element by element as firm by firm
-        rows = np.array([firm.index for firm in active])
         targets = np.array([firm.targets(state.month) for firm in active])
-        excess[rows] = np.maximum(heads[rows] - layoff_line(targets), 0)
+        if not (targets == np.inf).all():  # an infinite target (none) has no excess
+            rows = np.array([firm.index for firm in active])
+            excess[rows] = np.maximum(heads[rows] - layoff_line(targets), 0)
     for firm in active:
         if firm.under_pressure():
             j = firm.index
             quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
-    acting = np.flatnonzero(excess.any(axis=1) | (quota > 0))
+    acting = (excess.any(axis=1) | (quota > 0)).nonzero()[0]
     if acting.size == 0:
         return
     # The employees of the acting firms: a lookup by employer (the unemployed, -1, at 0).

@@ -41,7 +41,7 @@ class Ledger:
         """Firm(s) pay an outside account ``amount``; each must have the cash (``firm`` as
         in :meth:`from_outside`)."""
         asked = np.asarray(amount, dtype=np.float64)
-        if np.any(asked > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6):
+        if (asked > np.asarray(self.cash[firm]) * (1 + 1e-12) + 1e-6).any():
             raise ValueError(f"payment to {sink} exceeds the firm's cash")
         # Rounding dust aside, a firm pays at most what it has: debit and credit the same.
         paid = np.minimum(asked, self.cash[firm])

@@ -31,6 +31,8 @@ G(w) = F(w) / (1 + kappa (1 - F(w))), kappa = lambda1 / delta (see :mod:`sim.mar
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED
@@ -51,7 +53,7 @@ from sim.market.moves import (
 from sim.market.production import bid_value, pay_ceiling, value_to_firm
 from sim.market.profile import NullClock, PhaseClock
 from sim.market.state import MarketState
-from sim.market.utility import choose, pay_utility
+from sim.market.utility import choose_stay_or_offer, pay_utility
 
 
 def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
@@ -65,13 +67,13 @@ def draw_events(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     eng = state.engineers
     u = state.rng.random(eng.n)
     employed = eng.firm != UNEMPLOYED
-    delta = np.repeat(eng.separation, np.diff(eng.bounds))  # engineers are sorted by tier
-    if np.all(state.search_multiplier == 1.0):  # no turmoil: lambda1 x 1 is lambda1
-        lam1 = eng.search_employed
-    else:
-        lam1 = eng.search_employed * state.search_multiplier[eng.firm]
+    delta, delta_lam1 = eng.event_thresholds()
+    if not (state.search_multiplier == 1.0).all():
+        # turmoil: lambda1 scaled at some firms (with none, lambda1 x 1 is lambda1, and
+        # the cut-off delta + lambda1 is the one kept from month to month)
+        delta_lam1 = delta + eng.search_employed * state.search_multiplier[eng.firm]
     separates = employed & (u < delta)
-    searches = np.where(employed, ~separates & (u < delta + lam1), u < eng.search_unemployed)
+    searches = np.where(employed, ~separates & (u < delta_lam1), u < eng.search_unemployed)
     return separates, searches
 
 
@@ -109,20 +111,25 @@ def random_offers(state: MarketState, searchers: np.ndarray) -> tuple[np.ndarray
     """
     eng, rng = state.engineers, state.rng
     k = state.spec.choice.offers_per_search
-    cumulative = np.cumsum(sampling_weights(state), axis=1)  # each tier's running total
-    cuts = np.searchsorted(searchers, eng.bounds)
+    cumulative = sampling_weights(state).cumsum(axis=1)  # each tier's running total
+    cuts = searchers.searchsorted(eng.bounds).tolist()
+    totals = cumulative[:, -1].tolist()
     # The tiers with searchers and firms to hear from (weights are >= 0: a total of 0 is
-    # no firm); their draws are one call, in tier order (the same numbers as a call a tier).
-    drawn = np.flatnonzero((np.diff(cuts) > 0) & (cumulative[:, -1] > 0)).tolist()
+    # no firm); their draws are one call, in tier order (the same numbers as a call a
+    # tier). A handful of tiers: found in Python.
+    drawn = [t for t, total in enumerate(totals) if cuts[t + 1] > cuts[t] and total > 0]
     if not drawn:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     blocks = [searchers[cuts[t] : cuts[t + 1]] for t in drawn]
     sizes = [block.size * k for block in blocks]
-    draws = rng.random(sum(sizes)) * np.repeat(cumulative[drawn, -1], sizes)
-    who = np.repeat(blocks[0] if len(blocks) == 1 else np.concatenate(blocks), k)
+    draws = rng.random(sum(sizes))
+    who = (blocks[0] if len(blocks) == 1 else np.concatenate(blocks)).repeat(k)
     firm, start = [], 0
     for t, size in zip(drawn, sizes, strict=True):
-        firm.append(np.searchsorted(cumulative[t], draws[start : start + size], side="right"))
+        # u x the tier's total weight (a float64 scalar times each u: the same products
+        # as an array of the totals repeated)
+        scaled = draws[start : start + size] * totals[t]
+        firm.append(cumulative[t].searchsorted(scaled, side="right"))
         start += size
     n_firms = cumulative.shape[1]
     return who, np.minimum(np.concatenate(firm), n_firms - 1)
@@ -142,38 +149,49 @@ def outreach_targets(state: MarketState) -> tuple[np.ndarray, np.ndarray]:
     """
     eng, rng = state.engineers, state.rng
     firms = state.table
-    pool = np.arange(*eng.tier_slice(0).indices(eng.n))
+    # The pool is the top tier, a contiguous block of engineers [low, high): sliced, not
+    # gathered (pool[k] is engineer low + k).
+    low, high = int(eng.bounds[0]), int(eng.bounds[1])
+    size = high - low
+    if size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     capacity = np.where(firms.open[:, 0], firms.outreach, 0)
     who, firm = [], []
-    if pool.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    log_a = np.log(eng.productivity[pool])
-    employer = eng.firm[pool]
+    # -log(a_i): the keys are negated, so that the largest come first in an ascending
+    # partition; (-x) - e is the same number as -(x + e) (negation is exact and rounding
+    # to nearest is symmetric about 0).
+    minus_log_a = -np.log(eng.productivity[low:high])
+    employer = eng.firm[low:high]
     # each firm's employees in the pool (the unemployed, -1, counted apart)
     staff = np.bincount(employer + 1, minlength=state.n_firms + 1)[1:]
-    reaching = np.flatnonzero(capacity)
+    reaching = capacity.nonzero()[0]
     # Firms in blocks of rows, one Gumbel draw per (firm, engineer) in that order: the same
-    # numbers as a draw of pool.size per firm in turn, with few calls at a small market
-    # and at most OUTREACH_BLOCK keys in memory at a large one.
-    rows = max(OUTREACH_BLOCK // pool.size, 1)
+    # numbers as a draw of the pool's size per firm in turn, with few calls at a small
+    # market and at most OUTREACH_BLOCK keys in memory at a large one.
+    rows = max(OUTREACH_BLOCK // size, 1)
     for first in range(0, reaching.size, rows):
         block = reaching[first:first + rows]
-        keys = log_a + rng.gumbel(size=(block.size, pool.size))
-        keys[employer == block[:, None]] = -np.inf
+        negated = rng.gumbel(size=(block.size, size))
+        np.subtract(minus_log_a, negated, out=negated)  # -(log a_i + e_ij)
+        negated[employer == block[:, None]] = np.inf
         # Keys are finite (productivity > 0) but for its own employees: a firm contacts at
         # most the pool less its own staff in it
-        counts = np.minimum(capacity[block], pool.size - staff[block]).astype(np.int64)
+        counts = np.minimum(capacity[block], size - staff[block]).astype(np.int64).tolist()
         # The rows of one count partitioned together (a row's result is the same as its own
-        # partition's), each row's picks written at its place in firm order.
-        ends = np.cumsum(counts)
-        picked = np.empty(int(ends[-1]) if ends.size else 0, np.int64)
-        negated = -keys
-        for k in np.unique(counts[counts > 0]).tolist():
-            rows_k = np.flatnonzero(counts == k)
-            chosen = np.argpartition(negated[rows_k], k - 1, axis=1)[:, :k]
-            picked[(ends[rows_k] - k)[:, None] + np.arange(k)] = chosen
-        who.append(pool[picked])
-        firm.append(np.repeat(block, counts))
+        # partition's), each row's picks written at its place in firm order. The rows are
+        # grouped by count in Python: there are as many as firms reaching out.
+        ends = list(itertools.accumulate(counts))
+        picked = np.empty(ends[-1] if ends else 0, np.int64)
+        rows_of: dict[int, list[int]] = {}
+        for row, k in enumerate(counts):
+            if k > 0:
+                rows_of.setdefault(k, []).append(row)
+        for k, rows_k in rows_of.items():
+            chosen = negated[rows_k].argpartition(k - 1, axis=1)
+            for row, picks in zip(rows_k, chosen, strict=True):
+                picked[ends[row] - k:ends[row]] = picks[:k]
+        who.append(picked + low)
+        firm.append(block.repeat(counts))
     if not who:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     if len(who) == 1:
@@ -186,11 +204,61 @@ def best_first(group: np.ndarray, outreach: np.ndarray, value: np.ndarray) -> np
     by ``value`` from highest, ties in listing order: ``np.lexsort((-value, ~outreach,
     group))``, as two stable sorts (by value, then by one small-integer key, which numpy
     sorts by radix when it fits in 16 bits)."""
-    by_value = np.argsort(-value, kind="stable")
+    by_value = (-value).argsort(kind="stable")
     key = group[by_value].astype(np.int64) * 2 + ~outreach[by_value]
     if key.size and int(key.max()) <= np.iinfo(np.uint16).max:
         key = key.astype(np.uint16)
-    return by_value[np.argsort(key, kind="stable")]
+    return by_value[key.argsort(kind="stable")]
+
+
+def first_of_each(keys: np.ndarray) -> np.ndarray:
+    """The index of the first occurrence of each distinct key, by key ascending:
+    ``np.unique(keys, return_index=True)[1]``, without its wrapper's checks.
+
+    A stable sort lists each key's occurrences in index order, so the first of each run of
+    equal sorted keys is its first occurrence (whichever stable sort numpy picks)."""
+    order = keys.argsort(kind="stable")
+    ranked = keys[order]
+    starts = np.empty(ranked.size, dtype=bool)
+    starts[:1] = True
+    np.not_equal(ranked[1:], ranked[:-1], out=starts[1:])
+    return order[starts]
+
+
+def select_offers_in_two_passes(firm: np.ndarray, tier: np.ndarray, outreach: np.ndarray,
+                                value: np.ndarray, vacancies: np.ndarray,
+                                capacity: np.ndarray) -> np.ndarray:
+    """:func:`select_offers` as it is defined: the candidates kept within each firm's
+    vacancies in each tier, best first (:func:`best_first` by (firm, tier)), then those
+    kept within each firm's hiring capacity, best first (by firm)."""
+    slot = firm * vacancies.shape[1] + tier
+    order = best_first(slot, outreach, value)
+    keep = order[rank_in_groups(slot[order]) < vacancies.ravel()[slot[order]]]
+    order = best_first(firm[keep], outreach[keep], value[keep])
+    return keep[order[rank_in_groups(firm[keep][order]) < capacity[firm[keep][order]]]]
+
+
+def select_offers(firm: np.ndarray, tier: np.ndarray, outreach: np.ndarray,
+                  value: np.ndarray, vacancies: np.ndarray,
+                  capacity: np.ndarray) -> np.ndarray:
+    """The candidates (engineer ``tier``, ``firm``) each firm makes an offer to, as indices
+    in the order the offers are listed: within its ``vacancies`` (firms x tiers) in each
+    tier, then within its hiring ``capacity``, outreach candidates first, then by
+    ``value`` from highest (:func:`select_offers_in_two_passes`).
+
+    Where no firm has more candidates in a tier than its vacancies, nor more in all than
+    its capacity (in a market without targets or capacities, always), nobody is dropped,
+    and the two passes only order the offers: by firm, outreach first, value from highest,
+    then - among ties, as the first pass listed them - by tier, then as listed. That order
+    is taken here in one pass (a stable sort by tier, then :func:`best_first` by firm):
+    the same indices in the same order, with one sort fewer and no ranks."""
+    n_tiers = vacancies.shape[1]
+    slot = firm * n_tiers + tier
+    if (np.bincount(slot, minlength=vacancies.size) <= vacancies.ravel()).all() and (
+            np.bincount(firm, minlength=capacity.size) <= capacity).all():
+        by_tier = tier.argsort(kind="stable")
+        return by_tier[best_first(firm[by_tier], outreach[by_tier], value[by_tier])]
+    return select_offers_in_two_passes(firm, tier, outreach, value, vacancies, capacity)
 
 
 def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarray) -> Offers:
@@ -211,23 +279,18 @@ def gather_offers(state: MarketState, searchers: np.ndarray, searching: np.ndarr
 
     who = np.concatenate([o_who, r_who])
     firm = np.concatenate([o_firm, r_firm])
-    outreach = np.concatenate([np.ones(o_who.size, bool), np.zeros(r_who.size, bool)])
+    outreach = np.zeros(who.size, bool)
+    outreach[:o_who.size] = True
     keep = eng.firm[who] != firm
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
     # One offer per (engineer, firm); outreach ones listed first, so they are the ones kept.
-    _, first = np.unique(who * state.n_firms + firm, return_index=True)
+    first = first_of_each(who * state.n_firms + firm)
     who, firm, outreach = who[first], firm[first], outreach[first]
 
     # Vacancies, then hiring capacity: each firm keeps its best candidates, outreach first,
     # then by value to the firm v_ij (comparable across tiers).
-    n_tiers = len(eng.tier_names)
-    value = value_to_firm(state, who, firm)
-    slot = firm * n_tiers + eng.tier[who]
-    order = best_first(slot, outreach, value)
-    keep = order[rank_in_groups(slot[order]) < firms.vacancies.ravel()[slot[order]]]
-    who, firm, outreach, value = who[keep], firm[keep], outreach[keep], value[keep]
-    order = best_first(firm, outreach, value)
-    keep = order[rank_in_groups(firm[order]) < firms.hiring_capacity[firm[order]]]
+    keep = select_offers(firm, eng.tier[who], outreach, value_to_firm(state, who, firm),
+                         firms.vacancies, firms.hiring_capacity)
     who, firm, outreach = who[keep], firm[keep], outreach[keep]
     # Posted pay for the engineer's productivity, at most what the firm's cash can fund.
     pay = np.minimum(firms.pay[firm, eng.tier[who]] * eng.productivity[who],
@@ -287,10 +350,14 @@ def decide(state: MarketState, offers: Offers) -> Moves:
                                deal.offer_non_pay)
     offer_values += eng.w_outreach[offers.engineer] * offers.outreach
     # Staying is listed first, so with no noise a tie keeps the engineer where it is.
-    who = np.concatenate([choosers, offers.engineer])
     values = np.concatenate([stay_values(state, choosers, deal.stay_pay, deal.stay_non_pay)
                              + deal.stay_bonus, offer_values])
-    picked = choose(who, values, state.spec.choice.noise, state.rng)
+    # Each offer's chooser by its position among the choosers (who are sorted): the
+    # choice of sim.market.utility.choose among [choosers, offers.engineer], unsorted.
+    slot = np.empty(eng.n, dtype=np.intp)
+    slot[choosers] = np.arange(choosers.size)
+    picked = choose_stay_or_offer(values, slot[offers.engineer], state.spec.choice.noise,
+                                  state.rng)
     stayed = picked < choosers.size
     record_outcomes(state, choosers, stayed, deal)
     taken = offers.take(picked[~stayed] - choosers.size)
@@ -314,9 +381,9 @@ def labour_market_month(state: MarketState, clock: PhaseClock | None = None) -> 
     clock = NullClock() if clock is None else clock
     depart(state)
     separates, searching = draw_events(state)
-    separate(state, np.flatnonzero(separates))
+    separate(state, separates.nonzero()[0])
     clock.lap("separations")
-    searchers = np.flatnonzero(searching)
+    searchers = searching.nonzero()[0]
     offers = gather_offers(state, searchers, searching)
     clock.lap("search and offers")
     decide(state, offers)

@@ -9,7 +9,7 @@ records count. ``flows.csv`` and the hires, quits and layoffs of ``market.csv`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -62,7 +62,10 @@ class Moves:
         """All moves of several phases of a month, in order."""
         if not parts:
             return cls.empty()
-        return cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
+        return cls(np.concatenate([p.engineer for p in parts]),
+                   np.concatenate([p.source for p in parts]),
+                   np.concatenate([p.destination for p in parts]),
+                   np.concatenate([p.kind for p in parts]))
 
 
 @dataclass
@@ -124,4 +127,4 @@ def distinct_engineers(who: np.ndarray, n: int) -> np.ndarray:
     hash, which cost more for the month's hundred thousand offers)."""
     seen = np.zeros(n, dtype=bool)
     seen[who] = True
-    return np.flatnonzero(seen)
+    return seen.nonzero()[0]

@@ -12,10 +12,11 @@ each hires this month.
 from __future__ import annotations
 
 import functools
+import operator
 
 import numpy as np
 
-from sim.agents.firms import Firm, plan_pay_and_orders, policy_arrays
+from sim.agents.firms import Firm, plan_pay_and_orders
 from sim.market.compute import order_gpus
 from sim.market.production import (
     compute_factor,
@@ -32,6 +33,14 @@ FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
                 "retention_call_cost", "make_whole", "max_pay_share")
 """The firm attributes, then the policy rules, that :func:`firm_table` reads as numbers."""
 
+_SOURCE = operator.attrgetter(
+    "gpus", "mission", "hiring_capacity", "outreach", "size", "tfp", "value_per_output",
+    *(f"policy.{rule}" for rule in ("expected_growth", "beat_margin", "retention_calls",
+                                    "retention_call_cost", "make_whole", "max_pay_share",
+                                    "counter_offer")))
+"""A firm's numbers and rules that its table's fixed columns come from, as one tuple
+(:data:`FIRM_NUMBERS` and the counter-offer policy; read in C by ``attrgetter``)."""
+
 
 def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np.ndarray,
                month: int, hiring: np.ndarray, previous: FirmTable | None = None,
@@ -46,11 +55,7 @@ def firm_table(firms: list[Firm], spec: Scenario, tier_ai: np.ndarray, heads: np
     derived from them (GPU pull, factors, horizons) are shared, not computed again (no
     phase changes a table's arrays in place). ``targets``: the firms' target headcounts
     this month (firms x tiers), if already gathered."""
-    source = (tuple((f.gpus, f.mission, f.hiring_capacity, f.outreach, f.size, f.tfp,
-                     f.value_per_output, f.policy.expected_growth, f.policy.beat_margin,
-                     f.policy.retention_calls, f.policy.retention_call_cost,
-                     f.policy.make_whole, f.policy.max_pay_share, f.policy.counter_offer)
-                    for f in firms),
+    source = (tuple(map(_SOURCE, firms)),
               spec.compute.response, spec.compute.threshold, spec.compute.width,
               spec.economy.compute_boost, spec.economy.match_years,
               spec.economy.discount_rate, tier_ai.tobytes())
@@ -195,19 +200,21 @@ def plan_firms(state: MarketState) -> None:
         return
     # The rules of Firm.plan, for every active firm at once (sim/agents/firms.py:
     # plan_pay_and_orders); a firm's order changes only its own cash and queue.
-    j = np.array([f.index for f in firms])
+    # The active firms' rows (all rows, as views, where every firm is active: the
+    # function reads its arrays and returns new ones).
+    j: slice | np.ndarray = (slice(None) if len(firms) == state.n_firms
+                             else np.array([f.index for f in firms]))
     runway = np.array([f.runway() for f in firms])
     pay, quantity = plan_pay_and_orders(
         np.array([f.pay for f in firms]), heads[j], state.last_hires[j],
         state.last_quits[j], state.last_offers[j], value_cap[j],
-        firm_targets(firms, state.month), runway,
-        policy_arrays([f.policy for f in firms]),
+        firm_targets(firms, state.month), runway, state.policy_arrays(firms),
         np.array([f.gpus for f in firms]), state.gpus.on_order[j],
         state.ledger.cash[j], state.spec.compute.gpu_price)
     for firm, row in zip(firms, pay, strict=True):
         firm.pay = row
-    for k in np.flatnonzero(quantity).tolist():
-        order_gpus(state, int(j[k]), int(quantity[k]))
+    for k in quantity.nonzero()[0].tolist():
+        order_gpus(state, firms[k].index, int(quantity[k]))
 
 
 def open_vacancies(state: MarketState) -> None:
@@ -219,10 +226,10 @@ def open_vacancies(state: MarketState) -> None:
     firms = state.firms
     targets = firm_targets(firms, month)
     pay = np.array([f.pay for f in firms])
-    can = np.array([not (not f.active or month < f.founded or f.cash <= 0
-                         or f.runway() < f.policy.runway_months) for f in firms])
-    hiring = (pay > 0) & (heads < targets) & can[:, None]
-    for j in np.flatnonzero(can).tolist():
-        if firms[j].under_pressure():
-            hiring[j] &= firms[j].ai_tiers
+    can = [not (not f.active or month < f.founded or f.cash <= 0
+                or f.runway() < f.policy.runway_months) for f in firms]
+    hiring = (pay > 0) & (heads < targets) & np.array(can)[:, None]
+    for firm, hires in zip(firms, can, strict=True):
+        if hires and firm.under_pressure():
+            hiring[firm.index] &= firm.ai_tiers
     refresh_table(state, hiring, targets)

@@ -146,11 +146,13 @@ def unit_values(state: MarketState) -> np.ndarray:
     return 12.0 * state.tier_output[None, :] * state.table.value_factor
 
 
-def monthly_revenue(state: MarketState) -> np.ndarray:
-    """R_j for every firm (dollars this month)."""
+def monthly_revenue(state: MarketState, place: np.ndarray | None = None) -> np.ndarray:
+    """R_j for every firm (dollars this month); ``place``: each engineer's firm + 1 (0 for
+    the unemployed), if already computed."""
     eng = state.engineers
     # Places shifted by one: the unemployed (factor 0) count in the first bin, dropped.
-    place = eng.firm - UNEMPLOYED  # UNEMPLOYED is -1
+    if place is None:
+        place = eng.firm - UNEMPLOYED  # UNEMPLOYED is -1
     n_tiers = state.n_tiers
     factor = np.concatenate([np.zeros(n_tiers), state.table.factor.ravel()])
     output = state.unit_output() * factor[place * n_tiers + eng.tier]

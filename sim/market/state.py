@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.agents.engineers import UNEMPLOYED, Engineers
-from sim.agents.firms import Firm
+from sim.agents.firms import Firm, PolicyArrays, policy_arrays
 from sim.market.equity import EquityTables, unvested_equity
 from sim.market.gpu_queue import GpuMarket
 from sim.market.ledger import Ledger
@@ -101,11 +101,16 @@ class Tallies:
     @classmethod
     def zeros(cls, n_firms: int, n_tiers: int) -> Tallies:
         """Nothing done yet."""
-        counts = {"layoffs": np.zeros((n_firms, n_tiers), dtype=np.int64),
-                  "outreach_contacts": np.zeros(n_firms, dtype=np.int64),
-                  "outreach_hires": np.zeros(n_firms, dtype=np.int64)}
-        return cls(**{f.name: counts[f.name] if f.name in counts else np.zeros(n_firms)
-                      for f in fields(cls)})
+        tallies = {name: np.zeros(n_firms) for name in _AMOUNTS}
+        tallies["layoffs"] = np.zeros((n_firms, n_tiers), dtype=np.int64)
+        tallies["outreach_contacts"] = np.zeros(n_firms, dtype=np.int64)
+        tallies["outreach_hires"] = np.zeros(n_firms, dtype=np.int64)
+        return cls(**tallies)
+
+
+_AMOUNTS = tuple(f.name for f in fields(Tallies)
+                 if f.name not in ("layoffs", "outreach_contacts", "outreach_hires"))
+"""The tallies held as floats, one per firm (the others count people: integers)."""
 
 
 @dataclass
@@ -213,6 +218,19 @@ class MarketState:
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
     _unit_output: np.ndarray | None = field(default=None, repr=False)
+    _policies: tuple[tuple[Any, ...], PolicyArrays] | None = field(default=None, repr=False)
+
+    def policy_arrays(self, firms: list[Firm]) -> PolicyArrays:
+        """:func:`sim.agents.firms.policy_arrays` of the rules of ``firms``, kept while the
+        firms and their rules are the same objects (a rule changes by a new policy, never
+        in place), so a month whose rules did not change does not gather them again."""
+        policies = tuple(f.policy for f in firms)
+        kept = self._policies
+        if kept is None or len(kept[0]) != len(policies) or any(
+                a is not b for a, b in zip(kept[0], policies, strict=True)):
+            kept = (policies, policy_arrays(policies))
+            self._policies = kept
+        return kept[1]
 
     def unit_output(self) -> np.ndarray:
         """a_i q_t, each engineer's monthly output at a factor of 1 (productivity times its
@@ -286,7 +304,8 @@ class MarketState:
         # One count of (place, tier) codes, places shifted by one so that the unemployed
         # count in the first row, which is dropped.
         n_tiers = self.n_tiers
-        code = (eng.firm * n_tiers).astype(np.intp)  # the index type bincount counts in
+        # in the index type bincount counts in, in one pass
+        code = np.multiply(eng.firm, n_tiers, dtype=np.intp)
         code += eng.tier
         code += n_tiers
         counts = np.bincount(code, minlength=(self.n_firms + 1) * n_tiers)

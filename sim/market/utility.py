@@ -87,6 +87,13 @@ def choose(
         utility = values + noise * rng.gumbel(size=values.size)
     else:
         utility = values
+    return best_alternatives(chooser, utility)
+
+
+def best_alternatives(chooser: np.ndarray, utility: np.ndarray) -> np.ndarray:
+    """For each distinct chooser (in increasing order), the index of its alternative of
+    largest ``utility``, the first listed among ties (the pick of :func:`choose` once the
+    noise is drawn)."""
     if np.isnan(utility).any():  # NaN sorts last: the general (slower) path
         order = np.lexsort((-utility, chooser))  # by chooser, best first; stable on ties
         ranked = chooser[order]
@@ -108,3 +115,31 @@ def choose(
     first[:1] = True
     np.not_equal(group[reaching][1:], group[reaching][:-1], out=first[1:])
     return order[reaching[first]]
+
+
+def choose_stay_or_offer(values: np.ndarray, rank: np.ndarray, noise: float,
+                         rng: np.random.Generator | None) -> np.ndarray:
+    """:func:`choose` where chooser c (c = 0..C-1) has alternative c, staying, listed
+    first, and the others are its offers: ``values`` holds the C stay values and then the
+    offers' values, ``rank[k]`` the chooser of offer k. The same picks from the same draws
+    as ``choose(np.concatenate([np.arange(C), rank]), values, noise, rng)``, found without
+    sorting: each chooser's best utility U*_c = max(U_stay_c, max_{k: rank_k = c} U_k)
+    (``np.maximum.at``); it stays if U_stay_c = U*_c (staying is listed first), and
+    otherwise takes its first offer reaching U*_c (``np.minimum.at`` of the offers'
+    positions)."""
+    n = values.size - rank.size
+    if noise > 0:
+        if rng is None:
+            raise ValueError("a choice with noise needs a random generator")
+        utility = values + noise * rng.gumbel(size=values.size)
+    else:
+        utility = values
+    if np.isnan(utility).any():  # NaN: the general path's own order
+        return best_alternatives(np.concatenate([np.arange(n), rank]), utility)
+    stay, offered = utility[:n], utility[n:]
+    best = stay.copy()
+    np.maximum.at(best, rank, offered)
+    reaching = (offered == best[rank]).nonzero()[0]
+    first = np.full(n, rank.size, dtype=np.intp)  # rank.size: no offer reaches
+    np.minimum.at(first, rank[reaching], reaching)
+    return np.where(stay == best, np.arange(n), n + first)

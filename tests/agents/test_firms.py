@@ -175,3 +175,32 @@ def test_the_plan_of_many_firms_at_once_is_each_firms_own():
         branches.add((bool((all_pay[k] < pay[k]).any()), bool((all_pay[k] > pay[k]).any()),
                       bool(all_q[k] > 0)))
     assert {(True, False, False), (False, True, False), (False, False, True)} <= branches
+
+
+def test_targets_follow_month_policy_and_initial_heads():
+    # Firm.targets keeps its last answer (and, without growth, answers the same every
+    # month): a new month, a new policy or new initial heads must each be seen.
+    from sim import TalentMarket
+    from sim.agents.firms import policy_arrays
+    from tests.conftest import SCENARIOS
+
+    model = TalentMarket(SCENARIOS / "sweeps" / "small_market.toml", seed=1,
+                         market__engineers=1_000, months=2)
+    firm = model.firms[0]
+    assert np.isinf(firm.targets(1)).all() and np.isinf(firm.targets(2)).all()
+    firm.change_policy({"growth": {"top": 0.5, "swe": -0.1}})
+    heads = firm.initial_heads
+    for month in (1, 2, 2, 7):
+        want = [max(heads[0], 1.0) * 1.5 ** (month / 12.0), np.inf,
+                max(heads[2], 1.0) * 0.9 ** (month / 12.0)]
+        assert firm.targets(month).tolist() == want
+    firm.initial_heads = heads + 10.0
+    assert firm.targets(7)[0] == (heads[0] + 10.0) * 1.5 ** (7 / 12.0)
+    # The firms' rules as arrays, kept by the state while the rules are the same objects.
+    state = model.state
+    kept = state.policy_arrays(model.firms)
+    assert state.policy_arrays(model.firms) is kept
+    firm.change_policy({"raise_rate": 0.2})
+    fresh = policy_arrays([f.policy for f in model.firms])
+    assert state.policy_arrays(model.firms).raise_rate.tolist() == fresh.raise_rate.tolist()
+    assert fresh.raise_rate[0] == 0.2

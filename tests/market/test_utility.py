@@ -126,3 +126,29 @@ def test_the_fast_choice_picks_what_sorting_would():
     with_nan[0] = np.nan  # chooser 0 has only this alternative and its extra ones
     picked = choose(chooser, with_nan, 0.0, rng)
     assert np.unique(chooser).size == picked.size
+
+
+def test_choice_between_staying_and_offers_is_the_general_choice():
+    # choose_stay_or_offer finds each chooser's pick without sorting; the general choose,
+    # given the same alternatives (each chooser's stay first, then the offers) and the same
+    # draws, is the reference: ties (no noise, values on a few levels), -inf and NaN
+    # included.
+    import numpy as np
+
+    from sim.market.utility import choose, choose_stay_or_offer
+
+    rng = np.random.default_rng(11)
+    for trial in range(300):
+        n, m = int(rng.integers(0, 40)), int(rng.integers(0, 80))
+        rank = rng.integers(0, max(n, 1), m if n else 0)
+        values = rng.integers(0, 3, n + rank.size).astype(float)
+        if trial % 4 == 1:
+            values[rng.random(values.size) < 0.2] = -np.inf
+        if trial % 4 == 2 and values.size:
+            values[rng.integers(0, values.size)] = np.nan
+        noise = 0.0 if trial % 2 else 0.3
+        seed = int(rng.integers(1 << 30))
+        got = choose_stay_or_offer(values, rank, noise, np.random.default_rng(seed))
+        want = choose(np.concatenate([np.arange(n), rank]), values, noise,
+                      np.random.default_rng(seed))
+        assert got.tolist() == want.tolist()
