@@ -2,7 +2,7 @@
 
 ``import mesa`` (Mesa 3.3) imports every subpackage of Mesa, among them
 ``mesa.experimental`` (which imports ``scipy.spatial``), ``mesa.space`` and
-``mesa.discrete_space`` (which import ``networkx``): 0.55 s of the 1.2 s a ``talentwar``
+``mesa.discrete_space`` (which import ``networkx``): about 0.6 s of the 1.3 s a ``talentwar``
 command spends starting, for modules the model never uses (it uses ``mesa.Model``,
 ``mesa.Agent`` and ``mesa.DataCollector``). :func:`defer_submodules` puts a stand-in for
 each such submodule where Python looks for imported modules (``sys.modules``), so that the
