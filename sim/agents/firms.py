@@ -137,12 +137,14 @@ class Firm(mesa.Agent):
         self.valuation = float(valuation)
         self.headcount = float(headcount)
         self.value_per_output = math.nan
-        self._growth: tuple[tuple[int, float, float], ...] = ()
-        self._targets_key: tuple[int, Policy, np.ndarray] | None = None
-        self._targets = np.zeros(0)
         """nu_j: what a dollar of the firm's output (at tfp 1) is worth to it, set from its
         reported valuation per head (sim/market/production.py: price_talent); NaN where
         no valuation is reported."""
+        # targets(): the tiers with a growth rate, and the targets last computed with the
+        # (month, policy, initial heads) they were computed for
+        self._growth: tuple[tuple[int, float, float], ...] = ()
+        self._targets_key: tuple[int, Policy, np.ndarray] | None = None
+        self._targets = np.zeros(0)
 
     def __repr__(self) -> str:
         return f"Firm({self.name!r}, kind={self.kind!r}, gpus={self.gpus:,.0f})"

@@ -28,16 +28,15 @@ from sim.market.state import COUNTER_CODES, FirmTable, MarketState
 from sim.market.utility import gpu_pull
 from sim.scenario.schema import Scenario
 
-FIRM_NUMBERS = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
-                "value_per_output", "expected_growth", "beat_margin", "retention_calls",
-                "retention_call_cost", "make_whole", "max_pay_share")
+FIRM_ATTRIBUTES = ("gpus", "mission", "hiring_capacity", "outreach", "size", "tfp",
+                   "value_per_output")
+POLICY_NUMBERS = ("expected_growth", "beat_margin", "retention_calls", "retention_call_cost",
+                  "make_whole", "max_pay_share")
+FIRM_NUMBERS = FIRM_ATTRIBUTES + POLICY_NUMBERS
 """The firm attributes, then the policy rules, that :func:`firm_table` reads as numbers."""
 
 _SOURCE = operator.attrgetter(
-    "gpus", "mission", "hiring_capacity", "outreach", "size", "tfp", "value_per_output",
-    *(f"policy.{rule}" for rule in ("expected_growth", "beat_margin", "retention_calls",
-                                    "retention_call_cost", "make_whole", "max_pay_share",
-                                    "counter_offer")))
+    *FIRM_ATTRIBUTES, *(f"policy.{rule}" for rule in (*POLICY_NUMBERS, "counter_offer")))
 """A firm's numbers and rules that its table's fixed columns come from, as one tuple
 (:data:`FIRM_NUMBERS` and the counter-offer policy; read in C by ``attrgetter``)."""
 

@@ -70,6 +70,17 @@ def logit_probabilities(values: np.ndarray, noise: float) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def noisy_utility(values: np.ndarray, noise: float,
+                  rng: np.random.Generator | None) -> np.ndarray:
+    """U_a = V_a + mu * e_a, e_a standard Gumbel, one draw per alternative in listing order
+    (``values`` itself where mu = 0: no draw, and ``rng`` may be None)."""
+    if not noise > 0:
+        return values
+    if rng is None:
+        raise ValueError("a choice with noise needs a random generator")
+    return values + noise * rng.gumbel(size=values.size)
+
+
 def choose(
     chooser: np.ndarray, values: np.ndarray, noise: float, rng: np.random.Generator | None
 ) -> np.ndarray:
@@ -81,13 +92,7 @@ def choose(
     with mu = 0 it is the largest V_a, and a tie goes to the alternative listed first
     (``rng`` is then not used and may be None).
     """
-    if noise > 0:
-        if rng is None:
-            raise ValueError("a choice with noise needs a random generator")
-        utility = values + noise * rng.gumbel(size=values.size)
-    else:
-        utility = values
-    return best_alternatives(chooser, utility)
+    return best_alternatives(chooser, noisy_utility(values, noise, rng))
 
 
 def best_alternatives(chooser: np.ndarray, utility: np.ndarray) -> np.ndarray:
@@ -128,12 +133,7 @@ def choose_stay_or_offer(values: np.ndarray, rank: np.ndarray, noise: float,
     otherwise takes its first offer reaching U*_c (``np.minimum.at`` of the offers'
     positions)."""
     n = values.size - rank.size
-    if noise > 0:
-        if rng is None:
-            raise ValueError("a choice with noise needs a random generator")
-        utility = values + noise * rng.gumbel(size=values.size)
-    else:
-        utility = values
+    utility = noisy_utility(values, noise, rng)
     if np.isnan(utility).any():  # NaN: the general path's own order
         return best_alternatives(np.concatenate([np.arange(n), rank]), utility)
     stay, offered = utility[:n], utility[n:]

@@ -99,7 +99,10 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         model.run(progress=bar)
     with atomic_directory(final) as folder:
         write_tables(model, folder, engineers)
-        stop_if_interrupted()  # (see below)
+        # A Ctrl-C whose KeyboardInterrupt library code swallowed (while pandas wrote, or
+        # matplotlib loaded, say) stops the run here, before its plots, or at the end,
+        # before its folder appears.
+        stop_if_interrupted()
         manifest: Manifest = {
             "scenario": scenario.to_dict(),
             "seed": seed,
@@ -131,7 +134,5 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         manifest["wall_time_seconds"] = round(time.perf_counter() - clock, 3)
         manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
         write_manifest(folder, manifest)
-        # A Ctrl-C whose KeyboardInterrupt library code swallowed (while matplotlib
-        # loaded, say) still stops the run before its folder appears.
         stop_if_interrupted()
 

@@ -6,7 +6,13 @@ import pytest
 from sim import TalentMarket
 from sim.market.matching import decide
 from sim.market.moves import Offers
-from sim.market.utility import choose, gpu_pull, logit_probabilities, mission_fit
+from sim.market.utility import (
+    choose,
+    choose_stay_or_offer,
+    gpu_pull,
+    logit_probabilities,
+    mission_fit,
+)
 from sim.scenario.schema import Compute
 from tests.conftest import scenario_of, small_market
 
@@ -152,3 +158,14 @@ def test_choice_between_staying_and_offers_is_the_general_choice():
         want = choose(np.concatenate([np.arange(n), rank]), values, noise,
                       np.random.default_rng(seed))
         assert got.tolist() == want.tolist()
+
+
+def test_a_choice_with_noise_and_no_random_generator_is_refused():
+    values = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="needs a random generator"):
+        choose(np.array([0, 0, 1]), values, 0.5, None)
+    with pytest.raises(ValueError, match="needs a random generator"):
+        choose_stay_or_offer(values, np.array([0]), 0.5, None)
+    # without noise no draw is made, and none is needed
+    assert choose(np.array([0, 0, 1]), values, 0.0, None).tolist() == [1, 2]
+    assert choose_stay_or_offer(values, np.array([0]), 0.0, None).tolist() == [2, 1]
