@@ -113,6 +113,12 @@ def plain_text(fig: plt.Figure) -> Iterator[None]:
 DPI = 110
 """The resolution of every PNG (dots per inch)."""
 
+PNG_COMPRESSION = 3
+"""zlib's level for every PNG (Pillow's ``compress_level``; Pillow's own default is 6).
+Levels 1-3 use zlib's fast search: on a run's twelve plots, level 3 takes about 0.55 of
+level 6's time to compress, for files about 8% larger, and the images are the same pixel
+for pixel."""
+
 
 def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
     """Apply ``fig``'s constrained layout once, as drawing it at ``dpi`` would, and take
@@ -178,7 +184,8 @@ def save(fig: plt.Figure, path: Path) -> Path:
     :func:`lay_out`, then drawn once); one with no layout engine is cut to what it draws,
     as ``bbox_inches="tight"`` cuts it (:func:`tight_box`, then drawn once), so that
     nothing drawn outside the axes, such as a legend, is cut off; any other is cut by
-    ``bbox_inches="tight"`` (which draws it twice)."""
+    ``bbox_inches="tight"`` (which draws it twice). The PNG is compressed at zlib level
+    :data:`PNG_COMPRESSION`."""
     engine = fig.get_layout_engine()
     laid_out = isinstance(engine, ConstrainedLayoutEngine)
     try:
@@ -187,7 +194,8 @@ def save(fig: plt.Figure, path: Path) -> Path:
                 lay_out(fig)
             box = None if laid_out else tight_box(fig) if engine is None else "tight"
             fig.savefig(tmp, format="png", dpi=DPI, bbox_inches=box,
-                        metadata={"Software": None})
+                        metadata={"Software": None},
+                        pil_kwargs={"compress_level": PNG_COMPRESSION})
     finally:
         plt.close(fig)
     return path

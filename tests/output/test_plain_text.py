@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from sim.output.plotkit import save
+from sim.output.plotkit import PNG_COMPRESSION, save
 
 
 def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_path):
@@ -119,7 +119,8 @@ def _laid_out_figure() -> plt.Figure:
 
 def _saved_once_as_matplotlib_saves_it(make, tmp_path, monkeypatch, **savefig) -> Path:
     """Save a figure of ``make()`` with :func:`save`, and another with matplotlib's own
-    ``savefig(**savefig)`` (as plain text, at 110 dpi); check that :func:`save` drew it
+    ``savefig(**savefig)`` (as plain text, at 110 dpi, zlib level
+    :data:`PNG_COMPRESSION`); check that :func:`save` drew it
     once, into the same bytes; return the path it saved."""
     from matplotlib.figure import Figure
 
@@ -128,7 +129,8 @@ def _saved_once_as_matplotlib_saves_it(make, tmp_path, monkeypatch, **savefig) -
     reference = make()
     with plain_text(reference):
         reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
-                          metadata={"Software": None}, **savefig)
+                          metadata={"Software": None},
+                          pil_kwargs={"compress_level": PNG_COMPRESSION}, **savefig)
     plt.close(reference)
     draws = []
     draw = Figure.draw
