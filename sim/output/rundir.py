@@ -2,11 +2,12 @@
 
 A run folder holds ``manifest.json``, ``market.csv``, ``firms.csv``, ``flows.csv``,
 ``deals.csv``, the final engineer table (``engineers.csv.gz`` by default; ``engineers.csv``
-or ``engineers.parquet`` on request) and the plots. This module is the one
-owner of that folder: which leftovers of an interrupted process are its own to remove,
-reading its tables (:func:`read_table`; the file names and each table's format are
-:mod:`sim.output.formats`', the manifest's :mod:`sim.output.manifest`'), and
-:class:`RunFolder`, the reader of a finished run that plots, comparisons and reports
+or ``engineers.parquet`` on request) and the plots. This module is the one owner of that
+folder: writing its tables as CSV (:func:`write_csv`, :func:`write_csv_gz`: the bytes of
+pandas' ``to_csv``, the text made faster here), which leftovers of an interrupted process
+are its own to remove, reading its tables (:func:`read_table`; the file names and each
+table's format are :mod:`sim.output.formats`', the manifest's :mod:`sim.output.manifest`'),
+and :class:`RunFolder`, the reader of a finished run that plots, comparisons and reports
 share. A damaged folder is refused by :class:`RunFolder` with one :class:`UserError`
 naming the file and what is wrong, before anything reads its values. The names of the
 tables' columns are declared in :mod:`sim.columns`; the atomic writers (a run appears
@@ -154,9 +155,10 @@ def _column_cells(column: pd.Series) -> Callable[[int, int], list[str]] | None:
 
 def _write_block(block: pd.DataFrame, header: bool, write: Callable[[bytes], object]) -> bool:
     """Write ``block`` (its header line first if ``header``) as ``to_csv`` would, its cells'
-    text made by :func:`_column_cells` and joined here, :data:`TEXT_CELLS` cells at a time;
-    return False, having written nothing, if a column is of a type it does not write
-    (or the table has no columns, or columns named on several levels)."""
+    text made by :func:`_column_cells` and joined here, :data:`TEXT_CELLS` cells at a time
+    (a part of ``TEXT_CELLS // columns`` rows, one ``write`` a part); return False, having
+    written nothing, if a column is of a type it does not write (or the table has no
+    columns, or columns named on several levels)."""
     if block.shape[1] == 0 or isinstance(block.columns, pd.MultiIndex):
         return False
     cells = [_column_cells(block.iloc[:, k]) for k in range(block.shape[1])]
@@ -184,11 +186,16 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
     table's ``to_csv(index=False, lineterminator="\\n")``, holding at most
     :data:`TEXT_CELLS` cells' text at a time.
 
-    The cells' text is made here and joined, a line of ``","``-joined cells per row
-    (:func:`_write_block`: float64 columns as :func:`float_text`, integers, bools and
-    text as pandas writes them), in about a third of ``to_csv``'s time; a block with a column
-    of another type is written by ``to_csv`` itself (its float64 columns made text first
-    by :func:`float_text`, which pandas writes faster than it formats floats).
+    Each column's cells are made text here (:func:`_column_cells`: float64 as
+    :func:`float_text`, numpy integers and bools as ``str``, pandas text as it is or quoted
+    as the ``csv`` module quotes it, missing values empty) and a row's cells joined by
+    ``,``, its line ended by ``\\n`` (a row of one empty cell is ``""``, as ``csv`` writes
+    it); the header is pandas' own. Joining takes about a quarter of the time ``to_csv``
+    takes for the same text cells; most of what is left is Python's ``repr`` of the
+    floats. A block with a column of another type (object, categories, dates, nullable
+    numbers...), a text column holding a character of :data:`UNWRITABLE`, no columns or
+    columns named on several levels is written by ``to_csv`` itself, its float64 columns
+    made text first by :func:`float_text`.
     """
     blocks = [tables] if isinstance(tables, pd.DataFrame) else tables
     header = True
