@@ -204,7 +204,9 @@ class LocalBackend:
         worker.task, worker.future = None, None
 
     def _collect(self) -> None:
-        """Wait until a busy worker answers or dies, and settle its run."""
+        """Wait until a busy worker answers or dies, settle its run, and hand the next
+        queued run to each worker now idle (before the caller is told: the worker then
+        runs it while the caller stores the result it was sent)."""
         busy = [w for w in self._workers if w.task is not None]
         if not busy:
             return
@@ -230,6 +232,7 @@ class LocalBackend:
             self._finish(worker, RunResult(task.run_id, FAILED, error, [], 0.0))
             worker.conn.close()
             self._workers[k] = self._start()
+        self._dispatch()
 
     def wait_any(self, futures: set[RunFuture]) -> tuple[set[RunFuture], set[RunFuture]]:
         # this backend's futures are concurrent.futures.Future objects it settles itself

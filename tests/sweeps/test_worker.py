@@ -114,3 +114,21 @@ print(alive)
                           capture_output=True, text=True, check=True)
     # each finished model is alive (a cycle) until release_memory frees it
     assert done.stdout.strip() == "[(1, 0), (1, 0), (1, 0)]"
+
+
+def test_a_worker_gets_its_next_run_before_the_caller_hears_of_the_last() -> None:
+    """When a worker's result comes in, the worker is handed the next queued run at once,
+    before ``wait_any`` returns: it does not stand idle while the sweep process stores the
+    result (a pause a run, about 1% of a sweep's time at 10,000 engineers)."""
+    backend = LocalBackend(1)
+    try:
+        futures = [backend.submit(RunTask(k, 0, k, k, ()), CycleJob()) for k in range(3)]
+        done, pending = backend.wait_any(set(futures))
+        assert done == {futures[0]}
+        worker = backend._workers[0]
+        assert worker.task is not None and worker.task.run_id == 1
+        while pending:
+            done, pending = backend.wait_any(pending)
+        assert [f.result().run_id for f in futures] == [0, 1, 2]
+    finally:
+        backend.close(cancel=False)
