@@ -32,6 +32,7 @@ It prints
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -69,16 +70,16 @@ keep = "series"
 """
 
 
-def single_run_times(path: Path) -> tuple[list[float], list[float]]:
-    """Run every run of the sweep alone, serially, in this process, as a worker runs it;
-    return each run's wall and CPU seconds."""
+def single_run_times(path: Path, limit: int | None = None) -> tuple[list[float], list[float]]:
+    """Run every run of the sweep (or its first ``limit``) alone, serially, in this
+    process, as a worker runs it; return each run's wall and CPU seconds."""
     from sim.sweeps.run import plan_sweep
     from sim.sweeps.worker import execute_run
 
     plan = plan_sweep(path)
     job = plan.job()
     walls, cpus = [], []
-    for task in plan.tasks():
+    for task in itertools.islice(plan.tasks(), limit):
         clock, cpu = time.perf_counter(), time.process_time()
         result = execute_run(task, job)
         cpus.append(time.process_time() - cpu)
@@ -157,6 +158,8 @@ def main() -> int:
     parser.add_argument("--worker-runs", type=int, default=500,
                         help="runs of the one-worker memory figure (0: skip)")
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -168,6 +171,9 @@ def main() -> int:
         print(f"load average before starting: {load:.2f}"
               + (" (other processes are using the CPUs: wall times will be off; the CPU "
                  "times less so)" if load > 0.5 else ""))
+        # One run first, not counted: the first run in a process pays for imports and
+        # first-use set-up that the single runs measured after it do not.
+        single_run_times(path, limit=1)
         ratios, cpu_ratios, rates = [], [], []
         for pair in range(args.pairs):
             # Alternate which comes first, so that a drift in the machine's speed does not

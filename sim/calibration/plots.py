@@ -83,12 +83,17 @@ def plot_calibration(folder: Path) -> list[Path]:
 
 
 def _save(fig: object, path: Path) -> Path:
+    """Save ``fig`` as a PNG at 100 dpi, laid out tight, compressed at zlib level
+    :data:`sim.output.plotkit.PNG_COMPRESSION`, atomically; close it."""
     import matplotlib.pyplot as plt
+
+    from sim.output.plotkit import PNG_COMPRESSION
 
     try:
         fig.tight_layout()  # type: ignore[attr-defined]
         with atomic_file(path, "the plot") as tmp:
-            fig.savefig(tmp, format="png", dpi=100)  # type: ignore[attr-defined]
+            fig.savefig(tmp, format="png", dpi=100,  # type: ignore[attr-defined]
+                        pil_kwargs={"compress_level": PNG_COMPRESSION})
     finally:
         plt.close(fig)  # type: ignore[arg-type]
     return path

@@ -111,7 +111,7 @@ def plain_text(fig: plt.Figure) -> Iterator[None]:
 
 
 DPI = 110
-"""The resolution of every PNG (dots per inch)."""
+"""The resolution of every PNG :func:`save` writes (dots per inch)."""
 
 PNG_COMPRESSION = 3
 """zlib's level for every PNG (Pillow's ``compress_level``; Pillow's own default is 6).

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -143,13 +144,18 @@ def _column_cells(column: pd.Series) -> Callable[[int, int], list[str]] | None:
         values = column.to_numpy()
         return lambda start, stop: _number_text(values[start:stop])
     if isinstance(kind, pd.StringDtype):
-        texts = column.to_numpy(dtype=object, na_value="")
-        joined = "".join(texts.tolist())
-        if any(char in joined for char in UNWRITABLE):
+        if UNWRITABLE and bool(column.str.contains(f"[{re.escape(UNWRITABLE)}]", regex=True)
+                               .fillna(False).any()):
             return None
-        if any(char in joined for char in QUOTED):
-            return lambda start, stop: list(map(_quote, texts[start:stop].tolist()))
-        return lambda start, stop: texts[start:stop].tolist()
+
+        def cells(start: int, stop: int) -> list[str]:
+            # The part's texts only: a column stored by pyarrow makes a Python string of
+            # each cell it gives, so the whole column's would not stay within TEXT_CELLS.
+            texts = column.iloc[start:stop].to_numpy(dtype=object, na_value="").tolist()
+            joined = "".join(texts)
+            return list(map(_quote, texts)) if any(c in joined for c in QUOTED) else texts
+
+        return cells
     return None
 
 

@@ -96,7 +96,7 @@ def cut(table: pd.DataFrame, stops: list[int]) -> list[pd.DataFrame]:
     return [table.iloc[a:b] for a, b in itertools.pairwise(edges)]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=tables(), stops=st.lists(st.integers(0, 12), max_size=3),
        cells=st.sampled_from([1, 3, 7, 100_000]))
 def test_the_writer_writes_to_csv_s_bytes_for_every_handled_type(table, stops, cells):
