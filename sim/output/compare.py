@@ -50,7 +50,6 @@ from sim.output.plotkit import (
     money_axis,
     save,
 )
-from sim.output.pool import drawing_processes, forked_each
 from sim.output.rundir import RunFolder, csv_cell, remove_leftovers
 
 DIFFERENCES = "differences.csv"
@@ -376,37 +375,26 @@ COMPARE_PLOTS: dict[str, Callable[[Sequence[RunFolder]], plt.Figure | None]] = {
 }
 
 
-def _draw_one(runs: Sequence[RunFolder], name: str, out_dir: Path) -> Path | None:
-    """Draw the comparison plot ``name`` into ``out_dir``; return its path, or None if it
-    has no data."""
-    fig = COMPARE_PLOTS[name](runs)
-    if fig is None:
-        return None
-    try:
-        return save(fig, out_dir / f"{name}.png")
-    except OSError as err:
-        raise UserError(f"cannot write {name}.png: {err.strerror}", option="out",
-                        value=out_dir) from None
-
-
-def draw_comparison(runs: Sequence[RunFolder], out_dir: Path,
-                    workers: int | None = None) -> list[Path]:
-    """Draw every comparison plot that has data into ``out_dir``; return the PNG paths.
-
-    The plots are drawn by up to ``workers`` processes forked from this one
-    (:func:`sim.output.pool.drawing_processes`: 2 unless told, at most one per CPU and one
-    per plot), each taking the next plot when it is free; the files do not depend on the
-    number of processes."""
+def draw_comparison(runs: Sequence[RunFolder], out_dir: Path) -> list[Path]:
+    """Draw every comparison plot that has data into ``out_dir``; return the PNG paths."""
     out_dir = Path(out_dir)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise UserError(f"cannot create the folder: {err.strerror}", option="out",
                         value=out_dir) from None
-    names = list(COMPARE_PLOTS)
-    drawn = forked_each(lambda name: _draw_one(runs, name, out_dir), names,
-                        drawing_processes(len(names), workers))
-    return [path for path in drawn if path is not None]
+    pngs = []
+    for name, draw in COMPARE_PLOTS.items():
+        fig = draw(runs)
+        if fig is None:
+            continue
+        try:
+            pngs.append(save(fig, out_dir / f"{name}.png"))
+        except OSError as err:
+            plt.close(fig)
+            raise UserError(f"cannot write {name}.png: {err.strerror}", option="out",
+                            value=out_dir) from None
+    return pngs
 
 
 def differences_csv(table: pd.DataFrame) -> str:

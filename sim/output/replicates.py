@@ -54,7 +54,6 @@ from sim.output.firm_effects import (
 )
 from sim.output.numbers import format_row, measure_kind
 from sim.output.plotkit import save
-from sim.output.pool import drawing_processes, forked_each
 from sim.output.replicate_folder import (
     KIND,
     SUMMARY,
@@ -244,8 +243,7 @@ def _tidy(frames: Sequence[pd.DataFrame], labels: Sequence[str], text: Sequence[
 
 
 def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str,
-                              plots: bool = True, workers: int | None = None
-                              ) -> list[Comparison]:
+                              plots: bool = True) -> list[Comparison]:
     """Compare replicate folders with the first (paired by seed) and write, as a set, into
     ``out_dir``:
 
@@ -258,9 +256,7 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
       (:mod:`sim.output.effects`);
     - ``compare_replicate_bands.png`` (each folder's key series, mean with a 95% band),
       ``compare_firm_shares.png`` and the effect plots (:data:`EFFECT_PLOTS`), unless
-      ``plots`` is false; drawn by up to ``workers`` processes forked from this one
-      (:func:`sim.output.pool.drawing_processes`: 2 unless told), the files the same
-      whatever their number.
+      ``plots`` is false.
 
     Raises
     ------
@@ -304,9 +300,8 @@ def compare_replicate_folders(folders: Sequence[Path | str], out_dir: Path | str
         with atomic_files(out) as stage:
             for name, table in tables.items():
                 table.to_csv(stage / name, index=False, lineterminator="\n")
-            drawn = list(drawings) if plots else []
-            forked_each(lambda name: save(drawings[name](), stage / f"{name}.png"), drawn,
-                        drawing_processes(len(drawn), workers))
+            for name, draw in (drawings.items() if plots else ()):
+                save(draw(), stage / f"{name}.png")
     except UserError as err:
         raise err.about("out") from None
     return results

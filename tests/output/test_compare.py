@@ -14,11 +14,9 @@ from sim import cli
 from sim.errors import UserError
 from sim.output import compare as compare_module
 from sim.output.compare import (
-    COMPARE_PLOTS,
     DIFF_PREFIX,
     compare_runs,
     default_compare_dir,
-    draw_comparison,
     format_table,
     load_runs,
 )
@@ -115,19 +113,6 @@ def add_future_columns(run: Path, dest: Path, seed: int) -> Path:
         "blocked": [False, False, True], "reason": ["", "", "antitrust"],
     }).to_csv(dest / "deals.csv", index=False)
     return dest
-
-
-def test_the_plots_are_the_same_drawn_in_one_process_or_two(runs, comparison, tmp_path):
-    """The comparison's plots are drawn in forked processes; each file is the same, byte
-    for byte, drawn by one process or two, and they are listed in the plots' order."""
-    _, pngs, out = comparison
-    opened = load_runs(list(runs))
-    one = draw_comparison(opened, tmp_path / "one", workers=1)
-    two = draw_comparison(opened, tmp_path / "two", workers=2)
-    order = [f"{name}.png" for name in COMPARE_PLOTS]
-    assert [p.name for p in one] == [p.name for p in two] == [p.name for p in pngs] == order
-    for a, b in zip(one, two, strict=True):
-        assert a.read_bytes() == b.read_bytes() == (out / a.name).read_bytes(), a.name
 
 
 def test_new_model_columns_are_plotted_and_tabulated(runs, tmp_path):

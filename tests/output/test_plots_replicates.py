@@ -122,21 +122,6 @@ def test_compare_prints_the_plot_it_wrote_and_no_other(comparison):
     assert all((out / name).is_file() for name in written)
 
 
-def test_a_comparison_draws_the_same_files_in_one_process(folders, comparison, tmp_path):
-    """The comparison's plots, drawn in forked processes by the command, are the same
-    files, byte for byte, drawn in one process."""
-    from sim.output.replicates import compare_replicate_folders
-
-    out, outcome = comparison
-    assert outcome.status == 0, outcome.err
-    compare_replicate_folders(list(folders), tmp_path / "one", workers=1)
-    drawn = sorted(p.name for p in out.glob("compare_*.png"))
-    assert len(drawn) == 5
-    assert drawn == sorted(p.name for p in (tmp_path / "one").glob("*.png"))
-    for name in drawn:
-        assert (tmp_path / "one" / name).read_bytes() == (out / name).read_bytes(), name
-
-
 def test_bands_of_shares_stay_within_0_and_100_percent(folders):
     """The t interval of few replicates can pass 0 or 1; a share cannot, so its band is
     clipped."""
