@@ -111,23 +111,18 @@ def _quote(text: str) -> str:
     return text
 
 
-def float_text(values: np.ndarray) -> list[str]:
-    """Float64 ``values`` as the text ``DataFrame.to_csv`` writes for them: the shortest
-    text that reads back as the same number (Python's ``repr``, which numpy's
-    ``astype(str)`` that pandas uses matches: ``0.1``, ``1e-05``, ``1e+16``, ``inf``), and
-    an empty cell for NaN. Made by one ``repr`` of the list of values, split at its
-    ``", "`` (``repr`` of each value, without a Python call per value), ``nan`` removed."""
-    return _number_text(values)
-
-
-def _number_text(values: np.ndarray) -> list[str]:
-    """The values of a float64, integer or bool array as ``to_csv`` writes them: Python's
-    ``repr`` of each (``12``, ``True``, ``0.1``), an empty cell for NaN (:func:`float_text`)."""
+def number_text(values: np.ndarray) -> list[str]:
+    """The values of a float64, integer or bool array as the text ``DataFrame.to_csv``
+    writes for them: Python's ``repr`` of each (``12``, ``True``; for a float the shortest
+    text that reads back as the same number, which numpy's ``astype(str)`` that pandas
+    uses matches: ``0.1``, ``1e-05``, ``1e+16``, ``inf``), and an empty cell for NaN. Made
+    by one ``repr`` of the list of values, split at its ``", "`` (no Python call per
+    value), ``nan`` removed (no other float's ``repr`` holds it)."""
     if values.size == 0:
         return []
     text = repr(values.tolist())[1:-1]
     if values.dtype.kind == "f":
-        text = text.replace("nan", "")  # no other float's repr holds "nan"
+        text = text.replace("nan", "")
     return text.split(", ")
 
 
@@ -135,14 +130,14 @@ def _column_cells(column: pd.Series) -> Callable[[int, int], list[str]] | None:
     """A function giving rows ``start`` to ``stop`` of ``column`` as the cells ``to_csv``
     writes for them, or None for a type this module does not write itself.
 
-    Written here: float64 (:func:`float_text`), numpy integers (``str``), numpy bools
-    (``True``, ``False``) and pandas text (``str`` or ``string``: each text as it is, or
-    quoted where the ``csv`` module quotes it, :func:`_quote`; missing as an empty cell).
+    Written here: float64, numpy integers and numpy bools (:func:`number_text`), and
+    pandas text (``str`` or ``string``: each text as it is, or quoted where the ``csv``
+    module quotes it, :func:`_quote`; missing as an empty cell).
     """
     kind = column.dtype
     if isinstance(kind, np.dtype) and (kind == np.float64 or kind.kind in "iub"):
         values = column.to_numpy()
-        return lambda start, stop: _number_text(values[start:stop])
+        return lambda start, stop: number_text(values[start:stop])
     if isinstance(kind, pd.StringDtype):
         if UNWRITABLE and bool(column.str.contains(f"[{re.escape(UNWRITABLE)}]", regex=True)
                                .fillna(False).any()):
@@ -193,7 +188,7 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
     :data:`TEXT_CELLS` cells' text at a time.
 
     Each column's cells are made text here (:func:`_column_cells`: float64 as
-    :func:`float_text`, numpy integers and bools as ``str``, pandas text as it is or quoted
+    :func:`number_text`, numpy integers and bools as ``str``, pandas text as it is or quoted
     as the ``csv`` module quotes it, missing values empty) and a row's cells joined by
     ``,``, its line ended by ``\\n`` (a row of one empty cell is ``""``, as ``csv`` writes
     it); the header is pandas' own. Joining takes about a quarter of the time ``to_csv``
@@ -201,7 +196,7 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
     floats. A block with a column of another type (object, categories, dates, nullable
     numbers...), a text column holding a character of :data:`UNWRITABLE`, no columns or
     columns named on several levels is written by ``to_csv`` itself, its float64 columns
-    made text first by :func:`float_text`.
+    made text first by :func:`number_text`.
     """
     blocks = [tables] if isinstance(tables, pd.DataFrame) else tables
     header = True
@@ -218,7 +213,7 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
             if floats:
                 part = part.copy()
                 for k in floats:
-                    part.isetitem(k, np.array(float_text(part.iloc[:, k].to_numpy()),
+                    part.isetitem(k, np.array(number_text(part.iloc[:, k].to_numpy()),
                                               dtype=object))
             write(part.to_csv(index=False, header=header,
                               lineterminator="\n").encode("utf-8"))

@@ -116,6 +116,24 @@ def test_tables_with_a_column_of_another_type_are_written_by_pandas(table, stops
     assert written(cut(table, stops), 5) == expected(table)
 
 
+def test_tables_of_the_handled_types_are_made_text_here_not_by_pandas():
+    """A table of the handled types (as the engineer table is) is written without pandas'
+    ``to_csv`` making its rows: pandas writes its header line only (no rows)."""
+    table = pd.DataFrame({"x": [0.5, np.nan], "n": np.array([1, 2], dtype=np.int32),
+                          "b": [True, False], "s": pd.array(["a", "b,c"], dtype="str")})
+    made = []
+    to_csv = pd.DataFrame.to_csv
+
+    def counted(frame: pd.DataFrame, *args: object, **kwargs: object) -> object:
+        made.append(len(frame))
+        return to_csv(frame, *args, **kwargs)
+
+    whole = expected(pd.concat([table, table]))
+    with mock.patch.object(pd.DataFrame, "to_csv", counted):
+        assert written([table, table], 100) == whole
+    assert made == [0]  # the header: a block of no rows
+
+
 def test_quoting_follows_the_csv_module():
     """The characters the writer quotes are those the ``csv`` module quotes: a comma, a
     quote and a new line at least; cells holding them are quoted, their quotes doubled."""

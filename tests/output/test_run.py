@@ -186,7 +186,7 @@ def test_the_engineer_table_is_written_block_by_block_with_the_whole_table_s_byt
 @pytest.mark.parametrize("cells", [100_000, 999])
 def test_floats_are_written_as_pandas_writes_them(tmp_path, monkeypatch, cells):
     """The tables' float columns are turned into text by Python's ``repr``
-    (sim.output.rundir.float_text), a few rows at a time: the same bytes as pandas' own
+    (sim.output.rundir.number_text), a few rows at a time: the same bytes as pandas' own
     ``to_csv`` (which formats them with numpy), for the numbers where formats differ (NaN,
     infinities, -0, exponents at both ends of the plain range, the smallest subnormal,
     integers held as floats) and random magnitudes; in one part, or in parts of 166 rows
