@@ -43,12 +43,17 @@ from sim.output.market_plots import (
     plot_rates,
 )
 from sim.output.plotkit import save
-from sim.output.pool import drawing_processes, forked_each
+from sim.output.pool import forked_each
 from sim.output.rundir import RunFolder, remove_leftovers
 from sim.output.timeline_plot import plot_timeline
 
 PLOTS_STAGE = ".plots"
 """The hidden folder (``.plots.incomplete-<pid>``) in which a run's plots are drawn."""
+
+DRAWING_PROCESSES = 2
+"""How many processes :func:`plot_run` draws a run's plots in when not told (fewer on a
+machine with fewer CPUs)."""
+
 
 RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {
     "headcount": plot_headcount,
@@ -109,9 +114,9 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
 
     Every file the plots read is checked first (:func:`check_plottable`). The plots are
     drawn into ``.plots.incomplete-<pid>`` inside the folder, by up to ``workers``
-    processes (:func:`sim.output.pool.drawing_processes`: 2 unless told, at most one per
-    CPU), and moved into the folder when all are drawn; the result does not depend on the
-    number of workers. Such hidden folders left by a killed command are removed first.
+    processes (default: :data:`DRAWING_PROCESSES`; at most one per CPU), and moved into the
+    folder when all are drawn; the result does not depend on the number of workers. Such
+    hidden folders left by a killed command are removed first.
 
     Raises
     ------
@@ -128,7 +133,7 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
             raise UserError(f"{target}: not a file; cannot draw the plot there")
     for path in remove_leftovers(run.dir):
         log.info("removed %s, left by an interrupted command", path)
-    workers = drawing_processes(len(names), workers)
+    workers = min(workers or DRAWING_PROCESSES, os.cpu_count() or 1, len(names))
     with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
         chunks = [names[k::workers] for k in range(workers)]
         forked_each(lambda chunk: _draw_some(run, chunk, stage), chunks, workers)

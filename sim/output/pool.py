@@ -3,7 +3,7 @@
 :func:`forked_each` calls one function on each of a few items in up to ``workers``
 processes forked from this one, so they share what the command has read (a run's tables)
 without sending it to them: the function reaches each process through the fork, and only
-the items and the results travel. Used to draw a run's plots in parallel.
+the items travel. Used to draw a run's plots in parallel.
 
 A comparison's four or five plots are drawn in the command's own process. Drawn in two
 forked processes, ``talentwar compare`` of two flagship runs took 0.80 of the wall time at
@@ -22,9 +22,6 @@ from typing import Any
 
 from sim.files.processes import die_with_parent
 
-DRAWING_PROCESSES = 2
-"""How many processes figures are drawn in when not told (:func:`drawing_processes`)."""
-
 _WORK: Callable[[Any], object] | None = None
 """In a forked process: the function it applies (set by :func:`_start`)."""
 
@@ -40,39 +37,29 @@ def _start(work: Callable[[Any], object], command: int) -> None:
     _WORK = work
 
 
-def drawing_processes(figures: int, workers: int | None = None) -> int:
-    """How many processes to draw ``figures`` figures in: ``workers``, or
-    :data:`DRAWING_PROCESSES` if not given, but at most one per CPU and one per figure
-    (and at least 1)."""
-    return max(1, min(workers or DRAWING_PROCESSES, os.cpu_count() or 1, figures))
-
-
-def _apply(indexed: tuple[int, Any]) -> tuple[int, object]:
+def _apply(item: Any) -> object:
     if _WORK is None:
         raise RuntimeError("not a process of forked_each")
-    return indexed[0], _WORK(indexed[1])
+    return _WORK(item)
 
 
-def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: int
-                ) -> list[Any]:
-    """Call ``work(item)`` for each of ``items`` and return the results in the items'
-    order: in this process if ``workers`` is 1 (or the system cannot fork), else in up to
-    ``workers`` forked processes, each taking the next item when it is free (the results
-    must be picklable). The first failure ends the others at once and is raised; so is an
-    interrupt (after ending them)."""
+def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: int) -> None:
+    """Call ``work(item)`` for each of ``items``: in this process if ``workers`` is 1 (or
+    the system cannot fork), else in up to ``workers`` forked processes. The first failure
+    ends the others at once and is raised; so is an interrupt (after ending them)."""
     if workers <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [work(item) for item in items]
+        for item in items:
+            work(item)
+        return
     # Under fork the initializer's arguments are inherited, not pickled.
     pool = multiprocessing.get_context("fork").Pool(min(workers, len(items)), initializer=_start,
                                                  initargs=(work, os.getpid()))
-    results: list[Any] = [None] * len(items)
     try:  # results as they come, so that a failure stops the others at once
-        for k, result in pool.imap_unordered(_apply, enumerate(items)):
-            results[k] = result
+        for _ in pool.imap_unordered(_apply, items):
+            pass
     except BaseException:
         pool.terminate()
         pool.join()
         raise
     pool.close()
     pool.join()
-    return results
