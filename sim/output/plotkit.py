@@ -33,6 +33,7 @@ from matplotlib.ticker import (
 from matplotlib.transforms import Bbox
 
 from sim.files import atomic_file
+from sim.output.layout import FixedLayout
 from sim.output.palette import FirmLabels
 
 LEGEND_FONT = 8
@@ -121,8 +122,9 @@ for pixel."""
 
 
 def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
-    """Apply ``fig``'s constrained layout once, as drawing it at ``dpi`` would, and take
-    the layout engine off, so that saving it draws it once instead of twice.
+    """Apply ``fig``'s layout (fixed, :class:`~sim.output.layout.FixedLayout`, or
+    constrained) once, as drawing it at ``dpi`` would, and take the layout engine off, so
+    that saving it draws it once instead of twice.
 
     ``savefig`` of a figure with a layout engine first draws the whole figure with
     drawing switched off, only to run the engine (which fixes the panels' positions), then
@@ -130,12 +132,12 @@ def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
     for the layout: at ``dpi``, it applies each panel's aspect (as a drawing does before
     the layout) and runs the engine, which places the panels; the image saved afterwards
     is the same, byte for byte. Returns whether the engine was taken off: not if ``fig``
-    is not in the constrained layout or has no panels (nothing is done then), nor if a
+    has neither layout or has no panels (nothing is done then), nor if a
     ``figure.autolayout`` or ``figure.constrained_layout.use`` setting puts an engine back
     (``savefig`` then lays the figure out again, as it would have).
     """
     engine = fig.get_layout_engine()
-    if not isinstance(engine, ConstrainedLayoutEngine) or not fig.axes:
+    if not isinstance(engine, ConstrainedLayoutEngine | FixedLayout) or not fig.axes:
         return False
     old_dpi = fig.dpi
     fig.dpi = dpi
@@ -179,15 +181,16 @@ def tight_box(fig: plt.Figure, dpi: float = DPI) -> Bbox:
 
 def save(fig: plt.Figure, path: Path) -> Path:
     """Save a figure as PNG atomically (:func:`sim.files.atomic_file`), with every text as
-    plain text (:func:`plain_text`). A figure in the constrained layout (:func:`figure`)
-    already keeps its legends and labels inside it and is saved as laid out (laid out once,
-    :func:`lay_out`, then drawn once); one with no layout engine is cut to what it draws,
-    as ``bbox_inches="tight"`` cuts it (:func:`tight_box`, then drawn once), so that
-    nothing drawn outside the axes, such as a legend, is cut off; any other is cut by
+    plain text (:func:`plain_text`). A figure in the fixed layout (:func:`figure`) or the
+    constrained one already keeps its legends and labels inside it and is saved as laid
+    out (laid out once, :func:`lay_out`, then drawn once); one with no layout engine is
+    cut to what it draws, as ``bbox_inches="tight"`` cuts it (:func:`tight_box`, then
+    drawn once), so that nothing drawn outside the axes, such as a legend, is cut off; any
+    other is cut by
     ``bbox_inches="tight"`` (which draws it twice). The PNG is compressed at zlib level
     :data:`PNG_COMPRESSION`."""
     engine = fig.get_layout_engine()
-    laid_out = isinstance(engine, ConstrainedLayoutEngine)
+    laid_out = isinstance(engine, ConstrainedLayoutEngine | FixedLayout)
     try:
         with atomic_file(path, "the plot") as tmp, plain_text(fig):
             if laid_out:
@@ -253,8 +256,9 @@ def legend_outside(fig: plt.Figure, ax: plt.Axes | None = None, *, title: str | 
                    handles: Sequence[Artist] | None = None,
                    labels: Sequence[str] | None = None,
                    where: Literal["upper", "lower"] = "upper") -> None:
-    """A figure legend to the right of every panel, outside the data (the figure must use
-    the constrained layout); its entries are ``handles``/``labels``, or ``ax``'s."""
+    """A figure legend to the right of every panel, outside the data (the figure's layout,
+    fixed or constrained, keeps room for it); its entries are ``handles``/``labels``, or
+    ``ax``'s."""
     if handles is None:
         source = ax if ax is not None else fig.axes[0]
         found, texts = source.get_legend_handles_labels()
@@ -277,9 +281,11 @@ def axes_legend_outside(ax: plt.Axes, title: str | None = None) -> None:
 def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (10, 4.8),
            sharex: bool = False, height_ratios: Sequence[float] | None = None
            ) -> tuple[plt.Figure, np.ndarray]:
-    """A figure of ``nrows`` x ``ncols`` panels (an array, always 2-D) in the constrained
-    layout, which keeps legends outside the panels and nothing clipped."""
-    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout="constrained",
+    """A figure of ``nrows`` x ``ncols`` panels (an array, always 2-D) in the fixed layout
+    (:class:`~sim.output.layout.FixedLayout`), which keeps legends outside the panels and
+    nothing clipped, at a fraction of the cost of matplotlib's constrained layout (to which
+    it turns for what it does not describe, such as a colour bar)."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout=FixedLayout(),
                              sharex=sharex, height_ratios=height_ratios)
     return fig, axes
 

@@ -28,6 +28,7 @@ from sim.output.palette import GENERATED, OTHER_FIRMS, firm_colours
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
 from tests.conftest import SCENARIOS
+from tests.output.drawn import assert_nothing_cut_off
 
 FIRM_PLOTS = ("headcount", "gpu_vs_top_share", "moves_matrix", "pay_by_firm",
               "top_share_by_firm", "timeline", "cash_gpus")
@@ -122,6 +123,15 @@ def test_legends_lie_outside_every_panel(figures):
             box = legend.get_window_extent(renderer)
             assert not any(box.overlaps(p) for p in panels), name
             assert box.x1 <= fig_box.x1 + 1 and box.y0 >= fig_box.y0 - 1, name
+
+
+def test_nothing_drawn_is_cut_off_or_lies_on_another_panel(figures):
+    """Every text (tick labels, titles, annotations, legends) lies inside the figure; no
+    panel's drawing (its ticks, labels, title, texts and legend) runs into another's; no
+    figure legend, nor the figure's title, runs into a panel's drawing. The fixed layout
+    works this out without measuring the ticks; this measures everything as drawn."""
+    for name, fig in figures.items():
+        assert_nothing_cut_off(fig, name)
 
 
 def test_moves_are_counted_between_named_firms_per_tier(run, figures):
