@@ -33,7 +33,7 @@ from sim.output.charts import (
     top_shares,
 )
 from sim.output.palette import GENERATED, UNEMPLOYMENT_LABEL, firm_colours
-from sim.output.plotkit import date_axis, figure
+from sim.output.plotkit import date_axis, figure, fit_lines
 from sim.output.rundir import RunFolder
 from sim.output.stats import LEVEL, paired_interval, percent_of
 
@@ -267,8 +267,8 @@ def plot_top_share_effects(results: Sequence[tuple[str, pd.DataFrame]],
             ax.tick_params(labelsize=7)
         for k in range(len(firms), per_run * ncols):
             fig.delaxes(axes[r * per_run + k // ncols, k % ncols])
-    fig.supylabel(f"Δ share of the top tier, percentage points ({top}; {TOP_SHARE_NOTE})",
-                  fontsize=8)
+    fig.supylabel(fit_lines(f"Δ share of the top tier, percentage points ({top}; "
+                            f"{TOP_SHARE_NOTE})", fig.get_figheight() - 0.6, 8), fontsize=8)
     fig.suptitle("Each firm's share of the top tier: paired difference over time, band: "
                  "95% interval", fontsize=10)
     return fig
@@ -296,8 +296,9 @@ def plot_percent_effects(results: Sequence[tuple[str, pd.DataFrame]]) -> plt.Fig
         ax.set_yticks(y, [str(n) for n in known.index], fontsize=7)
         ax.set_xlabel("effect at the end, % of the reference (95% interval)", fontsize=8)
         ax.set_title(label, fontsize=9)
-    fig.suptitle("Effects in % of the reference: filled = differs with the false discovery "
-                 "rate at 5% (BH); hollow = own interval only; grey = ≈ 0", fontsize=9)
+    # On three lines: one of them would be wider than a one-panel figure.
+    fig.suptitle("Effects in % of the reference\nfilled = differs with the false discovery "
+                 "rate at 5% (BH);\nhollow = own interval only; grey = ≈ 0", fontsize=9)
     return fig
 
 

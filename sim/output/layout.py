@@ -8,11 +8,13 @@ measures only texts:
 
 - the labels the axes' tick locators and formatters give (their widths, or one line of
   height), with the tick length and padding matplotlib's settings give;
-- the axis labels, titles, axes legends, figure legends and the figure title, measured as
-  the texts they are.
+- the axis labels, titles, axes legends, texts and annotations in the panels, figure
+  legends and the figure's title and x and y labels, measured as the texts they are (the
+  texts that move with a panel measured again once the panels are placed).
 
-The panels of a grid share one width and one height (as with ``plt.subplots``); the space
-around and between them is the largest that any panel of that column or row needs. Figure
+The panels keep the grid's proportions (as ``plt.subplots`` makes them, height and width
+ratios included); the space around and between them is the largest that any panel of that
+column or row needs. Figure
 legends go to the right of every panel (``loc="outside right upper"`` or ``"... lower"``,
 as :func:`sim.output.plotkit.legend_outside` makes them), in a margin as wide as the
 widest. A figure this layout does not describe (panels not in one grid, a colour bar, an
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -43,9 +45,16 @@ PAD = 0.06
 """Space (inches) kept clear at the figure's edges and between a panel's texts and its
 neighbour's."""
 
-TICK_SLACK = 0.04
+TICK_SLACK = 0.09
 """Extra room (inches) beside tick labels: the ticks drawn are those of the final panel
-size, which may differ from the ones measured here by a label of a digit or so."""
+size, which may differ from the ones measured here by a label one digit wider (a digit is
+about 0.09 inches at 10 points)."""
+
+
+PASSES = 12
+"""At most how many times the texts that move with the panels are measured and the panels
+placed again (:class:`FixedLayout`). Most figures need two; a title wider than its panel
+needs a few more, as it needs more room the more the panel narrows."""
 
 
 @dataclass
@@ -111,9 +120,17 @@ def _extent(renderer: RendererBase, text: Text) -> tuple[float, float]:
     return float(box.width) / inch, float(box.height) / inch
 
 
+def _made_ticks(axis: Axis, which: Literal["major", "minor"]) -> list[Any]:
+    """The ticks ``axis`` has made so far (matplotlib makes them on first use; new ones
+    copy the first one's text settings)."""
+    return list(vars(axis).get("majorTicks" if which == "major" else "minorTicks", ()))
+
+
 def _tick_labels(axis: Axis, which: Literal["major", "minor"]) -> tuple[list[str], float]:
     """The labels ``axis`` would draw for its ``which`` ticks inside its view, as its
-    locator and formatter give them, and their size (points)."""
+    locator and formatter give them (all places formatted, then those outside the view
+    dropped, as matplotlib does), and their size (points): that of the ticks already
+    made, else the axis's tick settings."""
     params = axis.get_tick_params(which=which)
     side = "labelleft" if _name(axis) == "y" else "labelbottom"
     formatter = axis.get_major_formatter() if which == "major" else axis.get_minor_formatter()
@@ -122,9 +139,13 @@ def _tick_labels(axis: Axis, which: Literal["major", "minor"]) -> tuple[list[str
     locator = axis.get_major_locator() if which == "major" else axis.get_minor_locator()
     low, high = sorted(axis.get_view_interval())
     span = (high - low) * 1e-9
-    locs = [x for x in np.asarray(locator(), dtype=float) if low - span <= x <= high + span]
-    labels = [t for t in formatter.format_ticks(locs) if t] if locs else []
-    size = params.get("labelsize", _setting(f"{_name(axis)}tick.labelsize"))
+    locs = [float(x) for x in np.asarray(locator(), dtype=float)]
+    texts = formatter.format_ticks(locs) if locs else []
+    labels = [t for x, t in zip(locs, texts, strict=True)
+              if t and low - span <= x <= high + span]
+    made = _made_ticks(axis, which)
+    size = (made[0].label1.get_fontsize() if made
+            else params.get("labelsize", _setting(f"{_name(axis)}tick.labelsize")))
     return labels, _points(size)
 
 
@@ -179,10 +200,9 @@ def _titles(ax: Axes) -> list[Text]:
 def panel_sides(renderer: RendererBase, ax: Axes) -> Sides:
     """Room (inches) ``ax`` needs outside its axes box: its y tick labels and y label on
     the left; its x tick labels, the x axis's offset text and its x label below; its title
-    (and the y axis's offset text) above; a legend placed to its right (anchored past the
-    box) on the right; on every side, the part of a tick label at the end of an axis that
-    reaches past the box. Texts in the panel: :func:`text_sides`."""
-    inch = _inch(renderer)
+    (and the y axis's offset text) above; on every side, the part of a tick label at the
+    end of an axis that reaches past the box. Texts in the panel, its legend, and titles
+    and labels longer than the panel: :func:`text_sides`."""
     ylabel_w = _extent(renderer, ax.yaxis.label)[0]
     xlabel_h = _extent(renderer, ax.xaxis.label)[1]
     label_pad = float(_setting("axes.labelpad")) / 72.0
@@ -191,37 +211,73 @@ def panel_sides(renderer: RendererBase, ax: Axes) -> Sides:
     left = y_across + (ylabel_w + label_pad if ylabel_w else 0.0)
     bottom = x_across + (_offset_height(renderer, ax.xaxis) if x_across else 0.0)
     bottom += xlabel_h + label_pad if xlabel_h else 0.0
-    title = max(_extent(renderer, t)[1] for t in _titles(ax))
+    title = max((_extent(renderer, t)[1] for t in _titles(ax)), default=0.0)
     top = title + float(_setting("axes.titlepad")) / 72.0 if title else 0.0
     top = max(top, _offset_height(renderer, ax.yaxis), y_along)
-    sides = Sides(max(left, x_along), x_along, top, max(bottom, y_along))
-    legend = ax.get_legend()
-    if legend is not None and legend.get_bbox_to_anchor().x0 > ax.bbox.x1:
-        sides.right = max(sides.right, _legend_width(renderer, legend)
-                          + (legend.get_bbox_to_anchor().x0 - ax.bbox.x1) / inch)
-    return sides
+    return Sides(max(left, x_along), x_along, top, max(bottom, y_along))
 
 
 def text_sides(renderer: RendererBase, ax: Axes) -> Sides:
-    """Room (inches) that the texts and annotations in ``ax`` need outside its box, on
-    each side, as they lie at the panel's present place and size."""
+    """Room (inches) that texts need past ``ax``'s box, as they lie at the panel's present
+    place and size: the texts and annotations in it, on every side; its titles and x label
+    (centred on the panel) past its left and right edges when wider than the panel; its y
+    label past its top and bottom when taller."""
     inch = _inch(renderer)
     box = ax.bbox
     sides = Sides()
-    for text in ax.texts:
-        if text.get_visible() and text.get_in_layout() and text.get_text():
-            ext = text.get_window_extent(renderer)
+
+    def reach(text: Text | Legend, across: bool, along: bool) -> None:
+        if not (text.get_visible() and text.get_in_layout()):
+            return
+        if isinstance(text, Text) and not text.get_text():
+            return
+        ext = text.get_window_extent(renderer)
+        if across:
             sides.left = max(sides.left, (box.x0 - ext.x0) / inch)
             sides.right = max(sides.right, (ext.x1 - box.x1) / inch)
+        if along:
             sides.bottom = max(sides.bottom, (box.y0 - ext.y0) / inch)
             sides.top = max(sides.top, (ext.y1 - box.y1) / inch)
+
+    for text in ax.texts:
+        reach(text, across=True, along=True)
+    for text in (*_titles(ax), ax.xaxis.label):
+        reach(text, across=True, along=False)
+    reach(ax.yaxis.label, across=False, along=True)
+    legend = ax.get_legend()
+    if legend is not None:  # one placed beside the panel (or inside: it then needs none)
+        reach(legend, across=True, along=True)
     return sides
+
+
+def _figure_text_room(renderer: RendererBase, fig: plt.Figure) -> Sides:
+    """Room (inches) the figure's own texts take from its edges, where matplotlib puts
+    them: its title (``suptitle``) from the top, its x label (``supxlabel``) from the
+    bottom, its y label (``supylabel``) from the left, each measured from the edge to the
+    text's far side."""
+    inch = _inch(renderer)
+    edge = fig.bbox
+    room = Sides()
+    for name in ("_suptitle", "_supxlabel", "_supylabel"):  # where matplotlib keeps them
+        text = getattr(fig, name, None)
+        if not isinstance(text, Text) or not text.get_visible() or not text.get_text():
+            continue
+        ext = text.get_window_extent(renderer)
+        if name == "_suptitle":
+            room.top = (edge.y1 - ext.y0) / inch
+        elif name == "_supxlabel":
+            room.bottom = (ext.y1 - edge.y0) / inch
+        else:
+            room.left = (ext.x1 - edge.x0) / inch
+    return room
 
 
 def _grid(fig: plt.Figure) -> tuple[GridSpec, list[SubplotSpec]] | None:
     """The grid that holds every panel of ``fig`` and each panel's place in it; None if
     ``fig`` holds what this layout does not describe: panels not all in one top-level grid
-    (sub-figures, colour bars, insets) or tick labels turned."""
+    (sub-figures, colour bars, insets), two panels in one place (twin axes), tick labels or
+    axis labels on the top or the right, tick labels turned, or a figure legend anywhere but
+    outside to the right."""
     specs = [ax.get_subplotspec() for ax in fig.axes]
     grids = {id(spec.get_gridspec()) if spec is not None else None for spec in specs}
     if fig.subfigs or len(grids) != 1:
@@ -230,15 +286,33 @@ def _grid(fig: plt.Figure) -> tuple[GridSpec, list[SubplotSpec]] | None:
     grid = spec.get_gridspec() if spec is not None else None
     if not isinstance(grid, GridSpec):
         return None
+    places = [(s.rowspan, s.colspan) for s in specs if s is not None]
+    if len(set(places)) != len(places):  # twin axes: two panels in one place
+        return None
+    if any(getattr(legend, "_outside_loc", None) != "right" for legend in fig.legends):
+        return None  # a figure legend elsewhere than outside to the right
     for ax in fig.axes:
         if any(isinstance(c, Axes) for c in ax.get_children()):
             return None
-        for axis in (ax.xaxis, ax.yaxis):
-            if axis.get_tick_params(which="major").get("labelrotation", 0):
-                return None
-            if any(t.label1.get_rotation() for t in vars(axis).get("majorTicks", ())):
+        if (ax.xaxis.get_label_position() != "bottom"
+                or ax.yaxis.get_label_position() != "left"):
+            return None
+        for axis, far in ((ax.xaxis, "labeltop"), (ax.yaxis, "labelright")):
+            for which in ("major", "minor"):
+                params = axis.get_tick_params(which=which)
+                if params.get(far, False) or params.get("labelrotation", 0):
+                    return None
+            if any(t.label1.get_rotation() for t in _made_ticks(axis, "major")):
                 return None
     return grid, [spec for spec in specs if spec is not None]
+
+
+def _renderer(fig: plt.Figure) -> RendererBase:
+    """The renderer ``fig`` is being drawn with (that of the canvas it is saved through, a
+    PDF or SVG one too), as matplotlib's own layout engines ask for it."""
+    get = getattr(fig, "_get_renderer", None)
+    renderer = get() if callable(get) else fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    return cast(RendererBase, renderer)
 
 
 def _largest(needs: Iterable[tuple[int, float]], count: int) -> list[float]:
@@ -247,6 +321,12 @@ def _largest(needs: Iterable[tuple[int, float]], count: int) -> list[float]:
     for place, need in needs:
         out[place] = max(out[place], need)
     return out
+
+
+def _within(a: Sides, b: Sides, slack: float = 0.01) -> bool:
+    """Whether ``a`` needs at most ``slack`` inches more than ``b`` on every side."""
+    return (a.left <= b.left + slack and a.right <= b.right + slack
+            and a.top <= b.top + slack and a.bottom <= b.bottom + slack)
 
 
 def _wider(a: Sides, b: Sides) -> Sides:
@@ -264,8 +344,9 @@ class FixedLayout(LayoutEngine):
     ``(W - L - R - (n - 1) g_w) / n`` wide (likewise for rows); ``L`` is the room the first
     column's panels need on their left plus :data:`PAD`, ``g_w`` the most any two
     neighbouring columns need between them plus :data:`PAD`, ``R`` the last column's need
-    plus the widest figure legend, ``T`` the first row's need plus the figure title's
-    height. A figure the layout does not describe is laid out by matplotlib's constrained
+    plus the widest figure legend, ``T`` the first row's need plus the room of the figure's
+    title (from the top edge to its foot), ``B`` and ``L`` likewise with the figure's x
+    and y labels. A figure the layout does not describe is laid out by matplotlib's constrained
     layout.
     """
 
@@ -286,14 +367,19 @@ class FixedLayout(LayoutEngine):
             ConstrainedLayoutEngine().execute(fig)
             return
         grid, specs = found
-        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        renderer = _renderer(fig)
         fixed = [panel_sides(renderer, ax) for ax in fig.axes]
-        # The texts in the panels move with them: measured where the panels are, then
-        # again where this placed them (two passes, as matplotlib's constrained layout).
-        for _ in range(2):
+        # The texts that move with the panels are measured where the panels are, then
+        # again where this placed them, until they need no more room (a title wider than
+        # its panel needs more as the panel narrows), at most PASSES times.
+        needed: list[Sides] = []
+        for _ in range(PASSES):
             sides = [_wider(f, text_sides(renderer, ax))
                      for f, ax in zip(fixed, fig.axes, strict=True)]
-            if not _place(fig, renderer, grid, specs, sides):
+            if needed and all(_within(a, b) for a, b in zip(sides, needed, strict=True)):
+                return
+            needed = [_wider(a, b) for a, b in zip(sides, needed, strict=False)] or sides
+            if not _place(fig, renderer, grid, specs, needed):
                 ConstrainedLayoutEngine().execute(fig)
                 return
 
@@ -310,12 +396,11 @@ def _place(fig: plt.Figure, renderer: RendererBase, grid: GridSpec, specs: list[
     top = _largest(((p.rowspan.start, s.top) for p, s in pairs), nrows)
     bottom = _largest(((p.rowspan.stop - 1, s.bottom) for p, s in pairs), nrows)
     legends = max((_legend_width(renderer, leg) for leg in fig.legends), default=0.0)
-    suptitle = getattr(fig, "_suptitle", None)  # where matplotlib keeps the figure's title
-    title = _extent(renderer, suptitle)[1] if isinstance(suptitle, Text) else 0.0
-    margin_l = left[0] + PAD
+    own = _figure_text_room(renderer, fig)
+    margin_l = left[0] + PAD + (own.left + PAD if own.left else 0.0)
     margin_r = right[-1] + PAD + legends
-    margin_t = top[0] + PAD + (title + PAD if title else 0.0)
-    margin_b = bottom[-1] + PAD
+    margin_t = top[0] + PAD + (own.top + PAD if own.top else 0.0)
+    margin_b = bottom[-1] + PAD + (own.bottom + PAD if own.bottom else 0.0)
     gap_w = max((right[c] + left[c + 1] for c in range(ncols - 1)), default=0.0) + PAD
     gap_h = max((bottom[r] + top[r + 1] for r in range(nrows - 1)), default=0.0) + PAD
     panel_w = (width - margin_l - margin_r - (ncols - 1) * gap_w) / ncols

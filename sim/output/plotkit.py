@@ -8,6 +8,7 @@ dollars, free text as plain text, each file written atomically.
 from __future__ import annotations
 
 import contextlib
+import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Literal
@@ -288,6 +289,14 @@ def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (10, 4.8)
     fig, axes = plt.subplots(nrows, ncols, figsize=size, squeeze=False, layout=FixedLayout(),
                              sharex=sharex, height_ratios=height_ratios)
     return fig, axes
+
+
+def fit_lines(text: str, inches: float, size: float) -> str:
+    """``text`` cut into lines at spaces so that each fits in ``inches`` at ``size``
+    points: at most ``inches x 72 / (0.6 x size)`` characters a line (0.6 of the size is a
+    wide character's width in matplotlib's default font), and at least 20."""
+    width = max(20, int(inches * 72.0 / (0.6 * size)))
+    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 def no_data(ax: plt.Axes, text: str) -> None:

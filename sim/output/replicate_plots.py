@@ -34,6 +34,7 @@ from sim.output.palette import FirmLabels
 from sim.output.plotkit import (
     date_axis,
     figure,
+    fit_lines,
     legend_outside,
     log_scale,
     money_axis,
@@ -153,7 +154,8 @@ def plot_top_share_bands(folder: ReplicateFolder) -> plt.Figure:
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(bands):]:
         fig.delaxes(ax)
-    fig.supylabel(f"% of the top tier ({first.tiers[0]}; {TOP_SHARE_NOTE})", fontsize=9)
+    fig.supylabel(fit_lines(f"% of the top tier ({first.tiers[0]}; {TOP_SHARE_NOTE})",
+                            fig.get_figheight() - 0.6, 9), fontsize=9)
     fig.suptitle(f"Each firm's share of the top tier: mean over {len(folder.runs)} "
                  "replicates, band: 95% interval of the mean", fontsize=11)
     return fig

@@ -1,15 +1,22 @@
 """The fixed layout: what it does not describe is laid out as matplotlib's constrained
 layout lays it out; nothing it lays out is cut off or runs into a neighbour (here on the
-comparison plots; on every run plot in tests/output/test_plots_firms.py)."""
+comparison plots of runs and of replicate folders, and a replicate folder's plots; on
+every run plot in tests/output/test_plots_firms.py)."""
 
 from __future__ import annotations
 
+import io
+import shutil
+
 import matplotlib.pyplot as plt
 import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
 from sim.output.compare import COMPARE_PLOTS, load_runs
 from sim.output.layout import FixedLayout
 from sim.output.plotkit import figure, lay_out
+from sim.output.replicates import compare_replicates, plot_replicates
 from tests.output.drawn import assert_nothing_cut_off
 
 
@@ -21,13 +28,41 @@ def _with_colour_bar(layout: object) -> plt.Figure:
     return fig
 
 
-def test_a_figure_with_a_colour_bar_is_laid_out_as_the_constrained_layout_does():
-    fixed, constrained = _with_colour_bar(FixedLayout()), _with_colour_bar("constrained")
+def _with_twin(layout: object) -> plt.Figure:
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.5), squeeze=False, layout=layout)
+    axes[0, 0].plot([1, 2, 3])
+    twin = axes[0, 0].twinx()
+    twin.plot([1e6, 2e6, 3e6])
+    twin.set_ylabel("a label on the right")
+    axes[0, 1].plot([1, 2, 3])
+    return fig
+
+
+def _with_legend_below(layout: object) -> plt.Figure:
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.5), squeeze=False, layout=layout)
+    for ax in axes.flat:
+        ax.plot([1, 2, 3], label="a line")
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="outside lower center")
+    return fig
+
+
+@pytest.mark.parametrize("make", [_with_colour_bar, _with_twin, _with_legend_below])
+def test_what_the_fixed_layout_does_not_describe_is_laid_out_as_the_constrained_one(make):
+    fixed, constrained = make(FixedLayout()), make("constrained")
     assert lay_out(fixed) and lay_out(constrained)
     for a, b in zip(fixed.axes, constrained.axes, strict=True):
         assert np.allclose(a.get_position().bounds, b.get_position().bounds)
     plt.close(fixed)
     plt.close(constrained)
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "svg"])
+def test_a_figure_in_the_fixed_layout_saves_to_other_formats(fmt):
+    fig, axes = figure(1, 2, (8, 3))
+    for ax in axes.flat:
+        ax.plot([1, 2, 3], label="a line")
+    fig.savefig(io.BytesIO(), format=fmt)  # laid out with the PDF's or SVG's own renderer
+    plt.close(fig)
 
 
 def test_panels_share_the_room_their_texts_leave():
@@ -59,3 +94,38 @@ def test_nothing_of_a_comparison_is_cut_off(two_tier_runs):
         plt.close(fig)
         drawn += 1
     assert drawn >= 3
+
+
+def test_nothing_of_replicate_plots_and_their_comparison_is_cut_off(two_tier_replicates,
+                                                                     tmp_path, monkeypatch):
+    """Figures with a title over a grid of panels several rows tall, a y label for the
+    whole figure, legends outside: each is checked as it is saved (laid out, then drawn)."""
+    checked: list[str] = []
+    savefig = Figure.savefig
+
+    def check_then_save(fig, fname, *args, **kwargs):
+        fig.canvas.draw()
+        assert_nothing_cut_off(fig, str(fname))
+        checked.append(str(fname))
+        return savefig(fig, fname, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", check_then_save)
+    base, _, counterfactual = two_tier_replicates
+    compare_replicates([base, counterfactual], tmp_path / "comparison")
+    plot_replicates(shutil.copytree(base, tmp_path / "base"))
+    assert len(checked) >= 6, checked
+
+
+def test_titles_and_labels_longer_than_their_panel_are_given_room():
+    """A title or x label wider than its panel reaches past its sides, a y label taller
+    than it past its top and bottom: the layout keeps them in the figure and off the
+    neighbouring panel."""
+    fig, axes = figure(2, 2, (8, 5))
+    for ax in axes.flat:
+        ax.plot([1, 2, 3])
+    axes[0, 1].set_title("a title a little wider than the panel over it")
+    axes[1, 0].set_xlabel("an x label a little wider than the panel it stands under, so")
+    axes[1, 1].set_ylabel("a y label taller than its panel, by far")
+    fig.canvas.draw()
+    assert_nothing_cut_off(fig, "long texts")
+    plt.close(fig)
