@@ -2,9 +2,9 @@
 
 Matplotlib's constrained layout places the panels by measuring every axis as drawn: it
 makes each tick and its label and asks their boxes, twice, before the figure is drawn once
-more for the file. On a run's plots that measuring costs about half as much as the drawing.
-:class:`FixedLayout` works the margins out instead from what the panels will show, and
-measures only texts:
+more for the file. On a run's plots that measuring cost about two thirds as much as the
+drawing (``benchmarks/bench_plots.py``). :class:`FixedLayout` works the margins out
+instead from what the panels will show, and measures only texts:
 
 - the labels the axes' tick locators and formatters give (their widths, or one line of
   height), with the tick length and padding matplotlib's settings give;
@@ -14,12 +14,12 @@ measures only texts:
 
 The panels keep the grid's proportions (as ``plt.subplots`` makes them, height and width
 ratios included); the space around and between them is the largest that any panel of that
-column or row needs. Figure
-legends go to the right of every panel (``loc="outside right upper"`` or ``"... lower"``,
-as :func:`sim.output.plotkit.legend_outside` makes them), in a margin as wide as the
-widest. A figure this layout does not describe (panels not in one grid, a colour bar, an
-inset, tick labels turned) is laid out by matplotlib's constrained layout instead, so no
-figure is drawn with something cut off.
+column or row needs. Figure legends go to the right of every panel (``loc="outside right
+upper"`` or ``"... lower"``, as :func:`sim.output.plotkit.legend_outside` makes them), in a
+margin as wide as the widest. A figure this layout does not describe (panels not in one
+grid, a colour bar, an inset, twin axes, labels on the top or right, tick labels turned, a
+figure legend elsewhere) is laid out by matplotlib's constrained layout instead, as all
+these figures were before.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ PAD = 0.06
 neighbour's."""
 
 TICK_SLACK = 0.09
-"""Extra room (inches) beside tick labels: the ticks drawn are those of the final panel
-size, which may differ from the ones measured here by a label one digit wider (a digit is
-about 0.09 inches at 10 points)."""
+"""Extra room (inches) beside a y axis's tick labels: the ticks drawn are those of the
+final panel size, which may differ from the ones measured here by a label one digit wider
+(a digit is about 0.09 inches at 10 points)."""
 
 
 PASSES = 12
@@ -167,7 +167,8 @@ def _tick_room(renderer: RendererBase, axis: Axis) -> tuple[float, float]:
         length = float(_setting(f"{name}tick.{which}.size"))
         pad = float(_setting(f"{name}tick.{which}.pad"))
         label = widest if name == "y" else tallest
-        across = max(across, label + (length + pad) / 72.0 + TICK_SLACK)
+        slack = TICK_SLACK if name == "y" else 0.0  # a digit more widens, not heightens
+        across = max(across, label + (length + pad) / 72.0 + slack)
         along = max(along, (tallest if name == "y" else widest) / 2.0)
     return across, along
 
