@@ -53,8 +53,9 @@ final panel size, which may differ from the ones measured here by a label one di
 
 PASSES = 12
 """At most how many times the texts that move with the panels are measured and the panels
-placed again (:class:`FixedLayout`). Most figures need two; a title wider than its panel
-needs a few more, as it needs more room the more the panel narrows."""
+placed again (:class:`FixedLayout`). Most figures need one or two; a title wider than its
+panel needs a few more, as it needs more room the more the panel narrows. A figure whose
+texts still need more room after that is laid out by the constrained layout."""
 
 
 @dataclass
@@ -232,7 +233,11 @@ def text_sides(renderer: RendererBase, ax: Axes) -> Sides:
             return
         if isinstance(text, Text) and not text.get_text():
             return
-        ext = text.get_window_extent(renderer)
+        # An annotation of a point outside the view is not drawn: its tight box is empty
+        # (its window extent would be a pixel in the figure's corner).
+        ext = text.get_tightbbox(renderer)
+        if ext is None or not np.isfinite(ext.get_points()).all() or ext.width <= 0:
+            return
         if across:
             sides.left = max(sides.left, (box.x0 - ext.x0) / inch)
             sides.right = max(sides.right, (ext.x1 - box.x1) / inch)
@@ -261,7 +266,8 @@ def _figure_text_room(renderer: RendererBase, fig: plt.Figure) -> Sides:
     room = Sides()
     for name in ("_suptitle", "_supxlabel", "_supylabel"):  # where matplotlib keeps them
         text = getattr(fig, name, None)
-        if not isinstance(text, Text) or not text.get_visible() or not text.get_text():
+        if (not isinstance(text, Text) or not text.get_visible() or not text.get_text()
+                or not text.get_in_layout()):
             continue
         ext = text.get_window_extent(renderer)
         if name == "_suptitle":
@@ -374,15 +380,17 @@ class FixedLayout(LayoutEngine):
         # again where this placed them, until they need no more room (a title wider than
         # its panel needs more as the panel narrows), at most PASSES times.
         needed: list[Sides] = []
-        for _ in range(PASSES):
+        for placed in range(PASSES + 1):
             sides = [_wider(f, text_sides(renderer, ax))
                      for f, ax in zip(fixed, fig.axes, strict=True)]
             if needed and all(_within(a, b) for a, b in zip(sides, needed, strict=True)):
-                return
-            needed = [_wider(a, b) for a, b in zip(sides, needed, strict=False)] or sides
-            if not _place(fig, renderer, grid, specs, needed):
-                ConstrainedLayoutEngine().execute(fig)
-                return
+                return  # the texts fit where the last pass placed the panels
+            needed = sides if not needed else [_wider(a, b) for a, b in
+                                                zip(sides, needed, strict=True)]
+            if placed == PASSES or not _place(fig, renderer, grid, specs, needed):
+                break
+        # Too small for its texts, or the texts still moving after PASSES placements.
+        ConstrainedLayoutEngine().execute(fig)
 
 
 def _place(fig: plt.Figure, renderer: RendererBase, grid: GridSpec, specs: list[SubplotSpec],

@@ -292,11 +292,13 @@ def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (10, 4.8)
 
 
 def fit_lines(text: str, inches: float, size: float) -> str:
-    """``text`` cut into lines at spaces so that each fits in ``inches`` at ``size``
-    points: at most ``inches x 72 / (0.6 x size)`` characters a line (0.6 of the size is a
-    wide character's width in matplotlib's default font), and at least 20."""
-    width = max(20, int(inches * 72.0 / (0.6 * size)))
-    return "\n".join(textwrap.wrap(text, width)) or text
+    """``text`` cut into lines at spaces (words kept whole) so that each fits in
+    ``inches`` at ``size`` points: at most ``inches x 72 / (0.65 x size)`` characters a
+    line (0.65 of the size is a little more than an average character's width in
+    matplotlib's default font), and at least 20."""
+    width = max(20, int(inches * 72.0 / (0.65 * size)))
+    lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines) or text
 
 
 def no_data(ax: plt.Axes, text: str) -> None:

@@ -129,3 +129,22 @@ def test_titles_and_labels_longer_than_their_panel_are_given_room():
     fig.canvas.draw()
     assert_nothing_cut_off(fig, "long texts")
     plt.close(fig)
+
+
+def test_an_annotation_the_figure_does_not_draw_takes_no_room():
+    """An annotation of a point outside the view (or missing) is not drawn: the panels
+    are placed as without it."""
+    def panel(annotated: bool) -> tuple[float, ...]:
+        fig, axes = figure(1, 1, (8, 4))
+        ax = axes[0, 0]
+        ax.plot([1, 2, 3], [1, 2, 3])
+        ax.annotate("drawn", (2, 2))
+        if annotated:
+            ax.annotate("not drawn: no point", (float("nan"), 1.0))
+            ax.annotate("not drawn: out of view", (50.0, 1.0))
+        assert lay_out(fig)
+        bounds = tuple(ax.get_position().bounds)
+        plt.close(fig)
+        return bounds
+
+    assert np.allclose(panel(annotated=True), panel(annotated=False))
