@@ -31,6 +31,7 @@ from typing import Any, Literal, cast
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import cbook
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis, YAxis
 from matplotlib.backend_bases import RendererBase
@@ -90,10 +91,9 @@ def _points(size: float | str) -> float:
 
 def _is_math(text: str) -> bool:
     """Whether a tick label made now would be drawn as mathtext: texts take
-    ``rcParams["text.parse_math"]`` when made, and a text with an even, non-zero number of
-    unescaped dollars is mathtext (as matplotlib decides)."""
-    dollars = text.count("$") - text.count(r"\$")
-    return bool(_setting("text.parse_math")) and dollars > 0 and dollars % 2 == 0
+    ``rcParams["text.parse_math"]`` when made, and matplotlib's own test decides the rest
+    (an even, non-zero number of unescaped dollars)."""
+    return bool(_setting("text.parse_math")) and bool(cbook.is_math_text(text))
 
 
 def _text_size(renderer: RendererBase, text: str, size: float) -> tuple[float, float]:
@@ -221,7 +221,8 @@ def panel_sides(renderer: RendererBase, ax: Axes) -> Sides:
 
 def text_sides(renderer: RendererBase, ax: Axes) -> Sides:
     """Room (inches) that texts need past ``ax``'s box, as they lie at the panel's present
-    place and size: the texts and annotations in it, on every side; its titles and x label
+    place and size: the texts and annotations in it and its legend, on every side (an
+    annotation not drawn, of a point outside the view, needs none); its titles and x label
     (centred on the panel) past its left and right edges when wider than the panel; its y
     label past its top and bottom when taller."""
     inch = _inch(renderer)
@@ -282,8 +283,8 @@ def _figure_text_room(renderer: RendererBase, fig: plt.Figure) -> Sides:
 def _grid(fig: plt.Figure) -> tuple[GridSpec, list[SubplotSpec]] | None:
     """The grid that holds every panel of ``fig`` and each panel's place in it; None if
     ``fig`` holds what this layout does not describe: panels not all in one top-level grid
-    (sub-figures, colour bars, insets), two panels in one place (twin axes), tick labels or
-    axis labels on the top or the right, tick labels turned, or a figure legend anywhere but
+    (sub-figures, colour bars, insets), tick labels or axis labels on the top or the right
+    (twin axes have theirs there), tick labels turned, or a figure legend anywhere but
     outside to the right."""
     specs = [ax.get_subplotspec() for ax in fig.axes]
     grids = {id(spec.get_gridspec()) if spec is not None else None for spec in specs}
@@ -292,9 +293,6 @@ def _grid(fig: plt.Figure) -> tuple[GridSpec, list[SubplotSpec]] | None:
     spec = specs[0]
     grid = spec.get_gridspec() if spec is not None else None
     if not isinstance(grid, GridSpec):
-        return None
-    places = [(s.rowspan, s.colspan) for s in specs if s is not None]
-    if len(set(places)) != len(places):  # twin axes: two panels in one place
         return None
     if any(getattr(legend, "_outside_loc", None) != "right" for legend in fig.legends):
         return None  # a figure legend elsewhere than outside to the right
@@ -352,9 +350,9 @@ class FixedLayout(LayoutEngine):
     column's panels need on their left plus :data:`PAD`, ``g_w`` the most any two
     neighbouring columns need between them plus :data:`PAD`, ``R`` the last column's need
     plus the widest figure legend, ``T`` the first row's need plus the room of the figure's
-    title (from the top edge to its foot), ``B`` and ``L`` likewise with the figure's x
-    and y labels. A figure the layout does not describe is laid out by matplotlib's constrained
-    layout.
+    title (from the top edge to its foot), ``B`` and ``L`` likewise with the figure's x and
+    y labels. A figure the layout does not describe, or too small for its texts, is laid
+    out by matplotlib's constrained layout.
     """
 
     _adjust_compatible = True

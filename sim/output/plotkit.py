@@ -187,9 +187,8 @@ def save(fig: plt.Figure, path: Path) -> Path:
     out (laid out once, :func:`lay_out`, then drawn once); one with no layout engine is
     cut to what it draws, as ``bbox_inches="tight"`` cuts it (:func:`tight_box`, then
     drawn once), so that nothing drawn outside the axes, such as a legend, is cut off; any
-    other is cut by
-    ``bbox_inches="tight"`` (which draws it twice). The PNG is compressed at zlib level
-    :data:`PNG_COMPRESSION`."""
+    other is cut by ``bbox_inches="tight"`` (which draws it twice). The PNG is compressed
+    at zlib level :data:`PNG_COMPRESSION`."""
     engine = fig.get_layout_engine()
     laid_out = isinstance(engine, ConstrainedLayoutEngine | FixedLayout)
     try:

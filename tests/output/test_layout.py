@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from sim.output.compare import COMPARE_PLOTS, load_runs
 from sim.output.layout import FixedLayout
-from sim.output.plotkit import figure, lay_out
+from sim.output.plotkit import figure, fit_lines, lay_out, legend_outside
 from sim.output.replicates import compare_replicates, plot_replicates
 from tests.output.drawn import assert_nothing_cut_off
 
@@ -56,13 +56,30 @@ def test_what_the_fixed_layout_does_not_describe_is_laid_out_as_the_constrained_
     plt.close(constrained)
 
 
-@pytest.mark.parametrize("fmt", ["pdf", "svg"])
-def test_a_figure_in_the_fixed_layout_saves_to_other_formats(fmt):
+def _two_panels_with_a_legend() -> tuple[plt.Figure, np.ndarray]:
     fig, axes = figure(1, 2, (8, 3))
     for ax in axes.flat:
-        ax.plot([1, 2, 3], label="a line")
-    fig.savefig(io.BytesIO(), format=fmt)  # laid out with the PDF's or SVG's own renderer
+        ax.plot([1, 2, 3], [10, 2_000, 30_000], label="a line")
+        ax.set_ylabel("engineers")
+    legend_outside(fig, axes[0, 0], title="firms")
+    return fig, axes
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "svg"])
+def test_a_figure_in_the_fixed_layout_saves_to_other_formats_laid_out_alike(fmt):
+    """Saved as PDF or SVG, the figure is laid out with that format's own renderer, the
+    panels where the PNG's layout puts them (to a hundredth of the figure: the formats
+    measure text alike), the legend's room kept."""
+    fig, axes = _two_panels_with_a_legend()
+    fig.savefig(io.BytesIO(), format=fmt)
+    png, png_axes = _two_panels_with_a_legend()
+    assert lay_out(png)
+    for ax, reference in zip(axes.flat, png_axes.flat, strict=True):
+        assert np.allclose(ax.get_position().bounds, reference.get_position().bounds,
+                           atol=0.01)
+    assert axes[0, 1].get_position().x1 < 0.9  # room for the legend on the right
     plt.close(fig)
+    plt.close(png)
 
 
 def test_panels_share_the_room_their_texts_leave():
@@ -148,3 +165,30 @@ def test_an_annotation_the_figure_does_not_draw_takes_no_room():
         return bounds
 
     assert np.allclose(panel(annotated=True), panel(annotated=False))
+
+
+def test_fit_lines_cuts_at_spaces_to_the_width_and_keeps_words_whole():
+    text = ("Δ share of the top tier, percentage points (senior_ai_research_engineer_tier; "
+            "share of all engineers of the tier, employed or not)")
+    lines = fit_lines(text, 2.0, 8).split("\n")
+    width = int(2.0 * 72 / (0.65 * 8))  # 27 characters
+    assert len(lines) > 1 and " ".join(lines) == text
+    long_word = "(senior_ai_research_engineer_tier;"
+    assert all(len(line) <= width or line == long_word for line in lines)
+    assert long_word in lines  # longer than a line, kept whole
+    assert fit_lines("short", 2.0, 8) == "short"
+
+
+def test_mathtext_tick_labels_are_given_the_room_they_take_drawn():
+    """Outside plain text, a log axis labels its ticks in mathtext (``$10^{2}$``): the
+    room kept for them is what they take drawn, not the length of their source text."""
+    fig, axes = figure(1, 1, (6, 3))
+    ax = axes[0, 0]
+    ax.plot([1, 2, 3], [1, 100, 10_000])
+    ax.set_yscale("log")
+    fig.canvas.draw()  # laid out and drawn with mathtext on
+    renderer = fig.canvas.get_renderer()
+    assert any("$" in t.get_text() for t in ax.get_yticklabels())
+    unused = ax.get_tightbbox(renderer).x0 / fig.dpi  # inches left of the drawn labels
+    assert 0 <= unused < 0.2
+    plt.close(fig)
