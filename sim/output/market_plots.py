@@ -16,6 +16,7 @@ from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.output import charts
 from sim.output.charts import RunTables
+from sim.output.drawing import PAY_PLOT_COLUMNS
 from sim.output.formats import ENGINEER_PAY, ENGINEER_TIER
 from sim.output.plotkit import (
     axes_legend_outside,
@@ -28,8 +29,6 @@ from sim.output.plotkit import (
 )
 from sim.output.rundir import RunFolder
 
-PAY_PLOT_COLUMNS = (ENGINEER_PAY, ENGINEER_TIER)
-"""The columns of the engineer table the plot of pay reads (only these are read)."""
 PAY_PLOT = "the plot of pay"
 
 FORM_MARKERS = {"acquisition": "o", "license_and_hire": "s"}

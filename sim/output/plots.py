@@ -17,12 +17,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from sim import columns as col
 from sim.columns import pay_column, per_tier
 from sim.errors import UserError, log
 from sim.files import atomic_files
 from sim.output.charts import has_manifest
+from sim.output.drawing import DRAWING_PROCESSES, PLOTS_STAGE, RUN_PLOTS_BY_COST
 from sim.output.firm_plots import (
     plot_cash_gpus,
     plot_gpu_share,
@@ -47,15 +49,7 @@ from sim.output.pool import forked_each
 from sim.output.rundir import RunFolder, remove_leftovers
 from sim.output.timeline_plot import plot_timeline
 
-PLOTS_STAGE = ".plots"
-"""The hidden folder (``.plots.incomplete-<pid>``) in which a run's plots are drawn."""
-
-DRAWING_PROCESSES = 2
-"""How many processes :func:`plot_run` draws a run's plots in when not told (fewer on a
-machine with fewer CPUs)."""
-
-
-RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {
+RUN_PLOTS: dict[str, Callable[[RunFolder], plt.Figure]] = {  # in a report's order
     "headcount": plot_headcount,
     "pay_by_tier": plot_pay,
     "gpu_vs_top_share": plot_gpu_share,
@@ -99,14 +93,35 @@ def check_plottable(run: RunFolder) -> None:
         check_scenario_parts(run.manifest["scenario"], run.dir / MANIFEST)
 
 
-def _draw_some(run: RunFolder, names: list[str], folder: Path) -> None:
-    """Draw the named plots of ``run`` into ``folder``; stop if the command is gone (in a
-    drawing process whose command was killed)."""
-    parent = os.getppid()
-    for name in names:
-        if os.getppid() != parent:
-            break
+def _draw(run: RunFolder, name: str, folder: Path, command: int) -> None:
+    """Draw the plot ``name`` of ``run`` into ``folder``, unless the command (pid
+    ``command``) is gone (in a drawing process whose command was killed)."""
+    if os.getppid() == command or os.getpid() == command:
         save(RUN_PLOTS[name](run), folder / f"{name}.png")
+
+
+def draw_run(run_dir: str, folder: str, pay_columns: pd.DataFrame | None,
+             workers: int) -> None:
+    """Draw every plot of the run folder ``run_dir`` into ``folder``, in this process and
+    ``workers - 1`` forked from it: what the drawing process of ``talentwar run`` does
+    (:mod:`sim.output.drawing`) once the run's tables but the engineer table are written.
+    The plot of pay reads ``pay_columns`` (the engineer table's
+    :data:`PAY_PLOT_COLUMNS`; None: the run writes no engineer table) instead of the
+    table, which is being written meanwhile. The tables are read (and checked) here,
+    before the forking, so that every drawing process shares them."""
+    run = RunFolder.open(run_dir)
+    run.check(MARKET, FIRMS, FLOWS, DEALS)
+    run.hold_engineer_columns(PAY_PLOT_COLUMNS, pay_columns if pay_columns is not None
+                              else pd.DataFrame(columns=list(PAY_PLOT_COLUMNS)))
+    command = os.getpid()
+    forked_each(lambda name: _draw(run, name, Path(folder), command), _by_cost(), workers)
+
+
+def _by_cost() -> list[str]:
+    """The names of :data:`RUN_PLOTS`, in the order of :data:`RUN_PLOTS_BY_COST` (any
+    not there last)."""
+    names = [name for name in RUN_PLOTS_BY_COST if name in RUN_PLOTS]
+    return names + [name for name in RUN_PLOTS if name not in names]
 
 
 def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
@@ -114,8 +129,9 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
 
     Every file the plots read is checked first (:func:`check_plottable`). The plots are
     drawn into ``.plots.incomplete-<pid>`` inside the folder, by up to ``workers``
-    processes (default: :data:`DRAWING_PROCESSES`; at most one per CPU), and moved into the
-    folder when all are drawn; the result does not depend on the number of workers. Such
+    processes (default: :data:`DRAWING_PROCESSES`; at most one per CPU), each taking the
+    next plot when free, the costliest first (:data:`RUN_PLOTS_BY_COST`), and moved into
+    the folder when all are drawn; the result does not depend on the number of workers. Such
     hidden folders left by a killed command are removed first.
 
     Raises
@@ -126,7 +142,7 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
     """
     run = RunFolder.open(run_dir)
     check_plottable(run)
-    names = list(RUN_PLOTS)
+    names = _by_cost()
     for name in names:
         target = run.dir / f"{name}.png"
         if target.exists() and not target.is_file():
@@ -135,6 +151,6 @@ def plot_run(run_dir: Path, workers: int | None = None) -> list[Path]:
         log.info("removed %s, left by an interrupted command", path)
     workers = min(workers or DRAWING_PROCESSES, os.cpu_count() or 1, len(names))
     with atomic_files(run.dir, run.dir / f"{PLOTS_STAGE}.incomplete-{os.getpid()}") as stage:
-        chunks = [names[k::workers] for k in range(workers)]
-        forked_each(lambda chunk: _draw_some(run, chunk, stage), chunks, workers)
-    return [run.dir / f"{name}.png" for name in names]
+        command = os.getpid()
+        forked_each(lambda name: _draw(run, name, stage, command), names, workers)
+    return [run.dir / f"{name}.png" for name in RUN_PLOTS]

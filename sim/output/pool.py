@@ -3,7 +3,14 @@
 :func:`forked_each` calls one function on each of a few items in up to ``workers``
 processes forked from this one, so they share what the command has read (a run's tables)
 without sending it to them: the function reaches each process through the fork, and only
-the items travel. Used to draw a run's plots in parallel.
+the items travel. Used to draw the plots of a run folder (``talentwar plot``) in parallel.
+
+:class:`EarlyProcess` forks a process at once, while the command is still small, has it
+import a module (matplotlib, say) while the command goes on, and gives it one call later,
+named by ``"module:function"``. ``talentwar run`` draws its plots so: the process loads the
+plotting modules while the model runs; once the tables are written, it reads them and
+draws the plots, with :func:`forked_each` forking a second drawing process from itself
+(which shares what it has loaded and read).
 
 A comparison's four or five plots are drawn in the command's own process. Drawn in two
 forked processes, ``talentwar compare`` of two flagship runs took 0.80 of the wall time at
@@ -14,26 +21,39 @@ page either side then writes, and in the test process (about 300 MB) the compari
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
 from typing import Any
 
 from sim.files.processes import die_with_parent
+
+_HELD = {signal.SIGINT, signal.SIGTERM}
+"""The signals held back while :class:`EarlyProcess` forks its process."""
 
 _WORK: Callable[[Any], object] | None = None
 """In a forked process: the function it applies (set by :func:`_start`)."""
 
 
-def _start(work: Callable[[Any], object], command: int) -> None:
+def _set_up(command: int) -> None:
     """Set up a forked process: Ctrl-C is the command's to handle (it then terminates this
     process), SIGTERM ends it, and it dies with the command (pid ``command``) even if that
     is killed."""
-    global _WORK
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Forked with both blocked (EarlyProcess): a SIGTERM that came meanwhile ends it now.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     die_with_parent(command)
+
+
+def _start(work: Callable[[Any], object], command: int) -> None:
+    """Set up a process of :func:`forked_each` (:func:`_set_up`) to apply ``work``."""
+    global _WORK
+    _set_up(command)
     _WORK = work
 
 
@@ -63,3 +83,112 @@ def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: in
         raise
     pool.close()
     pool.join()
+
+
+def _early_main(conn: Connection, prepare: str | None, command: int) -> None:
+    """The life of an :class:`EarlyProcess`: set up (:func:`_set_up`; SIGTERM then ends
+    it through ``SystemExit``, so that the processes it forked are ended and waited for
+    first), import ``prepare``, wait for its one call, make it and send back None or its
+    failure. A failed import is left for the call to raise."""
+    _set_up(command)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if prepare is not None:
+        with contextlib.suppress(Exception):
+            importlib.import_module(prepare)
+    try:
+        target, args = conn.recv()
+    except EOFError:  # the command went on without it
+        return
+    try:
+        module, _, name = target.partition(":")
+        getattr(importlib.import_module(module), name)(*args)
+    except Exception as err:
+        conn.send(err)
+    else:
+        conn.send(None)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+class EarlyProcess:
+    """A process forked at once, while the command is still small, that imports
+    ``prepare`` (a module) while the command goes on, then makes the one call
+    :meth:`start` gives it (``"module:function"`` and picklable arguments); :meth:`wait`
+    raises its failure. It may fork processes of its own (:func:`forked_each`), which share
+    what it has loaded.
+
+    Use it as a context manager: leaving the block ends the process, at once if the
+    block raised or was interrupted or the call has not returned (:meth:`stop`). It
+    ignores Ctrl-C (the command's to handle), ends on SIGTERM (after ending and waiting for
+    the processes it forked), and dies with the command however that ends
+    (:func:`sim.files.processes.die_with_parent`).
+    """
+
+    def __init__(self, prepare: str | None = None) -> None:
+        context = multiprocessing.get_context("fork")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_early_main,
+                                        args=(child, prepare, os.getpid()), daemon=False)
+        # Ctrl-C and SIGTERM are held back while it is forked: forked before its set-up,
+        # it would otherwise run the command's handlers. One that came meanwhile reaches
+        # the command once it is (and ends it).
+        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        try:
+            self._process.start()
+        finally:
+            child.close()
+            try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+            except BaseException:
+                self.stop()
+                raise
+        self._running = False
+
+    def start(self, target: str, *args: Any) -> None:
+        """Have the process call ``target`` (``"module:function"``) with ``args``."""
+        self._conn.send((target, args))
+        self._running = True
+
+    def wait(self) -> None:
+        """Wait until the call has returned; raise its failure, or a ``RuntimeError`` if
+        the process ended without a word (killed)."""
+        try:
+            failure = self._conn.recv()
+        except EOFError:
+            self._process.join()
+            raise RuntimeError(f"a drawing process ended unexpectedly (exit status "
+                               f"{self._process.exitcode})") from None
+        finally:
+            self._running = False
+        self._process.join()
+        if failure is not None:
+            raise failure
+
+    def stop(self) -> None:
+        """End the process at once (SIGTERM), whatever it is doing, and wait for it."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._running = False
+
+    def __enter__(self) -> EarlyProcess:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            if kind is None and not self._running and self._process.exitcode is not None:
+                self._process.join()
+            else:
+                self.stop()
+        finally:
+            self._conn.close()
+
+
+def early_process(prepare: str | None = None) -> EarlyProcess | None:
+    """:class:`EarlyProcess` importing ``prepare``, or None on a system that cannot
+    fork."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    return EarlyProcess(prepare)

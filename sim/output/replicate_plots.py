@@ -28,6 +28,7 @@ from sim.output.charts import (
     month_dates,
     top_shares,
 )
+from sim.output.drawing import PLOTS_STAGE
 from sim.output.formats import FIRMS, MARKET
 from sim.output.manifest import MANIFEST, check_scenario_parts
 from sim.output.palette import FirmLabels
@@ -40,7 +41,6 @@ from sim.output.plotkit import (
     money_axis,
     save,
 )
-from sim.output.plots import PLOTS_STAGE
 from sim.output.replicate_folder import ReplicateFolder, read_summary
 from sim.output.rundir import remove_leftovers
 from sim.output.stats import mean_interval

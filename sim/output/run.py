@@ -10,6 +10,7 @@ by the next run into the same parent folder, once that process no longer runs.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import importlib.util
@@ -23,6 +24,7 @@ from sim.files import atomic_directory, check_new_folder, git_commit, reserved, 
 from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
+from sim.output.drawing import PAY_PLOT_COLUMNS, drawing_process, plots_drawn
 from sim.output.formats import DEAL_TEAMS, DEALS, ENGINEER_FILES, FIRMS, FLOWS, MARKET
 from sim.output.manifest import MANIFEST, Manifest, write_manifest
 from sim.output.rundir import remove_leftovers, write_csv, write_csv_gz
@@ -36,11 +38,24 @@ def write_tables(model: TalentMarket, folder: Path,
                  engineers: EngineerFormat = "csv.gz") -> None:
     """Write the model's result tables into ``folder``; the engineer table in the format
     ``engineers`` (gzip-compressed CSV by default, see :data:`ENGINEER_FILES`)."""
+    write_small_tables(model, folder)
+    write_engineer_table(model, folder, engineers)
+
+
+def write_small_tables(model: TalentMarket, folder: Path) -> None:
+    """Write the model's result tables but the engineer table into ``folder``: the month
+    by month tables of the market, firms, flows, deals and deal teams."""
     for name, table in ((MARKET, model.market), (FIRMS, model.firm_records),
                         (FLOWS, model.flows), (DEALS, model.deals),
                         (DEAL_TEAMS, model.deal_teams)):
         with open(folder / name, "wb") as out:
             write_csv(table, out.write)
+
+
+def write_engineer_table(model: TalentMarket, folder: Path,
+                         engineers: EngineerFormat = "csv.gz") -> None:
+    """Write the model's final engineer table into ``folder`` in the format ``engineers``
+    (:data:`ENGINEER_FILES`; nothing if ``"none"``)."""
     if engineers == "none":
         return
     path = folder / ENGINEER_FILES[engineers]
@@ -91,48 +106,67 @@ def run_scenario(
 def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
               engineers: EngineerFormat, plots: bool, progress: bool, check: bool,
               command: list[str] | None) -> None:
-    """Run the model and write its folder ``final`` (whose name is reserved)."""
+    """Run the model and write its folder ``final`` (whose name is reserved).
+
+    With ``plots``, the process that draws them is forked first, while this process is
+    small; it loads the plotting modules while the model runs, and draws the plots while
+    the engineer table is written (:mod:`sim.output.drawing`).
+    """
     clock = time.perf_counter()
-    model = TalentMarket(scenario, seed=seed, check=check)
-    with tqdm(total=model.months, desc=scenario.name, unit="month", disable=not progress,
-              leave=False) as bar:
-        model.run(progress=bar)
-    with atomic_directory(final) as folder:
-        write_tables(model, folder, engineers)
-        # A Ctrl-C whose KeyboardInterrupt library code swallowed (while pandas wrote, or
-        # matplotlib loaded, say) stops the run here, before its plots, or at the end,
-        # before its folder appears.
-        stop_if_interrupted()
-        manifest: Manifest = {
-            "scenario": scenario.to_dict(),
-            "seed": seed,
-            "months": model.months,
-            "engineers": model.engineers.n,
-            "firms": len(model.firms),
-            "versions": versions(),
-            "git_commit": git_commit(),
-            "command": command if command is not None else sys.argv,
-            "started": started.isoformat(timespec="seconds"),
-            "warnings": model.warnings(),
-        }
-        if plots:
-            # The plots read the tables just written; the model's memory (a third of a GB
-            # at a million engineers) is given back first, so that the processes forked to
-            # draw them do not hold it too.
-            del model
-            gc.collect()
-            # The plots read the scenario (the GPU threshold) from the manifest: a first
-            # one is written before them, the whole one after.
-            write_manifest(folder, manifest)
-            # Imported here for start-up speed: plotting loads matplotlib.
-            from sim.output.plots import plot_run
-
+    drawer = drawing_process() if plots else None
+    with drawer if drawer is not None else contextlib.nullcontext():
+        model = TalentMarket(scenario, seed=seed, check=check)
+        with tqdm(total=model.months, desc=scenario.name, unit="month",
+                  disable=not progress, leave=False) as bar:
+            model.run(progress=bar)
+        with atomic_directory(final) as folder:
+            write_small_tables(model, folder)
+            # A Ctrl-C whose KeyboardInterrupt library code swallowed (while pandas wrote,
+            # or matplotlib loaded, say) stops the run here, before its plots, or at the
+            # end, before its folder appears.
             stop_if_interrupted()
-            plot_run(folder)
-        finished = now()
-        manifest["finished"] = finished.isoformat(timespec="seconds")
-        manifest["wall_time_seconds"] = round(time.perf_counter() - clock, 3)
-        manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
-        write_manifest(folder, manifest)
-        stop_if_interrupted()
+            manifest: Manifest = {
+                "scenario": scenario.to_dict(),
+                "seed": seed,
+                "months": model.months,
+                "engineers": model.engineers.n,
+                "firms": len(model.firms),
+                "versions": versions(),
+                "git_commit": git_commit(),
+                "command": command if command is not None else sys.argv,
+                "started": started.isoformat(timespec="seconds"),
+                "warnings": model.warnings(),
+            }
+            if plots:
+                # The plots read the scenario (the GPU threshold) from the manifest: a
+                # first one is written before them, the whole one after.
+                write_manifest(folder, manifest)
+            if drawer is not None:
+                pay = None if engineers == "none" else model.engineer_table()[
+                    list(PAY_PLOT_COLUMNS)]
+                with plots_drawn(drawer, folder, pay):
+                    write_engineer_table(model, folder, engineers)
+                    del model, pay
+            else:
+                write_engineer_table(model, folder, engineers)
+                del model
+                if plots:
+                    _plot_here(folder)
+            finished = now()
+            manifest["finished"] = finished.isoformat(timespec="seconds")
+            manifest["wall_time_seconds"] = round(time.perf_counter() - clock, 3)
+            manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
+            write_manifest(folder, manifest)
+            stop_if_interrupted()
 
+
+def _plot_here(folder: Path) -> None:
+    """Draw the plots of the run folder ``folder`` from this process (on a system that
+    cannot fork, so has no drawing process), the model's memory (no longer referenced)
+    given back first."""
+    gc.collect()
+    # Imported here for start-up speed: plotting loads matplotlib.
+    from sim.output.plots import plot_run
+
+    stop_if_interrupted()
+    plot_run(folder)

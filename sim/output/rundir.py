@@ -480,6 +480,12 @@ class RunFolder:
             self._engineer_parts[columns] = table
         return self._engineer_parts[columns]
 
+    def hold_engineer_columns(self, columns: tuple[str, ...], table: pd.DataFrame) -> None:
+        """Take ``table`` as the engineer table's ``columns`` (:meth:`engineer_columns`
+        then gives it, not read from the file): what the command that writes the table
+        holds in memory, the same values."""
+        self._engineer_parts[columns] = table
+
     # Tables, each read and checked once on first use.
 
     @cached_property

@@ -232,13 +232,13 @@ def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
     interrupted (status 130, one line, no traceback) and leaves nothing."""
     from sim.output import run as run_module
 
-    write_tables = run_module.write_tables
+    write_tables = run_module.write_small_tables
 
     def interrupted_while_writing(*args, **kwargs):
         write_tables(*args, **kwargs)
         library()
 
-    monkeypatch.setattr(run_module, "write_tables", interrupted_while_writing)
+    monkeypatch.setattr(run_module, "write_small_tables", interrupted_while_writing)
     parent = tmp_path / "parent"
     status = cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
                        "--no-plots"])
@@ -247,7 +247,7 @@ def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
     assert_one_line(err, "talentwar: interrupted")
     assert not parent.exists() or list(parent.iterdir()) == [], list(parent.iterdir())
     # The note does not outlive the command: the same run without a Ctrl-C completes.
-    monkeypatch.setattr(run_module, "write_tables", write_tables)
+    monkeypatch.setattr(run_module, "write_small_tables", write_tables)
     assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
                      "--no-plots"]) == 0
     assert (parent / "run" / "market.csv").is_file()
@@ -292,17 +292,20 @@ def test_a_swallowed_ctrl_c_stops_the_run_before_its_plots(
     from sim.output import plots as plots_module
     from sim.output import run as run_module
 
-    write_tables, drawn = run_module.write_tables, []
+    write_tables, drawn = run_module.write_small_tables, tmp_path / "drawn.log"
 
     def interrupted_while_writing(*args, **kwargs):
         write_tables(*args, **kwargs)
         swallowed_ctrl_c()
 
-    monkeypatch.setattr(run_module, "write_tables", interrupted_while_writing)
-    monkeypatch.setattr(plots_module, "plot_run", lambda folder, *a, **k: drawn.append(folder))
+    def draw(run_dir, *args):  # in the drawing process, forked after this patch
+        drawn.write_text(run_dir)
+
+    monkeypatch.setattr(run_module, "write_small_tables", interrupted_while_writing)
+    monkeypatch.setattr(plots_module, "draw_run", draw)
     parent = tmp_path / "parent"
     assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet"]) == 130
-    assert drawn == []
+    assert not drawn.exists()
     assert_one_line(capsys.readouterr().err, "talentwar: interrupted")
 
 

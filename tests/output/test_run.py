@@ -3,6 +3,7 @@
 import gzip
 import importlib.util
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -92,16 +93,26 @@ def test_each_engineer_format_reads_back_to_the_table_of_the_csv(tmp_path, engin
                                   check_dtype=engineers != "parquet")
 
 
+def spy_on_drawing(monkeypatch, log: Path) -> None:
+    """Have each plot that ``talentwar run`` saves logged (its file's name, a line in
+    ``log``): the drawing processes are forked from this one by the run, after this
+    patch, and so call the spy."""
+    real = sim.output.plots.save
+
+    def spy(fig, path):
+        with open(log, "a") as out:
+            out.write(f"{Path(path).name}\n")
+        return real(fig, path)
+
+    monkeypatch.setattr(sim.output.plots, "save", spy)
+
+
+def logged(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
 def test_run_folder_has_tables_plots_and_manifest(tmp_results, flagship_small, monkeypatch):
-    drawn: list[list[str]] = []
-    real = sim.output.plots.plot_run
-
-    def spy(folder, *args, **kwargs):
-        paths = real(folder, *args, **kwargs)
-        drawn.append(sorted(p.name for p in paths))
-        return paths
-
-    monkeypatch.setattr(sim.output.plots, "plot_run", spy)
+    spy_on_drawing(monkeypatch, tmp_results / "drawn.log")
     folder = run_scenario(flagship_small, progress=False)
     assert folder.resolve().parent == tmp_results / "results" / "ai_talent_war_2024"
     for name in (*DATA_FILES, *PLOTS, "manifest.json"):
@@ -111,18 +122,56 @@ def test_run_folder_has_tables_plots_and_manifest(tmp_results, flagship_small, m
     assert manifest["scenario"]["market"]["engineers"] == 4000
     assert {"talentwar", "mesa", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["wall_time_seconds"] > 0 and manifest["started"] <= manifest["finished"]
-    # The plots are drawn once, by plot_run, which returns the paths of what it drew.
-    assert drawn == [sorted(PLOTS)]
+    # Each plot is drawn once, by the drawing processes.
+    assert sorted(logged(tmp_results / "drawn.log")) == sorted(PLOTS)
+
+
+@pytest.mark.parametrize("engineers", ["csv.gz", "none"])
+def test_the_plots_a_run_draws_are_those_drawn_from_its_files(tmp_path, flagship_small,
+                                                              engineers):
+    """The run's drawing process gives the plot of pay the engineer table's columns from
+    the model's memory (or none, if the run writes no engineer table), the other plots
+    reading the files; every figure is the very PNG that ``talentwar plot`` then draws
+    from the folder's files alone."""
+    folder = run_scenario(flagship_small, seed=4, out=tmp_path / "run", progress=False,
+                          engineers=engineers)
+    drawn = {name: (folder / name).read_bytes() for name in PLOTS}
+    assert sim.output.plots.plot_run(folder)
+    for name in PLOTS:
+        assert (folder / name).read_bytes() == drawn[name], name
+
+
+def test_the_drawing_process_is_forked_before_the_model_is_built(tmp_path, monkeypatch):
+    """It loads the plotting modules while the model runs, and never holds its memory."""
+    import multiprocessing
+
+    import sim.model
+    import sim.output.run
+
+    children: list[int] = []
+    built = sim.model.TalentMarket
+
+    def build(*args, **kwargs):
+        children.append(len(multiprocessing.active_children()))
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(sim.output.run, "TalentMarket", build)
+    scenario = load_scenario(SCENARIOS / "textbook_job_ladder.toml",
+                             ["market.engineers=500", "months=2"])
+    run_scenario(scenario, out=tmp_path / "run", progress=False)
+    run_scenario(scenario, out=tmp_path / "tables", progress=False, plots=False)
+    assert children == [1, 0]
+    assert multiprocessing.active_children() == []
 
 
 def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_small,
                                                          monkeypatch):
-    def broken(folder):
-        (folder / "half.png").write_text("half")
+    def broken(fig, path):
+        Path(path).write_text("half")
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sim.output.plots, "plot_run", broken)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(sim.output.plots, "save", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
         run_scenario(flagship_small, progress=False)
     root = tmp_results / "results" / "ai_talent_war_2024"
     assert list(root.iterdir()) == []
@@ -132,18 +181,16 @@ def test_plots_drawn_by_run_see_the_gpu_threshold(tmp_path, monkeypatch):
     import sim.output.plots as plots
     from sim.output.rundir import RunFolder
 
-    seen = []
+    def seen(run_dir, *args):
+        # What the plots would read (in the drawing process, forked after this patch);
+        # the drawing itself is test_run_folder_has_tables_...'s
+        (tmp_path / "seen").write_text(f"{RunFolder.open(run_dir).gpu_threshold}")
 
-    def spy(folder, *args, **kwargs):
-        # What the plots would read; the drawing itself is test_run_folder_has_tables_...'s
-        seen.append(RunFolder.open(folder).gpu_threshold)
-        return []
-
-    monkeypatch.setattr(plots, "plot_run", spy)
+    monkeypatch.setattr(plots, "draw_run", seen)
     scenario = load_scenario(SCENARIOS / "textbook_job_ladder.toml",
                              ["market.engineers=1000", "months=2", "compute.threshold=1234"])
     run_scenario(scenario, out=tmp_path / "run", progress=False)
-    assert seen == [1234.0]
+    assert (tmp_path / "seen").read_text() == "1234.0"
 
 
 def test_warnings_of_a_dead_market_reach_the_manifest_and_the_user(tmp_path, capsys):

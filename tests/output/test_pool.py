@@ -1,0 +1,111 @@
+"""A process forked early (sim.output.pool.EarlyProcess), as ``talentwar run`` forks the one
+that draws its plots: forked at once and set up (a module imported) before its call, its
+failure raised, Ctrl-C left to the command, and no process (its own or those it forked)
+left when the block ends, however it ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.output.pool import EarlyProcess, early_process
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="forks, and reads /proc to see processes end")
+
+WORK = "tests.output.pool_work"
+PREPARED = "tests.output.pool_prepared"
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def lines(path: Path, count: int, seconds: float = 30.0) -> list[str]:
+    """The lines of ``path`` once it has ``count`` of them."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if path.exists() and len(found := path.read_text().splitlines()) >= count:
+            return found
+        time.sleep(0.01)
+    raise AssertionError(f"{path}: fewer than {count} lines after {seconds} s")
+
+
+def test_the_process_is_set_up_before_its_call(tmp_path):
+    assert PREPARED not in sys.modules  # imported by the process only
+    log = tmp_path / "log"
+    with early_process(prepare=PREPARED) as process:
+        process.start(f"{WORK}:note_process", str(log), PREPARED)
+        process.wait()
+    pid, imported = log.read_text().split()
+    assert imported == "True" and int(pid) != os.getpid()
+    assert not alive(int(pid)) and PREPARED not in sys.modules
+
+
+def test_its_failure_is_raised():
+    with pytest.raises(ValueError, match="broken"), EarlyProcess() as process:
+        process.start(f"{WORK}:fail", "broken")
+        process.wait()
+
+
+def test_a_failed_set_up_is_raised_by_the_call():
+    with pytest.raises(ModuleNotFoundError), EarlyProcess(prepare="no_such_module") as p:
+        p.start("no_such_module:anything")
+        p.wait()
+
+
+def test_it_and_those_it_forked_leave_ctrl_c_to_the_command(tmp_path):
+    log = tmp_path / "log"
+    with EarlyProcess() as process:
+        process.start(f"{WORK}:sleep_in_two", str(log), 0.5)
+        pids = [process._process.pid, *(int(pid) for pid in lines(log, 2))]
+        for pid in pids:  # a Ctrl-C to the process group reaches them too
+            os.kill(pid, signal.SIGINT)
+        process.wait()  # the call returned: the Ctrl-C ended neither process
+    assert not any(alive(pid) for pid in pids)
+
+
+@pytest.mark.parametrize("end", ["interrupt", "stop"])
+def test_an_interrupt_or_stop_ends_it_and_those_it_forked_at_once(tmp_path, end):
+    log = tmp_path / "log"
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), EarlyProcess() as process:
+        process.start(f"{WORK}:sleep_in_two", str(log), 60.0)
+        pids = [int(pid) for pid in lines(log, 2)]
+        if end == "stop":
+            process.stop()
+        raise KeyboardInterrupt
+    assert time.monotonic() - started < 30
+    # Waited for: none is left, nor can any still write.
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_a_process_killed_outright_is_a_failure_not_a_hang(tmp_path):
+    log = tmp_path / "log"
+    with pytest.raises(RuntimeError, match="ended unexpectedly"), EarlyProcess() as process:
+        process.start(f"{WORK}:sleep_in_two", str(log), 60.0)
+        pids = [int(pid) for pid in lines(log, 2)]
+        os.kill(process._process.pid, signal.SIGKILL)
+        process.wait()
+    # Those it forked die with it.
+    end = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < end:
+        time.sleep(0.01)
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_a_process_given_no_call_ends_with_the_block():
+    with EarlyProcess() as process:
+        pid = process._process.pid
+        assert alive(pid)
+    assert not alive(pid)
