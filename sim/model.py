@@ -366,10 +366,11 @@ class TalentMarket(mesa.Model):
         one row per deal, tier and firm (or unemployment) with at least one of them."""
         return deal_team_frame(self.state)
 
-    def engineer_table(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+    def engineer_table(self, start: int = 0, stop: int | None = None,
+                       columns: Collection[str] | None = None) -> pd.DataFrame:
         """The final state of engineers ``start`` to ``stop`` (all by default): the rows
-        of the run folder's ``engineers.csv.gz``."""
-        return engineer_frame(self.state, start, stop)
+        of the run folder's ``engineers.csv.gz`` (only ``columns`` of them, if given)."""
+        return engineer_frame(self.state, start, stop, columns)
 
     def engineer_tables(self, rows: int = 100_000) -> Iterator[pd.DataFrame]:
         """The final engineer table in consecutive blocks of ``rows`` engineers, so that a

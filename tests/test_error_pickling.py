@@ -26,6 +26,7 @@ def _examples() -> dict[str, BaseException]:
     """One instance of each error class, each field set (not to a default)."""
     from sim.calibration.estimate import _Budget
     from sim.calibration.run import CalibrationInterrupted
+    from sim.output.pool import ProcessLost
     from sim.sweeps.run import SweepInterrupted, SweepWriteFailed
 
     return {
@@ -41,6 +42,7 @@ def _examples() -> dict[str, BaseException]:
         "CalibrationInterrupted": CalibrationInterrupted(FOLDER, 5, Terminated()),
         "SweepInterrupted": SweepInterrupted(FOLDER, STATE, Terminated()),
         "SweepWriteFailed": SweepWriteFailed(FOLDER, STATE, OSError(28, "No space left")),
+        "ProcessLost": ProcessLost(-9),
     }
 
 

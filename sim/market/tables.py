@@ -7,6 +7,7 @@ data frames when they are read, so a run that never reads a table never builds i
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import fields
 from typing import Any
 
@@ -87,17 +88,21 @@ def deal_team_frame(state: MarketState) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(c.DEAL_TEAM_COLUMNS))
 
 
-def engineer_frame(state: MarketState, start: int = 0, stop: int | None = None
-                   ) -> pd.DataFrame:
+def engineer_frame(state: MarketState, start: int = 0, stop: int | None = None,
+                   columns: Collection[str] | None = None) -> pd.DataFrame:
     """The state of engineers ``start`` to ``stop`` (all by default): the rows of
-    ``engineers.csv.gz``, with the tier and firm by name (no firm: an empty name)."""
+    ``engineers.csv.gz``, with the tier and firm by name (no firm: an empty name); only
+    ``columns`` of it, if given (in the table's order)."""
     eng = state.engineers
     rows = slice(start, stop)
-    cols = {name: values[rows] for name, values in eng.columns().items()}
+    cols = {name: values[rows] for name, values in eng.columns().items()
+            if columns is None or name in columns}
     frame = pd.DataFrame(cols)
-    frame["tier"] = np.array(eng.tier_names, dtype=object)[cols["tier"]]
-    names = np.array(["", *state.firm_names], dtype=object)
-    frame["firm"] = names[cols["firm"] + 1]
+    if "tier" in cols:
+        frame["tier"] = np.array(eng.tier_names, dtype=object)[cols["tier"]]
+    if "firm" in cols:
+        names = np.array(["", *state.firm_names], dtype=object)
+        frame["firm"] = names[cols["firm"] + 1]
     return frame
 
 

@@ -4,8 +4,8 @@
 the model is built: it loads matplotlib and the plotting modules (:mod:`sim.output.plots`)
 while the model runs, on the CPU the model leaves free, and never holds the model's
 memory. Once the run's smaller tables and first manifest are written, it reads them and
-draws the plots (:func:`sim.output.plots.draw_run`), forking a second drawing process from
-itself that shares what it loaded and read (:data:`DRAWING_PROCESSES` in all), each taking
+has the plots drawn (:func:`sim.output.plots.draw_run`) by :data:`DRAWING_PROCESSES`
+processes it forks (they share what it loaded and read; it waits for them), each taking
 the next plot when free, the costliest first (:data:`RUN_PLOTS_BY_COST`), while the
 command writes the engineer table. The one plot that reads the engineer table, the plot of
 pay, is given the columns it reads (:data:`PAY_PLOT_COLUMNS`) from the model's memory:
@@ -60,8 +60,9 @@ DRAW = "sim.output.plots:draw_run"
 
 def drawing_process() -> EarlyProcess | None:
     """Fork the process that will draw a run's plots, now; it imports the plotting
-    modules at once. None on a system that cannot fork: the plots are then drawn in this
-    process once the run is written."""
+    modules at once. None where this process may not fork
+    (:func:`sim.output.pool.may_fork`: a system that cannot, or a worker of a sweep): the
+    plots are then drawn in this process once the run is written."""
     return early_process(prepare=DRAW.partition(":")[0])
 
 
@@ -83,6 +84,7 @@ def plots_drawn(drawer: EarlyProcess, run_dir: Path,
     with atomic_files(run_dir, stage) as out:
         try:
             drawer.start(DRAW, str(run_dir), str(out), pay_columns, workers)
+            del pay_columns  # the process has them: this one need not hold them
             yield
             drawer.wait()
         except BaseException:

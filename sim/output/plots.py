@@ -102,8 +102,9 @@ def _draw(run: RunFolder, name: str, folder: Path, command: int) -> None:
 
 def draw_run(run_dir: str, folder: str, pay_columns: pd.DataFrame | None,
              workers: int) -> None:
-    """Draw every plot of the run folder ``run_dir`` into ``folder``, in this process and
-    ``workers - 1`` forked from it: what the drawing process of ``talentwar run`` does
+    """Draw every plot of the run folder ``run_dir`` into ``folder``, in ``workers``
+    processes forked from this one (:func:`forked_each`; in this one if ``workers`` is 1
+    or it may not fork): what the drawing process of ``talentwar run`` does
     (:mod:`sim.output.drawing`) once the run's tables but the engineer table are written.
     The plot of pay reads ``pay_columns`` (the engineer table's
     :data:`PAY_PLOT_COLUMNS`; None: the run writes no engineer table) instead of the

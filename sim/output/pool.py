@@ -9,8 +9,8 @@ the items travel. Used to draw the plots of a run folder (``talentwar plot``) in
 import a module (matplotlib, say) while the command goes on, and gives it one call later,
 named by ``"module:function"``. ``talentwar run`` draws its plots so: the process loads the
 plotting modules while the model runs; once the tables are written, it reads them and
-draws the plots, with :func:`forked_each` forking a second drawing process from itself
-(which shares what it has loaded and read).
+has the plots drawn by processes it forks with :func:`forked_each` (which share what it
+has loaded and read).
 
 A comparison's four or five plots are drawn in the command's own process. Drawn in two
 forked processes, ``talentwar compare`` of two flagship runs took 0.80 of the wall time at
@@ -30,10 +30,16 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
 from typing import Any
 
+from sim.errors import UserError
+from sim.files import signals_held
 from sim.files.processes import die_with_parent
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
 """The signals held back while :class:`EarlyProcess` forks its process."""
+
+STOP_SECONDS = 10.0
+"""How long :meth:`EarlyProcess.stop` waits for the process to end on SIGTERM before it
+kills it."""
 
 _WORK: Callable[[Any], object] | None = None
 """In a forked process: the function it applies (set by :func:`_start`)."""
@@ -65,9 +71,10 @@ def _apply(item: Any) -> object:
 
 def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: int) -> None:
     """Call ``work(item)`` for each of ``items``: in this process if ``workers`` is 1 (or
-    the system cannot fork), else in up to ``workers`` forked processes. The first failure
-    ends the others at once and is raised; so is an interrupt (after ending them)."""
-    if workers <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    this process may not fork, :func:`may_fork`), else in up to ``workers`` forked
+    processes. The first failure ends the others at once and is raised; so is an
+    interrupt (after ending them)."""
+    if workers <= 1 or len(items) <= 1 or not may_fork():
         for item in items:
             work(item)
         return
@@ -134,43 +141,61 @@ class EarlyProcess:
         # Ctrl-C and SIGTERM are held back while it is forked: forked before its set-up,
         # it would otherwise run the command's handlers. One that came meanwhile reaches
         # the command once it is (and ends it).
-        signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
         try:
             self._process.start()
         finally:
             child.close()
             try:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             except BaseException:
                 self.stop()
                 raise
         self._running = False
 
     def start(self, target: str, *args: Any) -> None:
-        """Have the process call ``target`` (``"module:function"``) with ``args``."""
-        self._conn.send((target, args))
+        """Have the process call ``target`` (``"module:function"``) with ``args``.
+
+        Raises
+        ------
+        ProcessLost
+            If the process has ended (killed before it was given the call).
+        """
+        try:
+            self._conn.send((target, args))
+        except OSError:
+            raise self._lost() from None
         self._running = True
 
     def wait(self) -> None:
-        """Wait until the call has returned; raise its failure, or a ``RuntimeError`` if
-        the process ended without a word (killed)."""
+        """Wait until the call has returned; raise its failure, or :class:`ProcessLost`
+        if the process ended without a word (killed)."""
         try:
             failure = self._conn.recv()
         except EOFError:
-            self._process.join()
-            raise RuntimeError(f"a drawing process ended unexpectedly (exit status "
-                               f"{self._process.exitcode})") from None
+            raise self._lost() from None
         finally:
             self._running = False
         self._process.join()
         if failure is not None:
             raise failure
 
-    def stop(self) -> None:
-        """End the process at once (SIGTERM), whatever it is doing, and wait for it."""
-        if self._process.is_alive():
-            self._process.terminate()
+    def _lost(self) -> ProcessLost:
         self._process.join()
+        return ProcessLost(self._process.exitcode)
+
+    def stop(self) -> None:
+        """End the process at once (SIGTERM; SIGKILL if it has not ended within
+        :data:`STOP_SECONDS`), whatever it is doing, and wait for it (and so for those it
+        forked), with Ctrl-C and SIGTERM held back meanwhile: a second Ctrl-C does not
+        let the command go on while it still runs."""
+        with signals_held():
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(STOP_SECONDS)
+            if self._process.is_alive():
+                self._process.kill()
+            self._process.join()
         self._running = False
 
     def __enter__(self) -> EarlyProcess:
@@ -187,8 +212,25 @@ class EarlyProcess:
 
 
 def early_process(prepare: str | None = None) -> EarlyProcess | None:
-    """:class:`EarlyProcess` importing ``prepare``, or None on a system that cannot
-    fork."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    return EarlyProcess(prepare)
+    """:class:`EarlyProcess` importing ``prepare``, or None where this process may not
+    fork one (:func:`may_fork`)."""
+    return EarlyProcess(prepare) if may_fork() else None
+
+
+def may_fork() -> bool:
+    """Whether this process may fork processes of its own: the system can fork, and this
+    is not a daemonic process (a worker of a sweep or of replicates run in parallel, which
+    ``multiprocessing`` does not let have children; it works alone)."""
+    return ("fork" in multiprocessing.get_all_start_methods()
+            and not multiprocessing.current_process().daemon)
+
+
+class ProcessLost(UserError):
+    """A process the command forked ended without a word: killed (by the system short of
+    memory, say). Nothing of what it was doing is kept."""
+
+    def __init__(self, status: int | None) -> None:
+        super().__init__(f"a drawing process ended unexpectedly (exit status {status}: "
+                         "killed, by the system short of memory perhaps); nothing it drew "
+                         "was kept")
+        self.status = status

@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Literal
 
 from sim.errors import UserError, log, stop_if_interrupted
-from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
+from sim.files import (
+    WriteError,
+    atomic_directory,
+    check_new_folder,
+    git_commit,
+    reserved,
+    versions,
+)
 from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
@@ -122,8 +129,8 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         with atomic_directory(final) as folder:
             write_small_tables(model, folder)
             # A Ctrl-C whose KeyboardInterrupt library code swallowed (while pandas wrote,
-            # or matplotlib loaded, say) stops the run here, before its plots, or at the
-            # end, before its folder appears.
+            # say) stops the run here, before its plots, or at the end, before its folder
+            # appears.
             stop_if_interrupted()
             manifest: Manifest = {
                 "scenario": scenario.to_dict(),
@@ -142,11 +149,15 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
                 # first one is written before them, the whole one after.
                 write_manifest(folder, manifest)
             if drawer is not None:
-                pay = None if engineers == "none" else model.engineer_table()[
-                    list(PAY_PLOT_COLUMNS)]
+                pay = (None if engineers == "none"
+                       else model.engineer_table(columns=PAY_PLOT_COLUMNS))
                 with plots_drawn(drawer, folder, pay):
-                    write_engineer_table(model, folder, engineers)
-                    del model, pay
+                    del pay  # sent to the drawing process
+                    try:
+                        write_engineer_table(model, folder, engineers)
+                    except OSError as err:  # the run folder's, as without plots
+                        raise WriteError(final, err.strerror or str(err)) from None
+                    del model
             else:
                 write_engineer_table(model, folder, engineers)
                 del model

@@ -348,8 +348,10 @@ def read_table(folder: Path, name: str,
     some = columns is not None and not scan.quoted and scan.most_fields <= scan.header_fields
     wanted = set(columns or ()) | set(scan.header[:1])
     try:  # read from the file itself (decompressed as it is read): no copy of its text
+        # Text columns as text: a name such as "1" is a name, not a number.
         table = pd.read_csv(path, compression="gzip" if path.name.endswith(".gz") else None,
-                            usecols=wanted.__contains__ if some else None)
+                            usecols=wanted.__contains__ if some else None,
+                            dtype={name: str for name in fmt.text & set(scan.header)})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError,
             csv.Error) as err:
         raise UserError(f"{path}: not a readable CSV table: {one_line(err)}") from None

@@ -1,1 +1,1 @@
-"""A module that only the processes of EarlyWorkers import (tests/output/test_pool.py)."""
+"""A module that only an EarlyProcess imports (tests/output/test_pool.py)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.output.pool import EarlyProcess, early_process
+from sim.output.pool import EarlyProcess, ProcessLost, early_process
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="forks, and reads /proc to see processes end")
@@ -92,7 +92,7 @@ def test_an_interrupt_or_stop_ends_it_and_those_it_forked_at_once(tmp_path, end)
 
 def test_a_process_killed_outright_is_a_failure_not_a_hang(tmp_path):
     log = tmp_path / "log"
-    with pytest.raises(RuntimeError, match="ended unexpectedly"), EarlyProcess() as process:
+    with pytest.raises(ProcessLost, match="ended unexpectedly"), EarlyProcess() as process:
         process.start(f"{WORK}:sleep_in_two", str(log), 60.0)
         pids = [int(pid) for pid in lines(log, 2)]
         os.kill(process._process.pid, signal.SIGKILL)

@@ -164,6 +164,110 @@ def test_the_drawing_process_is_forked_before_the_model_is_built(tmp_path, monke
     assert multiprocessing.active_children() == []
 
 
+def test_the_drawing_process_never_reads_the_engineer_table_being_written(
+        tmp_path, flagship_small, monkeypatch):
+    """The plot of pay is given the table's columns; no drawing process reads the file (it
+    may be half written)."""
+    import sim.output.rundir as rundir
+
+    read, real = tmp_path / "read.log", rundir.read_table
+
+    def spy(folder, name, *args, **kwargs):  # in the drawing processes, forked after this
+        with open(read, "a") as out:
+            out.write(f"{name}\n")
+        return real(folder, name, *args, **kwargs)
+
+    monkeypatch.setattr(rundir, "read_table", spy)
+    run_scenario(flagship_small, seed=4, out=tmp_path / "run", progress=False)
+    names = set(logged(read))
+    assert {"market.csv", "firms.csv", "flows.csv"} <= names
+    assert "engineers.csv" not in names
+
+
+def test_replicates_drawn_each_by_parallel_workers(tmp_path):
+    """The workers of replicates run in parallel are daemonic processes, which may not
+    fork: each draws its run's plots itself."""
+    from sim.cli import main
+
+    out = tmp_path / "reps"
+    assert main(["run", str(SCENARIOS / "textbook_job_ladder.toml"), "--set",
+                 "market.engineers=500", "--months", "2", "--replicates", "2", "--workers",
+                 "2", "--plots-each", "--quiet", "--out", str(out)]) == 0
+    for rep in ("rep-000", "rep-001"):
+        assert sorted(p.name for p in (out / rep).glob("*.png")) == sorted(PLOTS), rep
+
+
+def test_a_drawing_process_killed_before_its_work_is_one_line_and_leaves_nothing(
+        tmp_path, monkeypatch, capsys):
+    import multiprocessing
+    import signal
+
+    import sim.model
+    import sim.output.run
+    from sim.cli import main
+
+    built = sim.model.TalentMarket
+
+    def build(*args, **kwargs):  # the drawing process is killed while the model runs
+        for child in multiprocessing.active_children():
+            child.kill()
+            child.join()
+        return built(*args, **kwargs)
+
+    monkeypatch.setattr(sim.output.run, "TalentMarket", build)
+    status = main(["run", str(SCENARIOS / "textbook_job_ladder.toml"), "--set",
+                   "market.engineers=500", "--months", "2", "--quiet", "--out",
+                   str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.strip() == ("talentwar: error: a drawing process ended unexpectedly (exit "
+                           f"status -{int(signal.SIGKILL)}: killed, by the system short of "
+                           "memory perhaps); nothing it drew was kept"), err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_disk_error_writing_the_engineer_table_names_the_run_folder(
+        tmp_path, monkeypatch, capsys):
+    import errno
+
+    import sim.output.run
+    from sim.cli import main
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sim.output.run, "write_engineer_table", full)
+    for plots, out in ((["--no-plots"], tmp_path / "tables"), ([], tmp_path / "run")):
+        status = main(["run", str(SCENARIOS / "textbook_job_ladder.toml"), "--set",
+                       "market.engineers=500", "--months", "2", "--quiet", "--out", str(out),
+                       *plots])
+        assert status == 2
+        assert capsys.readouterr().err.strip() == (
+            f"talentwar: error: {out}: cannot write it: No space left on device")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_tier_named_by_digits_is_read_back_as_its_name(tmp_path):
+    """A name such as "1" is text: ``talentwar plot`` draws the histogram of its pay as
+    the run did."""
+    import re
+
+    from tests.conftest import TWO_TIER_SCENARIO
+
+    path = tmp_path / "digits.toml"
+    path.write_text(re.sub(r"\bengineer\b", "2", re.sub(r"\bresearcher\b", "1",
+                                                         TWO_TIER_SCENARIO)))
+    folder = run_scenario(load_scenario(path, ["market.engineers=500", "months=2"]),
+                          out=tmp_path / "run", progress=False)
+    from sim.output.rundir import RunFolder
+
+    tiers = RunFolder.open(folder).engineer_columns(("tier", "pay"), "a test")["tier"]
+    assert set(tiers) == {"1", "2"}
+    drawn = (folder / "pay_by_tier.png").read_bytes()
+    sim.output.plots.plot_run(folder)
+    assert (folder / "pay_by_tier.png").read_bytes() == drawn
+
+
 def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_small,
                                                          monkeypatch):
     def broken(fig, path):
