@@ -12,10 +12,11 @@ from sim.scenario.schema import Scenario
 BASE_BYTES = 350e6
 """Memory of Python, numpy, pandas, Mesa and matplotlib once loaded, and of the processes
 that draw the plots (measured: ``benchmarks/bench_memory.py``)."""
-ENGINEER_BYTES = 250
+ENGINEER_BYTES = 275
 """Peak bytes per engineer, over the run's processes: the market's month, the engineer
-table written 100,000 engineers at a time, and the plots reading two of its columns
-(measured at 1M and 5M engineers: ``benchmarks/bench_memory.py``)."""
+table written 100,000 engineers at a time, and the drawing process holding two of its
+columns for the plot of pay meanwhile (measured at 1M and 5M engineers:
+``benchmarks/bench_memory.py``; 289 bytes between the two sizes on 7 December 2026)."""
 FIRM_BYTES = 4_000
 """Bytes per firm: the Mesa agent, its policy, its rows of the firm table."""
 FIRM_MONTH_BYTES = 30
