@@ -27,7 +27,8 @@ import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Sequence
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from sim.errors import UserError
@@ -41,10 +42,6 @@ STOP_SECONDS = 10.0
 """How long :meth:`EarlyProcess.stop` waits for the process to end on SIGTERM before it
 kills it."""
 
-_WORK: Callable[[Any], object] | None = None
-"""In a forked process: the function it applies (set by :func:`_start`)."""
-
-
 def _set_up(command: int) -> None:
     """Set up a forked process: Ctrl-C is the command's to handle (it then terminates this
     process), SIGTERM ends it, and it dies with the command (pid ``command``) even if that
@@ -56,40 +53,109 @@ def _set_up(command: int) -> None:
     die_with_parent(command)
 
 
-def _start(work: Callable[[Any], object], command: int) -> None:
-    """Set up a process of :func:`forked_each` (:func:`_set_up`) to apply ``work``."""
-    global _WORK
-    _set_up(command)
-    _WORK = work
-
-
-def _apply(item: Any) -> object:
-    if _WORK is None:
-        raise RuntimeError("not a process of forked_each")
-    return _WORK(item)
-
-
 def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: int) -> None:
     """Call ``work(item)`` for each of ``items``: in this process if ``workers`` is 1 (or
     this process may not fork, :func:`may_fork`), else in up to ``workers`` forked
-    processes. The first failure ends the others at once and is raised; so is an
-    interrupt (after ending them)."""
+    processes, each taking the next item (in the order given) when free. The first
+    failure ends the others at once and is raised; so is an interrupt (after ending them);
+    a process that ends without a word (killed) is a :class:`ProcessLost`."""
     if workers <= 1 or len(items) <= 1 or not may_fork():
         for item in items:
             work(item)
         return
-    # Under fork the initializer's arguments are inherited, not pickled.
-    pool = multiprocessing.get_context("fork").Pool(min(workers, len(items)), initializer=_start,
-                                                 initargs=(work, os.getpid()))
-    try:  # results as they come, so that a failure stops the others at once
-        for _ in pool.imap_unordered(_apply, items):
-            pass
+    context = multiprocessing.get_context("fork")
+    taken = context.Value("q", 0)  # how many items the processes have taken
+    processes: list[BaseProcess] = []
+    reports: list[Connection] = []
+    try:
+        # Ctrl-C and SIGTERM held back while they are forked (as by EarlyProcess).
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        try:
+            for _ in range(min(workers, len(items))):
+                report, writer = context.Pipe(duplex=False)
+                # Under fork the arguments are inherited, not pickled.
+                process = context.Process(target=_each_main, daemon=True,
+                                          args=(work, items, taken, writer, os.getpid()))
+                process.start()
+                writer.close()
+                processes.append(process)
+                reports.append(report)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _collect(processes, reports, len(items))
     except BaseException:
-        pool.terminate()
-        pool.join()
+        _end(processes)
         raise
-    pool.close()
-    pool.join()
+    finally:
+        for report in reports:
+            report.close()
+    for ended in processes:
+        ended.join()
+
+
+def _each_main(work: Callable[[Any], object], items: Sequence[Any], taken: Any,
+               report: Connection, command: int) -> None:
+    """A process of :func:`forked_each`: take the next item (under the shared counter's
+    lock) and call ``work`` on it, until none is left; report each done (None), or the
+    first failure, then stop."""
+    _set_up(command)
+    while True:
+        with taken.get_lock():
+            k = taken.value
+            taken.value = k + 1
+        if k >= len(items):
+            return
+        try:
+            work(items[k])
+        except Exception as err:
+            try:
+                report.send(err)
+            except Exception:  # an error that does not pickle
+                report.send(RuntimeError(f"{type(err).__name__}: {err}"))
+            return
+        report.send(None)
+
+
+def _collect(processes: list[BaseProcess], reports: list[Connection], count: int) -> None:
+    """Wait until ``processes`` (each reporting on its connection of ``reports``) have
+    done ``count`` items; raise the first failure at once, or :class:`ProcessLost` for a
+    process that ended without a word."""
+    done = 0
+    unread = dict(zip(reports, processes, strict=True))
+    running = {process.sentinel: process for process in processes}
+    while done < count:
+        for ready in wait([*unread, *running]):
+            if isinstance(ready, Connection):
+                try:
+                    failure = ready.recv()
+                except EOFError:  # its process has ended: its sentinel says how
+                    del unread[ready]
+                    continue
+                if failure is not None:
+                    raise failure
+                done += 1
+            elif isinstance(ready, int) and all(p is not running[ready]
+                                                for p in unread.values()):
+                # Ended, every report of it read: a process ends with status 0 only once
+                # no item is left to take.
+                process = running.pop(ready)
+                process.join()
+                if process.exitcode != 0:
+                    raise ProcessLost(process.exitcode)
+
+
+def _end(processes: list[BaseProcess]) -> None:
+    """End ``processes`` at once (SIGTERM, then SIGKILL after :data:`STOP_SECONDS`) and
+    wait for them, Ctrl-C and SIGTERM held back meanwhile."""
+    with signals_held():
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(STOP_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
 
 
 def _early_main(conn: Connection, prepare: str | None, command: int) -> None:

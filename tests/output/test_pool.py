@@ -5,6 +5,7 @@ left when the block ends, however it ends."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sys
@@ -109,3 +110,40 @@ def test_a_process_given_no_call_ends_with_the_block():
         pid = process._process.pid
         assert alive(pid)
     assert not alive(pid)
+
+
+def test_forked_each_says_so_when_a_process_is_killed_instead_of_waiting_forever():
+    from functools import partial
+
+    from sim.output.pool import forked_each
+    from tests.output.pool_work import killed_at
+
+    started = time.monotonic()
+    with pytest.raises(ProcessLost, match=r"exit status -9"):
+        forked_each(partial(killed_at, victim=3), list(range(8)), 2)
+    assert time.monotonic() - started < 30
+    assert multiprocessing.active_children() == []
+
+
+def test_forked_each_does_each_item_once_in_the_order_given_and_raises_the_first_failure(
+        tmp_path):
+    from sim.output.pool import forked_each
+
+    log = tmp_path / "log"
+
+    def note(item: int) -> None:
+        with open(log, "a") as out:
+            out.write(f"{item}\n")
+        if item == 6:
+            raise ValueError("item 6")
+        if item > 6:
+            time.sleep(0.05)  # the rest take 1.6 s: ended long before
+
+    forked_each(note, list(range(6)), 2)
+    assert sorted(int(k) for k in log.read_text().split()) == list(range(6))
+    log.unlink()
+    with pytest.raises(ValueError, match="item 6"):
+        forked_each(note, list(range(40)), 2)
+    taken = [int(k) for k in log.read_text().split()]
+    assert 6 in taken and len(taken) < 40  # the others ended at once
+    assert multiprocessing.active_children() == []
