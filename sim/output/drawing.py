@@ -59,8 +59,9 @@ DRAW = "sim.output.plots:draw_run"
 
 
 def drawing_process() -> EarlyProcess | None:
-    """Fork the process that will draw a run's plots, now; it imports the plotting
-    modules at once. None where this process may not fork
+    """The process that will draw a run's plots, forked as its ``with`` block begins
+    (before the model is built); it imports the plotting modules at once. None where this
+    process may not fork
     (:func:`sim.output.pool.may_fork`: a system that cannot, or a worker of a sweep): the
     plots are then drawn in this process once the run is written."""
     return early_process(prepare=DRAW.partition(":")[0])

@@ -36,11 +36,13 @@ from sim.files import signals_held
 from sim.files.processes import die_with_parent
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
-"""The signals held back while :class:`EarlyProcess` forks its process."""
+"""The signals held back while this module forks a process (before its set-up,
+:func:`_set_up`, it would run the command's handlers)."""
 
 STOP_SECONDS = 10.0
 """How long :meth:`EarlyProcess.stop` waits for the process to end on SIGTERM before it
 kills it."""
+
 
 def _set_up(command: int) -> None:
     """Set up a forked process: Ctrl-C is the command's to handle (it then terminates this
@@ -48,15 +50,16 @@ def _set_up(command: int) -> None:
     is killed."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # Forked with both blocked (EarlyProcess): a SIGTERM that came meanwhile ends it now.
+    # Forked with both blocked (_HELD): a SIGTERM that came meanwhile ends it now.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)
     die_with_parent(command)
 
 
 def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: int) -> None:
-    """Call ``work(item)`` for each of ``items``: in this process if ``workers`` is 1 (or
-    this process may not fork, :func:`may_fork`), else in up to ``workers`` forked
-    processes, each taking the next item (in the order given) when free. The first
+    """Call ``work(item)`` for each of ``items``: in this process if ``workers`` or the
+    number of items is 1 (or this process may not fork, :func:`may_fork`), else in up to
+    ``workers`` forked processes, each taking the next item (in the order given) when
+    free. The first
     failure ends the others at once and is raised; so is an interrupt (after ending them);
     a process that ends without a word (killed) is a :class:`ProcessLost`."""
     if workers <= 1 or len(items) <= 1 or not may_fork():
@@ -107,13 +110,22 @@ def _each_main(work: Callable[[Any], object], items: Sequence[Any], taken: Any,
             return
         try:
             work(items[k])
-        except Exception as err:
-            try:
-                report.send(err)
-            except Exception:  # an error that does not pickle
-                report.send(RuntimeError(f"{type(err).__name__}: {err}"))
+        except BaseException as err:  # SystemExit too: every item is reported
+            _send_failure(report, err)
             return
         report.send(None)
+
+
+def _send_failure(conn: Connection, err: BaseException) -> None:
+    """Send ``err`` on ``conn``: as it is if it is an ``Exception`` that pickles, else as a
+    ``RuntimeError`` naming it."""
+    if isinstance(err, Exception):
+        try:
+            conn.send(err)
+            return
+        except Exception:  # an error that does not pickle
+            pass
+    conn.send(RuntimeError(f"{type(err).__name__}: {err}"))
 
 
 def _collect(processes: list[BaseProcess], reports: list[Connection], count: int) -> None:
@@ -124,24 +136,25 @@ def _collect(processes: list[BaseProcess], reports: list[Connection], count: int
     unread = dict(zip(reports, processes, strict=True))
     running = {process.sentinel: process for process in processes}
     while done < count:
-        for ready in wait([*unread, *running]):
-            if isinstance(ready, Connection):
-                try:
-                    failure = ready.recv()
-                except EOFError:  # its process has ended: its sentinel says how
-                    del unread[ready]
-                    continue
-                if failure is not None:
-                    raise failure
-                done += 1
-            elif isinstance(ready, int) and all(p is not running[ready]
-                                                for p in unread.values()):
-                # Ended, every report of it read: a process ends with status 0 only once
-                # no item is left to take.
-                process = running.pop(ready)
-                process.join()
-                if process.exitcode != 0:
-                    raise ProcessLost(process.exitcode)
+        if not unread and not running:  # all ended, items undone (os._exit in work, say)
+            raise ProcessLost(0)
+        ready = wait([*unread, *running])
+        for conn in [r for r in ready if isinstance(r, Connection)]:  # reports first
+            try:
+                failure = conn.recv()
+            except EOFError:  # its process has ended: its sentinel says how
+                del unread[conn]
+                continue
+            if failure is not None:
+                raise failure
+            done += 1
+        for sentinel in [r for r in ready if isinstance(r, int)]:
+            if any(p is running[sentinel] for p in unread.values()):
+                continue  # reports of it still to read
+            process = running.pop(sentinel)
+            process.join()
+            if process.exitcode != 0 and done < count:
+                raise ProcessLost(process.exitcode)
 
 
 def _end(processes: list[BaseProcess]) -> None:
@@ -158,11 +171,15 @@ def _end(processes: list[BaseProcess]) -> None:
                 process.join()
 
 
-def _early_main(conn: Connection, prepare: str | None, command: int) -> None:
+def _early_main(conn: Connection, theirs: Connection, prepare: str | None,
+                command: int) -> None:
     """The life of an :class:`EarlyProcess`: set up (:func:`_set_up`; SIGTERM then ends
     it through ``SystemExit``, so that the processes it forked are ended and waited for
     first), import ``prepare``, wait for its one call, make it and send back None or its
-    failure. A failed import is left for the call to raise."""
+    failure. A failed import is left for the call to raise. ``theirs``, the command's end
+    of the pipe, is closed at once: the pipe reaches its end when the command's end
+    closes."""
+    theirs.close()
     _set_up(command)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     if prepare is not None:
@@ -176,7 +193,7 @@ def _early_main(conn: Connection, prepare: str | None, command: int) -> None:
         module, _, name = target.partition(":")
         getattr(importlib.import_module(module), name)(*args)
     except Exception as err:
-        conn.send(err)
+        _send_failure(conn, err)
     else:
         conn.send(None)
 
@@ -186,7 +203,8 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
 
 
 class EarlyProcess:
-    """A process forked at once, while the command is still small, that imports
+    """A process forked as the ``with`` block begins, while the command is still small,
+    that imports
     ``prepare`` (a module) while the command goes on, then makes the one call
     :meth:`start` gives it (``"module:function"`` and picklable arguments); :meth:`wait`
     raises its failure. It may fork processes of its own (:func:`forked_each`), which share
@@ -200,13 +218,20 @@ class EarlyProcess:
     """
 
     def __init__(self, prepare: str | None = None) -> None:
+        self._prepare = prepare
+        self._running = False
+
+    def _fork(self) -> None:
+        """Fork the process. Ctrl-C and SIGTERM are held back meanwhile: forked before its
+        set-up, it would otherwise run the command's handlers. One that came meanwhile
+        reaches the command as they are let through again, the last step here, and it is
+        then ended before the exception leaves (so it cannot outlive a ``with`` block
+        that was never entered)."""
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_early_main,
-                                        args=(child, prepare, os.getpid()), daemon=False)
-        # Ctrl-C and SIGTERM are held back while it is forked: forked before its set-up,
-        # it would otherwise run the command's handlers. One that came meanwhile reaches
-        # the command once it is (and ends it).
+        self._process = context.Process(
+            target=_early_main, args=(child, self._conn, self._prepare, os.getpid()),
+            daemon=False)
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
         try:
             self._process.start()
@@ -216,8 +241,8 @@ class EarlyProcess:
                 signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             except BaseException:
                 self.stop()
+                self._conn.close()
                 raise
-        self._running = False
 
     def start(self, target: str, *args: Any) -> None:
         """Have the process call ``target`` (``"module:function"``) with ``args``.
@@ -265,6 +290,7 @@ class EarlyProcess:
         self._running = False
 
     def __enter__(self) -> EarlyProcess:
+        self._fork()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
@@ -292,8 +318,8 @@ def may_fork() -> bool:
 
 
 class ProcessLost(UserError):
-    """A process the command forked ended without a word: killed (by the system short of
-    memory, say). Nothing of what it was doing is kept."""
+    """A process the command forked to draw plots ended without a word: killed (by the
+    system short of memory, say). Nothing of what it was doing is kept."""
 
     def __init__(self, status: int | None) -> None:
         super().__init__(f"a drawing process ended unexpectedly (exit status {status}: "

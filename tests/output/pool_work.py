@@ -1,4 +1,5 @@
-"""Functions that tests/output/test_pool.py has an EarlyProcess call by name."""
+"""What tests/output/test_pool.py has processes of sim.output.pool do: functions an
+EarlyProcess calls by name, and work for forked_each."""
 
 from __future__ import annotations
 
@@ -15,16 +16,32 @@ def note_process(path: str, module: str) -> None:
         out.write(f"{os.getpid()} {module in sys.modules}\n")
 
 
-def sleep_in_two(path: str, seconds: float) -> None:
-    """Fork a second process, and in both note the process's id in ``path`` then sleep
-    ``seconds``."""
+def sleep_in_two(path: str, seconds: float, go: str = "") -> None:
+    """Fork two processes, and in both note the process's id in ``path`` then sleep
+    ``seconds`` (or, given a file ``go``, until it exists, at most ``seconds``)."""
 
     def sleep(_: int) -> None:
         with open(path, "a") as out:
             out.write(f"{os.getpid()}\n")
-        time.sleep(seconds)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (go and os.path.exists(go)):
+            time.sleep(0.01)
 
     forked_each(sleep, [0, 1], 2)
+
+
+class Unpicklable(Exception):
+    """An error holding what cannot be pickled (a lock)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__("holds a lock")
+        self.lock = threading.Lock()
+
+
+def fail_unpicklably() -> None:
+    raise Unpicklable
 
 
 def fail(message: str) -> None:
@@ -35,4 +52,19 @@ def killed_at(item: int, victim: int) -> None:
     """Kill this process outright if ``item`` is ``victim``."""
     if item == victim:
         os.kill(os.getpid(), 9)
+    time.sleep(0.05)
+
+
+def exits_at(item: int, victim: int) -> None:
+    """Exit this process (status 0) if ``item`` is ``victim``."""
+    if item == victim:
+        sys.exit()
+    time.sleep(0.05)
+
+
+def quits_at(item: int, victim: int) -> None:
+    """End this process at once, with status 0 and no clean-up, if ``item`` is
+    ``victim``."""
+    if item == victim:
+        os._exit(0)
     time.sleep(0.05)

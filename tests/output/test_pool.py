@@ -1,7 +1,8 @@
-"""A process forked early (sim.output.pool.EarlyProcess), as ``talentwar run`` forks the one
-that draws its plots: forked at once and set up (a module imported) before its call, its
-failure raised, Ctrl-C left to the command, and no process (its own or those it forked)
-left when the block ends, however it ends."""
+"""Processes that draw plots (sim.output.pool): the one forked early (EarlyProcess), as
+``talentwar run`` forks it, set up (a module imported) before its call, its failure
+raised, Ctrl-C left to the command, and no process (its own or those it forked) left when
+the block ends, however it ends; and forked_each's, each item done once, the first failure
+raised, a process killed or gone a failure, never a wait without end."""
 
 from __future__ import annotations
 
@@ -66,13 +67,15 @@ def test_a_failed_set_up_is_raised_by_the_call():
 
 
 def test_it_and_those_it_forked_leave_ctrl_c_to_the_command(tmp_path):
-    log = tmp_path / "log"
+    log, go = tmp_path / "log", tmp_path / "go"
     with EarlyProcess() as process:
-        process.start(f"{WORK}:sleep_in_two", str(log), 0.5)
+        process.start(f"{WORK}:sleep_in_two", str(log), 30.0, str(go))
         pids = [process._process.pid, *(int(pid) for pid in lines(log, 2))]
         for pid in pids:  # a Ctrl-C to the process group reaches them too
             os.kill(pid, signal.SIGINT)
-        process.wait()  # the call returned: the Ctrl-C ended neither process
+        time.sleep(0.2)
+        go.touch()
+        process.wait()  # the call returned: the Ctrl-C ended no process
     assert not any(alive(pid) for pid in pids)
 
 
@@ -93,11 +96,13 @@ def test_an_interrupt_or_stop_ends_it_and_those_it_forked_at_once(tmp_path, end)
 
 def test_a_process_killed_outright_is_a_failure_not_a_hang(tmp_path):
     log = tmp_path / "log"
+    started = time.monotonic()
     with pytest.raises(ProcessLost, match="ended unexpectedly"), EarlyProcess() as process:
         process.start(f"{WORK}:sleep_in_two", str(log), 60.0)
         pids = [int(pid) for pid in lines(log, 2)]
         os.kill(process._process.pid, signal.SIGKILL)
         process.wait()
+    assert time.monotonic() - started < 30  # not the children's 60 s
     # Those it forked die with it.
     end = time.monotonic() + 10
     while any(alive(pid) for pid in pids) and time.monotonic() < end:
@@ -112,20 +117,45 @@ def test_a_process_given_no_call_ends_with_the_block():
     assert not alive(pid)
 
 
-def test_forked_each_says_so_when_a_process_is_killed_instead_of_waiting_forever():
+@pytest.fixture
+def deadline():
+    """Fail (not hang) a test still running after 60 s."""
+
+    def late(signum, frame):
+        raise AssertionError("still waiting after 60 s")
+
+    previous = signal.signal(signal.SIGALRM, late)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize(("end", "raised", "says"), [
+    ("killed_at", ProcessLost, r"exit status -9"),
+    ("exits_at", RuntimeError, "SystemExit"),
+    ("quits_at", ProcessLost, r"exit status 0"),
+])
+def test_forked_each_says_so_when_a_process_ends_mid_work_instead_of_waiting_forever(
+        deadline, end, raised, says):
     from functools import partial
 
     from sim.output.pool import forked_each
-    from tests.output.pool_work import killed_at
+    from tests.output import pool_work
 
-    started = time.monotonic()
-    with pytest.raises(ProcessLost, match=r"exit status -9"):
-        forked_each(partial(killed_at, victim=3), list(range(8)), 2)
-    assert time.monotonic() - started < 30
+    with pytest.raises(raised, match=says):
+        forked_each(partial(getattr(pool_work, end), victim=3), list(range(8)), 2)
     assert multiprocessing.active_children() == []
 
 
-def test_forked_each_does_each_item_once_in_the_order_given_and_raises_the_first_failure(
+def test_an_error_that_does_not_pickle_is_raised_by_name():
+    with pytest.raises(RuntimeError, match="Unpicklable: holds a lock"), \
+            EarlyProcess() as process:
+        process.start(f"{WORK}:fail_unpicklably")
+        process.wait()
+
+
+def test_forked_each_does_each_item_once_and_raises_the_first_failure_at_once(
         tmp_path):
     from sim.output.pool import forked_each
 
