@@ -305,6 +305,14 @@ def engineers_file(folder: Path) -> Path:
     return Path(folder) / ENGINEERS_CSV
 
 
+MISSING_WORDS = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan",
+                 "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a",
+                 "nan", "null")
+"""The cells ``pandas.read_csv`` reads as missing by default (its ``na_values``): what a
+number column of a run table may hold for a missing number. A text column's only missing
+cell is an empty one."""
+
+
 def read_table(folder: Path, name: str,
                columns: Collection[str] | None = None) -> pd.DataFrame:
     """A table of a run folder, read and checked against its :data:`TABLES` format.
@@ -348,10 +356,14 @@ def read_table(folder: Path, name: str,
     some = columns is not None and not scan.quoted and scan.most_fields <= scan.header_fields
     wanted = set(columns or ()) | set(scan.header[:1])
     try:  # read from the file itself (decompressed as it is read): no copy of its text
-        # Text columns as text: a name such as "1" is a name, not a number.
+        # Text columns as text: a name such as "1" is a name, not a number, and "NA" or
+        # "None" a name, not a missing value (only an empty cell is missing there).
+        text = fmt.text & set(scan.header)
         table = pd.read_csv(path, compression="gzip" if path.name.endswith(".gz") else None,
                             usecols=wanted.__contains__ if some else None,
-                            dtype={name: str for name in fmt.text & set(scan.header)})
+                            dtype={name: str for name in text}, keep_default_na=False,
+                            na_values={name: [""] if name in text else MISSING_WORDS
+                                       for name in scan.header})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, OSError,
             csv.Error) as err:
         raise UserError(f"{path}: not a readable CSV table: {one_line(err)}") from None

@@ -247,22 +247,27 @@ def test_a_disk_error_writing_the_engineer_table_names_the_run_folder(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_tier_named_by_digits_is_read_back_as_its_name(tmp_path):
-    """A name such as "1" is text: ``talentwar plot`` draws the histogram of its pay as
-    the run did."""
+@pytest.mark.parametrize(("researcher", "engineer", "lab"),
+                         [("1", "2", "Lab"), ("None", "NA", "null")])
+def test_names_that_look_like_numbers_or_missing_values_are_read_back_as_names(
+        tmp_path, researcher, engineer, lab):
+    """A name such as "1" or "NA" is text: ``talentwar plot`` reads the folder and draws
+    the histogram of each tier's pay as the run did."""
     import re
 
+    from sim.output.rundir import RunFolder
     from tests.conftest import TWO_TIER_SCENARIO
 
-    path = tmp_path / "digits.toml"
-    path.write_text(re.sub(r"\bengineer\b", "2", re.sub(r"\bresearcher\b", "1",
-                                                         TWO_TIER_SCENARIO)))
+    text = re.sub(r"\bresearcher\b", researcher, TWO_TIER_SCENARIO)
+    text = re.sub(r"\bengineer\b", engineer, text).replace("[firms.Lab]", f"[firms.{lab}]")
+    path = tmp_path / "names.toml"
+    path.write_text(text)
     folder = run_scenario(load_scenario(path, ["market.engineers=500", "months=2"]),
                           out=tmp_path / "run", progress=False)
-    from sim.output.rundir import RunFolder
-
-    tiers = RunFolder.open(folder).engineer_columns(("tier", "pay"), "a test")["tier"]
-    assert set(tiers) == {"1", "2"}
+    run = RunFolder.open(folder)
+    assert set(run.engineer_columns(("tier", "pay"), "a test")["tier"]) == {researcher,
+                                                                            engineer}
+    assert lab in set(run.firms["firm"])
     drawn = (folder / "pay_by_tier.png").read_bytes()
     sim.output.plots.plot_run(folder)
     assert (folder / "pay_by_tier.png").read_bytes() == drawn
