@@ -40,7 +40,7 @@ _HELD = {signal.SIGINT, signal.SIGTERM}
 :func:`_set_up`, it would run the command's handlers)."""
 
 STOP_SECONDS = 10.0
-"""How long :meth:`EarlyProcess.stop` waits for the process to end on SIGTERM before it
+"""How long :func:`_end` waits for the process to end on SIGTERM before it
 kills it."""
 
 
@@ -59,9 +59,9 @@ def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: in
     """Call ``work(item)`` for each of ``items``: in this process if ``workers`` or the
     number of items is 1 (or this process may not fork, :func:`may_fork`), else in up to
     ``workers`` forked processes, each taking the next item (in the order given) when
-    free. The first
-    failure ends the others at once and is raised; so is an interrupt (after ending them);
-    a process that ends without a word (killed) is a :class:`ProcessLost`."""
+    free. The first failure ends the others at once and is raised; so is an interrupt
+    (after ending them); a process that ends without a word (killed) is a
+    :class:`ProcessLost`."""
     if workers <= 1 or len(items) <= 1 or not may_fork():
         for item in items:
             work(item)
@@ -70,21 +70,20 @@ def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: in
     taken = context.Value("q", 0)  # how many items the processes have taken
     processes: list[BaseProcess] = []
     reports: list[Connection] = []
+    writers: list[Connection] = []
     try:
-        # Ctrl-C and SIGTERM held back while they are forked (as by EarlyProcess).
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+        for _ in range(min(workers, len(items))):
+            report, writer = context.Pipe(duplex=False)
+            # Under fork the arguments are inherited, not pickled.
+            processes.append(context.Process(target=_each_main, daemon=True,
+                                             args=(work, items, taken, writer, os.getpid())))
+            reports.append(report)
+            writers.append(writer)
         try:
-            for _ in range(min(workers, len(items))):
-                report, writer = context.Pipe(duplex=False)
-                # Under fork the arguments are inherited, not pickled.
-                process = context.Process(target=_each_main, daemon=True,
-                                          args=(work, items, taken, writer, os.getpid()))
-                process.start()
-                writer.close()
-                processes.append(process)
-                reports.append(report)
+            _start_held(processes)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+            for writer in writers:  # the processes hold theirs
+                writer.close()
         _collect(processes, reports, len(items))
     except BaseException:
         _end(processes)
@@ -94,6 +93,18 @@ def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: in
             report.close()
     for ended in processes:
         ended.join()
+
+
+def _start_held(processes: Sequence[BaseProcess]) -> None:
+    """Start (fork) ``processes`` with Ctrl-C and SIGTERM held back (:data:`_HELD`): one
+    that comes meanwhile reaches this process as they are let through again, the last
+    step here (so the caller, which ends them on any exception, sees it)."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _each_main(work: Callable[[Any], object], items: Sequence[Any], taken: Any,
@@ -159,12 +170,14 @@ def _collect(processes: list[BaseProcess], reports: list[Connection], count: int
 
 def _end(processes: list[BaseProcess]) -> None:
     """End ``processes`` at once (SIGTERM, then SIGKILL after :data:`STOP_SECONDS`) and
-    wait for them, Ctrl-C and SIGTERM held back meanwhile."""
+    wait for them (those never started are skipped), Ctrl-C and SIGTERM held back
+    meanwhile: a second Ctrl-C does not let the command go on while one still runs."""
+    started = [process for process in processes if process.pid is not None]
     with signals_held():
-        for process in processes:
+        for process in started:
             if process.is_alive():
                 process.terminate()
-        for process in processes:
+        for process in started:
             process.join(STOP_SECONDS)
             if process.is_alive():
                 process.kill()
@@ -219,30 +232,24 @@ class EarlyProcess:
 
     def __init__(self, prepare: str | None = None) -> None:
         self._prepare = prepare
-        self._running = False
 
     def _fork(self) -> None:
-        """Fork the process. Ctrl-C and SIGTERM are held back meanwhile: forked before its
-        set-up, it would otherwise run the command's handlers. One that came meanwhile
-        reaches the command as they are let through again, the last step here, and it is
-        then ended before the exception leaves (so it cannot outlive a ``with`` block
-        that was never entered)."""
+        """Fork the process (:func:`_start_held`); a Ctrl-C or SIGTERM that came
+        meanwhile ends it before the exception leaves (so it cannot outlive a ``with``
+        block that was never entered)."""
         context = multiprocessing.get_context("fork")
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_early_main, args=(child, self._conn, self._prepare, os.getpid()),
             daemon=False)
-        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
         try:
-            self._process.start()
+            _start_held([self._process])
+        except BaseException:
+            self.stop()
+            self._conn.close()
+            raise
         finally:
             child.close()
-            try:
-                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-            except BaseException:
-                self.stop()
-                self._conn.close()
-                raise
 
     def start(self, target: str, *args: Any) -> None:
         """Have the process call ``target`` (``"module:function"``) with ``args``.
@@ -256,7 +263,6 @@ class EarlyProcess:
             self._conn.send((target, args))
         except OSError:
             raise self._lost() from None
-        self._running = True
 
     def wait(self) -> None:
         """Wait until the call has returned; raise its failure, or :class:`ProcessLost`
@@ -265,8 +271,6 @@ class EarlyProcess:
             failure = self._conn.recv()
         except EOFError:
             raise self._lost() from None
-        finally:
-            self._running = False
         self._process.join()
         if failure is not None:
             raise failure
@@ -276,29 +280,17 @@ class EarlyProcess:
         return ProcessLost(self._process.exitcode)
 
     def stop(self) -> None:
-        """End the process at once (SIGTERM; SIGKILL if it has not ended within
-        :data:`STOP_SECONDS`), whatever it is doing, and wait for it (and so for those it
-        forked), with Ctrl-C and SIGTERM held back meanwhile: a second Ctrl-C does not
-        let the command go on while it still runs."""
-        with signals_held():
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(STOP_SECONDS)
-            if self._process.is_alive():
-                self._process.kill()
-            self._process.join()
-        self._running = False
+        """End the process at once, whatever it is doing, and wait for it (and so for those
+        it forked): :func:`_end`. A process already ended is only waited for."""
+        _end([self._process])
 
     def __enter__(self) -> EarlyProcess:
         self._fork()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+    def __exit__(self, *_: object) -> None:
         try:
-            if kind is None and not self._running and self._process.exitcode is not None:
-                self._process.join()
-            else:
-                self.stop()
+            self.stop()  # after wait() it has ended: only waited for
         finally:
             self._conn.close()
 

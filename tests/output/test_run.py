@@ -247,6 +247,16 @@ def test_a_disk_error_writing_the_engineer_table_names_the_run_folder(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_number_columns_read_as_missing_what_pandas_reads_as_missing():
+    """The reader turns pandas' default missing words off for text columns only; for
+    number columns its own list must be pandas' (a copy: pandas keeps it private)."""
+    from pandas._libs.parsers import STR_NA_VALUES
+
+    from sim.output.rundir import MISSING_WORDS
+
+    assert set(MISSING_WORDS) == set(STR_NA_VALUES)
+
+
 @pytest.mark.parametrize(("researcher", "engineer", "lab"),
                          [("1", "2", "Lab"), ("None", "NA", "null")])
 def test_names_that_look_like_numbers_or_missing_values_are_read_back_as_names(
