@@ -3,6 +3,8 @@
 import gzip
 import importlib.util
 import json
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -111,10 +113,54 @@ def logged(log: Path) -> list[str]:
     return log.read_text().split() if log.exists() else []
 
 
-def test_run_folder_has_tables_plots_and_manifest(tmp_results, flagship_small, monkeypatch):
-    spy_on_drawing(monkeypatch, tmp_results / "drawn.log")
-    folder = run_scenario(flagship_small, progress=False)
-    assert folder.resolve().parent == tmp_results / "results" / "ai_talent_war_2024"
+def spy_on_reads(monkeypatch, log: Path) -> None:
+    """Have each table read through :func:`sim.output.rundir.read_table` logged (its
+    file's name, a line in ``log``), in the drawing processes too (forked after this
+    patch)."""
+    import sim.output.rundir as rundir
+
+    real = rundir.read_table
+
+    def spy(folder, name, *args, **kwargs):
+        with open(log, "a") as out:
+            out.write(f"{name}\n")
+        return real(folder, name, *args, **kwargs)
+
+    monkeypatch.setattr(rundir, "read_table", spy)
+
+
+@dataclass(frozen=True)
+class DrawnRun:
+    """A run of the small flagship with its plots (:func:`drawn_flagship`)."""
+
+    cwd: Path
+    """The working folder it ran in."""
+    folder: Path
+    """The run folder it wrote."""
+    drawn: list[str]
+    """The PNG file of each plot saved, as saved."""
+    read: list[str]
+    """Each table read during the run (by the drawing processes: the command reads none)."""
+
+
+@pytest.fixture(scope="module")
+def drawn_flagship(tmp_path_factory, flagship_small) -> DrawnRun:
+    """The small flagship run once, plots and all, into the default ``results/`` folder of a
+    temporary working folder, each plot saved and each table read logged: read by the
+    tests of the run folder, of its drawing processes and of its plots."""
+    cwd = tmp_path_factory.mktemp("drawn")
+    drawn, read = cwd / "drawn.log", cwd / "read.log"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(cwd)
+        spy_on_drawing(patch, drawn)
+        spy_on_reads(patch, read)
+        folder = run_scenario(flagship_small, progress=False)
+    return DrawnRun(cwd, (cwd / folder).resolve(), logged(drawn), logged(read))
+
+
+def test_run_folder_has_tables_plots_and_manifest(drawn_flagship, flagship_small):
+    folder = drawn_flagship.folder
+    assert folder.parent == drawn_flagship.cwd.resolve() / "results" / "ai_talent_war_2024"
     for name in (*DATA_FILES, *PLOTS, "manifest.json"):
         assert (folder / name).stat().st_size > 0, name
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -123,22 +169,32 @@ def test_run_folder_has_tables_plots_and_manifest(tmp_results, flagship_small, m
     assert {"talentwar", "mesa", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["wall_time_seconds"] > 0 and manifest["started"] <= manifest["finished"]
     # Each plot is drawn once, by the drawing processes.
-    assert sorted(logged(tmp_results / "drawn.log")) == sorted(PLOTS)
+    assert sorted(drawn_flagship.drawn) == sorted(PLOTS)
 
 
-@pytest.mark.parametrize("engineers", ["csv.gz", "none"])
-def test_the_plots_a_run_draws_are_those_drawn_from_its_files(tmp_path, flagship_small,
-                                                              engineers):
-    """The run's drawing process gives the plot of pay the engineer table's columns from
-    the model's memory (or none, if the run writes no engineer table), the other plots
-    reading the files; every figure is the very PNG that ``talentwar plot`` then draws
-    from the folder's files alone."""
-    folder = run_scenario(flagship_small, seed=4, out=tmp_path / "run", progress=False,
-                          engineers=engineers)
+def assert_drawn_again_the_same(folder: Path) -> None:
+    """``talentwar plot`` draws, from the folder's files alone, the very PNGs the run
+    drew."""
     drawn = {name: (folder / name).read_bytes() for name in PLOTS}
     assert sim.output.plots.plot_run(folder)
     for name in PLOTS:
         assert (folder / name).read_bytes() == drawn[name], name
+
+
+def test_the_plots_a_run_draws_are_those_drawn_from_its_files(tmp_path, drawn_flagship):
+    """The run's drawing process gives the plot of pay the engineer table's columns from
+    the model's memory, the other plots reading the files; every figure is the very PNG
+    that ``talentwar plot`` then draws from the folder's files alone."""
+    assert_drawn_again_the_same(shutil.copytree(drawn_flagship.folder, tmp_path / "run"))
+
+
+def test_the_plots_of_a_run_without_an_engineer_table_are_those_drawn_from_its_files(
+        tmp_path, flagship_small):
+    """The same, when the run writes no engineer table: the drawing process is given no
+    pay columns, and draws what ``talentwar plot`` draws from a folder without the
+    table."""
+    assert_drawn_again_the_same(run_scenario(flagship_small, seed=4, out=tmp_path / "run",
+                                             progress=False, engineers="none"))
 
 
 def test_the_drawing_process_is_forked_before_the_model_is_built(tmp_path, monkeypatch):
@@ -164,22 +220,10 @@ def test_the_drawing_process_is_forked_before_the_model_is_built(tmp_path, monke
     assert multiprocessing.active_children() == []
 
 
-def test_the_drawing_process_never_reads_the_engineer_table_being_written(
-        tmp_path, flagship_small, monkeypatch):
+def test_the_drawing_process_never_reads_the_engineer_table_being_written(drawn_flagship):
     """The plot of pay is given the table's columns; no drawing process reads the file (it
     may be half written)."""
-    import sim.output.rundir as rundir
-
-    read, real = tmp_path / "read.log", rundir.read_table
-
-    def spy(folder, name, *args, **kwargs):  # in the drawing processes, forked after this
-        with open(read, "a") as out:
-            out.write(f"{name}\n")
-        return real(folder, name, *args, **kwargs)
-
-    monkeypatch.setattr(rundir, "read_table", spy)
-    run_scenario(flagship_small, seed=4, out=tmp_path / "run", progress=False)
-    names = set(logged(read))
+    names = set(drawn_flagship.read)
     assert {"market.csv", "firms.csv", "flows.csv"} <= names
     assert "engineers.csv" not in names
 
@@ -265,6 +309,7 @@ def test_names_that_look_like_numbers_or_missing_values_are_read_back_as_names(
     the histogram of each tier's pay as the run did."""
     import re
 
+    from sim.output.plotkit import save
     from sim.output.rundir import RunFolder
     from tests.conftest import TWO_TIER_SCENARIO
 
@@ -278,9 +323,12 @@ def test_names_that_look_like_numbers_or_missing_values_are_read_back_as_names(
     assert set(run.engineer_columns(("tier", "pay"), "a test")["tier"]) == {researcher,
                                                                             engineer}
     assert lab in set(run.firms["firm"])
-    drawn = (folder / "pay_by_tier.png").read_bytes()
-    sim.output.plots.plot_run(folder)
-    assert (folder / "pay_by_tier.png").read_bytes() == drawn
+    # Drawn again from the files as `talentwar plot` draws it: the folder read and checked
+    # (check_plottable refused a tier named "NA"), then the plot of pay drawn from it.
+    again = RunFolder.open(folder)
+    sim.output.plots.check_plottable(again)
+    redrawn = save(sim.output.plots.RUN_PLOTS["pay_by_tier"](again), tmp_path / "pay.png")
+    assert redrawn.read_bytes() == (folder / "pay_by_tier.png").read_bytes()
 
 
 def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_small,
