@@ -85,13 +85,17 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
         if firm.under_pressure():
             j = firm.index
             quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
-    acting = (excess.any(axis=1) | (quota > 0)).nonzero()[0]
-    if acting.size == 0:
+    # The slots (firm, tier) a layoff may fall on: a tier above its line, or a tier a firm
+    # with a quota is not hiring. Only their employees are ordered: the ranks below are
+    # within a slot or within a firm's cuttable tiers, each of which is here whole.
+    cut = (excess > 0) | ((quota > 0)[:, None] & ~state.table.open)
+    if not cut.any():
         return
-    # The employees of the acting firms: a lookup by employer (the unemployed, -1, at 0).
-    acts = np.zeros(state.n_firms + 1, dtype=bool)
-    acts[acting + 1] = True
-    ordered = layoff_order(state, np.flatnonzero(acts[eng.firm + 1]))
+    # A lookup by employer and tier (the unemployed, firm -1, in a first row of False).
+    slots = np.zeros((state.n_firms + 1) * n_tiers, dtype=bool)
+    slots[n_tiers:] = cut.ravel()
+    ordered = layoff_order(state, np.flatnonzero(
+        slots[(eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier]))
     # Engineers who joined by a deal this month are not laid off in the same month.
     joined = state.log.moved_by(DEAL_TRANSFER)
     if joined.size:

@@ -101,3 +101,77 @@ def test_the_layoff_order_puts_non_ai_roles_first_then_the_lowest_revenue_per_co
     for part in (x[~ai], x[ai]):
         assert part[-1] > 1.5 * part[0]
         assert np.all(np.diff(part) >= -1e-9 * part[1:])
+
+
+def firm_by_firm_layoffs(state, heads: np.ndarray) -> tuple[set[int], set[int]]:
+    """The layoff rule of :func:`sim.market.layoffs.layoffs` taken firm by firm over every
+    employee: in each firm's order (non-AI first, then revenue product per cost
+    ascending), the first ``excess`` of each tier above its line, and, for a firm under
+    pressure, the first ``ceil(layoff_rate x headcount)`` of the tiers it is not hiring.
+    Returns those cut for excess and those cut by quota."""
+    from sim.market.layoffs import layoff_line
+
+    eng = state.engineers
+    for_excess: set[int] = set()
+    by_quota: set[int] = set()
+    for firm in state.active_firms():
+        j = firm.index
+        team = np.flatnonzero(eng.firm == j)
+        per_cost = (revenue_product(state, team, np.full(team.size, j))
+                    / np.maximum(eng.pay[team], 1.0))
+        order = team[np.lexsort((per_cost, eng.tier_ai[eng.tier[team]]))]
+        excess = np.maximum(heads[j] - layoff_line(firm.targets(state.month)), 0)
+        for t in range(state.n_tiers):
+            for_excess |= set(order[eng.tier[order] == t][: int(excess[t])].tolist())
+        if firm.under_pressure():
+            quota = int(np.ceil(firm.policy.layoff_rate * heads[j].sum()))
+            cuttable = order[~state.table.open[j, eng.tier[order]]]
+            by_quota |= set(cuttable[:quota].tolist())
+    return for_excess, by_quota
+
+
+def test_layoffs_are_the_rule_taken_firm_by_firm_where_excess_and_quotas_overlap():
+    """Every firm's layoffs, all firms at once, are those the rule gives firm by firm over
+    all its employees, in a month where one firm cuts a tier above its line and lays off a
+    quota under pressure, another only cuts a tier above its line, and both keep a tier
+    they may not cut (whose employees the layoffs need not order)."""
+    data = small_market(
+        tiers={tier: {"productivity": {"distribution": "lognormal", "sigma": 0.4}}
+               for tier in ("researcher", "engineer")},
+        firms={"Delta": {"policy": {"margin_target": 0.99, "layoff_rate": 0.1,
+                                    "growth": {"researcher": -0.95}}},
+               "Alpha": {"policy": {"growth": {"engineer": -0.9}}}},
+    )
+    model = TalentMarket(scenario_of(data))
+    model.step()  # a month of accounts: Delta now sees its margin
+    state = model.state
+    eng = model.engineers
+    employed = np.flatnonzero(eng.firm >= 0)
+    eng.pay[employed] *= np.random.default_rng(3).uniform(0.5, 1.5, employed.size)
+    for _ in range(3):  # months pass: the shrinking tiers' targets fall below their heads
+        state.month += 1
+    heads = state.headcount()
+    refresh_table(state, np.array([f.hiring(heads[f.index], state.month) for f in model.firms]))
+    state.log = MonthLog(Tallies.zeros(state.n_firms, state.n_tiers))
+    for_excess, by_quota = firm_by_firm_layoffs(state, heads)
+    firm, tier = eng.firm.copy(), eng.tier.copy()
+    layoffs(state, heads)
+    gone = state.log.moved_by(LAYOFF)
+    assert set(gone.tolist()) == for_excess | by_quota
+    # Where the rule binds: Delta cuts researchers above their line and a quota of its
+    # engineers, Alpha cuts engineers above their line, and each keeps employees of a
+    # tier it may not cut (Alpha all its researchers).
+    names = list(eng.tier_names)
+    researcher, engineer = names.index("researcher"), names.index("engineer")
+    delta, alpha = model.firm_index("Delta"), model.firm_index("Alpha")
+
+    def cut(j: int, t: int, among: set[int]) -> int:
+        return sum(1 for i in among if firm[i] == j and tier[i] == t)
+
+    assert cut(delta, researcher, for_excess) > 0 and cut(delta, engineer, by_quota) > 0
+    assert cut(alpha, engineer, for_excess) > 0
+    assert model.firms[delta].under_pressure()
+    assert not model.firms[alpha].under_pressure()
+    kept = np.setdiff1d(np.flatnonzero(firm >= 0), gone)
+    assert np.any((firm[kept] == alpha) & (tier[kept] == researcher))
+    assert np.any((firm[kept] == delta) & (tier[kept] == engineer))
