@@ -108,7 +108,8 @@ def firm_by_firm_layoffs(state, heads: np.ndarray) -> tuple[set[int], set[int]]:
     employee: in each firm's order (non-AI first, then revenue product per cost
     ascending), the first ``excess`` of each tier above its line, and, for a firm under
     pressure, the first ``ceil(layoff_rate x headcount)`` of the tiers it is not hiring.
-    Returns those cut for excess and those cut by quota."""
+    Returns those cut for excess and those cut by quota. (Those who joined by a deal this
+    month, whom layoffs keep, are left out: the test's month has no deals.)"""
     from sim.market.layoffs import layoff_line
 
     eng = state.engineers
@@ -130,26 +131,32 @@ def firm_by_firm_layoffs(state, heads: np.ndarray) -> tuple[set[int], set[int]]:
     return for_excess, by_quota
 
 
-def test_layoffs_are_the_rule_taken_firm_by_firm_where_excess_and_quotas_overlap():
+def test_layoffs_are_the_rule_taken_firm_by_firm_over_every_employee():
     """Every firm's layoffs, all firms at once, are those the rule gives firm by firm over
-    all its employees, in a month where one firm cuts a tier above its line and lays off a
-    quota under pressure, another only cuts a tier above its line, and both keep a tier
-    they may not cut (whose employees the layoffs need not order)."""
+    all its employees, in a month where each way a layoff can fall binds: Delta, under
+    pressure, cuts its engineers above their line and lays off a quota of them (the first
+    of the same order: the two overlap); Gamma, under pressure, lays off a quota of its
+    engineers (a tier it is not hiring, within its line); Alpha cuts engineers and Beta
+    researchers above their lines.
+    Each keeps a tier it may not cut (whose employees the layoffs need not order): Delta and
+    Gamma their researchers, whom they still hire, Alpha its researchers, Beta its
+    engineers."""
     data = small_market(
         tiers={tier: {"productivity": {"distribution": "lognormal", "sigma": 0.4}}
                for tier in ("researcher", "engineer")},
         firms={"Delta": {"policy": {"margin_target": 0.99, "layoff_rate": 0.1,
-                                    "growth": {"researcher": -0.95}}},
-               "Alpha": {"policy": {"growth": {"engineer": -0.9}}}},
+                                    "growth": {"engineer": -0.95}}},
+               "Gamma": {"policy": {"margin_target": 0.99, "layoff_rate": 0.1}},
+               "Alpha": {"policy": {"growth": {"engineer": -0.9}}},
+               "Beta": {"policy": {"growth": {"researcher": -0.9}}}},
     )
     model = TalentMarket(scenario_of(data))
-    model.step()  # a month of accounts: Delta now sees its margin
+    model.step()  # a month of accounts: Delta and Gamma now see their margins
     state = model.state
     eng = model.engineers
     employed = np.flatnonzero(eng.firm >= 0)
     eng.pay[employed] *= np.random.default_rng(3).uniform(0.5, 1.5, employed.size)
-    for _ in range(3):  # months pass: the shrinking tiers' targets fall below their heads
-        state.month += 1
+    state.month += 3  # as three months on: the shrinking tiers' targets below their heads
     heads = state.headcount()
     refresh_table(state, np.array([f.hiring(heads[f.index], state.month) for f in model.firms]))
     state.log = MonthLog(Tallies.zeros(state.n_firms, state.n_tiers))
@@ -158,20 +165,23 @@ def test_layoffs_are_the_rule_taken_firm_by_firm_where_excess_and_quotas_overlap
     layoffs(state, heads)
     gone = state.log.moved_by(LAYOFF)
     assert set(gone.tolist()) == for_excess | by_quota
-    # Where the rule binds: Delta cuts researchers above their line and a quota of its
-    # engineers, Alpha cuts engineers above their line, and each keeps employees of a
-    # tier it may not cut (Alpha all its researchers).
+    # Where each way binds.
     names = list(eng.tier_names)
     researcher, engineer = names.index("researcher"), names.index("engineer")
-    delta, alpha = model.firm_index("Delta"), model.firm_index("Alpha")
+    alpha, beta, gamma, delta = (model.firm_index(f) for f in ("Alpha", "Beta", "Gamma",
+                                                                "Delta"))
 
-    def cut(j: int, t: int, among: set[int]) -> int:
-        return sum(1 for i in among if firm[i] == j and tier[i] == t)
+    def cut(j: int, t: int, among: set[int]) -> set[int]:
+        return {i for i in among if firm[i] == j and tier[i] == t}
 
-    assert cut(delta, researcher, for_excess) > 0 and cut(delta, engineer, by_quota) > 0
-    assert cut(alpha, engineer, for_excess) > 0
-    assert model.firms[delta].under_pressure()
-    assert not model.firms[alpha].under_pressure()
-    kept = np.setdiff1d(np.flatnonzero(firm >= 0), gone)
-    assert np.any((firm[kept] == alpha) & (tier[kept] == researcher))
-    assert np.any((firm[kept] == delta) & (tier[kept] == engineer))
+    assert [model.firms[j].under_pressure() for j in (alpha, beta, gamma, delta)] == [
+        False, False, True, True]
+    assert cut(delta, engineer, for_excess) & cut(delta, engineer, by_quota)
+    assert cut(gamma, engineer, by_quota) and not cut(gamma, engineer, for_excess)
+    assert cut(alpha, engineer, for_excess) and cut(beta, researcher, for_excess)
+    # The tiers each keeps whole: employees there, none laid off.
+    kept = {(alpha, researcher), (beta, engineer), (gamma, researcher), (delta, researcher)}
+    assert state.table.open[gamma, researcher] and state.table.open[delta, researcher]
+    for j, t in kept:
+        assert np.any((firm == j) & (tier == t)), (j, t)
+        assert not np.any((firm[gone] == j) & (tier[gone] == t)), (j, t)
