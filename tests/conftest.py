@@ -4,11 +4,13 @@ pytest-xdist hands test modules to its workers."""
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -270,3 +272,62 @@ def tmp_results(tmp_path, monkeypatch):
     """Run in a temporary working folder, so default ``results/`` lands there."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def chromium_tools() -> tuple[str, str]:
+    """Debian's ``chromium`` (or ``chromium-browser``) and ``chromedriver``, with selenium
+    to drive them, or skip (fail under ``TALENTWAR_REQUIRE_BROWSER=1``, as in CI) if any
+    is missing."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    missing = [name for name, found in (("chromium", chromium), ("chromedriver", driver),
+                                        ("selenium", importlib.util.find_spec("selenium")))
+               if found is None]
+    if missing:
+        if os.environ.get("TALENTWAR_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"TALENTWAR_REQUIRE_BROWSER=1 but {', '.join(missing)} missing")
+        pytest.skip(f"{', '.join(missing)} not installed")
+    assert chromium is not None and driver is not None
+    return chromium, driver
+
+
+def chrome_options(profile: Path, window: str, *, loopback: bool) -> Any:
+    """Selenium's options for headless Chromium with a window of ``window`` pixels
+    (``"W,H"``), its profile in ``profile``, every request sent to a proxy on a closed port
+    (so that it fails) except, with ``loopback``, those to this machine (a local app's),
+    and the browser's console and network logged."""
+    chromium, _ = chromium_tools()
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+                     "--proxy-server=127.0.0.1:9", f"--window-size={window}"):
+        options.add_argument(argument)
+    if not loopback:  # Chromium lets requests to this machine bypass a proxy unless told
+        options.add_argument("--proxy-bypass-list=<-loopback>")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return options
+
+
+@pytest.fixture(scope="session")
+def page_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium (1280 x 1024) driven by selenium through chromium-driver, shared
+    by the tests that open the HTML reports in a browser: one per test process, so that
+    each page costs its own loading and drawing only (plotly's script, the same in every
+    report, is compiled once, where a browser started for each page compiled it each
+    time)."""
+    _, driver_path = chromium_tools()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = chrome_options(tmp_path_factory.mktemp("page-browser") / "profile", "1280,1024",
+                             loopback=False)
+    driver = webdriver.Chrome(options=options, service=Service(driver_path))
+    try:
+        yield driver
+    finally:
+        driver.quit()

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from sim.scenario import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, chrome_options, chromium_tools
 
 # The app runs in a process of its own: this one imports it (and Solara, a second or
 # more) only in the test that reads it, not in every worker that collects this file.
@@ -41,17 +41,6 @@ flagship)."""
 RENDER_TIMEOUT = 90
 TALENTWAR = [sys.executable, "-c", "import sys; from sim.cli import main; sys.exit(main())"]
 """The command line, as the ``talentwar`` script runs it."""
-
-
-def tools() -> tuple[str, str]:
-    """Chromium and its driver, or skip (fail under TALENTWAR_REQUIRE_BROWSER=1)."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        if os.environ.get("TALENTWAR_REQUIRE_BROWSER") == "1":
-            pytest.fail("TALENTWAR_REQUIRE_BROWSER=1 but chromium or chromedriver is missing")
-        pytest.skip("chromium and chromium-driver are not installed")
-    return chromium, driver
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = RENDER_TIMEOUT) -> Any:
@@ -117,16 +106,8 @@ def _group_members(pgid: int) -> list[int]:
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Any]:
     """Headless Chromium with every non-local request sent to a closed port."""
-    chromium, driver_path = tools()
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                     "--no-first-run", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-                     "--proxy-server=127.0.0.1:9", "--window-size=1500,1400"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    _, driver_path = chromium_tools()
+    options = chrome_options(tmp_path / "profile", "1500,1400", loopback=True)
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
     try:
         yield driver

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -401,31 +402,27 @@ def browser() -> str:
     return found
 
 
-def render(html_file: Path, tmp_path: Path) -> dict[str, Any]:
-    """Open a test copy of a report (plus the checking scripts) in headless Chromium with
-    the network off (every request goes to a proxy on a closed port) and return what the
-    check script saw (see :data:`CHECK_SCRIPT`), with ``stderr``: Chromium's log, where
-    it writes the console's messages."""
-    chromium = browser()
+def render(html_file: Path, tmp_path: Path, driver: Any) -> dict[str, Any]:
+    """Open a test copy of a report (plus the checking scripts) in the shared headless
+    Chromium ``driver`` (the ``page_browser`` fixture: the network off, every request to a
+    proxy on a closed port) and return what the check script saw (see
+    :data:`CHECK_SCRIPT`), with ``console``: every message the browser's console logged
+    for the page."""
+    from selenium.webdriver.common.by import By
+
     copy = tmp_path / f"check-{html_file.name}"
     text = html_file.read_text()
     copy.write_text(text.replace("<head>", "<head>" + CONSOLE_SCRIPT, 1)
                     .replace("</body>", CHECK_SCRIPT + "</body>"))
-    result = subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-         "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--enable-logging=stderr", "--v=0",
-         "--window-size=1280,1024", "--virtual-time-budget=20000", "--dump-dom",
-         copy.resolve().as_uri()],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    found = re.search(r'<pre id="browser-check">(.*?)</pre>', result.stdout, re.S)
-    assert found, "the check script did not run:\n" + result.stdout[-2000:]
-    seen: dict[str, Any] = json.loads(html.unescape(found.group(1)))
-    seen["stderr"] = result.stderr
+    driver.get_log("browser")  # what earlier pages logged, read and dropped
+    driver.get(copy.resolve().as_uri())
+    deadline = time.monotonic() + 180
+    while not (found := driver.find_elements(By.ID, "browser-check")):
+        if time.monotonic() > deadline:
+            pytest.fail("the check script did not run:\n" + driver.page_source[-2000:])
+        time.sleep(0.05)
+    seen: dict[str, Any] = json.loads(found[0].get_attribute("textContent"))
+    seen["console"] = [f"{e['level']}: {e['message']}" for e in driver.get_log("browser")]
     return seen
 
 
@@ -435,13 +432,11 @@ def assert_no_script_errors(seen: dict[str, Any]) -> None:
     assert not seen["pageErrors"], seen["pageErrors"]
     assert seen["pageErrorList"] == []
     assert seen["consoleErrors"] == []
-    console = [line for line in seen["stderr"].splitlines() if "CONSOLE" in line
-               or "Uncaught" in line]
-    assert console == [], console
+    assert seen["console"] == []
     assert [r for r in seen["resources"] if not r.startswith(("data:", "file:"))] == []
 
 
-def assert_displayed(html_file: Path, tmp_path: Path, key_table: bool = True
+def assert_displayed(html_file: Path, tmp_path: Path, driver: Any, key_table: bool = True
                      ) -> dict[str, Any]:
     """Every image decoded and shown (static figures opened, as printing does), every
     chart drawn (plotly's SVG, with its traces), the tables inside the page, no script
@@ -449,7 +444,7 @@ def assert_displayed(html_file: Path, tmp_path: Path, key_table: bool = True
     text = html_file.read_text()
     expected = len(embedded_pngs(text))
     assert expected > 0
-    seen = render(html_file, tmp_path)
+    seen = render(html_file, tmp_path, driver)
     assert len(seen["images"]) == expected
     for name, complete, natural, width, height in seen["images"]:
         assert complete, name
@@ -472,11 +467,10 @@ def assert_displayed(html_file: Path, tmp_path: Path, key_table: bool = True
     return seen
 
 
-def test_browser_displays_run_report(runs, tmp_path):
-    browser()
+def test_browser_displays_run_report(runs, tmp_path, page_browser):
     path = write_report(runs[0], tmp_path / "run.html")
     assert "unemployment rate (%)" in path.read_text()
-    seen = assert_displayed(path, tmp_path)
+    seen = assert_displayed(path, tmp_path, page_browser)
     assert len(seen["charts"]) == 7
 
 
@@ -534,9 +528,8 @@ def test_six_runs_compared_say_what_each_changed(six_report):
     assert box and "two_tier_test seed 5: tiers.engineer.output is 0" in box.group(1)
 
 
-def test_browser_fits_six_runs_on_the_page(six_report, tmp_path):
-    browser()
-    seen = assert_displayed(six_report, tmp_path)
+def test_browser_fits_six_runs_on_the_page(six_report, tmp_path, page_browser):
+    seen = assert_displayed(six_report, tmp_path, page_browser)
     changes = next(t for t in seen["tables"] if t["cls"] == "changes")
     key = next(t for t in seen["tables"] if t["cls"] == "key")
     # Eleven columns of key figures are wider than the page: they scroll in their box.
@@ -619,10 +612,9 @@ def test_report_refuses_runs_mixed_with_replicates(replicate_folders, runs, tmp_
 
 
 def test_browser_displays_replicate_reports(replicate_report, replicate_comparison_report,
-                                           tmp_path):
-    browser()
+                                           tmp_path, page_browser):
     for path in (replicate_report, replicate_comparison_report):
-        seen = render(path, tmp_path)
+        seen = render(path, tmp_path, page_browser)
         assert [c["name"] for c in seen["charts"]] == chart_names(path.read_text())
         for chart in seen["charts"]:
             # a band and its line; the effects in % and the firm shares: points and bars
@@ -683,9 +675,9 @@ def test_replicate_comparison_answers_by_firm(deal_report):
     assert len(embedded_pngs(text)) == 4  # the effect plots, for print
 
 
-def test_browser_displays_the_effects_and_firm_tables(deal_report, tmp_path):
-    browser()
-    seen = assert_displayed(deal_report, tmp_path)
+def test_browser_displays_the_effects_and_firm_tables(deal_report, tmp_path,
+                                                      page_browser):
+    seen = assert_displayed(deal_report, tmp_path, page_browser)
     drawn = {c["name"]: c for c in seen["charts"]}
     for name in ("effect_0", "effect_top_share", "effect_percent", "firm_shares"):
         assert drawn[name]["traces"] >= 1, name

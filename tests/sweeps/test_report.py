@@ -16,7 +16,6 @@ from tests.conftest import SCENARIOS
 from tests.output.test_report import (
     assert_displayed,
     assert_self_contained,
-    browser,
     embedded_pngs,
 )
 
@@ -91,10 +90,9 @@ def test_cli_reports_a_sweep_alone_and_refuses_it_among_runs(two_tier_runs, swee
     assert "no such folder" in capsys.readouterr().err
 
 
-def test_browser_displays_sweep_report(sweep, tmp_path):
-    browser()
+def test_browser_displays_sweep_report(sweep, tmp_path, page_browser):
     assert_displayed(write_sweep_report(sweep, tmp_path / "sweep.html"), tmp_path,
-                     key_table=False)
+                     page_browser, key_table=False)
 
 
 def test_morris_is_drawn_as_the_mu_star_sigma_plane(sweep):
