@@ -73,35 +73,40 @@ pay = { researcher = { min = 500_000, max = 900_000 }, engineer = { min = 140_00
 
 LONGEST_FIRST = (
     "tests/output/test_report.py",
-    "tests/test_tutorial.py",  # second: it reads none of the folders the first builds
+    "tests/output/test_run.py",  # second: it reads none of the folders the first builds
     "tests/output/test_fuzz_run_folders.py",
     "tests/explore/test_browser.py",
+    "tests/test_tutorial.py",
     "tests/output/test_damaged_folders.py",
     "tests/test_validation.py",
     "tests/explore/test_command.py",
-    "tests/output/test_plots_firms.py",
     "tests/sweeps/test_kills.py",
+    "tests/output/test_plots_firms.py",
+    "tests/sweeps/test_hardening.py",
+    "tests/output/test_layout.py",
+    "tests/test_notebook.py",
+    "tests/sweeps/test_resume.py",
     "tests/calibration/test_resume.py",
-    "tests/output/test_compare.py",
+    "tests/sweeps/test_replicates.py",
     "tests/sweeps/test_backends.py",
-    "tests/calibration/test_recovery.py",
     "tests/files/test_progress.py",
+    "tests/output/test_interrupts.py",
+    "tests/calibration/test_recovery.py",
     "tests/output/test_replicates.py",
     "tests/output/test_report_escaping.py",
     "tests/output/test_run_folders.py",
-    "tests/test_notebook.py",
-    "tests/output/test_interrupts.py",
-    "tests/scenario/test_loading.py",
-    "tests/sweeps/test_resume.py",
-    "tests/sweeps/test_hardening.py",
-    "tests/output/test_run.py",
+    "tests/sweeps/test_signals.py",
+    "tests/sweeps/test_worker.py",
+    "tests/sweeps/test_analysis.py",
+    "tests/output/test_compare.py",
     "tests/calibration/test_flagship.py",
     "tests/sweeps/test_plots.py",
+    "tests/scenario/test_loading.py",
 )
 """The test files that take longest, longest first (the sum of their tests' durations under
 ``-n 2``, which counts a test's waits for its processes and the browser as well as its own
-CPU time; the mean of two runs on a busy machine), run first. Under ``-n``, each
-worker takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
+CPU time; the mean of two runs on 7 December 2026), run first. Under ``-n``, each worker
+takes whole files in collection order (``--dist loadfile --no-loadscope-reorder`` in
 pyproject.toml), so a long file collected last would leave one worker running it alone at
 the end. The second file builds none of the session's shared folders, so the second worker
 starts it at once instead of waiting for the first worker to build them."""
