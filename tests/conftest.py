@@ -1,5 +1,6 @@
 """Shared fixtures: scenario paths and small markets built in code; the order in which
-pytest-xdist hands test modules to its workers."""
+pytest-xdist hands test modules to its workers; the headless Chromium of the browser
+tests."""
 
 from __future__ import annotations
 
