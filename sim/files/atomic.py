@@ -164,7 +164,10 @@ def atomic_directory(final: Path) -> Iterator[Path]:
     The temporary folder (``.<name>.incomplete-<pid>``) sits beside ``final``; its files
     are flushed to disk before the rename. It is removed if the block raises or is
     interrupted, or if ``final`` cannot take its place (it appeared meanwhile: a
-    :class:`WriteError`, never a half-merged folder).
+    :class:`WriteError`, never a half-merged folder). A write error in the block names
+    ``final`` (or the path inside it), not the temporary folder the user never sees: an
+    ``OSError``, or a :class:`WriteError` about the temporary folder or a path in it (as
+    :func:`atomic_files` inside the block raises).
     """
     final = Path(final)
     tmp = incomplete(final)
@@ -180,6 +183,12 @@ def atomic_directory(final: Path) -> Iterator[Path]:
     except OSError as err:
         _remove(tmp)
         raise WriteError(final, _reason(err)) from None
+    except WriteError as err:
+        _remove(tmp)
+        if err.path != tmp and tmp not in Path(err.path).parents:
+            raise
+        raise WriteError(final / Path(err.path).relative_to(tmp), err.reason,
+                         err.what) from None
     except BaseException:
         _remove(tmp)
         raise

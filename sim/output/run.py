@@ -20,14 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from sim.errors import UserError, log, stop_if_interrupted
-from sim.files import (
-    WriteError,
-    atomic_directory,
-    check_new_folder,
-    git_commit,
-    reserved,
-    versions,
-)
+from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
 from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
@@ -153,10 +146,7 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
                        else model.engineer_table(columns=PAY_PLOT_COLUMNS))
                 with plots_drawn(drawer, folder, pay):
                     del pay  # sent to the drawing process
-                    try:
-                        write_engineer_table(model, folder, engineers)
-                    except OSError as err:  # the run folder's, as without plots
-                        raise WriteError(final, err.strerror or str(err)) from None
+                    write_engineer_table(model, folder, engineers)
                     del model
             else:
                 write_engineer_table(model, folder, engineers)

@@ -51,3 +51,29 @@ def test_a_folder_never_merges_into_one_that_appeared_meanwhile(tmp_path):
         (final / "market.csv").write_text("theirs")
     assert (final / "market.csv").read_text() == "theirs"
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_a_write_error_in_the_folder_names_the_folder_the_user_sees(tmp_path):
+    """An error writing inside the temporary folder, an OSError or a WriteError about the
+    temporary folder or a path in it (what atomic_files inside it raises), names the final
+    folder or the path in it; a WriteError about a path elsewhere is left as it is."""
+    import errno
+
+    from sim.files import atomic_files
+
+    final = tmp_path / "run"
+    with pytest.raises(WriteError) as caught, atomic_directory(final):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert caught.value.path == final
+    with pytest.raises(WriteError) as caught, atomic_directory(final) as tmp, \
+            atomic_files(tmp, tmp / ".plots.incomplete-1"):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert (caught.value.path, caught.value.reason) == (final, "No space left on device")
+    with pytest.raises(WriteError) as caught, atomic_directory(final) as tmp:
+        raise WriteError(tmp / "plots" / "a.png", "disk full", "the plot")
+    assert (caught.value.path, caught.value.what) == (final / "plots" / "a.png", "the plot")
+    elsewhere = tmp_path / "other.csv"
+    with pytest.raises(WriteError) as caught, atomic_directory(final):
+        raise WriteError(elsewhere, "disk full")
+    assert caught.value.path == elsewhere
+    assert list(tmp_path.iterdir()) == []
