@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -40,7 +39,7 @@ from sim.output.report import deals_by_origin, write_report
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
 from sim.scenario import load_scenario
-from tests.conftest import TWO_TIER_SCENARIO
+from tests.conftest import TWO_TIER_SCENARIO, chromium_tools
 
 SCENARIO = TWO_TIER_SCENARIO
 
@@ -392,16 +391,6 @@ window.addEventListener("load", function () { setTimeout(function () {
 """Put last in the page: once it has loaded and drawn, what the browser shows."""
 
 
-def browser() -> str:
-    """Debian's ``chromium`` (or ``chromium-browser``), or skip or fail if it is missing."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("TALENTWAR_REQUIRE_BROWSER") == "1":
-            pytest.fail("TALENTWAR_REQUIRE_BROWSER=1 but chromium is not on PATH")
-        pytest.skip("chromium is not installed")
-    return found
-
-
 def render(html_file: Path, tmp_path: Path, driver: Any) -> dict[str, Any]:
     """Open a test copy of a report (plus the checking scripts) in the shared headless
     Chromium ``driver`` (the ``page_browser`` fixture: the network off, every request to a
@@ -626,7 +615,7 @@ def test_browser_displays_replicate_reports(replicate_report, replicate_comparis
 
 def test_printed_report_shows_the_static_figures(runs, tmp_path):
     """Printing (to PDF) opens the closed section of PNG plots: every one is printed."""
-    chromium = browser()
+    chromium, _ = chromium_tools()
     path = write_report(runs[0], tmp_path / "run.html")
     pdf = tmp_path / "run.pdf"
     result = subprocess.run(

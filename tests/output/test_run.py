@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import sim.output.plots
+import sim.output.rundir
 from sim import columns as c
 from sim import load_scenario
 from sim.output.run import run_scenario
@@ -95,38 +96,22 @@ def test_each_engineer_format_reads_back_to_the_table_of_the_csv(tmp_path, engin
                                   check_dtype=engineers != "parquet")
 
 
-def spy_on_drawing(monkeypatch, log: Path) -> None:
-    """Have each plot that ``talentwar run`` saves logged (its file's name, a line in
-    ``log``): the drawing processes are forked from this one by the run, after this
-    patch, and so call the spy."""
-    real = sim.output.plots.save
+def log_calls(monkeypatch, module, name: str, log: Path, argument: int) -> None:
+    """Replace ``module.name`` by a spy that logs each call (the file name of its
+    positional ``argument``, a line in ``log``) and then makes it: in the drawing
+    processes too, which the run forks from this one after the patch."""
+    real = getattr(module, name)
 
-    def spy(fig, path):
+    def spy(*args, **kwargs):
         with open(log, "a") as out:
-            out.write(f"{Path(path).name}\n")
-        return real(fig, path)
+            out.write(f"{Path(args[argument]).name}\n")
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(sim.output.plots, "save", spy)
+    monkeypatch.setattr(module, name, spy)
 
 
 def logged(log: Path) -> list[str]:
     return log.read_text().split() if log.exists() else []
-
-
-def spy_on_reads(monkeypatch, log: Path) -> None:
-    """Have each table read through :func:`sim.output.rundir.read_table` logged (its
-    file's name, a line in ``log``), in the drawing processes too (forked after this
-    patch)."""
-    import sim.output.rundir as rundir
-
-    real = rundir.read_table
-
-    def spy(folder, name, *args, **kwargs):
-        with open(log, "a") as out:
-            out.write(f"{name}\n")
-        return real(folder, name, *args, **kwargs)
-
-    monkeypatch.setattr(rundir, "read_table", spy)
 
 
 @dataclass(frozen=True)
@@ -152,8 +137,8 @@ def drawn_flagship(tmp_path_factory, flagship_small) -> DrawnRun:
     drawn, read = cwd / "drawn.log", cwd / "read.log"
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(cwd)
-        spy_on_drawing(patch, drawn)
-        spy_on_reads(patch, read)
+        log_calls(patch, sim.output.plots, "save", drawn, 1)  # save(fig, path)
+        log_calls(patch, sim.output.rundir, "read_table", read, 1)  # read_table(folder, name)
         folder = run_scenario(flagship_small, progress=False)
     return DrawnRun(cwd, (cwd / folder).resolve(), logged(drawn), logged(read))
 
