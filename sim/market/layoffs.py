@@ -91,11 +91,12 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
     cut = (excess > 0) | ((quota > 0)[:, None] & ~state.table.open)
     if not cut.any():
         return
-    # A lookup by employer and tier (the unemployed, firm -1, in a first row of False).
-    slots = np.zeros((state.n_firms + 1) * n_tiers, dtype=bool)
-    slots[n_tiers:] = cut.ravel()
-    ordered = layoff_order(state, np.flatnonzero(
-        slots[(eng.firm.astype(np.int64) + 1) * n_tiers + eng.tier]))
+    # The employees of the firms that cut (a lookup by employer, the unemployed, -1, at
+    # 0), then of those slots: the second lookup on them only, not on every engineer.
+    acts = np.zeros(state.n_firms + 1, dtype=bool)
+    acts[1:] = cut.any(axis=1)
+    staff = np.flatnonzero(acts[eng.firm + 1])
+    ordered = layoff_order(state, staff[cut[eng.firm[staff], eng.tier[staff]]])
     # Engineers who joined by a deal this month are not laid off in the same month.
     joined = state.log.moved_by(DEAL_TRANSFER)
     if joined.size:
