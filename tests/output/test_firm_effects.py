@@ -10,7 +10,6 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from sim import cli
 from sim.output import replicates
@@ -30,6 +29,8 @@ REPS = [f"rep-{i:03d}" for i in range(3)]
 
 
 def test_benjamini_hochberg_matches_a_hand_computation():
+    from scipy import stats  # imported by the tests that compare with it only (1-2 s)
+
     p = np.array([0.01, 0.045, 0.028, 0.004, math.nan, 0.2])
     # m = 5 known; sorted 0.004, 0.01, 0.028, 0.045, 0.2 scaled by m/k:
     # 0.02, 0.025, 0.04667, 0.05625, 0.2 (already increasing, so no running minimum binds)
@@ -63,6 +64,8 @@ def test_benjamini_hochberg_is_never_more_permissive_than_each_measure():
 
 
 def test_paired_p_value_is_the_paired_t_test_and_agrees_with_the_interval():
+    from scipy import stats
+
     rng = np.random.default_rng(3)
     for _ in range(200):
         d = rng.normal(rng.uniform(-1, 1), 1, int(rng.integers(2, 12)))

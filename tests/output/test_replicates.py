@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
 
 from sim import cli
 from sim.errors import UserError
@@ -16,13 +19,17 @@ from sim.output.replicates import (
     mean_interval,
     paired_differences,
 )
+from sim.output.stats import t_quantile, t_upper_tail
 from sim.scenario import load_scenario
 from sim.sweeps.replicates import run_replicates
+from tests.conftest import ROOT
 
 ABOVE = "top tier at firms above GPU threshold (%)"
 
 
 def test_mean_interval_is_scipys_t_interval():
+    from scipy import stats  # imported by the tests that compare with it only (1-2 s)
+
     x = [2.1, 3.4, 1.9, 5.0, 4.2, 3.3]
     mean, sd, low, high = mean_interval(x)
     expected = stats.t.interval(0.95, len(x) - 1, loc=np.mean(x), scale=stats.sem(x))
@@ -33,6 +40,36 @@ def test_mean_interval_is_scipys_t_interval():
     assert high - mean == pytest.approx(2.5706 * sd / np.sqrt(6), rel=1e-4)
 
 
+def test_the_t_quantile_and_tail_are_scipy_stats_t_to_the_last_digit():
+    """The intervals and p-values take Student's t from ``scipy.special`` (what
+    ``scipy.stats.t`` calls) so that reading replicates does not import ``scipy.stats``:
+    the same numbers, compared exactly."""
+    from scipy import stats
+
+    for df in [*range(1, 101), 150, 499, 1000, 10**6]:
+        for p in (0.5, 0.9, 0.95, 0.975, 0.995, 0.9995, 0.025, 1e-9):
+            assert t_quantile(p, df) == stats.t.ppf(p, df), (p, df)
+        for t in (0.0, 1e-12, 0.3, 1.0, 1.96, 2.5, 4.0, 12.0, 60.0, -2.0, math.inf):
+            assert t_upper_tail(t, df) == stats.t.sf(t, df), (t, df)
+    assert t_quantile(0.975, 5) == pytest.approx(2.570582, abs=1e-6)  # a table's value
+
+
+def test_reading_and_comparing_replicates_does_not_import_scipy_stats():
+    """``scipy.stats`` takes one to two seconds to import: the modules of ``talentwar
+    run``, ``compare``, ``report`` and ``sweep`` leave it out, their statistics included."""
+    code = (
+        "import sys\n"
+        "import sim.cli, sim.cli.runs, sim.cli.batches, sim.output.replicates\n"
+        "import sim.output.report, sim.output.replicate_report, sim.output.compare\n"
+        "import sim.sweeps.report, sim.output.plots, sim.model\n"
+        "from sim.output.stats import mean_interval, paired_p_value\n"
+        "mean_interval([1.0, 2.0, 4.0]); paired_p_value([1.0, 2.0, 4.0])\n"
+        "print('scipy.stats' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
 def test_mean_interval_small_samples():
     assert mean_interval([3.0])[0] == 3.0
     assert np.isnan(mean_interval([3.0])[2])
@@ -41,6 +78,8 @@ def test_mean_interval_small_samples():
 
 
 def test_paired_interval_is_scipys_on_the_differences():
+    from scipy import stats
+
     a = np.array([1.0, 2.0, 3.0, 4.0])
     b = np.array([1.5, 2.7, 3.2, 4.9])
     _, _, low, high = mean_interval(b - a)

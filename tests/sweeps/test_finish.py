@@ -13,7 +13,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.collections import PolyCollection
-from scipy import stats
 
 from sim import cli
 from sim.output.plotkit import plain_text
@@ -107,6 +106,8 @@ def test_sweep_set_errors_name_the_key(tmp_path, capsys):
 
 
 def test_response_table_is_the_mean_and_t_interval_per_value(swept):
+    from scipy import stats  # imported by the tests that compare with it only (1-2 s)
+
     folder, _, _ = swept
     table = response_table(folder)
     scalars = run_scalars(folder)
