@@ -37,6 +37,7 @@ def main() -> None:
     if args.src is not None:
         sys.path.insert(0, str(args.src.resolve()))
 
+    import matplotlib
     import matplotlib.pyplot as plt
 
     from sim.output import plotkit
@@ -54,7 +55,9 @@ def main() -> None:
             clock = time.process_time()
             fig = draw(run)
             took = {"build": time.process_time() - clock}
-            with plotkit.plain_text(fig):
+            # save()'s text settings (a checkout from before TEXT_HINTING: matplotlib's)
+            hinting = getattr(plotkit, "TEXT_HINTING", matplotlib.rcParams["text.hinting"])
+            with plotkit.plain_text(fig), matplotlib.rc_context({"text.hinting": hinting}):
                 engine = fig.get_layout_engine()
                 clock = time.process_time()
                 laid_out = plotkit.lay_out(fig)

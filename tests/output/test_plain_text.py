@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import FuncFormatter
 
-from sim.output.plotkit import PNG_COMPRESSION, save
+from sim.output.plotkit import PNG_COMPRESSION, TEXT_HINTING, save
 
 
 def test_saved_figures_draw_dollars_as_text_and_never_fail_on_bad_mathtext(tmp_path):
@@ -120,14 +121,14 @@ def _laid_out_figure() -> plt.Figure:
 def _saved_once_as_matplotlib_saves_it(make, tmp_path, monkeypatch, **savefig) -> Path:
     """Save a figure of ``make()`` with :func:`save`, and another with matplotlib's own
     ``savefig(**savefig)`` (as plain text, at 110 dpi, zlib level
-    :data:`PNG_COMPRESSION`); check that :func:`save` drew it
+    :data:`PNG_COMPRESSION`, text unhinted, :data:`TEXT_HINTING`); check that :func:`save` drew it
     once, into the same bytes; return the path it saved."""
     from matplotlib.figure import Figure
 
     from sim.output.plotkit import plain_text
 
     reference = make()
-    with plain_text(reference):
+    with plain_text(reference), matplotlib.rc_context({"text.hinting": TEXT_HINTING}):
         reference.savefig(tmp_path / "matplotlib.png", format="png", dpi=110,
                           metadata={"Software": None},
                           pil_kwargs={"compress_level": PNG_COMPRESSION}, **savefig)
@@ -179,3 +180,24 @@ def test_cut_figures_are_drawn_once_into_the_bytes_of_matplotlibs_tight_box(
                                                bbox_inches="tight")
     width, height = Image.open(saved).size
     assert width > 7 * 110 and height > 3.5 * 110  # the box holds what lies outside
+
+
+def test_saved_figures_draw_their_text_unhinted_whatever_matplotlibs_setting(tmp_path):
+    """:func:`save` draws text without hinting (:data:`TEXT_HINTING`) under any
+    ``rcParams["text.hinting"]``: the same PNG under matplotlib's default and under
+    ``force_autohint``, and it is not the PNG matplotlib's default hinting draws."""
+    from sim.output.plotkit import plain_text
+
+    assert TEXT_HINTING == "no_hinting"
+    for setting in ("default", "force_autohint"):
+        with matplotlib.rc_context({"text.hinting": setting}):
+            save(_laid_out_figure(), tmp_path / f"{setting}.png")
+    assert (tmp_path / "default.png").read_bytes() == (
+        tmp_path / "force_autohint.png").read_bytes()
+    hinted = _laid_out_figure()
+    with plain_text(hinted), matplotlib.rc_context({"text.hinting": "default"}):
+        hinted.savefig(tmp_path / "hinted.png", format="png", dpi=110,
+                       metadata={"Software": None},
+                       pil_kwargs={"compress_level": PNG_COMPRESSION})
+    plt.close(hinted)
+    assert (tmp_path / "hinted.png").read_bytes() != (tmp_path / "default.png").read_bytes()
