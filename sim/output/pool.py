@@ -33,7 +33,7 @@ from typing import Any
 
 from sim.errors import UserError
 from sim.files import signals_held
-from sim.files.processes import die_with_parent
+from sim.files.processes import die_with_parent, heap_frozen
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
 """The signals held back while this module forks a process (before its set-up,
@@ -98,11 +98,13 @@ def forked_each(work: Callable[[Any], object], items: Sequence[Any], workers: in
 def _start_held(processes: Sequence[BaseProcess]) -> None:
     """Start (fork) ``processes`` with Ctrl-C and SIGTERM held back (:data:`_HELD`): one
     that comes meanwhile reaches this process as they are let through again, the last
-    step here (so the caller, which ends them on any exception, sees it)."""
+    step here (so the caller, which ends them on any exception, sees it). This process's
+    objects are out of their collector's view (:func:`heap_frozen`)."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
     try:
-        for process in processes:
-            process.start()
+        with heap_frozen():
+            for process in processes:
+                process.start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 

@@ -24,7 +24,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sim.errors import UserError, log
-from sim.files.processes import die_with_parent
+from sim.files.processes import die_with_parent, heap_frozen
 from sim.sweeps.worker import (
     FAILED,
     Job,
@@ -172,7 +172,8 @@ class LocalBackend:
         inherited = [parent, *(w.conn for w in self._workers)] if forked else []
         process = self._context.Process(target=_worker_main,
                                         args=(child, inherited, os.getpid()), daemon=True)
-        process.start()
+        with heap_frozen():  # the worker's collections skip what it inherits
+            process.start()
         child.close()
         return _Worker(process, parent)
 

@@ -3,6 +3,7 @@ EarlyProcess calls by name, and work for forked_each."""
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
@@ -14,6 +15,17 @@ def note_process(path: str, module: str) -> None:
     """Write this process's id and whether ``module`` is imported in it to ``path``."""
     with open(path, "w") as out:
         out.write(f"{os.getpid()} {module in sys.modules}\n")
+
+
+def note_frozen(path: str) -> None:
+    """In each of two processes forked by forked_each, note how many objects their garbage
+    collector leaves out of its view as they start (``gc.get_freeze_count()``)."""
+
+    def note(_: int) -> None:
+        with open(path, "a") as out:
+            out.write(f"{gc.get_freeze_count()}\n")
+
+    forked_each(note, [0, 1], 2)
 
 
 def sleep_in_two(path: str, seconds: float, go: str = "") -> None:

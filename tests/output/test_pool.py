@@ -54,6 +54,23 @@ def test_the_process_is_set_up_before_its_call(tmp_path):
     assert not alive(int(pid)) and PREPARED not in sys.modules
 
 
+def test_forked_processes_leave_what_they_inherit_out_of_their_collections(tmp_path):
+    """The early process and those it forks inherit their parent's objects frozen (out
+    of the garbage collector's view: a full collection would walk and copy them all):
+    each starts with at least as many frozen objects as this process holds, and this
+    process's objects are back in view once they are forked."""
+    import gc
+
+    held = len(gc.get_objects())
+    log = tmp_path / "log"
+    with early_process() as process:
+        assert gc.get_freeze_count() == 0
+        process.start(f"{WORK}:note_frozen", str(log))
+        process.wait()
+    counts = [int(line) for line in lines(log, 2)]
+    assert len(counts) == 2 and min(counts) >= 0.9 * held
+
+
 def test_its_failure_is_raised():
     with pytest.raises(ValueError, match="broken"), EarlyProcess() as process:
         process.start(f"{WORK}:fail", "broken")
