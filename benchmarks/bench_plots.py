@@ -20,6 +20,7 @@ timed in turn by the same script on the same folder.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import sys
 import time
@@ -37,7 +38,6 @@ def main() -> None:
     if args.src is not None:
         sys.path.insert(0, str(args.src.resolve()))
 
-    import matplotlib
     import matplotlib.pyplot as plt
 
     from sim.output import plotkit
@@ -55,9 +55,9 @@ def main() -> None:
             clock = time.process_time()
             fig = draw(run)
             took = {"build": time.process_time() - clock}
-            # save()'s text settings (a checkout from before TEXT_HINTING: matplotlib's)
-            hinting = getattr(plotkit, "TEXT_HINTING", matplotlib.rcParams["text.hinting"])
-            with plotkit.plain_text(fig), matplotlib.rc_context({"text.hinting": hinting}):
+            # save()'s text settings (a checkout from before them: matplotlib's)
+            settings = getattr(plotkit, "text_settings", contextlib.nullcontext)
+            with plotkit.plain_text(fig), settings():
                 engine = fig.get_layout_engine()
                 clock = time.process_time()
                 laid_out = plotkit.lay_out(fig)

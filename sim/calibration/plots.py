@@ -84,14 +84,15 @@ def plot_calibration(folder: Path) -> list[Path]:
 
 def _save(fig: object, path: Path) -> Path:
     """Save ``fig`` as a PNG at 100 dpi, laid out tight, compressed at zlib level
-    :data:`sim.output.plotkit.PNG_COMPRESSION`, atomically; close it."""
+    :data:`sim.output.plotkit.PNG_COMPRESSION`, its text unhinted as in every PNG
+    (:func:`sim.output.plotkit.text_settings`), atomically; close it."""
     import matplotlib.pyplot as plt
 
-    from sim.output.plotkit import PNG_COMPRESSION
+    from sim.output.plotkit import PNG_COMPRESSION, text_settings
 
     try:
-        fig.tight_layout()  # type: ignore[attr-defined]
-        with atomic_file(path, "the plot") as tmp:
+        with text_settings(), atomic_file(path, "the plot") as tmp:
+            fig.tight_layout()  # type: ignore[attr-defined]
             fig.savefig(tmp, format="png", dpi=100,  # type: ignore[attr-defined]
                         pil_kwargs={"compress_level": PNG_COMPRESSION})
     finally:

@@ -31,18 +31,22 @@ def die_with_parent(parent: int) -> None:
 @contextlib.contextmanager
 def heap_frozen() -> Iterator[None]:
     """Fork processes in this block with this process's objects out of their garbage
-    collector's view: ``gc.freeze()`` on entry, ``gc.unfreeze()`` on leaving (the objects
-    then back in the oldest generation, as Python's documentation advises around a fork).
+    collector's view: ``gc.freeze()`` on entry, and on leaving ``gc.unfreeze()`` (the
+    objects back in the oldest generation) unless some were frozen before the block, which
+    then stay frozen with the rest (``unfreeze`` would release those too).
 
     A forked process inherits every object of this one; its first full collection would
     walk them all, writing into each object's header, and so copy every page they lie on
     (copy on write) and take the time to walk them: about 0.05 s and 22 MB for a sweep
     process, 0.25 s and 110 MB for a test process, per worker. Frozen, they are skipped
     (a forked worker's collections then look at its own objects only); garbage among them
-    is left to this process, which collects it later.
+    is left to this process, which collects it at its next full collection. A process
+    started otherwise (spawn) inherits nothing: the block changes nothing for it.
     """
+    frozen_before = gc.get_freeze_count() > 0
     gc.freeze()
     try:
         yield
     finally:
-        gc.unfreeze()
+        if not frozen_before:
+            gc.unfreeze()

@@ -130,6 +130,13 @@ instructions) for every glyph of every text drawn or measured: on a run's twelve
 default, 18.6 without hinting)."""
 
 
+def text_settings() -> contextlib.AbstractContextManager[object]:
+    """Draw and measure text in this context as every PNG is drawn (:func:`save`): without
+    hinting (:data:`TEXT_HINTING`). A figure laid out outside it (``tight_layout`` when it
+    is built) would be laid out for other glyph widths than it is drawn with."""
+    return matplotlib.rc_context({"text.hinting": TEXT_HINTING})
+
+
 def lay_out(fig: plt.Figure, dpi: float = DPI) -> bool:
     """Apply ``fig``'s layout (fixed, :class:`~sim.output.layout.FixedLayout`, or
     constrained) once, as drawing it at ``dpi`` would, and take the layout engine off, so
@@ -201,8 +208,7 @@ def save(fig: plt.Figure, path: Path) -> Path:
     engine = fig.get_layout_engine()
     laid_out = isinstance(engine, ConstrainedLayoutEngine | FixedLayout)
     try:
-        with atomic_file(path, "the plot") as tmp, plain_text(fig), \
-                matplotlib.rc_context({"text.hinting": TEXT_HINTING}):
+        with (atomic_file(path, "the plot") as tmp, plain_text(fig), text_settings()):
             if laid_out:
                 lay_out(fig)
             box = None if laid_out else tight_box(fig) if engine is None else "tight"

@@ -25,14 +25,20 @@ LEVEL = 0.95
 
 def t_quantile(p: float, df: int) -> float:
     """Student's t quantile ``t_{p, df}`` (``F_df(t) = p``): ``scipy.special.stdtrit``,
-    which ``scipy.stats.t.ppf`` calls for a finite ``df`` (the same number), without
-    importing ``scipy.stats`` (more than a second of every command that reads replicates)."""
+    which ``scipy.stats.t.ppf`` calls for ``0 < p < 1`` and ``df > 0`` (the same number),
+    without importing ``scipy.stats`` (more than a second of every command that reads
+    replicates)."""
     return float(special.stdtrit(df, p))
+
+
+def t_quantiles(p: float, df: np.ndarray) -> np.ndarray:
+    """:func:`t_quantile` for each degrees of freedom of ``df`` (``df > 0``)."""
+    return np.asarray(special.stdtrit(df, p), dtype=float)
 
 
 def t_upper_tail(t: float, df: int) -> float:
     """Student's t upper tail ``1 - F_df(t) = F_df(-t)``: ``scipy.special.stdtr(df, -t)``,
-    which ``scipy.stats.t.sf`` calls for a finite ``df`` (the same number)."""
+    which ``scipy.stats.t.sf`` calls for ``df > 0`` (the same number)."""
     return float(special.stdtr(df, -t))
 
 

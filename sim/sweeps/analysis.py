@@ -16,7 +16,7 @@ from sim.errors import UserError, log
 
 # sim.output.run's writers move to sim.output.rundir (issue 8).
 from sim.files import write_text
-from sim.output.stats import mean_interval
+from sim.output.stats import mean_interval, t_quantiles
 from sim.sweeps.designs import design_seed, salib_problem
 from sim.sweeps.plan import Plan, load_plan
 from sim.sweeps.store import (
@@ -101,11 +101,9 @@ def point_means(scalars: pd.DataFrame, measure: str, keys: list[str],
 
         mean ± t_{(1+conf_level)/2, n-1} · s / √n   (NaN when n < 2).
     """
-    from scipy import stats  # heavy: imported when needed, not with the sweep command
-
     grouped = scalars.groupby("point")[measure]
     out = pd.DataFrame({"n": grouped.count(), "mean": grouped.mean(), "sd": grouped.std()})
-    t = stats.t.ppf((1 + conf_level) / 2, np.maximum(out["n"] - 1, 1))
+    t = t_quantiles((1 + conf_level) / 2, np.maximum(out["n"].to_numpy() - 1, 1))
     out["half_width"] = np.where(out["n"] >= 2, t * out["sd"] / np.sqrt(out["n"]), np.nan)
     values = scalars.drop_duplicates("point").set_index("point")[keys]
     return out.join(values).reset_index()

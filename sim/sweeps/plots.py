@@ -30,7 +30,7 @@ import pandas as pd
 
 from sim import columns as col
 from sim.files import write_text
-from sim.output.plotkit import save
+from sim.output.plotkit import save, text_settings
 from sim.sweeps.analysis import point_means, read_tables, run_scalars, sensitivity
 from sim.sweeps.plan import Plan, load_plan
 from sim.sweeps.spec import Measure, Parameter
@@ -252,7 +252,8 @@ def plot_morris(plan: Plan, rows: pd.DataFrame, m: Measure) -> plt.Figure:
                  + f"\nbars: {level:.0%} bootstrap interval of mu*", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    fig.tight_layout()
+    with text_settings():  # laid out for the glyphs save() draws
+        fig.tight_layout()
     return fig
 
 

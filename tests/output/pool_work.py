@@ -18,8 +18,11 @@ def note_process(path: str, module: str) -> None:
 
 
 def note_frozen(path: str) -> None:
-    """In each of two processes forked by forked_each, note how many objects their garbage
-    collector leaves out of its view as they start (``gc.get_freeze_count()``)."""
+    """Note how many objects the garbage collector leaves out of its view
+    (``gc.get_freeze_count()``) in this process (first line), then in each of two
+    processes forked by forked_each as they start."""
+    with open(path, "a") as out:
+        out.write(f"{gc.get_freeze_count()}\n")
 
     def note(_: int) -> None:
         with open(path, "a") as out:

@@ -61,14 +61,15 @@ def test_forked_processes_leave_what_they_inherit_out_of_their_collections(tmp_p
     process's objects are back in view once they are forked."""
     import gc
 
+    gc.collect()  # what is left is held, not garbage a collection could take meanwhile
     held = len(gc.get_objects())
     log = tmp_path / "log"
     with early_process() as process:
         assert gc.get_freeze_count() == 0
         process.start(f"{WORK}:note_frozen", str(log))
         process.wait()
-    counts = [int(line) for line in lines(log, 2)]
-    assert len(counts) == 2 and min(counts) >= 0.9 * held
+    counts = [int(line) for line in lines(log, 3)]
+    assert len(counts) == 3 and min(counts) >= 0.9 * held  # the early one, then its two
 
 
 def test_its_failure_is_raised():

@@ -56,7 +56,8 @@ def test_the_t_quantile_and_tail_are_scipy_stats_t_to_the_last_digit():
 
 def test_reading_and_comparing_replicates_does_not_import_scipy_stats():
     """``scipy.stats`` takes one to two seconds to import: the modules of ``talentwar
-    run``, ``compare``, ``report`` and ``sweep`` leave it out, their statistics included."""
+    run``, ``compare``, ``report`` and ``sweep`` leave it out, their statistics (the
+    intervals of replicates and of a sweep's design points) included."""
     code = (
         "import sys\n"
         "import sim.cli, sim.cli.runs, sim.cli.batches, sim.output.replicates\n"
@@ -64,6 +65,10 @@ def test_reading_and_comparing_replicates_does_not_import_scipy_stats():
         "import sim.sweeps.report, sim.output.plots, sim.model\n"
         "from sim.output.stats import mean_interval, paired_p_value\n"
         "mean_interval([1.0, 2.0, 4.0]); paired_p_value([1.0, 2.0, 4.0])\n"
+        "import pandas as pd\n"
+        "from sim.sweeps.analysis import point_means\n"
+        "point_means(pd.DataFrame({'point': [0, 0, 1], 'm': [1.0, 2.0, 3.0], 'x': [5, 5, 6]}),"
+        " 'm', ['x'])\n"
         "print('scipy.stats' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
