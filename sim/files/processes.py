@@ -8,6 +8,7 @@ import gc
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 
 PR_SET_PDEATHSIG = 1
@@ -28,12 +29,30 @@ def die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+_frozen_depth = 0
+"""How many :func:`heap_frozen` blocks this process is in, those of the process it was
+forked from (while in one) included: a forked process starts inside its parent's."""
+_frozen_lock = threading.Lock()
+
+
+def _new_lock() -> None:
+    """In a forked process: a lock of its own (another thread of the parent may have held
+    the parent's as it forked)."""
+    global _frozen_lock
+    _frozen_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock)
+
+
 @contextlib.contextmanager
 def heap_frozen() -> Iterator[None]:
     """Fork processes in this block with this process's objects out of their garbage
-    collector's view: ``gc.freeze()`` on entry, and on leaving ``gc.unfreeze()`` (the
-    objects back in the oldest generation) unless some were frozen before the block, which
-    then stay frozen with the rest (``unfreeze`` would release those too).
+    collector's view: ``gc.freeze()`` on entry, and on leaving the outermost such block
+    ``gc.unfreeze()`` (the objects back in the oldest generation). A process forked in
+    one starts inside it (its objects inherited frozen), so that its own blocks, nested
+    in it, never unfreeze what it inherited.
 
     A forked process inherits every object of this one; its first full collection would
     walk them all, writing into each object's header, and so copy every page they lie on
@@ -42,11 +61,17 @@ def heap_frozen() -> Iterator[None]:
     (a forked worker's collections then look at its own objects only); garbage among them
     is left to this process, which collects it at its next full collection. A process
     started otherwise (spawn) inherits nothing: the block changes nothing for it.
+    (Python 3.12 starts with a few hundred objects frozen; leaving the outermost block
+    unfreezes them too, as ``gc.unfreeze()`` does.)
     """
-    frozen_before = gc.get_freeze_count() > 0
-    gc.freeze()
+    global _frozen_depth
+    with _frozen_lock:
+        gc.freeze()
+        _frozen_depth += 1
     try:
         yield
     finally:
-        if not frozen_before:
-            gc.unfreeze()
+        with _frozen_lock:
+            _frozen_depth -= 1
+            if _frozen_depth == 0:
+                gc.unfreeze()

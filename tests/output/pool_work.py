@@ -20,7 +20,8 @@ def note_process(path: str, module: str) -> None:
 def note_frozen(path: str) -> None:
     """Note how many objects the garbage collector leaves out of its view
     (``gc.get_freeze_count()``) in this process (first line), then in each of two
-    processes forked by forked_each as they start."""
+    processes forked by forked_each as they start, then in this process again once they
+    have ended (last line)."""
     with open(path, "a") as out:
         out.write(f"{gc.get_freeze_count()}\n")
 
@@ -29,6 +30,8 @@ def note_frozen(path: str) -> None:
             out.write(f"{gc.get_freeze_count()}\n")
 
     forked_each(note, [0, 1], 2)
+    with open(path, "a") as out:
+        out.write(f"{gc.get_freeze_count()}\n")
 
 
 def sleep_in_two(path: str, seconds: float, go: str = "") -> None:

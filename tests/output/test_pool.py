@@ -57,19 +57,21 @@ def test_the_process_is_set_up_before_its_call(tmp_path):
 def test_forked_processes_leave_what_they_inherit_out_of_their_collections(tmp_path):
     """The early process and those it forks inherit their parent's objects frozen (out
     of the garbage collector's view: a full collection would walk and copy them all):
-    each starts with at least as many frozen objects as this process holds, and this
-    process's objects are back in view once they are forked."""
+    each starts with at least as many frozen objects as this process holds, the early
+    process keeps them frozen after forking its own, and this process's objects are back
+    in view once they are forked."""
     import gc
 
     gc.collect()  # what is left is held, not garbage a collection could take meanwhile
     held = len(gc.get_objects())
     log = tmp_path / "log"
     with early_process() as process:
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() < 0.01 * held  # (Python 3.12 starts with ~400)
         process.start(f"{WORK}:note_frozen", str(log))
         process.wait()
-    counts = [int(line) for line in lines(log, 3)]
-    assert len(counts) == 3 and min(counts) >= 0.9 * held  # the early one, then its two
+    counts = [int(line) for line in lines(log, 4)]
+    # the early process, its two, the early process again
+    assert len(counts) == 4 and min(counts) >= 0.9 * held
 
 
 def test_its_failure_is_raised():

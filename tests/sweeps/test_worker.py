@@ -88,10 +88,9 @@ def test_a_worker_process_collects_its_own_objects_not_those_it_inherits() -> No
     view once the workers are forked."""
     gc.collect()  # what is left is held, not garbage a collection could take meanwhile
     held = len(gc.get_objects())
-    assert gc.get_freeze_count() == 0
     backend = LocalBackend(2)
     try:
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() < 0.01 * held  # (Python 3.12 starts with ~400)
         pending = {backend.submit(RunTask(k, 0, k, k, ()), FrozenJob()) for k in range(2)}
         reports = []
         while pending:
