@@ -172,8 +172,8 @@ class LocalBackend:
         inherited = [parent, *(w.conn for w in self._workers)] if forked else []
         process = self._context.Process(target=_worker_main,
                                         args=(child, inherited, os.getpid()), daemon=True)
-        with heap_frozen() if forked else contextlib.nullcontext():
-            process.start()  # forked: its collections skip what it inherits
+        with heap_frozen():  # forked, its collections skip what it inherits
+            process.start()
         child.close()
         return _Worker(process, parent)
 

@@ -22,16 +22,14 @@ def note_frozen(path: str) -> None:
     (``gc.get_freeze_count()``) in this process (first line), then in each of two
     processes forked by forked_each as they start, then in this process again once they
     have ended (last line)."""
-    with open(path, "a") as out:
-        out.write(f"{gc.get_freeze_count()}\n")
 
-    def note(_: int) -> None:
+    def note(_: int = 0) -> None:
         with open(path, "a") as out:
             out.write(f"{gc.get_freeze_count()}\n")
 
+    note()
     forked_each(note, [0, 1], 2)
-    with open(path, "a") as out:
-        out.write(f"{gc.get_freeze_count()}\n")
+    note()
 
 
 def sleep_in_two(path: str, seconds: float, go: str = "") -> None:
