@@ -155,11 +155,22 @@ def test_a_run_too_big_for_the_machine_is_refused_before_it_starts(tmp_path, cap
 
 
 def test_the_memory_estimate_grows_with_engineers_firms_and_months():
-    from sim.scenario.resources import ENGINEER_BYTES, memory_estimate
+    from sim.scenario.resources import (
+        ENGINEER_BYTES,
+        HELD_BYTES,
+        HOLD_ENGINEERS,
+        memory_estimate,
+    )
 
     base = scenario_of(small_market())
-    more = scenario_of(small_market(market={"engineers": 1_006_000}))
-    assert memory_estimate(more) - memory_estimate(base) == ENGINEER_BYTES * 1_000_000
+    n = base.market.engineers
+    assert n <= HOLD_ENGINEERS  # its engineer table's fixed text is held by a process
+    more = scenario_of(small_market(market={"engineers": n + 1_000_000}))
+    assert memory_estimate(more) - memory_estimate(base) == (
+        ENGINEER_BYTES * 1_000_000 - HELD_BYTES * n)
+    held = scenario_of(small_market(market={"engineers": HOLD_ENGINEERS}))
+    assert memory_estimate(held) - memory_estimate(base) == (
+        (ENGINEER_BYTES + HELD_BYTES) * (HOLD_ENGINEERS - n))
     longer = scenario_of(small_market(months=240))
     assert memory_estimate(longer) > memory_estimate(base)
 

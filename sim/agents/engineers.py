@@ -235,6 +235,14 @@ class Engineers:
             w_openness=float(self.w_openness[i]),
         )
 
+    FIXED_COLUMNS = frozenset({
+        "id", "tier", "productivity", "mission_preference", "responsiveness",
+        "search_employed", "search_unemployed", "w_pay", "w_gpu", "w_mission", "w_outreach",
+        "w_safety", "w_openness"})
+    """The columns of :meth:`columns` drawn with the population and never changed after:
+    their text may be made while the market runs (a run's writer checks that they did not
+    change)."""
+
     def columns(self) -> dict[str, np.ndarray]:
         """Every column, for writing the final state (``engineers.csv.gz``)."""
         return {

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.cli.words import (
     next_line,
@@ -16,9 +18,29 @@ from sim.cli.words import (
 )
 from sim.errors import UserError
 
+if TYPE_CHECKING:
+    from sim.output.pool import EarlyProcess
+
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """``talentwar run``: run a scenario into a run folder and print its path."""
+    """``talentwar run``: run a scenario into a run folder and print its path.
+
+    A run with plots forks the process that will draw them first, before the scenario and
+    the model's modules load (:func:`sim.output.drawing.drawing_process`): it loads the
+    plotting modules meanwhile, on another core, so that while the model runs that core
+    is free for the process that makes the engineer table's text
+    (:class:`sim.output.run.EngineerWriter`)."""
+    drawer = None
+    if args.replicates is None and not args.profile and not args.no_plots:
+        from sim.output.drawing import drawing_process
+
+        drawer = drawing_process()
+    with drawer if drawer is not None else contextlib.nullcontext():
+        return _run(args, drawer)
+
+
+def _run(args: argparse.Namespace, drawer: EarlyProcess | None) -> int:
+    """:func:`cmd_run`, its plots drawn by ``drawer`` (forked) if given."""
     from sim.scenario import parse_overrides
 
     try:
@@ -66,7 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     folder = run_scenario(
         scenario, seed=args.seed, out=args.out, engineers=args.engineers or "csv.gz",
         plots=not args.no_plots, progress=not args.quiet, check=args.check,
-        command=["talentwar", *sys.argv[1:]],
+        command=["talentwar", *sys.argv[1:]], drawer=drawer,
     )
     from sim.output.manifest import load_manifest
 

@@ -186,23 +186,33 @@ def _end(processes: list[BaseProcess]) -> None:
                 process.join()
 
 
-def _early_main(conn: Connection, theirs: Connection, prepare: str | None,
-                command: int) -> None:
+def _early_main(conn: Connection, theirs: Connection,
+                prepare: str | Callable[[], object] | None, command: int) -> None:
     """The life of an :class:`EarlyProcess`: set up (:func:`_set_up`; SIGTERM then ends
     it through ``SystemExit``, so that the processes it forked are ended and waited for
-    first), import ``prepare``, wait for its one call, make it and send back None or its
-    failure. A failed import is left for the call to raise. ``theirs``, the command's end
-    of the pipe, is closed at once: the pipe reaches its end when the command's end
-    closes."""
+    first), import ``prepare`` (a module) or call it (a function), wait for its one call,
+    make it and send back None or its failure. A failed import is left for the call to
+    raise; a failed ``prepare()`` is sent back instead of making the call. ``theirs``,
+    the command's end of the pipe, is closed at once: the pipe reaches its end when the
+    command's end closes."""
     theirs.close()
     _set_up(command)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    if prepare is not None:
+    failed: Exception | None = None
+    if callable(prepare):
+        try:
+            prepare()
+        except Exception as err:
+            failed = err
+    elif prepare is not None:
         with contextlib.suppress(Exception):
             importlib.import_module(prepare)
     try:
         target, args = conn.recv()
     except EOFError:  # the command went on without it
+        return
+    if failed is not None:
+        _send_failure(conn, failed)
         return
     try:
         module, _, name = target.partition(":")
@@ -219,11 +229,11 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
 
 class EarlyProcess:
     """A process forked as the ``with`` block begins, while the command is still small,
-    that imports
-    ``prepare`` (a module) while the command goes on, then makes the one call
-    :meth:`start` gives it (``"module:function"`` and picklable arguments); :meth:`wait`
-    raises its failure. It may fork processes of its own (:func:`forked_each`), which share
-    what it has loaded.
+    that imports ``prepare`` (a module), or calls it (a function: it reaches the process
+    through the fork, with what it refers to), while the command goes on, then makes the
+    one call :meth:`start` gives it (``"module:function"`` and picklable arguments);
+    :meth:`wait` raises its failure (or that of ``prepare()``). It may fork processes of
+    its own (:func:`forked_each`), which share what it has loaded.
 
     Use it as a context manager: leaving the block ends the process, at once if the
     block raised or was interrupted or the call has not returned (:meth:`stop`). It
@@ -232,7 +242,7 @@ class EarlyProcess:
     (:func:`sim.files.processes.die_with_parent`).
     """
 
-    def __init__(self, prepare: str | None = None) -> None:
+    def __init__(self, prepare: str | Callable[[], object] | None = None) -> None:
         self._prepare = prepare
 
     def _fork(self) -> None:
@@ -297,9 +307,10 @@ class EarlyProcess:
             self._conn.close()
 
 
-def early_process(prepare: str | None = None) -> EarlyProcess | None:
-    """:class:`EarlyProcess` importing ``prepare``, or None where this process may not
-    fork one (:func:`may_fork`)."""
+def early_process(prepare: str | Callable[[], object] | None = None
+                  ) -> EarlyProcess | None:
+    """:class:`EarlyProcess` importing or calling ``prepare``, or None where this process
+    may not fork one (:func:`may_fork`)."""
     return EarlyProcess(prepare) if may_fork() else None
 
 

@@ -13,12 +13,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
+import hashlib
 import importlib.util
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+import pandas as pd
+
+from sim.agents.engineers import Engineers
 from sim.errors import UserError, log, stop_if_interrupted
 from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
 from sim.files.progress import tqdm
@@ -27,8 +33,18 @@ from sim.model import TalentMarket
 from sim.output.drawing import PAY_PLOT_COLUMNS, drawing_process, plots_drawn
 from sim.output.formats import DEAL_TEAMS, DEALS, ENGINEER_FILES, FIRMS, FLOWS, MARKET
 from sim.output.manifest import MANIFEST, Manifest, write_manifest
-from sim.output.rundir import remove_leftovers, write_csv, write_csv_gz
+from sim.output.pool import EarlyProcess, may_fork
+from sim.output.rundir import (
+    HeldText,
+    gz_writer,
+    hold_text,
+    remove_leftovers,
+    write_csv,
+    write_csv_gz,
+    write_held_csv,
+)
 from sim.scenario import Scenario
+from sim.scenario.resources import HOLD_ENGINEERS
 
 EngineerFormat = Literal["csv.gz", "csv", "parquet", "none"]
 """How the final engineer table is written (:data:`ENGINEER_FILES`), or ``none``."""
@@ -53,12 +69,16 @@ def write_small_tables(model: TalentMarket, folder: Path) -> None:
 
 
 def write_engineer_table(model: TalentMarket, folder: Path,
-                         engineers: EngineerFormat = "csv.gz") -> None:
+                         engineers: EngineerFormat = "csv.gz",
+                         writer: EngineerWriter | None = None) -> None:
     """Write the model's final engineer table into ``folder`` in the format ``engineers``
-    (:data:`ENGINEER_FILES`; nothing if ``"none"``)."""
+    (:data:`ENGINEER_FILES`; nothing if ``"none"``): by ``writer`` if given (which made
+    the text of its fixed columns while the model ran), else here."""
     if engineers == "none":
         return
     path = folder / ENGINEER_FILES[engineers]
+    if writer is not None and writer.write(model, path):
+        return
     if engineers == "csv.gz":
         write_csv_gz(model.engineer_tables(), path)
     elif engineers == "csv":
@@ -66,6 +86,125 @@ def write_engineer_table(model: TalentMarket, folder: Path,
             write_csv(model.engineer_tables(), out.write)
     else:
         model.engineer_table().to_parquet(path, index=False)
+
+
+_held: HeldText | None = None
+"""In an engineer table's writing process (:class:`EngineerWriter`): the text of the
+table's fixed columns, made while the model ran."""
+
+
+_forking: tuple[TalentMarket, list[str], list[str]] | None = None
+"""While an :class:`EngineerWriter` forks its process: the model, the engineer table's
+columns and its fixed ones, which the process inherits (:func:`_hold_fixed_text`); None
+otherwise, so that nothing else holds the model."""
+
+
+def _hold_fixed_text() -> None:
+    """In the process of an :class:`EngineerWriter`: make the text of the fixed columns of
+    the engineer table of the model as built (:data:`_forking`; :func:`hold_text`) and keep
+    it (:data:`_held`)."""
+    global _held
+    if _forking is None:
+        raise RuntimeError("no model to make the engineer table's text of")
+    model, columns, fixed = _forking
+    _held = hold_text(model.engineer_table(columns=fixed), columns)
+    if _held is None:
+        raise RuntimeError("the engineer table's fixed columns cannot be written ahead")
+
+
+def _write_held(path: str, engineers: EngineerFormat, rest: pd.DataFrame) -> None:
+    """Write the engineer table to ``path`` (``engineers``: csv.gz or csv) from the text
+    of its fixed columns made ahead (:data:`_held`) and its other columns ``rest``."""
+    if _held is None:
+        raise RuntimeError("no text of the engineer table's fixed columns was made")
+    with (gz_writer(Path(path)) if engineers == "csv.gz"
+          else _file_writer(Path(path))) as write:
+        if not write_held_csv(_held, rest, write):
+            raise RuntimeError(f"the engineer table's columns {list(rest.columns)} "
+                               "cannot be written with the text made ahead")
+
+
+@contextlib.contextmanager
+def _file_writer(path: Path) -> Iterator[Callable[[bytes], object]]:
+    """The ``write`` of ``path`` opened for writing (as :func:`gz_writer`, uncompressed)."""
+    with open(path, "wb") as out:
+        yield out.write
+
+
+class EngineerWriter:
+    """A process that writes a run's final engineer table (CSV, compressed or not), forked
+    once the model is built (:func:`engineer_writer`): while the model runs, it makes the
+    text of the table's fixed columns (:attr:`Engineers.FIXED_COLUMNS`: 13 of its 16,
+    their floats' ``repr`` most of the time of writing the table); at the end it is sent
+    the other columns (employer, pay, tenure) and writes the table, the same bytes as
+    :func:`write_engineer_table` writes in one process. The text made ahead is held in
+    memory, so only populations of up to :data:`HOLD_ENGINEERS` get one.
+
+    Use it as a context manager (:class:`EarlyProcess`'s: the process is forked as the
+    block begins and ended when it ends).
+    """
+
+    def __init__(self, model: TalentMarket, engineers: EngineerFormat) -> None:
+        self.engineers = engineers
+        self.columns = list(model.engineers.columns())
+        self.fixed = [name for name in self.columns if name in Engineers.FIXED_COLUMNS]
+        self.rest = [name for name in self.columns if name not in Engineers.FIXED_COLUMNS]
+        self._digest = self.fixed_digest(model)
+        self._model: TalentMarket | None = model  # until the process is forked
+        self._process = EarlyProcess(prepare=_hold_fixed_text)
+
+    def fixed_digest(self, model: TalentMarket) -> bytes:
+        """A digest (BLAKE2b) of the values of the fixed columns of ``model``'s engineers."""
+        digest = hashlib.blake2b()
+        values = model.engineers.columns()
+        for name in self.fixed:
+            digest.update(np.ascontiguousarray(values[name]).data)
+        return digest.digest()
+
+    def write(self, model: TalentMarket, path: Path) -> bool:
+        """Have the process write ``model``'s engineer table to ``path`` and wait until it
+        has (its failure raised); False, with the process ended and nothing written, if a
+        fixed column has changed since the model was built (the caller writes the table)."""
+        if self.fixed_digest(model) != self._digest:
+            log.info("an engineer column written ahead changed while the model ran; the "
+                     "engineer table is written afresh")
+            self._process.stop()
+            return False
+        self._process.start(f"{__name__}:_write_held", str(path), self.engineers,
+                            model.engineer_table(columns=self.rest))
+        self._process.wait()
+        return True
+
+    def __enter__(self) -> EngineerWriter:
+        global _forking
+        if self._model is None:
+            raise RuntimeError("an EngineerWriter's process is forked once")
+        _forking = (self._model, self.columns, self.fixed)
+        try:
+            self._process.__enter__()
+        finally:
+            _forking = None
+            self._model = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._process.__exit__(*exc)
+
+
+HOLD_FROM = 20_000
+"""Fewest engineers whose table gets an :class:`EngineerWriter`: below, its text takes
+less than about 0.1 s, not worth a process."""
+
+
+def engineer_writer(model: TalentMarket, engineers: EngineerFormat) -> EngineerWriter | None:
+    """An :class:`EngineerWriter` for ``model``'s engineer table written as ``engineers``,
+    or None where one does not serve: Parquet or no table, fewer than :data:`HOLD_FROM`
+    or more than :data:`HOLD_ENGINEERS` engineers, or a process that may not fork
+    (:func:`sim.output.pool.may_fork`)."""
+    if (engineers not in ("csv", "csv.gz") or not HOLD_FROM <= model.engineers.n <= HOLD_ENGINEERS
+            or not may_fork()):
+        return None
+    return EngineerWriter(model, engineers)
 
 
 def run_scenario(
@@ -78,12 +217,15 @@ def run_scenario(
     progress: bool = True,
     check: bool = False,
     command: list[str] | None = None,
+    drawer: EarlyProcess | None = None,
 ) -> Path:
     """Run ``scenario`` to its horizon and write a complete run folder; return its path.
 
     ``out`` is the run folder to create; by default ``results/<scenario>/<run-id>``.
     Hidden folders that killed runs left in its parent folder are removed first (each
-    named on standard error).
+    named on standard error). ``drawer``: the process that draws the plots (of
+    :func:`sim.output.drawing.drawing_process`), already forked by the caller (its
+    ``with`` block entered); by default, with ``plots``, one is forked here.
     """
     seed = scenario.seed if seed is None else seed
     if engineers == "parquet" and importlib.util.find_spec("pyarrow") is None:
@@ -99,23 +241,31 @@ def run_scenario(
         log.info("removed %s, left by an interrupted run", path)
     with reserved(final, unique=out is None) as final:
         _run_into(scenario, final, seed, started, engineers, plots, progress, check,
-                  command)
+                  command, drawer)
     return final
 
 
 def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
               engineers: EngineerFormat, plots: bool, progress: bool, check: bool,
-              command: list[str] | None) -> None:
+              command: list[str] | None, drawer: EarlyProcess | None = None) -> None:
     """Run the model and write its folder ``final`` (whose name is reserved).
 
-    With ``plots``, the process that draws them is forked first, while this process is
-    small; it loads the plotting modules while the model runs, and draws the plots while
-    the engineer table is written (:mod:`sim.output.drawing`).
+    With ``plots``, the process that draws them (``drawer``, or one forked here first,
+    while this process is small) loads the plotting modules while the model runs, and
+    draws the plots while the engineer table is written (:mod:`sim.output.drawing`). The
+    engineer table is written by an :class:`EngineerWriter` where one serves
+    (:func:`engineer_writer`), forked once the model is built.
     """
     clock = time.perf_counter()
-    drawer = drawing_process() if plots else None
-    with drawer if drawer is not None else contextlib.nullcontext():
+    with contextlib.ExitStack() as processes:
+        if drawer is None and plots:
+            drawer = drawing_process()
+            if drawer is not None:
+                processes.enter_context(drawer)
         model = TalentMarket(scenario, seed=seed, check=check)
+        writer = engineer_writer(model, engineers)
+        if writer is not None:
+            processes.enter_context(writer)
         with tqdm(total=model.months, desc=scenario.name, unit="month",
                   disable=not progress, leave=False) as bar:
             model.run(progress=bar)
@@ -146,10 +296,10 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
                        else model.engineer_table(columns=PAY_PLOT_COLUMNS))
                 with plots_drawn(drawer, folder, pay):
                     del pay  # sent to the drawing process
-                    write_engineer_table(model, folder, engineers)
+                    write_engineer_table(model, folder, engineers, writer)
                     del model
             else:
-                write_engineer_table(model, folder, engineers)
+                write_engineer_table(model, folder, engineers, writer)
                 del model
                 if plots:
                     _plot_here(folder)

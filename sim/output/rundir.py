@@ -20,9 +20,11 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import re
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -223,7 +225,15 @@ def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
 def write_csv_gz(tables: pd.DataFrame | Iterable[pd.DataFrame], path: Path,
                  level: int = 1) -> None:
     """Write a table, or the consecutive blocks of one (:func:`write_csv`), as
-    gzip-compressed CSV, the same bytes for the same table.
+    gzip-compressed CSV, the same bytes for the same table (:func:`gz_writer`)."""
+    with gz_writer(path, level) as write:
+        write_csv(tables, write)
+
+
+@contextmanager
+def gz_writer(path: Path, level: int = 1) -> Iterator[Callable[[bytes], object]]:
+    """A ``write`` function whose parts of text are written to ``path`` gzip-compressed,
+    all written when the block ends.
 
     The gzip header holds no time and no file name (``mtime=0``, ``filename=""``), so a run
     repeated with the same seed writes an identical file. Level 1 (the fastest) gives
@@ -246,9 +256,98 @@ def write_csv_gz(tables: pd.DataFrame | Iterable[pd.DataFrame], path: Path,
                 pending.pop().result()
             pending.append(compressor.submit(out.write, text))
 
-        write_csv(tables, write)
+        yield write
         if pending:
             pending.pop().result()
+
+
+@dataclass(frozen=True)
+class HeldText:
+    """The text of some columns of a table, made before its other columns are known
+    (:func:`hold_text`), to be written with them later (:func:`write_held_csv`).
+
+    ``columns``: every column of the table, in order; ``held``: the names of those made
+    here; ``runs``: for each run of consecutive held columns, in order, each row's cells
+    joined by ``,`` (one text a row); ``rows``: the table's number of rows.
+    """
+
+    columns: tuple[str, ...]
+    held: frozenset[str]
+    runs: tuple[list[str], ...]
+    rows: int
+
+
+def hold_text(frame: pd.DataFrame, columns: Sequence[str]) -> HeldText | None:
+    """The text of the columns of ``frame`` (a table's columns whose values are known
+    now, all its rows) as :func:`write_csv` writes their cells, each run of them that
+    lies together in the table's ``columns`` joined row by row: :class:`HeldText`. None
+    if a column is of a type :func:`write_csv` leaves to pandas, or the table has one
+    column (both then written by :func:`write_csv` itself)."""
+    held = frozenset(frame.columns)
+    if len(columns) < 2 or not held <= set(columns) or len(set(columns)) != len(columns):
+        return None
+    runs = []
+    block = max(TEXT_CELLS // max(len(held), 1), 1)
+    for is_held, group in itertools.groupby(columns, key=held.__contains__):
+        if not is_held:
+            continue
+        makers = [_column_cells(frame[name]) for name in group]
+        if any(make is None for make in makers):
+            return None
+        text: list[str] = []
+        for start in range(0, len(frame), block):  # TEXT_CELLS cells at a time
+            cells = [make(start, start + block) for make in makers if make is not None]
+            text.extend(cells[0] if len(cells) == 1
+                        else map(",".join, zip(*cells, strict=True)))
+        runs.append(text)
+    return HeldText(tuple(columns), held, tuple(runs), len(frame))
+
+
+def _rows_of(text: list[str]) -> Callable[[int, int], list[str]]:
+    """Rows ``start`` to ``stop`` of ``text`` (a run of held columns' text)."""
+    return lambda start, stop: text[start:stop]
+
+
+def write_held_csv(held: HeldText, rest: pd.DataFrame,
+                   write: Callable[[bytes], object]) -> bool:
+    """Write the table whose held columns' text is ``held`` and whose other columns are
+    ``rest`` (the same rows, in the same order) through ``write``: the bytes
+    :func:`write_csv` writes for the whole table (each row's cells joined by ``,``, a run
+    of held columns' text being its cells already joined so; pandas' header). False,
+    having written nothing, if a column of ``rest`` is of a type :func:`write_csv` leaves
+    to pandas.
+
+    Raises
+    ------
+    ValueError
+        If ``rest`` does not hold the other columns of the table, or has another number
+        of rows.
+    """
+    others = [name for name in held.columns if name not in held.held]
+    if len(rest) != held.rows or sorted(map(str, rest.columns)) != sorted(map(str, others)):
+        raise ValueError(f"expected the columns {others} in {held.rows} rows, not "
+                         f"{list(rest.columns)} in {len(rest)}")
+    makers = {name: _column_cells(rest[name]) for name in others}
+    pieces: list[Callable[[int, int], list[str]]] = []
+    runs = iter(held.runs)
+    for is_held, group in itertools.groupby(held.columns, key=held.held.__contains__):
+        if is_held:
+            pieces.append(_rows_of(next(runs)))
+        else:
+            for name in group:
+                make = makers[name]
+                if make is None:
+                    return False
+                pieces.append(make)
+    write(pd.DataFrame(columns=list(held.columns)).to_csv(
+        index=False, lineterminator="\n").encode("utf-8"))
+    rows = max(TEXT_CELLS // len(pieces), 1)
+    for start in range(0, held.rows, rows):
+        lines = list(map(",".join, zip(*(piece(start, start + rows) for piece in pieces),
+                                      strict=True)))
+        lines.append("")
+        write("\n".join(lines).encode("utf-8"))
+    return True
 
 
 # --------------------------------------------------------------------------- leftovers

@@ -84,3 +84,18 @@ def quits_at(item: int, victim: int) -> None:
     if item == victim:
         os._exit(0)
     time.sleep(0.05)
+
+
+MADE: list[str] = []
+"""What :func:`make` made, in the process that called it."""
+
+
+def make(word: str) -> None:
+    """A ``prepare`` function: make something for the call to use."""
+    MADE.append(word)
+
+
+def note_made(path: str) -> None:
+    """Write what :func:`make` made in this process (and its pid) to ``path``."""
+    with open(path, "w") as out:
+        out.write(f"{os.getpid()} {','.join(MADE)}")

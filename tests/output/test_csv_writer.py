@@ -9,6 +9,7 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -159,3 +160,54 @@ def test_the_gzip_file_holds_the_same_text_in_the_same_bytes(tmp_path):
     data = (tmp_path / "t.csv.gz").read_bytes()
     assert data == whole.getvalue()
     assert data[4:8] == bytes(4)  # mtime
+
+
+@st.composite
+def held_tables(draw: st.DrawFn) -> tuple[pd.DataFrame, list[object]]:
+    """A table of the handled types with distinct column names (two or more), and the
+    names of the columns whose text is made ahead (one or more, anywhere)."""
+    table = draw(tables())
+    width = table.shape[1]
+    names = draw(st.lists(st.sampled_from(NAMES), min_size=max(width, 2),
+                          max_size=max(width, 2), unique=True))
+    if width == 1:  # at least two columns: the one drawn, twice
+        table = pd.concat([table, table], axis=1)
+    table.columns = names
+    held = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+    return table, held
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(drawn=held_tables(), cells=st.sampled_from([1, 3, 7, 100_000]))
+def test_a_table_written_with_text_made_ahead_has_the_same_bytes(drawn, cells):
+    """The engineer table's fixed columns are made text while the model runs
+    (hold_text), the others joined to them at the end (write_held_csv): for any choice of
+    held columns (first, last, between others, alone, all), the bytes write_csv writes for
+    the whole table, a few cells at a time."""
+    table, held_names = drawn
+    with mock.patch.object(rundir, "TEXT_CELLS", cells):
+        held = rundir.hold_text(table[held_names], list(table.columns))
+        assert held is not None
+        out = io.BytesIO()
+        rest = table[[name for name in table.columns if name not in held_names]]
+        assert rundir.write_held_csv(held, rest, out.write)
+    assert out.getvalue() == expected(table)
+
+
+def test_text_made_ahead_refuses_other_columns_or_rows():
+    """The columns joined to the held text must be the table's others, in as many rows."""
+    table = pd.DataFrame({"a": [1.5, 2.5], "b": [1, 2], "c": [0.1, 0.2]})
+    held = rundir.hold_text(table[["a", "c"]], ["a", "b", "c"])
+    assert held is not None and held.runs == (["1.5", "2.5"], ["0.1", "0.2"])
+    for rest in (table[["b", "c"]], table[["b"]].iloc[:1], table[[]]):
+        with pytest.raises(ValueError, match="expected the columns"):
+            rundir.write_held_csv(held, rest, io.BytesIO().write)
+    # a column of another type: nothing written, the caller writes the whole table
+    out = io.BytesIO()
+    assert not rundir.write_held_csv(held, pd.DataFrame({"b": np.array([1, "x"], object)}),
+                                     out.write)
+    assert out.getvalue() == b""
+    # repeated names or a one-column table: not made ahead
+    assert rundir.hold_text(table[["a"]], ["a", "a"]) is None
+    assert rundir.hold_text(table[["a"]], ["a"]) is None
+    assert rundir.hold_text(pd.DataFrame({"a": np.array([1, "x"], object)}), ["a", "b"]) is None

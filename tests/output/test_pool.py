@@ -80,6 +80,29 @@ def test_its_failure_is_raised():
         process.wait()
 
 
+def test_a_function_it_is_given_to_prepare_runs_in_it_before_its_call(tmp_path):
+    # The engineer table's writer makes the text of its fixed columns so, while the model
+    # runs: in the process (not in the command), with what the function refers to.
+    from tests.output import pool_work
+
+    log = tmp_path / "log"
+    with early_process(prepare=lambda: pool_work.make("text")) as process:
+        process.start(f"{WORK}:note_made", str(log))
+        process.wait()
+    pid, made = log.read_text().split()
+    assert made == "text" and int(pid) != os.getpid()
+    assert pool_work.MADE == []
+
+
+def test_a_failed_prepare_function_is_raised_by_the_call_not_made(tmp_path):
+    log = tmp_path / "log"
+    with pytest.raises(ValueError, match="no text"), EarlyProcess(
+            prepare=lambda: int("no text")) as process:
+        process.start(f"{WORK}:note_made", str(log))
+        process.wait()
+    assert not log.exists()
+
+
 def test_a_failed_set_up_is_raised_by_the_call():
     with pytest.raises(ModuleNotFoundError), EarlyProcess(prepare="no_such_module") as p:
         p.start("no_such_module:anything")

@@ -7,6 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -380,6 +381,98 @@ def test_the_engineer_table_is_written_block_by_block_with_the_whole_table_s_byt
     assert (tmp_path / "e.csv").read_bytes() == whole
     write_csv_gz(iter(blocks), tmp_path / "e.csv.gz")
     assert gzip.decompress((tmp_path / "e.csv.gz").read_bytes()) == whole
+
+
+@pytest.mark.parametrize("engineers", ["csv.gz", "csv"])
+def test_the_engineer_table_made_ahead_by_its_writer_is_the_table_s_bytes(
+        tmp_path, flagship_small, monkeypatch, engineers):
+    """A run's engineer table is written by a process that made the text of its fixed
+    columns while the model ran (sim.output.run.EngineerWriter): the bytes this process
+    writes for the final table."""
+    from sim.model import TalentMarket
+    from sim.output import run
+
+    monkeypatch.setattr(run, "HOLD_FROM", 1_000)  # the small market gets a writer
+    used = []
+    write = run.EngineerWriter.write
+    monkeypatch.setattr(run.EngineerWriter, "write",
+                        lambda self, *a: used.append(write(self, *a)) or used[-1])
+    folder = run_scenario(flagship_small, seed=5, out=tmp_path / "run", progress=False,
+                          plots=False, engineers=engineers)
+    assert used == [True]
+    model = TalentMarket(flagship_small, seed=5)
+    model.run()
+    (tmp_path / "here").mkdir()
+    run.write_engineer_table(model, tmp_path / "here", engineers)
+    name = f"engineers.{engineers}"
+    assert (folder / name).read_bytes() == (tmp_path / "here" / name).read_bytes()
+
+
+def test_only_tables_worth_a_process_and_within_its_memory_get_a_writer():
+    """A writer for CSV tables of HOLD_FROM to HOLD_ENGINEERS engineers; none for Parquet,
+    no table, or markets smaller (not worth a process) or larger (its text would take
+    too much memory)."""
+    from types import SimpleNamespace
+
+    from sim.output.run import HOLD_ENGINEERS, HOLD_FROM, EngineerWriter, engineer_writer
+
+    class Model(SimpleNamespace):
+        def __init__(self, n: int) -> None:
+            values = {"id": np.arange(n), "firm": np.zeros(n), "pay": np.ones(n)}
+            super().__init__(engineers=SimpleNamespace(n=n, columns=lambda: values))
+
+    for n, engineers, served in ((HOLD_FROM, "csv.gz", True), (HOLD_ENGINEERS, "csv", True),
+                                 (HOLD_FROM - 1, "csv.gz", False),
+                                 (HOLD_ENGINEERS + 1, "csv.gz", False),
+                                 (HOLD_FROM, "parquet", False), (HOLD_FROM, "none", False)):
+        writer = engineer_writer(Model(n), engineers)  # not entered: nothing is forked
+        assert isinstance(writer, EngineerWriter) == served, (n, engineers)
+
+
+def test_the_engineers_fixed_columns_never_change_in_a_run(flagship_small):
+    """The columns whose text is made while the model runs (Engineers.FIXED_COLUMNS) are
+    the same at the end as when the population was drawn, through hires, quits, counter-
+    offers, deals and layoffs; the others change."""
+    from sim.agents.engineers import Engineers
+    from sim.model import TalentMarket
+
+    model = TalentMarket(flagship_small, seed=4, months=12)
+    start = {name: values.copy() for name, values in model.engineers.columns().items()}
+    model.run()
+    assert len(model.deals) > 0 and model.market["layoffs"].sum() > 0
+    end = model.engineers.columns()
+    changed = {name for name in start if not (start[name] == end[name]).all()}
+    assert changed == set(start) - Engineers.FIXED_COLUMNS == {"firm", "pay", "tenure"}
+
+
+def test_a_fixed_column_changed_while_the_model_ran_is_written_as_it_ends(
+        tmp_path, flagship_small, monkeypatch):
+    """Should a column held fixed change (a mechanism added later), the writer's text made
+    ahead is not used: the table is written afresh, with the final values."""
+    from sim.model import TalentMarket
+    from sim.output import run
+
+    step = TalentMarket.step
+
+    def shifted(self: TalentMarket) -> None:
+        step(self)
+        self.engineers.w_pay[::7] += 0.25
+
+    monkeypatch.setattr(TalentMarket, "step", shifted)
+    monkeypatch.setattr(run, "HOLD_FROM", 1_000)
+    used = []
+    write = run.EngineerWriter.write
+    monkeypatch.setattr(run.EngineerWriter, "write",
+                        lambda self, *a: used.append(write(self, *a)) or used[-1])
+    folder = run_scenario(flagship_small, seed=5, out=tmp_path / "run", progress=False,
+                          plots=False)
+    assert used == [False]
+    model = TalentMarket(flagship_small, seed=5)
+    model.run()
+    (tmp_path / "here").mkdir()
+    run.write_engineer_table(model, tmp_path / "here", "csv.gz")
+    assert (folder / "engineers.csv.gz").read_bytes() == (
+        tmp_path / "here" / "engineers.csv.gz").read_bytes()
 
 
 @pytest.mark.parametrize("cells", [100_000, 999])
