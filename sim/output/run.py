@@ -69,16 +69,12 @@ def write_small_tables(model: TalentMarket, folder: Path) -> None:
 
 
 def write_engineer_table(model: TalentMarket, folder: Path,
-                         engineers: EngineerFormat = "csv.gz",
-                         writer: EngineerWriter | None = None) -> None:
+                         engineers: EngineerFormat = "csv.gz") -> None:
     """Write the model's final engineer table into ``folder`` in the format ``engineers``
-    (:data:`ENGINEER_FILES`; nothing if ``"none"``): by ``writer`` if given (which made
-    the text of its fixed columns while the model ran), else here."""
+    (:data:`ENGINEER_FILES`; nothing if ``"none"``)."""
     if engineers == "none":
         return
     path = folder / ENGINEER_FILES[engineers]
-    if writer is not None and writer.write(model, path):
-        return
     if engineers == "csv.gz":
         write_csv_gz(model.engineer_tables(), path)
     elif engineers == "csv":
@@ -161,19 +157,28 @@ class EngineerWriter:
             digest.update(np.ascontiguousarray(values[name]).data)
         return digest.digest()
 
-    def write(self, model: TalentMarket, path: Path) -> bool:
-        """Have the process write ``model``'s engineer table to ``path`` and wait until it
-        has (its failure raised); False, with the process ended and nothing written, if a
-        fixed column has changed since the model was built (the caller writes the table)."""
+    def start(self, model: TalentMarket, folder: Path) -> bool:
+        """Have the process write ``model``'s engineer table into ``folder`` (its file of
+        :data:`ENGINEER_FILES`), sending it the columns not made ahead; :meth:`wait` waits
+        until it has. False, with the process ended and nothing written, if a fixed column
+        has changed since the model was built (the caller then writes the table)."""
         if self.fixed_digest(model) != self._digest:
             log.info("an engineer column written ahead changed while the model ran; the "
                      "engineer table is written afresh")
-            self._process.stop()
+            self.stop()
             return False
-        self._process.start(f"{__name__}:_write_held", str(path), self.engineers,
+        self._process.start(f"{__name__}:_write_held",
+                            str(folder / ENGINEER_FILES[self.engineers]), self.engineers,
                             model.engineer_table(columns=self.rest))
-        self._process.wait()
         return True
+
+    def wait(self) -> None:
+        """Wait until the table is written (:meth:`start`); raise the process's failure."""
+        self._process.wait()
+
+    def stop(self) -> None:
+        """End the process at once, whatever it is writing, and wait for it."""
+        self._process.stop()
 
     def __enter__(self) -> EngineerWriter:
         global _forking
@@ -269,7 +274,8 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         with tqdm(total=model.months, desc=scenario.name, unit="month",
                   disable=not progress, leave=False) as bar:
             model.run(progress=bar)
-        with atomic_directory(final) as folder:
+        with atomic_directory(final) as folder, _started(writer, model, folder) as written_by:
+            # The engineer table's writer (if any) writes it while the tables below are.
             write_small_tables(model, folder)
             # A Ctrl-C whose KeyboardInterrupt library code swallowed (while pandas wrote,
             # say) stops the run here, before its plots, or at the end, before its folder
@@ -296,10 +302,10 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
                        else model.engineer_table(columns=PAY_PLOT_COLUMNS))
                 with plots_drawn(drawer, folder, pay):
                     del pay  # sent to the drawing process
-                    write_engineer_table(model, folder, engineers, writer)
+                    _engineer_table_written(model, folder, engineers, written_by)
                     del model
             else:
-                write_engineer_table(model, folder, engineers, writer)
+                _engineer_table_written(model, folder, engineers, written_by)
                 del model
                 if plots:
                     _plot_here(folder)
@@ -309,6 +315,32 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
             manifest["files"] = sorted({p.name for p in folder.iterdir()} | {MANIFEST})
             write_manifest(folder, manifest)
             stop_if_interrupted()
+
+
+@contextlib.contextmanager
+def _started(writer: EngineerWriter | None, model: TalentMarket,
+             folder: Path) -> Iterator[EngineerWriter | None]:
+    """``writer`` started on ``model``'s engineer table into ``folder``
+    (:meth:`EngineerWriter.start`), or None if there is no writer or it declined (the
+    table is then written in this process). If the block fails or is interrupted, the
+    writer is ended first, so that it does not write into the folder as it is removed."""
+    started = writer if writer is not None and writer.start(model, folder) else None
+    try:
+        yield started
+    except BaseException:
+        if started is not None:
+            started.stop()
+        raise
+
+
+def _engineer_table_written(model: TalentMarket, folder: Path, engineers: EngineerFormat,
+                            writer: EngineerWriter | None) -> None:
+    """Wait until ``writer`` (started) has written the engineer table into ``folder``, or
+    write it here (:func:`write_engineer_table`) if there is none."""
+    if writer is not None:
+        writer.wait()
+    else:
+        write_engineer_table(model, folder, engineers)
 
 
 def _plot_here(folder: Path) -> None:

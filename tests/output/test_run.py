@@ -330,6 +330,35 @@ def test_a_failed_run_leaves_nothing_that_looks_complete(tmp_results, flagship_s
     assert list(root.iterdir()) == []
 
 
+def test_a_run_failing_while_its_engineer_table_is_written_ends_the_writer_first(
+        tmp_path, flagship_small, monkeypatch):
+    """A failure after the engineer table's writer was started ends the writer before the
+    hidden folder it writes into is removed (it must not write into it meanwhile); nothing
+    is left, no process either."""
+    import multiprocessing
+
+    from sim.output import run
+
+    monkeypatch.setattr(run, "HOLD_FROM", 1_000)
+    seen = []
+    stop = run.EngineerWriter.stop
+
+    def stopped(self: run.EngineerWriter) -> None:
+        seen.append([p.name for p in tmp_path.iterdir()])  # the hidden folder, still there
+        stop(self)
+
+    def broken(model: object, folder: Path) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(run.EngineerWriter, "stop", stopped)
+    monkeypatch.setattr(run, "write_small_tables", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_scenario(flagship_small, out=tmp_path / "run", progress=False, plots=False)
+    assert seen and any(name.startswith(".run.incomplete") for name in seen[0]), seen
+    assert list(tmp_path.iterdir()) == []
+    assert multiprocessing.active_children() == []
+
+
 def test_plots_drawn_by_run_see_the_gpu_threshold(tmp_path, monkeypatch):
     import sim.output.plots as plots
     from sim.output.rundir import RunFolder
@@ -394,9 +423,9 @@ def test_the_engineer_table_made_ahead_by_its_writer_is_the_table_s_bytes(
 
     monkeypatch.setattr(run, "HOLD_FROM", 1_000)  # the small market gets a writer
     used = []
-    write = run.EngineerWriter.write
-    monkeypatch.setattr(run.EngineerWriter, "write",
-                        lambda self, *a: used.append(write(self, *a)) or used[-1])
+    start = run.EngineerWriter.start
+    monkeypatch.setattr(run.EngineerWriter, "start",
+                        lambda self, *a: used.append(start(self, *a)) or used[-1])
     folder = run_scenario(flagship_small, seed=5, out=tmp_path / "run", progress=False,
                           plots=False, engineers=engineers)
     assert used == [True]
@@ -461,9 +490,9 @@ def test_a_fixed_column_changed_while_the_model_ran_is_written_as_it_ends(
     monkeypatch.setattr(TalentMarket, "step", shifted)
     monkeypatch.setattr(run, "HOLD_FROM", 1_000)
     used = []
-    write = run.EngineerWriter.write
-    monkeypatch.setattr(run.EngineerWriter, "write",
-                        lambda self, *a: used.append(write(self, *a)) or used[-1])
+    start = run.EngineerWriter.start
+    monkeypatch.setattr(run.EngineerWriter, "start",
+                        lambda self, *a: used.append(start(self, *a)) or used[-1])
     folder = run_scenario(flagship_small, seed=5, out=tmp_path / "run", progress=False,
                           plots=False)
     assert used == [False]
