@@ -7,7 +7,6 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sim.cli.words import (
     next_line,
@@ -18,29 +17,15 @@ from sim.cli.words import (
 )
 from sim.errors import UserError
 
-if TYPE_CHECKING:
-    from sim.output.pool import EarlyProcess
-
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``talentwar run``: run a scenario into a run folder and print its path.
 
-    A run with plots forks the process that will draw them first, before the scenario and
-    the model's modules load (:func:`sim.output.drawing.drawing_process`): it loads the
-    plotting modules meanwhile, on another core, so that while the model runs that core
-    is free for the process that makes the engineer table's text
+    A run with plots forks the process that will draw them once the scenario is read,
+    before the model's modules load (:func:`sim.output.drawing.drawing_process`): it loads
+    the plotting modules meanwhile, on another core, and is done soon after the model
+    starts, leaving that core to the process that makes the engineer table's text
     (:class:`sim.output.run.EngineerWriter`)."""
-    drawer = None
-    if args.replicates is None and not args.profile and not args.no_plots:
-        from sim.output.drawing import drawing_process
-
-        drawer = drawing_process()
-    with drawer if drawer is not None else contextlib.nullcontext():
-        return _run(args, drawer)
-
-
-def _run(args: argparse.Namespace, drawer: EarlyProcess | None) -> int:
-    """:func:`cmd_run`, its plots drawn by ``drawer`` (forked) if given."""
     from sim.scenario import parse_overrides
 
     try:
@@ -83,13 +68,19 @@ def _run(args: argparse.Namespace, drawer: EarlyProcess | None) -> int:
         return 0
     if args.workers is not None or args.dask is not None or args.plots_each:
         raise UserError("--workers, --dask and --plots-each go with --replicates N")
-    from sim.output.run import run_scenario  # the model's modules (Mesa's are slow to load)
+    drawer = None
+    if not args.no_plots:
+        from sim.output.drawing import drawing_process
 
-    folder = run_scenario(
-        scenario, seed=args.seed, out=args.out, engineers=args.engineers or "csv.gz",
-        plots=not args.no_plots, progress=not args.quiet, check=args.check,
-        command=["talentwar", *sys.argv[1:]], drawer=drawer,
-    )
+        drawer = drawing_process()
+    with drawer if drawer is not None else contextlib.nullcontext():
+        from sim.output.run import run_scenario  # the model's modules (Mesa's load slowly)
+
+        folder = run_scenario(
+            scenario, seed=args.seed, out=args.out, engineers=args.engineers or "csv.gz",
+            plots=not args.no_plots, progress=not args.quiet, check=args.check,
+            command=["talentwar", *sys.argv[1:]], drawer=drawer,
+        )
     from sim.output.manifest import load_manifest
 
     for warning in load_manifest(folder).get("warnings", []):
