@@ -3,7 +3,7 @@
 import sys
 
 try:
-    from sim.cli import main
+    from sim.cli import console
 except KeyboardInterrupt:  # Ctrl-C while the command's modules load: nothing was written
     from sim.errors import forget_interrupt
 
@@ -11,4 +11,4 @@ except KeyboardInterrupt:  # Ctrl-C while the command's modules load: nothing wa
     sys.stderr.write("talentwar: interrupted; nothing incomplete was left behind\n")
     raise SystemExit(130) from None
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -8,6 +8,7 @@ Ctrl-C is one line and exit status 130; SIGTERM is handled like Ctrl-C by every 
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -60,6 +61,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     with interrupts_noted():
         return _main(argv)
+
+
+def console() -> int:
+    """The ``talentwar`` command (``python -m sim`` too): :func:`main`, then every object
+    of the process left out of the collector's passes at its exit (``gc.freeze``).
+
+    Python's shutdown runs full collections, each walking every object of the libraries
+    loaded (pandas, numpy, pydantic, Mesa...): about 0.1 s at the end of every command
+    (``benchmarks/bench_exit.py``). Objects are not collected less than before: the
+    process is ending. Not in :func:`main`, which tests call in their own process."""
+    status = main()
+    gc.freeze()
+    return status
 
 
 def _main(argv: Sequence[str] | None) -> int:
