@@ -159,18 +159,24 @@ def test_the_memory_estimate_grows_with_engineers_firms_and_months():
         ENGINEER_BYTES,
         HELD_BYTES,
         HOLD_ENGINEERS,
+        HOLD_FROM,
         memory_estimate,
     )
 
+    def engineers(n: int) -> int:
+        return memory_estimate(scenario_of(small_market(market={"engineers": n})))
+
     base = scenario_of(small_market())
     n = base.market.engineers
-    assert n <= HOLD_ENGINEERS  # its engineer table's fixed text is held by a process
-    more = scenario_of(small_market(market={"engineers": n + 1_000_000}))
-    assert memory_estimate(more) - memory_estimate(base) == (
-        ENGINEER_BYTES * 1_000_000 - HELD_BYTES * n)
-    held = scenario_of(small_market(market={"engineers": HOLD_ENGINEERS}))
-    assert memory_estimate(held) - memory_estimate(base) == (
-        (ENGINEER_BYTES + HELD_BYTES) * (HOLD_ENGINEERS - n))
+    assert n < HOLD_FROM  # too small for its engineer table's text to be held
+    assert engineers(n + 1_000_000) - memory_estimate(base) == ENGINEER_BYTES * 1_000_000
+    # from HOLD_FROM to HOLD_ENGINEERS engineers, a process holds the table's fixed text
+    assert engineers(HOLD_FROM) - engineers(HOLD_FROM - 1) == ENGINEER_BYTES + (
+        HELD_BYTES * HOLD_FROM)
+    assert engineers(HOLD_ENGINEERS) - engineers(HOLD_FROM) == (
+        (ENGINEER_BYTES + HELD_BYTES) * (HOLD_ENGINEERS - HOLD_FROM))
+    assert engineers(HOLD_ENGINEERS + 1) - engineers(HOLD_ENGINEERS) == ENGINEER_BYTES - (
+        HELD_BYTES * HOLD_ENGINEERS)
     longer = scenario_of(small_market(months=240))
     assert memory_estimate(longer) > memory_estimate(base)
 

@@ -44,7 +44,7 @@ from sim.output.rundir import (
     write_held_csv,
 )
 from sim.scenario import Scenario
-from sim.scenario.resources import HOLD_ENGINEERS
+from sim.scenario.resources import HOLD_ENGINEERS, HOLD_FROM
 
 EngineerFormat = Literal["csv.gz", "csv", "parquet", "none"]
 """How the final engineer table is written (:data:`ENGINEER_FILES`), or ``none``."""
@@ -194,11 +194,6 @@ class EngineerWriter:
 
     def __exit__(self, *exc: object) -> None:
         self._process.__exit__(*exc)
-
-
-HOLD_FROM = 20_000
-"""Fewest engineers whose table gets an :class:`EngineerWriter`: below, its text takes
-less than about 0.1 s, not worth a process."""
 
 
 def engineer_writer(model: TalentMarket, engineers: EngineerFormat) -> EngineerWriter | None:

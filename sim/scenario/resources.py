@@ -17,11 +17,14 @@ ENGINEER_BYTES = 275
 table written 100,000 engineers at a time, and the drawing process holding two of its
 columns for the plot of pay meanwhile (measured at 1M and 5M engineers:
 ``benchmarks/bench_memory.py``; 289 bytes between the two sizes on 7 December 2026)."""
+HOLD_FROM = 20_000
+"""Smallest population whose engineer table's fixed columns are made text while the model
+runs, by a process that holds that text (``sim.output.run.EngineerWriter``): below, the
+text takes less than about 0.1 s, not worth a process."""
 HOLD_ENGINEERS = 250_000
-"""Largest population whose engineer table's fixed columns are made text while the model
-runs, by a process that holds that text (``sim.output.run.EngineerWriter``)."""
+"""Largest such population (the text held takes memory)."""
 HELD_BYTES = 400
-"""Bytes per engineer of that process's text, while there are at most
+"""Bytes per engineer of that process's text, for :data:`HOLD_FROM` to
 :data:`HOLD_ENGINEERS` engineers (measured: 321-325 bytes kept at 100,000 and 250,000
 engineers, before the parts of text it writes at the end)."""
 FIRM_BYTES = 4_000
@@ -33,13 +36,14 @@ FIRM_MONTH_BYTES = 30
 
 def memory_estimate(scenario: Scenario) -> int:
     """Peak memory of a run with its default outputs, in bytes, summed over its processes:
-    B + (b_e + b_h [N <= N_h]) N + F (b_f + b_m (T + 1) (25 + 5 K)) for N engineers, F
+    B + (b_e + b_h [N_0 <= N <= N_h]) N + F (b_f + b_m (T + 1) (25 + 5 K)) for N engineers, F
     firms, T months and K tiers (constants above, measured on this project's machine;
     without plots or the engineer table a run takes less)."""
     firms = len(scenario.firm_names())
     columns = 25 + 5 * len(scenario.tiers)
     engineers = scenario.market.engineers
-    per_engineer = ENGINEER_BYTES + (HELD_BYTES if engineers <= HOLD_ENGINEERS else 0)
+    per_engineer = ENGINEER_BYTES + (HELD_BYTES if HOLD_FROM <= engineers <= HOLD_ENGINEERS
+                                     else 0)
     return int(BASE_BYTES + per_engineer * engineers
                + firms * (FIRM_BYTES + FIRM_MONTH_BYTES * (scenario.months + 1) * columns))
 
