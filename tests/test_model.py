@@ -154,7 +154,7 @@ def test_a_run_too_big_for_the_machine_is_refused_before_it_starts(tmp_path, cap
     assert not (tmp_path / "out").exists()
 
 
-def test_the_memory_estimate_grows_with_engineers_firms_and_months():
+def test_the_memory_estimate_grows_with_engineers_firms_months_and_the_held_text():
     from sim.scenario.resources import (
         ENGINEER_BYTES,
         HELD_BYTES,

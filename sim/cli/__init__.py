@@ -68,9 +68,10 @@ def console() -> int:
     of the process left out of the collector's passes at its exit (``gc.freeze``).
 
     Python's shutdown runs full collections, each walking every object of the libraries
-    loaded (pandas, numpy, pydantic, Mesa...): about 0.1 s at the end of every command
-    (``benchmarks/bench_exit.py``). Objects are not collected less than before: the
-    process is ending. Not in :func:`main`, which tests call in their own process."""
+    loaded (pandas, numpy, pydantic, Mesa...): 0.15 s at the end of every command
+    (``benchmarks/bench_exit.py``: 173 ms, 21 ms frozen). What the command wrote is
+    closed by then; cyclic garbage left at the end is not finalized (nothing of the
+    command's needs it). Not in :func:`main`, which tests call in their own process."""
     status = main()
     gc.freeze()
     return status

@@ -33,7 +33,7 @@ from sim.model import TalentMarket
 from sim.output.drawing import PAY_PLOT_COLUMNS, drawing_process, plots_drawn
 from sim.output.formats import DEAL_TEAMS, DEALS, ENGINEER_FILES, FIRMS, FLOWS, MARKET
 from sim.output.manifest import MANIFEST, Manifest, write_manifest
-from sim.output.pool import EarlyProcess, may_fork
+from sim.output.pool import EarlyProcess, ProcessLost, may_fork
 from sim.output.rundir import (
     HeldText,
     gz_writer,
@@ -42,6 +42,7 @@ from sim.output.rundir import (
     write_csv,
     write_csv_gz,
     write_held_csv,
+    written_here,
 )
 from sim.scenario import Scenario
 from sim.scenario.resources import HOLD_ENGINEERS, HOLD_FROM
@@ -199,10 +200,11 @@ class EngineerWriter:
 def engineer_writer(model: TalentMarket, engineers: EngineerFormat) -> EngineerWriter | None:
     """An :class:`EngineerWriter` for ``model``'s engineer table written as ``engineers``,
     or None where one does not serve: Parquet or no table, fewer than :data:`HOLD_FROM`
-    or more than :data:`HOLD_ENGINEERS` engineers, or a process that may not fork
-    (:func:`sim.output.pool.may_fork`)."""
+    or more than :data:`HOLD_ENGINEERS` engineers, a process that may not fork
+    (:func:`sim.output.pool.may_fork`), or columns of types pandas writes (text columns
+    under pandas 2: :func:`sim.output.rundir.written_here`)."""
     if (engineers not in ("csv", "csv.gz") or not HOLD_FROM <= model.engineers.n <= HOLD_ENGINEERS
-            or not may_fork()):
+            or not may_fork() or not written_here(model.engineer_table(0, 2))):
         return None
     return EngineerWriter(model, engineers)
 
@@ -257,6 +259,8 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
     (:func:`engineer_writer`), forked once the model is built.
     """
     clock = time.perf_counter()
+    if not plots:
+        drawer = None  # a drawer given is the caller's to end
     with contextlib.ExitStack() as processes:
         if drawer is None and plots:
             drawer = drawing_process()
@@ -319,23 +323,28 @@ def _started(writer: EngineerWriter | None, model: TalentMarket,
     (:meth:`EngineerWriter.start`), or None if there is no writer or it declined (the
     table is then written in this process). If the block fails or is interrupted, the
     writer is ended first, so that it does not write into the folder as it is removed."""
-    started = writer if writer is not None and writer.start(model, folder) else None
     try:
-        yield started
+        yield writer if writer is not None and writer.start(model, folder) else None
     except BaseException:
-        if started is not None:
-            started.stop()
+        if writer is not None:
+            writer.stop()
         raise
 
 
 def _engineer_table_written(model: TalentMarket, folder: Path, engineers: EngineerFormat,
                             writer: EngineerWriter | None) -> None:
     """Wait until ``writer`` (started) has written the engineer table into ``folder``, or
-    write it here (:func:`write_engineer_table`) if there is none."""
+    write it here (:func:`write_engineer_table`) if there is none, or if it failed other
+    than for want of disk (a process killed, short of memory perhaps, or text it could
+    not make): the run's table is written either way."""
     if writer is not None:
-        writer.wait()
-    else:
-        write_engineer_table(model, folder, engineers)
+        try:
+            writer.wait()
+            return
+        except (ProcessLost, RuntimeError) as err:
+            log.info("the engineer table's writer failed (%s); writing it here", err)
+            writer.stop()
+    write_engineer_table(model, folder, engineers)
 
 
 def _plot_here(folder: Path) -> None:

@@ -277,6 +277,13 @@ class HeldText:
     rows: int
 
 
+def written_here(frame: pd.DataFrame) -> bool:
+    """Whether :func:`write_csv` makes the text of each column of ``frame`` itself (not
+    pandas' ``to_csv``): the columns :func:`hold_text` and :func:`write_held_csv` write.
+    With pandas 2, for one, text columns are object columns, which pandas writes."""
+    return all(_column_cells(frame.iloc[:, k]) is not None for k in range(frame.shape[1]))
+
+
 def hold_text(frame: pd.DataFrame, columns: Sequence[str]) -> HeldText | None:
     """The text of the columns of ``frame`` (a table's columns whose values are known
     now, all its rows) as :func:`write_csv` writes their cells, each run of them that

@@ -450,12 +450,53 @@ def test_only_tables_worth_a_process_and_within_its_memory_get_a_writer():
             values = {"id": np.arange(n), "firm": np.zeros(n), "pay": np.ones(n)}
             super().__init__(engineers=SimpleNamespace(n=n, columns=lambda: values))
 
+        def engineer_table(self, start: int, stop: int) -> pd.DataFrame:
+            return pd.DataFrame(self.engineers.columns()).iloc[start:stop]
+
     for n, engineers, served in ((HOLD_FROM, "csv.gz", True), (HOLD_ENGINEERS, "csv", True),
                                  (HOLD_FROM - 1, "csv.gz", False),
                                  (HOLD_ENGINEERS + 1, "csv.gz", False),
                                  (HOLD_FROM, "parquet", False), (HOLD_FROM, "none", False)):
         writer = engineer_writer(Model(n), engineers)  # not entered: nothing is forked
         assert isinstance(writer, EngineerWriter) == served, (n, engineers)
+
+
+def test_a_table_pandas_would_write_or_a_failed_writer_leaves_it_to_the_run(
+        tmp_path, flagship_small, monkeypatch):
+    """Text columns of object type (pandas 2's) get no writer: pandas writes them; a
+    writer that fails (killed, or text it cannot make) leaves the table to the run's own
+    process: either way the run's table is the bytes written in one process."""
+    from sim.model import TalentMarket
+    from sim.output import run
+
+    monkeypatch.setattr(run, "HOLD_FROM", 1_000)
+    expected = tmp_path / "here"
+    expected.mkdir()
+    model = TalentMarket(flagship_small, seed=5)
+    model.run()
+    run.write_engineer_table(model, expected, "csv.gz")
+    made = []
+    init = run.EngineerWriter.__init__
+    monkeypatch.setattr(run.EngineerWriter, "__init__",
+                        lambda self, *a: made.append(self) or init(self, *a))
+
+    def fails(*args: object) -> None:  # in the writer's process
+        raise RuntimeError("no text")
+
+    table = TalentMarket.engineer_table
+    for case in ("object columns", "writer fails"):
+        with monkeypatch.context() as patch:
+            if case == "object columns":
+                patch.setattr(TalentMarket, "engineer_table", lambda self, *a, **k: table(
+                    self, *a, **k).astype({"tier": object, "firm": object}, errors="ignore"))
+            else:
+                patch.setattr(run, "_write_held", fails)
+            made.clear()
+            folder = run_scenario(flagship_small, seed=5, out=tmp_path / case,
+                                  progress=False, plots=False)
+            assert len(made) == (0 if case == "object columns" else 1), case
+            assert (folder / "engineers.csv.gz").read_bytes() == (
+                expected / "engineers.csv.gz").read_bytes(), case
 
 
 def test_the_engineers_fixed_columns_never_change_in_a_run(flagship_small):
