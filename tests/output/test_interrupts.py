@@ -330,3 +330,38 @@ def test_a_ctrl_c_swallowed_as_a_command_finishes_says_its_output_is_complete(
     assert err.strip().splitlines()[-1] == (
         "talentwar: interrupted; it had finished: what it wrote is complete"), err
     assert (parent / "run" / "market.csv").is_file()
+
+
+WITH_WRITER = ("import sim.output.run\n"
+               "sim.output.run.HOLD_FROM = 1_000  # the two-tier market gets a writer\n"
+               "from sim.cli import console\n"
+               "raise SystemExit(console())\n")
+"""``talentwar`` (its arguments after ``-c``) with the engineer table written by an
+:class:`sim.output.run.EngineerWriter` (forked once the model is built)."""
+
+
+@pytest.mark.parametrize(("signum", "to_group", "status", "words"), [
+    (signal.SIGINT, True, 130, "talentwar: interrupted"),
+    (signal.SIGTERM, False, 143, "talentwar: terminated"),
+])
+def test_a_signal_while_the_engineer_writer_works_cleans_up(scenario, tmp_path, signum,
+                                                            to_group, status, words):
+    # The command, its drawing process and the writer making the table's text: a Ctrl-C
+    # (to the whole group, as a terminal sends it) or a SIGTERM (to the command) ends all
+    # three and leaves nothing.
+    parent = tmp_path / "parent"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WITH_WRITER, "run", str(scenario), "--months", "60", "--out",
+         str(parent / "run"), "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=interruptible)
+    assert wait_until(lambda: len(group_processes(proc.pid)) >= 3 or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before its writer was seen"
+    if to_group:
+        os.killpg(proc.pid, signum)
+    else:
+        proc.send_signal(signum)
+    code, err = finish(proc)
+    assert code == status, err
+    assert_one_line(err, words)
+    assert_nothing_left(parent, proc.pid)
