@@ -135,7 +135,8 @@ class EngineerWriter:
     their floats' ``repr`` most of the time of writing the table); at the end it is sent
     the other columns (employer, pay, tenure) and writes the table, the same bytes as
     :func:`write_engineer_table` writes in one process. The text made ahead is held in
-    memory, so only populations of up to :data:`HOLD_ENGINEERS` get one.
+    memory, and a process is not worth it for a small table: only populations of
+    :data:`HOLD_FROM` to :data:`HOLD_ENGINEERS` engineers get one.
 
     Use it as a context manager (:class:`EarlyProcess`'s: the process is forked as the
     block begins and ended when it ends).
@@ -341,7 +342,7 @@ def _engineer_table_written(model: TalentMarket, folder: Path, engineers: Engine
         try:
             writer.wait()
             return
-        except (ProcessLost, RuntimeError) as err:
+        except (ProcessLost, RuntimeError, MemoryError) as err:
             log.info("the engineer table's writer failed (%s); writing it here", err)
             writer.stop()
     write_engineer_table(model, folder, engineers)

@@ -483,14 +483,17 @@ def test_a_table_pandas_would_write_or_a_failed_writer_leaves_it_to_the_run(
     def fails(*args: object) -> None:  # in the writer's process
         raise RuntimeError("no text")
 
+    def short(*args: object) -> None:
+        raise MemoryError
+
     table = TalentMarket.engineer_table
-    for case in ("object columns", "writer fails"):
+    for case in ("object columns", "writer fails", "writer short of memory"):
         with monkeypatch.context() as patch:
             if case == "object columns":
                 patch.setattr(TalentMarket, "engineer_table", lambda self, *a, **k: table(
                     self, *a, **k).astype({"tier": object, "firm": object}, errors="ignore"))
             else:
-                patch.setattr(run, "_write_held", fails)
+                patch.setattr(run, "_write_held", fails if case == "writer fails" else short)
             made.clear()
             folder = run_scenario(flagship_small, seed=5, out=tmp_path / case,
                                   progress=False, plots=False)
