@@ -44,11 +44,13 @@ def interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def start_run(scenario: Path, parent: Path) -> subprocess.Popen[str]:
-    """``talentwar run`` into ``parent/run`` as its own process group."""
+def start_run(scenario: Path, parent: Path, python: tuple[str, ...] = ("-m", "sim"),
+              options: tuple[str, ...] = ()) -> subprocess.Popen[str]:
+    """``talentwar run`` (``python`` the interpreter's arguments before the command's:
+    ``python -m sim`` by default) into ``parent/run`` as its own process group."""
     return subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", str(scenario), "--out", str(parent / "run"),
-         "--quiet"],
+        [sys.executable, *python, "run", str(scenario), *options, "--out",
+         str(parent / "run"), "--quiet"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True, preexec_fn=interruptible)
 
@@ -111,17 +113,19 @@ def test_ctrl_c_at_start_up(scenario, tmp_path, delay):
     assert_nothing_left(tmp_path / "parent", proc.pid)
 
 
-@pytest.mark.parametrize(("signum", "to_group", "status", "words"), [
+SIGNALS = pytest.mark.parametrize(("signum", "to_group", "status", "words"), [
     (signal.SIGINT, True, 130, "talentwar: interrupted"),
     (signal.SIGTERM, False, 143, "talentwar: terminated"),
 ])
-def test_a_signal_while_plotting_cleans_up(scenario, tmp_path, signum, to_group, status,
-                                           words):
-    parent = tmp_path / "parent"
-    proc = start_run(scenario, parent)
-    assert wait_until(lambda: plotting(parent) or proc.poll() is not None)
-    assert proc.poll() is None, "the run ended before its plots were drawn"
-    time.sleep(0.2)
+"""A Ctrl-C (to the whole group, as a terminal sends it) and a SIGTERM (to the command),
+with the status and words of each."""
+
+
+def assert_signal_cleans_up(proc: subprocess.Popen[str], parent: Path, signum: int,
+                            to_group: bool, status: int, words: str) -> None:
+    """Send ``signum`` to the run ``proc`` (to its group if ``to_group``): it ends with
+    ``status`` and one line holding ``words``, leaving nothing in ``parent`` and no
+    process."""
     if to_group:
         os.killpg(proc.pid, signum)
     else:
@@ -130,6 +134,17 @@ def test_a_signal_while_plotting_cleans_up(scenario, tmp_path, signum, to_group,
     assert code == status, err
     assert_one_line(err, words)
     assert_nothing_left(parent, proc.pid)
+
+
+@SIGNALS
+def test_a_signal_while_plotting_cleans_up(scenario, tmp_path, signum, to_group, status,
+                                           words):
+    parent = tmp_path / "parent"
+    proc = start_run(scenario, parent)
+    assert wait_until(lambda: plotting(parent) or proc.poll() is not None)
+    assert proc.poll() is None, "the run ended before its plots were drawn"
+    time.sleep(0.2)
+    assert_signal_cleans_up(proc, parent, signum, to_group, status, words)
 
 
 def test_sigkill_leaves_a_leftover_that_the_next_run_removes(scenario, tmp_path):
@@ -340,28 +355,13 @@ WITH_WRITER = ("import sim.output.run\n"
 :class:`sim.output.run.EngineerWriter` (forked once the model is built)."""
 
 
-@pytest.mark.parametrize(("signum", "to_group", "status", "words"), [
-    (signal.SIGINT, True, 130, "talentwar: interrupted"),
-    (signal.SIGTERM, False, 143, "talentwar: terminated"),
-])
+@SIGNALS
 def test_a_signal_while_the_engineer_writer_works_cleans_up(scenario, tmp_path, signum,
                                                             to_group, status, words):
-    # The command, its drawing process and the writer making the table's text: a Ctrl-C
-    # (to the whole group, as a terminal sends it) or a SIGTERM (to the command) ends all
-    # three and leaves nothing.
+    # The command, its drawing process and the writer making the table's text (three
+    # processes of the group) all end, and leave nothing.
     parent = tmp_path / "parent"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", WITH_WRITER, "run", str(scenario), "--months", "60", "--out",
-         str(parent / "run"), "--quiet"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True, preexec_fn=interruptible)
+    proc = start_run(scenario, parent, python=("-c", WITH_WRITER), options=("--months", "60"))
     assert wait_until(lambda: len(group_processes(proc.pid)) >= 3 or proc.poll() is not None)
     assert proc.poll() is None, "the run ended before its writer was seen"
-    if to_group:
-        os.killpg(proc.pid, signum)
-    else:
-        proc.send_signal(signum)
-    code, err = finish(proc)
-    assert code == status, err
-    assert_one_line(err, words)
-    assert_nothing_left(parent, proc.pid)
+    assert_signal_cleans_up(proc, parent, signum, to_group, status, words)
