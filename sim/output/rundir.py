@@ -167,19 +167,27 @@ def _write_block(block: pd.DataFrame, header: bool, write: Callable[[bytes], obj
     cells = [_column_cells(block.iloc[:, k]) for k in range(block.shape[1])]
     if any(c is None for c in cells):
         return False
-    makers = [c for c in cells if c is not None]
     if header:  # pandas' own, for the names' text and quoting
         write(block.iloc[:0].to_csv(index=False, lineterminator="\n").encode("utf-8"))
-    rows = max(TEXT_CELLS // len(makers), 1)
-    for start in range(0, len(block), rows):
-        columns = [make(start, start + rows) for make in makers]
+    _write_rows([c for c in cells if c is not None], len(block), write)
+    return True
+
+
+def _write_rows(pieces: Sequence[Callable[[int, int], list[str]]], rows: int,
+                write: Callable[[bytes], object]) -> None:
+    """Write ``rows`` rows through ``write``, each the cells that ``pieces`` (each giving
+    rows ``start`` to ``stop`` of a column's cells, or of several columns' already joined)
+    give for it, joined by ``,`` and ended by ``\n``: a part of about :data:`TEXT_CELLS`
+    cells at a time. A row of one empty cell is ``""``, as ``csv`` writes it."""
+    part = max(TEXT_CELLS // len(pieces), 1)
+    for start in range(0, rows, part):
+        columns = [piece(start, start + part) for piece in pieces]
         if len(columns) == 1:  # csv writes a row of one empty cell as ""
             lines = ['""' if cell == "" else cell for cell in columns[0]]
         else:
             lines = list(map(",".join, zip(*columns, strict=True)))
         lines.append("")
         write("\n".join(lines).encode("utf-8"))
-    return True
 
 
 def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
@@ -348,12 +356,7 @@ def write_held_csv(held: HeldText, rest: pd.DataFrame,
                 pieces.append(make)
     write(pd.DataFrame(columns=list(held.columns)).to_csv(
         index=False, lineterminator="\n").encode("utf-8"))
-    rows = max(TEXT_CELLS // len(pieces), 1)
-    for start in range(0, held.rows, rows):
-        lines = list(map(",".join, zip(*(piece(start, start + rows) for piece in pieces),
-                                      strict=True)))
-        lines.append("")
-        write("\n".join(lines).encode("utf-8"))
+    _write_rows(pieces, held.rows, write)
     return True
 
 
