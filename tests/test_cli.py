@@ -48,3 +48,35 @@ def test_the_command_leaves_its_objects_out_of_the_collections_of_its_exit():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["talentwar"] == "sim.cli:console"
     assert "raise SystemExit(console())" in (ROOT / "sim" / "__main__.py").read_text()
+
+
+def test_run_forks_its_drawing_process_once_the_scenario_is_read(tmp_path, monkeypatch):
+    # The drawing process loads the plotting modules while the command loads the model's:
+    # it is forked once the scenario is read and handed to run_scenario, alive; a bad
+    # scenario file forks none, nor does a run without plots.
+    import multiprocessing
+
+    import sim.output.drawing
+    import sim.output.run
+
+    forked, given = [], []
+    fork = sim.output.drawing.drawing_process
+    monkeypatch.setattr(sim.output.drawing, "drawing_process",
+                        lambda: forked.append(1) or fork())
+
+    def run_scenario(scenario, **options):
+        drawer = options["drawer"]
+        given.append((drawer is not None, len(multiprocessing.active_children())))
+        return real(scenario, **options)
+
+    real = sim.output.run.run_scenario
+    monkeypatch.setattr(sim.output.run, "run_scenario", run_scenario)
+    scenario = ROOT / "scenarios" / "textbook_job_ladder.toml"
+    small = ["--set", "market.engineers=300", "--months", "2", "--quiet"]
+    assert main(["run", str(scenario), *small, "--out", str(tmp_path / "a")]) == 0
+    assert main(["run", str(scenario), *small, "--no-plots", "--out", str(tmp_path / "b")]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nmonths = "a"\n')
+    assert main(["run", str(bad), "--out", str(tmp_path / "c")]) == 2
+    assert forked == [1] and given == [(True, 1), (False, 0)]
+    assert multiprocessing.active_children() == []
