@@ -297,11 +297,14 @@ def chromium_tools() -> tuple[str, str]:
     return chromium, driver
 
 
-def chrome_options(profile: Path, window: str, *, loopback: bool) -> Any:
+def chrome_options(profile: Path, window: str, *, loopback: bool, network_log: bool = False
+                   ) -> Any:
     """Selenium's options for headless Chromium with a window of ``window`` pixels
     (``"W,H"``), its profile in ``profile``, every request sent to a proxy on a closed port
     (so that it fails) except, with ``loopback``, those to this machine (a local app's),
-    and the browser's console and network logged."""
+    and the browser's console logged; with ``network_log``, its network events too
+    (selenium's ``performance`` log: not asked for where unread, as it costs the browser
+    time on a report holding megabytes of embedded images)."""
     chromium, _ = chromium_tools()
     from selenium import webdriver
 
@@ -315,7 +318,8 @@ def chrome_options(profile: Path, window: str, *, loopback: bool) -> Any:
         options.add_argument(argument)
     if not loopback:  # Chromium lets requests to this machine bypass a proxy unless told
         options.add_argument("--proxy-bypass-list=<-loopback>")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    logs = {"browser": "ALL", **({"performance": "ALL"} if network_log else {})}
+    options.set_capability("goog:loggingPrefs", logs)
     return options
 
 

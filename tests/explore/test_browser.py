@@ -107,7 +107,7 @@ def _group_members(pgid: int) -> list[int]:
 def browser(tmp_path: Path) -> Iterator[Any]:
     """Headless Chromium with every non-local request sent to a closed port."""
     _, driver_path = chromium_tools()
-    options = chrome_options(tmp_path / "profile", "1500,1400", loopback=True)
+    options = chrome_options(tmp_path / "profile", "1500,1400", loopback=True, network_log=True)
     driver = webdriver.Chrome(options=options, service=Service(driver_path))
     try:
         yield driver
