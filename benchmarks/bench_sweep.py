@@ -20,7 +20,12 @@ It prints
    measured K times in turn (S, W, W, S, S, W...: each pair's two measurements close
    together, their order alternating), each pair's ratio printed, and the criterion judged
    on the median ratio: a machine whose speed drifts by 10-20% within minutes moves one
-   ratio that much, the median of several much less;
+   ratio that much, the median of several much less. Beside it, the sweep's own overhead
+   timed within the sweep: W / (S_w/N), S_w the sum of the runs' times as the workers
+   timed them (``runs.csv``): the start, the hand-over of runs, the imbalance of the last
+   runs and the writing of the tables, free of any drift between the S and W
+   measurements; S_w / S is what running N runs at once costs each (the cores' shared
+   caches and memory, other processes), which the sweep's code does not decide;
 3. the peak resident memory (VmHWM) of the sweep process, each sweep run in a fresh
    process, against the number of runs: flat if nothing grows with the number of runs;
 4. the resident memory of one worker process after 10, 50, 100, 200 and 500 runs (one
@@ -32,6 +37,7 @@ It prints
 from __future__ import annotations
 
 import argparse
+import csv
 import itertools
 import json
 import os
@@ -135,6 +141,14 @@ def worker_memory(path: Path) -> dict[str, float]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def runs_wall_time(folder: Path) -> list[float]:
+    """Each run's wall time as the sweep's worker timed it (``runs.csv``, ``wall_time``:
+    :func:`sim.sweeps.worker.execute_run`, from the scenario's validation to the measures
+    taken)."""
+    with open(folder / "runs.csv", newline="") as table:
+        return [float(row["wall_time"]) for row in csv.DictReader(table)]
+
+
 def sweep_in_child(path: Path, out: Path, workers: int) -> dict[str, float]:
     """Run a sweep in a fresh Python process; return its wall time and peak RSS."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -174,7 +188,7 @@ def main() -> int:
         # One run first, not counted: the first run in a process pays for imports and
         # first-use set-up that the single runs measured after it do not.
         single_run_times(path, limit=1)
-        ratios, cpu_ratios, rates = [], [], []
+        ratios, cpu_ratios, rates, own = [], [], [], []
         for pair in range(args.pairs):
             # Alternate which comes first, so that a drift in the machine's speed does not
             # favour one side.
@@ -198,6 +212,12 @@ def main() -> int:
             print(f"criterion W <= S / {args.workers} = {limit:.2f} s: "
                   f"{'PASS' if wall <= limit else 'FAIL'} "
                   f"(W / (S/{args.workers}) = {ratios[-1]:.3f})")
+            inside = sum(runs_wall_time(tmp / f"sweep{pair}"))
+            own.append(wall / (inside / args.workers))
+            print(f"the same sweep's runs, as its workers timed them: {inside:.2f} s in all "
+                  f"({inside / total:.3f} x S: runs side by side against one at a time); "
+                  f"W / ({inside:.2f}/{args.workers}) = {own[-1]:.3f}: the sweep's own "
+                  "overhead (start, hand-over, last runs, tables), timed within one sweep")
             print(f"CPU of the sweep process and its workers: {result['cpu']:.2f} s, "
                   f"{cpu_ratios[-1]:.3f} x the single runs' CPU "
                   f"({60 * result['done'] / result['cpu'] * args.workers:.0f} runs/minute "
@@ -210,7 +230,9 @@ def main() -> int:
                   + ", ".join(f"{r:.3f}" for r in cpu_ratios)
                   + f" (median {statistics.median(cpu_ratios):.3f}); runs a minute "
                   + ", ".join(f"{r:.0f}" for r in rates)
-                  + f" (median {statistics.median(rates):.0f})")
+                  + f" (median {statistics.median(rates):.0f}); the sweep's own overhead "
+                  + ", ".join(f"{r:.3f}" for r in own)
+                  + f" (median {statistics.median(own):.3f})")
         if args.memory_runs:
             print("peak RSS of the sweep process (fresh process per sweep):")
             print(f"  {'runs':>6}  {'wall s':>8}  {'peak RSS MB':>12}")
