@@ -39,7 +39,7 @@ from sim.output.report import deals_by_origin, write_report
 from sim.output.run import run_scenario
 from sim.output.rundir import RunFolder
 from sim.scenario import load_scenario
-from tests.conftest import TWO_TIER_SCENARIO, chromium_tools
+from tests.conftest import TWO_TIER_SCENARIO, chromium_tools, page_file
 
 SCENARIO = TWO_TIER_SCENARIO
 
@@ -391,15 +391,15 @@ window.addEventListener("load", function () { setTimeout(function () {
 """Put last in the page: once it has loaded and drawn, what the browser shows."""
 
 
-def render(html_file: Path, tmp_path: Path, driver: Any) -> dict[str, Any]:
+def render(html_file: Path, driver: Any) -> dict[str, Any]:
     """Open a test copy of a report (plus the checking scripts) in the shared headless
     Chromium ``driver`` (the ``page_browser`` fixture: the network off, every request to a
-    proxy on a closed port) and return what the check script saw (see
-    :data:`CHECK_SCRIPT`), with ``console``: every message the browser's console logged
-    for the page."""
+    proxy on a closed port; the copy written to its :func:`page_file`) and return what the
+    check script saw (see :data:`CHECK_SCRIPT`), with ``console``: every message the
+    browser's console logged for the page."""
     from selenium.webdriver.common.by import By
 
-    copy = tmp_path / f"check-{html_file.name}"
+    copy = page_file(driver)
     text = html_file.read_text()
     copy.write_text(text.replace("<head>", "<head>" + CONSOLE_SCRIPT, 1)
                     .replace("</body>", CHECK_SCRIPT + "</body>"))
@@ -425,15 +425,14 @@ def assert_no_script_errors(seen: dict[str, Any]) -> None:
     assert [r for r in seen["resources"] if not r.startswith(("data:", "file:"))] == []
 
 
-def assert_displayed(html_file: Path, tmp_path: Path, driver: Any, key_table: bool = True
-                     ) -> dict[str, Any]:
+def assert_displayed(html_file: Path, driver: Any, key_table: bool = True) -> dict[str, Any]:
     """Every image decoded and shown (static figures opened, as printing does), every
     chart drawn (plotly's SVG, with its traces), the tables inside the page, no script
     error. Returns what the browser saw."""
     text = html_file.read_text()
     expected = len(embedded_pngs(text))
     assert expected > 0
-    seen = render(html_file, tmp_path, driver)
+    seen = render(html_file, driver)
     assert len(seen["images"]) == expected
     for name, complete, natural, width, height in seen["images"]:
         assert complete, name
@@ -459,7 +458,7 @@ def assert_displayed(html_file: Path, tmp_path: Path, driver: Any, key_table: bo
 def test_browser_displays_run_report(runs, tmp_path, page_browser):
     path = write_report(runs[0], tmp_path / "run.html")
     assert "unemployment rate (%)" in path.read_text()
-    seen = assert_displayed(path, tmp_path, page_browser)
+    seen = assert_displayed(path, page_browser)
     assert len(seen["charts"]) == 7
 
 
@@ -517,8 +516,8 @@ def test_six_runs_compared_say_what_each_changed(six_report):
     assert box and "two_tier_test seed 5: tiers.engineer.output is 0" in box.group(1)
 
 
-def test_browser_fits_six_runs_on_the_page(six_report, tmp_path, page_browser):
-    seen = assert_displayed(six_report, tmp_path, page_browser)
+def test_browser_fits_six_runs_on_the_page(six_report, page_browser):
+    seen = assert_displayed(six_report, page_browser)
     changes = next(t for t in seen["tables"] if t["cls"] == "changes")
     key = next(t for t in seen["tables"] if t["cls"] == "key")
     # Eleven columns of key figures are wider than the page: they scroll in their box.
@@ -601,9 +600,9 @@ def test_report_refuses_runs_mixed_with_replicates(replicate_folders, runs, tmp_
 
 
 def test_browser_displays_replicate_reports(replicate_report, replicate_comparison_report,
-                                           tmp_path, page_browser):
+                                           page_browser):
     for path in (replicate_report, replicate_comparison_report):
-        seen = render(path, tmp_path, page_browser)
+        seen = render(path, page_browser)
         assert [c["name"] for c in seen["charts"]] == chart_names(path.read_text())
         for chart in seen["charts"]:
             # a band and its line; the effects in % and the firm shares: points and bars
@@ -664,9 +663,8 @@ def test_replicate_comparison_answers_by_firm(deal_report):
     assert len(embedded_pngs(text)) == 4  # the effect plots, for print
 
 
-def test_browser_displays_the_effects_and_firm_tables(deal_report, tmp_path,
-                                                      page_browser):
-    seen = assert_displayed(deal_report, tmp_path, page_browser)
+def test_browser_displays_the_effects_and_firm_tables(deal_report, page_browser):
+    seen = assert_displayed(deal_report, page_browser)
     drawn = {c["name"]: c for c in seen["charts"]}
     for name in ("effect_0", "effect_top_share", "effect_percent", "firm_shares"):
         assert drawn[name]["traces"] >= 1, name

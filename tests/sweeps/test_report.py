@@ -91,8 +91,8 @@ def test_cli_reports_a_sweep_alone_and_refuses_it_among_runs(two_tier_runs, swee
 
 
 def test_browser_displays_sweep_report(sweep, tmp_path, page_browser):
-    assert_displayed(write_sweep_report(sweep, tmp_path / "sweep.html"), tmp_path,
-                     page_browser, key_table=False)
+    assert_displayed(write_sweep_report(sweep, tmp_path / "sweep.html"), page_browser,
+                     key_table=False)
 
 
 def test_morris_is_drawn_as_the_mu_star_sigma_plane(sweep):
