@@ -163,15 +163,23 @@ class EngineerWriter:
         """Have the process write ``model``'s engineer table into ``folder`` (its file of
         :data:`ENGINEER_FILES`), sending it the columns not made ahead; :meth:`wait` waits
         until it has. False, with the process ended and nothing written, if a fixed column
-        has changed since the model was built (the caller then writes the table)."""
+        has changed since the model was built, or if the process has ended (killed while it
+        made its text, by the system short of memory perhaps): the caller then writes the
+        table."""
         if self.fixed_digest(model) != self._digest:
             log.info("an engineer column written ahead changed while the model ran; the "
                      "engineer table is written afresh")
             self.stop()
             return False
-        self._process.start(f"{__name__}:_write_held",
-                            str(folder / ENGINEER_FILES[self.engineers]), self.engineers,
-                            model.engineer_table(columns=self.rest))
+        try:
+            self._process.start(f"{__name__}:_write_held",
+                                str(folder / ENGINEER_FILES[self.engineers]), self.engineers,
+                                model.engineer_table(columns=self.rest))
+        except ProcessLost as err:
+            log.info("the engineer table's writer ended before it was started (%s); "
+                     "writing it here", err)
+            self.stop()
+            return False
         return True
 
     def wait(self) -> None:

@@ -3,7 +3,9 @@
 import gzip
 import importlib.util
 import json
+import os
 import shutil
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -464,8 +466,9 @@ def test_only_tables_worth_a_process_and_within_its_memory_get_a_writer():
 def test_a_table_pandas_would_write_or_a_failed_writer_leaves_it_to_the_run(
         tmp_path, flagship_small, monkeypatch):
     """Text columns of object type (pandas 2's) get no writer: pandas writes them; a
-    writer that fails (killed, or text it cannot make) leaves the table to the run's own
-    process: either way the run's table is the bytes written in one process."""
+    writer that fails (killed while it makes its text or writes, or text it cannot make)
+    leaves the table to the run's own process: either way the run's table is the bytes
+    written in one process."""
     from sim.model import TalentMarket
     from sim.output import run
 
@@ -486,12 +489,18 @@ def test_a_table_pandas_would_write_or_a_failed_writer_leaves_it_to_the_run(
     def short(*args: object) -> None:
         raise MemoryError
 
+    def killed() -> None:  # the writer's process killed as it makes its text
+        os.kill(os.getpid(), signal.SIGKILL)
+
     table = TalentMarket.engineer_table
-    for case in ("object columns", "writer fails", "writer short of memory"):
+    for case in ("object columns", "writer fails", "writer short of memory",
+                 "writer killed"):
         with monkeypatch.context() as patch:
             if case == "object columns":
                 patch.setattr(TalentMarket, "engineer_table", lambda self, *a, **k: table(
                     self, *a, **k).astype({"tier": object, "firm": object}, errors="ignore"))
+            elif case == "writer killed":
+                patch.setattr(run, "_hold_fixed_text", killed)
             else:
                 patch.setattr(run, "_write_held", fails if case == "writer fails" else short)
             made.clear()
