@@ -345,8 +345,8 @@ def page_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 def page_file(driver: Any) -> Path:
     """The one file through which the shared browser ``driver`` (:func:`page_browser`)
-    opens every page, beside its profile folder: the same address each time. Chromium
-    keeps a page's compiled scripts by their text and the page's address; a report opened
-    at a new address took 1.5-1.8 s on this project's machine, at the address of the one
-    before 0.5 s (most of the difference: compiling plotly's script again)."""
+    opens every page, beside its profile folder: the same address each time. A report
+    opened at a new address took 1.5-1.8 s on this project's machine, at the address of
+    the one before 0.5 s (plotly's script compiled again at each new address, it seems:
+    Chromium caches compiled scripts with the page's address)."""
     return Path(driver.capabilities["chrome"]["userDataDir"]).parent / "page.html"
