@@ -239,11 +239,15 @@ class EarlyProcess:
     block raised or was interrupted or the call has not returned (:meth:`stop`). It
     ignores Ctrl-C (the command's to handle), ends on SIGTERM (after ending and waiting for
     the processes it forked), and dies with the command however that ends
-    (:func:`sim.files.processes.die_with_parent`).
+    (:func:`sim.files.processes.die_with_parent`). ``what`` and ``work`` name it and what
+    it does in the :class:`ProcessLost` raised if it is killed (a drawing process, which
+    drew, by default).
     """
 
-    def __init__(self, prepare: str | Callable[[], object] | None = None) -> None:
+    def __init__(self, prepare: str | Callable[[], object] | None = None, *,
+                 what: str = "a drawing process", work: str = "drew") -> None:
         self._prepare = prepare
+        self._what, self._work = what, work  # named by ProcessLost
 
     def _fork(self) -> None:
         """Fork the process (:func:`_start_held`); a Ctrl-C or SIGTERM that came
@@ -289,7 +293,7 @@ class EarlyProcess:
 
     def _lost(self) -> ProcessLost:
         self._process.join()
-        return ProcessLost(self._process.exitcode)
+        return ProcessLost(self._process.exitcode, self._what, self._work)
 
     def stop(self) -> None:
         """End the process at once, whatever it is doing, and wait for it (and so for those
@@ -323,11 +327,12 @@ def may_fork() -> bool:
 
 
 class ProcessLost(UserError):
-    """A process the command forked to draw plots ended without a word: killed (by the
-    system short of memory, say). Nothing of what it was doing is kept."""
+    """A process the command forked (to draw plots, or to write the engineer table) ended
+    without a word: killed (by the system short of memory, say). Nothing of what it was
+    doing is kept. ``what`` names the process, ``work`` what it did (``"drew"``)."""
 
-    def __init__(self, status: int | None) -> None:
-        super().__init__(f"a drawing process ended unexpectedly (exit status {status}: "
-                         "killed, by the system short of memory perhaps); nothing it drew "
-                         "was kept")
+    def __init__(self, status: int | None, what: str = "a drawing process",
+                 work: str = "drew") -> None:
+        super().__init__(f"{what} ended unexpectedly (exit status {status}: killed, by the "
+                         f"system short of memory perhaps); nothing it {work} was kept")
         self.status = status

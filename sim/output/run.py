@@ -17,7 +17,7 @@ import hashlib
 import importlib.util
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -36,11 +36,10 @@ from sim.output.manifest import MANIFEST, Manifest, write_manifest
 from sim.output.pool import EarlyProcess, ProcessLost, may_fork
 from sim.output.rundir import (
     HeldText,
-    gz_writer,
+    csv_writer,
     hold_text,
     remove_leftovers,
     write_csv,
-    write_csv_gz,
     write_held_csv,
     written_here,
 )
@@ -76,13 +75,11 @@ def write_engineer_table(model: TalentMarket, folder: Path,
     if engineers == "none":
         return
     path = folder / ENGINEER_FILES[engineers]
-    if engineers == "csv.gz":
-        write_csv_gz(model.engineer_tables(), path)
-    elif engineers == "csv":
-        with open(path, "wb") as out:
-            write_csv(model.engineer_tables(), out.write)
-    else:
+    if engineers == "parquet":
         model.engineer_table().to_parquet(path, index=False)
+        return
+    with csv_writer(path, compressed=engineers == "csv.gz") as write:
+        write_csv(model.engineer_tables(), write)
 
 
 _held: HeldText | None = None
@@ -114,18 +111,10 @@ def _write_held(path: str, engineers: EngineerFormat, rest: pd.DataFrame) -> Non
     of its fixed columns made ahead (:data:`_held`) and its other columns ``rest``."""
     if _held is None:
         raise RuntimeError("no text of the engineer table's fixed columns was made")
-    with (gz_writer(Path(path)) if engineers == "csv.gz"
-          else _file_writer(Path(path))) as write:
+    with csv_writer(Path(path), compressed=engineers == "csv.gz") as write:
         if not write_held_csv(_held, rest, write):
             raise RuntimeError(f"the engineer table's columns {list(rest.columns)} "
                                "cannot be written with the text made ahead")
-
-
-@contextlib.contextmanager
-def _file_writer(path: Path) -> Iterator[Callable[[bytes], object]]:
-    """The ``write`` of ``path`` opened for writing (as :func:`gz_writer`, uncompressed)."""
-    with open(path, "wb") as out:
-        yield out.write
 
 
 class EngineerWriter:
@@ -149,7 +138,8 @@ class EngineerWriter:
         self.rest = [name for name in self.columns if name not in Engineers.FIXED_COLUMNS]
         self._digest = self.fixed_digest(model)
         self._model: TalentMarket | None = model  # until the process is forked
-        self._process = EarlyProcess(prepare=_hold_fixed_text)
+        self._process = EarlyProcess(prepare=_hold_fixed_text,
+                                     what="the engineer table's writer", work="wrote")
 
     def fixed_digest(self, model: TalentMarket) -> bytes:
         """A digest (BLAKE2b) of the values of the fixed columns of ``model``'s engineers."""

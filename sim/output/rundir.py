@@ -239,6 +239,18 @@ def write_csv_gz(tables: pd.DataFrame | Iterable[pd.DataFrame], path: Path,
 
 
 @contextmanager
+def csv_writer(path: Path, compressed: bool) -> Iterator[Callable[[bytes], object]]:
+    """A ``write`` function whose parts of text are written to ``path``: gzip-compressed
+    (:func:`gz_writer`) if ``compressed``, else as they are."""
+    if compressed:
+        with gz_writer(path) as write:
+            yield write
+    else:
+        with open(path, "wb") as out:
+            yield out.write
+
+
+@contextmanager
 def gz_writer(path: Path, level: int = 1) -> Iterator[Callable[[bytes], object]]:
     """A ``write`` function whose parts of text are written to ``path`` gzip-compressed,
     all written when the block ends.

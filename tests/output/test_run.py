@@ -3,6 +3,7 @@
 import gzip
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import signal
@@ -464,11 +465,12 @@ def test_only_tables_worth_a_process_and_within_its_memory_get_a_writer():
 
 
 def test_a_table_pandas_would_write_or_a_failed_writer_leaves_it_to_the_run(
-        tmp_path, flagship_small, monkeypatch):
+        tmp_path, flagship_small, monkeypatch, caplog):
     """Text columns of object type (pandas 2's) get no writer: pandas writes them; a
     writer that fails (killed while it makes its text or writes, or text it cannot make)
     leaves the table to the run's own process: either way the run's table is the bytes
-    written in one process."""
+    written in one process. A writer killed is logged as the writer, not as a drawing
+    process."""
     from sim.model import TalentMarket
     from sim.output import run
 
@@ -504,11 +506,16 @@ def test_a_table_pandas_would_write_or_a_failed_writer_leaves_it_to_the_run(
             else:
                 patch.setattr(run, "_write_held", fails if case == "writer fails" else short)
             made.clear()
-            folder = run_scenario(flagship_small, seed=5, out=tmp_path / case,
-                                  progress=False, plots=False)
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="talentwar"):
+                folder = run_scenario(flagship_small, seed=5, out=tmp_path / case,
+                                      progress=False, plots=False)
             assert len(made) == (0 if case == "object columns" else 1), case
             assert (folder / "engineers.csv.gz").read_bytes() == (
                 expected / "engineers.csv.gz").read_bytes(), case
+            if case == "writer killed":
+                assert "the engineer table's writer ended unexpectedly" in caplog.text
+                assert "drawing" not in caplog.text and "drew" not in caplog.text
 
 
 def test_the_engineers_fixed_columns_never_change_in_a_run(flagship_small):
