@@ -179,15 +179,23 @@ def _write_rows(pieces: Sequence[Callable[[int, int], list[str]]], rows: int,
     rows ``start`` to ``stop`` of a column's cells, or of several columns' already joined)
     give for it, joined by ``,`` and ended by ``\n``: a part of about :data:`TEXT_CELLS`
     cells at a time. A row of one empty cell is ``""``, as ``csv`` writes it."""
+    for lines in _joined_rows(pieces, rows):
+        if len(pieces) == 1:  # csv writes a row of one empty cell as ""
+            lines = ['""' if cell == "" else cell for cell in lines]
+        lines.append("")
+        write("\n".join(lines).encode("utf-8"))
+
+
+def _joined_rows(pieces: Sequence[Callable[[int, int], list[str]]],
+                 rows: int) -> Iterator[list[str]]:
+    """Rows 0 to ``rows`` of ``pieces`` (as :func:`_write_rows` takes them), each row's
+    cells joined by ``,`` (a piece alone: its cells as they are), in parts of about
+    :data:`TEXT_CELLS` cells: one new list of lines a part."""
     part = max(TEXT_CELLS // len(pieces), 1)
     for start in range(0, rows, part):
         columns = [piece(start, start + part) for piece in pieces]
-        if len(columns) == 1:  # csv writes a row of one empty cell as ""
-            lines = ['""' if cell == "" else cell for cell in columns[0]]
-        else:
-            lines = list(map(",".join, zip(*columns, strict=True)))
-        lines.append("")
-        write("\n".join(lines).encode("utf-8"))
+        yield (list(columns[0]) if len(columns) == 1
+               else list(map(",".join, zip(*columns, strict=True))))
 
 
 def write_csv(tables: pd.DataFrame | Iterable[pd.DataFrame],
@@ -314,18 +322,16 @@ def hold_text(frame: pd.DataFrame, columns: Sequence[str]) -> HeldText | None:
     if len(columns) < 2 or not held <= set(columns) or len(set(columns)) != len(columns):
         return None
     runs = []
-    block = max(TEXT_CELLS // max(len(held), 1), 1)
     for is_held, group in itertools.groupby(columns, key=held.__contains__):
         if not is_held:
             continue
         makers = [_column_cells(frame[name]) for name in group]
-        if any(make is None for make in makers):
+        pieces = [make for make in makers if make is not None]
+        if len(pieces) < len(makers):
             return None
         text: list[str] = []
-        for start in range(0, len(frame), block):  # TEXT_CELLS cells at a time
-            cells = [make(start, start + block) for make in makers if make is not None]
-            text.extend(cells[0] if len(cells) == 1
-                        else map(",".join, zip(*cells, strict=True)))
+        for lines in _joined_rows(pieces, len(frame)):
+            text.extend(lines)
         runs.append(text)
     return HeldText(tuple(columns), held, tuple(runs), len(frame))
 
