@@ -23,6 +23,7 @@ import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.axis import Axis
+from matplotlib.collections import PolyCollection
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.text import Text
 from matplotlib.ticker import (
@@ -314,6 +315,31 @@ def fit_lines(text: str, inches: float, size: float) -> str:
     width = max(20, int(inches * 72.0 / (0.65 * size)))
     lines = textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)
     return "\n".join(lines) or text
+
+
+def bars(ax: plt.Axes, x: np.ndarray, height: np.ndarray, width: float,
+         bottom: np.ndarray | None = None, *, color: str, label: str) -> PolyCollection:
+    """Vertical bars of ``height`` from ``bottom`` (default 0), ``width`` wide and centred
+    on ``x`` (numbers in the axis's data units: dates as :func:`matplotlib.dates.date2num`
+    gives them, ``width`` in days), drawn as one :class:`PolyCollection`: the bar from
+    x_k - w/2 to x_k + w/2 and from b_k to b_k + h_k, the pixels ``ax.bar`` draws (no
+    edge; no margin of the y axis past a bar's bottom, as ``ax.bar`` keeps none), without
+    one artist and one update of the axes' limits per bar, which is most of ``ax.bar``'s
+    time for a run's months."""
+    x = np.asarray(x, dtype=float)
+    top = np.asarray(height, dtype=float)
+    low = np.zeros_like(top) if bottom is None else np.asarray(bottom, dtype=float)
+    top = low + top
+    left, right = x - width / 2, x + width / 2
+    corners = np.stack([np.stack(pair, axis=1) for pair in
+                        ((left, low), (left, top), (right, top), (right, low))], axis=1)
+    collection = PolyCollection(list(corners), closed=True, facecolors=color, edgecolors="none",
+                                linewidths=0, label=label)
+    # ax.bar makes each bar's bottom a sticky edge of the y axis (no margin past it)
+    collection.sticky_edges.y.extend(np.unique(low).tolist())
+    ax.add_collection(collection, autolim=True)
+    ax.autoscale_view()
+    return collection
 
 
 def no_data(ax: plt.Axes, text: str) -> None:
