@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from sim import columns as col
 from sim.columns import pay_column
@@ -33,7 +34,7 @@ from sim.output.charts import (
     top_shares,
 )
 from sim.output.palette import GENERATED, UNEMPLOYMENT_LABEL, firm_colours
-from sim.output.plotkit import date_axis, figure, fit_lines
+from sim.output.plotkit import date_axis, figure, fit_lines, legend_outside
 from sim.output.rundir import RunFolder
 from sim.output.stats import LEVEL, paired_interval, percent_of
 
@@ -205,13 +206,18 @@ def multiple_comparison_note(count: int, level: float = LEVEL) -> str:
 
 
 def _draw_effect(ax: plt.Axes, rows: pd.DataFrame, dates: Mapping[int, pd.Timestamp],
-                 colour: str, label: str | None = None) -> None:
+                 colour: str, label: str | None = None, style: object = "-") -> None:
     x = pd.DatetimeIndex([dates.get(int(m), pd.NaT) for m in rows["month"]])
     ax.fill_between(x, rows["low"].to_numpy(dtype=float), rows["high"].to_numpy(dtype=float),
                     color=colour, alpha=0.22, linewidth=0)
     ax.plot(x, rows["mean_difference"].to_numpy(dtype=float), color=colour, lw=1.4,
-            label=label)
+            ls=style, label=label)
     ax.axhline(0, color="grey", lw=1, ls=":")
+
+
+FOLDER_STYLES: tuple[object, ...] = ("-", "--", "-.", (0, (4, 1, 1, 1, 1, 1)))
+"""The line style of each compared folder (in turn) where a panel shows several: the
+panels of firms keep the firm's colour (the zero line is dotted)."""
 
 
 def plot_market_effects(results: Sequence[tuple[str, pd.DataFrame]],
@@ -245,28 +251,35 @@ def plot_top_share_effects(results: Sequence[tuple[str, pd.DataFrame]],
                            dates: Mapping[int, pd.Timestamp], top: str,
                            colours: Mapping[str, str] | None = None) -> plt.Figure:
     """The paired difference over time of each named firm's (and the generated firms')
-    share of the top tier, one small panel per firm in its colour; one row of panels per
-    compared folder."""
+    share of the top tier, one small panel per firm in its colour; with several compared
+    folders, each is a line and band of its own in every panel, told apart by its line
+    style (:data:`FOLDER_STYLES`, named in the legend), as the report's chart tells them
+    apart by dashes."""
     firms = list(dict.fromkeys(str(m)[len(TOP_SHARE_PREFIX):-4] for _, t in results
                                for m in t["measure"] if str(m).startswith(TOP_SHARE_PREFIX)))
     colours = colours or firm_colours([f for f in firms if f != GENERATED])
     ncols = min(4, max(1, len(firms)))
-    per_run = max(1, math.ceil(len(firms) / ncols))
-    fig, axes = figure(per_run * len(results), ncols, (3.6 * ncols,
-                                                      2.5 * per_run * len(results)))
-    for r, (label, table) in enumerate(results):
-        for k, firm in enumerate(firms):
-            ax = axes[r * per_run + k // ncols, k % ncols]
+    nrows = max(1, math.ceil(len(firms) / ncols))
+    fig, axes = figure(nrows, ncols, (3.6 * ncols, 2.5 * nrows))
+    for k, firm in enumerate(firms):
+        ax = axes[k // ncols, k % ncols]
+        colour = colours.get(firm, "black")
+        for r, (label, table) in enumerate(results):
             rows = table[table["measure"] == f"{TOP_SHARE_PREFIX}{firm} (%)"]
-            colour = colours.get(firm, "black")
             if len(rows):
-                _draw_effect(ax, rows, dates, colour)
-            date_axis(ax)
-            ax.set_title(firm if len(results) == 1 else f"{firm} ({label})", fontsize=9,
-                         color=colour)
-            ax.tick_params(labelsize=7)
-        for k in range(len(firms), per_run * ncols):
-            fig.delaxes(axes[r * per_run + k // ncols, k % ncols])
+                _draw_effect(ax, rows, dates, colour, label,
+                             FOLDER_STYLES[r % len(FOLDER_STYLES)])
+        date_axis(ax, most=8)  # a narrow panel: months between the years crowd it
+        ax.set_title(firm, fontsize=9, color=colour)
+        ax.tick_params(labelsize=7)
+    for k in range(len(firms), nrows * ncols):
+        fig.delaxes(axes[k // ncols, k % ncols])
+    if len(results) > 1:
+        handles = [Line2D([], [], color="black", lw=1.4,
+                          ls=FOLDER_STYLES[r % len(FOLDER_STYLES)])
+                   for r in range(len(results))]
+        legend_outside(fig, title="compared folder", handles=handles,
+                       labels=[label for label, _ in results])
     fig.supylabel(fit_lines(f"Δ share of the top tier, percentage points ({top}; "
                             f"{TOP_SHARE_NOTE})", fig.get_figheight() - 0.6, 8), fontsize=8)
     fig.suptitle("Each firm's share of the top tier: paired difference over time, band: "

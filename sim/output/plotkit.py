@@ -262,9 +262,10 @@ def money_axis(ax: plt.Axes) -> None:
         ax.yaxis.set_minor_formatter(NullFormatter())
 
 
-def date_axis(ax: plt.Axes) -> None:
-    """Concise calendar dates on the x axis of ``ax`` (no rotated labels)."""
-    locator = mdates.AutoDateLocator()
+def date_axis(ax: plt.Axes, most: int | None = None) -> None:
+    """Concise calendar dates on the x axis of ``ax`` (no rotated labels); at most about
+    ``most`` ticks (matplotlib's choice if None), for a narrow panel."""
+    locator = mdates.AutoDateLocator(maxticks=most)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 

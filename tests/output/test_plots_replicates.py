@@ -142,3 +142,49 @@ def test_bands_of_shares_stay_within_0_and_100_percent(folders):
             ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
             assert ys.min() >= 0 and ys.max() <= 100
     plt.close(fig)
+
+
+def test_the_effects_of_several_compared_folders_share_one_panel_per_firm(tmp_path):
+    """With several compared folders (long labels, many firms), each firm keeps one panel,
+    in which each folder's effect is a line of its own style, named in the figure's
+    legend: the figure does not grow with the folders, and nothing is cut off or collapsed
+    (it drew one row of panels per folder, titled "firm (folder)", which collapsed)."""
+    from sim.output.effects import FOLDER_STYLES, TOP_SHARE_PREFIX, plot_top_share_effects
+    from sim.output.plotkit import save
+    from tests.output.drawn import assert_nothing_cut_off
+
+    firms = [f"Firm_{k}" for k in range(15)] + [GENERATED]
+    months = np.arange(37)
+    dates = dict(zip(months, pd.date_range("2023-01-01", periods=37, freq="MS"),
+                     strict=True))
+
+    def table(shift: float) -> pd.DataFrame:
+        rows = [{"measure": f"{TOP_SHARE_PREFIX}{firm} (%)", "month": m,
+                 "mean_difference": shift * k + 0.01 * m, "low": shift * k - 1,
+                 "high": shift * k + 1} for k, firm in enumerate(firms) for m in months]
+        return pd.DataFrame(rows)
+
+    labels = [f"cf_counterfactual_number_{k} (results/cf/counterfactual_number_{k})"
+              for k in range(3)]
+    results = [(label, table(0.1 * (k + 1))) for k, label in enumerate(labels)]
+    one = plot_top_share_effects(results[:1], dates, "researcher")
+    fig = plot_top_share_effects(results, dates, "researcher")
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert [ax.get_title() for ax in panels] == firms
+    assert fig.get_size_inches().tolist() == one.get_size_inches().tolist()
+    for k, ax in enumerate(panels):
+        lines = [line for line in ax.get_lines() if line.get_label() in labels]
+        assert [line.get_label() for line in lines] == labels
+        assert len({str(line.get_linestyle()) for line in lines}) == 3
+        for r, line in enumerate(lines):
+            assert np.allclose(line.get_ydata(), 0.1 * (r + 1) * k + 0.01 * months)
+    legend = fig.legends[0]
+    assert [text.get_text() for text in legend.get_texts()] == labels
+    assert [h.get_linestyle() for h in legend.legend_handles] == [
+        plt.Line2D([], [], ls=style).get_linestyle() for style in FOLDER_STYLES[:3]]
+    save(fig, tmp_path / "effects.png")
+    fig = plot_top_share_effects(results, dates, "researcher")
+    fig.canvas.draw()
+    assert_nothing_cut_off(fig, "three folders")
+    assert all(ax.get_position().width > 0.1 for ax in fig.axes if ax.get_title())
+    plt.close("all")
