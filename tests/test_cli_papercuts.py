@@ -137,3 +137,40 @@ def test_sweep_passes_set_to_the_sweep(monkeypatch, capsys):
     assert cli.main(["sweep", "--resume", "x", "--set", "months=4"]) == 2  # as recorded
     assert resumed == {} and "give no SWEEP_FILE, --out or --set" in capsys.readouterr().err
 
+
+
+def test_runs_of_many_runs_print_their_folder_alone_with_their_plots_in_it(tmp_results,
+                                                                            capsys):
+    """``run --replicates`` and ``sweep`` draw their plots into their folder and print the
+    folder alone on standard output, as a single run does (``DIR=$(talentwar sweep ...)``
+    gets the folder), where they printed every plot's path before it."""
+    from sim.output.replicates import REPLICATE_PLOTS
+
+    scenario = tmp_results / "s.toml"
+    scenario.write_text(TWO_TIER_SCENARIO)
+    out = tmp_results / "reps"
+    assert cli.main(["run", str(scenario), "--replicates", "2", "--workers", "1", "--quiet",
+                     "--months", "2", "--set", "market.engineers=600",
+                     "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines() == [str(out)]
+    assert all((out / f"{name}.png").is_file() for name in REPLICATE_PLOTS)
+    sweep = tmp_results / "sweep.toml"
+    sweep.write_text(f"""
+name = "quick"
+base = "{SCENARIOS / 'sweeps' / 'small_market.toml'}"
+replicates = 1
+months = 2
+set = ["market.engineers=600"]
+
+[[parameters]]
+key = "compute.threshold"
+values = [1000, 50000]
+
+[[measures]]
+column = "top_share_above_threshold"
+""")
+    out = tmp_results / "sweep"
+    assert cli.main(["sweep", str(sweep), "--workers", "1", "--quiet",
+                     "--out", str(out)]) == 0
+    assert capsys.readouterr().out.splitlines() == [str(out)]
+    assert list(out.glob("*.png"))

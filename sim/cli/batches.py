@@ -56,9 +56,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.no_plots and summary.done:
         from sim.sweeps.plots import plot_sweep
 
-        try:
-            for path in plot_sweep(summary.folder):
-                print(path)
+        try:  # in the folder; standard output gets the folder alone, as for a run
+            plot_sweep(summary.folder)
         except UserError as err:  # the runs are recorded: say so, and why no plots
             print(f"talentwar: warning: plots not drawn: {say(err)} (the sweep is recorded; "
                   f"try talentwar plot {summary.folder})", file=sys.stderr)

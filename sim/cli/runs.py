@@ -57,9 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.no_plots:
             from sim.output.replicates import plot_replicates
 
-            try:
-                for path in plot_replicates(folder):
-                    print(path)
+            try:  # in the folder; standard output gets the folder alone, as for one run
+                plot_replicates(folder)
             except UserError as err:  # the folder is complete: say so, and why no plots
                 print(f"talentwar: warning: plots not drawn: {say(err)} (the replicates are "
                       f"complete; try talentwar plot {folder})", file=sys.stderr)
