@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sim.calibration.store import MANIFEST_FILE
 from sim.errors import UserError
-from sim.files import write_text
+from sim.files import require_folder, write_text
 from sim.output.pagekit import (
     DEFAULT_REPORT,
     Block,
@@ -77,8 +77,6 @@ def calibration_report(folder: Path) -> str:
 
 def write_calibration_report(folder: Path, out: Path | None = None) -> Path:
     """Write the HTML report of a calibration folder (default ``folder/report.html``)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no such folder")
+    folder = require_folder(folder)
     target = Path(out) if out is not None else folder / DEFAULT_REPORT
     return write_text(target, calibration_report(folder), what="the report")

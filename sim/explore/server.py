@@ -78,7 +78,8 @@ def serve(scenario: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
     explorer = Explorer.load(scenario)  # a bad scenario stops here, before any server
     save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
     if not save_dir.is_dir():
-        raise UserError("no such folder", option="save_dir", value=save_dir)
+        raise UserError("not a folder (a file)" if save_dir.exists() else "no such folder",
+                        option="save_dir", value=save_dir)
     _configure_solara()
     import uvicorn
     from solara.server import settings

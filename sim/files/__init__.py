@@ -29,6 +29,7 @@ from sim.files.folders import (
     lock_folder,
     locked,
     remove_stale_locks,
+    require_folder,
     reserved,
 )
 from sim.files.provenance import claim_folder, free_name, git_commit, stamp, versions
@@ -56,6 +57,7 @@ __all__ = [
     "locked",
     "remove_leftovers",
     "remove_stale_locks",
+    "require_folder",
     "reserved",
     "signals_held",
     "stamp",

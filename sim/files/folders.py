@@ -47,6 +47,16 @@ def _writable_parent(folder: Path, key: str, what: str) -> None:
                           "folder this user can write in")
 
 
+def require_folder(folder: Path | str) -> Path:
+    """``folder`` as a path, if it is a folder; else a :class:`UserError` saying what it is
+    instead: ``<folder>: not a folder (a file)`` or ``<folder>: no such folder``."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise UserError(f"{folder}: " + ("not a folder (a file)" if path.exists()
+                                         else "no such folder"))
+    return path
+
+
 def check_new_folder(folder: Path, what: str = "folder", *, key: str = "out",
                      empty_ok: bool = True, resume: str = "") -> None:
     """``folder`` must not exist (or, with ``empty_ok``, be an empty folder) and must be

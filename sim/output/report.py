@@ -35,7 +35,7 @@ from markupsafe import Markup
 
 from sim import columns as col
 from sim.errors import UserError
-from sim.files import write_text
+from sim.files import require_folder, write_text
 from sim.output.charts import blocked_deals, deal_origins, named_in_runs
 from sim.output.compare import (
     default_compare_dir,
@@ -309,8 +309,7 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
     if not folders:
         raise UserError("report needs a run folder, a sweep folder or several run folders")
     for folder in folders:
-        if not folder.is_dir():
-            raise UserError(f"{folder}: no such folder")
+        require_folder(folder)
     replicated = [is_replicate_folder(f) for f in folders]
     if any(replicated) and not all(replicated):
         raise UserError("report: give only replicate folders (of runs with "

@@ -35,7 +35,7 @@ import pandas as pd
 from sim import columns as col
 from sim import files
 from sim.errors import UserError
-from sim.files import LEFTOVER
+from sim.files import LEFTOVER, require_folder
 from sim.files.textscan import one_line, scan_text
 from sim.output.formats import (
     DEAL_TEAMS,
@@ -555,9 +555,7 @@ class RunFolder:
             ``market.csv`` or ``firms.csv`` is missing or damaged, ``market.csv`` has no
             rows, or ``deals.csv`` is damaged.
         """
-        path = Path(run_dir)
-        if not path.is_dir():
-            raise UserError(f"{run_dir}: no such folder")
+        path = require_folder(run_dir)
         run = cls(path)
         if (path / MANIFEST).exists() or (path / MANIFEST).is_symlink():
             run.manifest  # noqa: B018 (read and checked)
@@ -575,9 +573,7 @@ class RunFolder:
         UserError
             If the folder does not exist, has no manifest or fails :meth:`open`'s checks.
         """
-        path = Path(run_dir)
-        if not path.is_dir():
-            raise UserError(f"{run_dir}: no such folder")
+        path = require_folder(run_dir)
         if not (path / MANIFEST).exists() and not (path / MANIFEST).is_symlink():
             raise UserError(f"{run_dir}: not a run folder (no {MANIFEST})")
         run = cls.open(path)

@@ -228,7 +228,7 @@ def _format_location(loc: tuple[Any, ...]) -> str:
             out += f"[{part}]"
         else:
             out += f".{part}" if out else str(part)
-    return out or "(top level)"
+    return out
 
 
 SCENARIO_KEYS = ("tiers", "market", "firms", "generated_firms")
@@ -260,7 +260,9 @@ def format_validation_error(source: str, err: ValidationError,
         shown = "" if problem["type"] in ("missing", "extra_forbidden") or isinstance(
             got, dict
         ) else f" (got {got!r})"
-        lines.append(f"{source}: {_format_location(loc)}: {message}{shown}")
+        # A rule of the whole file (no location) names its keys in its message.
+        where = f"{_format_location(loc)}: " if loc else ""
+        lines.append(f"{source}: {where}{message}{shown}")
     return "\n".join(dict.fromkeys(lines))
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from sim.errors import UserError
-from sim.files import write_text
+from sim.files import require_folder, write_text
 from sim.output.numbers import decimals, format_interval, format_number, measure_kind
 from sim.output.pagekit import (
     DEFAULT_REPORT,
@@ -203,8 +203,6 @@ def write_sweep_report(folder: Path, out: Path | None = None) -> Path:
         A folder that does not exist, an unreadable ``sweep.json`` or table, or an
         unwritable ``out``.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise UserError(f"{folder}: no such folder")
+    folder = require_folder(folder)
     target = Path(out) if out is not None else folder / DEFAULT_REPORT
     return write_text(target, sweep_report(folder), what="the report")

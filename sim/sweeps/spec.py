@@ -236,8 +236,12 @@ class SweepSpec(Strict):
             for p in self.parameters:
                 if not p.categorical and p.steps is None:
                     raise ValueError(f"grid design: parameter {p.key!r} needs steps or values")
-        elif any(p.steps is not None for p in self.parameters):
-            raise ValueError(f"steps is only for grid designs (design is {self.design.kind!r})")
+        else:
+            for k, p in enumerate(self.parameters):
+                if p.steps is not None:
+                    raise ValueError(f"parameters[{k}].steps ({p.key}): steps are only for "
+                                     f"grid designs (design is {self.design.kind!r}); remove "
+                                     "it")
         return self
 
 

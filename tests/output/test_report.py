@@ -310,6 +310,8 @@ def test_bad_input_is_a_user_error(runs, tmp_path):
         write_report(tmp_path / "missing")
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
+    with pytest.raises(UserError, match=r"file: not a folder \(a file\)$"):
+        write_report(blocker)  # a run's table given for its folder, say
     with pytest.raises(UserError, match="cannot write the report"):
         write_report(a, blocker / "report.html")
     with pytest.raises(UserError, match="cannot write the report"):

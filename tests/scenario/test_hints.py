@@ -50,6 +50,15 @@ def test_set_of_an_unknown_firm_gets_a_hint(tmp_path):
     assert "no such firm; did you mean 'Anthropic'?" in message
 
 
+def test_a_rule_of_the_whole_file_is_told_by_the_keys_it_names(tmp_path):
+    # checked across tables (a firm's pay against the tiers): no location of its own
+    message = error(tmp_path, "", ["firms.Meta.pay.reseacher=5"])
+    assert message.startswith(f"{tmp_path / 'cf.toml'} (with overrides): firms.Meta.pay "
+                              "names unknown "
+                              "tier(s) ['reseacher']; did you mean 'researcher'?")
+    assert "(top level)" not in message
+
+
 def test_an_event_error_is_numbered_as_its_file_counts_events(tmp_path, capsys):
     text = ('[[events]]\ntype = "policy_change"\nmonth = "2024-03"\nfirm = "Nobody"\n'
             'policy = { counter_offer = "beat" }\n')

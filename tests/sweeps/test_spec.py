@@ -28,6 +28,9 @@ from tests.sweeps.common import (
     (("min = 1000", "min = -5"), "log"),
     (('seed = 42', 'seed = "x"'), "seed"),
     (('key = "compute.threshold"', 'key = "seed"'), "use replicates"),
+    (("replicates = 2", 'replicates = 2\n[design]\nkind = "sobol"\nsamples = 8'),
+     "sweep.toml: parameters[0].steps (compute.threshold): steps are only for grid "
+     "designs (design is 'sobol'); remove it"),
 ])
 def test_bad_sweep_files_are_user_errors_and_write_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
