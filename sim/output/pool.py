@@ -285,7 +285,9 @@ class EarlyProcess:
         if the process ended without a word (killed)."""
         try:
             failure = self._conn.recv()
-        except EOFError:
+        except (EOFError, ConnectionResetError):
+            # Killed before it read its call: its end of the connection, closed with data
+            # unread, reads as reset rather than ended.
             raise self._lost() from None
         self._process.join()
         if failure is not None:

@@ -153,6 +153,26 @@ def test_a_process_killed_outright_is_a_failure_not_a_hang(tmp_path):
     assert not any(alive(pid) for pid in pids)
 
 
+def _killed_while_it_prepares(ready: str) -> None:
+    """Tell ``ready`` (a file) that it is preparing, wait a little, then die outright."""
+    Path(ready).write_text("preparing")
+    time.sleep(0.2)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_process_killed_with_its_call_unread_is_lost_not_a_broken_connection(tmp_path):
+    """The call is sent while the process prepares; it is killed before reading it. Its end
+    of the connection then reads as reset (ECONNRESET), not as ended: still a
+    ProcessLost, which the run turns into writing the engineer table itself (it was an
+    OSError, reported as the run folder that could not be written)."""
+    ready = tmp_path / "ready"
+    with pytest.raises(ProcessLost, match="ended unexpectedly"), EarlyProcess(
+            prepare=lambda: _killed_while_it_prepares(str(ready))) as process:
+        lines(ready, 1)
+        process.start(f"{WORK}:sleep_in_two", str(tmp_path / "log"), 60.0)
+        process.wait()
+
+
 def test_a_process_given_no_call_ends_with_the_block():
     with EarlyProcess() as process:
         pid = process._process.pid
