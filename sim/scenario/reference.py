@@ -48,16 +48,20 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[compute]", schema.Compute, "compute"),
     ("[economy]", schema.Economy, "economy"),
     ("[antitrust]", schema.Antitrust, "antitrust"),
+    ("[equity.KIND_OR_FIRM]", schema.Vesting, "equity.KIND_OR_FIRM"),
     ("[firms.NAME]", schema.Firm, "firms.NAME"),
+    ("[firms.NAME.amenities]", schema.Amenities,
+     "firms.NAME.amenities, generated_firms[k].amenities"),
     ("[[generated_firms]]", schema.GeneratedFirms, "generated_firms[k]"),
     ("Spread (a value spread over generated firms)", schema.Spread, "{min, max, spread}"),
     ("[firm_defaults], [firms.NAME.policy], [policy_override]", schema.Policy, "policy"),
-    ("[[events]] type = \"policy_change\"", schema.PolicyChange, "events[k]"),
-    ("[[events]] type = \"funding_climate\"", schema.FundingClimate, "events[k]"),
-    ("[[events]] type = \"gpu_supply_shock\"", schema.GpuSupplyShock, "events[k]"),
-    ("[[events]] type = \"turmoil\"", schema.Turmoil, "events[k]"),
-    ("[[events]] type = \"forced_deal\"", schema.ForcedDeal, "events[k]"),
+    *((f'[[events]] type = "{typing.get_args(event.model_fields["type"].annotation)[0]}"',
+       event, "events[k]") for event in typing.get_args(typing.get_args(schema.AnyEvent)[0])),
+    ("The amenities of an `amenity_change` event", schema.PartialAmenities,
+     "events[k].amenities"),
 ]
+"""The reference's sections: (title, table class, key path). Every table of the schema
+and every event type has one (``tests/scenario/test_reference.py`` walks the schema)."""
 
 
 def type_name(annotation: Any) -> str:
