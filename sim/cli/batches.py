@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from sim.cli.words import next_line, resume_command, say, workers_of
+from sim.cli.words import next_line, read_scenario, resume_command, say, workers_of
 from sim.errors import Resume, Terminated, UserError
 
 
@@ -104,16 +104,17 @@ def cmd_explore(args: argparse.Namespace) -> int:
     """``talentwar explore``: serve the live app on a scenario until Ctrl-C or SIGTERM."""
     from sim.explore.server import missing_extra  # needs none of the app's packages
 
-    missing = missing_extra()
-    if missing is not None:
-        raise UserError(missing)
-    from sim.explore.server import serve
-
     scenario = args.scenario if args.scenario is not None else FLAGSHIP
     if not scenario.is_file():
         raise UserError(f"{scenario}: no such scenario file"
                         + (" (the flagship: run from the project folder, or give a "
                            "scenario file)" if args.scenario is None else ""))
+    read_scenario(scenario)  # a sweep or calibration file is named as such, before any import
+    missing = missing_extra()
+    if missing is not None:
+        raise UserError(missing)
+    from sim.explore.server import serve
+
     serve(scenario, host=args.host, port=args.port, open_browser=args.open,
           save_dir=args.save_dir)
     return 0

@@ -24,6 +24,7 @@ import socket
 import sys
 import threading
 import time
+import warnings
 import webbrowser
 from pathlib import Path
 
@@ -146,7 +147,12 @@ def stop_workers() -> None:
 def missing_extra() -> str | None:
     """None if the app's packages are installed, else what to run to install them."""
     try:
-        import mesa.visualization  # noqa: F401
+        with warnings.catch_warnings():
+            # Solara checks the hooks of the components Mesa defines as they are imported,
+            # and warns of one (mesa/visualization/solara_viz.py) that is Mesa's to change.
+            warnings.filterwarnings("ignore", message=".*found despite early return",
+                                    category=UserWarning)
+            import mesa.visualization  # noqa: F401
         import solara  # noqa: F401
         import solara_assets  # noqa: F401
         import tomli_w  # noqa: F401

@@ -72,6 +72,11 @@ def test_bad_input_is_refused_before_any_server(tmp_path: Path,
     assert status == 2 and "months" in stderr, stderr
     status, stderr = in_process("explore", str(tmp_path / "none.toml"), "--port", "0")
     assert status == 2 and "no such scenario file" in stderr, stderr
+    sweep = SCENARIOS / "sweeps" / "gpu_threshold.toml"
+    status, stderr = in_process("explore", str(sweep), "--port", "0")
+    assert status == 2 and stderr.strip() == (
+        f"talentwar: error: {sweep}: a sweep file (it has 'measures'), not a scenario; run "
+        f"it with talentwar sweep {sweep}"), stderr
     status, stderr = in_process("explore", FLAGSHIP, "--port", "70000")
     assert status == 2 and "0 to 65535" in stderr, stderr
     # a port taken by another program is found when binding, after the app's packages are
@@ -83,6 +88,10 @@ def test_bad_input_is_refused_before_any_server(tmp_path: Path,
         result = run("explore", FLAGSHIP, "--port", str(port))
     assert result.returncode == 2 and f"--port {port}" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+    # the one line of the error: no warning of the app's packages (Solara's hook check of
+    # a Mesa component) before it
+    assert result.stderr.strip().splitlines() == [
+        line for line in result.stderr.strip().splitlines() if "error" in line], result.stderr
 
 
 def test_ctrl_c_stops_the_server_and_leaves_no_process(tmp_path: Path) -> None:
