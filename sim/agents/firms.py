@@ -246,8 +246,9 @@ class Firm(mesa.Agent):
         """Adjust posted pay and decide the GPU order; return the H100s to order (0: none).
 
         The rules of :func:`plan_pay_and_orders` (one row: this firm); ``offers``,
-        ``hires`` and ``quits`` are last month's, by tier; ``value_cap`` is the value of a
-        productivity-1 engineer to the firm (no cap where 0)."""
+        ``hires`` and ``quits`` are last month's, by tier; ``value_cap`` is the most its
+        posted pay may rise to (:func:`sim.market.planning.posted_pay_caps`; infinite: no
+        cap)."""
         pay, quantity = plan_pay_and_orders(
             self.pay[None], heads[None], hires[None], quits[None], offers[None],
             value_cap[None], self.targets(month)[None], np.array([self.runway()]),
@@ -303,7 +304,8 @@ def plan_pay_and_orders(pay: np.ndarray, heads: np.ndarray, hires: np.ndarray,
     never lowering pay. A firm whose offers are all taken, or that made none, has no
     reason to pay more (its shortfall is one of candidates, not of pay): there is no
     drift. Pay freezes when runway is short and falls by cut_rate when runway is
-    below half of ``runway_months``; no cap where ``value_cap`` is 0.
+    below half of ``runway_months``. ``value_cap`` may be infinite (no cap); a cap of 0
+    (a firm without cash: :func:`sim.market.planning.posted_pay_caps`) raises no pay.
     GPU orders: if gpus + ``on_order`` < gpu_target, order the gap, spending at most
     gpu_budget_share of cash at ``gpu_price``, unless runway is short (whole H100s, at
     least one; 0: no order).
@@ -323,8 +325,7 @@ def plan_pay_and_orders(pay: np.ndarray, heads: np.ndarray, hires: np.ndarray,
                              out=np.zeros(p.shape), where=made > 0)
         raise_ = short & (p > 0) & (declined > 0)
         raised = p * (1.0 + policies.raise_rate[respond, None] * declined)
-        cap = value_cap[respond]
-        capped = np.where(cap > 0, np.minimum(raised, cap), raised)
+        capped = np.minimum(raised, value_cap[respond])
         out[respond] = np.where(raise_, np.maximum(p, capped), p)
     quantity = np.zeros(pay.shape[0])
     order = np.isfinite(policies.gpu_target) & (runway >= months)

@@ -187,13 +187,21 @@ def refresh_table(state: MarketState, hiring: np.ndarray,
                              state.month, hiring, previous=state.table, targets=targets)
 
 
+def posted_pay_caps(state: MarketState) -> np.ndarray:
+    """(firms x tiers) the most each firm's adaptive posted pay may rise to:
+    min(V_jt, C_j), V_jt = 12 q_t F_jt Gamma_j the value of a productivity-1 engineer
+    (:func:`unit_values`; infinite where it is 0, a tier the firm's output does not value:
+    no value to cap pay at) and C_j the pay its cash can fund (:func:`pay_ceiling`; 0 for
+    a firm without cash, which raises no pay)."""
+    values = unit_values(state)
+    return np.minimum(np.where(values > 0, values, np.inf), pay_ceiling(state)[:, None])
+
+
 def plan_firms(state: MarketState) -> None:
     """Each active firm adjusts its posted pay from last month's headcount, hires and quits
     and places the GPU order it decides."""
     heads = state.heads  # as last month ended: nobody has moved since
-    # Posted pay at most the value of a productivity-1 engineer and the pay the firm's
-    # cash can fund, min(12 q_t F_jt Gamma_j, C_j).
-    value_cap = np.minimum(unit_values(state), pay_ceiling(state)[:, None])
+    value_cap = posted_pay_caps(state)
     firms = state.active_firms()
     if not firms:
         return

@@ -157,7 +157,7 @@ def test_the_plan_of_many_firms_at_once_is_each_firms_own():
     heads = rng.integers(0, 20, (n, t)).astype(float)
     hires, quits = rng.integers(0, 5, (n, t)).astype(float), rng.integers(0, 5, (n, t))
     offers = hires + rng.integers(0, 5, (n, t))
-    cap = np.where(rng.random((n, t)) > 0.3, pay * rng.uniform(0.9, 1.2, (n, t)), 0.0)
+    cap = np.where(rng.random((n, t)) > 0.3, pay * rng.uniform(0.9, 1.2, (n, t)), np.inf)
     targets = np.where(rng.random((n, t)) > 0.3, rng.uniform(0, 25, (n, t)), np.inf)
     runway = rng.choice([2.0, 8.0, 30.0, np.inf], n)
     gpus, on_order = rng.uniform(0, 6e4, n), rng.uniform(0, 1e4, n)
@@ -175,6 +175,32 @@ def test_the_plan_of_many_firms_at_once_is_each_firms_own():
         branches.add((bool((all_pay[k] < pay[k]).any()), bool((all_pay[k] > pay[k]).any()),
                       bool(all_q[k] > 0)))
     assert {(True, False, False), (False, True, False), (False, False, True)} <= branches
+
+
+def test_a_firm_without_cash_raises_no_posted_pay():
+    """Adaptive pay rises at most to min(V_jt, C_j) (posted_pay_caps): a firm without cash
+    (C_j = 0) that is short of people and had its offers declined keeps its pay, where a
+    cap of 0 was read as no cap and raised it without limit; the same firm with cash
+    raises it."""
+    from sim.market.planning import posted_pay_caps
+
+    data = small_market(months=1, firms={"Alpha": {"policy": {
+        "pay_policy": "adaptive", "raise_rate": 0.05,
+        "growth": {"researcher": 0.5, "engineer": 0.5}}}})
+    model = TalentMarket(scenario_of(data))
+    state, firm = model.state, model.firm("Alpha")
+    j = model.firm_index("Alpha")
+    before = firm.pay.copy()
+    short, zeros, ten = np.zeros(before.size), np.zeros(before.size), np.full(before.size, 10.0)
+    assert firm.runway() == np.inf  # no accounts yet: the pay rule answers the offers
+    state.ledger.cash[j] = 0.0
+    caps = posted_pay_caps(state)
+    assert np.array_equal(caps[j], np.zeros(before.size))
+    firm.plan(short, zeros, zeros, ten, caps[j], 1, 0.0, 30_000.0)
+    assert np.array_equal(firm.pay, before)
+    state.ledger.cash[j] = 1e12
+    firm.plan(short, zeros, zeros, ten, posted_pay_caps(state)[j], 2, 0.0, 30_000.0)
+    assert np.allclose(firm.pay[before > 0], before[before > 0] * 1.05)
 
 
 def test_targets_follow_month_policy_and_initial_heads():
