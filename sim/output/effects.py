@@ -212,6 +212,10 @@ def _draw_effect(ax: plt.Axes, rows: pd.DataFrame, dates: Mapping[int, pd.Timest
                     color=colour, alpha=0.22, linewidth=0)
     ax.plot(x, rows["mean_difference"].to_numpy(dtype=float), color=colour, lw=1.4,
             ls=style, label=label)
+
+
+def _no_effect_line(ax: plt.Axes) -> None:
+    """The dotted line of no effect (0), drawn once in a panel, over its folders' effects."""
     ax.axhline(0, color="grey", lw=1, ls=":")
 
 
@@ -235,6 +239,7 @@ def plot_market_effects(results: Sequence[tuple[str, pd.DataFrame]],
             rows = table[table["measure"] == measure]
             if len(rows):
                 _draw_effect(ax, rows, dates, cycle[k % len(cycle)], label)
+        _no_effect_line(ax)
         date_axis(ax)
         ax.set_title(f"Δ {measure}", fontsize=9)
         ax.tick_params(labelsize=7)
@@ -269,6 +274,7 @@ def plot_top_share_effects(results: Sequence[tuple[str, pd.DataFrame]],
             if len(rows):
                 _draw_effect(ax, rows, dates, colour, label,
                              FOLDER_STYLES[r % len(FOLDER_STYLES)])
+        _no_effect_line(ax)
         date_axis(ax, most=8)  # a narrow panel: months between the years crowd it
         ax.set_title(firm, fontsize=9, color=colour)
         ax.tick_params(labelsize=7)
