@@ -883,6 +883,13 @@ class Scenario(Strict):
             if isinstance(event.month, str) and self.month_of(event.month) < 1:
                 raise ValueError(f"events[{k}].month: {event.month} is not after the start "
                                  f"({self.start})")
+            if (isinstance(event, FundingRound) and event.valuation is not None
+                    and event.headcount is None and not self._staff_reported(event, k)):
+                raise ValueError(
+                    f"events[{k}]: a funding_round that gives {event.firm} a valuation needs "
+                    f"its reported headcount (staff at the date of the valuation): "
+                    f"{event.firm} has none in [firms.{event.firm}] nor in an earlier round; "
+                    "add headcount = ... to the event")
         bad = sorted(set(self.equity) - seen - set(get_args(FirmKind)))
         if bad:
             raise ValueError(f"equity names {bad}: neither a kind of firm "
@@ -965,6 +972,18 @@ class Scenario(Strict):
         for group in self.generated_firms:
             names.extend(group.names())
         return names
+
+    def _staff_reported(self, event: FundingRound, k: int) -> bool:
+        """Whether the firm of ``events[k]`` (a funding round) has a reported headcount by
+        then: in its table, or given by a funding round of an earlier month (or listed
+        before it in the same month)."""
+        if event.firm in self.firms and self.firms[event.firm].headcount is not None:
+            return True
+        month = self.month_of(event.month)
+        return any(isinstance(e, FundingRound) and e.firm == event.firm
+                   and e.headcount is not None
+                   and (self.month_of(e.month), i) < (month, k)
+                   for i, e in enumerate(self.events))
 
     def month_of(self, when: int | str) -> int:
         """The model month of ``when``: an int month as it is, a calendar month YYYY-MM

@@ -221,3 +221,25 @@ def test_teams_larger_than_their_tier_are_refused():
         scenario_of(data)
     data["market"]["teams_at"] = 60_000  # stated at ten times the size: 130 here
     scenario_of(data)
+
+
+def test_a_round_that_values_a_firm_without_staff_figures_is_refused():
+    """nu_j divides by the reported headcount at the valuation's date: a round that gives a
+    valuation to a firm with none (in its table or an earlier round) is refused at load,
+    naming the event, where it set nu_j = 0 silently (every bid and pay cap of the firm 0);
+    with the round's own headcount, or one from an earlier round, the firm is priced."""
+    def data(*events):
+        return small_market(months=3, firms={"Gamma": {"kind": "ai_startup", "cash": 1e8}},
+                            events=list(events))
+
+    valued = {"type": "funding_round", "month": 2, "firm": "Gamma", "amount": 1e8,
+              "valuation": 2e9}
+    with pytest.raises(UserError, match=r"events\[0\]: a funding_round that gives Gamma a "
+                       "valuation needs its reported headcount"):
+        scenario_of(data(valued))
+    for events in ([{**valued, "headcount": 40}],
+                   [{"type": "funding_round", "month": 1, "firm": "Gamma", "amount": 1e6,
+                     "headcount": 40}, valued]):
+        model = TalentMarket(scenario_of(data(*events)))
+        model.run()
+        assert model.firm("Gamma").value_per_output > 0
