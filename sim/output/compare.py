@@ -126,8 +126,8 @@ def key_measures(run: RunFolder) -> dict[str, float]:
     """The run's key measures at the end of the horizon, in display order.
 
     Rates and levels are the final month's values; deals, layoffs and counter-offers
-    (recorded by newer models only) are totals over the run. Measures whose columns the
-    run lacks are left out.
+    (recorded by newer models only) are totals over the run, a run without deals counting
+    0 of them. Measures whose columns the run lacks are left out.
 
     Parameters
     ----------
@@ -160,7 +160,9 @@ def key_measures(run: RunFolder) -> dict[str, float]:
             for tier in run.tiers:
                 out[f"layoffs, {tier} (total over run)"] = _total(m, per_tier(col.LAYOFFS, tier))
     deals = run.deals
-    if not deals.empty and col.DEAL_ENGINEERS_MOVED in deals.columns:
+    if deals.empty:  # no deal in the run (deals.csv is written with or without rows)
+        out["engineers moved in deals (total)"] = out["deal value ($, total)"] = 0.0
+    elif col.DEAL_ENGINEERS_MOVED in deals.columns:
         done = deals
         if col.DEAL_BLOCKED in deals.columns:
             blocked = deals[col.DEAL_BLOCKED].astype(str).str.lower().isin(["true", "1", "1.0"])

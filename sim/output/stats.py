@@ -139,23 +139,27 @@ def paired_row(reference: np.ndarray, other: np.ndarray, level: float = LEVEL
     """The paired comparison of one measure over replicates paired by seed (NaN where a
     replicate lacks the measure; pairs with a NaN are dropped from the difference).
 
-    Returns the means of each side, the mean difference ``d̄`` of ``other - reference``,
-    its t interval (``low``, ``high``; the mean itself when every difference is equal),
-    ``percent_difference`` (``100 d̄ / |reference mean|``), the paired t test's ``p_value``,
-    ``distinguishable`` (the interval excludes 0) and ``pairs``.
+    Returns the means of each side over the pairs (so that ``other_mean -
+    reference_mean`` is ``d̄``; each side's own mean where no pair has both), the mean
+    difference ``d̄`` of ``other - reference``, its t interval (``low``, ``high``; the mean
+    itself when every difference is equal), ``percent_difference`` (``100 d̄ / |reference
+    mean|``), the paired t test's ``p_value``, ``distinguishable`` (the interval excludes
+    0) and ``pairs``.
     """
     a = np.asarray(reference, dtype=float)
     b = np.asarray(other, dtype=float)
     diff = b - a
     mean, low, high = paired_interval(diff, level)
     known = not (math.isnan(low) or math.isnan(high))
-    ref_mean = float(np.nanmean(a)) if np.any(~np.isnan(a)) else math.nan
-    oth_mean = float(np.nanmean(b)) if np.any(~np.isnan(b)) else math.nan
     both = ~np.isnan(diff)
-    paired_ref = float(a[both].mean()) if both.any() else ref_mean
+    if both.any():
+        ref_mean, oth_mean = float(a[both].mean()), float(b[both].mean())
+    else:
+        ref_mean = float(np.nanmean(a)) if np.any(~np.isnan(a)) else math.nan
+        oth_mean = float(np.nanmean(b)) if np.any(~np.isnan(b)) else math.nan
     return {"reference_mean": ref_mean, "other_mean": oth_mean, "mean_difference": mean,
             "low": low, "high": high,
-            "percent_difference": percent_of(mean, paired_ref),
+            "percent_difference": percent_of(mean, ref_mean),
             "p_value": paired_p_value(diff),
             "distinguishable": bool(known and (low > 0 or high < 0)),
             "pairs": int(np.sum(both))}

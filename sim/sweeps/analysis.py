@@ -234,14 +234,17 @@ measure are reported as noise-dominated."""
 def noise_share(scalars: pd.DataFrame, column: str) -> float:
     """Share of the variance of the design points' means that simulation noise alone would
     give: (mean within-point variance / R) / (variance of the point means), with R the
-    replicates a point (NaN with one replicate, or no spread of the means)."""
+    replicates a point (NaN with one replicate, or a measure equal in every run: nothing to
+    share; infinite where the point means agree but the runs do not)."""
     groups = scalars.groupby("point")[column]
     reps = groups.count()
     if reps.min() < 2:
         return float("nan")
     between = float(groups.mean().var(ddof=1))
     noise = float((groups.var(ddof=1) / reps).mean())
-    return noise / between if between > 0 else float("inf")
+    if between > 0:
+        return noise / between
+    return float("inf") if noise > 0 else float("nan")
 
 
 def noise_warnings(folder: Path, table: pd.DataFrame, plan: Plan | None = None) -> list[str]:

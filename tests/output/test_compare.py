@@ -200,3 +200,18 @@ def test_comparisons_made_in_the_same_second_get_folders_of_their_own(tmp_path, 
     assert second == Path("results/compare/20240501-120000-2")
     second.mkdir()
     assert default_compare_dir() == Path("results/compare/20240501-120000-3")
+
+
+def test_a_run_without_deals_counts_none(runs, tmp_path):
+    """A run whose deals.csv has no rows moved 0 engineers in deals for $0: in a paired
+    comparison its seed counts 0, not a missing value (the seed was dropped from the pair,
+    so the difference covered only the seeds with deals)."""
+    from sim.output.compare import key_measures
+    from sim.output.rundir import RunFolder
+
+    run = Path(shutil.copytree(runs[0], tmp_path / "nodeals"))
+    header = (run / "deals.csv").read_text().splitlines()[0]
+    (run / "deals.csv").write_text(header + "\n")
+    measures = key_measures(RunFolder.open(run))
+    assert measures["engineers moved in deals (total)"] == 0.0
+    assert measures["deal value ($, total)"] == 0.0

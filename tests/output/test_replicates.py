@@ -146,3 +146,23 @@ def test_compare_refuses_a_mix_and_unpaired_folders(folders, two_tier_runs, tmp_
                            progress=False)
     with pytest.raises(UserError, match="share 0 replicate seed"):
         compare_replicates([base, other], tmp_path / "y")
+
+
+def test_paired_means_are_over_the_pairs_as_the_difference_is():
+    """reference_mean and other_mean are over the seeds where both sides have the measure,
+    so their gap is the mean difference and the % is of the paired reference mean (each
+    side was averaged over its own seeds: a gap of 0.725 beside a difference of 0.467)."""
+    from sim.output.stats import paired_row
+
+    a = np.array([1.0, 2.0, np.nan, 4.0, 5.0])
+    b = np.array([1.3, np.nan, 3.5, 4.9, 5.2])
+    row = paired_row(a, b)
+    assert row["pairs"] == 3
+    assert row["reference_mean"] == pytest.approx(10 / 3)
+    assert row["other_mean"] == pytest.approx(11.4 / 3)
+    assert row["other_mean"] - row["reference_mean"] == pytest.approx(row["mean_difference"])
+    assert row["percent_difference"] == pytest.approx(100 * 1.4 / 10)
+    # no pair: each side's own mean, no difference
+    lone = paired_row(np.array([1.0, np.nan]), np.array([np.nan, 3.0]))
+    assert (lone["reference_mean"], lone["other_mean"], lone["pairs"]) == (1.0, 3.0, 0)
+    assert np.isnan(lone["mean_difference"])

@@ -65,3 +65,10 @@ def test_noise_share_tells_noise_from_effects():
     assert noise_share(strong, "y") < 0.01
     one = pd.DataFrame({"point": np.arange(points), "y": rng.normal(size=points)})
     assert np.isnan(noise_share(one, "y"))  # one replicate: noise cannot be measured
+    # A measure equal in every run: no variance to share out (it read as infinite noise,
+    # "noise makes up 999%"); point means that agree while runs differ: all noise.
+    constant = pd.DataFrame({"point": point, "y": np.ones(point.size)})
+    assert np.isnan(noise_share(constant, "y"))
+    balanced = pd.DataFrame({"point": point, "y": np.tile([1.0, -1.0, 2.0, -2.0, 0.0],
+                                                          points)})
+    assert noise_share(balanced, "y") == np.inf
