@@ -38,8 +38,10 @@ class EstimatedParameter(Parameter):
     """A parameter to estimate: a scenario key with ``min`` and ``max`` (and a scale)."""
 
     start: float | None = Field(
-        default=None, description="Where the local search starts (default: the best point "
-        "of the global design).")
+        default=None, description="A point of the global design, where every estimated "
+        "parameter has a start (the local search starts from the design's best point, which "
+        "may be it); and the value the parameter is fixed at if the moments do not pin it "
+        "down (absent: the estimate).")
     prior: Prior | None = Field(default=None, description="Optional normal prior (penalty).")
 
     @model_validator(mode="after")
@@ -219,10 +221,14 @@ class Search(Strict):
         "nelder-mead", description="Local optimiser (scipy.optimize.minimize) from the best "
         "design point, in unit coordinates with bounds [0, 1].")
     xatol: Annotated[float, Field(gt=0)] = Field(
-        1e-3, description="Local search: stop when the simplex (or step) is this small in "
-        "unit coordinates.")
+        1e-3, description="Local search: Nelder-Mead stops when its simplex is this small in "
+        "unit coordinates and (both must hold) its objective values differ by less than "
+        "fatol; Powell's relative tolerance of the step (xtol). The budget stops either "
+        "search too, and on a noisy objective usually first.")
     fatol: Annotated[float, Field(ge=0)] = Field(
-        1e-3, description="Local search: stop when the objective changes less than this.")
+        1e-3, description="Local search: Nelder-Mead's spread of the objective over its "
+        "simplex below which it stops, its simplex also xatol small; Powell's relative "
+        "tolerance of the objective (ftol).")
 
 
 class Estimator(Strict):
