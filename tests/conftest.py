@@ -21,6 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 
 
+TINY_SWEEP = """
+name = "tiny"
+base = "{base}"
+seed = 1
+replicates = 2
+months = 3
+set = ["market.engineers=500"]
+[[parameters]]
+key = "compute.threshold"
+values = [1000, 20000]
+[[measures]]
+column = "unemployment_rate"
+"""
+"""A sweep of 4 runs of 3 months at 500 engineers (``base``: the scenario to format in)."""
+
+
 TWO_TIER_SCENARIO = """
 name = "two_tier_test"
 description = "Tiny two-tier market for tests <b>& escaping</b>"

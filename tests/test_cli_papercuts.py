@@ -15,7 +15,7 @@ from sim import cli
 from sim.cli.words import WORKERS_HELP
 from sim.files import default_workers
 from sim.sweeps.replicates import run_replicates as REAL_RUN_REPLICATES
-from tests.conftest import SCENARIOS, TWO_TIER_SCENARIO
+from tests.conftest import SCENARIOS, TINY_SWEEP, TWO_TIER_SCENARIO
 
 
 def _capture(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> dict:
@@ -155,20 +155,7 @@ def test_runs_of_many_runs_print_their_folder_alone_with_their_plots_in_it(tmp_r
     assert capsys.readouterr().out.splitlines() == [str(out)]
     assert all((out / f"{name}.png").is_file() for name in REPLICATE_PLOTS)
     sweep = tmp_results / "sweep.toml"
-    sweep.write_text(f"""
-name = "quick"
-base = "{SCENARIOS / 'sweeps' / 'small_market.toml'}"
-replicates = 1
-months = 2
-set = ["market.engineers=600"]
-
-[[parameters]]
-key = "compute.threshold"
-values = [1000, 50000]
-
-[[measures]]
-column = "top_share_above_threshold"
-""")
+    sweep.write_text(TINY_SWEEP.format(base=SCENARIOS / "textbook_job_ladder.toml"))
     out = tmp_results / "sweep"
     assert cli.main(["sweep", str(sweep), "--workers", "1", "--quiet",
                      "--out", str(out)]) == 0

@@ -179,9 +179,10 @@ def _write_rows(pieces: Sequence[Callable[[int, int], list[str]]], rows: int,
     rows ``start`` to ``stop`` of a column's cells, or of several columns' already joined)
     give for it, joined by ``,`` and ended by ``\n``: a part of about :data:`TEXT_CELLS`
     cells at a time. A row of one empty cell is ``""``, as ``csv`` writes it."""
-    for lines in _joined_rows(pieces, rows):
-        if len(pieces) == 1:  # csv writes a row of one empty cell as ""
-            lines = ['""' if cell == "" else cell for cell in lines]
+    for joined in _joined_rows(pieces, rows):
+        # a new list (a piece alone is its own): csv writes a row of one empty cell as ""
+        lines = (['""' if cell == "" else cell for cell in joined] if len(pieces) == 1
+                 else joined)
         lines.append("")
         write("\n".join(lines).encode("utf-8"))
 
@@ -189,12 +190,12 @@ def _write_rows(pieces: Sequence[Callable[[int, int], list[str]]], rows: int,
 def _joined_rows(pieces: Sequence[Callable[[int, int], list[str]]],
                  rows: int) -> Iterator[list[str]]:
     """Rows 0 to ``rows`` of ``pieces`` (as :func:`_write_rows` takes them), each row's
-    cells joined by ``,`` (a piece alone: its cells as they are), in parts of about
-    :data:`TEXT_CELLS` cells: one new list of lines a part."""
+    cells joined by ``,`` (a piece alone: its cells as they are, the piece's own list:
+    read it, do not change it), in parts of about :data:`TEXT_CELLS` cells."""
     part = max(TEXT_CELLS // len(pieces), 1)
     for start in range(0, rows, part):
         columns = [piece(start, start + part) for piece in pieces]
-        yield (list(columns[0]) if len(columns) == 1
+        yield (columns[0] if len(columns) == 1
                else list(map(",".join, zip(*columns, strict=True))))
 
 

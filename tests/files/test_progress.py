@@ -10,28 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY_SWEEP
 from tests.processes import group_processes
-
-SWEEP = """
-name = "tiny"
-base = "{base}"
-seed = 1
-replicates = 2
-months = 3
-set = ["market.engineers=500"]
-[[parameters]]
-key = "compute.threshold"
-values = [1000, 20000]
-[[measures]]
-column = "unemployment_rate"
-"""
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_run_and_sweep_leave_no_process_when_they_end(tmp_path: Path) -> None:
     sweep = tmp_path / "tiny.toml"
-    sweep.write_text(SWEEP.format(base=ROOT / "scenarios" / "textbook_job_ladder.toml"))
+    sweep.write_text(TINY_SWEEP.format(base=ROOT / "scenarios" / "textbook_job_ladder.toml"))
     commands = [
         ["run", str(ROOT / "scenarios" / "textbook_job_ladder.toml"), "--set",
          "market.engineers=500", "--months", "3", "--out", str(tmp_path / "run")],
