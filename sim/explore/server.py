@@ -29,6 +29,7 @@ import webbrowser
 from pathlib import Path
 
 from sim.errors import Terminated, UserError
+from sim.files import not_a_folder
 
 APP_MODULE = "sim.explore.app"
 DEFAULT_PORT = 8765
@@ -78,9 +79,9 @@ def serve(scenario: Path, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
 
     explorer = Explorer.load(scenario)  # a bad scenario stops here, before any server
     save_dir = Path(save_dir) if save_dir is not None else Path.cwd()
-    if not save_dir.is_dir():
-        raise UserError("not a folder (a file)" if save_dir.exists() else "no such folder",
-                        option="save_dir", value=save_dir)
+    problem = not_a_folder(save_dir)
+    if problem is not None:
+        raise UserError(problem, option="save_dir", value=save_dir)
     _configure_solara()
     import uvicorn
     from solara.server import settings

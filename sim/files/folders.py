@@ -47,13 +47,21 @@ def _writable_parent(folder: Path, key: str, what: str) -> None:
                           "folder this user can write in")
 
 
+def not_a_folder(path: Path) -> str | None:
+    """What ``path`` is instead of a folder: ``"not a folder (a file)"`` or ``"no such
+    folder"``; None if it is one."""
+    if path.is_dir():
+        return None
+    return "not a folder (a file)" if path.exists() else "no such folder"
+
+
 def require_folder(folder: Path | str) -> Path:
     """``folder`` as a path, if it is a folder; else a :class:`UserError` saying what it is
-    instead: ``<folder>: not a folder (a file)`` or ``<folder>: no such folder``."""
+    instead (:func:`not_a_folder`): ``<folder>: not a folder (a file)``, say."""
     path = Path(folder)
-    if not path.is_dir():
-        raise UserError(f"{folder}: " + ("not a folder (a file)" if path.exists()
-                                         else "no such folder"))
+    problem = not_a_folder(path)
+    if problem is not None:
+        raise UserError(f"{folder}: {problem}")
     return path
 
 

@@ -79,6 +79,11 @@ def test_bad_input_is_refused_before_any_server(tmp_path: Path,
         f"it with talentwar sweep {sweep}"), stderr
     status, stderr = in_process("explore", FLAGSHIP, "--port", "70000")
     assert status == 2 and "0 to 65535" in stderr, stderr
+    for save_dir, problem in ((tmp_path / "none", "no such folder"),
+                              (bad, "not a folder (a file)")):
+        status, stderr = in_process("explore", FLAGSHIP, "--port", "0", "--save-dir",
+                                    str(save_dir))
+        assert status == 2 and f"--save-dir {save_dir}: {problem}" in stderr, stderr
     # a port taken by another program is found when binding, after the app's packages are
     # imported: in a process of its own, so that nothing of the app stays in this one
     with socket.socket() as taken:
