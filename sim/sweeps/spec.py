@@ -242,6 +242,24 @@ class SweepSpec(Strict):
                     raise ValueError(f"parameters[{k}].steps ({p.key}): steps are only for "
                                      f"grid designs (design is {self.design.kind!r}); remove "
                                      "it")
+        levels = self.design.levels
+        for k, p in enumerate(self.parameters):
+            # Morris moves a parameter on `levels` evenly spaced points of [0, n] (a list
+            # of n values), level i at u = i n / (levels - 1) meaning value floor(u): each
+            # value is as many levels only if levels is a multiple of n (3 values on 4
+            # levels give p, q, r, r; 5 values on 4 levels never give the third). SALib's
+            # trajectories stay on that grid only for an even number of levels (on 3
+            # levels they jump from 0 to 3/4 of the range: the middle of 3 values never
+            # comes).
+            n = len(p.values) if p.values is not None else 0
+            if self.design.kind == "morris" and n and levels % math.lcm(2, n):
+                step = math.lcm(2, n)
+                raise ValueError(
+                    f"parameters[{k}].values ({p.key}): a morris design moves each "
+                    f"parameter on design.levels = {levels} levels, which do not give its "
+                    f"{n} values equally (each must be as many levels, and levels even); "
+                    f"set design.levels to a multiple of {step} ({step}, {2 * step}...), "
+                    "or give a range")
         return self
 
 
