@@ -130,9 +130,12 @@ def paired_differences(reference: ReplicateFolder, other: ReplicateFolder,
         a = np.array([m.get(name, math.nan) for m in ref])
         b = np.array([m.get(name, math.nan) for m in oth])
         rows.append({"measure": name, **paired_row(a, b, level)})
-    return with_fdr(pd.DataFrame(rows, columns=[c for c in DIFFERENCE_COLUMNS
-                                                if c != "distinguishable_fdr"]),
-                    level).set_index("measure")
+    table = pd.DataFrame(rows, columns=[c for c in DIFFERENCE_COLUMNS
+                                        if c != "distinguishable_fdr"])
+    # The final month is a fact of the two scenarios (their horizons), not an estimate:
+    # outside the false-discovery family (a horizon that differs would enter it as p = 0).
+    return with_fdr(table, level, family=(table["measure"] != FINAL_MONTH).to_numpy()
+                    ).set_index("measure")
 
 
 def verdict(row: pd.Series) -> str:

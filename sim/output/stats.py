@@ -165,13 +165,19 @@ def paired_row(reference: np.ndarray, other: np.ndarray, level: float = LEVEL
             "pairs": int(np.sum(both))}
 
 
-def with_fdr(table: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+def with_fdr(table: pd.DataFrame, level: float = LEVEL,
+             family: np.ndarray | None = None) -> pd.DataFrame:
     """``table`` (rows of :func:`paired_row`) with ``distinguishable_fdr``
-    after ``distinguishable``: the Benjamini–Hochberg verdict over all the table's rows
-    (:func:`fdr_verdicts`)."""
+    after ``distinguishable``: the Benjamini–Hochberg verdict over the table's rows
+    (:func:`fdr_verdicts`), or over the rows ``family`` marks (a boolean array); a row
+    outside the family (a fact, not an estimate: the final month) keeps its own
+    ``distinguishable``."""
     out = table.copy()
-    verdict = fdr_verdicts(out["p_value"].to_numpy(dtype=float),
-                           out["distinguishable"].to_numpy(dtype=bool), level)
+    distinguishable = out["distinguishable"].to_numpy(dtype=bool)
+    verdict = distinguishable.copy()
+    tested = np.ones(len(out), dtype=bool) if family is None else np.asarray(family, bool)
+    verdict[tested] = fdr_verdicts(out["p_value"].to_numpy(dtype=float)[tested],
+                                   distinguishable[tested], level)
     out.insert(int(cast(int, out.columns.get_loc("distinguishable"))) + 1,
                "distinguishable_fdr", verdict)
     return out

@@ -12,6 +12,8 @@ import pytest
 
 from sim import cli
 from sim.errors import UserError
+from sim.output import stats
+from sim.output.effects import FINAL_MONTH
 from sim.output.replicates import (
     DIFFERENCE_COLUMNS,
     ReplicateFolder,
@@ -19,7 +21,7 @@ from sim.output.replicates import (
     mean_interval,
     paired_differences,
 )
-from sim.output.stats import t_quantile, t_upper_tail
+from sim.output.stats import t_quantile, t_upper_tail, with_fdr
 from sim.scenario import load_scenario
 from sim.sweeps.replicates import run_replicates
 from tests.conftest import ROOT
@@ -166,3 +168,41 @@ def test_paired_means_are_over_the_pairs_as_the_difference_is():
     lone = paired_row(np.array([1.0, np.nan]), np.array([np.nan, 3.0]))
     assert (lone["reference_mean"], lone["other_mean"], lone["pairs"]) == (1.0, 3.0, 0)
     assert np.isnan(lone["mean_difference"])
+
+
+def test_a_horizon_that_differs_stays_out_of_the_false_discovery_family(
+        folders, tmp_path, monkeypatch):
+    # The final month differs by exactly one in every pair (p = 0): a fact of the two
+    # scenarios, not an estimate. Inside the Benjamini-Hochberg family it would enlarge it
+    # by one p-value ranked first, making every other adjusted p-value smaller.
+    base, _, _ = folders
+    scenario = load_scenario(base.parent / "two_tier.toml",
+                             ["months=5", "compute.threshold=30000"])
+    shorter = run_replicates(scenario, 3, out=tmp_path / "short", engineers="none",
+                             progress=False)
+    families = []
+    judge = stats.fdr_verdicts
+    monkeypatch.setattr(stats, "fdr_verdicts",
+                        lambda p, own, *a: families.append(p) or judge(p, own, *a))
+    table = paired_differences(ReplicateFolder.open(base), ReplicateFolder.open(shorter))
+    final = table.loc[FINAL_MONTH]
+    assert final["mean_difference"] == -1 and final["p_value"] == 0
+    assert final["distinguishable"] and final["distinguishable_fdr"]
+    rest = table.drop(index=FINAL_MONTH)
+    (family,) = families
+    np.testing.assert_array_equal(family, rest["p_value"].to_numpy())
+    expected = judge(rest["p_value"].to_numpy(), rest["distinguishable"].to_numpy())
+    assert (rest["distinguishable_fdr"].to_numpy() == expected).all()
+
+
+def test_with_fdr_judges_the_family_alone():
+    # p = 0.026 and 0.9: alone, 0.026 * 2 = 0.052 is not below 0.05; with a p = 0 ranked
+    # first it would be 0.026 * 3 / 2 = 0.039
+    table = pd.DataFrame({"p_value": [0.0, 0.026, 0.9],
+                          "distinguishable": [True, True, False]})
+    assert list(with_fdr(table)["distinguishable_fdr"]) == [True, True, False]
+    judged = with_fdr(table, family=np.array([False, True, True]))
+    assert list(judged["distinguishable_fdr"]) == [True, False, False]
+    outside = with_fdr(table.assign(distinguishable=[False, True, False]),
+                       family=np.array([False, True, True]))
+    assert not outside["distinguishable_fdr"].iloc[0]  # its own verdict, kept
