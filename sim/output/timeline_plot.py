@@ -193,6 +193,8 @@ def plot_timeline(run: RunFolder) -> plt.Figure:
                "climate (its months)"),
         Line2D([], [], ls="", marker="^", color=grey, label="policy change"),
         Line2D([], [], ls="", marker="D", color=grey, label="amenity change"),
+        Line2D([], [], ls="", marker="|", color=grey, label="funding round or GPU stock "
+               "(named)"),
     ]
     legend_outside(fig, title="marker size: engineers moved;\ncolour: the buyer or the firm",
                    handles=handles, labels=[str(h.get_label()) for h in handles])

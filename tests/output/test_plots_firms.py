@@ -200,6 +200,13 @@ def test_the_timeline_draws_every_deal_and_every_dated_event(run, figures):
         e.type for e in inside}
     for event in inside:
         assert event.text in shown
+    # every marker an event is drawn with is explained in the legend
+    legend = figures["timeline"].legends[0]
+    explained = {h.get_marker() for h in legend.legend_handles if h.get_linestyle() == "None"}
+    points = [e for e in inside if e.end is None]
+    assert {"funding_round", "policy_change"} <= {e.type for e in points}
+    for event in points:
+        assert timeline_plot.EVENT_MARKERS.get(event.type, "|") in explained, event.type
     assert timeline_plot.event_date(3, pd.Timestamp("2023-01-01")) == pd.Timestamp("2023-04-01")
     assert timeline_plot.event_date("2024-05", first) == pd.Timestamp("2024-05-01")
 
