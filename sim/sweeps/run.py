@@ -346,6 +346,10 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
     check that the tables hold every run of the design once, then write the sensitivity
     indices of a Sobol or Morris sweep and mark the folder complete."""
     state = SweepState(plan.total, 0, 0, 0, complete=False)
+    # The state of the recorded runs as each is recorded: what an interrupt reports, also
+    # one that lands while the first one's clean-up runs (a second Ctrl-C replaces the
+    # first's SweepInterrupted with a bare KeyboardInterrupt).
+    latest = [state]
     try:
         with locked(folder):
             for path in remove_leftovers(folder, Path.is_file):  # files a kill left
@@ -358,9 +362,10 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
                 recorded = keep_recorded(folder, plan, retry_failed=retry_failed, scan=scan)
                 state = SweepState(plan.total, len(recorded), recorded.done, recorded.failed,
                                    complete=False)
+                latest[0] = state
                 write_status(folder, state)
                 state, ran = _run_loop(plan, folder, backend, recorded, state,
-                                       progress=progress)
+                                       progress=progress, latest=latest)
             finally:
                 backend.close(cancel=True)
             final = scan_store(folder, plan)
@@ -384,8 +389,8 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
             write_status(folder, err.state)  # the truth: not complete, this many recorded
         raise
     except KeyboardInterrupt as err:
-        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(folder, state,
-                                                                              err)
+        stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(
+            folder, latest[0], err)
         with contextlib.suppress(UserError, KeyboardInterrupt):
             write_status(folder, stop.state)  # the truth: not complete, this many recorded
         raise stop from None
@@ -393,9 +398,11 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
 
 
 def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: SweepState,
-              *, progress: bool) -> tuple[SweepState, int]:
+              *, progress: bool, latest: list[SweepState] | None = None
+              ) -> tuple[SweepState, int]:
     """Keep up to ``backend.capacity`` runs in flight and record each finished run (in
     run-id order among those finishing together); return the state and the runs made.
+    ``latest[0]``, if given, is set to the state after each run recorded.
 
     A run whose future raises (a Dask worker lost for good, a result that cannot be sent
     back) is recorded as failed with that error. On an interrupt the state of the recorded
@@ -443,6 +450,10 @@ def _run_loop(plan: Plan, folder: Path, backend: Backend, recorded: Any, state: 
                     done += 1
                 else:
                     failed += 1
+                if latest is not None:
+                    latest[0] = SweepState(plan.total, done + failed, done, failed,
+                                           complete=False)
+                if result.status != DONE:
                     bar.set_postfix(failed=failed)
                 bar.update(1)
     except KeyboardInterrupt as err:

@@ -15,7 +15,9 @@ import pytest
 
 import sim.sweeps.run as sweep_run
 from sim.errors import UserError
+from sim.sweeps.backends import SerialBackend
 from sim.sweeps.run import MAX_RUNS, plan_sweep, resume_sweep, run_sweep
+from sim.sweeps.store import SweepWriter
 from tests.sweeps.common import (
     GRID,
     HEADER,
@@ -136,6 +138,39 @@ def test_damaged_or_foreign_runs_are_refused_before_anything_is_written(
 
 
 # --------------------------------------------------------------------------- 2. complete?
+
+
+@pytest.mark.parametrize("second", ["writer", "backend"])
+def test_a_second_interrupt_during_the_clean_up_still_reports_the_runs_recorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
+        second: str) -> None:
+    # Ctrl-C twice in quick succession: the second lands while the first one's clean-up
+    # runs (closing the tables, stopping the workers) and replaces its count with a bare
+    # KeyboardInterrupt; the runs recorded are still the ones reported.
+    def interrupt(run_id: int) -> None:
+        if run_id == 5:
+            raise KeyboardInterrupt
+
+    fail_runs(monkeypatch, interrupt)
+    target = (SweepWriter, "close") if second == "writer" else (SerialBackend, "close")
+    original = getattr(*target)
+    fired = []
+
+    def close_then_interrupt(self: object, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)
+        if not fired:
+            fired.append(True)
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(*target, close_then_interrupt)
+    out = tmp_path / "twice"
+    assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
+                "--quiet"], monkeypatch) == 130
+    assert fired
+    assert "5 of 12 runs recorded" in capsys.readouterr().err
+    status = json.loads((out / "status.json").read_text())
+    assert status["complete"] is False and status["recorded"] == 5
+    assert sorted(read_recorded(out)) == [0, 1, 2, 3, 4]
 
 
 def test_an_interrupted_sweep_says_it_is_partial(
