@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from sim.errors import RESUME, Resume, UserError
@@ -66,18 +66,20 @@ def require_folder(folder: Path | str) -> Path:
 
 
 def check_new_folder(folder: Path, what: str = "folder", *, key: str = "out",
-                     empty_ok: bool = True, resume: str = "") -> None:
-    """``folder`` must not exist (or, with ``empty_ok``, be an empty folder) and must be
-    creatable. A symbolic link counts as what it points to; a dangling one is refused.
-    ``resume`` is the command that continues an existing folder (``"sweep"``), whose way
-    to continue it the message names (:class:`~sim.errors.Resume`); ``key`` the argument
-    that named the folder."""
+                     empty_ok: bool = True, resume: str = "",
+                     ignore: Collection[str] = ()) -> None:
+    """``folder`` must not exist (or, with ``empty_ok``, be an empty folder, files named in
+    ``ignore`` aside) and must be creatable. A symbolic link counts as what it points to; a
+    dangling one is refused. ``resume`` is the command that continues an existing folder
+    (``"sweep"``), whose way to continue it the message names
+    (:class:`~sim.errors.Resume`); ``key`` the argument that named the folder."""
     try:
         if folder.is_symlink() and not folder.exists():
             raise FolderError(key, folder, f"a symbolic link to {os.readlink(folder)}, "
                               "which does not exist; give a real folder")
         if folder.exists() and not (empty_ok and folder.is_dir()
-                                    and not any(folder.iterdir())):
+                                    and not any(p.name not in ignore
+                                                for p in folder.iterdir())):
             hint = f"; choose a new folder or continue it with {RESUME}" if resume else (
                 "; choose a new one")
             state = "exists and is not empty" if empty_ok else "exists already"

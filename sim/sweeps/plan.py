@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from sim.errors import UserError
 from sim.files import git_commit, versions, write_text
+from sim.files.folders import LOCK_FILE
 from sim.scenario import validate
 from sim.sweeps.designs import Point, point_count, point_overrides, run_seed, salib_problem
 from sim.sweeps.spec import SpecPlan, SweepSpec, parse_sweep
@@ -122,7 +123,10 @@ def load_plan(folder: Path) -> Plan:
     except (OSError, ValueError) as err:
         raise UserError(f"{folder}: cannot read this folder: {err}") from None
     if not is_file:
-        raise UserError(f"{folder}: not a sweep folder (no {SWEEP_FILE})")
+        lock_only = folder.is_dir() and [p.name for p in folder.iterdir()] == [LOCK_FILE]
+        raise UserError(f"{folder}: not a sweep folder (no {SWEEP_FILE})" + (
+            "; it holds only a lock file, left by a sweep stopped as it started: run the "
+            "sweep again with this folder as its output" if lock_only else ""))
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as err:

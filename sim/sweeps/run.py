@@ -258,7 +258,10 @@ def run_sweep(
     check_dask_target(dask)
     plan = plan_sweep(sweep_file, overrides)
     if out is not None:
-        check_new_folder(Path(out), "sweep folder", resume="sweep")
+        # A folder holding only the lock file is one a kill stopped before it held anything
+        # (no sweep.json: it cannot be resumed): it is taken as empty, if no process holds
+        # the lock (checked when it is taken).
+        check_new_folder(Path(out), "sweep folder", resume="sweep", ignore={LOCK_FILE})
     # a bad Dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []

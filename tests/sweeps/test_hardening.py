@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 import sim.sweeps.run as sweep_run
 from sim.errors import UserError
+from sim.files.folders import LOCK_FILE
 from sim.sweeps.backends import SerialBackend
 from sim.sweeps.run import MAX_RUNS, plan_sweep, resume_sweep, run_sweep
 from sim.sweeps.store import SweepWriter
@@ -22,6 +25,7 @@ from tests.sweeps.common import (
     GRID,
     HEADER,
     MEASURES,
+    ROOT,
     cli,
     fail_runs,
     read_recorded,
@@ -434,3 +438,37 @@ def test_sizes_that_cannot_run_are_refused_before_allocating(
     message = str(err.value)
     assert message.startswith(f"{path}: ") and runs in message
     assert f"at most {MAX_RUNS:,} runs" in message
+
+
+def test_a_folder_a_kill_left_with_only_its_lock_can_be_started_again(
+        serial_grid: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    # A sweep killed as it started (after taking the folder's lock, before writing
+    # sweep.json) leaves a folder with the lock file alone: not resumable (no sweep.json),
+    # and it must not be refused as "not empty" either.
+    out = tmp_path / "killed_at_start"
+    out.mkdir()
+    (out / LOCK_FILE).touch()
+    assert cli(["sweep", "--resume", str(out)], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "no sweep.json" in err and "holds only a lock file" in err
+    assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
+                "--quiet"], monkeypatch) == 0
+    same_results(serial_grid, out)
+    # a lock some process holds still keeps a second sweep out
+    other = tmp_path / "held"
+    other.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pathlib import Path; "
+         "from sim.files.folders import lock_folder\n"
+         "with lock_folder(Path(sys.argv[1]), 'sweep'):\n"
+         "    print('held', flush=True); sys.stdin.read()", str(other)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        assert cli(["sweep", str(write(tmp_path, GRID, "b.toml")), "--out", str(other),
+                    "--quiet"], monkeypatch) == 2
+        assert "another sweep process is writing this folder" in capsys.readouterr().err
+    finally:
+        holder.communicate("")
+    assert all(p.name == LOCK_FILE for p in other.iterdir())  # the refused sweep wrote nothing
