@@ -355,9 +355,9 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
     latest = [state]
     try:
         with locked(folder):
+            scan = scan_store(folder, plan)  # a folder it refuses is left as it is
             for path in remove_leftovers(folder, Path.is_file):  # files a kill left
                 log.info("removed %s, left by an interrupted sweep", path)
-            scan = scan_store(folder, plan)
             todo_count = plan.total - scan.kept + (scan.recorded.failed if retry_failed else 0)
             if backend is None:
                 backend = make_backend(max(min(workers, todo_count), 1), dask)

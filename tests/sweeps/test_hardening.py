@@ -134,6 +134,10 @@ def test_damaged_or_foreign_runs_are_refused_before_anything_is_written(
     shutil.copytree(serial_grid, out)
     path = out / "runs.csv"
     path.write_text(change(path.read_text()))
+    # a temporary file a killed process left: a refused folder keeps it too
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    (out / f".runs.csv.tmp-{dead.pid}").write_text("x")
     before = snapshot(out)
     assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 2
     err = capsys.readouterr().err
