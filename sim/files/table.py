@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 from sim.errors import UserError
-from sim.files.atomic import atomic_file
+from sim.files.atomic import WriteError, atomic_file
 
 
 class TableDamage(UserError):
@@ -195,7 +195,7 @@ class Appender:
         try:
             self.handle: TextIO = path.open("a", newline="", encoding="utf-8")
         except OSError as err:
-            raise UserError(f"{path}: cannot write it: {err.strerror or err}") from None
+            raise WriteError(path, err.strerror or str(err)) from None
 
     def append(self, values: Sequence[Any]) -> None:
         """Append one record (:func:`record`)."""

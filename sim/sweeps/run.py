@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from sim.errors import RESUME, KeepsFields, Resume, Terminated, UserError, log
-from sim.files import check_new_folder, check_workers, claim_folder, remove_leftovers
+from sim.files import (
+    WriteError,
+    check_new_folder,
+    check_workers,
+    claim_folder,
+    remove_leftovers,
+)
 from sim.files.folders import LOCK_FILE
 from sim.files.progress import tqdm
 from sim.files.provenance import stamp
@@ -91,9 +97,10 @@ class SweepWriteFailed(UserError):
     folder holds the runs of ``state`` and continues with :func:`resume_sweep` once it can
     be written."""
 
-    def __init__(self, folder: Path, state: SweepState, err: OSError) -> None:
+    def __init__(self, folder: Path, state: SweepState, err: OSError | str) -> None:
+        reason = err if isinstance(err, str) else err.strerror or err
         super().__init__(f"{folder}: cannot write the sweep's tables: "
-                         f"{err.strerror or err}; {state.describe()}; make room and "
+                         f"{reason}; {state.describe()}; make room and "
                          f"continue with {RESUME}", resume=Resume("sweep", folder))
         self.folder = folder
         self.state = state
@@ -391,6 +398,11 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
         with contextlib.suppress(UserError, KeyboardInterrupt):
             write_status(folder, err.state)  # the truth: not complete, this many recorded
         raise
+    except WriteError as err:  # a full disk as the tables are repaired or begun
+        with contextlib.suppress(UserError, KeyboardInterrupt):
+            write_status(folder, latest[0])
+        raise SweepWriteFailed(folder, latest[0], f"{err.path.name}: {err.reason}"
+                               ) from None
     except KeyboardInterrupt as err:
         stop = err if isinstance(err, SweepInterrupted) else SweepInterrupted(
             folder, latest[0], err)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from sim.files import RunTable
+from sim.files import RunTable, WriteError
 from sim.files.table import Appender
 from tests.sweeps.common import GRID, cli, read_recorded, same_results, write
 
@@ -77,3 +77,27 @@ def test_temporary_files_a_killed_sweep_left_are_removed_on_resume(
     assert cli(["sweep", "--resume", str(folder), "--quiet"], monkeypatch) == 0
     assert f"removed {left}, left by an interrupted sweep" in capsys.readouterr().err
     assert not left.exists() and alive.exists()
+
+
+def test_a_full_disk_as_the_sweep_begins_its_tables_names_the_resume(
+        tmp_path, monkeypatch, capsys, serial_grid):
+    # The disk fills once sweep.json and status.json are written, as the tables are
+    # created: the same one error with the way to continue, and the resume works.
+    real = RunTable.rewrite
+
+    def full(self, *args, **kwargs):
+        raise WriteError(self.path, "No space left on device", "the table")
+
+    monkeypatch.setattr(RunTable, "rewrite", full)
+    out = tmp_path / "out"
+    assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
+                "--quiet"], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("No space left on device") == 1, err
+    assert "0 of 12 runs recorded" in err
+    assert f"continue with talentwar sweep --resume {out}" in err
+    status = json.loads((out / "status.json").read_text())
+    assert (status["complete"], status["recorded"]) == (False, 0)
+    monkeypatch.setattr(RunTable, "rewrite", real)  # room again
+    assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 0
+    same_results(serial_grid, out)
