@@ -321,6 +321,15 @@ class DaskRun:
         return value
 
 
+def dask_setup(worker: object) -> None:
+    """Dask's preload hook, in each worker process of a local cluster
+    (:class:`DaskBackend` with ``local``): ignore Ctrl-C (SIGINT), which the terminal sends
+    to the whole process group, so that an interrupted sweep stops its workers itself
+    (closing the cluster) instead of each printing a KeyboardInterrupt traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 DASK_CONNECT_TIMEOUT = "5s"
 """How long a sweep tries to reach a Dask scheduler at an address before it gives up (a
 Dask duration)."""
@@ -344,8 +353,13 @@ class DaskBackend:
         if isinstance(target, distributed.Client):
             self.client, self.own_client = target, False
         elif target == "local":
-            self.cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                                    processes=True, dashboard_address=None)
+            # Ctrl-C reaches the workers too (they share the terminal's process group):
+            # they ignore it (dask_setup) and are closed by this process, which reports
+            # the interrupt once; their own notices below errors stay quiet.
+            self.cluster = distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR,
+                preload=[__name__])
             self.client = distributed.Client(self.cluster)
         else:
             try:

@@ -3,6 +3,8 @@ scheduler is a user error."""
 
 from __future__ import annotations
 
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,19 @@ def test_dask_local_cluster_gives_the_serial_results(
                   "--workers", "2", "--quiet"], monkeypatch)
     assert status == 0
     same_results(serial_grid, out)
+
+
+def test_the_workers_of_a_local_dask_cluster_ignore_ctrl_c() -> None:
+    # Ctrl-C goes to the terminal's whole process group: a local cluster's workers ignore
+    # it (the sweep closes them), or each prints a KeyboardInterrupt traceback
+    pytest.importorskip("distributed")
+    backend = backends.DaskBackend("local", 1)
+    try:
+        assert backend.run(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+        assert backend.run(os.getpid).result() != os.getpid()  # in a worker process
+    finally:
+        backend.close(cancel=True)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not here
 
 
 def test_unreachable_dask_scheduler_is_a_user_error(
