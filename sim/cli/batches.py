@@ -31,6 +31,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         else:
             if args.sweep_file is None:
                 raise UserError("give a SWEEP_FILE, or --resume DIR")
+            if args.retry_failed:
+                raise UserError("--retry-failed reruns the failed runs of a sweep folder: "
+                                "give it with --resume DIR (a new sweep has none)")
             if args.set:
                 from sim.scenario import parse_overrides
 

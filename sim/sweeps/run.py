@@ -36,6 +36,7 @@ from sim.sweeps.designs import (
     Point,
     design_matrix,
     design_points,
+    grid_values,
     point_count,
     point_overrides,
 )
@@ -125,6 +126,7 @@ def plan_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Plan:
         raw = {**raw, "set": [*(fixed if isinstance(fixed, list) else []), *overrides]}
         spec = parse_sweep(raw, f"{path} (with the added overrides)")
     _check_size(spec, path)
+    _check_grid_steps(spec, path)
     source = str(path)
     base_path = path.parent / spec.base
     base = load_base(path, spec.base, spec.overrides, spec.months, "sweep")
@@ -155,6 +157,25 @@ def _check_size(spec: SweepSpec, path: Path) -> None:
         raise UserError(f"{path}: parameters: {points:,} design points x "
                         f"{len(spec.parameters)} parameters is more than "
                         f"{MAX_DESIGN_CELLS:,} design values")
+
+
+def _check_grid_steps(spec: SweepSpec, path: Path) -> None:
+    """A grid parameter's ``steps`` rounded to whole numbers (``integer``) must not repeat a
+    value (1 to 3 in 5 steps gives 1, 2, 2, 2, 3: the same runs three times over), as a list
+    of values must not."""
+    if spec.design.kind != "grid":
+        return
+    for k, p in enumerate(spec.parameters):
+        if not p.integer or p.steps is None:
+            continue
+        values = grid_values(p)
+        if len(set(values)) < len(values):
+            low, high = p.bounds
+            raise UserError(
+                f"{path}: parameters[{k}].steps ({p.key}): {p.steps} steps from {low:g} to "
+                f"{high:g} rounded to whole numbers repeat values ("
+                + ", ".join(map(str, values[:12])) + (", ..." if len(values) > 12 else "")
+                + "); use fewer steps, or give values = [...]")
 
 
 def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],

@@ -68,6 +68,13 @@ class Parameter(Strict):
                 raise ValueError("scale = 'log' needs min > 0")
         elif len({json.dumps(v) for v in self.values}) != len(self.values):
             raise ValueError("values must not repeat")
+        else:
+            unused = sorted({"scale", "integer"} & self.model_fields_set)
+            if unused:
+                raise ValueError(f"{' and '.join(unused)} "
+                                 + ("are" if len(unused) > 1 else "is")
+                                 + " for a range (min and max); a list of values is used as "
+                                 "written: remove " + ("them" if len(unused) > 1 else "it"))
         if self.key.startswith(".") or self.key.endswith(".") or ".." in self.key:
             raise ValueError("key must be a dotted key path like compute.threshold")
         return self
@@ -189,6 +196,11 @@ class Design(Strict):
             raise ValueError(f"design kind {self.kind!r} needs samples = N")
         if self.kind == "sobol" and self.samples and self.samples & (self.samples - 1):
             raise ValueError(f"sobol needs samples a power of 2 (e.g. 64), got {self.samples}")
+        for key, kinds in (("second_order", ("sobol",)), ("levels", ("morris",)),
+                           ("resamples", ("sobol", "morris"))):
+            if key in self.model_fields_set and self.kind not in kinds:
+                raise ValueError(f"{key} is only for {' and '.join(kinds)} designs (design "
+                                 f"is {self.kind!r}); remove it")
         return self
 
 

@@ -31,6 +31,23 @@ from tests.sweeps.common import (
     (("replicates = 2", 'replicates = 2\n[design]\nkind = "sobol"\nsamples = 8'),
      "sweep.toml: parameters[0].steps (compute.threshold): steps are only for grid "
      "designs (design is 'sobol'); remove it"),
+    # keys that would be ignored are refused
+    (('values = ["sharp", "smooth"]', 'values = ["sharp", "smooth"]\nscale = "log"'),
+     "parameters[1]: scale is for a range (min and max); a list of values is used as "
+     "written: remove it"),
+    (('values = ["sharp", "smooth"]', 'values = ["sharp", "smooth"]\ninteger = false\n'
+      'scale = "linear"'), "integer and scale are for a range"),
+    (("replicates = 2", "replicates = 2\n[design]\nsecond_order = true"),
+     "design: second_order is only for sobol designs (design is 'grid'); remove it"),
+    (("replicates = 2", 'replicates = 2\n[design]\nkind = "latin"\nsamples = 8\nlevels = 4'),
+     "design: levels is only for morris designs (design is 'latin'); remove it"),
+    (("replicates = 2", "replicates = 2\n[design]\nresamples = 500"),
+     "resamples is only for sobol and morris designs"),
+    # whole numbers that repeat, as a list of values may not
+    (('min = 1000\nmax = 100000\nsteps = 3\nscale = "log"',
+      'min = 1\nmax = 3\nsteps = 5\nscale = "log"\ninteger = true'),
+     "sweep.toml: parameters[0].steps (compute.threshold): 5 steps from 1 to 3 rounded to "
+     "whole numbers repeat values (1, 1, 2, 2, 3); use fewer steps"),
 ])
 def test_bad_sweep_files_are_user_errors_and_write_nothing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture,
@@ -86,3 +103,15 @@ def test_bad_sobol_samples_and_workers(tmp_path: Path, monkeypatch: pytest.Monke
 def test_example_sweeps_are_valid(name: str, runs: int) -> None:
     plan = plan_sweep(ROOT / "scenarios" / "sweeps" / f"{name}.toml")
     assert plan.total == runs
+
+
+def test_retry_failed_without_resume_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    path = write(tmp_path, GRID)
+    out = tmp_path / "o"
+    assert cli(["sweep", str(path), "--out", str(out), "--retry-failed", "--quiet"],
+               monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "--retry-failed reruns the failed runs of a sweep folder: give it with --resume" \
+        in err and "Traceback" not in err
+    assert not out.exists()
