@@ -40,7 +40,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from sim.errors import UserError, log
 from sim.files import RunTable, WriteError, lock_folder, write_text
@@ -214,6 +214,7 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
                              "once")
     measures = RunTable(folder / MEASURES_FILE, measures_header(plan))
     blocks = bytearray(total)  # separate blocks of rows of each run (capped at 2)
+    counts = [0] * total  # measure rows of each run
     last = -1
     for line, row in measures.rows():
         run_id = _int(row[0], measures.path, line, "run_id")
@@ -225,6 +226,7 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
         if run_id != last:
             blocks[run_id] = min(blocks[run_id] + 1, 2)
             last = run_id
+        counts[run_id] += 1
         if recorded.codes[run_id] != _DONE:
             scan.stray += 1
     scan.measures_records = measures.records
@@ -239,8 +241,31 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
     if empty - twice:
         scan.problems.append(f"{measures.path}: run(s) {_describe(empty - twice)} are recorded "
                              f"done in {RUNS_FILE} but have no measure rows")
-    scan.redo |= split | empty
+    wanted = [measure_rows(plan, point) for point in plan.points]
+    short = {k for k, code in enumerate(recorded.codes)
+             if code == _DONE and 0 < counts[k] < wanted[k // reps]} - twice - split
+    if short:
+        scan.problems.append(f"{measures.path}: run(s) {_describe(short)} have fewer measure "
+                             "rows than their months and measures give (cut short)")
+    scan.redo |= split | empty | short
     return scan
+
+
+def measure_rows(plan: Plan, point: Mapping[str, Any]) -> int:
+    """The measure rows of a done run at ``point`` (:func:`sim.sweeps.worker.
+    extract_measures`): the months 0 to M of its series measures, month M of its final
+    ones and the last month of each mean's window, M its horizon (the point's ``months``
+    if it is a parameter, else the base scenario's)."""
+    horizon = int(point.get("months", plan.base["months"]))
+    months: set[int] = set()
+    for m in plan.spec.measures:
+        if m.keep == "series":
+            months.update(range(horizon + 1))
+        elif m.keep == "final":
+            months.add(horizon)
+        else:
+            months.add(m.span[1])
+    return len(months)
 
 
 def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,

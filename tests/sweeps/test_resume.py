@@ -4,6 +4,7 @@ uninterrupted sweep."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -95,4 +96,31 @@ def test_failed_runs_are_recorded_and_the_sweep_goes_on(
     fail_runs(monkeypatch, None)
     assert resume_sweep(out, progress=False).ran == 0
     assert resume_sweep(out, progress=False, retry_failed=True).ran == 2
+    same_results(serial_grid, out)
+
+
+@pytest.mark.parametrize("damage", ["last newline", "rows of a run"])
+def test_a_done_run_with_measure_rows_missing_is_run_again(
+        serial_grid: Path, tmp_path: Path, damage: str,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # measures.csv loses its final newline (its last record is then torn and dropped), or
+    # a run's block loses rows: the run is recorded done but holds fewer rows than its
+    # months give; the resume runs it again instead of marking the sweep complete without
+    # them.
+    out = tmp_path / "short"
+    shutil.copytree(serial_grid, out)
+    path = out / "measures.csv"
+    text = path.read_text()
+    if damage == "last newline":
+        path.write_text(text[:-1])
+        victim = int(text.splitlines()[-1].split(",")[0])
+    else:
+        lines = text.splitlines(keepends=True)
+        victim = 3
+        rows = [k for k, line in enumerate(lines) if line.startswith(f"{victim},")]
+        del lines[rows[2]]  # a row in the middle of run 3's block
+        path.write_text("".join(lines))
+    summary = resume_sweep(out, progress=False)
+    assert summary.ran == 1 and summary.done == 12
+    assert f"run(s) {victim} have fewer measure rows" in caplog.text
     same_results(serial_grid, out)
