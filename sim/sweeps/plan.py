@@ -142,7 +142,7 @@ def load_plan(folder: Path) -> Plan:
         raise UserError(f"{path}: expected a JSON object, got {type(manifest).__name__}; "
                         f"{SWEEP_FILE} is damaged")
     raw = _field(manifest, "sweep", dict, path, "", "a table (the sweep file's contents)")
-    spec = parse_sweep(raw, f"{path} (sweep)")
+    spec = parse_sweep(raw, f"{path} (sweep)", saved=True)
     source = _field(manifest, "sweep_file", str, path, "", "a file name")
     base_file = _field(manifest, "base_file", str, path, "", "a file name")
     base = _field(manifest, "base_scenario", dict, path, "", "a table (the base scenario)")

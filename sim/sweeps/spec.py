@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Generic, Literal, Protocol, TypeVar
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, model_validator
 
 from sim.errors import UserError
 from sim.scenario import (
@@ -51,7 +51,7 @@ class Parameter(Strict):
     label: str | None = Field(default=None, description="Axis label with units, for plots.")
 
     @model_validator(mode="after")
-    def _one_form(self) -> Parameter:
+    def _one_form(self, info: ValidationInfo) -> Parameter:
         has_range = self.min is not None or self.max is not None
         if self.values is not None and (has_range or self.steps is not None):
             raise ValueError("give either values or min/max (and steps), not both")
@@ -68,7 +68,7 @@ class Parameter(Strict):
                 raise ValueError("scale = 'log' needs min > 0")
         elif len({json.dumps(v) for v in self.values}) != len(self.values):
             raise ValueError("values must not repeat")
-        else:
+        elif not _saved(info):
             unused = sorted({"scale", "integer"} & self.model_fields_set)
             if unused:
                 raise ValueError(f"{' and '.join(unused)} "
@@ -188,7 +188,7 @@ class Design(Strict):
         return self.samples
 
     @model_validator(mode="after")
-    def _samples(self) -> Design:
+    def _samples(self, info: ValidationInfo) -> Design:
         if self.kind == "grid":
             if self.samples is not None:
                 raise ValueError("samples is not used by a grid (use steps or values)")
@@ -198,7 +198,7 @@ class Design(Strict):
             raise ValueError(f"sobol needs samples a power of 2 (e.g. 64), got {self.samples}")
         for key, kinds in (("second_order", ("sobol",)), ("levels", ("morris",)),
                            ("resamples", ("sobol", "morris"))):
-            if key in self.model_fields_set and self.kind not in kinds:
+            if key in self.model_fields_set and self.kind not in kinds and not _saved(info):
                 raise ValueError(f"{key} is only for {' and '.join(kinds)} designs (design "
                                  f"is {self.kind!r}); remove it")
         return self
@@ -231,7 +231,7 @@ class SweepSpec(Strict):
     measures: Annotated[list[Measure], Field(min_length=1)]
 
     @model_validator(mode="after")
-    def _consistent(self) -> SweepSpec:
+    def _consistent(self, info: ValidationInfo) -> SweepSpec:
         keys = [p.key for p in self.parameters]
         if len(set(keys)) != len(keys):
             raise ValueError(f"a parameter key appears twice: {keys}")
@@ -264,7 +264,8 @@ class SweepSpec(Strict):
             # levels they jump from 0 to 3/4 of the range: the middle of 3 values never
             # comes).
             n = len(p.values) if p.values is not None else 0
-            if self.design.kind == "morris" and n and levels % math.lcm(2, n):
+            if (self.design.kind == "morris" and n and levels % math.lcm(2, n)
+                    and not _saved(info)):
                 step = math.lcm(2, n)
                 raise ValueError(
                     f"parameters[{k}].values ({p.key}): a morris design moves each "
@@ -305,15 +306,23 @@ def read_sweep_file(path: str | Path) -> tuple[SweepSpec, dict[str, Any]]:
     return parse_sweep(data, str(path)), data
 
 
-def parse_sweep(data: dict[str, Any], source: str) -> SweepSpec:
-    """Validate sweep data (a parsed TOML table), naming ``source`` in errors."""
+def _saved(info: ValidationInfo) -> bool:
+    """Whether the data validated is a sweep folder's recorded file (``sweep.json``), which
+    the rules added since it was written do not refuse: such a folder stays readable and
+    resumable (the rules refuse new sweep files)."""
+    return bool(info.context and info.context.get("saved"))
+
+
+def parse_sweep(data: dict[str, Any], source: str, *, saved: bool = False) -> SweepSpec:
+    """Validate sweep data (a parsed TOML table), naming ``source`` in errors; ``saved``:
+    the data a sweep folder recorded (:func:`_saved`)."""
     scenario = [key for key in SCENARIO_KEYS if key in data]
     if scenario and "base" not in data:
         raise UserError(f"{source}: a scenario file (it has {scenario[0]!r}), not a sweep "
                         "file; a sweep file names its scenario as base = \"FILE\" "
                         "(docs/sweeps.md)")
     try:
-        return SweepSpec.model_validate(data)
+        return SweepSpec.model_validate(data, context={"saved": saved})
     except ValidationError as err:
         raise UserError(format_validation_error(source, err, SweepSpec)) from None
 

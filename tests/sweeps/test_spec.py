@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.errors import UserError
-from sim.sweeps.run import plan_sweep, resume_sweep
+from sim.sweeps.run import plan_sweep, resume_sweep, run_sweep
 from tests.sweeps.common import (
     GRID,
     ROOT,
@@ -115,3 +115,34 @@ def test_retry_failed_without_resume_is_refused(
     assert "--retry-failed reruns the failed runs of a sweep folder: give it with --resume" \
         in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_folders_written_before_a_rule_stay_readable_and_resumable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    # A folder whose sweep.json holds what a later rule refuses (resamples on a grid; a
+    # morris design with 3 values on 4 levels) was written when it was accepted: it is
+    # still reported, plotted and resumed; a new sweep file with it is refused.
+    import sim.sweeps.spec as spec_module
+
+    texts = {
+        "grid": GRID.replace("replicates = 2", "replicates = 2\n[design]\nresamples = 500"),
+        "morris": GRID.replace("replicates = 2", 'replicates = 1\n[design]\nkind = "morris"\n'
+                               "samples = 2\nlevels = 4").replace(
+            'min = 1000\nmax = 100000\nsteps = 3\nscale = "log"',
+            'min = 1000\nmax = 100000\nscale = "log"').replace(
+            'key = "compute.response"\nvalues = ["sharp", "smooth"]',
+            'key = "compute.width"\nvalues = [0.1, 0.3, 1.0]'),
+    }
+    for name, text in texts.items():
+        path = write(tmp_path, text, f"{name}.toml")
+        with pytest.raises(UserError, match=r"remove it|levels"):
+            plan_sweep(path)
+        out = tmp_path / name
+        with monkeypatch.context() as old_rules:  # as the code before the rule wrote it
+            old_rules.setattr(spec_module, "_saved", lambda info: True)
+            run_sweep(path, out=out, workers=1, progress=False)
+        (out / "status.json").unlink()  # as if interrupted: resume must read sweep.json
+        assert cli(["sweep", "--resume", str(out), "--quiet", "--no-plots"],
+                   monkeypatch) == 0, capsys.readouterr().err
+        assert cli(["plot", str(out)], monkeypatch) == 0
+        assert cli(["report", str(out)], monkeypatch) == 0
