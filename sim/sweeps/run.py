@@ -384,6 +384,8 @@ def _execute(plan: Plan, folder: Path, workers: int, dask: str | Client | None, 
     try:
         with locked(folder):
             scan = scan_store(folder, plan)  # a folder it refuses is left as it is
+            latest[0] = SweepState(plan.total, len(scan.recorded), scan.recorded.done,
+                                   scan.recorded.failed, complete=False)  # until repaired
             for path in remove_leftovers(folder, Path.is_file):  # files a kill left
                 log.info("removed %s, left by an interrupted sweep", path)
             todo_count = plan.total - scan.kept + (scan.recorded.failed if retry_failed else 0)

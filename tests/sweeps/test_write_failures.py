@@ -101,3 +101,26 @@ def test_a_full_disk_as_the_sweep_begins_its_tables_names_the_resume(
     monkeypatch.setattr(RunTable, "rewrite", real)  # room again
     assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 0
     same_results(serial_grid, out)
+
+
+def test_a_full_disk_as_a_resume_repairs_the_tables_counts_what_they_hold(
+        tmp_path, monkeypatch, capsys, serial_grid):
+    # The resume must rewrite runs.csv without its torn last record, and the disk is
+    # full: the tables are as they were, holding 11 recorded runs (not 0).
+    out = tmp_path / "torn"
+    shutil.copytree(serial_grid, out)
+    runs = out / "runs.csv"
+    runs.write_text(runs.read_text()[:-3])
+    real = RunTable.rewrite
+
+    def full(self, *args, **kwargs):
+        raise WriteError(self.path, "No space left on device", "the table")
+
+    monkeypatch.setattr(RunTable, "rewrite", full)
+    assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "11 of 12 runs recorded" in err and "No space left on device" in err
+    assert json.loads((out / "status.json").read_text())["recorded"] == 11
+    monkeypatch.setattr(RunTable, "rewrite", real)
+    assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 0
+    same_results(serial_grid, out)
