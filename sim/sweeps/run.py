@@ -23,6 +23,7 @@ from sim.files import (
     check_new_folder,
     check_workers,
     claim_folder,
+    leftovers,
     remove_leftovers,
 )
 from sim.files.folders import LOCK_FILE
@@ -286,10 +287,13 @@ def run_sweep(
     check_dask_target(dask)
     plan = plan_sweep(sweep_file, overrides)
     if out is not None:
-        # A folder holding only the lock file is one a kill stopped before it held anything
-        # (no sweep.json: it cannot be resumed): it is taken as empty, if no process holds
-        # the lock (checked when it is taken).
-        check_new_folder(Path(out), "sweep folder", resume="sweep", ignore={LOCK_FILE})
+        # A folder holding only the lock file and the temporary files of dead processes is
+        # one a kill stopped before it held anything (no sweep.json: it cannot be
+        # resumed): it is taken as empty, if no process holds the lock (checked when it is
+        # taken, and the temporary files removed then).
+        check_new_folder(Path(out), "sweep folder", resume="sweep",
+                         ignore={LOCK_FILE, *(p.name for p in leftovers(Path(out))
+                                              if p.is_file())})
     # a bad Dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []
@@ -305,6 +309,8 @@ def run_sweep(
                         parent.mkdir()
                         created.append(parent)
             with locked(folder):
+                for path in remove_leftovers(folder, Path.is_file):  # files a kill left
+                    log.info("removed %s, left by an interrupted sweep", path)
                 if any(p.name != LOCK_FILE for p in folder.iterdir()):
                     raise UserError("another sweep started writing it meanwhile; choose "
                                     "a new folder", option="out", value=folder)

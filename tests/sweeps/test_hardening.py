@@ -453,12 +453,17 @@ def test_a_folder_a_kill_left_with_only_its_lock_can_be_started_again(
     out = tmp_path / "killed_at_start"
     out.mkdir()
     (out / LOCK_FILE).touch()
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    half = out / f".sweep.json.tmp-{dead.pid}"  # killed as it wrote sweep.json
+    half.write_text("{")
     assert cli(["sweep", "--resume", str(out)], monkeypatch) == 2
     err = capsys.readouterr().err
     assert "no sweep.json" in err and "holds only a lock file" in err
     assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
                 "--quiet"], monkeypatch) == 0
     same_results(serial_grid, out)
+    assert not half.exists()
     # a lock some process holds still keeps a second sweep out
     other = tmp_path / "held"
     other.mkdir()
