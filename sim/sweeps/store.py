@@ -170,8 +170,9 @@ def scan_store(folder: Path, plan: Plan) -> StoreScan:
     breaks these rules means the folder was edited or mixes sweeps: a :class:`UserError`
     naming the file and the line. Repairable faults are collected instead: torn last
     records, measure rows of runs not recorded (a run cut short), and runs to run again —
-    recorded more than once, with measure rows in two separate blocks, or recorded done
-    without measure rows.
+    recorded more than once, with measure rows in two separate blocks, recorded done
+    without measure rows, or with fewer than its months and measures give
+    (:func:`measure_rows`).
     """
     folder = Path(folder)
     total = plan.total
@@ -276,7 +277,7 @@ def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
     damaged table is refused before anything is written). ``runs.csv`` keeps the first
     record of each recorded run (with ``retry_failed``, of done runs only); ``measures.csv``
     the rows of recorded done runs; torn records go; runs recorded twice, or done without
-    measure rows, lose their records and run again (a warning on standard error says so);
+    their measure rows (all or some), lose their records and run again (a warning on standard error says so);
     missing files are created with their header. Files that need no change are not
     rewritten.
     """
