@@ -40,6 +40,8 @@ from sim.sweeps.designs import (
     grid_values,
     point_count,
     point_overrides,
+    salib_problem,
+    to_value,
 )
 from sim.sweeps.plan import Plan, load_plan, write_manifest
 from sim.sweeps.spec import SweepSpec, load_base, parse_sweep, read_sweep_file
@@ -163,20 +165,32 @@ def _check_size(spec: SweepSpec, path: Path) -> None:
 def _check_grid_steps(spec: SweepSpec, path: Path) -> None:
     """A grid parameter's ``steps`` rounded to whole numbers (``integer``) must not repeat a
     value (1 to 3 in 5 steps gives 1, 2, 2, 2, 3: the same runs three times over), as a list
-    of values must not."""
-    if spec.design.kind != "grid":
+    of values must not; nor may a morris design's levels of such a parameter (1 to 3 on 4
+    levels gives 1, 2, 2, 3: the middle value twice as often, as a list of 3 values on 4
+    levels would)."""
+    kind = spec.design.kind
+    if kind not in ("grid", "morris"):
         return
     for k, p in enumerate(spec.parameters):
-        if not p.integer or p.steps is None:
+        if not p.integer or p.values is not None:
             continue
-        values = grid_values(p)
+        if kind == "grid":
+            if p.steps is None:
+                continue
+            values, what = grid_values(p), f"parameters[{k}].steps ({p.key}): {p.steps} steps"
+            advice = "use fewer steps, or give values = [...]"
+        else:
+            levels = spec.design.levels
+            low, high = salib_problem([p])["bounds"][0]
+            values = [to_value(p, low + i * (high - low) / (levels - 1)) for i in range(levels)]
+            what = f"parameters[{k}] ({p.key}): design.levels = {levels} levels"
+            advice = "use fewer levels, or give values = [...] (levels a multiple of their count)"
         if len(set(values)) < len(values):
             low, high = p.bounds
             raise UserError(
-                f"{path}: parameters[{k}].steps ({p.key}): {p.steps} steps from {low:g} to "
-                f"{high:g} rounded to whole numbers repeat values ("
-                + ", ".join(map(str, values[:12])) + (", ..." if len(values) > 12 else "")
-                + "); use fewer steps, or give values = [...]")
+                f"{path}: {what} from {low:g} to {high:g} rounded to whole numbers repeat "
+                "values (" + ", ".join(map(str, values[:12]))
+                + (", ..." if len(values) > 12 else "") + f"); {advice}")
 
 
 def _check_points(spec: SweepSpec, path: Path, base: dict[str, Any],

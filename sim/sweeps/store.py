@@ -277,9 +277,9 @@ def keep_recorded(folder: Path, plan: Plan, *, retry_failed: bool = False,
     damaged table is refused before anything is written). ``runs.csv`` keeps the first
     record of each recorded run (with ``retry_failed``, of done runs only); ``measures.csv``
     the rows of recorded done runs; torn records go; runs recorded twice, or done without
-    their measure rows (all or some), lose their records and run again (a warning on standard error says so);
-    missing files are created with their header. Files that need no change are not
-    rewritten.
+    their measure rows (all or some), lose their records and run again (a warning on
+    standard error says so); missing files are created with their header. Files that need
+    no change are not rewritten.
     """
     folder = Path(folder)
     scan = scan or scan_store(folder, plan)

@@ -146,3 +146,20 @@ def test_folders_written_before_a_rule_stay_readable_and_resumable(
                    monkeypatch) == 0, capsys.readouterr().err
         assert cli(["plot", str(out)], monkeypatch) == 0
         assert cli(["report", str(out)], monkeypatch) == 0
+
+
+@pytest.mark.parametrize(("levels", "refused"), [(4, True), (2, False), (6, True)])
+def test_morris_levels_of_an_integer_range_must_not_repeat_a_whole_number(
+        tmp_path: Path, levels: int, refused: bool) -> None:
+    text = GRID.replace("replicates = 2", f'replicates = 1\n[design]\nkind = "morris"\n'
+                        f"samples = 2\nlevels = {levels}").replace(
+        'key = "compute.threshold"\nmin = 1000\nmax = 100000\nsteps = 3\nscale = "log"',
+        'key = "firms.megacorp.outreach"\nmin = 1\nmax = 3\ninteger = true')
+    path = write(tmp_path, text)
+    if refused:  # 1 to 3 on 4 levels: 1, 1.67, 2.33, 3 -> 1, 2, 2, 3
+        with pytest.raises(UserError, match=r"parameters\[0\] \(firms.megacorp.outreach\): "
+                           rf"design.levels = {levels} levels from 1 to 3 rounded to whole "
+                           r"numbers repeat values \(1, "):
+            plan_sweep(path)
+    else:
+        assert {p["firms.megacorp.outreach"] for p in plan_sweep(path).points} <= {1, 3}
