@@ -13,6 +13,7 @@ resume replays it from the recorded runs and runs only what is missing.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -35,19 +36,22 @@ from sim.calibration.store import (
     MANIFEST_FILE,
     POINTS_FILE,
     RUNS_FILE,
+    Cache,
     cell,
     locked,
     read_runs,
     run_header,
 )
 from sim.calibration.worker import MomentJob
-from sim.errors import KeepsFields, Terminated, UserError
+from sim.errors import RESUME, KeepsFields, Resume, Terminated, UserError
 from sim.files import (
     RunTable,
+    WriteError,
     check_new_folder,
     check_workers,
     claim_folder,
     git_commit,
+    leftovers,
     versions,
     write_text,
 )
@@ -195,7 +199,10 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
     check_workers(workers)
     plan = plan_calibration(calibration_file)
     if out is not None:
-        check_new_folder(Path(out), "calibration folder", resume="calibrate")
+        # The temporary file of a calibration.json a killed process was writing leaves a
+        # folder that is not a calibration yet: taken as empty (the file removed below).
+        check_new_folder(Path(out), "calibration folder", resume="calibrate",
+                         ignore={p.name for p in leftovers(Path(out)) if p.is_file()})
     backend = make_backend(workers, dask)
     try:
         if out is None:  # a default folder takes a free name: -2, -3... if it is taken
@@ -204,6 +211,9 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
         else:
             folder = Path(out)
             folder.mkdir(parents=True, exist_ok=True)
+            for path in leftovers(folder):
+                if path.is_file():
+                    path.unlink()
         manifest = {"calibration_file": plan.source, "calibration": plan.raw,
                     "base_path": plan.base_path, "base": plan.base, "versions": versions(),
                     "git_commit": git_commit(), "created": now().isoformat(timespec="seconds")}
@@ -218,7 +228,11 @@ def load_plan(folder: Path) -> Plan:
     """The plan of a calibration folder, from its ``calibration.json`` alone."""
     path = folder / MANIFEST_FILE
     if not path.is_file():
-        raise UserError(f"{folder}: not a calibration folder (no {MANIFEST_FILE})")
+        stale = [p for p in leftovers(folder) if p.is_file()] if folder.is_dir() else []
+        raise UserError(f"{folder}: not a calibration folder (no {MANIFEST_FILE})" + (
+            "; it holds only the temporary files of a calibration stopped as it started: "
+            "run the calibration again with this folder as its output"
+            if stale and len(stale) == len(list(folder.iterdir())) else ""))
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         spec = parse_calibration(manifest["calibration"], str(path))
@@ -246,17 +260,48 @@ def planned_runs(spec: CalibrationSpec) -> int:
 
 def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
              plots: bool) -> CalibrationSummary:
+    """Run the calibration in ``folder`` holding its lock, then stop the backend. An
+    interrupt, also a second one during the first one's clean-up (closing the tables,
+    stopping the workers), is raised as :class:`CalibrationInterrupted` with the runs
+    recorded; a table the disk refuses (a full disk) is one :class:`UserError` with them
+    and the way to continue."""
+    cache: list[Cache] = []  # the folder's runs, once read: recorded runs are added to it
     try:
-        with locked(folder):
-            return _execute_locked(plan, folder, backend, progress=progress, plots=plots)
-    finally:
-        backend.close(cancel=True)
+        try:
+            with locked(folder):
+                return _execute_locked(plan, folder, backend, progress=progress,
+                                       plots=plots, cache_out=cache)
+        finally:
+            backend.close(cancel=True)
+    except CalibrationInterrupted:
+        raise
+    except KeyboardInterrupt as err:
+        raise CalibrationInterrupted(folder, _recorded(plan, folder, cache), err) from err
+    except (OSError, WriteError) as err:
+        reason = (f"{err.path.name}: {err.reason}" if isinstance(err, WriteError)
+                  else err.strerror or str(err))
+        raise UserError(f"{folder}: cannot write the calibration's tables: {reason}; "
+                        f"{_recorded(plan, folder, cache)} runs recorded; make room and "
+                        f"continue with {RESUME}", resume=Resume("calibrate", folder)
+                        ) from None
+
+
+def _recorded(plan: Plan, folder: Path, cache: list[Cache]) -> int:
+    """The runs the folder holds: those of the cache read (and added to) by this call, else
+    read from its table (0 if it cannot be read)."""
+    if cache:
+        return len(cache[0])
+    with contextlib.suppress(UserError, OSError, KeyboardInterrupt):
+        return len(read_runs(folder, plan.keys, plan.names))
+    return 0
 
 
 def _execute_locked(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
-                    plots: bool) -> CalibrationSummary:
+                    plots: bool, cache_out: list[Cache] | None = None) -> CalibrationSummary:
     spec = plan.spec
     cache = read_runs(folder, plan.keys, plan.names)
+    if cache_out is not None:
+        cache_out.append(cache)
     runs = RunTable(folder / RUNS_FILE, run_header(plan.keys, plan.names)).appender()
     (folder / POINTS_FILE).unlink(missing_ok=True)  # rebuilt as the search replays
     points = RunTable(folder / POINTS_FILE, ["point", "stage", *plan.keys, "objective",

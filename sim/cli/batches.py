@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from sim.cli.words import next_line, read_scenario, resume_command, say, workers_of
-from sim.errors import Resume, Terminated, UserError
+from sim.errors import Resume, UserError
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -87,9 +87,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             summary = run_calibration(args.calibration_file, out=args.out, workers=workers,
                                       dask=args.dask, progress=not args.quiet)
     except CalibrationInterrupted as stop:
-        print(f"\ntalentwar calibrate: interrupted; {stop.recorded} runs recorded; continue "
+        what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
+        print(f"\ntalentwar calibrate: {what}; {stop.recorded} runs recorded; continue "
               f"with: {resume_command(Resume('calibrate', stop.folder))}", file=sys.stderr)
-        raise (Terminated() if stop.terminated else KeyboardInterrupt()) from None
+        return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
     for warning in summary.warnings:
         print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
     print(f"{summary.folder}: J = {summary.objective:.4g} (a distance, not a test) at "

@@ -1,7 +1,10 @@
-"""Resume after a kill gives the same answer; so do 1 and 2 workers."""
+"""Resume after a kill gives the same answer; so do 1 and 2 workers. Interrupts, a full
+disk and a folder a kill left as it started say what is recorded and how to go on."""
 
 import pandas as pd
+import pytest
 
+from sim import cli
 from sim.calibration.run import resume_calibration, run_calibration
 from tests.calibration.common import TEXTBOOK
 
@@ -106,3 +109,100 @@ def test_sigkill_of_a_running_calibration_then_resume_gives_the_same_answer(tmp_
     assert results(folder) == expected
     ids = pd.read_csv(runs)["run_id"]
     assert ids.is_unique  # no run recorded twice
+
+
+def _interrupt_after(monkeypatch, runs: int, second_in: str | None = None):
+    """Ctrl-C once ``runs`` runs are recorded (raised as the next is recorded); with
+    ``second_in`` ("tables" or "backend"), a second one as the first one's clean-up closes
+    the tables or stops the workers."""
+    from sim.files.table import Appender
+    from sim.sweeps.backends import SerialBackend
+
+    real_append = Appender.append
+    count = {"n": 0}
+
+    def append(self, values):
+        if self.path.name == "runs.csv":
+            if count["n"] >= runs:
+                raise KeyboardInterrupt
+            count["n"] += 1
+        real_append(self, values)
+
+    monkeypatch.setattr(Appender, "append", append)
+    if second_in is not None:
+        cls, name = (Appender, "close") if second_in == "tables" else (SerialBackend, "close")
+        real_close, fired = getattr(cls, name), []
+
+        def close(self, *args, **kwargs):
+            real_close(self, *args, **kwargs)
+            if not fired:
+                fired.append(True)
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(cls, name, close)
+
+
+@pytest.mark.parametrize("second_in", [None, "tables", "backend"])
+def test_an_interrupt_reports_the_runs_recorded_also_a_second_one_in_the_clean_up(
+        tmp_path, monkeypatch, capsys, second_in):
+    path = tmp_path / "c.toml"
+    path.write_text(FILE, encoding="utf-8")
+    _interrupt_after(monkeypatch, 8, second_in)
+    out = tmp_path / "a"
+    assert cli.main(["calibrate", str(path), "--out", str(out), "--workers", "1",
+                     "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted; 8 runs recorded; continue with: talentwar calibrate --resume" in err
+    assert "nothing incomplete" not in err
+    assert len(pd.read_csv(out / "runs.csv")) == 8
+
+
+def test_a_full_disk_is_one_error_with_the_runs_recorded_and_the_resume(
+        tmp_path, monkeypatch, capsys):
+    import errno
+
+    from sim.files.table import Appender
+
+    path = tmp_path / "c.toml"
+    path.write_text(FILE, encoding="utf-8")
+    reference = run_calibration(path, out=tmp_path / "ref", progress=False, plots=False)
+    real_write, count = Appender.write, {"n": 0}
+
+    def write(self, text):
+        if self.path.name == "runs.csv":
+            count["n"] += 1
+            if count["n"] > 6:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, text)
+
+    monkeypatch.setattr(Appender, "write", write)
+    out = tmp_path / "a"
+    assert cli.main(["calibrate", str(path), "--out", str(out), "--workers", "1",
+                     "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("No space left on device") == 1, err
+    assert "6 runs recorded" in err and f"continue with talentwar calibrate --resume {out}" \
+        in err
+    monkeypatch.setattr(Appender, "write", real_write)
+    assert cli.main(["calibrate", "--resume", str(out), "--quiet"]) == 0
+    assert results(out) == results(tmp_path / "ref")
+    assert reference.runs == len(pd.read_csv(out / "runs.csv"))
+
+
+def test_a_folder_holding_only_a_half_written_manifest_can_be_started_again(
+        tmp_path, monkeypatch, capsys):
+    import subprocess
+    import sys
+
+    path = tmp_path / "c.toml"
+    path.write_text(FILE, encoding="utf-8")
+    out = tmp_path / "a"
+    out.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", ""])
+    dead.wait()
+    half = out / f".calibration.json.tmp-{dead.pid}"
+    half.write_text("{")
+    assert cli.main(["calibrate", "--resume", str(out)]) == 2
+    assert "holds only the temporary files" in capsys.readouterr().err
+    assert cli.main(["calibrate", str(path), "--out", str(out), "--quiet"]) == 0
+    assert not half.exists() and (out / "parameters.csv").exists()
