@@ -64,8 +64,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OWN_OVERHEAD_LIMIT = 1.05
 """The most the sweep's own overhead W / (S_w/N) of the standard 200-run sweep may be for the
-exit status to be 0 (1.027-1.033
-measured on 7 December 2026)."""
+exit status to be 0 (1.027-1.033 measured on 7 December 2026)."""
 BASE = ROOT / "scenarios" / "sweeps" / "small_market.toml"
 
 
