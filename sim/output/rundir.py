@@ -56,9 +56,11 @@ KNOWN_FILES = frozenset({MANIFEST, MARKET, FIRMS, FLOWS, DEALS, DEAL_TEAMS,
                          *ENGINEER_FILES.values(),
                          "differences.csv", "report.html", "firm_differences.csv",
                          "firm_measures.csv", "deal_team_differences.csv",
-                         "effects_over_time.csv"})
+                         "effects_over_time.csv", "summary.csv"})
 """Files the output layer writes (with any ``*.png``): a leftover holding anything else is
 not ours and is kept."""
+REPLICATE_RUN = re.compile(r"^rep-[0-9]{3,}$")
+"""The run folders inside a replicate folder (``rep-000``...): a leftover may hold them."""
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet run a CSV cell as a formula."""
 
@@ -384,13 +386,17 @@ def write_held_csv(held: HeldText, rest: pd.DataFrame,
 
 def _ours(folder: Path) -> bool:
     """Whether a hidden folder holds only what the output layer writes (so is safe to
-    remove): tables, manifest, plots, reports and hidden temporary files or folders."""
+    remove): tables, manifest, plots, reports, a replicate folder's summary and run folders
+    (``rep-000``...), and hidden temporary files or folders."""
     try:
         for path in folder.iterdir():
             if path.name.startswith("."):
                 if path.is_dir() and not (LEFTOVER.match(path.name) and _ours(path)):
                     return False
-            elif not (path.name in KNOWN_FILES or path.suffix == ".png") or path.is_dir():
+            elif path.is_dir():
+                if path.is_symlink() or not (REPLICATE_RUN.match(path.name) and _ours(path)):
+                    return False
+            elif not (path.name in KNOWN_FILES or path.suffix == ".png"):
                 return False
     except OSError:
         return False

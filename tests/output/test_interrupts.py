@@ -365,3 +365,24 @@ def test_a_signal_while_the_engineer_writer_works_cleans_up(scenario, tmp_path, 
     assert wait_until(lambda: len(group_processes(proc.pid)) >= 3 or proc.poll() is not None)
     assert proc.poll() is None, "the run ended before its writer was seen"
     assert_signal_cleans_up(proc, parent, signum, to_group, status, words)
+
+
+def test_the_leftover_of_a_killed_replicate_run_is_removed(tmp_path):
+    # `run --replicates` writes .<name>.incomplete-<pid>/ with rep-000/... run folders and
+    # summary.csv in it: a kill leaves it, and the next command removes it; one holding a
+    # file the output layer does not write, or a folder not named as a replicate, is kept.
+    def replicates(name: str, extra: str | None = None, folder: str = "rep-001") -> Path:
+        top = leftover(tmp_path, name, dead_pid(), ("manifest.json", "summary.csv"))
+        for rep in ("rep-000", folder):
+            (top / rep).mkdir()
+            for table in ("market.csv", "firms.csv", "manifest.json", "top_hhi.png"):
+                (top / rep / table).write_text("x")
+        if extra:
+            (top / "rep-000" / extra).write_text("mine")
+        return top
+
+    gone = replicates("rr")
+    kept = replicates("notes", "notes.txt")
+    odd = replicates("odd", folder="drafts")
+    assert remove_leftovers(tmp_path) == [gone]
+    assert kept.exists() and odd.exists()
