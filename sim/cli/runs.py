@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from sim.cli.words import (
     warn_if_leftover,
     workers_of,
 )
-from sim.errors import UserError
+from sim.errors import Terminated, UserError, forget_interrupt
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -62,6 +63,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             except UserError as err:  # the folder is complete: say so, and why no plots
                 print(f"talentwar: warning: plots not drawn: {say(err)} (the replicates are "
                       f"complete; try talentwar plot {folder})", file=sys.stderr)
+            except KeyboardInterrupt as err:  # the folder is complete, its plots not drawn
+                terminated = isinstance(err, Terminated)
+                forget_interrupt()
+                print(f"talentwar: {'terminated (SIGTERM)' if terminated else 'interrupted'} "
+                      f"as the plots were drawn: the replicates are complete in {folder}, "
+                      f"without plots; draw them with talentwar plot {folder}",
+                      file=sys.stderr)
+                return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
         print(folder)
         print(next_line(folder), file=sys.stderr)
         return 0

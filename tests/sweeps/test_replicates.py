@@ -137,3 +137,28 @@ def test_cli_run_replicates_still_gives_the_folder_when_plots_fail(scenario_file
     assert status == 0
     assert captured.out.strip() == str(out) and (out / "summary.csv").is_file()
     assert "plots not drawn" in captured.err and "damaged" in captured.err
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_cli_run_replicates_interrupted_as_its_plots_are_drawn_says_the_folder_is_there(
+        scenario_file, tmp_path, capsys, monkeypatch, signal_name):
+    # The replicate folder is in place before its plots are drawn: an interrupt then must
+    # not say "nothing incomplete was left behind" (the folder is there, without plots).
+    import signal
+
+    import sim.output.replicates as replicates
+    from sim.errors import Terminated
+
+    def interrupted(folder):
+        raise Terminated() if signal_name == "SIGTERM" else KeyboardInterrupt()
+
+    monkeypatch.setattr(replicates, "plot_replicates", interrupted)
+    out = tmp_path / "reps"
+    status = cli.main(["run", str(scenario_file), "--replicates", "2", "--months", "3",
+                       "--out", str(out), "--quiet", "--engineers", "none"])
+    captured = capsys.readouterr()
+    assert status == 128 + getattr(signal, signal_name)
+    assert (out / "summary.csv").is_file() and not list(out.glob("*.png"))
+    assert "nothing incomplete" not in captured.err
+    assert f"the replicates are complete in {out}, without plots; draw them with " \
+           f"talentwar plot {out}" in captured.err
