@@ -1,9 +1,13 @@
 """The command line itself: version, start-up without heavy imports."""
 
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from importlib import metadata
+
+import pytest
 
 from sim import __version__
 from sim.cli import main
@@ -48,6 +52,30 @@ def test_the_command_leaves_its_objects_out_of_the_collections_of_its_exit():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["talentwar"] == "sim.cli:console"
     assert "raise SystemExit(console())" in (ROOT / "sim" / "__main__.py").read_text()
+
+
+@pytest.mark.parametrize(("status", "ignored"), [(130, True), (143, True), (0, False),
+                                                (2, False)])
+def test_an_interrupted_command_ignores_further_signals_as_it_exits(status, ignored):
+    # Ctrl-C twice: the second one, in the interpreter's shutdown after the message, would
+    # kill the process by SIGINT (status -2 to a caller) instead of its 130. In a child:
+    # the command ends, then a SIGINT and a SIGTERM arrive during an exit hook.
+    code = ("import atexit, signal, sys, time, sim.cli\n"
+            f"sim.cli.main = lambda: {status}\n"
+            "atexit.register(time.sleep, 0.3)\n"
+            "status = sim.cli.console()\n"
+            "print(signal.getsignal(signal.SIGINT) == signal.SIG_IGN, flush=True)\n"
+            "sys.exit(status)\n")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
+                             text=True)
+    assert child.stdout is not None
+    assert child.stdout.readline() == f"{ignored}\n"
+    if ignored:
+        child.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=30) == status
+    child.stdout.close()
 
 
 def test_run_forks_its_drawing_process_once_the_scenario_is_read(tmp_path, monkeypatch):

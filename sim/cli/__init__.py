@@ -71,8 +71,15 @@ def console() -> int:
     loaded (pandas, numpy, pydantic, Mesa...): 0.15 s at the end of every command
     (``benchmarks/bench_exit.py``: 173 ms, 21 ms frozen). What the command wrote is
     closed by then; cyclic garbage left at the end is not finalized (nothing of the
-    command's needs it). Not in :func:`main`, which tests call in their own process."""
+    command's needs it). Not in :func:`main`, which tests call in their own process.
+
+    A command that ends interrupted (status 130 or 143) ignores Ctrl-C and SIGTERM from
+    then on: a second one during the interpreter's shutdown would otherwise kill the
+    process by the signal (status -2 or -15 to a caller) after its message was printed."""
     status = main()
+    if status in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.freeze()
     return status
 
