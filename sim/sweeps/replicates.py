@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import UserError, log
 from sim.files import (
+    WriteError,
     atomic_directory,
     check_new_folder,
     check_workers,
@@ -71,10 +72,15 @@ class ReplicateJob:
                          engineers=self.engineers, plots=self.plots, progress=False,
                          command=list(self.command))
         except Exception as err:
-            error = f"{type(err).__name__}: {err}"
-            last = traceback.extract_tb(err.__traceback__)[-1:]
-            if last:
-                error += f" (at {Path(last[0].filename).name}:{last[0].lineno})"
+            if isinstance(err, WriteError):  # a full disk: the system's reason, not the
+                error = f"cannot write its run folder: {err.reason}"  # hidden path
+            elif isinstance(err, UserError):
+                error = str(err)
+            else:  # a bug: where it happened
+                error = f"{type(err).__name__}: {err}"
+                last = traceback.extract_tb(err.__traceback__)[-1:]
+                if last:
+                    error += f" (at {Path(last[0].filename).name}:{last[0].lineno})"
             return RunResult(task.run_id, FAILED, error, [], time.perf_counter() - clock)
         return RunResult(task.run_id, DONE, "", [], time.perf_counter() - clock)
 

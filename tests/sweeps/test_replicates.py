@@ -162,3 +162,24 @@ def test_cli_run_replicates_interrupted_as_its_plots_are_drawn_says_the_folder_i
     assert "nothing incomplete" not in captured.err
     assert f"the replicates are complete in {out}, without plots; draw them with " \
            f"talentwar plot {out}" in captured.err
+
+
+def test_a_full_disk_under_replicates_is_said_without_hidden_paths(scenario_file, tmp_path,
+                                                                   monkeypatch):
+    # A replicate that cannot be written fails the whole, naming the system's reason, not
+    # the hidden folder being written nor the exception's class and source line.
+    from sim.files import WriteError
+    from sim.sweeps import replicates
+
+    def full(*args, out, **kwargs):
+        raise WriteError(out, "No space left on device")
+
+    monkeypatch.setattr("sim.output.run.run_scenario", full)
+    scenario = load_scenario(scenario_file, ["months=2"])
+    with pytest.raises(UserError) as raised:
+        replicates.run_replicates(scenario, 2, out=tmp_path / "z", progress=False)
+    message = str(raised.value)
+    assert message.startswith("replicate 0 (seed ") and message.endswith(
+        "failed: cannot write its run folder: No space left on device; 1 more failed")
+    assert "incomplete" not in message and "WriteError" not in message
+    assert list(tmp_path.iterdir()) == []
