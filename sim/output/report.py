@@ -34,7 +34,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from sim import columns as col
-from sim.errors import UserError
+from sim.errors import UserError, log
 from sim.files import require_folder, write_text
 from sim.output.charts import blocked_deals, deal_origins, named_in_runs
 from sim.output.compare import (
@@ -68,7 +68,7 @@ from sim.output.plotkit import save
 from sim.output.plots import RUN_PLOTS, check_plottable
 from sim.output.replicate_report import replicate_compare_report, replicate_report
 from sim.output.replicates import is_replicate_folder
-from sim.output.rundir import RunFolder
+from sim.output.rundir import RunFolder, remove_leftovers
 from sim.output.scenario_diff import changes_html, with_seed
 
 __all__ = ["DEFAULT_REPORT", "deals_by_origin", "write_report"]
@@ -322,4 +322,6 @@ def write_report(paths: Sequence[Path | str] | Path | str, out: Path | str | Non
         text = (replicate_compare_report(folders) if replicated[0]
                 else compare_report(folders))
         target = Path(out) if out is not None else default_compare_dir() / DEFAULT_REPORT
+    for path in remove_leftovers(target.parent):  # e.g. a report a kill left half-written
+        log.info("removed %s, left by an interrupted command", path)
     return write_text(target, text, what="the report")

@@ -418,12 +418,13 @@ def remove_leftovers(parent: Path) -> list[Path]:
 
 def _removable(path: Path) -> bool:
     """Whether a leftover is the output layer's own: a hidden folder holding only what it
-    writes, or the temporary file of one of its files (``.report.html.tmp-<pid>``)."""
+    writes, or the temporary file of one of its files (``.report.html.tmp-<pid>``; a
+    report written under another name, ``.<name>.html.tmp-<pid>``)."""
     if path.is_dir():
         return _ours(path)
     found = LEFTOVER.match(path.name)
     return found is not None and (found["name"] in KNOWN_FILES
-                                  or found["name"].endswith(".png"))
+                                  or found["name"].endswith((".png", ".html")))
 
 
 # --------------------------------------------------------------------------- reading

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -673,3 +674,16 @@ def test_browser_displays_the_effects_and_firm_tables(deal_report, page_browser)
     classes = [t["cls"] for t in seen["tables"]]
     assert classes.count("key firms") == 2  # one per tier
     assert "dataframe data" in classes  # the deal teams
+
+
+def test_a_report_a_kill_left_half_written_is_removed_by_the_next(runs, tmp_path):
+    # `report RUN --out DIR/name.html` killed while writing leaves .name.html.tmp-<pid>;
+    # the next report into that folder removes it (a live writer's is kept).
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    half = tmp_path / f".name.html.tmp-{dead.pid}"
+    half.write_text("<html>")
+    live = tmp_path / f".other.html.tmp-{os.getpid()}"
+    live.write_text("<html>")
+    write_report(runs[0], tmp_path / "name.html")
+    assert not half.exists() and live.exists() and (tmp_path / "name.html").is_file()
