@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import math
@@ -258,6 +259,12 @@ def planned_runs(spec: CalibrationSpec) -> int:
     return est.budget + est.replicates * k * (2 + est.profile_points)
 
 
+DISK_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EIO})
+"""The system errors of a table that cannot be written (a full disk, a quota, a folder gone
+read-only): said with the runs recorded and the way to continue; other errors are not
+about the disk and are not dressed as such."""
+
+
 def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
              plots: bool) -> CalibrationSummary:
     """Run the calibration in ``folder`` holding its lock, then stop the backend. An
@@ -278,6 +285,8 @@ def _execute(plan: Plan, folder: Path, backend: Backend, *, progress: bool,
     except KeyboardInterrupt as err:
         raise CalibrationInterrupted(folder, _recorded(plan, folder, cache), err) from err
     except (OSError, WriteError) as err:
+        if isinstance(err, OSError) and err.errno not in DISK_ERRORS:
+            raise
         reason = (f"{err.path.name}: {err.reason}" if isinstance(err, WriteError)
                   else err.strerror or str(err))
         raise UserError(f"{folder}: cannot write the calibration's tables: {reason}; "
