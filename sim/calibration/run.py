@@ -52,7 +52,9 @@ from sim.files import (
     check_workers,
     claim_folder,
     git_commit,
-    leftovers,
+    killed_files,
+    left_by_a_kill,
+    remove_leftovers,
     versions,
     write_text,
 )
@@ -203,7 +205,7 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
         # The temporary file of a calibration.json a killed process was writing leaves a
         # folder that is not a calibration yet: taken as empty (the file removed below).
         check_new_folder(Path(out), "calibration folder", resume="calibrate",
-                         ignore={p.name for p in leftovers(Path(out)) if p.is_file()})
+                         ignore=killed_files(Path(out)))
     backend = make_backend(workers, dask)
     try:
         if out is None:  # a default folder takes a free name: -2, -3... if it is taken
@@ -212,9 +214,7 @@ def run_calibration(calibration_file: str | Path, *, out: str | Path | None = No
         else:
             folder = Path(out)
             folder.mkdir(parents=True, exist_ok=True)
-            for path in leftovers(folder):
-                if path.is_file():
-                    path.unlink()
+            remove_leftovers(folder, Path.is_file)
         manifest = {"calibration_file": plan.source, "calibration": plan.raw,
                     "base_path": plan.base_path, "base": plan.base, "versions": versions(),
                     "git_commit": git_commit(), "created": now().isoformat(timespec="seconds")}
@@ -229,11 +229,10 @@ def load_plan(folder: Path) -> Plan:
     """The plan of a calibration folder, from its ``calibration.json`` alone."""
     path = folder / MANIFEST_FILE
     if not path.is_file():
-        stale = [p for p in leftovers(folder) if p.is_file()] if folder.is_dir() else []
         raise UserError(f"{folder}: not a calibration folder (no {MANIFEST_FILE})" + (
             "; it holds only the temporary files of a calibration stopped as it started: "
             "run the calibration again with this folder as its output"
-            if stale and len(stale) == len(list(folder.iterdir())) else ""))
+            if left_by_a_kill(folder) else ""))
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         spec = parse_calibration(manifest["calibration"], str(path))

@@ -284,6 +284,23 @@ def leftovers(parent: Path) -> list[Path]:
     return found
 
 
+def killed_files(folder: Path) -> set[str]:
+    """The names of the temporary files in ``folder`` whose writer no longer runs
+    (:func:`leftovers`, files only)."""
+    return {path.name for path in leftovers(folder) if path.is_file()}
+
+
+def left_by_a_kill(folder: Path, *expected: str) -> bool:
+    """Whether ``folder`` holds something, and nothing but the files ``expected`` (each
+    there: a lock file, say) and temporary files whose writer no longer runs: what a
+    command killed as it started leaves, a folder a new command may take as empty."""
+    try:
+        names = {path.name for path in Path(folder).iterdir()}
+    except OSError:
+        return False
+    return bool(names) and names - killed_files(folder) == set(expected)
+
+
 def remove_leftovers(parent: Path, removable: Callable[[Path], bool]) -> list[Path]:
     """Remove the leftovers (:func:`leftovers`) of ``parent`` that ``removable`` accepts
     (it holds only what the caller writes); return those removed."""

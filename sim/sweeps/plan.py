@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from sim.errors import UserError
-from sim.files import git_commit, leftovers, versions, write_text
+from sim.files import git_commit, left_by_a_kill, versions, write_text
 from sim.files.folders import LOCK_FILE
 from sim.scenario import validate
 from sim.sweeps.designs import Point, point_count, point_overrides, run_seed, salib_problem
@@ -123,13 +123,10 @@ def load_plan(folder: Path) -> Plan:
     except (OSError, ValueError) as err:
         raise UserError(f"{folder}: cannot read this folder: {err}") from None
     if not is_file:
-        stale = {p.name for p in leftovers(folder) if p.is_file()} if folder.is_dir() else ()
-        lock_only = folder.is_dir() and [p.name for p in folder.iterdir()
-                                         if p.name not in stale] == [LOCK_FILE]
         raise UserError(f"{folder}: not a sweep folder (no {SWEEP_FILE})" + (
             "; it holds only a lock file (and temporary files), left by a sweep stopped as "
-            "it started: run the "
-            "sweep again with this folder as its output" if lock_only else ""))
+            "it started: run the sweep again with this folder as its output"
+            if left_by_a_kill(folder, LOCK_FILE) else ""))
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except UnicodeDecodeError as err:

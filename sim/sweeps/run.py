@@ -23,7 +23,7 @@ from sim.files import (
     check_new_folder,
     check_workers,
     claim_folder,
-    leftovers,
+    killed_files,
     remove_leftovers,
 )
 from sim.files.folders import LOCK_FILE
@@ -129,7 +129,7 @@ def plan_sweep(path: str | Path, overrides: Sequence[str] = ()) -> Plan:
         raw = {**raw, "set": [*(fixed if isinstance(fixed, list) else []), *overrides]}
         spec = parse_sweep(raw, f"{path} (with the added overrides)")
     _check_size(spec, path)
-    _check_grid_steps(spec, path)
+    _check_whole_numbers(spec, path)
     source = str(path)
     base_path = path.parent / spec.base
     base = load_base(path, spec.base, spec.overrides, spec.months, "sweep")
@@ -162,7 +162,7 @@ def _check_size(spec: SweepSpec, path: Path) -> None:
                         f"{MAX_DESIGN_CELLS:,} design values")
 
 
-def _check_grid_steps(spec: SweepSpec, path: Path) -> None:
+def _check_whole_numbers(spec: SweepSpec, path: Path) -> None:
     """A grid parameter's ``steps`` rounded to whole numbers (``integer``) must not repeat a
     value (1 to 3 in 5 steps gives 1, 2, 2, 2, 3: the same runs three times over), as a list
     of values must not; nor may a morris design's levels of such a parameter (1 to 3 on 4
@@ -306,8 +306,7 @@ def run_sweep(
         # resumed): it is taken as empty, if no process holds the lock (checked when it is
         # taken, and the temporary files removed then).
         check_new_folder(Path(out), "sweep folder", resume="sweep",
-                         ignore={LOCK_FILE, *(p.name for p in leftovers(Path(out))
-                                              if p.is_file())})
+                         ignore={LOCK_FILE, *killed_files(Path(out))})
     # a bad Dask address fails before anything is written
     backend = make_backend(min(workers, plan.total), dask)
     created: list[Path] = []
