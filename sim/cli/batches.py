@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
-from sim.cli.words import next_line, read_scenario, resume_command, say, workers_of
+from sim.cli.words import (
+    interrupted,
+    next_line,
+    read_scenario,
+    resume_command,
+    say,
+    workers_of,
+)
 from sim.errors import Resume, UserError
 
 
@@ -44,11 +50,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             summary = run_sweep(args.sweep_file, out=args.out, workers=workers, dask=args.dask,
                                 progress=not args.quiet, overrides=args.set)
     except SweepInterrupted as stop:
-        what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
-        print(f"\ntalentwar sweep: {what}; {stop.recorded:,} of {stop.total:,} runs "
-              f"recorded; resume with {resume_command(Resume('sweep', stop.folder))}",
-              file=sys.stderr)
-        return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
+        return interrupted(stop.terminated, "\ntalentwar sweep: ",
+                           f"; {stop.recorded:,} of {stop.total:,} runs recorded; resume "
+                           f"with {resume_command(Resume('sweep', stop.folder))}")
     print(f"{summary.folder}: {summary.done} done, {summary.failed} failed of "
           f"{summary.total} runs ({summary.ran} run now); complete", file=sys.stderr)
     from sim.sweeps.report import noise_warning
@@ -87,10 +91,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             summary = run_calibration(args.calibration_file, out=args.out, workers=workers,
                                       dask=args.dask, progress=not args.quiet)
     except CalibrationInterrupted as stop:
-        what = "terminated (SIGTERM)" if stop.terminated else "interrupted"
-        print(f"\ntalentwar calibrate: {what}; {stop.recorded} runs recorded; continue "
-              f"with: {resume_command(Resume('calibrate', stop.folder))}", file=sys.stderr)
-        return 128 + (signal.SIGTERM if stop.terminated else signal.SIGINT)
+        return interrupted(stop.terminated, "\ntalentwar calibrate: ",
+                           f"; {stop.recorded} runs recorded; continue with: "
+                           f"{resume_command(Resume('calibrate', stop.folder))}")
     for warning in summary.warnings:
         print(f"talentwar calibrate: warning: {warning}", file=sys.stderr)
     print(f"{summary.folder}: J = {summary.objective:.4g} (a distance, not a test) at "

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 from pathlib import Path
 
 from sim.cli.words import (
+    interrupted,
     next_line,
     read_scenario,
     say,
     warn_if_leftover,
     workers_of,
 )
-from sim.errors import Terminated, UserError, forget_interrupt
+from sim.errors import Terminated, UserError
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -64,13 +64,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 print(f"talentwar: warning: plots not drawn: {say(err)} (the replicates are "
                       f"complete; try talentwar plot {folder})", file=sys.stderr)
             except KeyboardInterrupt as err:  # the folder is complete, its plots not drawn
-                terminated = isinstance(err, Terminated)
-                forget_interrupt()
-                print(f"talentwar: {'terminated (SIGTERM)' if terminated else 'interrupted'} "
-                      f"as the plots were drawn: the replicates are complete in {folder}, "
-                      f"without plots; draw them with talentwar plot {folder}",
-                      file=sys.stderr)
-                return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
+                return interrupted(isinstance(err, Terminated), "talentwar: ",
+                                   f" as the plots were drawn: the replicates are complete "
+                                   f"in {folder}, without plots; draw them with talentwar "
+                                   f"plot {folder}")
         print(folder)
         print(next_line(folder), file=sys.stderr)
         return 0

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sim.errors import Resume, UserError, log
+from sim.errors import Resume, UserError, forget_interrupt, log
 
 
 def flag(option: str) -> str:
@@ -26,6 +27,17 @@ def flag(option: str) -> str:
 def resume_command(resume: Resume) -> str:
     """The command that continues a folder: ``talentwar sweep --resume FOLDER``."""
     return f"talentwar {resume.command} --resume {resume.folder}"
+
+
+def interrupted(terminated: bool, before: str, after: str) -> int:
+    """End a command that handled its own interrupt: print ``before``, ``interrupted``
+    (Ctrl-C) or ``terminated (SIGTERM)``, then ``after`` on standard error, make CPython
+    forget the Ctrl-C (:func:`sim.errors.forget_interrupt`), and return the status, 130 or
+    143."""
+    forget_interrupt()
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
+    print(f"{before}{what}{after}", file=sys.stderr)
+    return 128 + (signal.SIGTERM if terminated else signal.SIGINT)
 
 
 def say(err: UserError) -> str:
