@@ -141,35 +141,9 @@ def test_seeds_follow_seed_sequence_and_reproduce_runs(serial_grid: Path) -> Non
         model.market["top_hhi"].iloc[4:9].mean(), rel=1e-15)
 
 
-@pytest.mark.parametrize("levels", [3, 4, 5, 9])
-def test_morris_refuses_levels_that_give_a_list_of_values_unequally(levels: int) -> None:
-    # 3 values on 4 levels: floor(i * 3 / 3) = 0, 1, 2, 3 -> p, q, r, r; on 5 levels:
-    # 0, 0.75, 1.5, 2.25, 3 -> p, p, q, r, r; on 3 or 9 (odd) SALib's trajectories leave
-    # the grid (on 3 levels they take 0 and 2.25 only: q never comes)
-    text = HEADER + f'''
-[design]
-kind = "morris"
-samples = 4
-levels = {levels}
-[[parameters]]
-key = "choice.noise"
-min = 0.1
-max = 1.0
-[[parameters]]
-key = "compute.width"
-values = [0.1, 0.3, 1.0]
-''' + MEASURES
-    with pytest.raises(UserError, match=r"parameters\[1\]\.values \(compute.width\): a "
-                       r"morris design .* design\.levels = \d+ levels, which do not give "
-                       r"its 3 values equally .* a multiple of 6 \(6, 12\.\.\.\)"):
-        spec(text)
-
-
-@pytest.mark.parametrize("levels", [6, 12])
-def test_morris_on_a_multiple_of_a_lists_length_moves_between_all_its_values(
-        levels: int) -> None:
-    samples = 20
-    s = spec(HEADER + f'''
+def morris_over_a_list(levels: int, samples: int) -> str:
+    """A morris sweep of a range (choice.noise) and a list of 3 values (compute.width)."""
+    return HEADER + f'''
 [design]
 kind = "morris"
 samples = {samples}
@@ -181,7 +155,25 @@ max = 1.0
 [[parameters]]
 key = "compute.width"
 values = [0.1, 0.3, 1.0]
-''' + MEASURES)
+''' + MEASURES
+
+
+@pytest.mark.parametrize("levels", [3, 4, 5, 9])
+def test_morris_refuses_levels_that_give_a_list_of_values_unequally(levels: int) -> None:
+    # 3 values on 4 levels: floor(i * 3 / 3) = 0, 1, 2, 3 -> p, q, r, r; on 5 levels:
+    # 0, 0.75, 1.5, 2.25, 3 -> p, p, q, r, r; on 3 or 9 (odd) SALib's trajectories leave
+    # the grid (on 3 levels they take 0 and 2.25 only: q never comes)
+    with pytest.raises(UserError, match=r"parameters\[1\]\.values \(compute.width\): a "
+                       r"morris design .* design\.levels = \d+ levels, which do not give "
+                       r"its 3 values equally .* a multiple of 6 \(6, 12\.\.\.\)"):
+        spec(morris_over_a_list(levels, samples=4))
+
+
+@pytest.mark.parametrize("levels", [6, 12])
+def test_morris_on_a_multiple_of_a_lists_length_moves_between_all_its_values(
+        levels: int) -> None:
+    samples = 20
+    s = spec(morris_over_a_list(levels, samples))
     x = design_matrix(s)
     points = design_points(s, x)
     values = [p["compute.width"] for p in points]

@@ -79,16 +79,18 @@ def test_temporary_files_a_killed_sweep_left_are_removed_on_resume(
     assert not left.exists() and alive.exists()
 
 
+def full_disk(table: RunTable, *args: object, **kwargs: object) -> None:
+    """A table's rewrite on a full disk (in place of :meth:`RunTable.rewrite`)."""
+    raise WriteError(table.path, "No space left on device", "the table")
+
+
 def test_a_full_disk_as_the_sweep_begins_its_tables_names_the_resume(
         tmp_path, monkeypatch, capsys, serial_grid):
     # The disk fills once sweep.json and status.json are written, as the tables are
     # created: the same one error with the way to continue, and the resume works.
     real = RunTable.rewrite
 
-    def full(self, *args, **kwargs):
-        raise WriteError(self.path, "No space left on device", "the table")
-
-    monkeypatch.setattr(RunTable, "rewrite", full)
+    monkeypatch.setattr(RunTable, "rewrite", full_disk)
     out = tmp_path / "out"
     assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
                 "--quiet"], monkeypatch) == 2
@@ -113,10 +115,7 @@ def test_a_full_disk_as_a_resume_repairs_the_tables_counts_what_they_hold(
     runs.write_text(runs.read_text()[:-3])
     real = RunTable.rewrite
 
-    def full(self, *args, **kwargs):
-        raise WriteError(self.path, "No space left on device", "the table")
-
-    monkeypatch.setattr(RunTable, "rewrite", full)
+    monkeypatch.setattr(RunTable, "rewrite", full_disk)
     assert cli(["sweep", "--resume", str(out), "--quiet"], monkeypatch) == 2
     err = capsys.readouterr().err
     assert "11 of 12 runs recorded" in err and "No space left on device" in err
