@@ -6,6 +6,7 @@ import pytest
 
 from sim import cli
 from sim.calibration.run import resume_calibration, run_calibration
+from sim.errors import UserError
 from tests.calibration.common import TEXTBOOK
 
 FILE = f"""
@@ -206,3 +207,28 @@ def test_a_folder_holding_only_a_half_written_manifest_can_be_started_again(
     assert "holds only the temporary files" in capsys.readouterr().err
     assert cli.main(["calibrate", str(path), "--out", str(out), "--quiet"]) == 0
     assert not half.exists() and (out / "parameters.csv").exists()
+
+
+def test_an_error_of_the_system_that_is_not_the_disk_is_not_said_as_a_full_disk(
+        tmp_path, monkeypatch):
+    # Only a disk's errors (full, quota, read-only...) are said as "cannot write the
+    # calibration's tables ... make room": another system error is raised as it is.
+    import errno
+
+    from sim.files.table import Appender
+
+    path = tmp_path / "c.toml"
+    path.write_text(FILE, encoding="utf-8")
+
+    def failing(code: int, text: str):
+        def write(self, _text):
+            raise OSError(code, text)
+        return write
+
+    monkeypatch.setattr(Appender, "write", failing(errno.EBADF, "Bad file descriptor"))
+    with pytest.raises(OSError, match="Bad file descriptor") as raised:
+        run_calibration(path, out=tmp_path / "a", progress=False, plots=False)
+    assert not isinstance(raised.value, UserError)
+    monkeypatch.setattr(Appender, "write", failing(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(UserError, match="cannot write the calibration's tables: No space"):
+        run_calibration(path, out=tmp_path / "b", progress=False, plots=False)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.files import RunTable, TableDamage
-from sim.files.table import record
+from sim.files import RunTable, TableDamage, WriteError
+from sim.files.table import Appender, record
 
 HEADER = ["run_id", "status", "error"]
 AWKWARD = ["comma, inside", 'a "quote"', "line\nfeed", "cr\r\nlf", "emoji 🧪", "=1+1", ""]
@@ -66,3 +66,14 @@ def test_rewrite_keeps_the_records_chosen_and_drops_the_torn_tail(tmp_path):
     assert (tmp_path / "t.csv").read_text() == (
         record(HEADER) + "".join(record([k, "done", f"e{k}"]) for k in (0, 2, 4)))
     assert [p.name for p in tmp_path.iterdir()] == ["t.csv"]  # no temporary file left
+
+
+def test_a_table_that_cannot_be_opened_is_a_write_error_naming_it(tmp_path):
+    # the folder is a file: the system's reason, the table named, as a WriteError (which
+    # the sweep and calibration say with their runs recorded and the resume command)
+    (tmp_path / "folder").write_text("")
+    path = tmp_path / "folder" / "runs.csv"
+    with pytest.raises(WriteError) as raised:
+        Appender(path)
+    assert raised.value.path == path and raised.value.reason == "Not a directory"
+    assert str(raised.value) == f"{path}: cannot write it: Not a directory"
