@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_month.py                        # 1M engineers, 6 months timed
     python benchmarks/bench_month.py --engineers 100000 --months 12 --profile
     python benchmarks/bench_month.py --src /path/to/other/checkout   # time another version
+    python benchmarks/bench_month.py --allocator default    # malloc as Python starts
 
 Builds ``benchmarks/market_100_firms.toml`` at the given size, steps one warm-up month,
 then times ``--months`` months (wall and CPU seconds of each), and then times the plain
@@ -15,7 +16,9 @@ the process's peak resident memory. ``--profile`` adds the phase table
 (:mod:`sim.market.profile`) in CPU milliseconds. The kernel's CPU time includes drawing
 its firms and engineers (a few milliseconds a month at a million). ``--src`` puts another
 checkout first on the import path (the commit to compare with), so old and new can be run
-in turn by the same script.
+in turn by the same script. The process's C allocator is set as the ``talentwar`` command
+sets it (:func:`sim.files.processes.keep_freed_memory`, where the checkout has it), for
+the model and the kernel alike; ``--allocator default`` leaves it as Python starts.
 """
 
 from __future__ import annotations
@@ -40,9 +43,18 @@ def main() -> None:
     parser.add_argument("--src", type=Path, help="checkout of talentwar to time")
     parser.add_argument("--profile", action="store_true", help="print the phase table")
     parser.add_argument("--no-kernel", action="store_true", help="skip the plain kernel")
+    parser.add_argument("--allocator", choices=("command", "default"), default="command",
+                        help="the C allocator as the talentwar command sets it (default), or "
+                        "as a plain Python process has it")
     args = parser.parse_args()
     sys.path.insert(0, str(args.src.resolve() if args.src else HERE.parent))
     from sim import TalentMarket, load_scenario
+
+    kept = False
+    if args.allocator == "command":  # (a checkout from before the setting has none)
+        from sim.files import processes
+
+        kept = getattr(processes, "keep_freed_memory", lambda: False)()
 
     scenario = load_scenario(SCENARIO, [f"market.engineers={args.engineers}",
                                         f"months={args.months + 1}"])
@@ -62,6 +74,7 @@ def main() -> None:
     out = {
         "engineers": args.engineers,
         "src": str(args.src or HERE.parent),
+        "allocator_kept": kept,
         "month_ms": round(statistics.median(wall), 1),
         "month_ms_range": [round(min(wall), 1), round(max(wall), 1)],
         "month_cpu_ms": round(statistics.median(cpu), 1),

@@ -24,7 +24,7 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sim.errors import UserError, log
-from sim.files.processes import die_with_parent, heap_frozen
+from sim.files.processes import die_with_parent, heap_frozen, keep_freed_memory
 from sim.sweeps.worker import (
     FAILED,
     Job,
@@ -93,10 +93,13 @@ def _worker_main(conn: Connection, inherited: list[Connection], parent: int) -> 
     process ends, and dies with the sweep process even while it runs
     (:func:`sim.files.processes.die_with_parent`). After each run it frees what the run
     left (:func:`sim.sweeps.worker.release_memory`), so that its memory does not grow with
-    the number of runs.
+    the number of runs. Its allocator keeps freed memory for the next arrays
+    (:func:`sim.files.processes.keep_freed_memory`; inherited from the sweep process if
+    forked).
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    keep_freed_memory()
     for end in inherited:
         end.close()
     die_with_parent(parent)
@@ -291,9 +294,13 @@ def with_notices(parent: int, fn: Callable[..., Any], *args: Any
     are kept only where they would be: in another process than ``parent`` whose logger
     has no handler (a worker thread of the submitting process, or a forked process that
     inherited its handler, prints them itself).
+
+    A worker process other than ``parent`` has its allocator keep freed memory for the
+    next runs' arrays (:func:`sim.files.processes.keep_freed_memory`).
     """
     if os.getpid() == parent or log.handlers:
         return fn(*args), []
+    keep_freed_memory()
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)
     notices = _Notices()

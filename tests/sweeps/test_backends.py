@@ -3,6 +3,7 @@ scheduler is a user error."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 from pathlib import Path
@@ -44,6 +45,9 @@ def test_the_workers_of_a_local_dask_cluster_ignore_ctrl_c() -> None:
     try:
         assert backend.run(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
         assert backend.run(os.getpid).result() != os.getpid()  # in a worker process
+        # a worker's allocator keeps freed memory for the next runs' arrays
+        kept = backend.run(lambda: importlib.import_module("sim.files.processes")._kept)
+        assert kept.result() is True
     finally:
         backend.close(cancel=True)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not here

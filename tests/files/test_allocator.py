@@ -1,0 +1,102 @@
+"""The allocator setting of the processes that run models (keep_freed_memory): temporary
+arrays of a month at 100,000 engineers reuse memory already in place instead of faulting
+in fresh pages each time, in the processes that run models and only there."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.files import processes
+from sim.sweeps.backends import LocalBackend
+from sim.sweeps.worker import DONE, RunResult, RunTask
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A month's kind of temporaries: a few 100,000-float arrays alive together, then dropped
+# (a weighted count by firm of pay, its share, its square), 50 rounds. Prints the page
+# faults of one round, on average.
+FAULTS = """
+import resource, sys
+sys.path.insert(0, {root!r})
+import numpy as np
+from sim.files.processes import keep_freed_memory
+kept = keep_freed_memory() if {keep} else False
+place = np.random.default_rng(0).integers(0, 101, 100_000)
+pay = np.random.default_rng(1).random(100_000) * 1e6
+
+def month():
+    share = pay / pay.sum()
+    square = pay * pay
+    return np.bincount(place, weights=share * square, minlength=101)
+
+month()  # the first round's pages
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(50):
+    month()
+print(kept, (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 50)
+"""
+
+
+def faults_per_round(keep: bool) -> tuple[bool, float]:
+    done = subprocess.run([sys.executable, "-c", FAULTS.format(root=str(ROOT), keep=keep)],
+                          capture_output=True, text=True, check=True)
+    kept, faults = done.stdout.split()
+    return kept == "True", float(faults)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+def test_kept_memory_serves_the_next_temporary_arrays_without_page_faults():
+    # By default each 800 kB array is mapped afresh (about 200 pages faulted in, one by
+    # one); kept, the pages of the last one serve the next.
+    kept, with_setting = faults_per_round(keep=True)
+    plain, without = faults_per_round(keep=False)
+    assert kept and not plain
+    assert without > 100  # the cost the setting removes (the reason for it) is there
+    assert with_setting < 5
+
+
+def test_the_command_and_the_workers_set_the_allocator_and_a_library_import_does_not():
+    # The talentwar command sets it before its command runs (its forked processes inherit
+    # it); importing the package or building a model does not change the process's
+    # allocator.
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+            "import sim.files.processes as p, sim.cli\n"
+            "from sim.model import TalentMarket\n"
+            "before = p._kept\n"
+            "calls = []\n"
+            "sim.cli.keep_freed_memory = lambda: calls.append(p._kept)\n"
+            "sim.cli.main = lambda: calls.append('main') or 0\n"
+            "sim.cli.console()\n"
+            "print(before, calls)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False [False, 'main']"
+
+
+class AllocatorJob:
+    """A job whose runs report, in their error text, whether the worker process running
+    them has its allocator set (:func:`keep_freed_memory`)."""
+
+    def execute(self, task: RunTask) -> RunResult:
+        return RunResult(task.run_id, DONE, str(processes._kept), [], 0.0)
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_sweep_worker_sets_the_allocator_before_its_first_run(monkeypatch, method):
+    # A local worker, forked from a process that did not set it (as this one is made to
+    # seem) or spawned, sets it before it runs anything.
+    monkeypatch.setattr(processes, "_kept", False)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: [method])
+    backend = LocalBackend(1)
+    try:
+        future = backend.submit(RunTask(0, 0, 0, 0, ()), AllocatorJob())
+        done, _ = backend.wait_any({future})
+        assert done == {future}
+        assert future.result().error == "True"
+    finally:
+        backend.close(cancel=True)
