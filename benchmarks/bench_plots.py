@@ -14,7 +14,9 @@ function: its data and artists), **layout** (the figure's layout engine applied 
 engine, :func:`~sim.output.plotkit.tight_box`), **draw** (``savefig`` into memory: the
 drawing and the PNG's compression). Prints one line per plot and the totals. Nothing is
 written. ``--src`` puts another checkout first on the import path, so old and new can be
-timed in turn by the same script on the same folder.
+timed in turn by the same script on the same folder. The process's C allocator is set as
+the ``talentwar`` command's (:func:`sim.files.processes.keep_freed_memory`, where the
+checkout has it).
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ def main() -> None:
 
     import matplotlib.pyplot as plt
 
+    from sim.files import processes  # the allocator as the command's processes have it
+
+    getattr(processes, "keep_freed_memory", lambda: False)()
     from sim.output import plotkit
     from sim.output.plots import RUN_PLOTS, check_plottable
     from sim.output.rundir import RunFolder
@@ -66,9 +71,13 @@ def main() -> None:
                 box = None if laid_out or engine is not None else plotkit.tight_box(fig)
                 took["box"] = time.process_time() - clock
                 clock = time.process_time()
-                fig.savefig(io.BytesIO(), format="png", dpi=plotkit.DPI, bbox_inches=box,
-                            metadata={"Software": None},
-                            pil_kwargs={"compress_level": plotkit.PNG_COMPRESSION})
+                if hasattr(plotkit, "PngCanvas"):  # PNGs written by png_bytes
+                    plotkit.PngCanvas(fig)
+                    fig.savefig(io.BytesIO(), format="png", dpi=plotkit.DPI, bbox_inches=box)
+                else:  # a checkout from before it: through Pillow
+                    fig.savefig(io.BytesIO(), format="png", dpi=plotkit.DPI, bbox_inches=box,
+                                metadata={"Software": None},
+                                pil_kwargs={"compress_level": plotkit.PNG_COMPRESSION})
                 took["draw"] = time.process_time() - clock
             plt.close(fig)
             best = {s: min(best[s], took[s]) for s in steps}
