@@ -374,8 +374,10 @@ def firm_columns(state: MarketState, flows: MonthFlows,
     hires, quits = flows.hires, flows.quits
     top = heads[:, 0]
     employed_mask = state.employed()
-    paybill = np.bincount(eng.firm[employed_mask], weights=eng.pay[employed_mask],
-                          minlength=n_firms)
+    # Places shifted by one: the unemployed count in the first bin, dropped. Each firm's
+    # bin adds its employees' pay in engineer order, as a count of the employed alone
+    # would (the same sums), without picking the employed out first.
+    paybill = np.bincount(eng.firm + 1, weights=eng.pay, minlength=n_firms + 1)[1:]
     cohort = np.flatnonzero(employed_mask & (eng.tenure == c.STAYED_TENURE))
     stayed = _by_firm_and_tier(state, eng.firm[cohort], cohort)
     table = state.table
@@ -455,11 +457,11 @@ def firm_pay_statistics(state: MarketState,
     out: dict[str, np.ndarray] = {}
     for t, name in enumerate(eng.tier_names):
         block = eng.tier_slice(t)
-        firm = eng.firm[block]
-        employed = firm != UNEMPLOYED
-        firm, pay = firm[employed], eng.pay[block][employed]
-        heads = np.bincount(firm, minlength=n_firms)
-        total = np.bincount(firm, weights=pay, minlength=n_firms)
+        # Places shifted by one, the unemployed's bin dropped: each firm's pay added in
+        # engineer order, the same sums as over the employed picked out.
+        place = eng.firm[block] + 1
+        heads = np.bincount(place, minlength=n_firms + 1)[1:]
+        total = np.bincount(place, weights=eng.pay[block], minlength=n_firms + 1)[1:]
         out[c.pay_column("mean", name)] = np.divide(
             total, heads, out=np.full(n_firms, np.nan), where=heads > 0)
         if not eng.tier_ai[t]:
@@ -469,6 +471,8 @@ def firm_pay_statistics(state: MarketState,
         else:
             # Sorted by pay, then (stably, a radix sort for small ints) by firm: each
             # firm's pay is a sorted run, whose quantiles follow by index arithmetic.
+            employed = place > 0
+            firm, pay = place[employed] - 1, eng.pay[block][employed]
             by_pay = np.argsort(pay)  # ties in pay need no order: their values are equal
             keys = firm[by_pay]
             if n_firms <= np.iinfo(np.uint16).max:

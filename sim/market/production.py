@@ -166,13 +166,16 @@ def output_by_firm_and_tier(state: MarketState) -> np.ndarray:
     12 sum_t value_factor_jt * out_kt (:func:`team_value`; one pass over the engineers for every
     pair of firms)."""
     eng = state.engineers
-    employed = state.employed()
     n_tiers = state.n_tiers
-    tier = eng.tier[employed]
-    code = eng.firm[employed].astype(np.int64) * n_tiers + tier
-    out = np.bincount(code, weights=eng.productivity[employed] * state.tier_output[tier],
-                      minlength=state.n_firms * n_tiers)
-    return out.reshape(-1, n_tiers)
+    # (place, tier) codes, places shifted by one so that the unemployed count in the first
+    # row, dropped: each cell adds its engineers' outputs in engineer order, the same sums
+    # as over the employed picked out.
+    code = np.multiply(eng.firm, n_tiers, dtype=np.intp)
+    code += eng.tier
+    code += n_tiers
+    out = np.bincount(code, weights=eng.productivity * state.tier_output[eng.tier],
+                      minlength=(state.n_firms + 1) * n_tiers)
+    return out.reshape(-1, n_tiers)[1:]
 
 
 def team_value(factor: np.ndarray, output: np.ndarray, years: float = 1.0) -> float:
