@@ -71,3 +71,40 @@ def test_the_model_keeps_the_pay_index_its_market_rows_use():
     base = model.pay_index.base
     assert base == [market[c.AI_PAY_MEDIAN].iloc[0], market[c.NON_AI_PAY_MEDIAN].iloc[0]]
     assert np.allclose(market[c.AI_PAY_INDEX], 100 * market[c.AI_PAY_MEDIAN] / base[0])
+
+
+def test_sums_by_firm_are_those_over_the_employed_added_in_engineer_order():
+    # The counts by firm run over every engineer (the unemployed in a bin of their own,
+    # dropped): each firm's sum must be the very float a count over the employed alone
+    # gives (the same values added in the same order), in a market with unemployed
+    # engineers among the employed, month after month.
+    from sim import columns as c
+    from sim.market.production import output_by_firm_and_tier
+    from sim.model import TalentMarket
+    from tests.conftest import ROOT
+
+    model = TalentMarket(ROOT / "benchmarks" / "market_100_firms.toml", months=6,
+                         **{"market.engineers": 6_000})
+    eng, state = model.engineers, model.state
+    n_firms, n_tiers = state.n_firms, state.n_tiers
+    unemployed_between = 0
+    while model.running:
+        model.step()
+        employed = eng.firm != -1
+        firm, pay = eng.firm[employed], eng.pay[employed]
+        unemployed_between += int(np.count_nonzero(np.diff(employed.astype(np.int8)) == 1))
+        record = model._firm_records[-1]
+        paybill = np.bincount(firm, weights=pay, minlength=n_firms) / 12.0
+        assert np.array_equal(record[c.PAY_BILL_MONTHLY], paybill)
+        for t, name in enumerate(eng.tier_names):
+            mine = employed & (eng.tier == t)
+            heads = np.bincount(eng.firm[mine], minlength=n_firms)
+            total = np.bincount(eng.firm[mine], weights=eng.pay[mine], minlength=n_firms)
+            mean = np.divide(total, heads, out=np.full(n_firms, np.nan), where=heads > 0)
+            assert np.array_equal(record[c.pay_column("mean", name)], mean, equal_nan=True)
+        code = firm.astype(np.int64) * n_tiers + eng.tier[employed]
+        output = np.bincount(code, weights=eng.productivity[employed]
+                             * state.tier_output[eng.tier[employed]],
+                             minlength=n_firms * n_tiers).reshape(-1, n_tiers)
+        assert np.array_equal(output_by_firm_and_tier(state), output)
+    assert unemployed_between > 50  # unemployed engineers lie between employed ones
