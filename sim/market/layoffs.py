@@ -81,10 +81,11 @@ def layoffs(state: MarketState, heads: np.ndarray) -> None:
         if not (targets == np.inf).all():  # an infinite target (none) has no excess
             rows = np.array([firm.index for firm in active])
             excess[rows] = np.maximum(heads[rows] - layoff_line(targets), 0)
-    for firm in active:
-        if firm.under_pressure():
-            j = firm.index
-            quota[j] = np.ceil(firm.policy.layoff_rate * heads[j].sum())
+    pressed = [firm for firm in active if firm.under_pressure()]
+    if pressed:  # ceil(rate_j x headcount_j), every firm under pressure at once
+        rows = np.array([firm.index for firm in pressed])
+        rates = np.array([firm.policy.layoff_rate for firm in pressed])
+        quota[rows] = np.ceil(rates * heads[rows].sum(axis=1))
     # The slots (firm, tier) a layoff may fall on: a tier above its line, or a tier a firm
     # with a quota is not hiring. Only their employees are ordered: the ranks below are
     # within a slot or within a firm's cuttable tiers, each of which is here whole.

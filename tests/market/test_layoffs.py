@@ -146,7 +146,7 @@ def test_layoffs_are_the_rule_taken_firm_by_firm_over_every_employee():
                for tier in ("researcher", "engineer")},
         firms={"Delta": {"policy": {"margin_target": 0.99, "layoff_rate": 0.1,
                                     "growth": {"engineer": -0.95}}},
-               "Gamma": {"policy": {"margin_target": 0.99, "layoff_rate": 0.1}},
+               "Gamma": {"policy": {"margin_target": 0.99, "layoff_rate": 0.25}},
                "Alpha": {"policy": {"growth": {"engineer": -0.9}}},
                "Beta": {"policy": {"growth": {"researcher": -0.9}}}},
     )
