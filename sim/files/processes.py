@@ -133,3 +133,23 @@ def keep_freed_memory() -> bool:
     _kept = bool(mallopt(M_MMAP_THRESHOLD, HEAP_BLOCKS_UP_TO)) and bool(
         mallopt(M_TRIM_THRESHOLD, FREED_KEPT_UP_TO))
     return _kept
+
+
+def give_back_freed_memory() -> bool:
+    """Give the free memory the allocator keeps (:func:`keep_freed_memory`) back to the
+    system now (glibc's ``malloc_trim(0)``); return whether it was asked (only where the
+    allocator was set). For a process that has finished the work that reused it and goes
+    on holding little while others work: ``talentwar run`` once its model has run, so that
+    the memory of the month's temporary arrays does not stay resident beside the processes
+    that draw the plots (it would add to the run's peak, summed over its processes, which
+    the memory estimate checked before a run must cover)."""
+    if not _kept:
+        return False
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    trim.argtypes = (ctypes.c_size_t,)
+    trim.restype = ctypes.c_int
+    trim(0)
+    return True

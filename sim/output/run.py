@@ -27,6 +27,7 @@ import pandas as pd
 from sim.agents.engineers import Engineers
 from sim.errors import UserError, log, stop_if_interrupted
 from sim.files import atomic_directory, check_new_folder, git_commit, reserved, versions
+from sim.files.processes import give_back_freed_memory
 from sim.files.progress import tqdm
 from sim.files.provenance import now, stamp
 from sim.model import TalentMarket
@@ -272,6 +273,9 @@ def _run_into(scenario: Scenario, final: Path, seed: int, started: dt.datetime,
         with tqdm(total=model.months, desc=scenario.name, unit="month",
                   disable=not progress, leave=False) as bar:
             model.run(progress=bar)
+        # The month's temporary arrays are done with: their memory, kept for reuse while
+        # the model ran, is given back before the tables and plots are made.
+        give_back_freed_memory()
         with atomic_directory(final) as folder, _started(writer, model, folder) as written_by:
             # The engineer table's writer (if any) writes it while the tables below are.
             write_small_tables(model, folder)

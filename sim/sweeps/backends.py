@@ -298,9 +298,10 @@ def with_notices(parent: int, fn: Callable[..., Any], *args: Any
     A worker process other than ``parent`` has its allocator keep freed memory for the
     next runs' arrays (:func:`sim.files.processes.keep_freed_memory`).
     """
+    if os.getpid() != parent:
+        keep_freed_memory()
     if os.getpid() == parent or log.handlers:
         return fn(*args), []
-    keep_freed_memory()
     if log.getEffectiveLevel() > logging.INFO:
         log.setLevel(logging.INFO)
     notices = _Notices()

@@ -5,6 +5,7 @@ in fresh pages each time, in the processes that run models and only there."""
 from __future__ import annotations
 
 import multiprocessing
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,9 @@ from sim.sweeps.backends import LocalBackend
 from sim.sweeps.worker import DONE, RunResult, RunTask
 
 ROOT = Path(__file__).resolve().parents[2]
+
+GLIBC = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+"""Whether the allocator can be set here (glibc's mallopt): elsewhere it is left alone."""
 
 # A month's kind of temporaries: a few 100,000-float arrays alive together, then dropped
 # (a weighted count by firm of pay, its share, its square), 50 rounds. Prints the page
@@ -49,7 +53,7 @@ def faults_per_round(keep: bool) -> tuple[bool, float]:
     return kept == "True", float(faults)
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator")
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator")
 def test_kept_memory_serves_the_next_temporary_arrays_without_page_faults():
     # By default each 800 kB array is mapped afresh (about 200 pages faulted in, one by
     # one); kept, the pages of the last one serve the next.
@@ -86,6 +90,7 @@ class AllocatorJob:
         return RunResult(task.run_id, DONE, str(processes._kept), [], 0.0)
 
 
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator")
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_a_sweep_worker_sets_the_allocator_before_its_first_run(monkeypatch, method):
     # A local worker, forked from a process that did not set it (as this one is made to
@@ -100,3 +105,57 @@ def test_a_sweep_worker_sets_the_allocator_before_its_first_run(monkeypatch, met
         assert future.result().error == "True"
     finally:
         backend.close(cancel=True)
+
+
+RESIDENT = """
+import sys
+sys.path.insert(0, {root!r})
+import numpy as np
+from sim.files.processes import give_back_freed_memory, keep_freed_memory
+
+def resident_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+print(give_back_freed_memory())  # nothing kept yet: not asked
+keep_freed_memory()
+arrays = [np.ones(1_000_000) for _ in range(25)]  # 200 MB in 8 MB arrays, from the heap
+del arrays
+kept = resident_mb()
+print(give_back_freed_memory(), kept - resident_mb())
+"""
+
+
+@pytest.mark.skipif(not GLIBC, reason="glibc's allocator")
+def test_freed_memory_kept_is_given_back_when_asked():
+    done = subprocess.run([sys.executable, "-c", RESIDENT.format(root=str(ROOT))],
+                          capture_output=True, text=True, check=True)
+    unset, asked, released = done.stdout.split()
+    assert unset == "False" and asked == "True"
+    assert float(released) > 150  # of the 200 MB freed and kept
+
+
+def test_a_run_gives_back_its_models_freed_memory_before_its_tables_and_plots(
+        tmp_path, monkeypatch):
+    # Kept while the model runs (its month's arrays reuse it), given back once it has run:
+    # it would otherwise stay resident beside the processes that draw the plots.
+    from sim.output import run as run_module
+    from sim.output.run import run_scenario
+    from sim.scenario import load_scenario
+
+    calls = []
+    built = run_module.TalentMarket
+
+    class Recorded(built):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            models.append(self)
+
+    models: list = []
+    monkeypatch.setattr(run_module, "TalentMarket", Recorded)
+    monkeypatch.setattr(run_module, "give_back_freed_memory",
+                        lambda: calls.append((models[0].steps, (tmp_path / "run").exists())))
+    scenario = load_scenario(ROOT / "scenarios" / "ai_talent_war_2024.toml",
+                             ["market.engineers=2000", "months=3"])
+    run_scenario(scenario, out=tmp_path / "run", plots=False, progress=False)
+    assert calls == [(3, False)]  # once, after the model's 3 months, before its folder

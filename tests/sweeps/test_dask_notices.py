@@ -9,6 +9,7 @@ import os
 import pytest
 
 from sim.errors import log
+from sim.sweeps import backends
 from sim.sweeps.backends import DaskBackend, with_notices
 
 
@@ -40,7 +41,10 @@ def test_in_the_submitting_process_a_notice_is_not_kept_twice(
     assert [r.getMessage() for r in caplog.records] == ["removed y"]
 
 
-def test_a_worker_process_without_a_handler_keeps_its_notices() -> None:
+def test_a_worker_process_without_a_handler_keeps_its_notices(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # (as a worker, it would set the allocator: not this test process's)
+    monkeypatch.setattr(backends, "keep_freed_memory", lambda: False)
     handlers, level = list(log.handlers), log.level
     for handler in handlers:
         log.removeHandler(handler)
