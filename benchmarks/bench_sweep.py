@@ -45,6 +45,10 @@ It prints
    process running ``--worker-runs`` runs one after another and freeing each one's memory
    after it, as a worker does), and its
    change from 50 to 500 runs against the criterion: within 10%.
+
+R and S are measured, and the one-worker figure made, with the C allocator set as the
+``talentwar`` command and its workers set it (:func:`sim.files.processes.keep_freed_memory`,
+where the checkout has it).
 """
 
 from __future__ import annotations
@@ -145,8 +149,10 @@ print(json.dumps({"wall": wall, "cpu": cpu() - start, "done": summary.done,
 
 WORKER = """
 import json, sys
+from sim.files import processes
 from sim.sweeps.run import plan_sweep
 from sim.sweeps.worker import execute_run, release_memory
+getattr(processes, "keep_freed_memory", lambda: False)()  # as a worker process has it
 def rss():
     with open("/proc/self/status") as status:
         return next(int(l.split()[1]) for l in status if l.startswith("VmRSS")) / 1024
@@ -203,6 +209,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.pairs < 1:
         parser.error("--pairs must be at least 1")
+    # R and S measured under the allocator the command and its workers have
+    from sim.files import processes
+
+    getattr(processes, "keep_freed_memory", lambda: False)()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
