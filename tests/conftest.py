@@ -1,6 +1,6 @@
 """Shared fixtures: scenario paths and small markets built in code; the order in which
 pytest-xdist hands test modules to its workers; the headless Chromium of the browser
-tests."""
+tests. The test processes' allocator is set as the command's."""
 
 from __future__ import annotations
 
@@ -15,10 +15,16 @@ from typing import Any
 
 import pytest
 
+from sim.files.processes import keep_freed_memory
 from sim.scenario import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+
+# The test processes run their models with the allocator the talentwar command has (the
+# outputs are the same either way; it spares the page faults of every month's arrays).
+# tests/files/test_allocator.py checks the setting itself in processes of their own.
+keep_freed_memory()
 
 
 TINY_SWEEP = """
