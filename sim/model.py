@@ -381,10 +381,13 @@ class TalentMarket(mesa.Model):
 
     def warnings(self) -> list[str]:
         """What is odd about the market so far, one sentence each (empty if nothing):
-        before it runs, :func:`sim.scenario.advice.scenario_warnings`; after, firms gone
-        bankrupt within the first six months, tiers left mostly unemployed, no revenue."""
+        before it runs, :func:`sim.scenario.advice.scenario_warnings`; after, events that
+        did nothing because a firm they name had left (:attr:`MarketState.unapplied`),
+        firms gone bankrupt within the first six months, tiers left mostly unemployed, no
+        revenue."""
         out = scenario_warnings(self.spec)
         state = self.state
+        out.extend(state.unapplied)
         if len(self._market_rows) > 1:
             self._need_all_records("warnings")  # after a month, they read the firm records
         if len(self._firm_records) > 1:

@@ -223,6 +223,8 @@ def forced_deal(state: MarketState, event: ForcedDeal) -> None:
     buyer = state.firm_index(event.buyer)
     target = state.firm_index(event.target)
     if not (state.firms[buyer].active and state.firms[target].active):
+        gone = state.firms[buyer if not state.firms[buyer].active else target].name
+        state.note_unapplied(event, gone)
         return
     policy = state.firms[buyer].policy
     # The event's price is the acquisition price or the licence fee: gross it up so the

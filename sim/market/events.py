@@ -30,7 +30,8 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
     named amenities from this month on; a funding round pays its amount from the investors
     to the firm and, with a reported valuation, re-prices the firm's talent
     (:func:`sim.market.production.price_talent`); a GPU stock event sets the firm's stock.
-    A firm that has been bought or has exited takes no round and no GPUs."""
+    A firm that has been bought or has exited takes no round and no GPUs: such an event is
+    noted as one that did nothing (:meth:`MarketState.note_unapplied`, a warning of the run)."""
     month = state.month
     timeline = state.timeline
     state.search_multiplier[:] = 1.0
@@ -49,6 +50,7 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
         elif isinstance(event, FundingRound):
             firm = state.firms[state.firm_index(event.firm)]
             if not firm.active:
+                state.note_unapplied(event, firm.name)
                 continue
             state.ledger.from_outside("investors", firm.index, event.amount)
             state.log.tallies.funding[firm.index] += event.amount
@@ -62,6 +64,8 @@ def apply_events(state: MarketState) -> list[ForcedDeal]:
             firm = state.firms[state.firm_index(event.firm)]
             if firm.active:
                 firm.gpus = event.gpus
+            else:
+                state.note_unapplied(event, firm.name)
         elif isinstance(event, AmenityChange):
             firm = state.firms[state.firm_index(event.firm)]
             for k, name in enumerate(AMENITIES):

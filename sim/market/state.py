@@ -22,7 +22,7 @@ from sim.market.gpu_queue import GpuMarket
 from sim.market.ledger import Ledger
 from sim.market.moves import Moves, Offers
 from sim.market.timeline import Timeline, calendar_month
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Event, Scenario
 
 COUNTER_CODES = {"never": 0, "match": 1, "beat": 2}
 """Counter-offer policies as the integer codes of :attr:`FirmTable.counter_offer`."""
@@ -217,8 +217,21 @@ class MarketState:
     ``deal_records`` (where they work at the end is ``deal_teams.csv``)."""
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
+    unapplied: list[str] = field(default_factory=list)
+    """Events of the timeline that did nothing because a firm they name had left the
+    market (bought, or exited) by their month, one sentence each (the run's warnings)."""
     _unit_output: np.ndarray | None = field(default=None, repr=False)
     _policies: tuple[tuple[Any, ...], PolicyArrays] | None = field(default=None, repr=False)
+
+    def note_unapplied(self, event: Event, gone: str) -> None:
+        """Note (:attr:`unapplied`) that ``event`` did nothing because the firm ``gone``
+        had left the market by its month."""
+        names = ", ".join(f"{key} {getattr(event, key)}" for key in ("firm", "buyer", "target")
+                          if getattr(event, key, None) is not None)
+        kind = getattr(event, "type", "")
+        self.unapplied.append(
+            f"the {kind} event of {event.month} ({names}) did nothing: {gone} had left the "
+            f"market by month {self.month} (bought, or unable to pay)")
 
     def policy_arrays(self, firms: list[Firm]) -> PolicyArrays:
         """:func:`sim.agents.firms.policy_arrays` of the rules of ``firms``, kept while the

@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -252,8 +252,9 @@ def format_validation_error(source: str, err: ValidationError,
         )
         message = problem["msg"].removeprefix("Value error, ")
         if problem["type"] == "extra_forbidden":
+            word = str(problem["loc"][-1])  # (never suggested for itself)
             message = "unknown key (a typo?)" + did_you_mean(
-                str(problem["loc"][-1]), keys_at(problem["loc"][:-1], model or Scenario))
+                word, keys_at(problem["loc"][:-1], model or Scenario) - {word})
         elif problem["type"] == "missing":
             message = "required key is missing"
         got = problem.get("input")
@@ -283,7 +284,12 @@ def keys_at(loc: tuple[Any, ...], model: type[BaseModel] = Scenario) -> set[str]
                 if isinstance(part, str) and part in kind.model_fields:
                     found.append(kind.model_fields[part].annotation)
                 elif isinstance(part, str) and (part in _TYPE_TAGS or part in _model_names()):
-                    found.append(kind)  # a union's tag: the location stays on this table
+                    # A union's tag: the location stays on this table, if the tag is its
+                    # own (an event's ``type``, a table's class name) or names no table.
+                    own = _event_tag(kind)
+                    if part == kind.__name__ or own == part or (
+                            part not in EVENT_TYPES and part not in _model_names()):
+                        found.append(kind)
             elif get_origin(kind) in (list, tuple):
                 if isinstance(part, int):
                     found.extend(get_args(kind)[:1])
@@ -299,6 +305,15 @@ def keys_at(loc: tuple[Any, ...], model: type[BaseModel] = Scenario) -> set[str]
     if keys or model is not Scenario:  # another schema: no scenario key is a suggestion
         return keys
     return {name for cls in _model_classes() for name in cls.model_fields}
+
+
+def _event_tag(kind: type[BaseModel]) -> str | None:
+    """The ``type`` an event table class is tagged with (its ``Literal``), or None."""
+    field = kind.model_fields.get("type")
+    if field is None or get_origin(field.annotation) is not Literal:
+        return None
+    tags = get_args(field.annotation)
+    return str(tags[0]) if len(tags) == 1 else None
 
 
 def _flatten(kinds: list[Any]) -> list[Any]:

@@ -600,7 +600,8 @@ class Firm(Strict):
     team: dict[str, Count] = Field(
         default_factory=dict,
         description="Initial headcount per tier, in engineers of the model (its reported team "
-        "scaled to the market). A tier given here is not placed by `size`; a tier left out is.")
+        "scaled to the market). A tier given here is not placed by `size`; a tier left out is. "
+        "A tier with engineers here needs a pay in `pay`.")
     valuation: NonNegative | None = Field(
         None, description="Reported post-money valuation in dollars at the start (a "
         "`funding_round` event updates it). With `headcount`, it sets what the firm's "
@@ -821,7 +822,8 @@ class Scenario(Strict):
                              description="GPU threshold, price and supply.")
     firms: dict[Name, Firm] = Field(
         default_factory=dict,
-        description="Named firms (names: letters, digits, `_`, `.`, `-`; at most 64 characters).")
+        description="Named firms (names: letters, digits, `_`, `.`, `-`; at most 64 characters; "
+        "not a kind of firm, such as `big_tech`).")
     generated_firms: list[GeneratedFirms] = Field(
         default_factory=list, description="Groups of generated firms."
     )
@@ -890,6 +892,13 @@ class Scenario(Strict):
                     f"its reported headcount (staff at the date of the valuation): "
                     f"{event.firm} has none in [firms.{event.firm}] nor in an earlier round; "
                     "add headcount = ... to the event")
+        kinds = set(get_args(FirmKind))
+        named_as_kind = sorted(seen & kinds)
+        if named_as_kind:
+            raise ValueError(
+                f"firms.{named_as_kind[0]}: a firm cannot take the name of a kind of firm "
+                f"{sorted(kinds)}: [equity.{named_as_kind[0]}] (and a policy_change's kind) "
+                "would name both it and every firm of that kind; rename the firm")
         bad = sorted(set(self.equity) - seen - set(get_args(FirmKind)))
         if bad:
             raise ValueError(f"equity names {bad}: neither a kind of firm "
@@ -902,6 +911,13 @@ class Scenario(Strict):
                     f"firms.{name}.team names unknown tier(s) {sorted(unknown)}"
                     f"{did_you_mean(min(unknown), known)}; tiers are {sorted(known)}"
                 )
+            unpaid = sorted(t for t, n in firm.team.items() if n > 0 and not firm.pay.get(t))
+            if unpaid:
+                raise ValueError(
+                    f"firms.{name}.team: {unpaid[0]} = {firm.team[unpaid[0]]}, a tier the "
+                    f"firm does not pay (firms.{name}.pay has no {unpaid[0]}, or 0): its "
+                    "engineers would work for nothing; give its pay, or leave the tier out of "
+                    "the team")
             if firm.founded is not None and self.month_of(firm.founded) > 0 and any(
                     firm.team.values()):
                 raise ValueError(f"firms.{name}: founded {firm.founded}, after the start "

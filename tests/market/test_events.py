@@ -64,3 +64,27 @@ def test_a_gpu_supply_shock_slows_deliveries_for_its_months():
     assert normal.market["gpu_arrived"].iloc[1:].tolist() == [1_000] * 6
     assert shocked.market["gpu_arrived"].iloc[1:].tolist() == [1_000, 1_000, 250, 250,
                                                                1_000, 1_000]
+
+
+def test_events_naming_a_firm_that_has_left_are_warnings_of_the_run():
+    # Bought outright in month 2 (no review), the target can be neither bought again nor
+    # given GPUs later: those events do nothing, and the run says so (one warning each);
+    # the deal that happened, and an event of a firm still there, say nothing.
+    data = small_market(months=5, events=[
+        {"type": "forced_deal", "month": 2, "buyer": "Alpha", "target": "Beta",
+         "form": "acquisition", "price": 1e8, "review": False},
+        {"type": "forced_deal", "month": 3, "buyer": "Gamma", "target": "Beta",
+         "form": "acquisition", "price": 1e8, "review": False},
+        {"type": "gpu_stock", "month": 4, "firm": "Beta", "gpus": 5_000},
+        {"type": "gpu_stock", "month": 4, "firm": "Gamma", "gpus": 5_000},
+    ])
+    model = TalentMarket(scenario_of(data))
+    model.run()
+    assert not model.firms[model.firm_index("Beta")].active
+    said = [w for w in model.warnings() if "did nothing" in w]
+    assert said == [
+        "the forced_deal event of 3 (buyer Gamma, target Beta) did nothing: Beta had left "
+        "the market by month 3 (bought, or unable to pay)",
+        "the gpu_stock event of 4 (firm Beta) did nothing: Beta had left the market by "
+        "month 4 (bought, or unable to pay)"]
+    assert model.firms[model.firm_index("Gamma")].gpus == 5_000

@@ -76,3 +76,42 @@ def test_an_event_error_is_numbered_as_its_file_counts_events(tmp_path, capsys):
     with pytest.raises(UserError) as info:
         load_scenario(child)
     assert f"events[0].firm (an event of {base})" in str(info.value)
+
+
+def test_a_misspelt_event_key_is_matched_against_its_own_event_type(tmp_path):
+    # "kind" is a key of policy_change, not of amenity_change: an amenity_change given
+    # kind = ... is not told "did you mean 'kind'?" (the very key refused)
+    message = error(tmp_path, '[[events]]\ntype = "amenity_change"\nmonth = "2024-03"\n'
+                              'kind = "frontier_lab"\namenities = { safety = 0.5 }\n')
+    assert "events[0].kind: unknown key (a typo?)" in message
+    assert "did you mean 'kind'" not in message
+    assert "events[0].firm: required key is missing" in message
+    # a key of another event type is not suggested either: gpu_stock has no "amount"
+    message = error(tmp_path, '[[events]]\ntype = "gpu_stock"\nmonth = "2024-03"\n'
+                              'firm = "Meta"\ngpus = 5\namont = 3\n')
+    assert "events[0].amont: unknown key" in message and "'amount'" not in message
+
+
+def test_a_team_of_a_tier_the_firm_does_not_pay_is_refused(tmp_path):
+    # Its engineers would be placed at the firm and paid nothing, month after month.
+    message = error(tmp_path, '[firms.Lab]\nkind = "frontier_lab"\n'
+                              'pay = { ml_engineer = 200_000 }\n'
+                              'team = { researcher = 5, ml_engineer = 10 }\n')
+    assert "firms.Lab.team: researcher = 5, a tier the firm does not pay" in message
+    message = error(tmp_path, '[firms.Lab]\nkind = "frontier_lab"\n'
+                              'pay = { researcher = 0, ml_engineer = 200_000 }\n'
+                              'team = { researcher = 5 }\n')
+    assert "firms.Lab.team: researcher = 5" in message
+    # a tier the team leaves out, or states at 0, needs no pay
+    path = tmp_path / "ok.toml"
+    path.write_text(f'extends = "{FLAGSHIP}"\nname = "ok"\n[firms.Lab]\n'
+                    'kind = "frontier_lab"\npay = { ml_engineer = 200_000 }\n'
+                    'team = { researcher = 0, ml_engineer = 10 }\n')
+    assert "Lab" in load_scenario(path).firms
+
+
+def test_a_firm_cannot_take_the_name_of_a_kind_of_firm(tmp_path):
+    # [equity.big_tech] would then be both this firm's terms and every big_tech's
+    message = error(tmp_path, '[firms.big_tech]\nkind = "ai_startup"\n'
+                              'pay = { researcher = 500_000 }\n')
+    assert "firms.big_tech: a firm cannot take the name of a kind of firm" in message
