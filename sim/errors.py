@@ -143,7 +143,11 @@ class Terminated(KeepsFields, KeyboardInterrupt):
 
 
 _NOTED = False
-"""Whether a Ctrl-C reached the command (:func:`interrupts_noted`)."""
+"""Whether a Ctrl-C reached the command (:func:`interrupts_noted`), or a SIGTERM that the
+command raises as :class:`Terminated` (:func:`note_termination`)."""
+
+_TERMINATED = False
+"""Whether what :data:`_NOTED` notes was a SIGTERM."""
 
 
 def _note_interrupt(signum: int, frame: Any) -> None:
@@ -152,6 +156,24 @@ def _note_interrupt(signum: int, frame: Any) -> None:
     global _NOTED
     _NOTED = True
     signal.default_int_handler(signum, frame)
+
+
+def note_termination() -> None:
+    """Note a SIGTERM as :func:`interrupts_noted` notes a Ctrl-C: for a command's SIGTERM
+    handler, before it raises :class:`Terminated`, so that a Terminated library code
+    swallowed still stops the command (:func:`stop_if_interrupted`) and is said as a
+    termination (:func:`terminated`)."""
+    global _NOTED, _TERMINATED
+    _NOTED = _TERMINATED = True
+
+
+def forget_termination() -> None:
+    """Drop a note of :func:`note_termination` (for the command's SIGTERM handler, as it
+    is taken away: the note is the command's, whether or not :func:`interrupts_noted` put
+    its own handler in place)."""
+    global _NOTED, _TERMINATED
+    if _TERMINATED:
+        _NOTED = _TERMINATED = False
 
 
 @contextlib.contextmanager
@@ -179,27 +201,33 @@ def interrupts_noted() -> Iterator[None]:
     except (ValueError, OSError):  # not the main thread, or not Python's own handler
         yield
         return
-    _NOTED = False
+    _NOTED = _TERMINATED = False
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-        _NOTED = False
+        _NOTED = _TERMINATED = False
 
 
 def _forget_note() -> None:
     """In a process just forked: no Ctrl-C has reached it yet."""
-    global _NOTED
-    _NOTED = False
+    global _NOTED, _TERMINATED
+    _NOTED = _TERMINATED = False
 
 
 os.register_at_fork(after_in_child=_forget_note)
 
 
 def interrupted() -> bool:
-    """Whether a Ctrl-C has reached the block of :func:`interrupts_noted` now running
-    (whatever became of its KeyboardInterrupt)."""
+    """Whether a Ctrl-C (or a noted SIGTERM, :func:`note_termination`) has reached the
+    block of :func:`interrupts_noted` now running (whatever became of its
+    KeyboardInterrupt)."""
     return _NOTED
+
+
+def terminated() -> bool:
+    """Whether what :func:`interrupted` says came was a SIGTERM."""
+    return _TERMINATED
 
 
 def stop_if_interrupted() -> None:
@@ -207,7 +235,7 @@ def stop_if_interrupted() -> None:
     called before a result is made final, so that one whose KeyboardInterrupt library
     code swallowed still stops the command."""
     if _NOTED:
-        raise KeyboardInterrupt
+        raise Terminated if _TERMINATED else KeyboardInterrupt
 
 
 def forget_interrupt() -> None:

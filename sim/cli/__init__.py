@@ -23,8 +23,11 @@ from sim.errors import (
     Terminated,
     UserError,
     forget_interrupt,
+    forget_termination,
     interrupted,
     interrupts_noted,
+    note_termination,
+    terminated,
 )
 from sim.files.processes import keep_freed_memory
 
@@ -45,6 +48,7 @@ def _sigterm_as_interrupt() -> Any:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
             return
+        note_termination()  # kept, should library code swallow the exception
         raise Terminated
 
     try:
@@ -102,13 +106,13 @@ def _main(argv: Sequence[str] | None) -> int:
         with library_log():
             status = int(args.func(args))
         if status == 0 and interrupted():  # as it finished: what it wrote is whole
-            return _interrupted(terminated=False, finished=True)
+            return _interrupted(terminated=terminated(), finished=True)
         return status
     except KeyboardInterrupt as err:
         return _interrupted(isinstance(err, Terminated))
     except Exception as err:
         if interrupted():  # e.g. Python 3.11's RuntimeError around one in a class's creation
-            return _interrupted(terminated=False)
+            return _interrupted(terminated=terminated())
         if isinstance(err, UserError):
             print(f"talentwar: error: {say(err)}", file=sys.stderr)
             return UserError.exit_status
@@ -121,6 +125,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if previous is not None:
             with _quiet_interrupts():
                 signal.signal(signal.SIGTERM, previous)
+            forget_termination()
 
 
 def _interrupted(terminated: bool, finished: bool = False) -> int:

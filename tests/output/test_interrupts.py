@@ -268,6 +268,45 @@ def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
     assert (parent / "run" / "market.csv").is_file()
 
 
+def swallowed_sigterm() -> None:
+    """SIGTERM to this process, the Terminated the command's handler raises swallowed by
+    library code (as it would be in a callback that runs Python from C)."""
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+
+
+def test_a_sigterm_that_library_code_swallows_still_stops_the_run(
+        scenario, tmp_path, monkeypatch, capsys):
+    """The SIGTERM handler notes a termination as a Ctrl-C is noted: swallowed while the
+    tables are written, it still ends the run as terminated (status 143, one line) with
+    nothing left (before, the run finished with status 0 as if no signal had come)."""
+    from sim.output import run as run_module
+
+    write_tables = run_module.write_small_tables
+
+    def terminated_while_writing(*args, **kwargs):
+        write_tables(*args, **kwargs)
+        swallowed_sigterm()
+
+    monkeypatch.setattr(run_module, "write_small_tables", terminated_while_writing)
+    parent = tmp_path / "parent"
+    status = cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
+                       "--no-plots"])
+    err = capsys.readouterr().err
+    assert status == 143, err
+    assert_one_line(err, "talentwar: terminated")
+    assert not parent.exists() or list(parent.iterdir()) == [], list(parent.iterdir())
+    from sim import errors
+
+    assert not errors.interrupted() and not errors.terminated()  # the command's note only
+    monkeypatch.setattr(run_module, "write_small_tables", write_tables)
+    assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
+                     "--no-plots"]) == 0  # the note ends with the command
+
+
 def test_the_note_of_a_ctrl_c_is_the_command_s_own(ctrl_c_raises):
     """interrupts_noted notes a Ctrl-C only where Python's own handler would have handled
     it (a program's own handler is left in place), keeps a note made in a block inside it
