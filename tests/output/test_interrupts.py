@@ -239,35 +239,6 @@ def ctrl_c_as_runtime_error() -> None:
         raise RuntimeError("Error calling __set_name__") from err
 
 
-@pytest.mark.parametrize("library", [swallowed_ctrl_c, ctrl_c_as_runtime_error])
-def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
-        scenario, tmp_path, monkeypatch, ctrl_c_raises, capsys, library):
-    """While the run writes its tables, a Ctrl-C arrives and library code swallows its
-    KeyboardInterrupt or turns it into another exception: the run still ends as
-    interrupted (status 130, one line, no traceback) and leaves nothing."""
-    from sim.output import run as run_module
-
-    write_tables = run_module.write_small_tables
-
-    def interrupted_while_writing(*args, **kwargs):
-        write_tables(*args, **kwargs)
-        library()
-
-    monkeypatch.setattr(run_module, "write_small_tables", interrupted_while_writing)
-    parent = tmp_path / "parent"
-    status = cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
-                       "--no-plots"])
-    err = capsys.readouterr().err
-    assert status == 130, err
-    assert_one_line(err, "talentwar: interrupted")
-    assert not parent.exists() or list(parent.iterdir()) == [], list(parent.iterdir())
-    # The note does not outlive the command: the same run without a Ctrl-C completes.
-    monkeypatch.setattr(run_module, "write_small_tables", write_tables)
-    assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
-                     "--no-plots"]) == 0
-    assert (parent / "run" / "market.csv").is_file()
-
-
 def swallowed_sigterm() -> None:
     """SIGTERM to this process, the Terminated the command's handler raises swallowed by
     library code (as it would be in a callback that runs Python from C)."""
@@ -278,33 +249,39 @@ def swallowed_sigterm() -> None:
         pass
 
 
-def test_a_sigterm_that_library_code_swallows_still_stops_the_run(
-        scenario, tmp_path, monkeypatch, capsys):
-    """The SIGTERM handler notes a termination as a Ctrl-C is noted: swallowed while the
-    tables are written, it still ends the run as terminated (status 143, one line) with
-    nothing left (before, the run finished with status 0 as if no signal had come)."""
+@pytest.mark.parametrize(("library", "status", "words"), [
+    (swallowed_ctrl_c, 130, "talentwar: interrupted"),
+    (ctrl_c_as_runtime_error, 130, "talentwar: interrupted"),
+    (swallowed_sigterm, 143, "talentwar: terminated")])
+def test_a_ctrl_c_that_library_code_swallows_still_stops_the_run(
+        scenario, tmp_path, monkeypatch, ctrl_c_raises, capsys, library, status, words):
+    """While the run writes its tables, a Ctrl-C (or a SIGTERM, noted as a Ctrl-C is)
+    arrives and library code swallows its KeyboardInterrupt or turns it into another
+    exception: the run still ends as interrupted (status 130, or 143 for SIGTERM, one
+    line, no traceback) and leaves nothing; the note ends with the command."""
+    from sim import errors
     from sim.output import run as run_module
 
     write_tables = run_module.write_small_tables
 
-    def terminated_while_writing(*args, **kwargs):
+    def interrupted_while_writing(*args, **kwargs):
         write_tables(*args, **kwargs)
-        swallowed_sigterm()
+        library()
 
-    monkeypatch.setattr(run_module, "write_small_tables", terminated_while_writing)
+    monkeypatch.setattr(run_module, "write_small_tables", interrupted_while_writing)
     parent = tmp_path / "parent"
-    status = cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
-                       "--no-plots"])
+    code = cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
+                     "--no-plots"])
     err = capsys.readouterr().err
-    assert status == 143, err
-    assert_one_line(err, "talentwar: terminated")
+    assert code == status, err
+    assert_one_line(err, words)
     assert not parent.exists() or list(parent.iterdir()) == [], list(parent.iterdir())
-    from sim import errors
-
-    assert not errors.interrupted() and not errors.terminated()  # the command's note only
+    assert not errors.interrupted() and not errors.terminated()
+    # The note does not outlive the command: the same run without a Ctrl-C completes.
     monkeypatch.setattr(run_module, "write_small_tables", write_tables)
     assert cli.main(["run", str(scenario), "--out", str(parent / "run"), "--quiet",
-                     "--no-plots"]) == 0  # the note ends with the command
+                     "--no-plots"]) == 0
+    assert (parent / "run" / "market.csv").is_file()
 
 
 def test_the_note_of_a_ctrl_c_is_the_command_s_own(ctrl_c_raises):

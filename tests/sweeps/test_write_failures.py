@@ -18,6 +18,17 @@ from sim.files.table import Appender
 from tests.sweeps.common import GRID, cli, read_recorded, same_results, write
 
 
+def swept_onto_a_full_disk(tmp_path, out, monkeypatch, capsys) -> str:
+    """Sweep GRID into ``out`` on one worker with the disk made full by the test's
+    patch: one error (status 2, no traceback, the disk's words once) with the way to
+    continue; return what it printed."""
+    assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
+                "--quiet"], monkeypatch) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("No space left on device") == 1, err
+    assert f"continue with talentwar sweep --resume {out}" in err
+    return err
+
 def test_a_full_disk_during_a_sweep_is_one_clean_error(tmp_path, monkeypatch, capsys,
                                                        serial_grid):
     real = Appender.write
@@ -31,11 +42,7 @@ def test_a_full_disk_during_a_sweep_is_one_clean_error(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(Appender, "write", fill_up)
     out = tmp_path / "out"
-    assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
-                "--quiet"], monkeypatch) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and err.count("No space left on device") == 1, err
-    assert f"continue with talentwar sweep --resume {out}" in err
+    swept_onto_a_full_disk(tmp_path, out, monkeypatch, capsys)
     recorded = len(read_recorded(out))
     assert recorded == len(list(RunTable(out / "runs.csv").rows())) > 0
     status = json.loads((out / "status.json").read_text())
@@ -92,12 +99,8 @@ def test_a_full_disk_as_the_sweep_begins_its_tables_names_the_resume(
 
     monkeypatch.setattr(RunTable, "rewrite", full_disk)
     out = tmp_path / "out"
-    assert cli(["sweep", str(write(tmp_path, GRID)), "--out", str(out), "--workers", "1",
-                "--quiet"], monkeypatch) == 2
-    err = capsys.readouterr().err
-    assert "Traceback" not in err and err.count("No space left on device") == 1, err
-    assert "0 of 12 runs recorded" in err
-    assert f"continue with talentwar sweep --resume {out}" in err
+    assert "0 of 12 runs recorded" in swept_onto_a_full_disk(tmp_path, out, monkeypatch,
+                                                             capsys)
     status = json.loads((out / "status.json").read_text())
     assert (status["complete"], status["recorded"]) == (False, 0)
     monkeypatch.setattr(RunTable, "rewrite", real)  # room again
