@@ -381,8 +381,9 @@ class TalentMarket(mesa.Model):
 
     def warnings(self) -> list[str]:
         """What is odd about the market so far, one sentence each (empty if nothing):
-        before it runs, :func:`sim.scenario.advice.scenario_warnings`; after, events that
-        did nothing because a firm they name had left (:attr:`MarketState.unapplied`),
+        before it runs, :func:`sim.scenario.advice.scenario_warnings`; after, funding
+        rounds, GPU stock events and forced deals that did nothing because a firm they name
+        had left (:attr:`MarketState.unapplied`),
         firms gone bankrupt within the first six months, tiers left mostly unemployed, no
         revenue."""
         out = scenario_warnings(self.spec)

@@ -218,8 +218,9 @@ class MarketState:
     equity: EquityTables | None = None
     """Each firm's equity terms (sim/market/equity.py); None: no firm pays in stock."""
     unapplied: list[str] = field(default_factory=list)
-    """Events of the timeline that did nothing because a firm they name had left the
-    market (bought, or exited) by their month, one sentence each (the run's warnings)."""
+    """Funding rounds, GPU stock events and forced deals of the timeline that did nothing
+    because a firm they name had left the market (bought, or exited) by their month, one
+    sentence each (the run's warnings)."""
     _unit_output: np.ndarray | None = field(default=None, repr=False)
     _policies: tuple[tuple[Any, ...], PolicyArrays] | None = field(default=None, repr=False)
 
